@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/** Core settings (corpus, index, model), read from the environment. The bot adds its own on top. */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const coreConfigSchema = z.object({
+  /** Comma-separated corpus files or folders. */
+  CORPUS_PATHS: z.string().min(1).default('corpus'),
+  INDEX_DIR: z.string().min(1).default('embeddings'),
+  EMBEDDING_MODEL: z.string().min(1).default('Xenova/bge-small-en-v1.5'),
+  /** Folder of local models in the Transformers.js layout: MODEL_DIR/<org>/<name>/{config.json,tokenizer.json,onnx/…}. */
+  MODEL_DIR: z.string().min(1).default('models'),
+  /** Let Transformers.js download the model from the Hugging Face Hub when it is not in MODEL_DIR. */
+  ALLOW_REMOTE_MODELS: bool.default('true'),
+  /** Use the quantized ONNX weights (onnx/model_quantized.onnx). */
+  MODEL_QUANTIZED: bool.default('true'),
+  /** Give up loading the model after this long and fall back to lexical search. */
+  MODEL_LOAD_TIMEOUT_MS: int(1000, 3_600_000).default(120_000),
+  EMBED_BATCH_SIZE: int(1, 1024).default(32),
+  HNSW_M: int(4, 128).default(16),
+  HNSW_EF_CONSTRUCTION: int(16, 2000).default(200),
+  HNSW_EF_SEARCH: int(64, 5000).default(64),
+});
+
+export type CoreConfig = z.infer<typeof coreConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Formats zod issues as "NAME: problem" lines, so a bad config names the variable. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.join('.') || '(config)'}: ${issue.message}`)
+    .join('\n');
+}
+
+export function parseWith<T extends z.ZodTypeAny>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
+  // Empty strings in .env mean "unset", as users expect from `FOO=` lines.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) throw new ConfigError(`Invalid configuration:\n${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env): CoreConfig {
+  return parseWith(coreConfigSchema, env);
+}
+
+export function corpusPaths(config: Pick<CoreConfig, 'CORPUS_PATHS'>): string[] {
+  return config.CORPUS_PATHS.split(',').map((p) => p.trim()).filter(Boolean);
+}

@@ -1,0 +1,110 @@
+/** Shapes that cross module boundaries: ingest → chunk → index, and question → results. */
+
+/** One article as loaded and cleaned from the corpus. */
+export interface Article {
+  /** Stable id: the source's own id when it has one, else derived from URL or content. */
+  id: string;
+  title: string;
+  /** Cleaned body text (never includes the title). */
+  text: string;
+  url?: string;
+  /** ISO date, YYYY-MM-DD. */
+  date?: string;
+  outlet?: string;
+  /** Where it came from: file path, plus ":line" for line-oriented formats. */
+  source: string;
+}
+
+/** A passage of an article: whole sentences, with offsets into `Article.text`. */
+export interface Chunk {
+  /** Integer label, also the hnswlib label. */
+  id: number;
+  articleId: string;
+  /** Position of this chunk within its article (0-based). */
+  position: number;
+  /** Character offsets into the article's cleaned text: text === article.text.slice(start, end). */
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** A problem with one input, reported by name (and line) and skipped. */
+export interface IngestProblem {
+  source: string;
+  line?: number;
+  message: string;
+}
+
+export interface SearchFilters {
+  /** Inclusive ISO dates (YYYY-MM-DD). */
+  after?: string;
+  before?: string;
+  /** Case-insensitive substring match on the outlet name. */
+  outlet?: string;
+}
+
+export interface SearchOptions extends SearchFilters {
+  /** How many results to return (default 5). */
+  k?: number;
+  /** Skip this many results first (paging: "More results"). */
+  offset?: number;
+}
+
+/** One sentence of a quote; `best` marks the sentence that best answers the question. */
+export interface QuoteSentence {
+  text: string;
+  best: boolean;
+}
+
+export interface SearchResult {
+  rank: number;
+  /** Fused relevance score; higher is better. Comparable within one answer only. */
+  score: number;
+  title: string;
+  outlet?: string;
+  date?: string;
+  url?: string;
+  /** File (and line) the article came from. */
+  source: string;
+  articleId: string;
+  chunkId: number;
+  /** The 1–3 sentences of the passage that best answer the question, exact text. */
+  quote: string;
+  quoteSentences: QuoteSentence[];
+  /** The whole passage the quote comes from. */
+  passage: string;
+}
+
+export type SearchMode = 'hybrid' | 'lexical';
+
+export interface Answer {
+  question: string;
+  /** True when nothing in the corpus is relevant enough: results is then empty. */
+  abstained: boolean;
+  mode: SearchMode;
+  results: SearchResult[];
+  /** How many results exist past offset+k (for paging). */
+  more: boolean;
+  /** Milliseconds spent answering. */
+  tookMs: number;
+}
+
+export interface IndexStatus {
+  dir: string;
+  articles: number;
+  chunks: number;
+  mode: SearchMode;
+  model: string;
+  /** Why the dense index is missing, when mode is lexical. */
+  modelError?: string;
+  createdAt: string;
+}
+
+export interface ArticleSummary {
+  id: string;
+  title: string;
+  outlet?: string;
+  date?: string;
+  url?: string;
+  source: string;
+}
