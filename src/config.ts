@@ -20,6 +20,9 @@ export const coreConfigSchema = z.object({
   MODEL_QUANTIZED: bool.default('true'),
   /** Give up loading the model after this long and fall back to lexical search. */
   MODEL_LOAD_TIMEOUT_MS: int(1000, 3_600_000).default(120_000),
+  /** Override the pooling / query instruction of a model we do not know. */
+  EMBEDDING_POOLING: z.enum(['mean', 'cls']).optional(),
+  EMBEDDING_QUERY_PREFIX: z.string().optional(),
   EMBED_BATCH_SIZE: int(1, 1024).default(32),
   HNSW_M: int(4, 128).default(16),
   HNSW_EF_CONSTRUCTION: int(16, 2000).default(200),

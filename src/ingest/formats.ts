@@ -159,7 +159,7 @@ export function parseHtml(content: string, source: string): ParsedFile {
   );
   const outlet = meta('meta[property="og:site_name"]');
   // linkedom's document is DOM-compatible enough for Readability; the cast bridges the type gap.
-  const parsed = new Readability(document as unknown as Document).parse();
+  const parsed = new Readability(document as unknown as ConstructorParameters<typeof Readability>[0]).parse();
   if (!parsed?.content) {
     return { articles: [], problems: [{ source, message: 'no readable article text found in the HTML' }] };
   }

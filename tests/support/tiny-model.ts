@@ -16,10 +16,9 @@
  */
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-// onnx-proto is CommonJS (`module.exports = $root`), so only the default import works from ESM.
-import onnxProto from 'onnx-proto';
-
-const { onnx } = onnxProto;
+// protobufjs is CommonJS: the default import is module.exports; the type comes separately.
+import protobuf from 'protobufjs/minimal.js';
+import type { Writer } from 'protobufjs/minimal.js';
 
 export interface TinyModelOptions {
   /** Default 'archivist-test/tiny-static-embed'. May be "org/name" or "name". */
@@ -111,7 +110,7 @@ const SUFFIX_PIECES = ['##s', '##es', '##ed', '##ing', '##er', '##ers', '##ly', 
 const WEIGHT = { word: 1, stopword: 0.35, suffix: 0.5, char: 0.3, special: 0.05 } as const;
 type TokenClass = keyof typeof WEIGHT | 'pad';
 
-/** Onnx TensorProto.DataType values we use. */
+/** ONNX TensorProto.DataType values we use. */
 const DT = { FLOAT: 1, INT8: 3, INT64: 7 } as const;
 const OPSET = 13;
 /** IR 8 is the newest onnxruntime 1.14 understands (ONNX 1.13); opset 13 keeps every op we use simple. */
@@ -234,60 +233,146 @@ function quantize(table: Float32Array): { q: Int8Array; scale: number } {
 // ---------------------------------------------------------------------------------------------------
 // ONNX graph
 
-type TensorProto = InstanceType<typeof onnx.TensorProto>;
-type NodeProto = InstanceType<typeof onnx.NodeProto>;
-type ValueInfoProto = InstanceType<typeof onnx.ValueInfoProto>;
-type AttributeProto = InstanceType<typeof onnx.AttributeProto>;
+// Encoded by hand with protobufjs's Writer rather than onnx-proto's generated classes: onnx-proto's
+// .d.ts references a global `Long` type that doesn't exist here, so importing it breaks `tsc` without
+// skipLibCheck. Field numbers are those of onnx.proto (same wire bytes as onnx-proto's encoder).
+
+interface Tensor {
+  name: string;
+  dims: number[];
+  dataType: number;
+  rawData: Uint8Array;
+}
+interface Node {
+  opType: string;
+  input: string[];
+  output: string[];
+  /** INT attributes are all this graph needs. */
+  attributes: [name: string, value: number][];
+}
+interface ValueInfo {
+  name: string;
+  elemType: number;
+  dims: (number | string)[];
+}
+interface Graph {
+  name: string;
+  node: Node[];
+  initializer: Tensor[];
+  input: ValueInfo[];
+  output: ValueInfo[];
+}
+
+const LEN = 2;
+const VARINT = 0;
+const ATTRIBUTE_TYPE_INT = 2;
+
+function key(field: number, wire: number): number {
+  return (field << 3) | wire;
+}
+
+/** Writes a length-delimited sub-message. */
+function sub(w: Writer, field: number, body: (w: Writer) => void): void {
+  body(w.uint32(key(field, LEN)).fork());
+  w.ldelim();
+}
+
+function str(w: Writer, field: number, value: string): void {
+  w.uint32(key(field, LEN)).string(value);
+}
+
+function encodeTensor(w: Writer, t: Tensor): void {
+  if (t.dims.length > 0) {
+    w.uint32(key(1, LEN)).fork(); // dims, packed
+    for (const d of t.dims) w.int64(d);
+    w.ldelim();
+  }
+  w.uint32(key(2, VARINT)).int32(t.dataType);
+  str(w, 8, t.name);
+  w.uint32(key(9, LEN)).bytes(t.rawData);
+}
+
+function encodeNode(w: Writer, n: Node): void {
+  for (const i of n.input) str(w, 1, i);
+  for (const o of n.output) str(w, 2, o);
+  str(w, 3, n.output[0] ?? n.opType); // node name: unique because every output name is
+  str(w, 4, n.opType);
+  for (const [name, value] of n.attributes) {
+    sub(w, 5, (a) => {
+      str(a, 1, name);
+      a.uint32(key(3, VARINT)).int64(value);
+      a.uint32(key(20, VARINT)).int32(ATTRIBUTE_TYPE_INT);
+    });
+  }
+}
+
+function encodeValueInfo(w: Writer, v: ValueInfo): void {
+  str(w, 1, v.name);
+  sub(w, 2, (type) =>
+    sub(type, 1, (tensorType) => {
+      tensorType.uint32(key(1, VARINT)).int32(v.elemType);
+      sub(tensorType, 2, (shape) => {
+        for (const d of v.dims) {
+          sub(shape, 1, (dim) => {
+            if (typeof d === 'number') dim.uint32(key(1, VARINT)).int64(d);
+            else str(dim, 2, d);
+          });
+        }
+      });
+    }),
+  );
+}
+
+function encodeModel(graph: Graph): Uint8Array {
+  const w = protobuf.Writer.create();
+  w.uint32(key(1, VARINT)).int64(IR_VERSION);
+  str(w, 2, 'archivist-tests-tiny-model'); // producer_name
+  str(w, 3, '1'); // producer_version
+  str(w, 6, 'Static lexical embedding for tests; not a trained model.'); // doc_string
+  sub(w, 7, (g) => {
+    for (const n of graph.node) sub(g, 1, (x) => encodeNode(x, n));
+    str(g, 2, graph.name);
+    for (const t of graph.initializer) sub(g, 5, (x) => encodeTensor(x, t));
+    for (const v of graph.input) sub(g, 11, (x) => encodeValueInfo(x, v));
+    for (const v of graph.output) sub(g, 12, (x) => encodeValueInfo(x, v));
+  });
+  sub(w, 8, (opset) => {
+    str(opset, 1, ''); // default ai.onnx domain
+    opset.uint32(key(2, VARINT)).int64(OPSET);
+  });
+  return w.finish();
+}
 
 /** Little-endian raw_data regardless of host byte order (ONNX requires LE). */
-function floatTensor(name: string, dims: number[], values: ArrayLike<number>): TensorProto {
+function floatTensor(name: string, dims: number[], values: ArrayLike<number>): Tensor {
   const bytes = new Uint8Array(values.length * 4);
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i] ?? 0, true);
-  return onnx.TensorProto.create({ name, dims, dataType: DT.FLOAT, rawData: bytes });
+  return { name, dims, dataType: DT.FLOAT, rawData: bytes };
 }
 
-function int64Tensor(name: string, dims: number[], values: readonly bigint[]): TensorProto {
+function int64Tensor(name: string, dims: number[], values: readonly bigint[]): Tensor {
   const bytes = new Uint8Array(values.length * 8);
   const view = new DataView(bytes.buffer);
   values.forEach((v, i) => view.setBigInt64(i * 8, v, true));
-  return onnx.TensorProto.create({ name, dims, dataType: DT.INT64, rawData: bytes });
+  return { name, dims, dataType: DT.INT64, rawData: bytes };
 }
 
-function int8Tensor(name: string, dims: number[], values: Int8Array): TensorProto {
-  const bytes = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
-  return onnx.TensorProto.create({ name, dims, dataType: DT.INT8, rawData: bytes });
+function int8Tensor(name: string, dims: number[], values: Int8Array): Tensor {
+  return { name, dims, dataType: DT.INT8, rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
 }
 
-function intAttr(name: string, i: number): AttributeProto {
-  return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i });
+function node(opType: string, input: string[], output: string[], attributes: [string, number][] = []): Node {
+  return { opType, input, output, attributes };
 }
 
-function node(opType: string, inputs: string[], outputs: string[], attribute: AttributeProto[] = []): NodeProto {
-  return onnx.NodeProto.create({ opType, input: inputs, output: outputs, name: outputs[0] ?? opType, attribute });
-}
-
-function valueInfo(name: string, elemType: number, dims: (number | string)[]): ValueInfoProto {
-  return onnx.ValueInfoProto.create({
-    name,
-    type: onnx.TypeProto.create({
-      tensorType: onnx.TypeProto.Tensor.create({
-        elemType,
-        shape: onnx.TensorShapeProto.create({
-          dim: dims.map((d) =>
-            typeof d === 'number'
-              ? onnx.TensorShapeProto.Dimension.create({ dimValue: d })
-              : onnx.TensorShapeProto.Dimension.create({ dimParam: d }),
-          ),
-        }),
-      }),
-    }),
-  });
+function valueInfo(name: string, elemType: number, dims: (number | string)[]): ValueInfo {
+  return { name, elemType, dims };
 }
 
 function buildOnnx(table: Float32Array, vocabSize: number, dim: number, quantized: boolean, contextualCls: boolean): Uint8Array {
-  const nodes: NodeProto[] = [];
-  const initializers: TensorProto[] = [];
+  const nodes: Node[] = [];
+  const initializers: Tensor[] = [];
   const W = 'embeddings.word_embeddings.weight';
   const tokenEmb = contextualCls ? 'token_embeddings' : 'last_hidden_state';
 
@@ -301,12 +386,12 @@ function buildOnnx(table: Float32Array, vocabSize: number, dim: number, quantize
       int8Tensor(`${W}_zero_point`, [], new Int8Array([0])),
     );
     nodes.push(
-      node('Gather', [`${W}_quantized`, 'input_ids'], ['token_embeddings_int8'], [intAttr('axis', 0)]),
+      node('Gather', [`${W}_quantized`, 'input_ids'], ['token_embeddings_int8'], [['axis', 0]]),
       node('DequantizeLinear', ['token_embeddings_int8', `${W}_scale`, `${W}_zero_point`], [tokenEmb]),
     );
   } else {
     initializers.push(floatTensor(W, [vocabSize, dim], table));
-    nodes.push(node('Gather', [W, 'input_ids'], [tokenEmb], [intAttr('axis', 0)]));
+    nodes.push(node('Gather', [W, 'input_ids'], [tokenEmb], [['axis', 0]]));
   }
 
   if (contextualCls) {
@@ -320,19 +405,19 @@ function buildOnnx(table: Float32Array, vocabSize: number, dim: number, quantize
       floatTensor('one', [], [1]),
     );
     nodes.push(
-      node('Cast', ['attention_mask'], ['mask_float'], [intAttr('to', DT.FLOAT)]),
+      node('Cast', ['attention_mask'], ['mask_float'], [['to', DT.FLOAT]]),
       node('Unsqueeze', ['mask_float', 'axis_2'], ['mask_3d']),
       node('Mul', [tokenEmb, 'mask_3d'], ['masked_embeddings']),
-      node('ReduceSum', ['masked_embeddings', 'axis_1'], ['summed'], [intAttr('keepdims', 1)]),
-      node('ReduceSum', ['mask_3d', 'axis_1'], ['token_count'], [intAttr('keepdims', 1)]),
+      node('ReduceSum', ['masked_embeddings', 'axis_1'], ['summed'], [['keepdims', 1]]),
+      node('ReduceSum', ['mask_3d', 'axis_1'], ['token_count'], [['keepdims', 1]]),
       node('Max', ['token_count', 'one'], ['token_count_safe']), // all-padding row → no 0/0
       node('Div', ['summed', 'token_count_safe'], ['sentence_mean']),
       node('Slice', [tokenEmb, 'slice_start', 'slice_end', 'axis_1'], ['rest_embeddings']),
-      node('Concat', ['sentence_mean', 'rest_embeddings'], ['last_hidden_state'], [intAttr('axis', 1)]),
+      node('Concat', ['sentence_mean', 'rest_embeddings'], ['last_hidden_state'], [['axis', 1]]),
     );
   }
 
-  const graph = onnx.GraphProto.create({
+  return encodeModel({
     name: 'tiny_static_embedding',
     node: nodes,
     initializer: initializers,
@@ -344,16 +429,6 @@ function buildOnnx(table: Float32Array, vocabSize: number, dim: number, quantize
     ],
     output: [valueInfo('last_hidden_state', DT.FLOAT, ['batch_size', 'sequence_length', dim])],
   });
-
-  const model = onnx.ModelProto.create({
-    irVersion: IR_VERSION,
-    producerName: 'archivist-tests-tiny-model',
-    producerVersion: '1',
-    docString: 'Static lexical embedding for tests; not a trained model.',
-    opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: OPSET })],
-    graph,
-  });
-  return onnx.ModelProto.encode(model).finish();
 }
 
 // ---------------------------------------------------------------------------------------------------

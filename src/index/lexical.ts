@@ -1,0 +1,49 @@
+import MiniSearch, { type Options, type SearchResult as MiniResult } from 'minisearch';
+import { analyze, processTerm, tokenize } from '../text/analyze.js';
+
+/** What the lexical index stores for a chunk: its title (its own field) and its text. */
+export interface LexicalDoc {
+  id: number;
+  title: string;
+  text: string;
+}
+
+/** BM25 over chunks with our analyzer; titles count a little more than body text. */
+export const LEXICAL_OPTIONS: Options<LexicalDoc> = {
+  idField: 'id',
+  fields: ['title', 'text'],
+  tokenize,
+  processTerm,
+  searchOptions: { boost: { title: 1.5 }, combineWith: 'OR' },
+};
+
+export type LexicalIndex = MiniSearch<LexicalDoc>;
+export type LexicalHit = MiniResult;
+
+/** Corpus statistics the index does not expose: document frequency of each term, for idf weights. */
+export interface TermStats {
+  docs: number;
+  df: Record<string, number>;
+}
+
+export function buildLexical(docs: Iterable<LexicalDoc>): { index: LexicalIndex; stats: TermStats } {
+  const index = new MiniSearch<LexicalDoc>(LEXICAL_OPTIONS);
+  const df = new Map<string, number>();
+  let count = 0;
+  for (const doc of docs) {
+    index.add(doc);
+    count++;
+    for (const term of new Set([...analyze(doc.title), ...analyze(doc.text)])) df.set(term, (df.get(term) ?? 0) + 1);
+  }
+  return { index, stats: { docs: count, df: Object.fromEntries(df) } };
+}
+
+export function loadLexical(json: string): LexicalIndex {
+  return MiniSearch.loadJSON<LexicalDoc>(json, LEXICAL_OPTIONS);
+}
+
+/** BM25-style inverse document frequency, never negative. */
+export function idf(stats: TermStats, term: string): number {
+  const n = stats.df[term] ?? 0;
+  return Math.log(1 + (stats.docs - n + 0.5) / (n + 0.5));
+}

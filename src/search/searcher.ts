@@ -1,0 +1,314 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { CoreConfig } from '../config.js';
+import { loadEmbedder, type Embedder } from '../embed/embedder.js';
+import { idf, loadLexical, type LexicalIndex, type TermStats } from '../index/lexical.js';
+import {
+  FILES,
+  IndexError,
+  readJsonFile,
+  readManifest,
+  resolveBuildDir,
+  verifyFiles,
+  type Manifest,
+  type StoreFile,
+} from '../index/store.js';
+import { loadVectorIndex, searchVectors, type VectorIndex } from '../index/vector.js';
+import { analyze } from '../text/analyze.js';
+import type { Answer, Article, ArticleSummary, IndexStatus, SearchFilters, SearchOptions, SearchResult } from '../types.js';
+import { DEFAULT_DIVERSIFY, diversify, reciprocalRankFusion, type Candidate } from './rank.js';
+import { selectQuote } from './quote.js';
+
+export type SearchSettings = Pick<
+  CoreConfig,
+  'MODEL_DIR' | 'ALLOW_REMOTE_MODELS' | 'MODEL_QUANTIZED' | 'MODEL_LOAD_TIMEOUT_MS' | 'HNSW_EF_SEARCH'
+> & {
+  /** The model the user configured, if they set one: an index built with another model is an error. */
+  EMBEDDING_MODEL?: string;
+};
+
+export interface OpenOptions {
+  /**
+   * 'await': load the model before returning; 'background': answer lexically until it is loaded
+   * (the bot, which must answer within seconds of starting); 'never': lexical only.
+   */
+  model?: 'await' | 'background' | 'never';
+}
+
+/** Tunables of ranking and abstention, calibrated on the question sets (see BENCHMARKS.md). */
+export interface RankingParams {
+  /** Candidates taken from each retriever before fusion. */
+  candidates: number;
+  lexicalWeight: number;
+  denseWeight: number;
+  /**
+   * Abstain when the best passage covers less than this share of the question's idf-weighted terms…
+   */
+  minCoverage: number;
+  /** …unless (hybrid) its cosine similarity to the question is at least this. */
+  minSimilarity: number;
+}
+
+export const DEFAULT_RANKING: RankingParams = {
+  candidates: 100,
+  lexicalWeight: 1,
+  denseWeight: 1,
+  minCoverage: 0.5,
+  minSimilarity: 0.75,
+};
+
+interface Scored extends Candidate {
+  similarity?: number;
+}
+
+/**
+ * An opened index, ready to answer questions. Immutable once opened: a reindex opens a new
+ * Searcher and swaps it in, while questions in flight finish on the old one.
+ */
+export class Searcher {
+  private embedder: Embedder | undefined;
+  private modelError: string | undefined;
+  private readonly chunkArticle: Int32Array;
+  private readonly articleById: Map<string, number>;
+
+  private constructor(
+    readonly buildDir: string,
+    readonly manifest: Manifest,
+    private readonly store: StoreFile,
+    private readonly lexical: LexicalIndex,
+    private readonly terms: TermStats,
+    private readonly vectors: VectorIndex | undefined,
+    private readonly settings: SearchSettings,
+    readonly ranking: RankingParams,
+  ) {
+    this.chunkArticle = Int32Array.from(store.chunks, (c) => c[0]);
+    this.articleById = new Map(store.articles.map((a, i) => [a.id, i]));
+    this.modelError = manifest.dense.status === 'ok' ? undefined : manifest.dense.reason;
+  }
+
+  static async open(
+    dir: string,
+    settings: SearchSettings,
+    options: OpenOptions = {},
+    ranking: RankingParams = DEFAULT_RANKING,
+  ): Promise<Searcher> {
+    const buildDir = await resolveBuildDir(dir);
+    const manifest = await readManifest(buildDir);
+    const dense = manifest.dense;
+    if (dense.status === 'ok' && settings.EMBEDDING_MODEL && settings.EMBEDDING_MODEL !== dense.model) {
+      throw new IndexError(
+        `The index in ${dir} was built with ${dense.model} but EMBEDDING_MODEL is ${settings.EMBEDDING_MODEL}: ` +
+          `rebuild it with \`npm run index\`, or set EMBEDDING_MODEL=${dense.model}.`,
+      );
+    }
+    await verifyFiles(buildDir, manifest);
+    const [store, terms, lexicalJson] = await Promise.all([
+      readJsonFile<StoreFile>(buildDir, FILES.store),
+      readJsonFile<TermStats>(buildDir, FILES.terms),
+      readFile(path.join(buildDir, FILES.lexical), 'utf8'),
+    ]);
+    let lexical: LexicalIndex;
+    try {
+      lexical = loadLexical(lexicalJson);
+    } catch (err) {
+      throw new IndexError(`The keyword index in ${buildDir} is corrupt (${(err as Error).message}): rebuild it with \`npm run index\`.`);
+    }
+    let vectors: VectorIndex | undefined;
+    if (dense.status === 'ok') {
+      try {
+        vectors = loadVectorIndex(path.join(buildDir, FILES.hnsw), dense.dim, settings.HNSW_EF_SEARCH);
+      } catch (err) {
+        throw new IndexError(`The vector index in ${buildDir} is corrupt (${(err as Error).message}): rebuild it with \`npm run index\`.`);
+      }
+      if (vectors.getCurrentCount() !== store.chunks.length) {
+        throw new IndexError(`The vector index in ${buildDir} does not match its passages: rebuild it with \`npm run index\`.`);
+      }
+    }
+    const searcher = new Searcher(buildDir, manifest, store, lexical, terms, vectors, settings, ranking);
+    const mode = options.model ?? 'await';
+    if (vectors && mode !== 'never') {
+      const loading = searcher.loadModel();
+      if (mode === 'await') await loading;
+    } else if (vectors) {
+      searcher.modelError = 'semantic search disabled';
+    }
+    return searcher;
+  }
+
+  private modelLoading: Promise<void> | undefined;
+
+  /** Loads the model the index was built with, using the manifest's pooling and prefixes. */
+  private loadModel(): Promise<void> {
+    const dense = this.manifest.dense;
+    if (dense.status !== 'ok') return Promise.resolve();
+    this.modelLoading ??= (async () => {
+      const loaded = await loadEmbedder({ ...this.settings, EMBEDDING_MODEL: dense.model, EMBEDDING_POOLING: dense.pooling, EMBEDDING_QUERY_PREFIX: dense.queryPrefix });
+      if ('error' in loaded) {
+        this.modelError = loaded.error;
+      } else if (loaded.embedder.dim !== dense.dim) {
+        this.modelError = `model ${dense.model} gives ${loaded.embedder.dim}-dimensional vectors but the index has ${dense.dim}: rebuild it with \`npm run index\``;
+      } else {
+        this.embedder = loaded.embedder;
+        this.modelError = undefined;
+      }
+    })();
+    return this.modelLoading;
+  }
+
+  /** Resolves when the model has loaded or failed (for callers that want to wait). */
+  async ready(): Promise<void> {
+    await this.modelLoading;
+  }
+
+  get mode(): 'hybrid' | 'lexical' {
+    return this.embedder && this.vectors ? 'hybrid' : 'lexical';
+  }
+
+  status(): IndexStatus {
+    return {
+      dir: this.buildDir,
+      articles: this.manifest.corpus.articles,
+      chunks: this.manifest.corpus.chunks,
+      mode: this.mode,
+      model: this.manifest.dense.model,
+      modelError: this.mode === 'lexical' ? this.modelError : undefined,
+      createdAt: this.manifest.createdAt,
+    };
+  }
+
+  private article(index: number): Article {
+    return this.store.articles[index]!;
+  }
+
+  private chunkText(id: number): string {
+    const [ai, , start, end] = this.store.chunks[id]!;
+    return this.article(ai).text.slice(start, end);
+  }
+
+  private filterFor(filters: SearchFilters): ((chunkId: number) => boolean) | undefined {
+    const outlet = filters.outlet?.trim().toLowerCase();
+    if (!filters.after && !filters.before && !outlet) return undefined;
+    const ok = this.store.articles.map((a) => articleMatches(a, filters.after, filters.before, outlet));
+    return (chunkId) => ok[this.chunkArticle[chunkId]!] === true;
+  }
+
+  /** Answers a question: ranked, de-duplicated passages with quotes, or an abstention. */
+  async ask(question: string, options: SearchOptions = {}): Promise<Answer> {
+    const started = performance.now();
+    const k = Math.max(1, Math.min(options.k ?? 5, 50));
+    const offset = Math.max(0, options.offset ?? 0);
+    const mode = this.mode;
+    const done = (results: SearchResult[], abstained: boolean, more = false): Answer => ({
+      question,
+      abstained,
+      mode,
+      results,
+      more,
+      tookMs: Math.round((performance.now() - started) * 10) / 10,
+    });
+
+    const queryTerms = [...new Set(analyze(question))];
+    const weights = new Map(queryTerms.map((t) => [t, idf(this.terms, t)]));
+    if (queryTerms.length === 0) return done([], true);
+    const filter = this.filterFor(options);
+    const { candidates, lexicalWeight, denseWeight } = this.ranking;
+
+    const lexicalHits = this.lexical
+      .search(question, filter ? { filter: (r) => filter(r.id as number) } : {})
+      .slice(0, candidates);
+    let fused: Scored[];
+    if (mode === 'hybrid') {
+      const queryVector = await this.embedder!.embedQuery(question);
+      const denseHits = searchVectors(this.vectors!, queryVector, candidates, this.settings.HNSW_EF_SEARCH, filter);
+      const similarity = new Map(denseHits.map((h) => [h.id, h.similarity]));
+      const scores = reciprocalRankFusion([
+        { ids: lexicalHits.map((h) => h.id as number), weight: lexicalWeight },
+        { ids: denseHits.map((h) => h.id), weight: denseWeight },
+      ]);
+      fused = [...scores].map(([id, score]) => this.candidate(id, score, similarity.get(id)));
+    } else {
+      fused = lexicalHits.map((h) => this.candidate(h.id as number, h.score));
+    }
+    fused.sort((a, b) => b.score - a.score);
+    const ranked = diversify(fused, { ...DEFAULT_DIVERSIFY, limit: offset + k + 1 });
+
+    if (ranked.length === 0 || !this.relevantEnough(ranked[0]!, weights)) return done([], true);
+    const page = ranked.slice(offset, offset + k).map((c, i) => this.toResult(c, offset + i + 1, weights));
+    return done(page, false, ranked.length > offset + k);
+  }
+
+  private candidate(id: number, score: number, similarity?: number): Scored {
+    const ai = this.chunkArticle[id]!;
+    return { chunkId: id, articleId: this.article(ai).id, score, text: this.chunkText(id), similarity };
+  }
+
+  /** Share of the question's idf weight that a passage contains. */
+  coverage(text: string, weights: ReadonlyMap<string, number>): number {
+    let total = 0;
+    for (const w of weights.values()) total += w;
+    if (total === 0) return 0;
+    const present = new Set(analyze(text));
+    let covered = 0;
+    for (const [t, w] of weights) if (present.has(t)) covered += w;
+    return covered / total;
+  }
+
+  private relevantEnough(best: Scored, weights: ReadonlyMap<string, number>): boolean {
+    const title = this.article(this.chunkArticle[best.chunkId]!).title;
+    if (this.coverage(`${title}\n${best.text}`, weights) >= this.ranking.minCoverage) return true;
+    return best.similarity !== undefined && best.similarity >= this.ranking.minSimilarity;
+  }
+
+  private toResult(c: Scored, rank: number, weights: ReadonlyMap<string, number>): SearchResult {
+    const a = this.article(this.chunkArticle[c.chunkId]!);
+    const quote = selectQuote(c.text, weights);
+    return {
+      rank,
+      score: Math.round(c.score * 10000) / 10000,
+      title: a.title,
+      outlet: a.outlet,
+      date: a.date,
+      url: a.url,
+      source: a.source,
+      articleId: a.id,
+      chunkId: c.chunkId,
+      quote: quote.text,
+      quoteSentences: quote.sentences,
+      passage: c.text,
+    };
+  }
+
+  /** Articles in the index, newest first, optionally narrowed by words in the title or outlet. */
+  listArticles(query = '', offset = 0, limit = 10): { total: number; items: ArticleSummary[] } {
+    const words = analyze(query);
+    const matches = this.store.articles.filter((a) => {
+      if (words.length === 0) return true;
+      const have = new Set(analyze(`${a.title} ${a.outlet ?? ''}`));
+      return words.every((w) => have.has(w));
+    });
+    matches.sort((a, b) => (b.date ?? '').localeCompare(a.date ?? '') || a.title.localeCompare(b.title));
+    return {
+      total: matches.length,
+      items: matches.slice(offset, offset + limit).map(({ id, title, outlet, date, url, source }) => ({ id, title, outlet, date, url, source })),
+    };
+  }
+
+  /** Looks an article up by id (for citing the whole source). */
+  getArticle(id: string): Article | undefined {
+    const i = this.articleById.get(id);
+    return i === undefined ? undefined : this.article(i);
+  }
+}
+
+/** Date filters are inclusive; a month-only date matches if any day of it is in range. */
+export function articleMatches(a: Pick<Article, 'date' | 'outlet'>, after?: string, before?: string, outlet?: string): boolean {
+  if (outlet && !(a.outlet ?? '').toLowerCase().includes(outlet)) return false;
+  if (after || before) {
+    if (!a.date) return false;
+    const first = a.date.length === 7 ? `${a.date}-01` : a.date;
+    const last = a.date.length === 7 ? `${a.date}-31` : a.date;
+    if (after && last < after) return false;
+    if (before && first > before) return false;
+  }
+  return true;
+}

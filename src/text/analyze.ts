@@ -1,0 +1,59 @@
+import { stemmer } from 'stemmer';
+import { eng } from 'stopword';
+
+/**
+ * Text analysis shared by the lexical index, query processing and quote scoring, so that a
+ * question term and a passage term meet in the same form: unicode-folded, lower-case, stop words
+ * dropped, Porter-stemmed.
+ */
+
+// The library's list plus question words, which carry no topic in a question.
+const STOP_WORDS = new Set([...eng, 'does', 'doing', 'done', 'when', 'why', 'whom', 'whose', 'its', 'it’s', 'was', 'were', 'will', 'not', 'no', 'so', 'just', 'say', 'says', 'tell', 'told']);
+// Words the library lists that matter in questions about events.
+for (const w of ['take', 'make', 'came', 'come', 'way', 'get', 'got', 'us']) STOP_WORDS.delete(w);
+
+/** Folds accents, typographic quotes and case: "Zelenskyy’s" → "zelenskyy's". */
+export function fold(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .replace(/[‘’ʼ′`´]/g, "'")
+    .toLowerCase();
+}
+
+const TOKEN = /(?:\p{L}\.){2,}|[\p{L}\p{N}]+(?:'[\p{L}]+)?/gu;
+
+/** Splits folded text into word tokens; "U.S." becomes "us", possessive "'s" goes. */
+export function tokenize(text: string): string[] {
+  const out: string[] = [];
+  for (const m of fold(text).matchAll(TOKEN)) {
+    let t = m[0];
+    if (t.includes('.')) t = t.replace(/\./g, '');
+    else if (t.includes("'")) t = t.endsWith("'s") ? t.slice(0, -2) : t.replace(/'/g, '');
+    if (t) out.push(t);
+  }
+  return out;
+}
+
+const stemCache = new Map<string, string>();
+
+/** A token's index form, or null for stop words. Numbers are kept whole. */
+export function processTerm(token: string): string | null {
+  if (STOP_WORDS.has(token)) return null;
+  let stem = stemCache.get(token);
+  if (stem === undefined) {
+    stem = /^\p{N}+$/u.test(token) ? token : stemmer(token);
+    if (stemCache.size < 500_000) stemCache.set(token, stem);
+  }
+  return stem;
+}
+
+/** Index terms of a text, in order (with repeats). */
+export function analyze(text: string): string[] {
+  const out: string[] = [];
+  for (const token of tokenize(text)) {
+    const term = processTerm(token);
+    if (term !== null) out.push(term);
+  }
+  return out;
+}
