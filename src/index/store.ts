@@ -80,6 +80,14 @@ export class IndexError extends Error {
   }
 }
 
+/** There is no index at all yet (as opposed to a damaged one). */
+export class MissingIndexError extends IndexError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MissingIndexError';
+  }
+}
+
 const REBUILD = 'rebuild it with `npm run index`';
 
 /** Resolves the folder holding the live build: via `current`, or `dir` itself if it is a build folder. */
@@ -98,7 +106,7 @@ export async function resolveBuildDir(dir: string): Promise<string> {
     await stat(path.join(dir, FILES.manifest));
     return dir;
   } catch {
-    throw new IndexError(`No index found in ${dir}: build one with \`npm run index\`.`);
+    throw new MissingIndexError(`No index found in ${dir}: build one with \`npm run index\`.`);
   }
 }
 
