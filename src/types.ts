@@ -87,6 +87,15 @@ export interface Answer {
   more: boolean;
   /** Milliseconds spent answering. */
   tookMs: number;
+  /** Evidence behind the abstention decision, for the best passage (absent when nothing matched at all). */
+  confidence?: Confidence;
+}
+
+export interface Confidence {
+  /** Share of the question's idf-weighted terms found in the best passage and its title (0–1). */
+  coverage: number;
+  /** Cosine similarity of the best passage to the question (hybrid mode only). */
+  similarity?: number;
 }
 
 export interface IndexStatus {

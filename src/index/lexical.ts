@@ -1,5 +1,5 @@
 import MiniSearch, { type Options, type SearchResult as MiniResult } from 'minisearch';
-import { analyze, processTerm, tokenize } from '../text/analyze.js';
+import { processTerm, tokenize } from '../text/analyze.js';
 
 /** What the lexical index stores for a chunk: its title (its own field) and its text. */
 export interface LexicalDoc {
@@ -27,13 +27,23 @@ export interface TermStats {
 }
 
 export function buildLexical(docs: Iterable<LexicalDoc>): { index: LexicalIndex; stats: TermStats } {
-  const index = new MiniSearch<LexicalDoc>(LEXICAL_OPTIONS);
+  // Collect each document's terms as MiniSearch analyses them, rather than analysing twice.
+  let docTerms = new Set<string>();
+  const index = new MiniSearch<LexicalDoc>({
+    ...LEXICAL_OPTIONS,
+    processTerm: (token) => {
+      const term = processTerm(token);
+      if (term !== null) docTerms.add(term);
+      return term;
+    },
+  });
   const df = new Map<string, number>();
   let count = 0;
   for (const doc of docs) {
+    docTerms = new Set();
     index.add(doc);
     count++;
-    for (const term of new Set([...analyze(doc.title), ...analyze(doc.text)])) df.set(term, (df.get(term) ?? 0) + 1);
+    for (const term of docTerms) df.set(term, (df.get(term) ?? 0) + 1);
   }
   return { index, stats: { docs: count, df: Object.fromEntries(df) } };
 }

@@ -15,7 +15,7 @@ import {
 } from '../index/store.js';
 import { loadVectorIndex, searchVectors, type VectorIndex } from '../index/vector.js';
 import { analyze } from '../text/analyze.js';
-import type { Answer, Article, ArticleSummary, IndexStatus, SearchFilters, SearchOptions, SearchResult } from '../types.js';
+import type { Answer, Article, ArticleSummary, Confidence, IndexStatus, SearchFilters, SearchOptions, SearchResult } from '../types.js';
 import { DEFAULT_DIVERSIFY, diversify, reciprocalRankFusion, type Candidate } from './rank.js';
 import { selectQuote } from './quote.js';
 
@@ -198,13 +198,14 @@ export class Searcher {
     const k = Math.max(1, Math.min(options.k ?? 5, 50));
     const offset = Math.max(0, options.offset ?? 0);
     const mode = this.mode;
-    const done = (results: SearchResult[], abstained: boolean, more = false): Answer => ({
+    const done = (results: SearchResult[], abstained: boolean, more = false, confidence?: Confidence): Answer => ({
       question,
       abstained,
       mode,
       results,
       more,
       tookMs: Math.round((performance.now() - started) * 10) / 10,
+      confidence,
     });
 
     const queryTerms = [...new Set(analyze(question))];
@@ -232,9 +233,11 @@ export class Searcher {
     fused.sort((a, b) => b.score - a.score);
     const ranked = diversify(fused, { ...DEFAULT_DIVERSIFY, limit: offset + k + 1 });
 
-    if (ranked.length === 0 || !this.relevantEnough(ranked[0]!, weights)) return done([], true);
+    if (ranked.length === 0) return done([], true);
+    const confidence = this.confidence(ranked[0]!, weights);
+    if (!this.relevantEnough(confidence)) return done([], true, false, confidence);
     const page = ranked.slice(offset, offset + k).map((c, i) => this.toResult(c, offset + i + 1, weights));
-    return done(page, false, ranked.length > offset + k);
+    return done(page, false, ranked.length > offset + k, confidence);
   }
 
   private candidate(id: number, score: number, similarity?: number): Scored {
@@ -253,10 +256,15 @@ export class Searcher {
     return covered / total;
   }
 
-  private relevantEnough(best: Scored, weights: ReadonlyMap<string, number>): boolean {
+  private confidence(best: Scored, weights: ReadonlyMap<string, number>): Confidence {
     const title = this.article(this.chunkArticle[best.chunkId]!).title;
-    if (this.coverage(`${title}\n${best.text}`, weights) >= this.ranking.minCoverage) return true;
-    return best.similarity !== undefined && best.similarity >= this.ranking.minSimilarity;
+    return { coverage: Math.round(this.coverage(`${title}\n${best.text}`, weights) * 1000) / 1000, similarity: best.similarity };
+  }
+
+  /** The abstention rule: enough of the question's words, or (hybrid) close enough in meaning. */
+  relevantEnough(c: Confidence): boolean {
+    if (c.coverage >= this.ranking.minCoverage) return true;
+    return c.similarity !== undefined && c.similarity >= this.ranking.minSimilarity;
   }
 
   private toResult(c: Scored, rank: number, weights: ReadonlyMap<string, number>): SearchResult {
