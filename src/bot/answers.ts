@@ -1,0 +1,127 @@
+import {
+  ActionRowBuilder,
+  ButtonBuilder,
+  ButtonStyle,
+  MessageFlags,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type MessageContextMenuCommandInteraction,
+} from 'discord.js';
+import type { AnswerSession, BotContext } from './context.js';
+import { answerMessage, headingLine, NO_MENTIONS, type AnswerView } from './format.js';
+import { allowSearch, replyPrivately } from './reply.js';
+
+/**
+ * Shows answers of /ask, /cite and "Find sources" and handles their buttons (paging, sharing,
+ * votes). The search itself is the core's Searcher.ask, as in the CLI.
+ */
+
+export const ANSWER_PREFIX = 'ans';
+const ACTIONS = ['more', 'prev', 'share', 'up', 'down'] as const;
+type Action = (typeof ACTIONS)[number];
+
+export function answerButtonId(action: Action, sessionId: string, offset: number): string {
+  return `${ANSWER_PREFIX}:${action}:${sessionId}:${offset}`;
+}
+
+export function parseAnswerButtonId(id: string): { action: Action; sessionId: string; offset: number } | undefined {
+  const [prefix, action, sessionId, offset] = id.split(':');
+  const n = Number(offset);
+  if (prefix !== ANSWER_PREFIX || !ACTIONS.includes(action as Action) || !sessionId || !Number.isInteger(n) || n < 0) return undefined;
+  return { action: action as Action, sessionId, offset: n };
+}
+
+function view(session: AnswerSession): AnswerView {
+  if (session.kind === 'ask') {
+    return { heading: headingLine('Question:', session.text), noneText: 'No source in the corpus answers this.', filters: session.filters };
+  }
+  const label = session.messageUrl ? `Sources for [this message](${session.messageUrl}):` : 'Sources for:';
+  return { heading: headingLine(label, session.text), noneText: 'No source in the corpus covers this claim.', filters: session.filters };
+}
+
+type Page = { content: string; embeds: ReturnType<typeof answerMessage>['embeds']; components: ActionRowBuilder<ButtonBuilder>[]; allowedMentions: typeof NO_MENTIONS };
+
+/** Searches one page of a session and renders it with its buttons. */
+async function renderPage(ctx: BotContext, sessionId: string, session: AnswerSession, offset: number, shared = false): Promise<Page> {
+  const answer = await ctx.index.current.ask(session.text, { k: session.k, offset, ...session.filters });
+  session.pages.set(offset, {
+    mode: answer.mode,
+    abstained: answer.abstained,
+    results: answer.results.map((r) => ({ rank: r.rank, articleId: r.articleId, chunkId: r.chunkId, title: r.title })),
+  });
+  const message = answerMessage(answer, view(session));
+  const button = (action: Action, label: string, style = ButtonStyle.Secondary): ButtonBuilder =>
+    new ButtonBuilder().setCustomId(answerButtonId(action, sessionId, offset)).setLabel(label).setStyle(style);
+  const rows: ActionRowBuilder<ButtonBuilder>[] = [];
+  const nav: ButtonBuilder[] = [];
+  if (!shared && offset > 0) nav.push(button('prev', 'Previous'));
+  if (!shared && answer.more) nav.push(button('more', 'More results', ButtonStyle.Primary));
+  if (!shared && session.ephemeral) nav.push(button('share', 'Share to channel', ButtonStyle.Success));
+  if (nav.length) rows.push(new ActionRowBuilder<ButtonBuilder>().addComponents(nav));
+  rows.push(new ActionRowBuilder<ButtonBuilder>().addComponents(button('up', '👍 Helpful'), button('down', '👎 Not helpful')));
+  ctx.log.info({ kind: session.kind, offset, results: answer.results.length, abstained: answer.abstained, mode: answer.mode, tookMs: answer.tookMs }, 'answered');
+  return { ...message, components: rows, allowedMentions: NO_MENTIONS };
+}
+
+/**
+ * Answers a checked question or claim: defer first (the search may take a moment while the
+ * model warms up, and Discord allows 3 s), then edit in the results.
+ */
+export async function answer(
+  interaction: ChatInputCommandInteraction | MessageContextMenuCommandInteraction,
+  ctx: BotContext,
+  session: Omit<AnswerSession, 'pages' | 'ownerId'>,
+): Promise<void> {
+  await interaction.deferReply(session.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+  const full: AnswerSession = { ...session, ownerId: interaction.user.id, pages: new Map() };
+  const sessionId = ctx.sessions.put(full);
+  await interaction.editReply(await renderPage(ctx, sessionId, full, 0));
+}
+
+export async function handleAnswerButton(interaction: ButtonInteraction, ctx: BotContext): Promise<void> {
+  const parsed = parseAnswerButtonId(interaction.customId);
+  const session = parsed && ctx.sessions.get(parsed.sessionId);
+  if (!parsed || !session) {
+    await replyPrivately(interaction, 'This answer has expired (buttons work for an hour, and not across bot restarts). Run the command again.');
+    return;
+  }
+  const { action, sessionId, offset } = parsed;
+
+  if (action === 'up' || action === 'down') {
+    const page = session.pages.get(offset);
+    await ctx.feedback.record({
+      at: new Date().toISOString(),
+      vote: action,
+      userId: interaction.user.id,
+      guildId: interaction.guildId,
+      channelId: interaction.channelId,
+      kind: session.kind,
+      question: session.text,
+      filters: session.filters,
+      offset,
+      mode: page?.mode ?? 'unknown',
+      abstained: page?.abstained ?? false,
+      results: page?.results ?? [],
+    });
+    await replyPrivately(interaction, `Thanks — your ${action === 'up' ? '👍' : '👎'} was recorded.`);
+    return;
+  }
+
+  if (action === 'share') {
+    if (!(await allowSearch(interaction, ctx))) return;
+    await interaction.deferReply();
+    const page = await renderPage(ctx, sessionId, session, offset, true);
+    await interaction.editReply({ ...page, content: `${page.content}\n-# Shared by ${interaction.user}` });
+    return;
+  }
+
+  // Paging rewrites the message in place, so only its owner may do it on a public answer.
+  if (interaction.user.id !== session.ownerId) {
+    await replyPrivately(interaction, 'Only the person who asked can page through this answer. Run the command yourself to get your own.');
+    return;
+  }
+  if (!(await allowSearch(interaction, ctx))) return;
+  const next = action === 'more' ? offset + session.k : Math.max(0, offset - session.k);
+  await interaction.deferUpdate();
+  await interaction.editReply(await renderPage(ctx, sessionId, session, next));
+}

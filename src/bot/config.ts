@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { coreConfigSchema, parseWith } from '../config.js';
+
+/*
+ * Bot settings on top of the core's (corpus, index, model), read from the environment (.env).
+ * Messages are printed as "NAME: message" by parseWith, so they do not repeat the name, and
+ * never echo the value (the token is a secret).
+ */
+
+const SNOWFLAKE = /^\d{17,20}$/;
+const snowflake = (required?: string) =>
+  z.string(required ? { required_error: required } : {}).regex(SNOWFLAKE, 'must be a Discord ID of 17–20 digits (Developer Mode → right-click → Copy ID)');
+
+/** Accepts "http://host:port" or "http://host:port/api"; we add /api ourselves. */
+const apiUrl = z
+  .string()
+  .url('must be a URL such as http://127.0.0.1:8080')
+  .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
+  .transform((u) => u.replace(/\/+$/, '').replace(/\/api$/, ''));
+
+/** What talking to Discord needs: shared by the bot and `npm run deploy-commands`. */
+export const discordConfigSchema = z.object({
+  DISCORD_TOKEN: z
+    .string({ required_error: 'required: Developer Portal → your application → Bot → Reset Token' })
+    .regex(/^[\w-]+\.[\w-]+\.[\w-]+$/, 'does not look like a bot token (three dot-separated parts): copy it again from Developer Portal → Bot'),
+  DISCORD_CLIENT_ID: snowflake('required: Developer Portal → your application → General Information → Application ID'),
+  /** Register commands to this server only (instant) instead of globally. */
+  DISCORD_GUILD_ID: snowflake().optional(),
+  /** Another Discord-compatible base URL (a local stand-in for tests). */
+  DISCORD_API_URL: apiUrl.optional(),
+});
+
+const roleIds = z
+  .string()
+  .transform((s) => s.split(',').map((id) => id.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(SNOWFLAKE, 'must be comma-separated role IDs of 17–20 digits each')));
+
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ invalid_type_error: `must be a whole number from ${min} to ${max}` })
+    .int(`must be a whole number from ${min} to ${max}`)
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+
+export const botConfigSchema = coreConfigSchema.merge(discordConfigSchema).extend({
+  /** Roles allowed to run /reindex besides members with Administrator. */
+  ADMIN_ROLE_IDS: roleIds.default(''),
+  /** Where feedback (👍/👎) is recorded. */
+  DATA_DIR: z.string().min(1).default('data'),
+  /** Per user: at most RATE_LIMIT_MAX searches per RATE_LIMIT_WINDOW_SECONDS. */
+  RATE_LIMIT_MAX: int(1, 1000).default(5),
+  RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type DiscordConfig = z.infer<typeof discordConfigSchema>;
+export type BotConfig = z.infer<typeof botConfigSchema>;
+
+export function loadDiscordConfig(env: NodeJS.ProcessEnv = process.env): DiscordConfig {
+  return parseWith(discordConfigSchema, env);
+}
+
+export function loadBotConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {
+  return parseWith(botConfigSchema, env);
+}
+
+/** The REST client's `api` option: Discord's own unless DISCORD_API_URL points at a stand-in. */
+export function restApiBase(config: Pick<DiscordConfig, 'DISCORD_API_URL'>): string | undefined {
+  return config.DISCORD_API_URL ? `${config.DISCORD_API_URL}/api` : undefined;
+}

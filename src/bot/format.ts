@@ -1,0 +1,194 @@
+import { escapeMarkdown, type APIEmbed } from 'discord.js';
+import type { Answer, ArticleSummary, QuoteSentence, SearchResult } from '../types.js';
+
+/** Discord's message limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits). */
+export const LIMITS = {
+  content: 2000,
+  title: 256,
+  description: 4096,
+  fields: 25,
+  fieldName: 256,
+  fieldValue: 1024,
+  footer: 2048,
+  author: 256,
+  embeds: 10,
+  /** All embed text of one message together. */
+  total: 6000,
+} as const;
+
+/** Every reply sets this: quoted articles and questions must never ping anyone. */
+export const NO_MENTIONS = { parse: [] as never[] };
+
+export const COLORS = { result: 0x5865f2, none: 0x99aab5, ok: 0x57f287, error: 0xed4245 } as const;
+
+/** Escapes every markdown construct, so quoted text shows as written and cannot break our layout. */
+export function escape(text: string): string {
+  return escapeMarkdown(text, { heading: true, bulletedList: true, numberedList: true, maskedLink: true });
+}
+
+const ELLIPSIS = '…';
+
+/** Cuts plain text to `max` characters at a word boundary, marking the cut with "…". */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max <= 1) return ELLIPSIS.slice(0, max);
+  const cut = text.slice(0, max - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).trimEnd()}${ELLIPSIS}`;
+}
+
+/** Escapes then clips, shortening the raw text until the escaped result fits (escapes add characters). */
+export function clipEscaped(text: string, max: number): string {
+  let raw = text;
+  let out = escape(raw);
+  while (out.length > max) {
+    const target = raw.length - (out.length - max) - 1;
+    if (target <= 1) return ELLIPSIS.slice(0, max);
+    raw = clip(raw, target);
+    out = escape(raw);
+  }
+  return out;
+}
+
+const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim();
+
+/**
+ * The quote as a blockquote with the best sentence in bold, within `max` characters. Too long a
+ * quote loses whole sentences from the end, then the start (never the best one), and the cut is
+ * marked with "…"; only a best sentence that alone is too long is cut inside.
+ */
+export function formatQuote(sentences: readonly QuoteSentence[], max: number): string {
+  const list = sentences.map((s) => ({ text: oneLine(s.text), best: s.best })).filter((s) => s.text);
+  if (list.length === 0) return '';
+  let best = list.findIndex((s) => s.best);
+  if (best < 0) best = 0;
+  let from = 0;
+  let to = list.length;
+  const render = (a: number, b: number): string => {
+    const parts = list.slice(a, b).map((s, i) => (a + i === best ? `**${escape(s.text)}**` : escape(s.text)));
+    return `> ${a > 0 ? `${ELLIPSIS} ` : ''}${parts.join(' ')}${b < list.length ? ` ${ELLIPSIS}` : ''}`;
+  };
+  let out = render(from, to);
+  while (out.length > max && to - from > 1) {
+    if (to - 1 > best) to--;
+    else from++;
+    out = render(from, to);
+  }
+  if (out.length <= max) return out;
+  // Only the best sentence is left and it is still too long: cut inside it.
+  const before = `> ${from > 0 ? `${ELLIPSIS} ` : ''}**`;
+  const after = `**${to < list.length ? ` ${ELLIPSIS}` : ''}`;
+  return `${before}${clipEscaped(list[best]!.text, Math.max(1, max - before.length - after.length))}${after}`;
+}
+
+/** Only http(s) URLs become links: anything else would be rejected by Discord or be unsafe. */
+export function safeUrl(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.toString() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Characters Discord counts toward the 6000 limit. */
+export function embedLength(embed: APIEmbed): number {
+  return (
+    (embed.title?.length ?? 0) +
+    (embed.description?.length ?? 0) +
+    (embed.footer?.text.length ?? 0) +
+    (embed.author?.name.length ?? 0) +
+    (embed.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0)
+  );
+}
+
+function resultEmbed(result: SearchResult, descriptionMax: number): APIEmbed {
+  const url = safeUrl(result.url);
+  return {
+    color: COLORS.result,
+    title: clipEscaped(result.title || 'Untitled article', LIMITS.title),
+    ...(url ? { url } : {}),
+    description: formatQuote(result.quoteSentences, Math.min(descriptionMax, LIMITS.description)),
+    fields: [
+      { name: 'Outlet', value: clipEscaped(result.outlet ?? 'Unknown', LIMITS.fieldValue), inline: true },
+      { name: 'Published', value: escape(result.date ?? 'Unknown'), inline: true },
+    ],
+    footer: { text: `Result ${result.rank}` },
+  };
+}
+
+/** One embed per result, their quotes sharing what the 6000-character message budget leaves. */
+export function resultEmbeds(results: readonly SearchResult[]): APIEmbed[] {
+  const shown = results.slice(0, LIMITS.embeds);
+  if (shown.length === 0) return [];
+  const skeletons = shown.map((r) => resultEmbed(r, 0));
+  const overhead = skeletons.reduce((n, e) => n + embedLength(e), 0);
+  // Leave headroom for the footer note main adds to the last embed.
+  const perQuote = Math.floor((LIMITS.total - overhead - 200) / shown.length);
+  return shown.map((r) => resultEmbed(r, Math.max(40, perQuote)));
+}
+
+export interface AnswerView {
+  /** Line above the results: what was asked, or what sources are sought for. */
+  heading: string;
+  /** Said when the core abstains. */
+  noneText: string;
+  filters?: { after?: string; before?: string; outlet?: string };
+}
+
+export function describeFilters(filters: AnswerView['filters']): string {
+  if (!filters) return '';
+  const parts = [
+    filters.outlet ? `outlet “${clip(oneLine(filters.outlet), 80)}”` : '',
+    filters.after ? `from ${filters.after}` : '',
+    filters.before ? `until ${filters.before}` : '',
+  ].filter(Boolean);
+  return parts.length ? `Filters: ${escape(parts.join(', '))}` : '';
+}
+
+/** The message body of an answer page: content line plus embeds, within every limit. */
+export function answerMessage(answer: Answer, view: AnswerView): { content: string; embeds: APIEmbed[] } {
+  const filters = describeFilters(view.filters);
+  const content = clip([view.heading, filters].filter(Boolean).join('\n'), LIMITS.content);
+  if (answer.abstained || answer.results.length === 0) {
+    return {
+      content,
+      embeds: [
+        {
+          color: COLORS.none,
+          title: answer.results.length === 0 && !answer.abstained ? 'No more results.' : view.noneText,
+          description: 'Try other words or fewer filters, or see what is indexed with /sources.',
+        },
+      ],
+    };
+  }
+  const embeds = resultEmbeds(answer.results);
+  const last = embeds[embeds.length - 1]!;
+  const mode = answer.mode === 'hybrid' ? 'keyword + semantic search' : 'keyword search';
+  last.footer = { text: `${last.footer?.text ?? ''} · ${mode} · ${answer.tookMs} ms` };
+  return { content, embeds };
+}
+
+/** A question or claim as a quoted heading line. */
+export function headingLine(label: string, text: string): string {
+  return `**${label}** ${clipEscaped(oneLine(text), 600)}`;
+}
+
+/** The article list of /sources, one line each, in one embed. */
+export function sourcesEmbed(items: readonly ArticleSummary[], offset: number, total: number, query: string): APIEmbed {
+  const lines = items.map((a, i) => {
+    const title = clipEscaped(a.title || 'Untitled article', 200).replace(/[[\]]/g, (c) => `\\${c}`);
+    const url = safeUrl(a.url);
+    const link = url ? `[${title}](${url.replace(/\)/g, '%29')})` : `**${title}**`;
+    const meta = [a.outlet ? clipEscaped(a.outlet, 80) : 'Unknown outlet', a.date ?? 'undated'].join(' · ');
+    return `${offset + i + 1}. ${link}\n   ${meta}`;
+  });
+  const shownTo = offset + items.length;
+  return {
+    color: COLORS.result,
+    title: query ? clipEscaped(`Indexed articles matching “${oneLine(query)}”`, LIMITS.title) : 'Indexed articles',
+    description: clip(lines.join('\n') || 'No indexed article matches.', LIMITS.description),
+    footer: { text: total ? `${offset + 1}–${shownTo} of ${total}` : '0 articles' },
+  };
+}

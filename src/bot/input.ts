@@ -1,0 +1,45 @@
+/** Checks of what users type, each failure a message saying what to do instead. */
+
+export const MAX_QUESTION_LENGTH = 500;
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** A question or claim: not empty, not only whitespace, at most 500 characters. */
+export function checkText(raw: string | null | undefined, what: 'question' | 'claim'): Checked<string> {
+  const value = (raw ?? '').replace(/\s+/g, ' ').trim();
+  if (!value) return { ok: false, error: `Your ${what} is empty. Type a few words, e.g. \`/ask question: What did Saldo urge Kherson residents to do?\`` };
+  if (value.length > MAX_QUESTION_LENGTH) {
+    return { ok: false, error: `Your ${what} is ${value.length} characters long; the limit is ${MAX_QUESTION_LENGTH}. Shorten it to the key words and try again.` };
+  }
+  return { ok: true, value };
+}
+
+/** An optional YYYY-MM-DD date option that must be a real calendar date. */
+export function checkDate(raw: string | null | undefined, option: string): Checked<string | undefined> {
+  const value = raw?.trim();
+  if (!value) return { ok: true, value: undefined };
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const date = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
+  if (!m || !date || date.getUTCMonth() !== Number(m[2]) - 1 || date.getUTCDate() !== Number(m[3])) {
+    return { ok: false, error: `\`${option}\` must be a date written YYYY-MM-DD, e.g. 2022-10-31.` };
+  }
+  return { ok: true, value };
+}
+
+export interface Filters {
+  after?: string;
+  before?: string;
+  outlet?: string;
+}
+
+export function checkFilters(raw: { after?: string | null; before?: string | null; outlet?: string | null }): Checked<Filters> {
+  const after = checkDate(raw.after, 'after');
+  if (!after.ok) return after;
+  const before = checkDate(raw.before, 'before');
+  if (!before.ok) return before;
+  if (after.value && before.value && after.value > before.value) {
+    return { ok: false, error: `\`after\` (${after.value}) is later than \`before\` (${before.value}): swap them or widen the range.` };
+  }
+  const outlet = raw.outlet?.trim() || undefined;
+  return { ok: true, value: { after: after.value, before: before.value, outlet } };
+}

@@ -1,0 +1,44 @@
+import { Events, type Client, type Interaction } from 'discord.js';
+import { ANSWER_PREFIX, handleAnswerButton } from './answers.js';
+import type { CommandModule } from './commands.js';
+import type { BotContext } from './context.js';
+import { replyPrivately } from './reply.js';
+
+const FAILED = 'Something went wrong on my side while handling this; it has been logged. Please try again in a moment.';
+
+/** Sends each interaction to its command module (or button handler) and turns errors into a reply. */
+export function routeInteractions(client: Client, commands: ReadonlyMap<string, CommandModule>, ctx: BotContext): void {
+  const byPrefix = new Map<string, NonNullable<CommandModule['handleButton']>>([[ANSWER_PREFIX, handleAnswerButton]]);
+  for (const c of commands.values()) if (c.buttonPrefix && c.handleButton) byPrefix.set(c.buttonPrefix, c.handleButton.bind(c));
+
+  client.on(Events.InteractionCreate, (interaction: Interaction) => {
+    void dispatch(interaction).catch((err: unknown) => ctx.log.error({ err }, 'interaction handler failed'));
+  });
+
+  async function dispatch(interaction: Interaction): Promise<void> {
+    if (!interaction.isRepliable()) return;
+    const started = performance.now();
+    const what = interaction.isCommand() ? interaction.commandName : interaction.isButton() ? interaction.customId.split(':')[0] : `type ${interaction.type}`;
+    try {
+      if (interaction.isChatInputCommand() || interaction.isMessageContextMenuCommand()) {
+        const command = commands.get(interaction.commandName);
+        if (!command) {
+          await replyPrivately(interaction, `I don't know the command "${interaction.commandName}". An admin should run \`npm run deploy-commands\` to refresh the command list.`);
+          return;
+        }
+        await command.execute(interaction, ctx);
+      } else if (interaction.isButton()) {
+        const handler = byPrefix.get(interaction.customId.split(':')[0] ?? '');
+        if (!handler) {
+          await replyPrivately(interaction, 'This button is no longer supported. Run the command again.');
+          return;
+        }
+        await handler(interaction, ctx);
+      }
+      ctx.log.info({ interaction: what, user: interaction.user.id, guild: interaction.guildId, ms: Math.round(performance.now() - started) }, 'interaction handled');
+    } catch (err) {
+      ctx.log.error({ err, interaction: what, user: interaction.user.id }, 'interaction failed');
+      await replyPrivately(interaction, FAILED).catch((e: unknown) => ctx.log.warn({ err: e }, 'could not report the failure'));
+    }
+  }
+}
