@@ -1,0 +1,95 @@
+import {
+  InteractionContextType,
+  PermissionFlagsBits,
+  SlashCommandBuilder,
+  time,
+  TimestampStyles,
+  type APIEmbed,
+  type ChatInputCommandInteraction,
+} from 'discord.js';
+import type { BuildProgress } from '../src/index/build.js';
+import type { BotContext } from '../src/bot/context.js';
+import { clip, COLORS, escape } from '../src/bot/format.js';
+import { openIndex } from '../src/bot/index-holder.js';
+import { LongReply } from '../src/bot/long-reply.js';
+import { isAdmin } from '../src/bot/permissions.js';
+import { replyPrivately } from '../src/bot/reply.js';
+
+export const data = new SlashCommandBuilder()
+  .setName('reindex')
+  .setDescription('Rebuild the search index from the corpus (admins only)')
+  .setDefaultMemberPermissions(PermissionFlagsBits.Administrator)
+  .setContexts(InteractionContextType.Guild);
+
+const STAGES: Record<BuildProgress['stage'], string> = {
+  load: 'Loading articles',
+  chunk: 'Cutting passages',
+  model: 'Loading the embedding model',
+  embed: 'Embedding passages',
+  hnsw: 'Building the vector index',
+  lexical: 'Building the keyword index',
+  write: 'Writing the index',
+};
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+export async function execute(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
+  if (!isAdmin(interaction, ctx.config.ADMIN_ROLE_IDS)) {
+    ctx.log.warn({ user: interaction.user.id, guild: interaction.guildId }, 'refused /reindex: not an admin');
+    return replyPrivately(interaction, 'Only server administrators (or members of a role in ADMIN_ROLE_IDS) can run /reindex.');
+  }
+  const running = ctx.reindexer.running;
+  if (running) {
+    return replyPrivately(interaction, `A reindex is already running (started ${time(running.startedAt, TimestampStyles.RelativeTime)} by <@${running.by}>). Wait for it to finish.`);
+  }
+
+  await interaction.deferReply();
+  const reply = new LongReply(interaction, ctx.log);
+  const outcome = ctx.reindexer.start(interaction.user.id, (p) => {
+    const count = p.total > 1 ? ` ${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')}` : '';
+    reply.progress({ content: `⏳ Reindexing… ${STAGES[p.stage]}${count}${p.message ? `\n-# ${escape(clip(p.message, 300))}` : ''}` });
+  });
+  if (!outcome) return replyPrivately(interaction, 'A reindex is already running. Wait for it to finish.');
+  ctx.log.info({ user: interaction.user.id }, 'reindex started');
+  const result = await outcome;
+
+  let embed: APIEmbed;
+  if (result.ok) {
+    // The core swapped embeddings/current atomically; open the new build and swap it in, while
+    // questions in flight finish on the old Searcher they hold.
+    try {
+      ctx.index.swap(await openIndex(ctx.config, ctx.explicitModel));
+    } catch (err) {
+      const error = `the new index was built but could not be opened: ${(err as Error).message}`;
+      ctx.index.lastReindex = { at: new Date(), by: interaction.user.id, ok: false, error };
+      ctx.log.error({ err }, 'reindex: opening the new index failed');
+      await reply.finish({ content: '', embeds: [failedEmbed(error)] });
+      return;
+    }
+    const r = result.report;
+    ctx.index.lastReindex = { at: new Date(), by: interaction.user.id, ok: true, report: r };
+    ctx.log.info({ articles: r.articles, chunks: r.chunks, mode: r.mode, ms: result.ms }, 'reindex done');
+    embed = {
+      color: COLORS.ok,
+      title: '✅ Reindex complete',
+      description: `Indexed **${r.articles.toLocaleString('en-US')}** articles (**${r.chunks.toLocaleString('en-US')}** passages) from ${r.files} files in ${seconds(result.ms)}. Now answering from the new index.`,
+      fields: [
+        { name: 'Mode', value: r.mode === 'hybrid' ? `Hybrid (${escape(r.model)}: ${r.embedded} embedded, ${r.reused} reused)` : 'Lexical only', inline: false },
+        { name: 'Skipped', value: `${r.duplicates} duplicates, ${r.problems.length} bad inputs`, inline: true },
+      ],
+    };
+  } else {
+    ctx.index.lastReindex = { at: new Date(), by: interaction.user.id, ok: false, error: result.error };
+    ctx.log.error({ error: result.error, ms: result.ms }, 'reindex failed');
+    embed = failedEmbed(result.error);
+  }
+  await reply.finish({ content: '', embeds: [embed] });
+}
+
+function failedEmbed(error: string): APIEmbed {
+  return {
+    color: COLORS.error,
+    title: '❌ Reindex failed',
+    description: `${escape(clip(error, 1500))}\n\nThe previous index is unchanged and still answering.`,
+  };
+}

@@ -1,0 +1,33 @@
+import { MessageFlags, SlashCommandBuilder, time, TimestampStyles, type APIEmbed, type ChatInputCommandInteraction } from 'discord.js';
+import type { BotContext } from '../src/bot/context.js';
+import { clip, COLORS, escape, NO_MENTIONS } from '../src/bot/format.js';
+
+export const data = new SlashCommandBuilder().setName('status').setDescription('Index size, search mode and model, last reindex');
+
+export async function execute(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  const s = ctx.index.current.status();
+  const last = ctx.index.lastReindex;
+  const running = ctx.reindexer.running;
+  const mode = s.mode === 'hybrid' ? 'Hybrid (keyword + semantic)' : 'Lexical only (keyword search)';
+  const fields: APIEmbed['fields'] = [
+    { name: 'Articles', value: s.articles.toLocaleString('en-US'), inline: true },
+    { name: 'Passages', value: s.chunks.toLocaleString('en-US'), inline: true },
+    { name: 'Mode', value: mode, inline: true },
+    { name: 'Model', value: escape(s.model), inline: true },
+    { name: 'Index built', value: time(new Date(s.createdAt), TimestampStyles.RelativeTime), inline: true },
+    {
+      name: 'Last reindex',
+      value: last
+        ? `${time(last.at, TimestampStyles.RelativeTime)} by <@${last.by}>: ${last.ok ? `${last.report?.articles ?? 0} articles` : `failed (${escape(clip(last.error ?? '', 200))})`}`
+        : 'None since the bot started',
+      inline: false,
+    },
+  ];
+  if (s.modelError) fields.push({ name: 'Why lexical only', value: escape(clip(s.modelError, 1000)), inline: false });
+  if (running) fields.push({ name: 'Reindex running', value: `Started ${time(running.startedAt, TimestampStyles.RelativeTime)} by <@${running.by}>`, inline: false });
+  await interaction.editReply({
+    embeds: [{ color: COLORS.result, title: 'Archivist status', fields, footer: { text: `Up since ${ctx.startedAt.toISOString()}` } }],
+    allowedMentions: NO_MENTIONS,
+  });
+}

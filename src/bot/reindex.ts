@@ -1,0 +1,95 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BuildProgress, BuildReport } from '../index/build.js';
+import type { Logger } from './logger.js';
+
+/** Messages from reindex-worker.ts over IPC. */
+export type WorkerMessage =
+  | { type: 'progress'; progress: BuildProgress }
+  | { type: 'done'; report: BuildReport }
+  | { type: 'error'; message: string };
+
+export type ReindexOutcome = { ok: true; report: BuildReport; ms: number } | { ok: false; error: string; ms: number };
+
+export interface RunningReindex {
+  by: string;
+  startedAt: Date;
+}
+
+const WORKER = fileURLToPath(new URL('./reindex-worker.ts', import.meta.url));
+// The worker is TypeScript: run it with tsx's loader, resolved from here so any cwd works.
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/**
+ * Runs index builds in a child process, so embedding a large corpus never blocks the bot's
+ * event loop (interactions must be acknowledged within 3 s), one at a time.
+ */
+export class Reindexer {
+  private child: ChildProcess | undefined;
+  private info: RunningReindex | undefined;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  get running(): RunningReindex | undefined {
+    return this.info;
+  }
+
+  /** Starts a build, or returns undefined when one is already running. */
+  start(by: string, onProgress: (p: BuildProgress) => void): Promise<ReindexOutcome> | undefined {
+    if (this.info) return undefined;
+    const started = performance.now();
+    this.info = { by, startedAt: new Date() };
+    const child = fork(WORKER, [], {
+      execArgv: ['--import', TSX_LOADER],
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    this.child = child;
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    child.stdout?.on('data', (d: Buffer) => this.log.debug({ worker: d.toString().trim() }, 'reindex worker output'));
+
+    return new Promise<ReindexOutcome>((resolve) => {
+      let settled = false;
+      const ms = (): number => Math.round(performance.now() - started);
+      const finish = (outcome: ReindexOutcome): void => {
+        if (settled) return;
+        settled = true;
+        this.info = undefined;
+        resolve(outcome);
+        // The build is over (and its lock released); a worker that lingers is not waited for.
+        if (child.exitCode === null) setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      };
+      child.on('message', (raw) => {
+        const msg = raw as WorkerMessage;
+        if (msg.type === 'progress') onProgress(msg.progress);
+        else if (msg.type === 'done') finish({ ok: true, report: msg.report, ms: ms() });
+        else if (msg.type === 'error') finish({ ok: false, error: msg.message, ms: ms() });
+      });
+      child.on('error', (err) => finish({ ok: false, error: `could not start the index worker: ${err.message}`, ms: ms() }));
+      child.on('exit', (code, signal) => {
+        this.child = undefined;
+        const why = signal ? `was stopped (${signal})` : `exited with code ${code}`;
+        const detail = stderr.trim().split('\n').slice(-3).join(' ');
+        finish({ ok: false, error: `the index worker ${why}${detail ? `: ${detail}` : ''}`, ms: ms() });
+      });
+    });
+  }
+
+  /** Stops a running build (on shutdown); the core then leaves the previous index live. */
+  async stop(timeoutMs = 5000): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}
