@@ -89,7 +89,11 @@ export interface Answer {
   tookMs: number;
   /** Evidence behind the abstention decision, for the best passage (absent when nothing matched at all). */
   confidence?: Confidence;
+  /** Milliseconds per stage (bm25, embed, ann, fusion, rank, quote), for benchmarks and logs. */
+  timings: Partial<Record<QueryStage, number>>;
 }
+
+export type QueryStage = 'bm25' | 'embed' | 'ann' | 'fusion' | 'rank' | 'quote';
 
 export interface Confidence {
   /** Share of the question's idf-weighted terms found in the best passage and its title (0–1). */

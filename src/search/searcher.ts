@@ -14,8 +14,8 @@ import {
   type StoreFile,
 } from '../index/store.js';
 import { loadVectorIndex, searchVectors, type VectorIndex } from '../index/vector.js';
-import { analyze } from '../text/analyze.js';
-import type { Answer, Article, ArticleSummary, Confidence, IndexStatus, SearchFilters, SearchOptions, SearchResult } from '../types.js';
+import { analyze, processTerm, tokenize } from '../text/analyze.js';
+import type { Answer, Article, ArticleSummary, Confidence, QueryStage, IndexStatus, SearchFilters, SearchOptions, SearchResult } from '../types.js';
 import { DEFAULT_DIVERSIFY, diversify, reciprocalRankFusion, type Candidate } from './rank.js';
 import { selectQuote } from './quote.js';
 
@@ -47,6 +47,12 @@ export interface RankingParams {
   minCoverage: number;
   /** …unless (hybrid) its cosine similarity to the question is at least this. */
   minSimilarity: number;
+  /** Question words found in more than this share of passages are left out of the keyword query… */
+  commonTermShare: number;
+  /** …unless that would leave fewer than this many words. */
+  minQueryTerms: number;
+  /** Passages the first keyword pass hands to the second. */
+  keywordCandidates: number;
 }
 
 export const DEFAULT_RANKING: RankingParams = {
@@ -55,6 +61,9 @@ export const DEFAULT_RANKING: RankingParams = {
   denseWeight: 1,
   minCoverage: 0.5,
   minSimilarity: 0.75,
+  commonTermShare: 0.05,
+  minQueryTerms: 2,
+  keywordCandidates: 1000,
 };
 
 interface Scored extends Candidate {
@@ -198,6 +207,13 @@ export class Searcher {
     const k = Math.max(1, Math.min(options.k ?? 5, 50));
     const offset = Math.max(0, options.offset ?? 0);
     const mode = this.mode;
+    const timings: Partial<Record<QueryStage, number>> = {};
+    let mark = started;
+    const lap = (stage: QueryStage): void => {
+      const now = performance.now();
+      timings[stage] = Math.round((now - mark) * 100) / 100;
+      mark = now;
+    };
     const done = (results: SearchResult[], abstained: boolean, more = false, confidence?: Confidence): Answer => ({
       question,
       abstained,
@@ -206,6 +222,7 @@ export class Searcher {
       more,
       tookMs: Math.round((performance.now() - started) * 10) / 10,
       confidence,
+      timings,
     });
 
     const queryTerms = [...new Set(analyze(question))];
@@ -214,13 +231,14 @@ export class Searcher {
     const filter = this.filterFor(options);
     const { candidates, lexicalWeight, denseWeight } = this.ranking;
 
-    const lexicalHits = this.lexical
-      .search(question, filter ? { filter: (r) => filter(r.id as number) } : {})
-      .slice(0, candidates);
+    const lexicalHits = this.keywordSearch(question, filter).slice(0, candidates);
+    lap('bm25');
     let fused: Scored[];
     if (mode === 'hybrid') {
       const queryVector = await this.embedder!.embedQuery(question);
+      lap('embed');
       const denseHits = searchVectors(this.vectors!, queryVector, candidates, this.settings.HNSW_EF_SEARCH, filter);
+      lap('ann');
       const similarity = new Map(denseHits.map((h) => [h.id, h.similarity]));
       const scores = reciprocalRankFusion([
         { ids: lexicalHits.map((h) => h.id as number), weight: lexicalWeight },
@@ -231,13 +249,52 @@ export class Searcher {
       fused = lexicalHits.map((h) => this.candidate(h.id as number, h.score));
     }
     fused.sort((a, b) => b.score - a.score);
+    lap('fusion');
     const ranked = diversify(fused, { ...DEFAULT_DIVERSIFY, limit: offset + k + 1 });
+    lap('rank');
 
     if (ranked.length === 0) return done([], true);
     const confidence = this.confidence(ranked[0]!, weights);
     if (!this.relevantEnough(confidence)) return done([], true, false, confidence);
     const page = ranked.slice(offset, offset + k).map((c, i) => this.toResult(c, offset + i + 1, weights));
+    lap('quote');
     return done(page, false, ranked.length > offset + k, confidence);
+  }
+
+  /**
+   * BM25 in two passes. Question words found in a large share of passages ("Ukraine" in a war
+   * corpus) have long posting lists that dominate query time yet barely move scores, so the first
+   * pass uses only the rarer words to pick candidates, and the second scores those candidates on
+   * the whole question (MiniSearch skips documents whose boost is 0 before doing any work on them).
+   */
+  private keywordSearch(question: string, filter?: (chunkId: number) => boolean): Array<{ id: number; score: number }> {
+    const { commonTermShare, minQueryTerms, keywordCandidates } = this.ranking;
+    const limit = this.terms.docs * commonTermShare;
+    const tokens = tokenize(question).flatMap((token) => {
+      const term = processTerm(token);
+      return term === null ? [] : [{ token, df: this.terms.df[term] ?? 0 }];
+    });
+    const filterOption = filter ? { filter: (r: { id: unknown }) => filter(r.id as number) } : {};
+    const byRarity = [...tokens].sort((a, b) => a.df - b.df);
+    const split = Math.max(minQueryTerms, tokens.filter((t) => t.df <= limit).length);
+    const rare = byRarity.slice(0, split);
+    const common = byRarity.slice(split);
+    const first = this.lexical.search(rare.map((t) => t.token).join(' '), filterOption).slice(0, keywordCandidates);
+    if (common.length === 0) return first as Array<{ id: number; score: number }>;
+    // MiniSearch's score is (sum of term scores) × (number of query terms matched): undo the
+    // factor, add the common words' part for the same passages, and apply it again.
+    const parts = new Map(first.map((r) => [r.id as number, { raw: r.score / r.queryTerms.length, terms: new Set(r.queryTerms) }]));
+    const second = this.lexical.search(common.map((t) => t.token).join(' '), {
+      boostDocument: (id) => (parts.has(id as number) ? 1 : 0),
+    });
+    for (const r of second) {
+      const p = parts.get(r.id as number)!;
+      p.raw += r.score / r.queryTerms.length;
+      for (const t of r.queryTerms) p.terms.add(t);
+    }
+    return [...parts]
+      .map(([id, p]) => ({ id, score: p.raw * p.terms.size }))
+      .sort((a, b) => b.score - a.score);
   }
 
   private candidate(id: number, score: number, similarity?: number): Scored {

@@ -1,0 +1,27 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { coreConfigSchema, type CoreConfig } from '../../src/config.js';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** Shared data beside the repo (read-only; article texts are never copied into the repo). */
+export const SHARED = path.resolve(REPO, '../shared');
+export const SEED_CORPUS = path.join(REPO, 'corpus');
+
+export async function tempDir(prefix = 'archivist-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A copy of the default corpus that a test may change. */
+export async function copySeeds(dir: string): Promise<string> {
+  const target = path.join(dir, 'corpus');
+  await cp(SEED_CORPUS, target, { recursive: true });
+  return target;
+}
+
+/** Core settings for tests: defaults, no downloads, short model timeout. */
+export function testSettings(overrides: Partial<CoreConfig> = {}): CoreConfig {
+  return { ...coreConfigSchema.parse({}), ALLOW_REMOTE_MODELS: false, MODEL_LOAD_TIMEOUT_MS: 30_000, MODEL_DIR: path.join(os.tmpdir(), 'archivist-no-models'), ...overrides };
+}
