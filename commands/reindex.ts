@@ -38,18 +38,20 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
     ctx.log.warn({ user: interaction.user.id, guild: interaction.guildId }, 'refused /reindex: not an admin');
     return replyPrivately(interaction, 'Only server administrators (or members of a role in ADMIN_ROLE_IDS) can run /reindex.');
   }
-  const running = ctx.reindexer.running;
-  if (running) {
-    return replyPrivately(interaction, `A reindex is already running (started ${time(running.startedAt, TimestampStyles.RelativeTime)} by <@${running.by}>). Wait for it to finish.`);
-  }
-
-  await interaction.deferReply();
   const reply = new LongReply(interaction, ctx.log);
+  // Start before any await: checking and starting in one synchronous step is what makes a second,
+  // simultaneous /reindex see this one as running.
   const outcome = ctx.reindexer.start(interaction.user.id, (p) => {
     const count = p.total > 1 ? ` ${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')}` : '';
     reply.progress({ content: `⏳ Reindexing… ${STAGES[p.stage]}${count}${p.message ? `\n-# ${escape(clip(p.message, 300))}` : ''}` });
   });
-  if (!outcome) return replyPrivately(interaction, 'A reindex is already running. Wait for it to finish.');
+  if (!outcome) {
+    const running = ctx.reindexer.running;
+    const since = running ? ` (started ${time(running.startedAt, TimestampStyles.RelativeTime)} by <@${running.by}>)` : '';
+    return replyPrivately(interaction, `A reindex is already running${since}. Wait for it to finish; /status shows when it does.`);
+  }
+  // If acknowledging fails the build still runs and is swapped in; the result then goes to the channel.
+  await interaction.deferReply().catch((err: unknown) => ctx.log.warn({ err }, 'reindex: could not defer the reply'));
   ctx.log.info({ user: interaction.user.id }, 'reindex started');
   const result = await outcome;
 

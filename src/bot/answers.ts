@@ -9,6 +9,7 @@ import {
 } from 'discord.js';
 import type { AnswerSession, BotContext } from './context.js';
 import { answerMessage, headingLine, NO_MENTIONS, type AnswerView } from './format.js';
+import { searchText } from './input.js';
 import { allowSearch, replyPrivately } from './reply.js';
 
 /**
@@ -43,7 +44,7 @@ type Page = { content: string; embeds: ReturnType<typeof answerMessage>['embeds'
 
 /** Searches one page of a session and renders it with its buttons. */
 async function renderPage(ctx: BotContext, sessionId: string, session: AnswerSession, offset: number, shared = false): Promise<Page> {
-  const answer = await ctx.index.current.ask(session.text, { k: session.k, offset, ...session.filters });
+  const answer = await ctx.index.current.ask(searchText(session.text), { k: session.k, offset, ...session.filters });
   session.pages.set(offset, {
     mode: answer.mode,
     abstained: answer.abstained,

@@ -4,10 +4,19 @@ export const MAX_QUESTION_LENGTH = 500;
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 
-/** A question or claim: not empty, not only whitespace, at most 500 characters. */
+/** Mentions, channel links and custom emoji are Discord syntax, not words to search for. */
+const DISCORD_SYNTAX = /<(?:@[!&]?|#)\d+>|<a?:\w+:\d+>|@(?:everyone|here)\b/g;
+
+/** The words of a question or claim that go to the search. */
+export function searchText(text: string): string {
+  return text.replace(DISCORD_SYNTAX, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** A question or claim: not empty, not only whitespace or mentions, at most 500 characters. */
 export function checkText(raw: string | null | undefined, what: 'question' | 'claim'): Checked<string> {
   const value = (raw ?? '').replace(/\s+/g, ' ').trim();
   if (!value) return { ok: false, error: `Your ${what} is empty. Type a few words, e.g. \`/ask question: What did Saldo urge Kherson residents to do?\`` };
+  if (!searchText(value)) return { ok: false, error: `Your ${what} has only mentions or emoji in it. Type the words to search for.` };
   if (value.length > MAX_QUESTION_LENGTH) {
     return { ok: false, error: `Your ${what} is ${value.length} characters long; the limit is ${MAX_QUESTION_LENGTH}. Shorten it to the key words and try again.` };
   }

@@ -31,6 +31,8 @@ export class LongReply {
   /** Shows progress; drops updates that come too fast or after the token is gone. */
   progress(body: Body): void {
     const t = this.now();
+    // Progress can come before the deferral is acknowledged: editing is only possible after it.
+    if (!this.interaction.deferred && !this.interaction.replied) return;
     if (!this.tokenUsable() || t - this.lastEdit < this.minIntervalMs) return;
     this.lastEdit = t;
     this.editing = this.editing

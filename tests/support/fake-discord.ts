@@ -1,0 +1,505 @@
+/**
+ * A local stand-in for Discord, for end-to-end tests of the bot: REST under /api/v10 and a gateway
+ * WebSocket speaking the real protocol (HELLO, IDENTIFY, heartbeats, READY, GUILD_CREATE,
+ * INTERACTION_CREATE), uncompressed JSON. It records every REST request so tests can assert on what
+ * the bot sent, and keeps the messages the bot created so buttons can be clicked on them.
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+const DISCORD_EPOCH = 1420070400000n;
+let increment = 0n;
+/** A snowflake for "now", so discord.js computes real ages (createdTimestamp) from it. */
+export function snowflake(at = Date.now()): string {
+  increment = (increment + 1n) % 4096n;
+  return (((BigInt(at) - DISCORD_EPOCH) << 22n) | increment).toString();
+}
+
+export const PERMISSIONS = {
+  administrator: 1n << 3n,
+  sendMessages: 1n << 11n,
+  viewChannel: 1n << 10n,
+  useApplicationCommands: 1n << 31n,
+};
+const MEMBER_PERMISSIONS = (PERMISSIONS.viewChannel | PERMISSIONS.sendMessages | PERMISSIONS.useApplicationCommands).toString();
+
+export interface RecordedRequest {
+  method: string;
+  /** Path after /api/v10, e.g. /interactions/123/abc/callback. */
+  path: string;
+  query: URLSearchParams;
+  body: unknown;
+  authorization: string | undefined;
+  /** Date.now() when it arrived. */
+  at: number;
+  status: number;
+}
+
+export interface FakeUser {
+  id: string;
+  username: string;
+  global_name: string | null;
+  discriminator: string;
+  avatar: null;
+  bot?: boolean;
+}
+
+export interface FakeMessage {
+  id: string;
+  channel_id: string;
+  guild_id?: string;
+  author: FakeUser;
+  content: string;
+  embeds: unknown[];
+  components: unknown[];
+  flags: number;
+  [key: string]: unknown;
+}
+
+export interface SentInteraction {
+  id: string;
+  token: string;
+  sentAt: number;
+  payload: Record<string, unknown>;
+}
+
+export interface FakeDiscordOptions {
+  token: string;
+  applicationId?: string;
+  guildId?: string;
+  channelId?: string;
+  adminRoleId?: string;
+  /** Milliseconds between heartbeats requested in HELLO. */
+  heartbeatInterval?: number;
+}
+
+type Json = Record<string, unknown>;
+
+export class FakeDiscord extends EventEmitter {
+  readonly requests: RecordedRequest[] = [];
+  /** Gateway payloads received from the bot (IDENTIFY, heartbeats…). */
+  readonly gatewayReceived: Json[] = [];
+  readonly applicationId: string;
+  readonly guildId: string;
+  readonly channelId: string;
+  readonly adminRoleId: string;
+  readonly botUser: FakeUser;
+  url = '';
+
+  private server: Server;
+  private wss: WebSocketServer;
+  private sockets = new Set<WebSocket>();
+  private seq = 0;
+  private messages = new Map<string, FakeMessage>();
+  /** Interaction token → id of the message its "@original" refers to. */
+  private originals = new Map<string, string>();
+  private expired = new Set<string>();
+  private identified = false;
+
+  private constructor(private readonly options: FakeDiscordOptions) {
+    super();
+    this.applicationId = options.applicationId ?? snowflake();
+    this.guildId = options.guildId ?? snowflake();
+    this.channelId = options.channelId ?? snowflake();
+    this.adminRoleId = options.adminRoleId ?? snowflake();
+    this.botUser = { id: this.applicationId, username: 'Archivist', global_name: null, discriminator: '0000', avatar: null, bot: true };
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.wss = new WebSocketServer({ noServer: true });
+    this.server.on('upgrade', (req, socket, head) => {
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onGateway(ws, new URL(req.url ?? '/', 'http://x').searchParams));
+    });
+  }
+
+  static async start(options: FakeDiscordOptions): Promise<FakeDiscord> {
+    const fake = new FakeDiscord(options);
+    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    const { port } = fake.server.address() as AddressInfo;
+    fake.url = `http://127.0.0.1:${port}`;
+    return fake;
+  }
+
+  get gatewayUrl(): string {
+    return this.url.replace(/^http/, 'ws');
+  }
+
+  get isIdentified(): boolean {
+    return this.identified;
+  }
+
+  /** Makes an interaction token invalid, as Discord does 15 minutes after the interaction. */
+  expireToken(token: string): void {
+    this.expired.add(token);
+  }
+
+  message(id: string): FakeMessage | undefined {
+    return this.messages.get(id);
+  }
+
+  /** The message an interaction's "@original" currently is (its reply, or the message a button was on). */
+  original(token: string): FakeMessage | undefined {
+    const id = this.originals.get(token);
+    return id ? this.messages.get(id) : undefined;
+  }
+
+  /** Resolves with the first recorded request (past or future) matching `pred`. */
+  waitForRequest(pred: (r: RecordedRequest) => boolean, timeoutMs = 10_000, what = 'request'): Promise<RecordedRequest> {
+    const found = this.requests.find(pred);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const onRequest = (r: RecordedRequest): void => {
+        if (!pred(r)) return;
+        clearTimeout(timer);
+        this.off('request', onRequest);
+        resolve(r);
+      };
+      const timer = setTimeout(() => {
+        this.off('request', onRequest);
+        const seen = this.requests.map((r) => `${r.method} ${r.path}`).slice(-10).join('\n  ');
+        reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}. Last requests:\n  ${seen}`));
+      }, timeoutMs);
+      this.on('request', onRequest);
+    });
+  }
+
+  /** Requests that use an interaction's token (callback and webhook calls), in arrival order. */
+  requestsFor(interaction: Pick<SentInteraction, 'token'>): RecordedRequest[] {
+    return this.requests.filter((r) => r.path.includes(`/${interaction.token}`));
+  }
+
+  // ---- interactions -------------------------------------------------------------------------
+
+  member(user: FakeUser, options: { admin?: boolean; roles?: string[] } = {}): Json {
+    const permissions = options.admin ? (BigInt(MEMBER_PERMISSIONS) | PERMISSIONS.administrator).toString() : MEMBER_PERMISSIONS;
+    return {
+      user,
+      roles: options.roles ?? [],
+      permissions,
+      joined_at: new Date(0).toISOString(),
+      deaf: false,
+      mute: false,
+      flags: 0,
+      pending: false,
+      nick: null,
+      avatar: null,
+      premium_since: null,
+      communication_disabled_until: null,
+    };
+  }
+
+  user(name: string): FakeUser {
+    return { id: snowflake(), username: name, global_name: name, discriminator: '0', avatar: null };
+  }
+
+  private base(type: number, user: FakeUser, member: { admin?: boolean; roles?: string[] }): Json {
+    return {
+      id: snowflake(),
+      application_id: this.applicationId,
+      type,
+      guild_id: this.guildId,
+      channel_id: this.channelId,
+      channel: this.channel(),
+      member: this.member(user, member),
+      token: `itok_${randomBytes(24).toString('base64url')}`,
+      version: 1,
+      app_permissions: MEMBER_PERMISSIONS,
+      locale: 'en-US',
+      guild_locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: { '0': this.guildId },
+      context: 0,
+      attachment_size_limit: 10_485_760,
+    };
+  }
+
+  /** A slash command. Options: string → STRING, number → INTEGER, boolean → BOOLEAN. */
+  slash(name: string, options: Record<string, string | number | boolean>, user: FakeUser, member: { admin?: boolean; roles?: string[] } = {}): SentInteraction {
+    const typed = Object.entries(options).map(([k, v]) => ({ name: k, type: typeof v === 'string' ? 3 : typeof v === 'number' ? 4 : 5, value: v }));
+    const payload = this.base(2, user, member);
+    payload.data = { id: snowflake(), name, type: 1, options: typed, guild_id: this.guildId };
+    return this.dispatchInteraction(payload);
+  }
+
+  /** A message context-menu command on `target`. */
+  messageCommand(name: string, target: FakeMessage, user: FakeUser): SentInteraction {
+    const payload = this.base(2, user, {});
+    payload.data = { id: snowflake(), name, type: 3, target_id: target.id, resolved: { messages: { [target.id]: target } }, guild_id: this.guildId };
+    return this.dispatchInteraction(payload);
+  }
+
+  /** Clicks a button of a message the bot sent. */
+  click(message: FakeMessage, customId: string, user: FakeUser): SentInteraction {
+    const payload = this.base(3, user, {});
+    payload.data = { custom_id: customId, component_type: 2 };
+    payload.message = message;
+    const sent = this.dispatchInteraction(payload);
+    this.originals.set(sent.token, message.id);
+    return sent;
+  }
+
+  /** A message "from a user" in the channel, e.g. to right-click. */
+  userMessage(author: FakeUser, content: string): FakeMessage {
+    const message = this.newMessage({ author, content, type: 0, flags: 0 });
+    return message;
+  }
+
+  private dispatchInteraction(payload: Json): SentInteraction {
+    if (!this.identified) throw new Error('The bot has not identified on the gateway yet.');
+    this.dispatch('INTERACTION_CREATE', payload);
+    return { id: payload.id as string, token: payload.token as string, sentAt: Date.now(), payload };
+  }
+
+  // ---- gateway ------------------------------------------------------------------------------
+
+  private send(ws: WebSocket, payload: Json): void {
+    ws.send(JSON.stringify(payload));
+  }
+
+  private dispatch(t: string, d: unknown): void {
+    this.seq++;
+    for (const ws of this.sockets) this.send(ws, { op: 0, t, s: this.seq, d });
+  }
+
+  private onGateway(ws: WebSocket, query: URLSearchParams): void {
+    if (query.get('encoding') !== 'json' || query.has('compress')) {
+      ws.close(4012, 'this fake speaks uncompressed JSON only');
+      return;
+    }
+    this.sockets.add(ws);
+    ws.on('close', () => {
+      this.sockets.delete(ws);
+      this.emit('gateway-close');
+    });
+    this.send(ws, { op: 10, d: { heartbeat_interval: this.options.heartbeatInterval ?? 45_000 }, s: null, t: null });
+    ws.on('message', (raw) => {
+      const payload = JSON.parse(raw.toString()) as Json;
+      this.gatewayReceived.push(payload);
+      this.emit('gateway', payload);
+      const op = payload.op;
+      if (op === 1) this.send(ws, { op: 11, d: null, s: null, t: null });
+      else if (op === 2) this.onIdentify(ws, payload.d as Json);
+    });
+  }
+
+  private onIdentify(ws: WebSocket, d: Json): void {
+    if (d.token !== this.options.token && d.token !== `Bot ${this.options.token}`) {
+      ws.close(4004, 'Authentication failed.');
+      return;
+    }
+    this.seq++;
+    this.send(ws, {
+      op: 0,
+      t: 'READY',
+      s: this.seq,
+      d: {
+        v: 10,
+        user: { ...this.botUser, verified: true, mfa_enabled: false, flags: 0 },
+        guilds: [{ id: this.guildId, unavailable: true }],
+        session_id: randomBytes(16).toString('hex'),
+        resume_gateway_url: this.gatewayUrl,
+        shard: [0, 1],
+        application: { id: this.applicationId, flags: 0 },
+        private_channels: [],
+        relationships: [],
+        user_settings: {},
+        presences: [],
+        guild_join_requests: [],
+        geo_ordered_rtc_regions: [],
+      },
+    });
+    this.seq++;
+    this.send(ws, { op: 0, t: 'GUILD_CREATE', s: this.seq, d: this.guild() });
+    this.identified = true;
+    this.emit('identified');
+  }
+
+  private channel(): Json {
+    return { id: this.channelId, type: 0, guild_id: this.guildId, name: 'general', position: 0, permission_overwrites: [], nsfw: false, topic: null, last_message_id: null, rate_limit_per_user: 0, parent_id: null, flags: 0 };
+  }
+
+  private guild(): Json {
+    const role = (id: string, name: string, permissions: string, position: number): Json => ({
+      id, name, permissions, position, color: 0, hoist: false, managed: false, mentionable: false, icon: null, unicode_emoji: null, flags: 0,
+    });
+    return {
+      id: this.guildId,
+      name: 'Archivist Test Server',
+      icon: null,
+      splash: null,
+      discovery_splash: null,
+      owner_id: snowflake(),
+      afk_channel_id: null,
+      afk_timeout: 300,
+      verification_level: 0,
+      default_message_notifications: 0,
+      explicit_content_filter: 0,
+      roles: [role(this.guildId, '@everyone', MEMBER_PERMISSIONS, 0), role(this.adminRoleId, 'Archivists', MEMBER_PERMISSIONS, 1)],
+      emojis: [],
+      features: [],
+      mfa_level: 0,
+      application_id: null,
+      system_channel_id: null,
+      system_channel_flags: 0,
+      rules_channel_id: null,
+      vanity_url_code: null,
+      description: null,
+      banner: null,
+      premium_tier: 0,
+      premium_subscription_count: 0,
+      preferred_locale: 'en-US',
+      public_updates_channel_id: null,
+      nsfw_level: 0,
+      stickers: [],
+      premium_progress_bar_enabled: false,
+      safety_alerts_channel_id: null,
+      joined_at: new Date().toISOString(),
+      large: false,
+      unavailable: false,
+      member_count: 1,
+      voice_states: [],
+      members: [{ ...this.member(this.botUser), roles: [] }],
+      channels: [this.channel()],
+      threads: [],
+      presences: [],
+      stage_instances: [],
+      guild_scheduled_events: [],
+      soundboard_sounds: [],
+    };
+  }
+
+  // ---- REST ---------------------------------------------------------------------------------
+
+  private newMessage(fields: Partial<FakeMessage>): FakeMessage {
+    const message: FakeMessage = {
+      id: snowflake(),
+      channel_id: this.channelId,
+      guild_id: this.guildId,
+      author: this.botUser,
+      content: '',
+      embeds: [],
+      components: [],
+      flags: 0,
+      type: 0,
+      timestamp: new Date().toISOString(),
+      edited_timestamp: null,
+      tts: false,
+      mention_everyone: false,
+      mentions: [],
+      mention_roles: [],
+      attachments: [],
+      pinned: false,
+      ...fields,
+    };
+    this.messages.set(message.id, message);
+    return message;
+  }
+
+  /** Applies a message body from the bot (reply, edit) to a stored message. */
+  private applyBody(message: FakeMessage, body: Json): FakeMessage {
+    for (const key of ['content', 'embeds', 'components', 'allowed_mentions'] as const) {
+      if (body[key] !== undefined) message[key] = body[key] as never;
+    }
+    if (typeof body.flags === 'number') message.flags = body.flags;
+    return message;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', this.url);
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: decodeURIComponent(url.pathname).replace(/^\/api\/v10/, ''),
+      query: url.searchParams,
+      body: raw && (req.headers['content-type'] ?? '').includes('json') ? (JSON.parse(raw) as unknown) : raw || undefined,
+      authorization: req.headers.authorization,
+      at: Date.now(),
+      status: 0,
+    };
+    const reply = (status: number, body?: unknown): void => {
+      record.status = status;
+      this.requests.push(record);
+      res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
+      res.end(body === undefined ? undefined : JSON.stringify(body));
+      this.emit('request', record);
+    };
+    if (!url.pathname.startsWith('/api/v10/')) return reply(404, { message: '404: Not Found', code: 0 });
+    const path = record.path;
+    const body = (record.body ?? {}) as Json;
+    const authed = req.headers.authorization === `Bot ${this.options.token}`;
+    const m = (re: RegExp): RegExpExecArray | null => re.exec(path);
+    let match: RegExpExecArray | null;
+
+    // Interaction callbacks and webhook calls are authorised by the interaction token alone.
+    if (req.method === 'POST' && (match = m(/^\/interactions\/(\d+)\/([^/]+)\/callback$/))) {
+      const token = match[2]!;
+      const data = (body.data ?? {}) as Json;
+      const type = body.type as number;
+      let message: FakeMessage | undefined;
+      if (type === 4 || type === 5) {
+        message = this.newMessage({ author: this.botUser, flags: type === 5 ? ((data.flags as number) ?? 0) | 128 : 0, webhook_id: this.applicationId, application_id: this.applicationId, type: 20 });
+        this.applyBody(message, data);
+        this.originals.set(token, message.id);
+      } else if (type === 7) {
+        message = this.original(token);
+        if (message) this.applyBody(message, data);
+      } else if (type === 6) {
+        message = this.original(token);
+      }
+      if (url.searchParams.get('with_response') === 'true') {
+        return reply(200, { interaction: { id: match[1], type: 2, response_message_loading: type === 5, response_message_ephemeral: false }, resource: { type, message } });
+      }
+      return reply(204);
+    }
+    if ((match = m(/^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/([^/]+))?$/))) {
+      const [, , token, which] = match;
+      if (this.expired.has(token!)) return reply(401, { message: 'Invalid Webhook Token', code: 50027 });
+      if (req.method === 'POST' && !which) {
+        const message = this.newMessage({ webhook_id: this.applicationId, application_id: this.applicationId, type: 0 });
+        return reply(200, this.applyBody(message, body));
+      }
+      const id = which === '@original' ? this.originals.get(token!) : which;
+      const message = id ? this.messages.get(id) : undefined;
+      if (!message) return reply(404, { message: 'Unknown Message', code: 10008 });
+      if (req.method === 'PATCH') {
+        message.flags &= ~128; // no longer "thinking…"
+        message.edited_timestamp = new Date().toISOString();
+        return reply(200, this.applyBody(message, body));
+      }
+      if (req.method === 'GET') return reply(200, message);
+      if (req.method === 'DELETE') {
+        this.messages.delete(message.id);
+        return reply(204);
+      }
+    }
+
+    if (!authed) return reply(401, { message: '401: Unauthorized', code: 0 });
+    if (req.method === 'GET' && path === '/gateway/bot') {
+      return reply(200, { url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 } });
+    }
+    if (req.method === 'GET' && path === '/gateway') return reply(200, { url: this.gatewayUrl });
+    if (req.method === 'GET' && path === '/users/@me') return reply(200, this.botUser);
+    if (req.method === 'PUT' && (match = m(/^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/))) {
+      const list = Array.isArray(record.body) ? (record.body as Json[]) : [];
+      return reply(200, list.map((c) => ({ ...c, id: snowflake(), application_id: match![1], guild_id: match![2], version: snowflake(), type: c.type ?? 1 })));
+    }
+    if (req.method === 'GET' && (match = m(/^\/channels\/(\d+)$/))) {
+      return match[1] === this.channelId ? reply(200, this.channel()) : reply(404, { message: 'Unknown Channel', code: 10003 });
+    }
+    if (req.method === 'POST' && (match = m(/^\/channels\/(\d+)\/messages$/))) {
+      if (match[1] !== this.channelId) return reply(404, { message: 'Unknown Channel', code: 10003 });
+      return reply(200, this.applyBody(this.newMessage({ type: 0 }), body));
+    }
+    return reply(404, { message: '404: Not Found', code: 0 });
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.sockets) ws.terminate();
+    this.wss.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
