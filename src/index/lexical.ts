@@ -52,8 +52,15 @@ export function loadLexical(json: string): LexicalIndex {
   return MiniSearch.loadJSON<LexicalDoc>(json, LEXICAL_OPTIONS);
 }
 
+/**
+ * Below this many passages, idf weights are computed as if the corpus were this large: in a
+ * two-article corpus every word is "common", which would make every question look unanswered.
+ */
+const MIN_IDF_DOCS = 1000;
+
 /** BM25-style inverse document frequency, never negative. */
 export function idf(stats: TermStats, term: string): number {
   const n = stats.df[term] ?? 0;
-  return Math.log(1 + (stats.docs - n + 0.5) / (n + 0.5));
+  const docs = Math.max(stats.docs, MIN_IDF_DOCS);
+  return Math.log(1 + (docs - n + 0.5) / (n + 0.5));
 }

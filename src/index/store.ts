@@ -225,26 +225,41 @@ export async function removeStaleStaging(dir: string): Promise<void> {
  * A lock so two builds never write the same index folder at once. Returns a release function, or
  * throws when another live process holds it.
  */
+const heldLocks = new Set<string>();
+
 export async function acquireBuildLock(dir: string): Promise<() => Promise<void>> {
-  await mkdir(dir, { recursive: true });
   const lock = path.join(dir, '.build.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(lock, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return () => rm(lock, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-      if (pid && pid !== process.pid && isAlive(pid)) {
-        throw new IndexError(`Another index build (process ${pid}) is writing ${dir}; wait for it to finish.`);
+  const key = path.resolve(lock);
+  // The pid in the lock file cannot tell two builds of this same process apart; claim it here first.
+  if (heldLocks.has(key)) throw new IndexError(`Another index build (this process) is writing ${dir}; wait for it to finish.`);
+  heldLocks.add(key);
+  const release = async (): Promise<void> => {
+    heldLocks.delete(key);
+    await rm(lock, { force: true });
+  };
+  try {
+    await mkdir(dir, { recursive: true });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const handle = await open(lock, 'wx');
+        await handle.writeFile(String(process.pid));
+        await handle.close();
+        return release;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+        if (pid && pid !== process.pid && isAlive(pid)) {
+          throw new IndexError(`Another index build (process ${pid}) is writing ${dir}; wait for it to finish.`);
+        }
+        // The holder died: the lock is stale.
+        await rm(lock, { force: true });
       }
-      // The holder died: the lock is stale.
-      await rm(lock, { force: true });
     }
+    throw new IndexError(`Could not lock ${dir} for building.`);
+  } catch (err) {
+    heldLocks.delete(key);
+    throw err;
   }
-  throw new IndexError(`Could not lock ${dir} for building.`);
 }
 
 function isAlive(pid: number): boolean {

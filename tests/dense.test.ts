@@ -1,0 +1,101 @@
+import { appendFile, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildIndex } from '../src/index/build.js';
+import { FILES, readManifest, resolveBuildDir } from '../src/index/store.js';
+import { Searcher } from '../src/search/searcher.js';
+import { copySeeds, tempDir, testSettings } from './support/corpus.js';
+import { createTinyModel } from './support/tiny-model.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let corpus: string;
+let out: string;
+let settings: ReturnType<typeof testSettings>;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir());
+  corpus = await copySeeds(dir);
+  out = path.join(dir, 'index');
+  const modelDir = path.join(dir, 'models');
+  const model = await createTinyModel(modelDir);
+  settings = testSettings({ MODEL_DIR: modelDir, EMBEDDING_MODEL: model.modelId, ALLOW_REMOTE_MODELS: false, HNSW_M: 8, HNSW_EF_CONSTRUCTION: 64 });
+});
+afterAll(() => cleanup());
+
+describe('dense path with a generated model, loaded like a real one', () => {
+  it('builds a hybrid index: manifest, vectors and HNSW graph on disk', async () => {
+    const report = await buildIndex({ corpus: [corpus], out, settings });
+    expect(report.mode).toBe('hybrid');
+    expect(report.modelError).toBeUndefined();
+    expect(report.embedded).toBe(report.chunks);
+    expect(report.reused).toBe(0);
+    const buildDir = await resolveBuildDir(out);
+    const manifest = await readManifest(buildDir);
+    expect(manifest.dense).toMatchObject({ status: 'ok', model: settings.EMBEDDING_MODEL, dim: 32, space: 'cosine', M: 8, efConstruction: 64, efSearch: 64 });
+    expect(manifest.corpus.fingerprint).toMatch(/^[0-9a-f]{40}$/);
+    expect((await stat(path.join(buildDir, FILES.hnsw))).size).toBe(manifest.files[FILES.hnsw]);
+    expect((await stat(path.join(buildDir, FILES.vectors))).size).toBe(report.chunks * 32 * 4);
+  });
+
+  it('answers in hybrid mode with fused scores and similarity', async () => {
+    const searcher = await Searcher.open(out, settings);
+    expect(searcher.status().mode).toBe('hybrid');
+    const answer = await searcher.ask('What did Saldo urge Kherson residents to do?');
+    expect(answer.mode).toBe('hybrid');
+    expect(answer.abstained).toBe(false);
+    expect(answer.results[0]!.title).toMatch(/Western officials/);
+    expect(answer.confidence?.similarity).toBeGreaterThan(0);
+    expect(answer.timings.embed).toBeGreaterThanOrEqual(0);
+    expect(answer.timings.ann).toBeGreaterThanOrEqual(0);
+  });
+
+  it('re-embeds only the passages whose text changed, and drops removed articles', async () => {
+    const file = path.join(corpus, '003_5573d08d051ce044.txt');
+    await appendFile(file, '\nResidents said the power came back on Tuesday after repairs to the damaged substation near the port.\n');
+    const changed = await buildIndex({ corpus: [corpus], out, settings });
+    expect(changed.embedded).toBeGreaterThan(0);
+    expect(changed.embedded).toBeLessThanOrEqual(2);
+    expect(changed.reused).toBe(changed.chunks - changed.embedded);
+
+    await rm(path.join(corpus, '000_08d637ee574c98ec.txt'));
+    const removed = await buildIndex({ corpus: [corpus], out, settings });
+    expect(removed.articles).toBe(1);
+    expect(removed.embedded).toBe(0);
+    const searcher = await Searcher.open(out, settings);
+    expect(searcher.listArticles().items.map((a) => a.title)).toEqual([expect.stringMatching(/One year after liberation/)]);
+    const answer = await searcher.ask('What happened after repairs to the damaged substation?');
+    expect(answer.results[0]!.quote).toMatch(/power came back on Tuesday/);
+  });
+
+  it('refuses an index built with another model than EMBEDDING_MODEL, naming the fix', async () => {
+    await expect(Searcher.open(out, { ...settings, EMBEDDING_MODEL: 'Xenova/all-MiniLM-L6-v2' })).rejects.toThrow(
+      /built with archivist-test\/tiny-static-embed but EMBEDDING_MODEL is Xenova\/all-MiniLM-L6-v2.*npm run index/,
+    );
+  });
+
+  it('reports a truncated index file and how to fix it', async () => {
+    const copy = path.join(dir, 'damaged');
+    await buildIndex({ corpus: [corpus], out: copy, settings });
+    const buildDir = await resolveBuildDir(copy);
+    const hnsw = path.join(buildDir, FILES.hnsw);
+    await truncate(hnsw, (await stat(hnsw)).size - 100);
+    await expect(Searcher.open(copy, settings)).rejects.toThrow(/vectors\.hnsw is damaged.*npm run index/);
+    await writeFile(path.join(buildDir, FILES.manifest), '{"format": 1, "corpus": ');
+    await expect(Searcher.open(copy, settings)).rejects.toThrow(/manifest .* corrupt.*npm run index/);
+  });
+
+  it('keeps the previous index live when a build fails', async () => {
+    const before = await readFile(path.join(out, 'current'), 'utf8');
+    await expect(buildIndex({ corpus: [path.join(dir, 'empty-or-missing')], out, settings })).rejects.toThrow(/No articles found/);
+    expect(await readFile(path.join(out, 'current'), 'utf8')).toBe(before);
+    const searcher = await Searcher.open(out, settings);
+    expect(searcher.status().articles).toBe(1);
+  });
+
+  it('refuses a second concurrent build of the same index folder', async () => {
+    const first = buildIndex({ corpus: [corpus], out, settings });
+    await expect(buildIndex({ corpus: [corpus], out, settings })).rejects.toThrow(/Another index build/);
+    await first;
+  });
+});
