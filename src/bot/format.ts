@@ -1,4 +1,4 @@
-import { escapeMarkdown, type APIEmbed } from 'discord.js';
+import type { APIEmbed } from 'discord.js';
 import type { Answer, ArticleSummary, QuoteSentence, SearchResult } from '../types.js';
 
 /** Discord's message limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits). */
@@ -21,9 +21,17 @@ export const NO_MENTIONS = { parse: [] as never[] };
 
 export const COLORS = { result: 0x5865f2, none: 0x99aab5, ok: 0x57f287, error: 0xed4245 } as const;
 
-/** Escapes every markdown construct, so quoted text shows as written and cannot break our layout. */
+/**
+ * Escapes markdown so quoted text shows as written and cannot break our layout: every character
+ * that starts inline markup (bold, italics, code, spoilers, links, mentions) anywhere, and block
+ * markup (headings, lists, quotes) at the start. Discord hides a backslash before punctuation.
+ * (discord.js's escapeMarkdown leaves runs like "***" unescaped.)
+ */
 export function escape(text: string): string {
-  return escapeMarkdown(text, { heading: true, bulletedList: true, numberedList: true, maskedLink: true });
+  return text
+    .replace(/[\\*_~`|[\]<@]/g, '\\$&')
+    .replace(/^(\s*)([>#+-])/, '$1\\$2')
+    .replace(/^(\s*\d+)\./, '$1\\.');
 }
 
 const ELLIPSIS = '…';
@@ -42,7 +50,8 @@ export function clipEscaped(text: string, max: number): string {
   let raw = text;
   let out = escape(raw);
   while (out.length > max) {
-    const target = raw.length - (out.length - max) - 1;
+    // Shrink in proportion: each raw character may have become two.
+    const target = Math.min(raw.length - 1, Math.floor((raw.length * max) / out.length) - 1);
     if (target <= 1) return ELLIPSIS.slice(0, max);
     raw = clip(raw, target);
     out = escape(raw);
@@ -103,30 +112,38 @@ export function embedLength(embed: APIEmbed): number {
   );
 }
 
-function resultEmbed(result: SearchResult, descriptionMax: number): APIEmbed {
+function resultEmbed(result: SearchResult, budget: { title: number; outlet: number; description: number }): APIEmbed {
   const url = safeUrl(result.url);
   return {
     color: COLORS.result,
-    title: clipEscaped(result.title || 'Untitled article', LIMITS.title),
+    title: clipEscaped(result.title || 'Untitled article', budget.title),
     ...(url ? { url } : {}),
-    description: formatQuote(result.quoteSentences, Math.min(descriptionMax, LIMITS.description)),
+    description: formatQuote(result.quoteSentences, budget.description),
     fields: [
-      { name: 'Outlet', value: clipEscaped(result.outlet ?? 'Unknown', LIMITS.fieldValue), inline: true },
-      { name: 'Published', value: escape(result.date ?? 'Unknown'), inline: true },
+      { name: 'Outlet', value: clipEscaped(result.outlet ?? 'Unknown', budget.outlet), inline: true },
+      { name: 'Published', value: clipEscaped(result.date ?? 'Unknown', 40), inline: true },
     ],
     footer: { text: `Result ${result.rank}` },
   };
 }
 
-/** One embed per result, their quotes sharing what the 6000-character message budget leaves. */
+/** Room left for the footer note answerMessage adds to the last embed. */
+const NOTE_ROOM = 200;
+
+/**
+ * One embed per result (at most 10), sharing the 6000-character message budget: each gets an equal
+ * share, titles and outlets take a bounded part of it, and the quote gets what is left.
+ */
 export function resultEmbeds(results: readonly SearchResult[]): APIEmbed[] {
   const shown = results.slice(0, LIMITS.embeds);
   if (shown.length === 0) return [];
-  const skeletons = shown.map((r) => resultEmbed(r, 0));
-  const overhead = skeletons.reduce((n, e) => n + embedLength(e), 0);
-  // Leave headroom for the footer note main adds to the last embed.
-  const perQuote = Math.floor((LIMITS.total - overhead - 200) / shown.length);
-  return shown.map((r) => resultEmbed(r, Math.max(40, perQuote)));
+  const share = Math.floor((LIMITS.total - NOTE_ROOM) / shown.length);
+  const title = Math.min(LIMITS.title, Math.floor(share / 4));
+  const outlet = Math.min(LIMITS.fieldValue, Math.floor(share / 6));
+  return shown.map((r) => {
+    const skeleton = embedLength(resultEmbed(r, { title, outlet, description: 0 }));
+    return resultEmbed(r, { title, outlet, description: Math.min(LIMITS.description, Math.max(40, share - skeleton)) });
+  });
 }
 
 export interface AnswerView {
@@ -178,7 +195,7 @@ export function headingLine(label: string, text: string): string {
 /** The article list of /sources, one line each, in one embed. */
 export function sourcesEmbed(items: readonly ArticleSummary[], offset: number, total: number, query: string): APIEmbed {
   const lines = items.map((a, i) => {
-    const title = clipEscaped(a.title || 'Untitled article', 200).replace(/[[\]]/g, (c) => `\\${c}`);
+    const title = clipEscaped(a.title || 'Untitled article', 200);
     const url = safeUrl(a.url);
     const link = url ? `[${title}](${url.replace(/\)/g, '%29')})` : `**${title}**`;
     const meta = [a.outlet ? clipEscaped(a.outlet, 80) : 'Unknown outlet', a.date ?? 'undated'].join(' · ');

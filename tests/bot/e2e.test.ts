@@ -125,8 +125,8 @@ describe('the bot against a local Discord', () => {
     const top = body.embeds![0]!;
     expect(top.title).toBe(SEED_TITLE);
     expect(top.description).toMatch(/^> /);
-    expect(top.description).toMatch(/\*\*[^*]*Saldo[^*]*\*\*/); // the best sentence, in bold
-    expect(top.description).toContain('Take your children and leave');
+    // The best sentence, in bold: Saldo's words to the residents, quoted verbatim.
+    expect(top.description).toMatch(/\*\*“We suggested that all residents of the Kherson region[^*]*Saldo said[^*]*\*\*/);
     expect(top.fields).toEqual([
       { name: 'Outlet', value: 'Unknown', inline: true },
       { name: 'Published', value: '2022-10', inline: true },

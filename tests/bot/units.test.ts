@@ -1,0 +1,144 @@
+import type { ChatInputCommandInteraction } from 'discord.js';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { loadBotConfig, restApiBase } from '../../src/bot/config.js';
+import { checkFilters, checkText, searchText } from '../../src/bot/input.js';
+import { scrub } from '../../src/bot/logger.js';
+import { LongReply, TOKEN_LIFETIME_MS } from '../../src/bot/long-reply.js';
+import { RateLimiter } from '../../src/bot/rate-limit.js';
+import { SessionStore } from '../../src/bot/sessions.js';
+
+const VALID = { DISCORD_TOKEN: 'aaa.bbb.ccc', DISCORD_CLIENT_ID: '123456789012345678' };
+
+describe('bot config', () => {
+  it('names every bad variable, without echoing the token', () => {
+    const secret = 'not-a-token-secret';
+    let message = '';
+    try {
+      loadBotConfig({ DISCORD_TOKEN: secret, DISCORD_CLIENT_ID: '12', ADMIN_ROLE_IDS: '123456789012345678,abc', RATE_LIMIT_MAX: 'ten', DISCORD_API_URL: 'ftp://x' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^DISCORD_TOKEN: does not look like a bot token/m);
+    expect(message).toMatch(/^DISCORD_CLIENT_ID: must be a Discord ID/m);
+    expect(message).toMatch(/^ADMIN_ROLE_IDS\.1: must be comma-separated role IDs/m);
+    expect(message).toMatch(/^RATE_LIMIT_MAX: must be a whole number from 1 to 1000/m);
+    expect(message).toMatch(/^DISCORD_API_URL: must start with http/m);
+    expect(message).not.toContain(secret);
+  });
+
+  it('says where to find missing required values', () => {
+    expect(() => loadBotConfig({})).toThrow(/DISCORD_TOKEN: required: Developer Portal[\s\S]*DISCORD_CLIENT_ID: required/);
+  });
+
+  it('parses role lists and normalises the API URL', () => {
+    const c = loadBotConfig({ ...VALID, ADMIN_ROLE_IDS: ' 123456789012345678 , 223456789012345678,', DISCORD_API_URL: 'http://127.0.0.1:9/api/', DISCORD_GUILD_ID: '' });
+    expect(c.ADMIN_ROLE_IDS).toEqual(['123456789012345678', '223456789012345678']);
+    expect(restApiBase(c)).toBe('http://127.0.0.1:9/api');
+    expect(c.DISCORD_GUILD_ID).toBeUndefined();
+    expect(restApiBase(loadBotConfig(VALID))).toBeUndefined();
+  });
+});
+
+describe('input checks', () => {
+  it('rejects empty, whitespace-only, mention-only and too long text', () => {
+    expect(checkText('  \n ', 'question')).toMatchObject({ ok: false, error: expect.stringMatching(/empty/) });
+    expect(checkText('@here <#123456789012345678>', 'claim')).toMatchObject({ ok: false, error: expect.stringMatching(/only mentions/) });
+    expect(checkText('a'.repeat(501), 'question')).toMatchObject({ ok: false, error: expect.stringMatching(/501 characters long; the limit is 500/) });
+    expect(checkText(`  ${'a'.repeat(500)}  `, 'question')).toEqual({ ok: true, value: 'a'.repeat(500) });
+  });
+  it('strips Discord syntax from what is searched', () => {
+    expect(searchText('@everyone <@!123456789012345678> what <:kek:123456789012345678> happened')).toBe('what happened');
+  });
+  it('checks dates are real and ordered', () => {
+    expect(checkFilters({ after: '2022-02-30' })).toMatchObject({ ok: false });
+    expect(checkFilters({ after: '2022-02-28', before: '2022-03-01', outlet: '  ' })).toEqual({ ok: true, value: { after: '2022-02-28', before: '2022-03-01', outlet: undefined } });
+    expect(checkFilters({ after: '2023-01-01', before: '2022-01-01' })).toMatchObject({ ok: false, error: expect.stringMatching(/later than/) });
+  });
+});
+
+describe('RateLimiter', () => {
+  it('allows max hits per window per user, then says how long to wait', () => {
+    let now = 1_000_000;
+    const limiter = new RateLimiter(2, 60_000, () => now);
+    expect(limiter.take('a')).toBe(0);
+    now += 10_000;
+    expect(limiter.take('a')).toBe(0);
+    expect(limiter.take('b')).toBe(0);
+    now += 5_000;
+    expect(limiter.take('a')).toBe(45_000);
+    now += 45_000;
+    expect(limiter.take('a')).toBe(0);
+  });
+});
+
+describe('SessionStore', () => {
+  it('expires entries and bounds its size', () => {
+    let now = 0;
+    const store = new SessionStore<number>(1000, 2, () => now);
+    const a = store.put(1);
+    const b = store.put(2);
+    const c = store.put(3);
+    expect(store.get(a)).toBeUndefined();
+    expect(store.get(b)).toBe(2);
+    now = 1001;
+    expect(store.get(c)).toBeUndefined();
+    expect(c.length).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('logger scrubbing', () => {
+  it('hides the token and interaction tokens in URLs', () => {
+    expect(scrub('x TOKEN.abc.def y', ['TOKEN.abc.def'])).toBe('x [redacted] y');
+    expect(scrub('/api/v10/webhooks/123/aW50ZXJhY3Rpb246MTIzNDU2Nzg5/messages/@original', [])).toBe('/api/v10/webhooks/123/[token]/messages/@original');
+  });
+});
+
+describe('LongReply', () => {
+  type Sent = { via: 'edit' | 'channel'; body: unknown };
+  function fakeInteraction(createdAgoMs: number, now: number, sent: Sent[], failEdits = false): ChatInputCommandInteraction {
+    const channel = { isSendable: () => true, send: async (body: unknown) => void sent.push({ via: 'channel', body }) };
+    return {
+      createdTimestamp: now - createdAgoMs,
+      deferred: true,
+      replied: false,
+      channelId: '1',
+      channel,
+      user: { toString: () => '<@42>' },
+      editReply: async (body: unknown) => {
+        if (failEdits) throw new Error('Invalid Webhook Token');
+        sent.push({ via: 'edit', body });
+      },
+    } as unknown as ChatInputCommandInteraction;
+  }
+  const log = pino({ level: 'silent' });
+
+  it('edits the reply while the token is young, throttling progress', async () => {
+    const sent: Sent[] = [];
+    let now = 10_000_000;
+    const reply = new LongReply(fakeInteraction(0, now, sent), log, 1500, () => now);
+    reply.progress({ content: 'a' });
+    reply.progress({ content: 'b' }); // too soon: dropped
+    now += 2000;
+    reply.progress({ content: 'c' });
+    expect(await reply.finish({ content: 'done' })).toBe('reply');
+    expect(sent.map((s) => (s.body as { content: string }).content)).toEqual(['a', 'c', 'done']);
+    expect(sent.every((s) => s.via === 'edit')).toBe(true);
+  });
+
+  it('posts to the channel once the token is too old, mentioning the admin without pinging', async () => {
+    const sent: Sent[] = [];
+    const now = 10_000_000;
+    const reply = new LongReply(fakeInteraction(TOKEN_LIFETIME_MS + 1, now, sent), log, 1500, () => now);
+    reply.progress({ content: 'ignored' });
+    expect(await reply.finish({ content: 'done' })).toBe('channel');
+    expect(sent).toEqual([{ via: 'channel', body: { content: '<@42> done', allowedMentions: { parse: [] } } }]);
+  });
+
+  it('falls back to the channel when editing fails', async () => {
+    const sent: Sent[] = [];
+    const reply = new LongReply(fakeInteraction(0, Date.now(), sent, true), log);
+    expect(await reply.finish({ content: 'done' })).toBe('channel');
+    expect(sent[0]!.via).toBe('channel');
+  });
+});
