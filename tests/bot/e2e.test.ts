@@ -364,6 +364,21 @@ describe('the bot against a local Discord', () => {
     for (const f of await readdir(aside)) await rename(path.join(aside, f), path.join(corpus, f));
   }, 30_000);
 
+  it('refuses to start with invalid settings, naming each variable, and with a rejected token', async () => {
+    const bad = new BotProcess('src/bot/main.ts', botEnv({ DISCORD_CLIENT_ID: 'my-app', RATE_LIMIT_MAX: '0', DISCORD_TOKEN: 'oops-not-a-token' }), tmp);
+    expect(await bad.wait()).toBe(1);
+    expect(bad.output).toMatch(/^DISCORD_TOKEN: does not look like a bot token/m);
+    expect(bad.output).toMatch(/^DISCORD_CLIENT_ID: must be a Discord ID/m);
+    expect(bad.output).toMatch(/^RATE_LIMIT_MAX: must be at least 1/m);
+    expect(bad.output).not.toContain('oops-not-a-token');
+
+    const wrongToken = 'MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GfAkEt.wrong-token-wrong-token-wrong';
+    const rejected = new BotProcess('src/bot/main.ts', botEnv({ DISCORD_TOKEN: wrongToken }), tmp);
+    expect(await rejected.wait()).toBe(1);
+    expect(rejected.logs.some((l) => l.level === 60 && /Discord rejected DISCORD_TOKEN/.test(l.msg ?? ''))).toBe(true);
+    expect(rejected.output).not.toContain(wrongToken);
+  }, 30_000);
+
   it('every message the bot sent blocks mentions, and the token never reached the logs', () => {
     const bodies = fake.requests
       .filter((r) => (r.method === 'PATCH' || r.method === 'POST') && !r.path.startsWith('/applications'))
