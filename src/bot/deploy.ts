@@ -22,8 +22,9 @@ try {
       : `Registered ${saved.length} global commands (Discord may take a few minutes to show them everywhere): ${names}\n`,
   );
 } catch (err) {
-  const e = err as Error & { status?: number };
+  const e = err as Error & { status?: number; code?: string };
   let message = err instanceof ConfigError ? `${e.message}\nSee .env.example.` : `Could not register the commands: ${e.message}`;
+  if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'ETIMEDOUT') message += '\nIs the network up, and DISCORD_API_URL (if set) right?';
   if (e.status === 401) message = 'Discord rejected DISCORD_TOKEN: reset it in the Developer Portal (Bot → Reset Token) and update .env.';
   if (e.status === 403 || e.status === 404) message += '\nCheck DISCORD_CLIENT_ID, and that the bot was invited to DISCORD_GUILD_ID with the applications.commands scope.';
   process.stderr.write(`${message}\n`);
