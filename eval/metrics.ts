@@ -19,6 +19,7 @@ export interface RankedPassage {
 
 export interface Confidence {
   coverage: number;
+  quoteCoverage?: number;
   similarity?: number;
 }
 

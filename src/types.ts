@@ -98,6 +98,8 @@ export type QueryStage = 'bm25' | 'embed' | 'ann' | 'fusion' | 'rank' | 'quote';
 export interface Confidence {
   /** Share of the question's idf-weighted terms found in the best passage and its title (0–1). */
   coverage: number;
+  /** The same, counting only the title and the quote (the sentences that would be shown). */
+  quoteCoverage: number;
   /** Cosine similarity of the best passage to the question (hybrid mode only). */
   similarity?: number;
 }

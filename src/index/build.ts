@@ -6,6 +6,7 @@ import type { CoreConfig } from '../config.js';
 import { loadEmbedder, type Embedder } from '../embed/embedder.js';
 import { loadCorpus } from '../ingest/load.js';
 import type { Article, Chunk, IngestProblem } from '../types.js';
+import { buildExpansions } from '../text/wordnet.js';
 import { buildLexical } from './lexical.js';
 import {
   acquireBuildLock,
@@ -229,6 +230,7 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
       chunks.map((c) => ({ id: c.id, title: articleById.get(c.articleId)!.article.title, text: c.text })),
     );
     const lexicalJson = JSON.stringify(lexical);
+    const expansions = await buildExpansions((term) => stats.df[term] !== undefined);
     onProgress?.({ stage: 'lexical', done: chunks.length, total: chunks.length });
     endStage('lexical');
     throwIfAborted(signal);
@@ -236,6 +238,7 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
     onProgress?.({ stage: 'write', done: 0, total: 1, message: 'Writing the index' });
     files[FILES.lexical] = await writeDurable(path.join(staging, FILES.lexical), lexicalJson);
     files[FILES.terms] = await writeDurable(path.join(staging, FILES.terms), JSON.stringify(stats));
+    files[FILES.expansions] = await writeDurable(path.join(staging, FILES.expansions), JSON.stringify(expansions));
     const store: StoreFile = {
       articles,
       chunks: chunks.map((c): StoredChunk => [articleById.get(c.articleId)!.index, c.position, c.start, c.end]),

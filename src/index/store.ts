@@ -69,6 +69,7 @@ export const FILES = {
   store: 'store.json',
   lexical: 'lexical.json',
   terms: 'terms.json',
+  expansions: 'expansions.json',
   vectors: 'vectors.f32',
   hnsw: 'vectors.hnsw',
 } as const;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CoreConfig } from '../config.js';
 import { loadEmbedder, type Embedder } from '../embed/embedder.js';
-import { idf, loadLexical, type LexicalIndex, type TermStats } from '../index/lexical.js';
+import { loadLexical, type LexicalIndex, type TermStats } from '../index/lexical.js';
 import {
   FILES,
   IndexError,
@@ -14,7 +14,9 @@ import {
   type StoreFile,
 } from '../index/store.js';
 import { loadVectorIndex, searchVectors, type VectorIndex } from '../index/vector.js';
-import { analyze, processTerm, tokenize } from '../text/analyze.js';
+import { analyze } from '../text/analyze.js';
+import type { Expansions } from '../text/wordnet.js';
+import { coverage, planQuery, type QueryPlan } from './query.js';
 import type { Answer, Article, ArticleSummary, Confidence, QueryStage, IndexStatus, SearchFilters, SearchOptions, SearchResult } from '../types.js';
 import { DEFAULT_DIVERSIFY, diversify, reciprocalRankFusion, type Candidate } from './rank.js';
 import { selectQuote } from './quote.js';
@@ -42,9 +44,11 @@ export interface RankingParams {
   lexicalWeight: number;
   denseWeight: number;
   /**
-   * Abstain when the best passage covers less than this share of the question's idf-weighted terms…
+   * Abstain when the best passage (with its title) covers less than this share of the question's
+   * idf-weighted concepts, or its quote less than `minQuoteCoverage`…
    */
   minCoverage: number;
+  minQuoteCoverage: number;
   /** …unless (hybrid) its cosine similarity to the question is at least this. */
   minSimilarity: number;
   /** Question words found in more than this share of passages are left out of the keyword query… */
@@ -53,18 +57,25 @@ export interface RankingParams {
   minQueryTerms: number;
   /** Passages the first keyword pass hands to the second. */
   keywordCandidates: number;
+  /** Multiplier on the weight of WordNet alternatives of question words (0 turns expansion off). */
+  expansion: number;
 }
 
 export const DEFAULT_RANKING: RankingParams = {
   candidates: 100,
   lexicalWeight: 1,
   denseWeight: 1,
-  minCoverage: 0.5,
+  minCoverage: 0.45,
+  minQuoteCoverage: 0.35,
   minSimilarity: 0.75,
   commonTermShare: 0.05,
   minQueryTerms: 2,
   keywordCandidates: 1000,
+  expansion: 0.6,
 };
+
+/** Below this many passages, keyword search runs in one pass. */
+const SMALL_CORPUS = 5000;
 
 interface Scored extends Candidate {
   similarity?: number;
@@ -87,6 +98,7 @@ export class Searcher {
     private readonly lexical: LexicalIndex,
     private readonly terms: TermStats,
     private readonly vectors: VectorIndex | undefined,
+    private readonly expansions: Expansions | undefined,
     private readonly settings: SearchSettings,
     readonly ranking: RankingParams,
   ) {
@@ -111,9 +123,10 @@ export class Searcher {
       );
     }
     await verifyFiles(buildDir, manifest);
-    const [store, terms, lexicalJson] = await Promise.all([
+    const [store, terms, expansions, lexicalJson] = await Promise.all([
       readJsonFile<StoreFile>(buildDir, FILES.store),
       readJsonFile<TermStats>(buildDir, FILES.terms),
+      FILES.expansions in manifest.files ? readJsonFile<Expansions>(buildDir, FILES.expansions) : undefined,
       readFile(path.join(buildDir, FILES.lexical), 'utf8'),
     ]);
     let lexical: LexicalIndex;
@@ -133,7 +146,7 @@ export class Searcher {
         throw new IndexError(`The vector index in ${buildDir} does not match its passages: rebuild it with \`npm run index\`.`);
       }
     }
-    const searcher = new Searcher(buildDir, manifest, store, lexical, terms, vectors, settings, ranking);
+    const searcher = new Searcher(buildDir, manifest, store, lexical, terms, vectors, expansions, settings, ranking);
     const mode = options.model ?? 'await';
     if (vectors && mode !== 'never') {
       const loading = searcher.loadModel();
@@ -225,13 +238,12 @@ export class Searcher {
       timings,
     });
 
-    const queryTerms = [...new Set(analyze(question))];
-    const weights = new Map(queryTerms.map((t) => [t, idf(this.terms, t)]));
-    if (queryTerms.length === 0) return done([], true);
+    const plan = planQuery(question, this.terms, this.ranking.expansion > 0 ? this.expansions : undefined, this.ranking.expansion);
+    if (plan.concepts.length === 0) return done([], true);
     const filter = this.filterFor(options);
     const { candidates, lexicalWeight, denseWeight } = this.ranking;
 
-    const lexicalHits = this.keywordSearch(question, filter).slice(0, candidates);
+    const lexicalHits = this.keywordSearch(plan, filter).slice(0, candidates);
     lap('bm25');
     let fused: Scored[];
     if (mode === 'hybrid') {
@@ -254,9 +266,9 @@ export class Searcher {
     lap('rank');
 
     if (ranked.length === 0) return done([], true);
-    const confidence = this.confidence(ranked[0]!, weights);
+    const confidence = this.confidence(ranked[0]!, plan);
     if (!this.relevantEnough(confidence)) return done([], true, false, confidence);
-    const page = ranked.slice(offset, offset + k).map((c, i) => this.toResult(c, offset + i + 1, weights));
+    const page = ranked.slice(offset, offset + k).map((c, i) => this.toResult(c, offset + i + 1, plan.termWeights));
     lap('quote');
     return done(page, false, ranked.length > offset + k, confidence);
   }
@@ -267,33 +279,43 @@ export class Searcher {
    * pass uses only the rarer words to pick candidates, and the second scores those candidates on
    * the whole question (MiniSearch skips documents whose boost is 0 before doing any work on them).
    */
-  private keywordSearch(question: string, filter?: (chunkId: number) => boolean): Array<{ id: number; score: number }> {
+  private keywordSearch(plan: QueryPlan, filter?: (chunkId: number) => boolean): Array<{ id: number; score: number }> {
     const { commonTermShare, minQueryTerms, keywordCandidates } = this.ranking;
     const limit = this.terms.docs * commonTermShare;
-    const tokens = tokenize(question).flatMap((token) => {
-      const term = processTerm(token);
-      return term === null ? [] : [{ token, df: this.terms.df[term] ?? 0 }];
-    });
-    const filterOption = filter ? { filter: (r: { id: unknown }) => filter(r.id as number) } : {};
-    const byRarity = [...tokens].sort((a, b) => a.df - b.df);
-    const split = Math.max(minQueryTerms, tokens.filter((t) => t.df <= limit).length);
-    const rare = byRarity.slice(0, split);
+    const terms = [...plan.boosts.keys()].map((term) => ({ term, df: this.terms.df[term] ?? 0 }));
+    if (terms.length === 0) return [];
+    // Terms absent from the corpus cannot find anything: leave them out of the first pass.
+    const byRarity = terms.filter((t) => t.df > 0).sort((a, b) => a.df - b.df);
+    // Small corpora are fast to search whole; the first pass always has a few words to go on.
+    const rare = this.terms.docs < SMALL_CORPUS ? byRarity.length : byRarity.filter((t) => t.df <= limit).length;
+    const split = Math.max(Math.min(minQueryTerms, byRarity.length), rare);
+    // The plan's terms are already analysed: search them as they are, each with its boost.
+    const options = {
+      tokenize: (s: string) => s.split(' '),
+      processTerm: (t: string) => t,
+      boostTerm: (t: string) => plan.boosts.get(t) ?? 1,
+    };
+    const search = (list: Array<{ term: string }>, extra: Record<string, unknown>): Array<{ id: number; score: number; queryTerms: string[] }> =>
+      this.lexical.search(list.map((t) => t.term).join(' '), { ...options, ...extra }) as unknown as Array<{ id: number; score: number; queryTerms: string[] }>;
+    const first = search(byRarity.slice(0, split), filter ? { filter: (r: { id: unknown }) => filter(r.id as number) } : {}).slice(0, keywordCandidates);
+    // MiniSearch multiplies the summed term scores by the number of terms matched; we undo that,
+    // add the common terms' part for the same passages, and multiply by the number of question
+    // concepts matched instead, so a synonym and the word it stands for count once.
+    const parts = new Map(first.map((r) => [r.id, { raw: r.score / r.queryTerms.length, terms: new Set(r.queryTerms) }]));
     const common = byRarity.slice(split);
-    const first = this.lexical.search(rare.map((t) => t.token).join(' '), filterOption).slice(0, keywordCandidates);
-    if (common.length === 0) return first as Array<{ id: number; score: number }>;
-    // MiniSearch's score is (sum of term scores) × (number of query terms matched): undo the
-    // factor, add the common words' part for the same passages, and apply it again.
-    const parts = new Map(first.map((r) => [r.id as number, { raw: r.score / r.queryTerms.length, terms: new Set(r.queryTerms) }]));
-    const second = this.lexical.search(common.map((t) => t.token).join(' '), {
-      boostDocument: (id) => (parts.has(id as number) ? 1 : 0),
-    });
-    for (const r of second) {
-      const p = parts.get(r.id as number)!;
-      p.raw += r.score / r.queryTerms.length;
-      for (const t of r.queryTerms) p.terms.add(t);
+    if (common.length) {
+      for (const r of search(common, { boostDocument: (id: unknown) => (parts.has(id as number) ? 1 : 0) })) {
+        const p = parts.get(r.id)!;
+        p.raw += r.score / r.queryTerms.length;
+        for (const t of r.queryTerms) p.terms.add(t);
+      }
     }
     return [...parts]
-      .map(([id, p]) => ({ id, score: p.raw * p.terms.size }))
+      .map(([id, p]) => {
+        const concepts = new Set<number>();
+        for (const t of p.terms) for (const c of plan.conceptOf.get(t) ?? []) concepts.add(c);
+        return { id, score: p.raw * concepts.size };
+      })
       .sort((a, b) => b.score - a.score);
   }
 
@@ -302,26 +324,19 @@ export class Searcher {
     return { chunkId: id, articleId: this.article(ai).id, score, text: this.chunkText(id), similarity };
   }
 
-  /** Share of the question's idf weight that a passage contains. */
-  coverage(text: string, weights: ReadonlyMap<string, number>): number {
-    let total = 0;
-    for (const w of weights.values()) total += w;
-    if (total === 0) return 0;
-    const present = new Set(analyze(text));
-    let covered = 0;
-    for (const [t, w] of weights) if (present.has(t)) covered += w;
-    return covered / total;
-  }
-
-  private confidence(best: Scored, weights: ReadonlyMap<string, number>): Confidence {
+  private confidence(best: Scored, plan: QueryPlan): Confidence {
     const title = this.article(this.chunkArticle[best.chunkId]!).title;
-    return { coverage: Math.round(this.coverage(`${title}\n${best.text}`, weights) * 1000) / 1000, similarity: best.similarity };
+    const round = (x: number): number => Math.round(x * 1000) / 1000;
+    const quote = selectQuote(best.text, plan.termWeights).text;
+    return {
+      coverage: round(coverage(plan, new Set(analyze(`${title}\n${best.text}`)))),
+      quoteCoverage: round(coverage(plan, new Set(analyze(`${title}\n${quote}`)))),
+      similarity: best.similarity,
+    };
   }
 
-  /** The abstention rule: enough of the question's words, or (hybrid) close enough in meaning. */
   relevantEnough(c: Confidence): boolean {
-    if (c.coverage >= this.ranking.minCoverage) return true;
-    return c.similarity !== undefined && c.similarity >= this.ranking.minSimilarity;
+    return relevantEnough(c, this.ranking);
   }
 
   private toResult(c: Scored, rank: number, weights: ReadonlyMap<string, number>): SearchResult {
@@ -363,6 +378,12 @@ export class Searcher {
     const i = this.articleById.get(id);
     return i === undefined ? undefined : this.article(i);
   }
+}
+
+/** The abstention rule: enough of the question's concepts, or (hybrid) close enough in meaning. */
+export function relevantEnough(c: Confidence, ranking: Pick<RankingParams, 'minCoverage' | 'minQuoteCoverage' | 'minSimilarity'>): boolean {
+  if (c.coverage >= ranking.minCoverage && c.quoteCoverage >= ranking.minQuoteCoverage) return true;
+  return c.similarity !== undefined && c.similarity >= ranking.minSimilarity;
 }
 
 /** Date filters are inclusive; a month-only date matches if any day of it is in range. */
