@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CoreConfig } from '../config.js';
 import { loadEmbedder, type Embedder } from '../embed/embedder.js';
-import { loadLexical, type LexicalIndex, type TermStats } from '../index/lexical.js';
+import { idf, loadLexical, type LexicalIndex, type TermStats } from '../index/lexical.js';
 import {
   FILES,
   IndexError,
@@ -59,6 +59,10 @@ export interface RankingParams {
   keywordCandidates: number;
   /** Multiplier on the weight of WordNet alternatives of question words (0 turns expansion off). */
   expansion: number;
+  /** Pseudo-relevance feedback: this many words (0: off) from the best `feedbackDocs` passages, boosted by up to `feedbackWeight`. */
+  feedbackTerms: number;
+  feedbackDocs: number;
+  feedbackWeight: number;
 }
 
 export const DEFAULT_RANKING: RankingParams = {
@@ -72,6 +76,9 @@ export const DEFAULT_RANKING: RankingParams = {
   minQueryTerms: 2,
   keywordCandidates: 1000,
   expansion: 0.6,
+  feedbackTerms: 0,
+  feedbackDocs: 5,
+  feedbackWeight: 0.3,
 };
 
 /** Below this many passages, keyword search runs in one pass. */
@@ -243,7 +250,11 @@ export class Searcher {
     const filter = this.filterFor(options);
     const { candidates, lexicalWeight, denseWeight } = this.ranking;
 
-    const lexicalHits = this.keywordSearch(plan, filter).slice(0, candidates);
+    let lexicalHits = this.keywordSearch(plan, filter);
+    if (this.ranking.feedbackTerms > 0 && lexicalHits.length > 0) {
+      lexicalHits = this.keywordSearch(this.withFeedback(plan, lexicalHits), filter);
+    }
+    lexicalHits = lexicalHits.slice(0, candidates);
     lap('bm25');
     let fused: Scored[];
     if (mode === 'hybrid') {
@@ -317,6 +328,31 @@ export class Searcher {
         return { id, score: p.raw * concepts.size };
       })
       .sort((a, b) => b.score - a.score);
+  }
+
+  /**
+   * Pseudo-relevance feedback: words that stand out in the best few passages (by tf × idf) join
+   * the query with a small boost. They help rank, but never count as question concepts, so they
+   * cannot make an unrelated passage look like an answer.
+   */
+  private withFeedback(plan: QueryPlan, hits: Array<{ id: number }>): QueryPlan {
+    const { feedbackDocs, feedbackTerms, feedbackWeight } = this.ranking;
+    const scores = new Map<string, number>();
+    for (const { id } of hits.slice(0, feedbackDocs)) {
+      const terms = analyze(this.chunkText(id));
+      const counts = new Map<string, number>();
+      for (const t of terms) counts.set(t, (counts.get(t) ?? 0) + 1);
+      for (const [t, n] of counts) {
+        if (plan.boosts.has(t) || (this.terms.df[t] ?? 0) < 2 || /^\d+$/.test(t)) continue;
+        scores.set(t, (scores.get(t) ?? 0) + (n / terms.length) * idf(this.terms, t));
+      }
+    }
+    const top = [...scores].sort((a, b) => b[1] - a[1]).slice(0, feedbackTerms);
+    if (top.length === 0) return plan;
+    const max = top[0]![1];
+    const boosts = new Map(plan.boosts);
+    for (const [t, score] of top) boosts.set(t, feedbackWeight * (score / max));
+    return { ...plan, boosts };
   }
 
   private candidate(id: number, score: number, similarity?: number): Scored {
