@@ -12,6 +12,7 @@ export interface Concept {
 }
 
 export interface QueryPlan {
+  question: string;
   concepts: Concept[];
   /** Every index term to search for → its boost (1 for the question's own words). */
   boosts: Map<string, number>;
@@ -56,7 +57,7 @@ export function planQuery(question: string, stats: TermStats, expansions?: Expan
       link(alt.term, i);
     }
   });
-  return { concepts, boosts, conceptOf, termWeights };
+  return { question, concepts, boosts, conceptOf, termWeights };
 }
 
 /**

@@ -12,6 +12,37 @@ export interface Quote {
 
 export interface QuoteOptions {
   maxSentences: number;
+  /** The question, to prefer sentences holding the kind of answer it asks for (a number, a name, a date). */
+  question?: string;
+}
+
+/** Share of the best term score a sentence gains by holding a fresh answer of the asked-for type. */
+const ANSWER_BONUS = 0.75;
+
+export type AnswerType = 'number' | 'name' | 'date';
+
+/** What kind of answer a question asks for, from its wording; undefined when it is not clear. */
+export function answerType(question: string): AnswerType | undefined {
+  const q = question.toLowerCase();
+  if (/\b(how (many|much|long|high|far|old|big|large|deep|tall|often)|what (share|percentage|percent|proportion|number|amount|sum|price|age))\b/.test(q)) return 'number';
+  if (/\b(when|what (date|day|year|month|time))\b/.test(q)) return 'date';
+  if (/\b(who|whom|whose|which \w+|what (is|was) the name|what name|what nickname|where)\b/.test(q)) return 'name';
+  return undefined;
+}
+
+const MONTHS = /\b(jan(uary)?|feb(ruary)?|march|april|may|june|july|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?|dec(ember)?|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b/i;
+const NUMBER_WORDS = /\b(hundreds?|thousands?|millions?|billions?|dozens?|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|half|quarter)\b/i;
+
+/**
+ * Does the sentence hold an answer of this type that the question does not already contain:
+ * a number, a capitalised name (not at the sentence start), or a date?
+ */
+export function hasFreshAnswer(sentence: string, type: AnswerType, questionWords: ReadonlySet<string>): boolean {
+  const fresh = (w: string): boolean => !questionWords.has(w.toLowerCase());
+  if (type === 'number') return (sentence.match(/\d(?:[\d,.]*\d)?/g) ?? []).some(fresh) || (NUMBER_WORDS.test(sentence) && fresh(NUMBER_WORDS.exec(sentence)![0]));
+  if (type === 'date') return MONTHS.test(sentence) || /\b(19|20)\d\d\b/.test(sentence);
+  const words = sentence.split(/\s+/).slice(1).map((w) => w.replace(/^[“"‘'(]+|[”"’'),.;:!?]+$/g, ''));
+  return words.some((w) => /^\p{Lu}[\p{L}'-]+$/u.test(w) && fresh(w) && !MONTHS.test(w));
 }
 
 /** Openings that lean on the sentence before: quoting them alone would lose who or what. */
@@ -29,7 +60,15 @@ export function selectQuote(
 ): Quote {
   const sentences: Sentence[] = splitSentences(passage);
   if (sentences.length === 0) return { text: passage, sentences: [{ text: passage, best: true }], bestScore: 0 };
-  const scores = sentences.map((s) => sentenceScore(s.text, queryWeights));
+  const termScores = sentences.map((s) => sentenceScore(s.text, queryWeights));
+  // A sentence that restates the question is less useful than its neighbour holding the answer:
+  // sentences with a fresh number / name / date of the asked-for kind get a bonus.
+  const type = options.question ? answerType(options.question) : undefined;
+  const questionWords = new Set((options.question ?? '').toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}'.,-]*/gu) ?? []);
+  const top = Math.max(...termScores);
+  const scores = termScores.map((score, i) =>
+    type && score > 0 && hasFreshAnswer(sentences[i]!.text, type, questionWords) ? score + ANSWER_BONUS * top : score,
+  );
   let best = 0;
   scores.forEach((score, i) => {
     if (score > scores[best]!) best = i;
@@ -47,6 +86,12 @@ export function selectQuote(
     if (Math.max(before, after) <= 0 || Math.max(before, after) < threshold) break;
     if (after >= before) last++;
     else first--;
+  }
+  // The answer often follows (or precedes) the sentence that restates the question.
+  const holds = (i: number): boolean => type !== undefined && hasFreshAnswer(sentences[i]!.text, type, questionWords);
+  if (type && size() < options.maxSentences && ![...Array(size()).keys()].some((j) => holds(first + j))) {
+    if (last + 1 < sentences.length && holds(last + 1)) last++;
+    else if (first > 0 && holds(first - 1)) first--;
   }
   // A very short best sentence ("He urged.") says little without the next one.
   if (size() === 1 && countWords(sentences[best]!.text) < 8 && last + 1 < sentences.length) last++;

@@ -279,7 +279,7 @@ export class Searcher {
     if (ranked.length === 0) return done([], true);
     const confidence = this.confidence(ranked[0]!, plan);
     if (!this.relevantEnough(confidence)) return done([], true, false, confidence);
-    const page = ranked.slice(offset, offset + k).map((c, i) => this.toResult(c, offset + i + 1, plan.termWeights));
+    const page = ranked.slice(offset, offset + k).map((c, i) => this.toResult(c, offset + i + 1, plan));
     lap('quote');
     return done(page, false, ranked.length > offset + k, confidence);
   }
@@ -363,7 +363,7 @@ export class Searcher {
   private confidence(best: Scored, plan: QueryPlan): Confidence {
     const title = this.article(this.chunkArticle[best.chunkId]!).title;
     const round = (x: number): number => Math.round(x * 1000) / 1000;
-    const quote = selectQuote(best.text, plan.termWeights).text;
+    const quote = selectQuote(best.text, plan.termWeights, { maxSentences: 3, question: plan.question }).text;
     return {
       coverage: round(coverage(plan, new Set(analyze(`${title}\n${best.text}`)))),
       quoteCoverage: round(coverage(plan, new Set(analyze(`${title}\n${quote}`)))),
@@ -375,9 +375,9 @@ export class Searcher {
     return relevantEnough(c, this.ranking);
   }
 
-  private toResult(c: Scored, rank: number, weights: ReadonlyMap<string, number>): SearchResult {
+  private toResult(c: Scored, rank: number, plan: QueryPlan): SearchResult {
     const a = this.article(this.chunkArticle[c.chunkId]!);
-    const quote = selectQuote(c.text, weights);
+    const quote = selectQuote(c.text, plan.termWeights, { maxSentences: 3, question: plan.question });
     return {
       rank,
       score: Math.round(c.score * 10000) / 10000,
