@@ -18,7 +18,7 @@ import { analyze } from '../text/analyze.js';
 import type { Expansions } from '../text/wordnet.js';
 import { coverage, planQuery, type QueryPlan } from './query.js';
 import type { Answer, Article, ArticleSummary, Confidence, QueryStage, IndexStatus, SearchFilters, SearchOptions, SearchResult } from '../types.js';
-import { DEFAULT_DIVERSIFY, diversify, reciprocalRankFusion, type Candidate } from './rank.js';
+import { DEFAULT_DIVERSIFY, diversify, linearFusion, reciprocalRankFusion, type Candidate } from './rank.js';
 import { selectQuote } from './quote.js';
 
 export type SearchSettings = Pick<
@@ -41,6 +41,8 @@ export interface OpenOptions {
 export interface RankingParams {
   /** Candidates taken from each retriever before fusion. */
   candidates: number;
+  /** Reciprocal rank fusion, or a weighted sum of max-normalized scores. */
+  fusion: 'rrf' | 'linear';
   lexicalWeight: number;
   denseWeight: number;
   /**
@@ -67,6 +69,7 @@ export interface RankingParams {
 
 export const DEFAULT_RANKING: RankingParams = {
   candidates: 100,
+  fusion: 'rrf',
   lexicalWeight: 1,
   denseWeight: 1,
   minCoverage: 0.45,
@@ -263,13 +266,20 @@ export class Searcher {
       const denseHits = searchVectors(this.vectors!, queryVector, candidates, this.settings.HNSW_EF_SEARCH, filter);
       lap('ann');
       const similarity = new Map(denseHits.map((h) => [h.id, h.similarity]));
-      const scores = reciprocalRankFusion([
-        { ids: lexicalHits.map((h) => h.id as number), weight: lexicalWeight },
-        { ids: denseHits.map((h) => h.id), weight: denseWeight },
-      ]);
-      fused = [...scores].map(([id, score]) => this.candidate(id, score, similarity.get(id)));
+      const scores =
+        this.ranking.fusion === 'rrf'
+          ? reciprocalRankFusion([
+              { ids: lexicalHits.map((h) => h.id), weight: lexicalWeight },
+              { ids: denseHits.map((h) => h.id), weight: denseWeight },
+            ])
+          : linearFusion([
+              { scores: lexicalHits, weight: lexicalWeight },
+              { scores: denseHits.map((h) => ({ id: h.id, score: h.similarity })), weight: denseWeight },
+            ]);
+      // Passages only the keyword side found still get their similarity, for the abstention rule.
+      fused = [...scores].map(([id, score]) => this.candidate(id, score, similarity.get(id) ?? this.similarityTo(queryVector, id)));
     } else {
-      fused = lexicalHits.map((h) => this.candidate(h.id as number, h.score));
+      fused = lexicalHits.map((h) => this.candidate(h.id, h.score));
     }
     fused.sort((a, b) => b.score - a.score);
     lap('fusion');
@@ -353,6 +363,14 @@ export class Searcher {
     const boosts = new Map(plan.boosts);
     for (const [t, score] of top) boosts.set(t, feedbackWeight * (score / max));
     return { ...plan, boosts };
+  }
+
+  /** Cosine similarity of a stored passage vector to the question (hnswlib keeps them normalized). */
+  private similarityTo(query: Float32Array, id: number): number {
+    const v = this.vectors!.getPoint(id);
+    let dot = 0;
+    for (let i = 0; i < v.length; i++) dot += v[i]! * query[i]!;
+    return dot;
   }
 
   private candidate(id: number, score: number, similarity?: number): Scored {
