@@ -62,7 +62,10 @@ function wordCount(s: string): number {
   return s.split(/\s+/).filter(Boolean).length;
 }
 
-const matchesBoilerplate = (text: string): boolean => BOILERPLATE_PATTERNS.some((re) => re.test(text));
+/** One pass over the text instead of one per pattern (most paragraphs match none). */
+const ANY_BOILERPLATE = new RegExp(BOILERPLATE_PATTERNS.map((re) => `(?:${re.source})`).join('|'), 'im');
+
+const matchesBoilerplate = (text: string): boolean => ANY_BOILERPLATE.test(text) && BOILERPLATE_PATTERNS.some((re) => re.test(text));
 
 /** True when a line as a whole is site chrome (used to skip leading lines when finding a title). */
 function isBoilerplate(paragraph: string): boolean {

@@ -14,11 +14,10 @@ for (const w of ['take', 'make', 'came', 'come', 'way', 'get', 'got', 'us']) STO
 
 /** Folds accents, typographic quotes and case: "Zelenskyy’s" → "zelenskyy's". */
 export function fold(text: string): string {
-  return text
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .replace(/[‘’ʼ′`´]/g, "'")
-    .toLowerCase();
+  // Most news text is ASCII plus typographic punctuation: skip the costly normalization then.
+  const plain = !/[^\x00-\x7f‘’“”ʼ′´–—…\u00a0]/.test(text);
+  const base = plain ? text : text.normalize('NFKD').replace(/\p{M}+/gu, '');
+  return base.replace(/[‘’ʼ′`´]/g, "'").toLowerCase();
 }
 
 const TOKEN = /(?:\p{L}\.){2,}|[\p{L}\p{N}]+(?:'[\p{L}]+)?/gu;
