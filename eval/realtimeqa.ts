@@ -1,0 +1,71 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { loadCoreConfig } from '../src/config.js';
+import { loadDotenv } from '../src/env.js';
+import { evaluate, parseOverrides } from './evaluate.js';
+import { DEFAULT_RTQA_DIR, loadRealtimeQa } from './realtimeqa-data.js';
+
+/**
+ * `npm run eval:realtimeqa`: converts RealtimeQA 2022 (past/2022) into a corpus JSONL (gold + GCS
+ * documents, deduplicated by URL) and a question JSONL in a temp folder, then runs the same
+ * evaluation as `npm run eval` (with the plain-MiniSearch baseline).
+ */
+loadDotenv();
+
+const program = new Command()
+  .name('npm run eval:realtimeqa --')
+  .option('--source <dir>', 'the past/2022 folder of realtimeqa_public', DEFAULT_RTQA_DIR)
+  .option('--k <n>', 'results per question', (v) => Number(v), 10)
+  .option('--lexical-only', 'evaluate keyword search alone even if a model is available')
+  .option('--no-baseline', 'skip the plain-MiniSearch baseline')
+  .option('--gold-only', 'only the questions with a gold article')
+  .option('--set <key=value...>', 'override ranking parameters')
+  .option('--misses <n>', 'how many missed questions to list', (v) => Number(v), 20)
+  .option('--keep <dir>', 'write the converted corpus/questions (and the index) here and keep them')
+  .option('--json <file>', 'also write the summary as JSON')
+  .showHelpAfterError();
+program.parse();
+const opts = program.opts<{ source: string; k: number; lexicalOnly?: boolean; baseline: boolean; goldOnly?: boolean; set?: string[]; misses: number; keep?: string; json?: string }>();
+
+async function main(): Promise<void> {
+  const set = await loadRealtimeQa(opts.source);
+  const questions = opts.goldOnly ? set.questions.filter((q) => q.articleIds?.length) : set.questions;
+  const dir = opts.keep ?? path.join(os.tmpdir(), `archivist-rtqa-${process.pid}`);
+  await mkdir(dir, { recursive: true });
+  const corpusFile = path.join(dir, 'realtimeqa-2022.jsonl');
+  const questionsFile = path.join(dir, 'questions.jsonl');
+  await writeFile(corpusFile, set.docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
+  await writeFile(questionsFile, questions.map((q) => JSON.stringify(q)).join('\n') + '\n');
+  process.stderr.write(
+    `RealtimeQA 2022: ${set.docs.length} documents, ${questions.length} questions with documents ` +
+      `(${set.goldQuestions} with a gold article; ${set.withoutDocuments} without any document left out) → ${dir}\n`,
+  );
+  try {
+    const report = await evaluate({
+      questions,
+      questionsName: `RealtimeQA 2022 (${questions.length} questions${opts.goldOnly ? ', gold only' : ''})`,
+      corpus: [corpusFile],
+      index: path.join(dir, 'index'),
+      k: opts.k,
+      lexicalOnly: opts.lexicalOnly,
+      baseline: opts.baseline,
+      ranking: parseOverrides(opts.set),
+      misses: opts.misses,
+      config: loadCoreConfig(),
+    });
+    process.stdout.write(`Corpus: ${set.docs.length} documents (gold + GCS, deduplicated by URL)\n${report.text}\n`);
+    if (opts.json) {
+      const { summary, baseline, baselineP50Ms, calibration, mode, passages, queryP50Ms } = report;
+      await writeFile(opts.json, JSON.stringify({ documents: set.docs.length, questions: questions.length, goldQuestions: set.goldQuestions, mode, passages, summary, baseline, baselineP50Ms, calibration, queryP50Ms }, null, 2));
+    }
+  } finally {
+    if (!opts.keep) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`eval:realtimeqa failed: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+});
