@@ -5,8 +5,9 @@ import MiniSearch from 'minisearch';
 import type { CoreConfig } from '../src/config.js';
 import { buildIndex } from '../src/index/build.js';
 import { FILES, MissingIndexError, readJsonFile, resolveBuildDir, type StoreFile } from '../src/index/store.js';
-import { DEFAULT_RANKING, Searcher, type RankingParams } from '../src/search/searcher.js';
-import { calibrateCoverage, judge, summarize, type EvalQuestion, type QuestionOutcome, type RankedPassage, type Summary } from './metrics.js';
+import { DEFAULT_RANKING, relevantEnough, Searcher, type RankingParams } from '../src/search/searcher.js';
+import type { Confidence } from '../src/types.js';
+import { calibrateAbstention, judge, summarize, type EvalQuestion, type QuestionOutcome, type RankedPassage, type Summary } from './metrics.js';
 
 /** The evaluation behind `npm run eval` and `npm run eval:realtimeqa`. */
 
@@ -32,7 +33,7 @@ export interface EvaluateReport {
   summary: Summary;
   baseline?: Summary;
   baselineP50Ms?: number;
-  calibration: ReturnType<typeof calibrateCoverage>;
+  calibration: ReturnType<typeof calibrateAbstention>;
   ranking: RankingParams;
   mode: 'hybrid' | 'lexical';
   passages: number;
@@ -133,7 +134,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
   }
   const ranking: RankingParams = { ...DEFAULT_RANKING, ...opts.ranking };
   // Retrieve without abstaining, then apply the abstention rule offline so it can be calibrated.
-  const searcher = await Searcher.open(dir, config, { model: opts.lexicalOnly ? 'never' : 'await' }, { ...ranking, minCoverage: 0 });
+  const searcher = await Searcher.open(dir, config, { model: opts.lexicalOnly ? 'never' : 'await' }, { ...ranking, minCoverage: 0, minQuoteCoverage: 0, minSimilarity: Infinity });
   const outcomes: QuestionOutcome[] = [];
   const times: number[] = [];
   for (const q of questions) {
@@ -142,10 +143,9 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
     outcomes.push(judge(q, answer.results.map((r) => ({ articleId: r.articleId, passage: r.passage, quote: r.quote })), answer.confidence));
   }
   times.sort((a, b) => a - b);
-  const abstains = (c: { coverage: number; similarity?: number } | undefined): boolean =>
-    !c || (c.coverage < ranking.minCoverage && !(c.similarity !== undefined && c.similarity >= ranking.minSimilarity));
+  const abstains = (c: Confidence | undefined): boolean => !c || !relevantEnough(c, ranking);
   const summary = summarize(outcomes, abstains);
-  const calibration = calibrateCoverage(outcomes, searcher.mode === 'hybrid' ? ranking.minSimilarity : Infinity);
+  const calibration = calibrateAbstention(outcomes, searcher.mode === 'hybrid' ? ranking.minSimilarity : Infinity);
 
   const lines = [
     `Questions: ${opts.questionsName} (${summary.answerable} answerable, ${summary.unanswerable} unanswerable); index ${searcher.buildDir} (${searcher.mode}, ${searcher.manifest.corpus.chunks} passages)`,
@@ -163,7 +163,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
   const queryMaxMs = times.at(-1) ?? 0;
   lines.push(`Query time p50 ${queryP50Ms.toFixed(1)} ms, max ${queryMaxMs.toFixed(1)} ms`);
   lines.push(
-    `Abstention: minCoverage ${ranking.minCoverage}; best on this set ${calibration.threshold} (balanced accuracy ${calibration.accuracy.toFixed(3)})`,
+    `Abstention: minCoverage ${ranking.minCoverage}, minQuoteCoverage ${ranking.minQuoteCoverage}; best on this set ${calibration.minCoverage} / ${calibration.minQuoteCoverage} (balanced accuracy ${calibration.accuracy.toFixed(3)}: abstains on ${calibration.correctAbstain} of unanswerable, ${calibration.falseAbstain} of answerable)`,
   );
   const misses = outcomes.filter((o) => (o.unanswerable ? !abstains(o.confidence) : o.hitRank === undefined || abstains(o.confidence)));
   lines.push(`Misses (${misses.length}):`);

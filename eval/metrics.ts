@@ -1,3 +1,5 @@
+import type { Confidence } from '../src/types.js';
+
 /** Retrieval-quality metrics over a question set: pure functions, so they can be unit-tested. */
 
 export interface EvalQuestion {
@@ -17,11 +19,6 @@ export interface RankedPassage {
   quote: string;
 }
 
-export interface Confidence {
-  coverage: number;
-  quoteCoverage?: number;
-  similarity?: number;
-}
 
 export interface QuestionOutcome {
   id: string;
@@ -112,20 +109,34 @@ export function summarize(outcomes: readonly QuestionOutcome[], abstains?: (c: C
   return summary;
 }
 
+export interface Calibration {
+  minCoverage: number;
+  minQuoteCoverage: number;
+  /** Balanced accuracy of the abstention rule at these thresholds on this question set. */
+  accuracy: number;
+  falseAbstain: number;
+  correctAbstain: number;
+}
+
 /**
- * Picks the coverage threshold that best separates answerable from unanswerable questions
- * (balanced accuracy), preferring the lower threshold on ties so fewer real answers are withheld.
+ * Finds the passage- and quote-coverage thresholds that best separate answerable from
+ * unanswerable questions (balanced accuracy); on ties, the lower thresholds, so fewer real
+ * answers are withheld. `minSimilarity` is the hybrid rule's escape hatch (Infinity: lexical).
  */
-export function calibrateCoverage(outcomes: readonly QuestionOutcome[], minSimilarity = Infinity): { threshold: number; accuracy: number; table: Array<[number, number]> } {
-  const table: Array<[number, number]> = [];
-  let best = { threshold: 0, accuracy: -1 };
-  for (let t = 0; t <= 1.0001; t += 0.025) {
-    const threshold = Math.round(t * 1000) / 1000;
-    const abstains = (c: Confidence | undefined): boolean =>
-      !c || (c.coverage < threshold && !(c.similarity !== undefined && c.similarity >= minSimilarity));
-    const accuracy = summarize(outcomes, abstains).abstentionAccuracy ?? 0;
-    table.push([threshold, accuracy]);
-    if (accuracy > best.accuracy) best = { threshold, accuracy };
+export function calibrateAbstention(outcomes: readonly QuestionOutcome[], minSimilarity = Infinity): Calibration {
+  let best: Calibration = { minCoverage: 0, minQuoteCoverage: 0, accuracy: -1, falseAbstain: 0, correctAbstain: 0 };
+  const steps = Array.from({ length: 41 }, (_, i) => Math.round(i * 25) / 1000);
+  for (const minCoverage of steps) {
+    for (const minQuoteCoverage of steps) {
+      const abstains = (c: Confidence | undefined): boolean =>
+        !c ||
+        ((c.coverage < minCoverage || c.quoteCoverage < minQuoteCoverage) &&
+          !(c.similarity !== undefined && c.similarity >= minSimilarity));
+      const s = summarize(outcomes, abstains);
+      if ((s.abstentionAccuracy ?? 0) > best.accuracy) {
+        best = { minCoverage, minQuoteCoverage, accuracy: s.abstentionAccuracy ?? 0, falseAbstain: s.falseAbstain ?? 0, correctAbstain: s.correctAbstain ?? 0 };
+      }
+    }
   }
-  return { ...best, table };
+  return best;
 }
