@@ -1,6 +1,7 @@
 import { idf, type TermStats } from '../index/lexical.js';
 import { processTerm, tokenize } from '../text/analyze.js';
 import { expand, type Expansions } from '../text/wordnet.js';
+import type { VariantFinder } from './variants.js';
 
 /** One content word of a question, with the index terms that may stand in for it. */
 export interface Concept {
@@ -22,11 +23,26 @@ export interface QueryPlan {
   termWeights: Map<string, number>;
 }
 
+/** A spelling variant counts almost as much as the word itself. */
+const VARIANT_SHARE = 0.8;
+/** A name in the question that the corpus never uses says the corpus is about something else: it weighs more. */
+const ABSENT_WEIGHT = 2;
+
+export interface PlanOptions {
+  expansions?: Expansions;
+  /** Multiplier on expansion weights. */
+  scale?: number;
+  variants?: VariantFinder;
+}
+
 /** Analyses a question into weighted concepts, expanded with related words the corpus contains. */
-export function planQuery(question: string, stats: TermStats, expansions?: Expansions, scale = 1): QueryPlan {
+export function planQuery(question: string, stats: TermStats, options: PlanOptions = {}): QueryPlan {
+  const { expansions, scale = 1, variants } = options;
   const concepts: Concept[] = [];
   const seen = new Set<string>();
   const tokens = tokenize(question);
+  // Names (capitalised words past the first) may be spelled otherwise in the corpus.
+  const names = new Set((question.match(/(?<!^|[.?!]\s)\b\p{Lu}[\p{L}'’-]{3,}/gu) ?? []).map((w) => processTerm(tokenize(w)[0] ?? '')));
   for (const [i, token] of tokens.entries()) {
     const term = processTerm(token);
     if (term === null || seen.has(term)) continue;
@@ -34,7 +50,12 @@ export function planQuery(question: string, stats: TermStats, expansions?: Expan
     const alternatives = expansions
       ? expand(expansions, token, tokens[i + 1]).map(([t, share]) => ({ term: t, share: Math.min(1, share * scale) }))
       : [];
-    concepts.push({ term, weight: idf(stats, term), alternatives });
+    const absent = (stats.df[term] ?? 0) === 0;
+    if (variants && (absent || names.has(term))) {
+      for (const v of variants.find(term)) alternatives.push({ term: v, share: VARIANT_SHARE });
+    }
+    const weight = idf(stats, term) * (absent && names.has(term) && alternatives.length === 0 ? ABSENT_WEIGHT : 1);
+    concepts.push({ term, weight, alternatives });
   }
   const own = new Set(concepts.map((c) => c.term));
   const boosts = new Map<string, number>();

@@ -17,6 +17,7 @@ import { loadVectorIndex, searchVectors, type VectorIndex } from '../index/vecto
 import { analyze } from '../text/analyze.js';
 import type { Expansions } from '../text/wordnet.js';
 import { coverage, planQuery, type QueryPlan } from './query.js';
+import { VariantFinder } from './variants.js';
 import type { Answer, Article, ArticleSummary, Confidence, QueryStage, IndexStatus, SearchFilters, SearchOptions, SearchResult } from '../types.js';
 import { DEFAULT_DIVERSIFY, diversify, linearFusion, reciprocalRankFusion, type Candidate } from './rank.js';
 import { selectQuote } from './quote.js';
@@ -115,7 +116,10 @@ export class Searcher {
     this.chunkArticle = Int32Array.from(store.chunks, (c) => c[0]);
     this.articleById = new Map(store.articles.map((a, i) => [a.id, i]));
     this.modelError = manifest.dense.status === 'ok' ? undefined : manifest.dense.reason;
+    this.variants = new VariantFinder(Object.keys(terms.df));
   }
+
+  private readonly variants: VariantFinder;
 
   static async open(
     dir: string,
@@ -248,7 +252,11 @@ export class Searcher {
       timings,
     });
 
-    const plan = planQuery(question, this.terms, this.ranking.expansion > 0 ? this.expansions : undefined, this.ranking.expansion);
+    const plan = planQuery(question, this.terms, {
+      expansions: this.ranking.expansion > 0 ? this.expansions : undefined,
+      scale: this.ranking.expansion,
+      variants: this.variants,
+    });
     if (plan.concepts.length === 0) return done([], true);
     const filter = this.filterFor(options);
     const { candidates, lexicalWeight, denseWeight } = this.ranking;

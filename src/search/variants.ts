@@ -1,0 +1,44 @@
+/**
+ * Spelling variants of names from the corpus vocabulary ("Zelensky" / "Zelenskyy", "Kyiv" / "Kiev"
+ * are not, but "Shoigu" / "Shoygu" are one edit apart), found by edit distance among terms that
+ * share the first letters.
+ */
+export class VariantFinder {
+  private readonly byPrefix = new Map<string, string[]>();
+
+  constructor(terms: Iterable<string>) {
+    for (const term of terms) {
+      if (term.length < 5 || /\d/.test(term)) continue;
+      const key = term.slice(0, 3);
+      const list = this.byPrefix.get(key);
+      if (list) list.push(term);
+      else this.byPrefix.set(key, [term]);
+    }
+  }
+
+  /** Terms within 1 edit (2 for terms of 8+ letters) of `term`, excluding itself. */
+  find(term: string): string[] {
+    if (term.length < 5) return [];
+    const max = term.length >= 8 ? 2 : 1;
+    return (this.byPrefix.get(term.slice(0, 3)) ?? []).filter(
+      (t) => t !== term && Math.abs(t.length - term.length) <= max && editDistance(t, term, max) <= max,
+    );
+  }
+}
+
+/** Levenshtein distance, giving up (returning max + 1) once it must exceed `max`. */
+export function editDistance(a: string, b: string, max = Infinity): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      best = Math.min(best, row[j]!);
+    }
+    if (best > max) return max + 1;
+    prev = row;
+  }
+  return prev[b.length]!;
+}

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { editDistance, VariantFinder } from '../src/search/variants.js';
+
+describe('spelling variants', () => {
+  it('computes bounded edit distance', () => {
+    expect(editDistance('zelenski', 'zelenskyy')).toBe(2);
+    expect(editDistance('kherson', 'kherson')).toBe(0);
+    expect(editDistance('shoigu', 'shoygu')).toBe(1);
+    expect(editDistance('abcdefgh', 'zzzzzzzz', 2)).toBe(3);
+  });
+
+  it('finds corpus terms one or two edits away that share a prefix', () => {
+    const finder = new VariantFinder(['zelenskyy', 'zelensky', 'zeal', 'shoygu', 'kherson', 'khersonsky', 'kharkiv']);
+    expect(finder.find('zelenski').sort()).toEqual(['zelensky', 'zelenskyy']);
+    expect(finder.find('shoigu')).toEqual(['shoygu']);
+    expect(finder.find('kherson')).toEqual([]);
+    expect(finder.find('kyiv')).toEqual([]);
+  });
+});
