@@ -27,6 +27,8 @@ export interface QueryPlan {
 const VARIANT_SHARE = 0.8;
 /** A name in the question that the corpus never uses says the corpus is about something else: it weighs more. */
 const ABSENT_WEIGHT = 2;
+/** Passages from which a missing ordinary word counts as fully as a missing name. */
+const LARGE_CORPUS = 20_000;
 
 export interface PlanOptions {
   expansions?: Expansions;
@@ -54,7 +56,9 @@ export function planQuery(question: string, stats: TermStats, options: PlanOptio
     if (variants && (absent || names.has(term))) {
       for (const v of variants.find(term)) alternatives.push({ term: v, share: VARIANT_SHARE });
     }
-    const weight = idf(stats, term) * (absent && names.has(term) && alternatives.length === 0 ? ABSENT_WEIGHT : 1);
+    // Any other word the corpus lacks means more the larger the corpus (in two articles, most words are absent).
+    const absentWeight = names.has(term) ? ABSENT_WEIGHT : 1 + (ABSENT_WEIGHT - 1) * Math.min(1, stats.docs / LARGE_CORPUS);
+    const weight = idf(stats, term) * (absent && alternatives.length === 0 ? absentWeight : 1);
     concepts.push({ term, weight, alternatives });
   }
   const own = new Set(concepts.map((c) => c.term));
