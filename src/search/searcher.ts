@@ -78,7 +78,7 @@ export const DEFAULT_RANKING: RankingParams = {
   minSimilarity: 0.75,
   commonTermShare: 0.05,
   minQueryTerms: 2,
-  keywordCandidates: 1000,
+  keywordCandidates: 300,
   expansion: 0.6,
   feedbackTerms: 0,
   feedbackDocs: 5,
