@@ -17,14 +17,47 @@ export type EmbedderSettings = Pick<
 > &
   Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX'>>;
 
-/** The slice of Transformers.js's feature-extraction pipeline we use. */
+/** The slice of Transformers.js's feature-extraction pipeline we use: its tokenizer and model. */
 interface TensorLike {
-  data: ArrayLike<number>;
+  data: ArrayLike<number | bigint>;
   dims: number[];
 }
-type Extractor = ((texts: string[], options: { pooling: 'mean' | 'cls'; normalize: boolean }) => Promise<TensorLike>) & {
-  dispose?: () => Promise<void>;
-};
+interface Extractor {
+  tokenizer: (texts: string[], options: { padding: boolean; truncation: boolean }) => Record<string, TensorLike> & { attention_mask: TensorLike };
+  model: (inputs: Record<string, TensorLike>) => Promise<{ last_hidden_state?: TensorLike; token_embeddings?: TensorLike }>;
+}
+
+/**
+ * Pools token vectors into one unit-length vector per text. Done here rather than by the pipeline,
+ * whose mean pooling converts the attention mask from BigInt for every vector component (9× slower).
+ */
+export function pool(hidden: TensorLike, mask: TensorLike, pooling: 'mean' | 'cls'): Float32Array[] {
+  const [batch, seq, dim] = hidden.dims as [number, number, number];
+  const data = hidden.data as Float32Array;
+  const out: Float32Array[] = [];
+  for (let b = 0; b < batch; b++) {
+    const v = new Float32Array(dim);
+    const base = b * seq * dim;
+    if (pooling === 'cls') {
+      v.set(data.subarray(base, base + dim));
+    } else {
+      let count = 0;
+      for (let t = 0; t < seq; t++) {
+        if (Number(mask.data[b * seq + t]) === 0) continue;
+        count++;
+        const row = base + t * dim;
+        for (let d = 0; d < dim; d++) v[d]! += data[row + d]!;
+      }
+      if (count > 0) for (let d = 0; d < dim; d++) v[d]! /= count;
+    }
+    let norm = 0;
+    for (let d = 0; d < dim; d++) norm += v[d]! * v[d]!;
+    norm = Math.sqrt(norm) || 1;
+    for (let d = 0; d < dim; d++) v[d]! /= norm;
+    out.push(v);
+  }
+  return out;
+}
 
 /** Why a model could not be loaded, with what the user can do about it. */
 export function modelUnavailableMessage(settings: EmbedderSettings, reason: string): string {
@@ -75,10 +108,11 @@ export async function loadEmbedder(settings: EmbedderSettings): Promise<{ embedd
   }
 
   const run = async (texts: string[]): Promise<Float32Array[]> => {
-    const output = await extractor(texts, { pooling: profile.pooling, normalize: true });
-    const [n, dim] = output.dims as [number, number];
-    const data = Float32Array.from(output.data);
-    return Array.from({ length: n }, (_, i) => data.slice(i * dim, (i + 1) * dim));
+    const inputs = extractor.tokenizer(texts, { padding: true, truncation: true });
+    const outputs = await extractor.model(inputs);
+    const hidden = outputs.last_hidden_state ?? outputs.token_embeddings;
+    if (!hidden) throw new Error('the model has no last_hidden_state output');
+    return pool(hidden, inputs.attention_mask, profile.pooling);
   };
 
   let probe: Float32Array[];
