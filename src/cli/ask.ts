@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadCoreConfig } from '../config.js';
 import { loadDotenv } from '../env.js';
+import { BuildError } from '../index/build.js';
 import { IndexError } from '../index/store.js';
 import { openOrBuild } from '../open.js';
 import type { Searcher } from '../search/searcher.js';
@@ -116,7 +117,7 @@ try {
     process.stdout.write(opts.json ? `${JSON.stringify(toJson(undefined, answer))}\n` : `${formatText(answer)}\n`);
   }
 } catch (err) {
-  const known = err instanceof ConfigError || err instanceof IndexError;
+  const known = err instanceof ConfigError || err instanceof IndexError || err instanceof BuildError;
   process.stderr.write(`${known ? (err as Error).message : `Failed: ${(err as Error).stack ?? String(err)}`}\n`);
   process.exitCode = 1;
 }

@@ -83,6 +83,14 @@ export interface BuildReport {
   totalMs: number;
 }
 
+/** A build that cannot go ahead for a reason the user can fix (no articles, cancelled). */
+export class BuildError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BuildError';
+  }
+}
+
 const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
 
 /** What the model sees of a chunk: the title gives a passage its topic. */
@@ -110,7 +118,7 @@ async function previousVectors(out: string, model: string, dim: number): Promise
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new Error('Index build cancelled.');
+  if (signal?.aborted) throw new BuildError('Index build cancelled; the previous index, if any, is unchanged.');
 }
 
 /**
@@ -144,7 +152,7 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
     if (loaded.articles.length === 0) {
       const where = options.corpus.join(', ');
       const why = loaded.problems.length ? ` (${loaded.problems.length} problems, first: ${loaded.problems[0]!.source}: ${loaded.problems[0]!.message})` : '';
-      throw new Error(`No articles found in ${where}${why}. The previous index, if any, is unchanged.`);
+      throw new BuildError(`No articles found in ${where}${why}. The previous index, if any, is unchanged.`);
     }
     endStage('load');
     throwIfAborted(signal);
