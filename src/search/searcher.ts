@@ -120,6 +120,8 @@ export class Searcher {
   }
 
   private readonly variants: VariantFinder;
+  /** Milliseconds per step of `open` (read and parse files, load the keyword and vector indexes, the model). */
+  openTimings: Record<string, number> = {};
 
   static async open(
     dir: string,
@@ -136,6 +138,13 @@ export class Searcher {
           `rebuild it with \`npm run index\`, or set EMBEDDING_MODEL=${dense.model}.`,
       );
     }
+    const timings: Record<string, number> = {};
+    let mark = performance.now();
+    const lap = (step: string): void => {
+      const now = performance.now();
+      timings[step] = Math.round(now - mark);
+      mark = now;
+    };
     await verifyFiles(buildDir, manifest);
     const [store, terms, expansions, lexicalJson] = await Promise.all([
       readJsonFile<StoreFile>(buildDir, FILES.store),
@@ -143,12 +152,14 @@ export class Searcher {
       FILES.expansions in manifest.files ? readJsonFile<Expansions>(buildDir, FILES.expansions) : undefined,
       readFile(path.join(buildDir, FILES.lexical), 'utf8'),
     ]);
+    lap('readStore');
     let lexical: LexicalIndex;
     try {
       lexical = loadLexical(lexicalJson);
     } catch (err) {
       throw new IndexError(`The keyword index in ${buildDir} is corrupt (${(err as Error).message}): rebuild it with \`npm run index\`.`);
     }
+    lap('loadLexical');
     let vectors: VectorIndex | undefined;
     if (dense.status === 'ok') {
       try {
@@ -160,14 +171,20 @@ export class Searcher {
         throw new IndexError(`The vector index in ${buildDir} does not match its passages: rebuild it with \`npm run index\`.`);
       }
     }
+    lap('loadVectors');
     const searcher = new Searcher(buildDir, manifest, store, lexical, terms, vectors, expansions, settings, ranking);
+    lap('prepare');
     const mode = options.model ?? 'await';
     if (vectors && mode !== 'never') {
       const loading = searcher.loadModel();
-      if (mode === 'await') await loading;
+      if (mode === 'await') {
+        await loading;
+        lap('loadModel');
+      }
     } else if (vectors) {
       searcher.modelError = 'semantic search disabled';
     }
+    searcher.openTimings = timings;
     return searcher;
   }
 
