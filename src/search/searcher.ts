@@ -285,6 +285,7 @@ export class Searcher {
     lexicalHits = lexicalHits.slice(0, candidates);
     lap('bm25');
     let fused: Scored[];
+    let queryVec: Float32Array | undefined;
     if (mode === 'hybrid') {
       const queryVector = await this.embedder!.embedQuery(question);
       lap('embed');
@@ -301,8 +302,8 @@ export class Searcher {
               { scores: lexicalHits, weight: lexicalWeight },
               { scores: denseHits.map((h) => ({ id: h.id, score: h.similarity })), weight: denseWeight },
             ]);
-      // Passages only the keyword side found still get their similarity, for the abstention rule.
-      fused = [...scores].map(([id, score]) => this.candidate(id, score, similarity.get(id) ?? this.similarityTo(queryVector, id)));
+      fused = [...scores].map(([id, score]) => this.candidate(id, score, similarity.get(id)));
+      queryVec = queryVector;
     } else {
       fused = lexicalHits.map((h) => this.candidate(h.id, h.score));
     }
@@ -312,7 +313,10 @@ export class Searcher {
     lap('rank');
 
     if (ranked.length === 0) return done([], true);
-    const confidence = this.confidence(ranked[0]!, plan);
+    // A best passage only the keyword side found still needs its similarity for the abstention rule.
+    const best = ranked[0]!;
+    if (queryVec && best.similarity === undefined) best.similarity = this.similarityTo(queryVec, best.chunkId);
+    const confidence = this.confidence(best, plan);
     if (!this.relevantEnough(confidence)) return done([], true, false, confidence);
     const page = ranked.slice(offset, offset + k).map((c, i) => this.toResult(c, offset + i + 1, plan));
     lap('quote');
