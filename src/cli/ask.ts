@@ -99,16 +99,19 @@ try {
   }
   const config = loadCoreConfig();
   const progress = progressReporter();
+  let built = false;
   const searcher = await openOrBuild(config, opts.index ?? config.INDEX_DIR, {
     explicitModel: process.env.EMBEDDING_MODEL || undefined,
     onProgress: progress.onProgress,
     onBuilt: (report) => {
+      built = true;
       progress.stop();
       process.stderr.write(`${formatBuildReport(report)}\n\n`);
     },
   });
   const status = searcher.status();
-  if (status.mode === 'lexical' && status.modelError) process.stderr.write(`Note: keyword search only. ${status.modelError}\n`);
+  // After a fresh build its report has already said why there is no model.
+  if (!built && status.mode === 'lexical' && status.modelError) process.stderr.write(`Note: keyword search only. ${status.modelError}\n`);
   const search: SearchOptions = { k: opts.k, after: opts.after, before: opts.before, outlet: opts.outlet };
   if (opts.batch) {
     await runBatch(searcher, opts.batch, search);
