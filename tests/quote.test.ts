@@ -19,6 +19,15 @@ describe('selectQuote', () => {
     expect(quote.text).toContain('510-crew');
   });
 
+  it('widens the quote to a neighbour that brings question words it lacks', () => {
+    const text =
+      '“We suggested that all residents of the Kherson region go to other regions,” Saldo said. “Take your children and leave,” he urged. The weather was mild.';
+    const q = 'What did Saldo urge Kherson residents to do?';
+    const quote = selectQuote(text, weights(q), { maxSentences: 3, question: q });
+    expect(quote.text).toContain('he urged');
+    expect(quote.text).not.toContain('weather');
+  });
+
   it('includes the sentence a pronoun-led best sentence depends on', () => {
     const text = 'Vladimir Saldo addressed residents on Thursday. He urged them to take their children and leave the region.';
     const quote = selectQuote(text, weights('urged children leave'), { maxSentences: 3 });

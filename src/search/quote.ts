@@ -78,14 +78,26 @@ export function selectQuote(
   const size = (): number => last - first + 1;
   // Context the best sentence depends on comes first.
   if (first > 0 && DEPENDENT_OPENING.test(sentences[best]!.text) && size() < options.maxSentences) first--;
-  // Then neighbours that also answer part of the question.
+  // Then neighbours that also answer part of the question: a strong one, or one bringing question
+  // words the quote does not have yet ("…go to other regions," Saldo said. "Take your children and leave," he urged.).
   const threshold = scores[best]! * 0.5;
+  const termsOf = sentences.map((s) => new Set(analyze(s.text)));
+  const covered = new Set<string>();
+  const cover = (i: number): void => termsOf[i]!.forEach((t) => queryWeights.has(t) && covered.add(t));
+  for (let i = first; i <= last; i++) cover(i);
+  const adds = (i: number): number => [...termsOf[i]!].reduce((n, t) => n + (queryWeights.has(t) && !covered.has(t) ? queryWeights.get(t)! : 0), 0);
   while (size() < options.maxSentences) {
     const before = first > 0 ? scores[first - 1]! : -1;
     const after = last + 1 < sentences.length ? scores[last + 1]! : -1;
-    if (Math.max(before, after) <= 0 || Math.max(before, after) < threshold) break;
-    if (after >= before) last++;
-    else first--;
+    const newBefore = first > 0 ? adds(first - 1) : 0;
+    const newAfter = last + 1 < sentences.length ? adds(last + 1) : 0;
+    if (Math.max(before, after) >= threshold && Math.max(before, after) > 0) {
+      if (after >= before) cover(++last);
+      else cover(--first);
+    } else if (Math.max(newBefore, newAfter) > 0) {
+      if (newAfter >= newBefore) cover(++last);
+      else cover(--first);
+    } else break;
   }
   // The answer often follows (or precedes) the sentence that restates the question.
   const holds = (i: number): boolean => type !== undefined && hasFreshAnswer(sentences[i]!.text, type, questionWords);
