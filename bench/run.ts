@@ -377,7 +377,7 @@ async function changeOneArticle(src: string, dest: string, line: number): Promis
 
 async function questionSet(limit: number | undefined): Promise<string[]> {
   const rtqa = await realtimeQaQuestionSentences();
-  const own = (await readQuestions(path.join('eval', 'questions', 'news-2022.jsonl'))).map((q) => q.question);
+  const own = (await readQuestions(path.join('eval', 'questions', 'news2022-questions.jsonl'))).map((q) => q.question);
   const all = [...new Set([...rtqa, ...own].map((q) => q.trim()).filter(Boolean))];
   return limit ? all.slice(0, limit) : all;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Validate eval/questions/news-2022.jsonl against the news corpus.
+"""Validate eval/questions/news2022-questions.jsonl against the news corpus.
 
 Usage:
     python3 eval/questions/check.py [questions.jsonl] [--corpus PATH] [--seeds DIR] [-v]
@@ -30,9 +30,9 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_Q = os.path.join(HERE, "news-2022.jsonl")
-DEFAULT_CORPUS = "/work/shared/corpus/news-2022.jsonl"
-DEFAULT_SEEDS = "/work/shared/seeds"
+DEFAULT_Q = os.path.join(HERE, "news2022-questions.jsonl")
+DEFAULT_CORPUS = os.path.join(HERE, "..", "..", "..", "shared", "corpus", "news-2022.jsonl")
+DEFAULT_SEEDS = os.path.join(HERE, "..", "..", "..", "shared", "seeds")
 
 MIN_ANSWERABLE = 80
 MIN_UNANSWERABLE = 25
