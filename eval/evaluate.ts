@@ -61,6 +61,12 @@ export async function cacheDir(corpus: string[], lexicalOnly: boolean, model: st
   return path.join('.cache', 'eval', h.digest('hex').slice(0, 12));
 }
 
+/** The command-line options both eval commands share, as `evaluate()` takes them. */
+export function sharedOptions(opts: { k: number; lexicalOnly?: boolean; baseline?: boolean; set?: string[]; misses: number }, config: CoreConfig) {
+  const { k, lexicalOnly, baseline, misses } = opts;
+  return { k, lexicalOnly, baseline, misses, ranking: parseOverrides(opts.set), config };
+}
+
 export function parseOverrides(pairs: string[] = []): Partial<RankingParams> {
   const out: Partial<RankingParams> = {};
   for (const pair of pairs) {

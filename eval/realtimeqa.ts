@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { loadCoreConfig } from '../src/config.js';
 import { loadDotenv } from '../src/env.js';
-import { evaluate, parseOverrides } from './evaluate.js';
+import { evaluate, sharedOptions } from './evaluate.js';
 import { DEFAULT_RTQA_DIR, loadRealtimeQa } from './realtimeqa-data.js';
 
 /**
@@ -48,12 +48,7 @@ async function main(): Promise<void> {
       questionsName: `RealtimeQA 2022 (${questions.length} questions${opts.goldOnly ? ', gold only' : ''})`,
       corpus: [corpusFile],
       index: path.join(dir, 'index'),
-      k: opts.k,
-      lexicalOnly: opts.lexicalOnly,
-      baseline: opts.baseline,
-      ranking: parseOverrides(opts.set),
-      misses: opts.misses,
-      config: loadCoreConfig(),
+      ...sharedOptions(opts, loadCoreConfig()),
     });
     process.stdout.write(`Corpus: ${set.docs.length} documents (gold + GCS, deduplicated by URL)\n${report.text}\n`);
     if (opts.json) {

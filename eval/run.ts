@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { loadCoreConfig } from '../src/config.js';
 import { loadDotenv } from '../src/env.js';
 import { DEFAULT_RANKING } from '../src/search/searcher.js';
-import { evaluate, parseOverrides, readQuestions } from './evaluate.js';
+import { evaluate, sharedOptions, readQuestions } from './evaluate.js';
 
 /**
  * `npm run eval -- --questions FILE.jsonl --corpus PATH...`: builds (or reuses) an index of the
@@ -43,12 +43,7 @@ async function main(): Promise<void> {
     questionsName: opts.questions,
     corpus: opts.corpus,
     index: opts.index,
-    k: opts.k,
-    lexicalOnly: opts.lexicalOnly,
-    baseline: opts.baseline,
-    ranking: parseOverrides(opts.set),
-    misses: opts.misses,
-    config: loadCoreConfig(),
+    ...sharedOptions(opts, loadCoreConfig()),
   });
   process.stdout.write(`${report.text}\n`);
   if (opts.json) {

@@ -6,8 +6,6 @@ export interface Quote {
   /** Exact text of the passage from the first to the last chosen sentence. */
   text: string;
   sentences: QuoteSentence[];
-  /** Score of the best sentence (sum of matched query-term weights). */
-  bestScore: number;
 }
 
 export interface QuoteOptions {
@@ -59,7 +57,7 @@ export function selectQuote(
   options: QuoteOptions = { maxSentences: 3 },
 ): Quote {
   const sentences: Sentence[] = splitSentences(passage);
-  if (sentences.length === 0) return { text: passage, sentences: [{ text: passage, best: true }], bestScore: 0 };
+  if (sentences.length === 0) return { text: passage, sentences: [{ text: passage, best: true }] };
   const termScores = sentences.map((s) => sentenceScore(s.text, queryWeights));
   // A sentence that restates the question is less useful than its neighbour holding the answer:
   // sentences with a fresh number / name / date of the asked-for kind get a bonus.
@@ -110,7 +108,6 @@ export function selectQuote(
   return {
     text: passage.slice(sentences[first]!.start, sentences[last]!.end),
     sentences: sentences.slice(first, last + 1).map((s, i) => ({ text: s.text, best: first + i === best })),
-    bestScore: scores[best]!,
   };
 }
 

@@ -20,7 +20,7 @@ import { coverage, planQuery, type QueryPlan } from './query.js';
 import { VariantFinder } from './variants.js';
 import type { Answer, Article, ArticleSummary, Confidence, QueryStage, IndexStatus, SearchFilters, SearchOptions, SearchResult } from '../types.js';
 import { DEFAULT_DIVERSIFY, diversify, linearFusion, reciprocalRankFusion, type Candidate } from './rank.js';
-import { selectQuote } from './quote.js';
+import { selectQuote, type Quote } from './quote.js';
 
 export type SearchSettings = Pick<
   CoreConfig,
@@ -90,6 +90,7 @@ const SMALL_CORPUS = 5000;
 
 interface Scored extends Candidate {
   similarity?: number;
+  quote?: Quote;
 }
 
 /**
@@ -100,7 +101,6 @@ export class Searcher {
   private embedder: Embedder | undefined;
   private modelError: string | undefined;
   private readonly chunkArticle: Int32Array;
-  private readonly articleById: Map<string, number>;
 
   private constructor(
     readonly buildDir: string,
@@ -114,7 +114,6 @@ export class Searcher {
     readonly ranking: RankingParams,
   ) {
     this.chunkArticle = Int32Array.from(store.chunks, (c) => c[0]);
-    this.articleById = new Map(store.articles.map((a, i) => [a.id, i]));
     this.modelError = manifest.dense.status === 'ok' ? undefined : manifest.dense.reason;
     this.variants = new VariantFinder(Object.keys(terms.df));
   }
@@ -410,12 +409,18 @@ export class Searcher {
   private confidence(best: Scored, plan: QueryPlan): Confidence {
     const title = this.article(this.chunkArticle[best.chunkId]!).title;
     const round = (x: number): number => Math.round(x * 1000) / 1000;
-    const quote = selectQuote(best.text, plan.termWeights, { maxSentences: 3, question: plan.question }).text;
+    const quote = this.quoteFor(best, plan).text;
     return {
       coverage: round(coverage(plan, new Set(analyze(`${title}\n${best.text}`)))),
       quoteCoverage: round(coverage(plan, new Set(analyze(`${title}\n${quote}`)))),
       similarity: best.similarity,
     };
+  }
+
+  /** The quote of a passage, chosen once (the best passage's serves both abstention and its result). */
+  private quoteFor(c: Scored, plan: QueryPlan): Quote {
+    c.quote ??= selectQuote(c.text, plan.termWeights, { maxSentences: 3, question: plan.question });
+    return c.quote;
   }
 
   relevantEnough(c: Confidence): boolean {
@@ -424,7 +429,7 @@ export class Searcher {
 
   private toResult(c: Scored, rank: number, plan: QueryPlan): SearchResult {
     const a = this.article(this.chunkArticle[c.chunkId]!);
-    const quote = selectQuote(c.text, plan.termWeights, { maxSentences: 3, question: plan.question });
+    const quote = this.quoteFor(c, plan);
     return {
       rank,
       score: Math.round(c.score * 10000) / 10000,
@@ -456,11 +461,6 @@ export class Searcher {
     };
   }
 
-  /** Looks an article up by id (for citing the whole source). */
-  getArticle(id: string): Article | undefined {
-    const i = this.articleById.get(id);
-    return i === undefined ? undefined : this.article(i);
-  }
 }
 
 /** The abstention rule: enough of the question's concepts, or (hybrid) close enough in meaning. */
