@@ -1,0 +1,150 @@
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Article, IngestProblem } from '../types.js';
+import { cleanText, cleanTitle, isBoilerplate } from './clean.js';
+import { parseCsvFile, parseHtml, parseJson, parseJsonl, parseText, type ParsedFile } from './formats.js';
+import { decode, listCorpusFiles, sha1, urlKey } from './load.js';
+
+/**
+ * The streaming twin of `loadCorpus`: yields articles one by one (line-oriented files are read a
+ * line at a time, other files one at a time), cleaned and de-duplicated by the same rules, so a
+ * corpus never has to fit in memory. Counts and problems accumulate in `stats` as it goes.
+ */
+export interface StreamStats {
+  files: number;
+  /** Files read so far, and bytes read of `totalBytes` (for progress). */
+  filesDone: number;
+  bytesDone: number;
+  totalBytes: number;
+  duplicates: number;
+  problems: IngestProblem[];
+}
+
+const MIN_TEXT_CHARS = 40;
+const textKey = (text: string): string => sha1(text.toLowerCase().replace(/\s+/g, ' '));
+
+export async function* streamCorpus(paths: readonly string[], stats: StreamStats): AsyncGenerator<Article> {
+  const files = await listCorpusFiles(paths, stats.problems);
+  stats.files = files.length;
+  stats.totalBytes = 0;
+  for (const f of files) stats.totalBytes += await stat(f).then((s) => s.size, () => 0);
+  const seenUrls = new Set<string>();
+  const seenTexts = new Set<string>();
+  const seenIds = new Set<string>();
+
+  const accept = (raw: ParsedFile['articles'][number], file: string): Article | undefined => {
+    const source = raw.line !== undefined ? `${file}:${raw.line}` : file;
+    const title = cleanTitle(raw.title);
+    const text = cleanText(raw.text, { title });
+    if (text.length < MIN_TEXT_CHARS) {
+      stats.problems.push({ source: file, line: raw.line, message: 'article text is empty or too short after cleaning' });
+      return undefined;
+    }
+    const urlK = raw.url ? urlKey(raw.url) : undefined;
+    const textK = textKey(text);
+    if ((urlK && seenUrls.has(urlK)) || seenTexts.has(textK)) {
+      stats.duplicates++;
+      return undefined;
+    }
+    if (urlK) seenUrls.add(urlK);
+    seenTexts.add(textK);
+    let id = raw.id ?? (urlK ? sha1(urlK).slice(0, 16) : textK.slice(0, 16));
+    if (seenIds.has(id)) id = `${id}~${textK.slice(0, 8)}`;
+    seenIds.add(id);
+    return { id, title: title || firstWords(text), text, url: raw.url, date: raw.date, outlet: raw.outlet, source };
+  };
+
+  for (const file of files) {
+    const ext = path.extname(file).toLowerCase();
+    if (ext === '.jsonl' || ext === '.ndjson') {
+      for await (const part of jsonlRecords(file, stats)) {
+        stats.problems.push(...part.problems);
+        for (const raw of part.articles) {
+          const a = accept(raw, file);
+          if (a) yield a;
+        }
+      }
+    } else {
+      let buffer: Buffer;
+      try {
+        buffer = await readFile(file);
+      } catch (err) {
+        stats.problems.push({ source: file, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        stats.filesDone++;
+        continue;
+      }
+      stats.bytesDone += buffer.byteLength;
+      const content = decode(buffer);
+      if (typeof content !== 'string') {
+        stats.problems.push({ source: file, message: content.error });
+      } else {
+        const parsed = parseByExtension(content, file, ext);
+        stats.problems.push(...parsed.problems);
+        for (const raw of parsed.articles) {
+          const a = accept(raw, file);
+          if (a) yield a;
+        }
+      }
+    }
+    stats.filesDone++;
+  }
+}
+
+/** One JSONL line at a time, with its real line number; a line that is not UTF-8 is reported and skipped. */
+async function* jsonlRecords(file: string, stats: StreamStats): AsyncGenerator<ParsedFile> {
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  let n = 0;
+  const parseLine = (bytes: Buffer): ParsedFile => {
+    n++;
+    stats.bytesDone += bytes.byteLength + 1;
+    let line: string;
+    try {
+      line = utf8.decode(bytes);
+    } catch {
+      return { articles: [], problems: [{ source: file, line: n, message: 'not valid UTF-8 text (re-save it as UTF-8)' }] };
+    }
+    if (!line.trim()) return { articles: [], problems: [] };
+    const parsed = parseJsonl(line, file);
+    const fix = <T extends { line?: number }>(x: T): T => ({ ...x, line: n });
+    return { articles: parsed.articles.map(fix), problems: parsed.problems.map(fix) };
+  };
+  let rest = Buffer.alloc(0);
+  try {
+    for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+      let data = rest.length ? Buffer.concat([rest, chunk]) : chunk;
+      let nl: number;
+      while ((nl = data.indexOf(10)) >= 0) {
+        yield parseLine(data.subarray(0, nl));
+        data = data.subarray(nl + 1);
+      }
+      rest = Buffer.from(data);
+    }
+    if (rest.length) yield parseLine(rest);
+  } catch (err) {
+    stats.problems.push({ source: file, line: n || undefined, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+  }
+}
+
+function parseByExtension(content: string, file: string, ext: string): ParsedFile {
+  switch (ext) {
+    case '.json':
+      return parseJson(content, file);
+    case '.csv':
+      return parseCsvFile(content, file);
+    case '.html':
+    case '.htm':
+      return parseHtml(content, file);
+    default:
+      return parseText(content, file, (line) => !isBoilerplate(line));
+  }
+}
+
+function firstWords(text: string, max = 12): string {
+  const words = text.split(/\s+/);
+  return words.length <= max ? text : `${words.slice(0, max).join(' ')}…`;
+}
+
+export function newStreamStats(): StreamStats {
+  return { files: 0, filesDone: 0, bytesDone: 0, totalBytes: 0, duplicates: 0, problems: [] };
+}

@@ -1,0 +1,112 @@
+import type { ChunkOptions } from '../chunk.js';
+import type { Article, ArticleSummary, SearchFilters } from '../types.js';
+
+/**
+ * What the search core needs from storage, whatever holds the index: the embedded SQLite + HNSW
+ * backend (src/storage/embedded.ts) today, a PostgreSQL one later. SQL and file layout stay behind it.
+ */
+
+export interface DenseInfo {
+  status: 'ok';
+  model: string;
+  dim: number;
+  pooling: 'mean' | 'cls';
+  queryPrefix: string;
+  passagePrefix: string;
+  space: 'cosine';
+  M: number;
+  efConstruction: number;
+  efSearch: number;
+}
+
+export interface NoDenseInfo {
+  status: 'unavailable';
+  model: string;
+  reason: string;
+}
+
+export interface CorpusInfo {
+  paths: string[];
+  files: number;
+  duplicates: number;
+  problems: number;
+}
+
+/** What an index knows about itself. */
+export interface IndexInfo {
+  /** Where it lives (a database file, a connection string…), for messages. */
+  location: string;
+  format: number;
+  createdAt: string;
+  updatedAt: string;
+  /** Bumped by every committed update. */
+  generation: number;
+  articles: number;
+  passages: number;
+  dense: DenseInfo | NoDenseInfo;
+  chunking: ChunkOptions;
+  corpus: CorpusInfo;
+}
+
+/** A stored passage with its article's metadata: decoded in one place (src/storage/rows.ts). */
+export interface StoredPassage {
+  id: number;
+  position: number;
+  start: number;
+  end: number;
+  text: string;
+  article: Omit<Article, 'text'>;
+}
+
+/** A keyword query: analysed index terms, each with its weight. */
+export interface KeywordQueryTerm {
+  term: string;
+  boost: number;
+}
+
+/** A keyword match: `matched` are indexes into the query of the terms the passage contains. */
+export interface KeywordHit {
+  id: number;
+  score: number;
+  matched: number[];
+}
+
+export interface VectorHit {
+  id: number;
+  /** Cosine similarity. */
+  similarity: number;
+}
+
+/** Corpus statistics for weighting question words. */
+export interface TermStats {
+  /** Live passages. */
+  docs: number;
+  /** Passages containing the term. */
+  df(term: string): number;
+  vocabulary(): Iterable<string>;
+}
+
+/** Says whether a passage id passes the question's filters (dates, outlet). */
+export type PassageFilter = (passageId: number) => boolean;
+
+export interface SearchBackend {
+  readonly info: IndexInfo;
+  readonly terms: TermStats;
+  /** WordNet alternatives of a lemma that the corpus uses, with their shares. */
+  expansions(lemma: string): Array<[string, number]> | undefined;
+  /** The passages matching the filters (evaluated by the store), or undefined when there are none. */
+  filterFor(filters: SearchFilters): PassageFilter | undefined;
+  /** Best-first keyword matches. */
+  keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter): KeywordHit[];
+  /** Nearest passages to a unit vector (empty without vectors). */
+  denseCandidates(vector: Float32Array, k: number, filter?: PassageFilter): VectorHit[];
+  /** The stored vector of a passage, when there are vectors. */
+  vectorOf(id: number): Float32Array | undefined;
+  /** Passages by id; ids removed by an update since this backend opened are left out. */
+  passages(ids: readonly number[]): Map<number, StoredPassage>;
+  /** Articles, newest first, narrowed by a predicate over title and outlet. */
+  listArticles(match: (a: ArticleSummary) => boolean, offset: number, limit: number): { total: number; items: ArticleSummary[] };
+  /** Picks up a newer committed generation, if any, without blocking for long; true if it changed. */
+  refresh(): Promise<boolean>;
+  close(): void;
+}

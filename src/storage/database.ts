@@ -1,0 +1,285 @@
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import type { ArticleSummary, SearchFilters } from '../types.js';
+import type { CorpusInfo, DenseInfo, IndexInfo, NoDenseInfo, StoredPassage } from './backend.js';
+import { IndexError, REBUILD_HINT } from './errors.js';
+import { ARTICLE_COLUMNS, decodeArticle, decodePassage, encodeArticle, PASSAGE_COLUMNS, type ArticleRow, type PassageRow } from './rows.js';
+import { META, SCHEMA, SCHEMA_VERSION } from './schema.js';
+import type { Article } from '../types.js';
+
+const denseSchema = z.union([
+  z.object({
+    status: z.literal('ok'),
+    model: z.string(),
+    dim: z.number().int().positive(),
+    pooling: z.enum(['mean', 'cls']),
+    queryPrefix: z.string(),
+    passagePrefix: z.string(),
+    space: z.literal('cosine'),
+    M: z.number(),
+    efConstruction: z.number(),
+    efSearch: z.number(),
+  }),
+  z.object({ status: z.literal('unavailable'), model: z.string(), reason: z.string() }),
+]);
+const chunkingSchema = z.object({ targetWords: z.number(), maxWords: z.number(), overlapWords: z.number() });
+const corpusSchema = z.object({ paths: z.array(z.string()), files: z.number(), duplicates: z.number(), problems: z.number() });
+
+export interface NewPassage {
+  id: number;
+  article: number;
+  position: number;
+  start: number;
+  end: number;
+  text: string;
+  embedKey: string | null;
+}
+
+export interface SegmentRow {
+  id: number;
+  docs: number;
+  data: Uint8Array;
+}
+
+/**
+ * One index database file. Readers open it read-only and never block the writer (WAL); the writer
+ * holds the folder's lock (src/storage/lock.ts) and changes it in transactions.
+ */
+export class IndexDatabase {
+  private constructor(
+    readonly file: string,
+    readonly db: Database.Database,
+  ) {}
+
+  /** A new, empty database (the file must not exist). */
+  static create(file: string): IndexDatabase {
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 10000');
+    db.pragma('synchronous = NORMAL');
+    db.exec(SCHEMA);
+    const store = new IndexDatabase(file, db);
+    store.setMeta(META.format, SCHEMA_VERSION);
+    store.setMeta(META.generation, 0);
+    store.setMeta(META.nextPassageId, 0);
+    return store;
+  }
+
+  /** Opens a complete index database, checking that it is readable and of this version. */
+  static open(file: string, options: { readonly: boolean }): IndexDatabase {
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file, { readonly: options.readonly, fileMustExist: true });
+      db.pragma('busy_timeout = 10000');
+      if (!options.readonly) db.pragma('synchronous = NORMAL');
+      const store = new IndexDatabase(file, db);
+      const format = store.meta<number>(META.format);
+      if (format !== SCHEMA_VERSION) {
+        throw new IndexError(`The index ${file} has format ${String(format)}, this version reads ${SCHEMA_VERSION}: ${REBUILD_HINT}.`);
+      }
+      if (store.meta<boolean>(META.complete) !== true) throw new IndexError(`The index ${file} was never completed: ${REBUILD_HINT}.`);
+      // Touch the tables a search reads, so a damaged file fails here, with the fix, not mid-question.
+      store.counts();
+      return store;
+    } catch (err) {
+      db?.close();
+      throw damaged(file, err);
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  meta<T>(key: string): T | undefined {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  setMeta(key: string, value: unknown): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+  }
+
+  /** Runs `fn` in one write transaction (BEGIN IMMEDIATE): all of it commits, or none. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  /** Runs `fn` in one read transaction: a consistent snapshot across statements. */
+  snapshot<T>(fn: () => T): T {
+    return this.db.transaction(fn).deferred();
+  }
+
+  counts(): { articles: number; passages: number } {
+    const articles = (this.db.prepare('SELECT count(*) AS n FROM articles').get() as { n: number }).n;
+    const passages = (this.db.prepare('SELECT count(*) AS n FROM passages').get() as { n: number }).n;
+    return { articles, passages };
+  }
+
+  info(): IndexInfo {
+    const parse = <T>(schema: z.ZodType<T>, key: string): T => {
+      const value = schema.safeParse(this.meta(key));
+      if (!value.success) throw new IndexError(`The index ${this.file} has damaged metadata (${key}): ${REBUILD_HINT}.`);
+      return value.data;
+    };
+    return {
+      location: this.file,
+      format: this.meta<number>(META.format) ?? 0,
+      createdAt: this.meta<string>(META.createdAt) ?? '',
+      updatedAt: this.meta<string>(META.updatedAt) ?? '',
+      generation: this.meta<number>(META.generation) ?? 0,
+      ...this.counts(),
+      dense: parse(denseSchema, META.dense) as DenseInfo | NoDenseInfo,
+      chunking: parse(chunkingSchema, META.chunking),
+      corpus: parse(corpusSchema, META.corpus) as CorpusInfo,
+    };
+  }
+
+  /** Passage id → article rowid (-1 for ids not in use), for filters evaluated per candidate. */
+  passageArticles(): Int32Array {
+    const size = this.meta<number>(META.nextPassageId) ?? 0;
+    const map = new Int32Array(size).fill(-1);
+    for (const row of this.db.prepare('SELECT id, article FROM passages').raw().iterate() as IterableIterator<[number, number]>) {
+      if (row[0] < size) map[row[0]] = row[1];
+    }
+    return map;
+  }
+
+  /** Rowids of the articles matching date and outlet filters (dates inclusive, month-only dates cover the month). */
+  articlesMatching(filters: SearchFilters): Set<number> | undefined {
+    const where: string[] = [];
+    const params: string[] = [];
+    if (filters.after) {
+      where.push('date_last >= ?');
+      params.push(filters.after);
+    }
+    if (filters.before) {
+      where.push('date_first <= ?');
+      params.push(filters.before);
+    }
+    const outlet = filters.outlet?.trim().toLowerCase();
+    if (outlet) {
+      where.push('instr(outlet_key, ?) > 0');
+      params.push(outlet);
+    }
+    if (where.length === 0) return undefined;
+    const rows = this.db.prepare(`SELECT rowid FROM articles WHERE ${where.join(' AND ')}`).pluck().all(...params) as number[];
+    return new Set(rows);
+  }
+
+  passagesByIds(ids: readonly number[]): Map<number, StoredPassage> {
+    const out = new Map<number, StoredPassage>();
+    if (ids.length === 0) return out;
+    const stmt = this.db.prepare(`SELECT ${PASSAGE_COLUMNS} FROM passages p JOIN articles a ON a.rowid = p.article WHERE p.id IN (SELECT value FROM json_each(?))`);
+    try {
+      for (const row of stmt.all(JSON.stringify(ids)) as PassageRow[]) out.set(row.pid, decodePassage(row));
+    } catch (err) {
+      throw damaged(this.file, err);
+    }
+    return out;
+  }
+
+  /** Every article, newest first (for listing). */
+  articles(): ArticleSummary[] {
+    const rows = this.db.prepare(`SELECT ${ARTICLE_COLUMNS} FROM articles ORDER BY date DESC NULLS LAST, title`).all() as ArticleRow[];
+    return rows.map(decodeArticle);
+  }
+
+  /** Article id → rowid and content hash: what an update compares the corpus against. */
+  articleHashes(): Map<string, { rowid: number; hash: string }> {
+    const out = new Map<string, { rowid: number; hash: string }>();
+    for (const [rowid, id, hash] of this.db.prepare('SELECT rowid, id, hash FROM articles').raw().iterate() as IterableIterator<[number, string, string]>) {
+      out.set(id, { rowid, hash });
+    }
+    return out;
+  }
+
+  /** Embedding key → passage id, for re-using vectors whose text and model are unchanged. */
+  embedKeys(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [id, key] of this.db.prepare('SELECT id, embed_key FROM passages WHERE embed_key IS NOT NULL').raw().iterate() as IterableIterator<[number, string]>) {
+      out.set(key, id);
+    }
+    return out;
+  }
+
+  segments(): SegmentRow[] {
+    return this.db.prepare('SELECT id, docs, data FROM keyword_segments ORDER BY id').all() as SegmentRow[];
+  }
+
+  segmentIds(): number[] {
+    return this.db.prepare('SELECT id FROM keyword_segments ORDER BY id').pluck().all() as number[];
+  }
+
+  deletedIds(): number[] {
+    return this.db.prepare('SELECT id FROM keyword_deleted').pluck().all() as number[];
+  }
+
+  expansion(lemma: string): Array<[string, number]> | undefined {
+    const row = this.db.prepare('SELECT alternatives FROM expansions WHERE lemma = ?').pluck().get(lemma) as string | undefined;
+    return row === undefined ? undefined : (JSON.parse(row) as Array<[string, number]>);
+  }
+
+  // ---- writing (the caller holds the folder lock and wraps these in `transaction`) ----
+
+  insertArticle(article: Omit<Article, 'text'>, hash: string): number {
+    const info = this.db
+      .prepare(
+        'INSERT INTO articles (id, title, url, date, outlet, source, hash, date_first, date_last, outlet_key) VALUES (@id, @title, @url, @date, @outlet, @source, @hash, @date_first, @date_last, @outlet_key)',
+      )
+      .run(encodeArticle(article, hash));
+    return Number(info.lastInsertRowid);
+  }
+
+  insertPassages(passages: readonly NewPassage[]): void {
+    const stmt = this.db.prepare('INSERT INTO passages (id, article, position, start_char, end_char, text, embed_key) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    for (const p of passages) stmt.run(p.id, p.article, p.position, p.start, p.end, p.text, p.embedKey);
+  }
+
+  /** Removes an article and its passages; returns the removed passage ids. */
+  deleteArticle(rowid: number): number[] {
+    const ids = this.db.prepare('SELECT id FROM passages WHERE article = ?').pluck().all(rowid) as number[];
+    this.db.prepare('DELETE FROM passages WHERE article = ?').run(rowid);
+    this.db.prepare('DELETE FROM articles WHERE rowid = ?').run(rowid);
+    return ids;
+  }
+
+  addSegment(docs: number, data: Uint8Array): void {
+    this.db.prepare('INSERT INTO keyword_segments (docs, data) VALUES (?, ?)').run(docs, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  removeSegments(ids: readonly number[]): void {
+    const stmt = this.db.prepare('DELETE FROM keyword_segments WHERE id = ?');
+    for (const id of ids) stmt.run(id);
+  }
+
+  markDeleted(ids: Iterable<number>): void {
+    const stmt = this.db.prepare('INSERT OR IGNORE INTO keyword_deleted (id) VALUES (?)');
+    for (const id of ids) stmt.run(id);
+  }
+
+  clearDeleted(): void {
+    this.db.prepare('DELETE FROM keyword_deleted').run();
+  }
+
+  replaceExpansions(expansions: Record<string, Array<[string, number]>>): void {
+    this.db.prepare('DELETE FROM expansions').run();
+    const stmt = this.db.prepare('INSERT INTO expansions (lemma, alternatives) VALUES (?, ?)');
+    for (const [lemma, list] of Object.entries(expansions)) stmt.run(lemma, JSON.stringify(list));
+  }
+
+  /** Folds the WAL into the database file (after a full build, so the file stands alone). */
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+}
+
+/** SQLite's "not a database" / "malformed" and friends, as the one-line error naming the fix. */
+export function damaged(file: string, err: unknown): Error {
+  if (err instanceof IndexError) return err;
+  const code = (err as { code?: string }).code ?? '';
+  if (/^SQLITE_(CORRUPT|NOTADB|IOERR|CANTOPEN|ERROR|RANGE|FORMAT)/.test(code) || err instanceof SyntaxError) {
+    return new IndexError(`The index database ${file} is damaged (${(err as Error).message}): ${REBUILD_HINT}.`);
+  }
+  return err as Error;
+}

@@ -1,0 +1,17 @@
+/** An index that cannot be used as it is; the message names the fix. */
+export class IndexError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IndexError';
+  }
+}
+
+/** There is no index at all yet (as opposed to a damaged one): the only case that may be built on first use. */
+export class MissingIndexError extends IndexError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MissingIndexError';
+  }
+}
+
+export const REBUILD_HINT = 'rebuild it with `npm run index -- --rebuild`';

@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { IndexDatabase } from './database.js';
+import { IndexError, MissingIndexError, REBUILD_HINT } from './errors.js';
+import { META } from './schema.js';
+
+/**
+ * The index folder (e.g. `embeddings/`), owned by this module:
+ *
+ *   current                    the name of the live database (replaced atomically by rename)
+ *   index-<id>.db (-wal, -shm) one index: articles, passages, keyword segments, metadata
+ *   index-<id>.g<N>.hnsw       its vectors at generation N (written before the commit that names it)
+ *   .index.lock                the writer lock (src/storage/lock.ts)
+ *
+ * An update changes the live database in one transaction; a full rebuild writes a new database and
+ * moves `current` to it when it is complete.
+ */
+export const POINTER = 'current';
+const DB_PATTERN = /^index-[0-9A-Za-z-]+\.db$/;
+
+export function newDatabaseName(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `index-${stamp}-${randomBytes(3).toString('hex')}.db`;
+}
+
+export function vectorsFileName(dbName: string, generation: number): string {
+  return `${dbName.replace(/\.db$/, '')}.g${generation}.hnsw`;
+}
+
+export interface ResolvedIndex {
+  /** Path of the live database. */
+  file: string;
+  /** Set when `current` was missing or empty and the newest complete database was used instead. */
+  recovered?: string;
+}
+
+/** Whether the folder holds an index in the old JSON format (build-* folders with store.json). */
+async function hasJsonIndex(dir: string, entries: string[]): Promise<boolean> {
+  if (entries.includes('manifest.json') || entries.includes('store.json')) return true;
+  return entries.some((e) => e.startsWith('build-'));
+}
+
+/**
+ * Finds the live database of an index folder. Only a folder with no index of any kind is
+ * "missing" (and may be built on first use); anything else that cannot be opened is an error
+ * naming the fix, so a good index is never built over.
+ */
+export async function resolveIndex(dir: string): Promise<ResolvedIndex> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    throw new MissingIndexError(`No index found in ${dir}: build one with \`npm run index\`.`);
+  }
+  const pointer = entries.includes(POINTER) ? (await readFile(path.join(dir, POINTER), 'utf8').catch(() => '')).trim() : '';
+  if (pointer) {
+    if (DB_PATTERN.test(pointer)) {
+      const file = path.join(dir, pointer);
+      if (entries.includes(pointer)) return { file };
+      const others = entries.filter((e) => DB_PATTERN.test(e));
+      if (others.length === 0) throw new IndexError(`${dir}/${POINTER} names ${pointer}, which is missing: ${REBUILD_HINT}.`);
+    } else if (pointer.startsWith('build-')) {
+      throw new IndexError(oldFormatMessage(dir));
+    } else {
+      // Not a name this version writes: fall through to recovery rather than trusting it.
+    }
+  }
+  const candidates = entries.filter((e) => DB_PATTERN.test(e));
+  if (candidates.length === 0) {
+    if (await hasJsonIndex(dir, entries)) throw new IndexError(oldFormatMessage(dir));
+    if (pointer || entries.includes(POINTER)) throw new IndexError(`${dir}/${POINTER} does not name an index database: ${REBUILD_HINT}.`);
+    throw new MissingIndexError(`No index found in ${dir}: build one with \`npm run index\`.`);
+  }
+  // `current` is missing, empty or stale: use the newest complete database.
+  let best: { file: string; updatedAt: string } | undefined;
+  for (const name of candidates) {
+    const file = path.join(dir, name);
+    try {
+      const db = IndexDatabase.open(file, { readonly: true });
+      const updatedAt = db.meta<string>(META.updatedAt) ?? '';
+      db.close();
+      if (!best || updatedAt > best.updatedAt) best = { file, updatedAt };
+    } catch {
+      /* incomplete or damaged: not a candidate */
+    }
+  }
+  if (!best) throw new IndexError(`${dir} holds no complete index (${candidates.join(', ')}): ${REBUILD_HINT}.`);
+  return { file: best.file, recovered: `${dir}/${POINTER} was missing or empty; using the newest complete index, ${path.basename(best.file)} (the next \`npm run index\` repairs the pointer).` };
+}
+
+export function oldFormatMessage(dir: string): string {
+  return `${dir} holds an index in the old JSON format (build-* folders), which this version no longer reads: run \`npm run index -- --rebuild\` to convert it.`;
+}
+
+/** Writes a file and flushes it, so a crash right after cannot leave it half-written. */
+export async function writeDurable(file: string, data: string | Uint8Array): Promise<void> {
+  const handle = await open(file, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Flushes a file written by someone else (hnswlib) to disk. */
+export async function fsyncFile(file: string): Promise<void> {
+  const handle = await open(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Makes `name` the live database: the pointer is replaced by an atomic rename. */
+export async function publishDatabase(dir: string, name: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `.${POINTER}-${randomBytes(3).toString('hex')}`);
+  await writeDurable(tmp, `${name}\n`);
+  await rename(tmp, path.join(dir, POINTER));
+}
+
+/**
+ * Removes what no reader can need any more: databases older than the live one and the one it
+ * replaced (with their vectors), vector files of the live database other than the current and
+ * previous generation, and staging files of interrupted builds. Call it holding the lock.
+ */
+export async function removeUnused(dir: string, live: string, previous: string | undefined, generation: number): Promise<void> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  const liveBase = live.replace(/\.db$/, '');
+  const previousBase = previous?.replace(/\.db$/, '');
+  for (const entry of entries) {
+    const full = path.join(dir, entry);
+    if (entry.startsWith('.staging-') || entry.startsWith(`.${POINTER}-`)) {
+      await rm(full, { recursive: true, force: true });
+      continue;
+    }
+    const m = /^(index-[0-9A-Za-z-]+)(\.db(-wal|-shm)?|\.g(\d+)\.hnsw(\.tmp)?)$/.exec(entry);
+    if (!m) continue;
+    const base = m[1]!;
+    if (base === liveBase) {
+      const gen = m[4] === undefined ? undefined : Number(m[4]);
+      // Keep the previous generation: a reader may be between reading the pointer and the file.
+      if (gen !== undefined && (m[5] !== undefined || gen > generation || gen < generation - 1)) await rm(full, { force: true });
+    } else if (base !== previousBase) {
+      await rm(full, { force: true });
+    }
+  }
+}
+
+export async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}

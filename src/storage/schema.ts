@@ -1,0 +1,78 @@
+/**
+ * The SQLite schema of an index. Version 1 was the JSON build folders (`build-*` folders with store.json);
+ * a database whose `format` differs from SCHEMA_VERSION is refused with the rebuild command.
+ */
+export const SCHEMA_VERSION = 2;
+
+export const SCHEMA = `
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE articles (
+  rowid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL,
+  url TEXT,
+  date TEXT,
+  outlet TEXT,
+  source TEXT NOT NULL,
+  -- sha1 of everything indexed from the article: an update re-indexes it only when this changes
+  hash TEXT NOT NULL,
+  -- first and last day the date covers (a month-only date covers the month), for date filters
+  date_first TEXT,
+  date_last TEXT,
+  -- lower-cased outlet, for the case-insensitive outlet filter
+  outlet_key TEXT
+);
+CREATE INDEX articles_dates ON articles (date_first, date_last);
+
+CREATE TABLE passages (
+  -- also the HNSW label and the keyword index's doc id; never reused after a delete
+  id INTEGER PRIMARY KEY,
+  article INTEGER NOT NULL REFERENCES articles (rowid),
+  position INTEGER NOT NULL,
+  start_char INTEGER NOT NULL,
+  end_char INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  -- hash of (model, embedded text): the re-embedding cache key; NULL without a model
+  embed_key TEXT
+);
+CREATE INDEX passages_article ON passages (article);
+CREATE INDEX passages_embed_key ON passages (embed_key) WHERE embed_key IS NOT NULL;
+
+-- The keyword index: immutable segments (one binary blob each) plus deletion marks for passages
+-- that were replaced or removed since their segment was written.
+CREATE TABLE keyword_segments (
+  id INTEGER PRIMARY KEY,
+  docs INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE TABLE keyword_deleted (
+  id INTEGER PRIMARY KEY
+);
+
+-- WordNet alternatives of question words, restricted to the corpus vocabulary (JSON [[term, share], …]).
+CREATE TABLE expansions (
+  lemma TEXT PRIMARY KEY,
+  alternatives TEXT NOT NULL
+) WITHOUT ROWID;
+`;
+
+/** Keys of the meta table. Values are JSON. */
+export const META = {
+  format: 'format',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  generation: 'generation',
+  /** Set once a build has written everything: a database without it is never opened. */
+  complete: 'complete',
+  dense: 'dense',
+  chunking: 'chunking',
+  corpus: 'corpus',
+  nextPassageId: 'next_passage_id',
+  /** Name of the HNSW file of this generation (beside the database), or null. */
+  vectorsFile: 'vectors_file',
+  lastUpdate: 'last_update',
+} as const;
