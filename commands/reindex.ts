@@ -7,7 +7,7 @@ import {
   type APIEmbed,
   type ChatInputCommandInteraction,
 } from 'discord.js';
-import type { BuildProgress } from '../src/index/build.js';
+import type { BuildProgress } from '../src/indexer/build.js';
 import type { BotContext } from '../src/bot/context.js';
 import { clip, COLORS, escape } from '../src/bot/format.js';
 import { openIndex } from '../src/bot/index-holder.js';

@@ -3,8 +3,10 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import MiniSearch from 'minisearch';
 import type { CoreConfig } from '../src/config.js';
-import { buildIndex } from '../src/index/build.js';
-import { FILES, MissingIndexError, readJsonFile, resolveBuildDir, type StoreFile } from '../src/index/store.js';
+import { buildIndex } from '../src/indexer/build.js';
+import { IndexDatabase } from '../src/storage/database.js';
+import { MissingIndexError } from '../src/storage/errors.js';
+import { resolveIndex } from '../src/storage/folder.js';
 import { DEFAULT_RANKING, relevantEnough, Searcher, type RankingParams } from '../src/search/searcher.js';
 import type { Confidence } from '../src/types.js';
 import { calibrateAbstention, judge, summarize, type EvalQuestion, type QuestionOutcome, type RankedPassage, type Summary } from './metrics.js';
@@ -57,7 +59,8 @@ export async function cacheDir(corpus: string[], lexicalOnly: boolean, model: st
     const s = await stat(p);
     h.update(`${path.resolve(p)}:${s.size}:${s.mtimeMs}\n`);
   }
-  h.update(`${lexicalOnly}:${model}`);
+  // The index format is part of the key: a cache from an older layout is not reused.
+  h.update(`${lexicalOnly}:${model}:sqlite-2`);
   return path.join('.cache', 'eval', h.digest('hex').slice(0, 12));
 }
 
@@ -102,18 +105,19 @@ export function formatSummary(name: string, s: Summary): string {
 }
 
 /** Plain MiniSearch with its defaults over the same passages: the baseline our analysis must beat. */
-export async function baselineOutcomes(buildDir: string, questions: EvalQuestion[], k: number): Promise<{ outcomes: QuestionOutcome[]; p50: number }> {
-  const store = await readJsonFile<StoreFile>(buildDir, FILES.store);
+export async function baselineOutcomes(indexFile: string, questions: EvalQuestion[], k: number): Promise<{ outcomes: QuestionOutcome[]; p50: number }> {
+  const db = IndexDatabase.open(indexFile, { readonly: true });
+  const passages = new Map([...db.allPassages()].map((p) => [p.id, { id: p.id, title: p.article.title, text: p.text, articleId: p.article.id }]));
+  db.close();
   const ms = new MiniSearch<{ id: number; title: string; text: string }>({ fields: ['title', 'text'] });
-  const passages = store.chunks.map(([ai, , start, end], id) => ({ id, title: store.articles[ai]!.title, text: store.articles[ai]!.text.slice(start, end), articleId: store.articles[ai]!.id }));
-  ms.addAll(passages);
+  ms.addAll([...passages.values()]);
   const times: number[] = [];
   const outcomes = questions.map((q) => {
     const t = performance.now();
     const hits = ms.search(q.question).slice(0, k);
     times.push(performance.now() - t);
     const ranked: RankedPassage[] = hits.map((h) => {
-      const p = passages[h.id as number]!;
+      const p = passages.get(h.id as number)!;
       return { articleId: p.articleId, passage: p.text, quote: p.text };
     });
     return judge(q, ranked);
@@ -131,7 +135,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const dir = opts.index ?? (await cacheDir(opts.corpus, opts.lexicalOnly === true, config.EMBEDDING_MODEL));
   try {
-    await resolveBuildDir(dir);
+    await resolveIndex(dir);
   } catch (err) {
     if (!(err instanceof MissingIndexError)) throw err;
     log(`Indexing ${opts.corpus.join(', ')} into ${dir}…`);
@@ -154,13 +158,13 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
   const calibration = calibrateAbstention(outcomes, searcher.mode === 'hybrid' ? ranking.minSimilarity : Infinity);
 
   const lines = [
-    `Questions: ${opts.questionsName} (${summary.answerable} answerable, ${summary.unanswerable} unanswerable); index ${searcher.buildDir} (${searcher.mode}, ${searcher.manifest.corpus.chunks} passages)`,
+    `Questions: ${opts.questionsName} (${summary.answerable} answerable, ${summary.unanswerable} unanswerable); index ${searcher.info.location} (${searcher.mode}, ${searcher.info.passages} passages)`,
     formatSummary(`archivist (${searcher.mode})`, summary),
   ];
   let baselineSummary: Summary | undefined;
   let baselineP50Ms: number | undefined;
   if (opts.baseline) {
-    const b = await baselineOutcomes(searcher.buildDir, questions, opts.k);
+    const b = await baselineOutcomes(searcher.info.location, questions, opts.k);
     baselineSummary = summarize(b.outcomes);
     baselineP50Ms = b.p50;
     lines.push(formatSummary('minisearch defaults', baselineSummary) + `  (p50 ${b.p50.toFixed(1)} ms)`);
@@ -184,8 +188,8 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
     calibration,
     ranking,
     mode: searcher.mode,
-    passages: searcher.manifest.corpus.chunks,
-    buildDir: searcher.buildDir,
+    passages: searcher.info.passages,
+    buildDir: searcher.info.location,
     queryP50Ms,
     queryMaxMs,
     outcomes,

@@ -1,7 +1,7 @@
 import { corpusPaths, type CoreConfig } from './config.js';
-import { buildIndex, type BuildProgress, type BuildReport } from './index/build.js';
-import { MissingIndexError } from './index/store.js';
+import { buildIndex, type BuildProgress, type BuildReport } from './indexer/build.js';
 import { Searcher, type OpenOptions } from './search/searcher.js';
+import { MissingIndexError } from './storage/errors.js';
 
 export interface OpenOrBuildOptions extends OpenOptions {
   /** The EMBEDDING_MODEL the user set explicitly, if any (an index built with another one is an error). */
@@ -11,7 +11,11 @@ export interface OpenOrBuildOptions extends OpenOptions {
   onBuilt?: (report: BuildReport) => void;
 }
 
-/** Opens the configured index, building it from the configured corpus first if there is none yet. */
+/**
+ * Opens the configured index, building it from the configured corpus first only when the folder
+ * holds no index of any kind: a damaged, old-format or unreadable index is an error naming the
+ * fix, never built over.
+ */
 export async function openOrBuild(config: CoreConfig, dir: string, options: OpenOrBuildOptions = {}): Promise<Searcher> {
   const settings = { ...config, EMBEDDING_MODEL: options.explicitModel };
   try {

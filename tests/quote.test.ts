@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answerType, hasFreshAnswer, selectQuote } from '../src/search/quote.js';
+import { answerType, hasFreshAnswer, selectQuote } from '../src/search/postprocess/quote.js';
 import { analyze } from '../src/text/analyze.js';
 
 const weights = (question: string): Map<string, number> => new Map(analyze(question).map((t) => [t, 1]));

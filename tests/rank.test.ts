@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diversify, linearFusion, reciprocalRankFusion } from '../src/search/rank.js';
+import { linearFusion, reciprocalRankFusion } from '../src/search/fusion.js';
+import { diversify } from '../src/search/postprocess/diversify.js';
 
 const story = 'Russian forces withdrew from the city of Kherson on Friday after eight months of occupation, officials said, as residents celebrated in the central square.';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildIndex, type BuildReport } from '../src/index/build.js';
+import { buildIndex, type BuildReport } from '../src/indexer/build.js';
 import { Searcher } from '../src/search/searcher.js';
 import { SEED_CORPUS, SHARED, tempDir, testSettings } from './support/corpus.js';
 

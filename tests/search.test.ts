@@ -3,8 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildIndex } from '../src/index/build.js';
-import { readManifest, resolveBuildDir } from '../src/index/store.js';
+import { buildIndex } from '../src/indexer/build.js';
 import { Searcher } from '../src/search/searcher.js';
 import { REPO, SEED_CORPUS, tempDir, testSettings } from './support/corpus.js';
 
@@ -22,12 +21,12 @@ beforeAll(async () => {
 afterAll(() => cleanup());
 
 describe('lexical-only index of the seed corpus (no model available)', () => {
-  it('records in the manifest why there is no dense index', async () => {
-    const manifest = await readManifest(await resolveBuildDir(path.join(dir, 'index')));
-    expect(manifest.dense.status).toBe('unavailable');
-    expect(manifest.dense.model).toBe('no-such-org/no-such-model');
-    expect(manifest.dense.status === 'unavailable' && manifest.dense.reason).toMatch(/could not be loaded.*no-such-org\/no-such-model/);
-    expect(manifest.corpus).toMatchObject({ articles: 2, files: 2, problems: 0 });
+  it('records in the index why there is no dense index', async () => {
+    const info = searcher.info;
+    expect(info.dense.status).toBe('unavailable');
+    expect(info.dense.model).toBe('no-such-org/no-such-model');
+    expect(info.dense.status === 'unavailable' && info.dense.reason).toMatch(/could not be loaded.*no-such-org\/no-such-model/);
+    expect(info).toMatchObject({ articles: 2, corpus: { files: 2, problems: 0 } });
     expect(searcher.status()).toMatchObject({ mode: 'lexical', articles: 2 });
   });
 

@@ -1,4 +1,4 @@
-import type { BuildReport } from '../index/build.js';
+import type { BuildReport } from '../indexer/build.js';
 import { Searcher } from '../search/searcher.js';
 import type { BotConfig } from './config.js';
 

@@ -2,7 +2,7 @@
 import { Events } from 'discord.js';
 import { ConfigError } from '../config.js';
 import { loadDotenv } from '../env.js';
-import { IndexError } from '../index/store.js';
+import { IndexError } from '../storage/errors.js';
 import { openOrBuild } from '../open.js';
 import { createClient } from './client.js';
 import { loadCommands } from './commands.js';

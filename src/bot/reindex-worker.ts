@@ -3,7 +3,7 @@
  * buildIndex (which locks the folder and swaps the new build in atomically), reporting over IPC.
  */
 import { corpusPaths, loadCoreConfig } from '../config.js';
-import { buildIndex } from '../index/build.js';
+import { buildIndex } from '../indexer/build.js';
 import type { WorkerMessage } from './reindex.js';
 
 const send = (msg: WorkerMessage): Promise<void> =>

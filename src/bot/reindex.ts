@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { BuildProgress, BuildReport } from '../index/build.js';
+import type { BuildProgress, BuildReport } from '../indexer/build.js';
 import type { Logger } from './logger.js';
 
 /** Messages from reindex-worker.ts over IPC. */

@@ -1,22 +1,36 @@
 import { Command } from 'commander';
 import { ConfigError, corpusPaths, loadCoreConfig } from '../config.js';
 import { loadDotenv } from '../env.js';
-import { buildIndex } from '../index/build.js';
+import { BuildError, buildIndex } from '../indexer/build.js';
+import { IndexError } from '../storage/errors.js';
 import { formatBuildReport, progressReporter } from './progress.js';
 
 loadDotenv();
 
 const program = new Command()
   .name('npm run index --')
-  .description('Build the search index of a corpus (keyword + vector).')
+  .description('Index a corpus (keyword + vector): updates the live index in place, touching only new, changed and removed articles.')
   .option('--corpus <path...>', 'corpus files or folders (default: CORPUS_PATHS, else corpus/)')
   .option('--out <dir>', 'index folder (default: INDEX_DIR, else embeddings/)')
+  .option('--rebuild', 'build a fresh index and swap it in when complete (also converts an old-format or damaged index)')
   .option('--lexical-only', 'skip the embedding model and build the keyword index only')
   .option('--json', 'print the build report as JSON on stdout')
   .showHelpAfterError();
 
 program.parse();
-const opts = program.opts<{ corpus?: string[]; out?: string; lexicalOnly?: boolean; json?: boolean }>();
+const opts = program.opts<{ corpus?: string[]; out?: string; rebuild?: boolean; lexicalOnly?: boolean; json?: boolean }>();
+
+// SIGTERM / Ctrl-C stop the build itself: it cleans its staging files and lock, and the previous index stays live.
+const controller = new AbortController();
+let signalled: NodeJS.Signals | undefined;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (signalled) return;
+    signalled = signal;
+    process.stderr.write(`\nStopping the build (${signal})…\n`);
+    controller.abort();
+  });
+}
 
 try {
   const config = loadCoreConfig();
@@ -25,13 +39,16 @@ try {
     corpus: opts.corpus ?? corpusPaths(config),
     out: opts.out ?? config.INDEX_DIR,
     settings: config,
+    rebuild: opts.rebuild,
     lexicalOnly: opts.lexicalOnly,
     onProgress: progress.onProgress,
+    signal: controller.signal,
   });
   progress.stop();
   if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else process.stderr.write(`${formatBuildReport(report)}\n`);
 } catch (err) {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : `Indexing failed: ${(err as Error).message}`}\n`);
-  process.exitCode = 1;
+  const known = err instanceof ConfigError || err instanceof IndexError || err instanceof BuildError;
+  process.stderr.write(`${known ? (err as Error).message : `Indexing failed: ${(err as Error).stack ?? String(err)}`}\n`);
+  process.exitCode = signalled ? (signalled === 'SIGINT' ? 130 : 143) : 1;
 }

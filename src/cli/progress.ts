@@ -1,8 +1,8 @@
 import cliProgress from 'cli-progress';
-import type { BuildProgress, BuildReport, BuildStage } from '../index/build.js';
+import type { BuildProgress, BuildReport, BuildStage } from '../indexer/build.js';
 
 const LABELS: Record<BuildStage, string> = {
-  load: 'Loading articles ',
+  load: 'Reading articles ',
   chunk: 'Cutting passages ',
   model: 'Loading model    ',
   embed: 'Embedding        ',
@@ -11,11 +11,16 @@ const LABELS: Record<BuildStage, string> = {
   write: 'Writing          ',
 };
 
-/** Renders build progress on stderr: a bar per long stage on a terminal, plain lines otherwise. */
+/**
+ * Renders build progress on stderr. On a terminal: a bar with count, rate and ETA per stage that
+ * has a total, a counter with elapsed time otherwise. Not on a terminal: each stage's messages as
+ * plain lines, nothing repeated.
+ */
 export function progressReporter(): { onProgress: (p: BuildProgress) => void; stop: () => void } {
   const tty = process.stderr.isTTY === true;
   let bar: cliProgress.SingleBar | undefined;
   let barStage: BuildStage | undefined;
+  let started = 0;
   const stop = (): void => {
     bar?.stop();
     bar = undefined;
@@ -26,26 +31,32 @@ export function progressReporter(): { onProgress: (p: BuildProgress) => void; st
       stop();
       process.stderr.write(`${p.message}\n`);
     }
-    if (!tty || p.total < 50 || p.stage === 'model' || p.stage === 'write') return;
+    if (!tty || p.stage === 'model' || p.stage === 'write') return;
+    if (p.total > 0 && p.done >= p.total) return stop();
     if (barStage !== p.stage) {
       stop();
-      bar = new cliProgress.SingleBar(
-        { format: `${LABELS[p.stage]} {bar} {percentage}% | {value}/{total} | ETA {eta_formatted}`, stream: process.stderr, hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(p.total, p.done);
+      started = performance.now();
+      const format =
+        p.total > 0
+          ? `${LABELS[p.stage]} {bar} {percentage}% | ETA {eta_formatted} | {rate}`
+          : `${LABELS[p.stage]} {value} | {elapsed} s | {rate}`;
+      bar = new cliProgress.SingleBar({ format, stream: process.stderr, hideCursor: true, etaBuffer: 50 }, cliProgress.Presets.shades_classic);
+      bar.start(p.total > 0 ? p.total : 1, p.done, { rate: '', elapsed: '0' });
       barStage = p.stage;
-    } else {
-      bar?.update(p.done);
     }
-    if (p.done >= p.total) stop();
+    const seconds = (performance.now() - started) / 1000;
+    const rate = p.rate !== undefined ? `${Math.round(p.rate)} ${p.unit ?? 'per s'}` : seconds > 0 && p.total === 0 ? `${Math.round(p.done / seconds)}/s` : '';
+    bar?.update(p.done, { rate, elapsed: seconds.toFixed(0) });
   };
   return { onProgress, stop };
 }
 
 export function formatBuildReport(report: BuildReport): string {
+  const seconds = report.totalMs / 1000;
   const lines = [
-    `Indexed ${report.articles} articles (${report.chunks} passages) from ${report.files} files in ${(report.totalMs / 1000).toFixed(1)} s.`,
+    report.kind === 'update'
+      ? `Updated the index in place in ${seconds.toFixed(1)} s: ${report.added} new, ${report.changed} changed, ${report.removed} removed, ${report.unchanged} unchanged articles; ${report.articles} articles (${report.chunks} passages) from ${report.files} files.`
+      : `Indexed ${report.articles} articles (${report.chunks} passages) from ${report.files} files in ${seconds.toFixed(1)} s (${Math.round(report.articles / Math.max(seconds, 0.001))} articles/s; full build: ${report.fullReason}).`,
     `Mode: ${report.mode}${report.mode === 'hybrid' ? ` (model ${report.model}: ${report.embedded} passages embedded, ${report.reused} reused)` : ''}.`,
   ];
   if (report.duplicates) lines.push(`Skipped ${report.duplicates} duplicate articles.`);
@@ -58,6 +69,6 @@ export function formatBuildReport(report: BuildReport): string {
     .map(([stage, ms]) => `${stage} ${(ms / 1000).toFixed(1)} s`)
     .join(', ');
   lines.push(`Stages: ${stages}.`);
-  lines.push(`Index: ${report.buildDir}`);
+  lines.push(`Index: ${report.indexFile}`);
   return lines.join('\n');
 }

@@ -9,6 +9,8 @@ export interface Embedder {
   profile: ModelProfile;
   embedPassages(texts: string[]): Promise<Float32Array[]>;
   embedQuery(text: string): Promise<Float32Array>;
+  /** Frees the model's session (the embedder is unusable afterwards). */
+  dispose(): Promise<void>;
 }
 
 export type EmbedderSettings = Pick<
@@ -25,6 +27,7 @@ interface TensorLike {
 interface Extractor {
   tokenizer: (texts: string[], options: { padding: boolean; truncation: boolean }) => Record<string, TensorLike> & { attention_mask: TensorLike };
   model: (inputs: Record<string, TensorLike>) => Promise<{ last_hidden_state?: TensorLike; token_embeddings?: TensorLike }>;
+  dispose?: () => Promise<unknown>;
 }
 
 /**
@@ -128,6 +131,9 @@ export async function loadEmbedder(settings: EmbedderSettings): Promise<{ embedd
       profile,
       embedPassages: (texts) => run(texts.map((t) => profile.passagePrefix + t)),
       embedQuery: async (text) => (await run([profile.queryPrefix + text]))[0]!,
+      dispose: async () => {
+        await extractor.dispose?.();
+      },
     },
   };
 }

@@ -1,6 +1,6 @@
-import { idf, type TermStats } from '../index/lexical.js';
+import type { TermStats } from '../storage/backend.js';
 import { processTerm, tokenize } from '../text/analyze.js';
-import { expand, type Expansions } from '../text/wordnet.js';
+import { expand, type ExpansionLookup } from '../text/wordnet.js';
 import type { VariantFinder } from './variants.js';
 
 /** One content word of a question, with the index terms that may stand in for it. */
@@ -30,15 +30,28 @@ const ABSENT_WEIGHT = 2;
 /** Passages from which a missing ordinary word counts as fully as a missing name. */
 const LARGE_CORPUS = 20_000;
 
+/**
+ * Below this many passages, idf weights are computed as if the corpus were this large: in a
+ * two-article corpus every word is "common", which would make every question look unanswered.
+ */
+const MIN_IDF_DOCS = 1000;
+
+/** BM25-style inverse document frequency, never negative. */
+export function idf(stats: Pick<TermStats, 'docs' | 'df'>, term: string): number {
+  const n = stats.df(term);
+  const docs = Math.max(stats.docs, MIN_IDF_DOCS);
+  return Math.log(1 + (docs - n + 0.5) / (n + 0.5));
+}
+
 export interface PlanOptions {
-  expansions?: Expansions;
+  expansions?: ExpansionLookup;
   /** Multiplier on expansion weights. */
   scale?: number;
   variants?: VariantFinder;
 }
 
 /** Analyses a question into weighted concepts, expanded with related words the corpus contains. */
-export function planQuery(question: string, stats: TermStats, options: PlanOptions = {}): QueryPlan {
+export function planQuery(question: string, stats: Pick<TermStats, 'docs' | 'df'>, options: PlanOptions = {}): QueryPlan {
   const { expansions, scale = 1, variants } = options;
   const concepts: Concept[] = [];
   const seen = new Set<string>();
@@ -52,7 +65,7 @@ export function planQuery(question: string, stats: TermStats, options: PlanOptio
     const alternatives = expansions
       ? expand(expansions, token, tokens[i + 1]).map(([t, share]) => ({ term: t, share: Math.min(1, share * scale) }))
       : [];
-    const absent = (stats.df[term] ?? 0) === 0;
+    const absent = stats.df(term) === 0;
     if (variants && (absent || names.has(term))) {
       for (const v of variants.find(term)) alternatives.push({ term: v, share: VARIANT_SHARE });
     }

@@ -135,13 +135,16 @@ export class IndexDatabase {
     };
   }
 
-  /** Passage id → article rowid (-1 for ids not in use), for filters evaluated per candidate. */
-  passageArticles(): Int32Array {
+  /**
+   * Passage id → article rowid (-1 for ids not in use), for filters evaluated per candidate.
+   * With `previous` (the map up to id `from`), only passages added since are read.
+   */
+  passageArticles(from = 0, previous?: Int32Array): Int32Array {
     const size = this.meta<number>(META.nextPassageId) ?? 0;
     const map = new Int32Array(size).fill(-1);
-    for (const row of this.db.prepare('SELECT id, article FROM passages').raw().iterate() as IterableIterator<[number, number]>) {
-      if (row[0] < size) map[row[0]] = row[1];
-    }
+    if (previous) map.set(previous.subarray(0, Math.min(from, size)));
+    const rows = this.db.prepare('SELECT id, article FROM passages WHERE id >= ?').raw().iterate(previous ? from : 0) as IterableIterator<[number, number]>;
+    for (const [id, article] of rows) if (id < size) map[id] = article;
     return map;
   }
 
@@ -179,6 +182,12 @@ export class IndexDatabase {
     return out;
   }
 
+  /** Every passage in id order (for tools such as eval's baseline), streamed. */
+  *allPassages(): Generator<StoredPassage> {
+    const stmt = this.db.prepare(`SELECT ${PASSAGE_COLUMNS} FROM passages p JOIN articles a ON a.rowid = p.article ORDER BY p.id`);
+    for (const row of stmt.iterate() as IterableIterator<PassageRow>) yield decodePassage(row);
+  }
+
   /** Every article, newest first (for listing). */
   articles(): ArticleSummary[] {
     const rows = this.db.prepare(`SELECT ${ARTICLE_COLUMNS} FROM articles ORDER BY date DESC NULLS LAST, title`).all() as ArticleRow[];
@@ -205,6 +214,11 @@ export class IndexDatabase {
 
   segments(): SegmentRow[] {
     return this.db.prepare('SELECT id, docs, data FROM keyword_segments ORDER BY id').all() as SegmentRow[];
+  }
+
+  segmentsByIds(ids: readonly number[]): SegmentRow[] {
+    const stmt = this.db.prepare('SELECT id, docs, data FROM keyword_segments WHERE id = ?');
+    return ids.map((id) => stmt.get(id) as SegmentRow);
   }
 
   segmentIds(): number[] {

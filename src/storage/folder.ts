@@ -127,7 +127,13 @@ export async function publishDatabase(dir: string, name: string): Promise<void> 
  * replaced (with their vectors), vector files of the live database other than the current and
  * previous generation, and staging files of interrupted builds. Call it holding the lock.
  */
-export async function removeUnused(dir: string, live: string, previous: string | undefined, generation: number): Promise<void> {
+export async function removeUnused(
+  dir: string,
+  live: string,
+  previous: string | undefined,
+  generation: number,
+  options: { otherDatabases: boolean } = { otherDatabases: true },
+): Promise<void> {
   const entries = await readdir(dir).catch(() => [] as string[]);
   const liveBase = live.replace(/\.db$/, '');
   const previousBase = previous?.replace(/\.db$/, '');
@@ -144,7 +150,7 @@ export async function removeUnused(dir: string, live: string, previous: string |
       const gen = m[4] === undefined ? undefined : Number(m[4]);
       // Keep the previous generation: a reader may be between reading the pointer and the file.
       if (gen !== undefined && (m[5] !== undefined || gen > generation || gen < generation - 1)) await rm(full, { force: true });
-    } else if (base !== previousBase) {
+    } else if (options.otherDatabases && base !== previousBase) {
       await rm(full, { force: true });
     }
   }

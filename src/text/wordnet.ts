@@ -11,6 +11,8 @@ import { processTerm } from './analyze.js';
 
 /** Term → expansion terms with their weight (below 1: they count less than the question's own words). */
 export type Expansions = Record<string, Array<[string, number]>>;
+/** Reads the expansions of one lemma (from the index's store). */
+export type ExpansionLookup = (lemma: string) => Array<[string, number]> | undefined;
 
 const POS_FILES = ['noun', 'verb', 'adj', 'adv'] as const;
 /** Senses of a word used for synonyms: the first ones are the most frequent. */
@@ -175,11 +177,11 @@ export function lemmaCandidates(word: string): string[] {
 }
 
 /** Expansion terms for one question word (or a two-word phrase "come back"), or none. */
-export function expand(expansions: Expansions, word: string, next?: string): Array<[string, number]> {
+export function expand(expansions: ExpansionLookup, word: string, next?: string): Array<[string, number]> {
   const found: Array<[string, number]> = [];
   if (next) {
     for (const first of lemmaCandidates(word)) {
-      const phrase = expansions[`${first}_${next}`];
+      const phrase = expansions(`${first}_${next}`);
       if (phrase) {
         found.push(...phrase);
         break;
@@ -187,7 +189,7 @@ export function expand(expansions: Expansions, word: string, next?: string): Arr
     }
   }
   for (const lemma of lemmaCandidates(word)) {
-    const single = expansions[lemma];
+    const single = expansions(lemma);
     if (single) return [...found, ...single];
   }
   return found;

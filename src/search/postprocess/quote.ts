@@ -1,6 +1,6 @@
-import { splitSentences, type Sentence } from '../chunk.js';
-import { analyze } from '../text/analyze.js';
-import type { QuoteSentence } from '../types.js';
+import { splitSentences, type Sentence } from '../../chunk.js';
+import { analyze } from '../../text/analyze.js';
+import type { QuoteSentence } from '../../types.js';
 
 export interface Quote {
   /** Exact text of the passage from the first to the last chosen sentence. */

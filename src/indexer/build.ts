@@ -1,0 +1,636 @@
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { chunkArticle, DEFAULT_CHUNK_OPTIONS, type ChunkOptions } from '../chunk.js';
+import type { CoreConfig } from '../config.js';
+import { loadEmbedder, type Embedder } from '../embed/embedder.js';
+import { newStreamStats, streamCorpus, type StreamStats } from '../ingest/stream.js';
+import type { DenseInfo, NoDenseInfo } from '../storage/backend.js';
+import { IndexDatabase, type NewPassage } from '../storage/database.js';
+import { MissingIndexError } from '../storage/errors.js';
+import { fsyncFile, newDatabaseName, publishDatabase, removeUnused, resolveIndex, vectorsFileName, POINTER } from '../storage/folder.js';
+import { KeywordIndex, mergeSegments, Segment, SegmentBuilder, shouldMerge } from '../storage/keyword/index.js';
+import { acquireLock } from '../storage/lock.js';
+import { META } from '../storage/schema.js';
+import { addVectors, createVectorIndex, deleteVectors, readVectorIndex, vectorOf, type VectorIndex } from '../storage/vectors.js';
+import { analyze } from '../text/analyze.js';
+import { buildExpansions } from '../text/wordnet.js';
+import type { Article, Chunk, IngestProblem } from '../types.js';
+
+export type BuildStage = 'load' | 'chunk' | 'model' | 'embed' | 'hnsw' | 'lexical' | 'write';
+
+export interface BuildProgress {
+  stage: BuildStage;
+  done: number;
+  /** 0 when the total is not known (a spinner with elapsed time, not a bar). */
+  total: number;
+  /** A human-readable line for logs ("Read 10,762 articles"). */
+  message?: string;
+  /** Throughput so far, in `unit` (e.g. articles/s while `done` counts bytes read). */
+  rate?: number;
+  unit?: string;
+}
+
+export type BuildSettings = Pick<
+  CoreConfig,
+  | 'EMBEDDING_MODEL'
+  | 'MODEL_DIR'
+  | 'ALLOW_REMOTE_MODELS'
+  | 'MODEL_QUANTIZED'
+  | 'MODEL_LOAD_TIMEOUT_MS'
+  | 'EMBED_BATCH_SIZE'
+  | 'HNSW_M'
+  | 'HNSW_EF_CONSTRUCTION'
+  | 'HNSW_EF_SEARCH'
+> &
+  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX'>>;
+
+export interface BuildOptions {
+  corpus: string[];
+  out: string;
+  settings: BuildSettings;
+  chunking?: ChunkOptions;
+  /** Skip the model entirely (lexical-only build). */
+  lexicalOnly?: boolean;
+  /** Build a fresh index instead of updating the live one in place. */
+  rebuild?: boolean;
+  /** Reuse an already-loaded model. */
+  embedder?: Embedder;
+  onProgress?: (progress: BuildProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface BuildReport {
+  /** The live index database after the build. */
+  indexFile: string;
+  /** 'update': changed in place; 'full': a fresh index was built (first build, --rebuild, new model or chunking). */
+  kind: 'update' | 'full';
+  /** Why a full build was made. */
+  fullReason?: string;
+  files: number;
+  articles: number;
+  chunks: number;
+  added: number;
+  changed: number;
+  removed: number;
+  unchanged: number;
+  duplicates: number;
+  problems: IngestProblem[];
+  mode: 'hybrid' | 'lexical';
+  model: string;
+  /** Why there is no dense index, when mode is lexical. */
+  modelError?: string;
+  /** Passages embedded now vs. vectors reused (same text and model). */
+  embedded: number;
+  reused: number;
+  stageMs: Partial<Record<BuildStage, number>>;
+  totalMs: number;
+}
+
+/** A build that cannot go ahead for a reason the user can fix (no articles, cancelled). */
+export class BuildError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BuildError';
+  }
+}
+
+const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
+
+/** What the model sees of a chunk: the title gives a passage its topic. */
+export function embeddingText(article: Pick<Article, 'title'>, chunk: Pick<Chunk, 'text'>): string {
+  return article.title ? `${article.title}\n${chunk.text}` : chunk.text;
+}
+
+/** Everything indexed from an article except where it came from (a moved line is not a change). */
+function articleHash(a: Article): string {
+  return sha1(JSON.stringify([a.title, a.text, a.url ?? null, a.date ?? null, a.outlet ?? null]));
+}
+
+/** Full builds write passages in transactions of this many articles. */
+const BATCH_ARTICLES = 500;
+/** A keyword segment holds at most this many passages during a full build (merged at the end). */
+const SEGMENT_PASSAGES = 50_000;
+
+class Stopwatch {
+  readonly stageMs: Partial<Record<BuildStage, number>> = {};
+  readonly started = performance.now();
+  add(stage: BuildStage, since: number): void {
+    this.stageMs[stage] = Math.round((this.stageMs[stage] ?? 0) + performance.now() - since);
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new BuildError('Index build cancelled; the previous index, if any, is unchanged.');
+}
+
+interface Base {
+  file: string;
+  db: IndexDatabase;
+  dense: DenseInfo | NoDenseInfo;
+  chunking: ChunkOptions;
+}
+
+/**
+ * Indexes a corpus. With a live index of the same model and chunking, updates it in place:
+ * new, changed and removed articles (by content hash) are the only ones touched, committed in one
+ * transaction after the new HNSW file is on disk. Otherwise (first build, `rebuild`, another
+ * model) builds a fresh database and moves `current` to it when complete. Either way the previous
+ * state stays readable until the commit, and a failed or cancelled build leaves it live.
+ */
+export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
+  const release = await acquireLock(options.out);
+  let base: Base | undefined;
+  try {
+    throwIfAborted(options.signal);
+    const clock = new Stopwatch();
+    let since = performance.now();
+    const { base: found, reason } = await openBase(options);
+    base = found;
+    const embedding = await prepareModel(options);
+    clock.add('model', since);
+    throwIfAborted(options.signal);
+
+    let fullReason = reason;
+    if (base && !fullReason) {
+      const want = embedding.embedder ? embedding.embedder.modelId : undefined;
+      const have = base.dense.status === 'ok' ? base.dense.model : undefined;
+      const chunking = options.chunking ?? DEFAULT_CHUNK_OPTIONS;
+      if (want !== have) fullReason = want ? `the index has no vectors from ${want}` : `no model this time (${embedding.modelError})`;
+      else if (JSON.stringify(base.chunking) !== JSON.stringify(chunking)) fullReason = 'the chunking settings changed';
+    }
+    since = performance.now();
+    if (base && !fullReason) return await updateInPlace(options, base, embedding, clock);
+    return await buildFresh(options, base, embedding, fullReason ?? 'first build', clock);
+  } finally {
+    base?.db.close();
+    await release();
+  }
+}
+
+async function openBase(options: BuildOptions): Promise<{ base?: Base; reason?: string }> {
+  let file: string;
+  try {
+    file = (await resolveIndex(options.out)).file;
+  } catch (err) {
+    if (err instanceof MissingIndexError) return { reason: 'first build' };
+    // An old-format or damaged index is replaced by a full build only when asked for.
+    if (!options.rebuild) throw err;
+    return { reason: 'rebuild requested' };
+  }
+  let db: IndexDatabase;
+  try {
+    db = IndexDatabase.open(file, { readonly: false });
+  } catch (err) {
+    if (!options.rebuild) throw err;
+    return { reason: 'rebuild requested' };
+  }
+  const info = db.info();
+  const base: Base = { file, db, dense: info.dense, chunking: info.chunking };
+  return { base, reason: options.rebuild ? 'rebuild requested' : undefined };
+}
+
+interface Embedding {
+  embedder?: Embedder;
+  modelError?: string;
+}
+
+async function prepareModel(options: BuildOptions): Promise<Embedding> {
+  if (options.lexicalOnly) return { modelError: 'lexical-only build requested' };
+  if (options.embedder) return { embedder: options.embedder };
+  options.onProgress?.({ stage: 'model', done: 0, total: 1, message: `Loading embedding model ${options.settings.EMBEDDING_MODEL}` });
+  const loaded = await loadEmbedder(options.settings);
+  if ('error' in loaded) {
+    options.onProgress?.({ stage: 'model', done: 1, total: 1, message: loaded.error });
+    return { modelError: loaded.error };
+  }
+  options.onProgress?.({ stage: 'model', done: 1, total: 1 });
+  return { embedder: loaded.embedder };
+}
+
+function denseInfo(settings: BuildSettings, embedding: Embedding): DenseInfo | NoDenseInfo {
+  const e = embedding.embedder;
+  if (!e) return { status: 'unavailable', model: settings.EMBEDDING_MODEL, reason: embedding.modelError ?? 'no model' };
+  return {
+    status: 'ok',
+    model: e.modelId,
+    dim: e.dim,
+    pooling: e.profile.pooling,
+    queryPrefix: e.profile.queryPrefix,
+    passagePrefix: e.profile.passagePrefix,
+    space: 'cosine',
+    M: settings.HNSW_M,
+    efConstruction: settings.HNSW_EF_CONSTRUCTION,
+    efSearch: settings.HNSW_EF_SEARCH,
+  };
+}
+
+/** Vectors that can be re-used: the base index's, keyed by (model, embedded text). */
+interface VectorCache {
+  get(key: string): Float32Array | undefined;
+}
+
+async function vectorCache(base: Base | undefined, embedder: Embedder | undefined): Promise<{ cache: VectorCache; graph?: VectorIndex }> {
+  const none = { cache: { get: () => undefined } };
+  if (!base || !embedder || base.dense.status !== 'ok' || base.dense.model !== embedder.modelId || base.dense.dim !== embedder.dim) return none;
+  const name = base.db.meta<string | null>(META.vectorsFile);
+  if (!name) return none;
+  try {
+    const graph = await readVectorIndex(path.join(path.dirname(base.file), name), base.dense.dim, base.dense.efSearch);
+    const keys = base.db.embedKeys();
+    return { graph, cache: { get: (key) => (keys.has(key) ? vectorOf(graph, keys.get(key)!) : undefined) } };
+  } catch {
+    return none;
+  }
+}
+
+/** A passage ready to be written: its row, its keyword terms, and (with a model) its vector. */
+interface Prepared {
+  row: NewPassage;
+  title: string;
+  vector?: Float32Array;
+}
+
+/** Cuts articles into passages with ids from `nextId`, and embeds those whose vector is not cached. */
+async function preparePassages(
+  articles: Array<{ article: Article; rowid: number }>,
+  nextId: { value: number },
+  options: BuildOptions,
+  embedder: Embedder | undefined,
+  cache: VectorCache,
+  counts: { embedded: number; reused: number },
+  clock: Stopwatch,
+): Promise<Prepared[]> {
+  const chunking = options.chunking ?? DEFAULT_CHUNK_OPTIONS;
+  let since = performance.now();
+  const out: Prepared[] = [];
+  for (const { article, rowid } of articles) {
+    for (const c of chunkArticle(article, () => nextId.value++, chunking)) {
+      out.push({ row: { id: c.id, article: rowid, position: c.position, start: c.start, end: c.end, text: c.text, embedKey: null }, title: article.title });
+    }
+  }
+  clock.add('chunk', since);
+  if (!embedder) return out;
+  since = performance.now();
+  const todo: Prepared[] = [];
+  for (const p of out) {
+    const text = embeddingText({ title: p.title }, p.row);
+    p.row.embedKey = sha1(`${embedder.modelId}\u0000${embedder.profile.passagePrefix}${text}`);
+    const hit = cache.get(p.row.embedKey);
+    if (hit) {
+      p.vector = hit;
+      counts.reused++;
+    } else todo.push(p);
+  }
+  const batch = options.settings.EMBED_BATCH_SIZE;
+  for (let b = 0; b < todo.length; b += batch) {
+    throwIfAborted(options.signal);
+    const part = todo.slice(b, b + batch);
+    const vectors = await embedder.embedPassages(part.map((p) => embeddingText({ title: p.title }, p.row)));
+    part.forEach((p, i) => (p.vector = vectors[i]!));
+    counts.embedded += part.length;
+  }
+  clock.add('embed', since);
+  return out;
+}
+
+function segmentOf(passages: readonly Prepared[]): Segment {
+  const builder = new SegmentBuilder();
+  for (const p of passages) builder.add({ id: p.row.id, title: analyze(p.title), text: analyze(p.row.text) });
+  return builder.finish();
+}
+
+/** Progress for the reading stage: articles, rate and an ETA from the bytes read so far. */
+function readProgress(options: BuildOptions, stats: StreamStats, started: number, articles: number, final = false): void {
+  const seconds = (performance.now() - started) / 1000;
+  const rate = seconds > 0 ? Math.round(articles / seconds) : 0;
+  options.onProgress?.({
+    stage: 'load',
+    done: final ? stats.totalBytes : Math.min(stats.bytesDone, stats.totalBytes),
+    total: stats.totalBytes,
+    rate,
+    unit: 'articles/s',
+    message: final
+      ? `Read ${articles} articles from ${stats.files} files in ${seconds.toFixed(1)} s (${rate} articles/s; ${stats.duplicates} duplicates, ${stats.problems.length} problems)`
+      : undefined,
+  });
+}
+
+function noArticles(options: BuildOptions, stats: StreamStats): BuildError {
+  const where = options.corpus.join(', ');
+  const why = stats.problems.length ? ` (${stats.problems.length} problems, first: ${stats.problems[0]!.source}: ${stats.problems[0]!.message})` : '';
+  return new BuildError(`No articles found in ${where}${why}. The previous index, if any, is unchanged.`);
+}
+
+/** Builds a new database beside the live one, streaming the corpus in batches; swaps it in when complete. */
+async function buildFresh(options: BuildOptions, base: Base | undefined, embedding: Embedding, fullReason: string, clock: Stopwatch): Promise<BuildReport> {
+  const { settings, signal } = options;
+  const embedder = embedding.embedder;
+  const name = newDatabaseName();
+  const file = path.join(options.out, name);
+  let db: IndexDatabase | undefined = IndexDatabase.create(file);
+  const created: string[] = [file, `${file}-wal`, `${file}-shm`];
+  let graphOut: VectorIndex | undefined;
+  const { cache } = await vectorCache(base, embedder);
+  try {
+    const stats = newStreamStats();
+    const counts = { embedded: 0, reused: 0 };
+    const nextId = { value: 0 };
+    const readStart = performance.now();
+    let articles = 0;
+    let passages = 0;
+    let pending: Article[] = [];
+    let segmentPassages: Prepared[] = [];
+    const segments: Segment[] = [];
+    if (embedder) graphOut = createVectorIndex(embedder.dim, 1024, { M: settings.HNSW_M, efConstruction: settings.HNSW_EF_CONSTRUCTION, efSearch: settings.HNSW_EF_SEARCH });
+
+    let flushMs = 0;
+    const flush = async (): Promise<void> => {
+      if (pending.length === 0) return;
+      const flushStart = performance.now();
+      const batch = pending;
+      pending = [];
+      let since = performance.now();
+      const rows = db!.transaction(() => batch.map((article) => ({ article, rowid: db!.insertArticle(article, articleHash(article)) })));
+      clock.add('write', since);
+      const prepared = await preparePassages(rows, nextId, options, embedder, cache, counts, clock);
+      since = performance.now();
+      db!.transaction(() => db!.insertPassages(prepared.map((p) => p.row)));
+      clock.add('write', since);
+      if (graphOut) {
+        since = performance.now();
+        addVectors(graphOut, prepared.map((p) => ({ id: p.row.id, vector: p.vector! })));
+        clock.add('hnsw', since);
+      }
+      passages += prepared.length;
+      segmentPassages.push(...prepared);
+      if (segmentPassages.length >= SEGMENT_PASSAGES) {
+        since = performance.now();
+        segments.push(segmentOf(segmentPassages));
+        segmentPassages = [];
+        clock.add('lexical', since);
+      }
+      if (embedder) options.onProgress?.({ stage: 'embed', done: counts.embedded + counts.reused, total: 0 });
+      flushMs += performance.now() - flushStart;
+    };
+
+    let lastReport = 0;
+    for await (const article of streamCorpus(options.corpus, stats)) {
+      pending.push(article);
+      articles++;
+      if (pending.length >= BATCH_ARTICLES) {
+        throwIfAborted(signal);
+        await flush();
+      }
+      if (performance.now() - lastReport > 250) {
+        lastReport = performance.now();
+        readProgress(options, stats, readStart, articles);
+      }
+    }
+    throwIfAborted(signal);
+    await flush();
+    readProgress(options, stats, readStart, articles, true);
+    // Reading and cleaning is what the streaming loop spent outside the batches' own stages.
+    clock.stageMs.load = Math.round(performance.now() - readStart - flushMs);
+    if (articles === 0) throw noArticles(options, stats);
+    throwIfAborted(signal);
+
+    let since = performance.now();
+    options.onProgress?.({ stage: 'lexical', done: 0, total: passages, message: 'Building the keyword index' });
+    if (segmentPassages.length) segments.push(segmentOf(segmentPassages));
+    segmentPassages = [];
+    const segment = segments.length === 1 ? segments[0]! : mergeSegments(segments, () => false);
+    const keyword = new KeywordIndex([segment]);
+    const expansions = await buildExpansions((term) => keyword.df(term) > 0);
+    options.onProgress?.({ stage: 'lexical', done: passages, total: passages });
+    clock.add('lexical', since);
+    throwIfAborted(signal);
+
+    since = performance.now();
+    options.onProgress?.({ stage: 'write', done: 0, total: 1, message: 'Writing the index' });
+    let vectorsFile: string | null = null;
+    if (graphOut) {
+      vectorsFile = vectorsFileName(name, 1);
+      const target = path.join(options.out, vectorsFile);
+      created.push(target);
+      await graphOut.writeIndex(target);
+      await fsyncFile(target);
+    }
+    const now = new Date().toISOString();
+    const dense = denseInfo(settings, embedding);
+    db.transaction(() => {
+      db!.addSegment(segment.docCount, segment.encode());
+      db!.replaceExpansions(expansions);
+      db!.setMeta(META.createdAt, now);
+      db!.setMeta(META.updatedAt, now);
+      db!.setMeta(META.generation, 1);
+      db!.setMeta(META.dense, dense);
+      db!.setMeta(META.chunking, options.chunking ?? DEFAULT_CHUNK_OPTIONS);
+      db!.setMeta(META.corpus, { paths: options.corpus, files: stats.files, duplicates: stats.duplicates, problems: stats.problems.length });
+      db!.setMeta(META.nextPassageId, nextId.value);
+      db!.setMeta(META.vectorsFile, vectorsFile);
+      db!.setMeta(META.lastUpdate, { kind: 'full', at: now, added: articles, changed: 0, removed: 0 });
+      // Written last: a database without it is never opened or recovered.
+      db!.setMeta(META.complete, true);
+    });
+    db.checkpoint();
+    db.close();
+    db = undefined;
+    throwIfAborted(signal);
+    const previous = base ? path.basename(base.file) : undefined;
+    await publishDatabase(options.out, name);
+    created.length = 0;
+    await removeUnused(options.out, name, previous, 1);
+    clock.add('write', since);
+    options.onProgress?.({ stage: 'write', done: 1, total: 1 });
+    return {
+      indexFile: file,
+      kind: 'full',
+      fullReason,
+      files: stats.files,
+      articles,
+      chunks: passages,
+      added: articles,
+      changed: 0,
+      removed: 0,
+      unchanged: 0,
+      duplicates: stats.duplicates,
+      problems: stats.problems,
+      mode: embedder ? 'hybrid' : 'lexical',
+      model: embedder?.modelId ?? settings.EMBEDDING_MODEL,
+      modelError: embedding.modelError,
+      embedded: counts.embedded,
+      reused: counts.reused,
+      stageMs: clock.stageMs,
+      totalMs: Math.round(performance.now() - clock.started),
+    };
+  } finally {
+    db?.close();
+    for (const f of created) await rm(f, { force: true });
+  }
+}
+
+/**
+ * Updates the live database in place. Reads the whole corpus (streamed) but keeps only new and
+ * changed articles; writes the new HNSW generation first, then commits everything in one transaction.
+ */
+async function updateInPlace(options: BuildOptions, base: Base, embedding: Embedding, clock: Stopwatch): Promise<BuildReport> {
+  const { settings, signal } = options;
+  const { db } = base;
+  const embedder = embedding.embedder;
+  const known = db.articleHashes();
+  const seen = new Set<string>();
+  const todo: Article[] = [];
+  const moved: Array<{ rowid: number; source: string }> = [];
+  const replaced: number[] = [];
+  const stats = newStreamStats();
+  const readStart = performance.now();
+  let articles = 0;
+  let lastReport = 0;
+  let unchanged = 0;
+  let since = performance.now();
+  for await (const article of streamCorpus(options.corpus, stats)) {
+    articles++;
+    seen.add(article.id);
+    const have = known.get(article.id);
+    const hash = articleHash(article);
+    if (have && have.hash === hash) {
+      unchanged++;
+      moved.push({ rowid: have.rowid, source: article.source });
+    } else {
+      if (have) replaced.push(have.rowid);
+      todo.push(article);
+    }
+    if (performance.now() - lastReport > 250) {
+      lastReport = performance.now();
+      readProgress(options, stats, readStart, articles);
+      throwIfAborted(signal);
+    }
+  }
+  readProgress(options, stats, readStart, articles, true);
+  clock.add('load', since);
+  if (articles === 0) throw noArticles(options, stats);
+  throwIfAborted(signal);
+  const removedRows = [...known].filter(([id]) => !seen.has(id)).map(([, v]) => v.rowid);
+  const added = todo.length - replaced.length;
+  options.onProgress?.({
+    stage: 'chunk',
+    done: 0,
+    total: todo.length,
+    message: `${added} new, ${replaced.length} changed, ${removedRows.length} removed, ${unchanged} unchanged articles`,
+  });
+
+  const counts = { embedded: 0, reused: 0 };
+  const nextId = { value: db.meta<number>(META.nextPassageId) ?? 0 };
+  const generation = (db.meta<number>(META.generation) ?? 0) + 1;
+  const name = path.basename(base.file);
+  const oldVectorsFile = db.meta<string | null>(META.vectorsFile) ?? null;
+  const { cache, graph } = await vectorCache(base, embedder);
+  // Rowids for new articles are assigned inside the transaction; passages need them first, so
+  // they are prepared with a placeholder and linked at commit.
+  const prepared = await preparePassages(
+    todo.map((article, i) => ({ article, rowid: -1 - i })),
+    nextId,
+    options,
+    embedder,
+    cache,
+    counts,
+    clock,
+  );
+  throwIfAborted(signal);
+
+  // Keyword: the base segments plus one small segment for the new passages.
+  since = performance.now();
+  const removedPassages = new Set<number>();
+  const removedArticleRows = [...replaced, ...removedRows];
+  const stmt = db.db.prepare('SELECT id FROM passages WHERE article = ?').pluck();
+  for (const rowid of removedArticleRows) for (const id of stmt.all(rowid) as number[]) removedPassages.add(id);
+  const segmentRows = db.segments();
+  const baseSegments = segmentRows.map((r) => Segment.decode(r.data));
+  const fresh = prepared.length ? segmentOf(prepared) : undefined;
+  const keyword = new KeywordIndex(fresh ? [...baseSegments, fresh] : baseSegments);
+  const deleted = new Set([...db.deletedIds(), ...removedPassages]);
+  keyword.delete(deleted);
+  const merge = shouldMerge(keyword.mergeStats());
+  const merged = merge ? mergeSegments([...keyword.segments], (id) => deleted.has(id)) : undefined;
+  const expansions = await buildExpansions((term) => keyword.df(term) > 0);
+  clock.add('lexical', since);
+  throwIfAborted(signal);
+
+  // Vectors: the next generation's file is complete on disk before the commit that names it.
+  since = performance.now();
+  let vectorsFile = oldVectorsFile;
+  let written: string | undefined;
+  if (embedder && graph && (prepared.length || removedPassages.size)) {
+    addVectors(graph, prepared.map((p) => ({ id: p.row.id, vector: p.vector! })));
+    deleteVectors(graph, removedPassages);
+    vectorsFile = vectorsFileName(name, generation);
+    written = path.join(options.out, vectorsFile);
+    await graph.writeIndex(written);
+    await fsyncFile(written);
+  }
+  clock.add('hnsw', since);
+  try {
+    throwIfAborted(signal);
+    since = performance.now();
+    options.onProgress?.({ stage: 'write', done: 0, total: 1, message: 'Committing the update' });
+    const now = new Date().toISOString();
+    db.transaction(() => {
+      for (const rowid of removedArticleRows) db.deleteArticle(rowid);
+      const rowids = todo.map((a) => db.insertArticle(a, articleHash(a)));
+      for (const p of prepared) p.row.article = rowids[-1 - p.row.article]!;
+      db.insertPassages(prepared.map((p) => p.row));
+      const setSource = db.db.prepare('UPDATE articles SET source = ? WHERE rowid = ? AND source <> ?');
+      for (const m of moved) setSource.run(m.source, m.rowid, m.source);
+      if (merged) {
+        db.removeSegments(segmentRows.map((r) => r.id));
+        db.addSegment(merged.docCount, merged.encode());
+        db.clearDeleted();
+      } else {
+        if (fresh) db.addSegment(fresh.docCount, fresh.encode());
+        db.markDeleted(removedPassages);
+      }
+      db.replaceExpansions(expansions);
+      db.setMeta(META.updatedAt, now);
+      db.setMeta(META.generation, generation);
+      db.setMeta(META.nextPassageId, nextId.value);
+      db.setMeta(META.vectorsFile, vectorsFile);
+      db.setMeta(META.corpus, { paths: options.corpus, files: stats.files, duplicates: stats.duplicates, problems: stats.problems.length });
+      db.setMeta(META.lastUpdate, { kind: 'update', at: now, added, changed: replaced.length, removed: removedRows.length });
+    });
+    written = undefined;
+  } finally {
+    if (written) await rm(written, { force: true });
+  }
+  // A recovered pointer (or none) now names the database just updated.
+  if ((await readPointer(path.join(options.out, POINTER))) !== name) await publishDatabase(options.out, name);
+  await removeUnused(options.out, name, undefined, generation, { otherDatabases: false });
+  clock.add('write', since);
+  options.onProgress?.({ stage: 'write', done: 1, total: 1 });
+  const { articles: total, passages } = db.counts();
+  return {
+    indexFile: base.file,
+    kind: 'update',
+    files: stats.files,
+    articles: total,
+    chunks: passages,
+    added,
+    changed: replaced.length,
+    removed: removedRows.length,
+    unchanged,
+    duplicates: stats.duplicates,
+    problems: stats.problems,
+    mode: embedder ? 'hybrid' : 'lexical',
+    model: embedder?.modelId ?? settings.EMBEDDING_MODEL,
+    modelError: embedding.modelError,
+    embedded: counts.embedded,
+    reused: counts.reused,
+    stageMs: clock.stageMs,
+    totalMs: Math.round(performance.now() - clock.started),
+  };
+}
+
+async function readPointer(file: string): Promise<string> {
+  return (await readFile(file, 'utf8').catch(() => '')).trim();
+}
+

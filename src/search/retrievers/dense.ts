@@ -1,0 +1,63 @@
+import { loadEmbedder, type Embedder, type EmbedderSettings } from '../../embed/embedder.js';
+import type { DenseInfo, SearchBackend } from '../../storage/backend.js';
+import type { Retriever, Walk } from '../walk.js';
+
+export type DenseSettings = Pick<EmbedderSettings, 'MODEL_DIR' | 'ALLOW_REMOTE_MODELS' | 'MODEL_QUANTIZED' | 'MODEL_LOAD_TIMEOUT_MS'>;
+
+/**
+ * Nearest passages by meaning: embeds the question with the model the index was built with
+ * (its pooling and prefixes from the index's metadata) and searches the vector index.
+ */
+export class DenseRetriever implements Retriever {
+  readonly name = 'dense';
+  private embedder: Embedder | undefined;
+  private loading: Promise<void> | undefined;
+  /** Why the model is not available, when it is not. */
+  error: string | undefined = 'the embedding model is still loading';
+
+  constructor(
+    private readonly backend: SearchBackend,
+    private readonly dense: DenseInfo,
+    private readonly settings: DenseSettings,
+  ) {}
+
+  /** Loads the model once; resolves when it has loaded or failed. */
+  load(): Promise<void> {
+    const dense = this.dense;
+    this.loading ??= (async () => {
+      const loaded = await loadEmbedder({ ...this.settings, EMBEDDING_MODEL: dense.model, EMBEDDING_POOLING: dense.pooling, EMBEDDING_QUERY_PREFIX: dense.queryPrefix });
+      if ('error' in loaded) {
+        this.error = loaded.error;
+      } else if (loaded.embedder.dim !== dense.dim) {
+        this.error = `model ${dense.model} gives ${loaded.embedder.dim}-dimensional vectors but the index has ${dense.dim}: rebuild it with \`npm run index -- --rebuild\``;
+        await loaded.embedder.dispose();
+      } else {
+        this.embedder = loaded.embedder;
+        this.error = undefined;
+      }
+    })();
+    return this.loading;
+  }
+
+  available(): boolean {
+    return this.embedder !== undefined;
+  }
+
+  async retrieve(walk: Walk, limit: number): Promise<Array<{ id: number; score: number; similarity: number }>> {
+    const embedder = this.embedder;
+    if (!embedder) return [];
+    walk.queryVector = await embedder.embedQuery(walk.question);
+    walk.lap('embed');
+    const hits = this.backend.denseCandidates(walk.queryVector, limit, walk.filter);
+    walk.lap('ann');
+    return hits.map((h) => ({ id: h.id, score: h.similarity, similarity: h.similarity }));
+  }
+
+  async close(): Promise<void> {
+    await this.loading;
+    const embedder = this.embedder;
+    this.embedder = undefined;
+    this.error = 'closed';
+    await embedder?.dispose();
+  }
+}

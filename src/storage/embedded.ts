@@ -1,0 +1,166 @@
+import path from 'node:path';
+import type { ArticleSummary, SearchFilters } from '../types.js';
+import type { IndexInfo, KeywordHit, KeywordQueryTerm, PassageFilter, SearchBackend, StoredPassage, TermStats, VectorHit } from './backend.js';
+import { damaged, IndexDatabase } from './database.js';
+import { IndexError, REBUILD_HINT } from './errors.js';
+import { resolveIndex } from './folder.js';
+import { KeywordIndex, KeywordIndexError, Segment } from './keyword/index.js';
+import { META } from './schema.js';
+import { readVectorIndex, searchVectors, vectorOf, type VectorIndex } from './vectors.js';
+
+export interface EmbeddedOptions {
+  efSearch: number;
+  onNotice?: (message: string) => void;
+}
+
+/** Everything a search reads, for one generation; replaced whole by `refresh`. */
+interface State {
+  db: IndexDatabase;
+  info: IndexInfo;
+  segments: Map<number, Segment>;
+  keyword: KeywordIndex;
+  vectors: VectorIndex | undefined;
+  vectorsFile: string | undefined;
+  /** Passage id → article rowid, for filters. */
+  passageArticles: Int32Array;
+}
+
+/**
+ * The embedded backend: one SQLite file (articles, passages, keyword segments, metadata) and an
+ * HNSW file beside it. The keyword index is held in memory as its compact segments; passages are
+ * read from SQLite by id, only for the candidates of a question.
+ */
+export class EmbeddedBackend implements SearchBackend {
+  private constructor(
+    private readonly dir: string,
+    private readonly options: EmbeddedOptions,
+    private state: State,
+  ) {}
+
+  static async open(dir: string, options: EmbeddedOptions): Promise<EmbeddedBackend> {
+    const resolved = await resolveIndex(dir);
+    if (resolved.recovered) options.onNotice?.(resolved.recovered);
+    const state = await loadState(resolved.file, options.efSearch);
+    return new EmbeddedBackend(dir, options, state);
+  }
+
+  get info(): IndexInfo {
+    return this.state.info;
+  }
+
+  get terms(): TermStats {
+    const keyword = this.state.keyword;
+    return {
+      docs: keyword.docCount,
+      df: (term) => keyword.df(term),
+      vocabulary: () => keyword.vocabulary(),
+    };
+  }
+
+  expansions(lemma: string): Array<[string, number]> | undefined {
+    return this.state.db.expansion(lemma);
+  }
+
+  filterFor(filters: SearchFilters): PassageFilter | undefined {
+    const { db, passageArticles } = this.state;
+    const articles = db.articlesMatching(filters);
+    if (!articles) return undefined;
+    return (id) => articles.has(passageArticles[id] ?? -1);
+  }
+
+  keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter): KeywordHit[] {
+    return this.state.keyword.search(query, k, filter);
+  }
+
+  denseCandidates(vector: Float32Array, k: number, filter?: PassageFilter): VectorHit[] {
+    const vectors = this.state.vectors;
+    return vectors ? searchVectors(vectors, vector, k, this.options.efSearch, filter) : [];
+  }
+
+  vectorOf(id: number): Float32Array | undefined {
+    const vectors = this.state.vectors;
+    return vectors ? vectorOf(vectors, id) : undefined;
+  }
+
+  passages(ids: readonly number[]): Map<number, StoredPassage> {
+    return this.state.db.passagesByIds(ids);
+  }
+
+  listArticles(match: (a: ArticleSummary) => boolean, offset: number, limit: number): { total: number; items: ArticleSummary[] } {
+    const all = this.state.db.articles().filter(match);
+    return { total: all.length, items: all.slice(offset, offset + limit) };
+  }
+
+  /**
+   * Picks up a newer generation: only the keyword segments it does not hold yet, the deletion
+   * marks, new passages' article ids and the new HNSW file (read off the event loop). A rebuilt
+   * index (a new database file) is opened whole.
+   */
+  async refresh(): Promise<boolean> {
+    const { file } = await resolveIndex(this.dir);
+    const old = this.state;
+    let next: State;
+    if (file !== old.db.file) {
+      next = await loadState(file, this.options.efSearch);
+    } else {
+      const generation = old.db.meta<number>(META.generation) ?? 0;
+      if (generation === old.info.generation) return false;
+      next = await loadState(file, this.options.efSearch, old);
+    }
+    this.state = next;
+    if (next.db !== old.db) old.db.close();
+    return true;
+  }
+
+  close(): void {
+    this.state.db.close();
+  }
+}
+
+/** Reads one generation's state, re-using what `previous` (same database) already holds. */
+async function loadState(file: string, efSearch: number, previous?: State): Promise<State> {
+  const db = previous?.db ?? IndexDatabase.open(file, { readonly: true });
+  try {
+    const snapshot = db.snapshot(() => {
+      const info = db.info();
+      const vectorsFile = db.meta<string | null>(META.vectorsFile) ?? undefined;
+      const ids = db.segmentIds();
+      const have = previous?.segments;
+      const fresh = db.segmentsByIds(ids.filter((id) => !have?.has(id)));
+      const deleted = db.deletedIds();
+      const from = previous ? previous.passageArticles.length : 0;
+      const articleOf = db.passageArticles(from, previous?.passageArticles);
+      return { info, vectorsFile, ids, fresh, deleted, articleOf };
+    });
+    const segments = new Map<number, Segment>();
+    for (const id of snapshot.ids) {
+      const kept = previous?.segments.get(id);
+      if (kept) segments.set(id, kept);
+    }
+    for (const row of snapshot.fresh) {
+      try {
+        segments.set(row.id, Segment.decode(row.data));
+      } catch (err) {
+        if (err instanceof KeywordIndexError) throw new IndexError(`The keyword index in ${file} is damaged (${err.message}): ${REBUILD_HINT}.`);
+        throw err;
+      }
+    }
+    const keyword = new KeywordIndex(snapshot.ids.map((id) => segments.get(id)!));
+    keyword.delete(snapshot.deleted);
+
+    let vectors: VectorIndex | undefined = previous?.vectorsFile === snapshot.vectorsFile ? previous?.vectors : undefined;
+    const dense = snapshot.info.dense;
+    if (dense.status === 'ok' && snapshot.vectorsFile && !vectors) {
+      try {
+        vectors = await readVectorIndex(path.join(path.dirname(file), snapshot.vectorsFile), dense.dim, efSearch);
+      } catch (err) {
+        throw new IndexError(`The vector index of ${file} is missing or damaged (${(err as Error).message}): ${REBUILD_HINT}.`);
+      }
+    }
+    if (dense.status === 'ok' && !vectors) throw new IndexError(`The vector index of ${file} is missing: ${REBUILD_HINT}.`);
+    return { db, info: snapshot.info, segments, keyword, vectors, vectorsFile: snapshot.vectorsFile, passageArticles: snapshot.articleOf };
+  } catch (err) {
+    if (!previous) db.close();
+    throw damaged(file, err);
+  }
+}
