@@ -10,7 +10,6 @@ import {
 import type { BuildProgress } from '../src/indexer/build.js';
 import type { BotContext } from '../src/bot/context.js';
 import { clip, COLORS, escape } from '../src/bot/format.js';
-import { openIndex } from '../src/bot/index-holder.js';
 import { LongReply } from '../src/bot/long-reply.js';
 import { isAdmin } from '../src/bot/permissions.js';
 import { replyPrivately } from '../src/bot/reply.js';
@@ -57,10 +56,9 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
 
   let embed: APIEmbed;
   if (result.ok) {
-    // The core swapped embeddings/current atomically; open the new build and swap it in, while
-    // questions in flight finish on the old Searcher they hold.
+    // The build committed a new generation (or a rebuilt index): pick it up in place.
     try {
-      ctx.index.swap(await openIndex(ctx.config, ctx.explicitModel));
+      await ctx.index.refresh();
     } catch (err) {
       const error = `the new index was built but could not be opened: ${(err as Error).message}`;
       ctx.index.lastReindex = { at: new Date(), by: interaction.user.id, ok: false, error };

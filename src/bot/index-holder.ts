@@ -1,6 +1,5 @@
 import type { BuildReport } from '../indexer/build.js';
-import { Searcher } from '../search/searcher.js';
-import type { BotConfig } from './config.js';
+import type { Searcher } from '../search/searcher.js';
 
 export interface ReindexRecord {
   at: Date;
@@ -12,8 +11,9 @@ export interface ReindexRecord {
 }
 
 /**
- * The live Searcher. A reindex swaps in a new one; questions in flight keep the reference they
- * took and finish on the old index (a Searcher holds its index in memory).
+ * The live Searcher. After a reindex it picks up the new generation in place (new keyword
+ * segments, deletion marks, the new vector file read off the event loop) rather than reloading
+ * the whole index; a question in flight finishes on whichever state it started with.
  */
 export class IndexHolder {
   lastReindex: ReindexRecord | undefined;
@@ -24,12 +24,14 @@ export class IndexHolder {
     return this.searcher;
   }
 
-  swap(next: Searcher): void {
-    this.searcher = next;
+  /** Picks up what the last reindex committed; the old state keeps answering if this fails. */
+  async refresh(): Promise<void> {
+    await this.searcher.refresh();
   }
-}
 
-/** How the bot opens an index: answer lexically at once, load the model in the background. */
-export function openIndex(config: BotConfig, explicitModel: string | undefined): Promise<Searcher> {
-  return Searcher.open(config.INDEX_DIR, { ...config, EMBEDDING_MODEL: explicitModel }, { model: 'background' });
+  swap(next: Searcher): void {
+    const old = this.searcher;
+    this.searcher = next;
+    if (old !== next) void old.close();
+  }
 }

@@ -21,6 +21,7 @@ export function progressReporter(): { onProgress: (p: BuildProgress) => void; st
   let bar: cliProgress.SingleBar | undefined;
   let barStage: BuildStage | undefined;
   let started = 0;
+  const announced = new Set<BuildStage>();
   const stop = (): void => {
     bar?.stop();
     bar = undefined;
@@ -30,7 +31,11 @@ export function progressReporter(): { onProgress: (p: BuildProgress) => void; st
     if (p.message) {
       stop();
       process.stderr.write(`${p.message}\n`);
+    } else if (!tty && !announced.has(p.stage) && (p.total === 0 || p.done < p.total)) {
+      // Logs get one line as each stage starts (the bar is for terminals).
+      process.stderr.write(`${LABELS[p.stage].trim()}…\n`);
     }
+    announced.add(p.stage);
     if (!tty || p.stage === 'model' || p.stage === 'write') return;
     if (p.total > 0 && p.done >= p.total) return stop();
     if (barStage !== p.stage) {

@@ -8,7 +8,7 @@ import { newStreamStats, streamCorpus, type StreamStats } from '../ingest/stream
 import type { DenseInfo, NoDenseInfo } from '../storage/backend.js';
 import { IndexDatabase, type NewPassage } from '../storage/database.js';
 import { MissingIndexError } from '../storage/errors.js';
-import { fsyncFile, newDatabaseName, publishDatabase, removeUnused, resolveIndex, vectorsFileName, POINTER } from '../storage/folder.js';
+import { fsyncFile, newDatabaseName, publishDatabase, removeIncomplete, removeUnused, resolveIndex, vectorsFileName, POINTER } from '../storage/folder.js';
 import { KeywordIndex, mergeSegments, Segment, SegmentBuilder, shouldMerge } from '../storage/keyword/index.js';
 import { acquireLock } from '../storage/lock.js';
 import { META } from '../storage/schema.js';
@@ -541,6 +541,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
 
   // Keyword: the base segments plus one small segment for the new passages.
   since = performance.now();
+  options.onProgress?.({ stage: 'lexical', done: 0, total: prepared.length, message: `Indexing ${prepared.length} new passages` });
   const removedPassages = new Set<number>();
   const removedArticleRows = [...replaced, ...removedRows];
   const stmt = db.db.prepare('SELECT id FROM passages WHERE article = ?').pluck();
@@ -559,6 +560,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
 
   // Vectors: the next generation's file is complete on disk before the commit that names it.
   since = performance.now();
+  if (embedder) options.onProgress?.({ stage: 'hnsw', done: 0, total: prepared.length });
   let vectorsFile = oldVectorsFile;
   let written: string | undefined;
   if (embedder && graph && (prepared.length || removedPassages.size)) {
@@ -605,6 +607,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   // A recovered pointer (or none) now names the database just updated.
   if ((await readPointer(path.join(options.out, POINTER))) !== name) await publishDatabase(options.out, name);
   await removeUnused(options.out, name, undefined, generation, { otherDatabases: false });
+  await removeIncomplete(options.out, [name]);
   clock.add('write', since);
   options.onProgress?.({ stage: 'write', done: 1, total: 1 });
   const { articles: total, passages } = db.counts();

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -161,4 +162,29 @@ export async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/**
+ * Removes databases (and their files) that a killed full build left incomplete: they never had
+ * `complete` set, so no reader ever used them. Call it holding the lock.
+ */
+export async function removeIncomplete(dir: string, keep: readonly string[]): Promise<void> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  for (const name of entries.filter((e) => DB_PATTERN.test(e) && !keep.includes(e))) {
+    let complete = true;
+    try {
+      const db = new Database(path.join(dir, name), { readonly: true, fileMustExist: true });
+      try {
+        const row = db.prepare("SELECT value FROM meta WHERE key = 'complete'").get() as { value: string } | undefined;
+        complete = row?.value === 'true';
+      } finally {
+        db.close();
+      }
+    } catch {
+      continue; // unreadable: not provably incomplete, so left alone
+    }
+    if (complete) continue;
+    const base = name.replace(/\.db$/, '');
+    for (const e of entries) if (e === name || e.startsWith(`${name}-`) || (e.startsWith(`${base}.g`) && e.endsWith('.hnsw'))) await rm(path.join(dir, e), { force: true });
+  }
 }

@@ -45,7 +45,8 @@ CREATE INDEX passages_embed_key ON passages (embed_key) WHERE embed_key IS NOT N
 -- The keyword index: immutable segments (one binary blob each) plus deletion marks for passages
 -- that were replaced or removed since their segment was written.
 CREATE TABLE keyword_segments (
-  id INTEGER PRIMARY KEY,
+  -- never reused (a reader keeps decoded segments by id across refreshes)
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   docs INTEGER NOT NULL,
   data BLOB NOT NULL
 );

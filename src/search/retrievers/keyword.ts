@@ -2,6 +2,9 @@ import type { KeywordQueryTerm, SearchBackend } from '../../storage/backend.js';
 import { SMALL_CORPUS, type RankingParams } from '../ranking.js';
 import type { Retriever, Walk } from '../walk.js';
 
+/** How much deeper than `keywordCandidates` the first pass looks before choosing its candidates. */
+const POOL_DEPTH = 3;
+
 /**
  * BM25 over title and text, in two passes. Question words found in a large share of passages
  * ("Ukraine" in a war corpus) have long posting lists that cost the most yet barely move scores,
@@ -41,7 +44,14 @@ export class KeywordRetriever implements Retriever {
     const split = Math.max(Math.min(minQueryTerms, byRarity.length), rare);
     const first: KeywordQueryTerm[] = byRarity.slice(0, split).map(({ term, boost }) => ({ term, boost }));
     const parts = new Map<number, { raw: number; terms: Set<string> }>();
-    for (const hit of this.backend.keywordCandidates(first, keywordCandidates, filter)) {
+    // Candidates are chosen as MiniSearch's OR query did: summed BM25 × the number of words matched,
+    // which favours passages with more of the rare words (taken from a deeper BM25 list).
+    const pool = this.backend.keywordCandidates(first, keywordCandidates * POOL_DEPTH, filter);
+    const chosen = pool
+      .map((hit) => ({ hit, rank: hit.score * hit.matched.length }))
+      .sort((a, b) => b.rank - a.rank || a.hit.id - b.hit.id)
+      .slice(0, keywordCandidates);
+    for (const { hit } of chosen) {
       parts.set(hit.id, { raw: hit.score, terms: new Set(hit.matched.map((i) => first[i]!.term)) });
     }
     const common: KeywordQueryTerm[] = byRarity.slice(split).map(({ term, boost }) => ({ term, boost }));
