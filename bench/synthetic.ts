@@ -25,7 +25,9 @@ export async function generateSynthetic(news: string, out: string, count = 40_00
   const sentences: string[] = [];
   const owner: number[] = [];
   const meta: Array<{ title: string; date?: string; outlet?: string }> = [];
-  for await (const a of streamCorpus([news], newStreamStats())) {
+  for await (const item of streamCorpus([news], newStreamStats())) {
+    if (item.kind !== 'article') continue;
+    const a = item.article;
     const i = meta.length;
     meta.push({ title: a.title, date: a.date, outlet: a.outlet });
     for (const s of articleSentences(a.text)) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { chunkArticle, DEFAULT_CHUNK_OPTIONS, type ChunkOptions } from '../chunk.js';
 import type { CoreConfig } from '../config.js';
 import { loadEmbedder, type Embedder } from '../embed/embedder.js';
-import { newStreamStats, streamCorpus, type StreamStats } from '../ingest/stream.js';
+import { newStreamStats, streamCorpus, type ArticleKeys, type StreamStats } from '../ingest/stream.js';
 import type { DenseInfo, NoDenseInfo } from '../storage/backend.js';
 import { IndexDatabase, type NewPassage } from '../storage/database.js';
 import { MissingIndexError } from '../storage/errors.js';
@@ -339,7 +339,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     const readStart = performance.now();
     let articles = 0;
     let passages = 0;
-    let pending: Article[] = [];
+    let pending: Array<{ article: Article; keys: ArticleKeys }> = [];
     let segmentPassages: Prepared[] = [];
     const segments: Segment[] = [];
     if (embedder) graphOut = createVectorIndex(embedder.dim, 1024, { M: settings.HNSW_M, efConstruction: settings.HNSW_EF_CONSTRUCTION, efSearch: settings.HNSW_EF_SEARCH });
@@ -351,7 +351,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       const batch = pending;
       pending = [];
       let since = performance.now();
-      const rows = db!.transaction(() => batch.map((article) => ({ article, rowid: db!.insertArticle(article, articleHash(article)) })));
+      const rows = db!.transaction(() => batch.map(({ article, keys }) => ({ article, rowid: db!.insertArticle(article, articleHash(article), keys) })));
       clock.add('write', since);
       const prepared = await preparePassages(rows, nextId, options, embedder, cache, counts, clock);
       since = performance.now();
@@ -375,8 +375,9 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     };
 
     let lastReport = 0;
-    for await (const article of streamCorpus(options.corpus, stats)) {
-      pending.push(article);
+    for await (const item of streamCorpus(options.corpus, stats)) {
+      if (item.kind !== 'article') continue;
+      pending.push(item);
       articles++;
       if (pending.length >= BATCH_ARTICLES) {
         throwIfAborted(signal);
@@ -479,9 +480,12 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   const { db } = base;
   const embedder = embedding.embedder;
   const known = db.articleHashes();
+  // Raw records indexed before, unchanged, are recognised by their hash and not cleaned again.
+  const byRaw = new Map<string, { id: string; url?: string; text: string }>();
+  for (const [id, k] of known) if (k.raw && k.text) byRaw.set(k.raw, { id, url: k.url ?? undefined, text: k.text });
   const seen = new Set<string>();
-  const todo: Article[] = [];
-  const moved: Array<{ rowid: number; source: string }> = [];
+  const todo: Array<{ article: Article; keys: ArticleKeys }> = [];
+  const moved: Array<{ rowid: number; source: string; keys?: ArticleKeys }> = [];
   const replaced: number[] = [];
   const stats = newStreamStats();
   const readStart = performance.now();
@@ -489,17 +493,20 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   let lastReport = 0;
   let unchanged = 0;
   let since = performance.now();
-  for await (const article of streamCorpus(options.corpus, stats)) {
+  for await (const item of streamCorpus(options.corpus, stats, (raw) => byRaw.get(raw))) {
     articles++;
-    seen.add(article.id);
-    const have = known.get(article.id);
-    const hash = articleHash(article);
-    if (have && have.hash === hash) {
+    const id = item.kind === 'known' ? item.id : item.article.id;
+    seen.add(id);
+    const have = known.get(id);
+    if (item.kind === 'known' && have) {
       unchanged++;
-      moved.push({ rowid: have.rowid, source: article.source });
-    } else {
+      if (have.source !== item.source) moved.push({ rowid: have.rowid, source: item.source });
+    } else if (item.kind === 'article' && have && have.hash === articleHash(item.article)) {
+      unchanged++;
+      moved.push({ rowid: have.rowid, source: item.article.source, keys: item.keys });
+    } else if (item.kind === 'article') {
       if (have) replaced.push(have.rowid);
-      todo.push(article);
+      todo.push(item);
     }
     if (performance.now() - lastReport > 250) {
       lastReport = performance.now();
@@ -529,7 +536,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   // Rowids for new articles are assigned inside the transaction; passages need them first, so
   // they are prepared with a placeholder and linked at commit.
   const prepared = await preparePassages(
-    todo.map((article, i) => ({ article, rowid: -1 - i })),
+    todo.map(({ article }, i) => ({ article, rowid: -1 - i })),
     nextId,
     options,
     embedder,
@@ -579,11 +586,15 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
     const now = new Date().toISOString();
     db.transaction(() => {
       for (const rowid of removedArticleRows) db.deleteArticle(rowid);
-      const rowids = todo.map((a) => db.insertArticle(a, articleHash(a)));
+      const rowids = todo.map(({ article, keys }) => db.insertArticle(article, articleHash(article), keys));
       for (const p of prepared) p.row.article = rowids[-1 - p.row.article]!;
       db.insertPassages(prepared.map((p) => p.row));
-      const setSource = db.db.prepare('UPDATE articles SET source = ? WHERE rowid = ? AND source <> ?');
-      for (const m of moved) setSource.run(m.source, m.rowid, m.source);
+      const setSource = db.db.prepare('UPDATE articles SET source = ? WHERE rowid = ?');
+      const setKeys = db.db.prepare('UPDATE articles SET raw_hash = ?, url_key = ?, text_key = ? WHERE rowid = ?');
+      for (const m of moved) {
+        setSource.run(m.source, m.rowid);
+        if (m.keys) setKeys.run(m.keys.raw, m.keys.url ?? null, m.keys.text, m.rowid);
+      }
       if (merged) {
         db.removeSegments(segmentRows.map((r) => r.id));
         db.addSegment(merged.docCount, merged.encode());

@@ -24,7 +24,27 @@ export interface StreamStats {
 const MIN_TEXT_CHARS = 40;
 const textKey = (text: string): string => sha1(text.toLowerCase().replace(/\s+/g, ' '));
 
-export async function* streamCorpus(paths: readonly string[], stats: StreamStats): AsyncGenerator<Article> {
+/** Keys of a streamed article: its raw record's hash, and the URL and text keys duplicates are found by. */
+export interface ArticleKeys {
+  raw: string;
+  url?: string;
+  text: string;
+}
+
+export type Streamed =
+  | { kind: 'article'; article: Article; keys: ArticleKeys }
+  /** A raw record the caller already knows (`known` returned its keys): not cleaned again. */
+  | { kind: 'known'; id: string; source: string };
+
+/**
+ * `known(rawHash)` lets an indexer skip cleaning records it has already indexed unchanged: it
+ * returns the stored id and keys of the article made from that exact raw record, if any.
+ */
+export async function* streamCorpus(
+  paths: readonly string[],
+  stats: StreamStats,
+  known?: (rawHash: string) => { id: string; url?: string; text: string } | undefined,
+): AsyncGenerator<Streamed> {
   const files = await listCorpusFiles(paths, stats.problems);
   stats.files = files.length;
   stats.totalBytes = 0;
@@ -33,8 +53,20 @@ export async function* streamCorpus(paths: readonly string[], stats: StreamStats
   const seenTexts = new Set<string>();
   const seenIds = new Set<string>();
 
-  const accept = (raw: ParsedFile['articles'][number], file: string): Article | undefined => {
+  const accept = (raw: ParsedFile['articles'][number], file: string): Streamed | undefined => {
     const source = raw.line !== undefined ? `${file}:${raw.line}` : file;
+    const rawKey = sha1(JSON.stringify([raw.id ?? null, raw.title, raw.text, raw.url ?? null, raw.date ?? null, raw.outlet ?? null]));
+    const seenBefore = known?.(rawKey);
+    if (seenBefore) {
+      if ((seenBefore.url && seenUrls.has(seenBefore.url)) || seenTexts.has(seenBefore.text) || seenIds.has(seenBefore.id)) {
+        stats.duplicates++;
+        return undefined;
+      }
+      if (seenBefore.url) seenUrls.add(seenBefore.url);
+      seenTexts.add(seenBefore.text);
+      seenIds.add(seenBefore.id);
+      return { kind: 'known', id: seenBefore.id, source };
+    }
     const title = cleanTitle(raw.title);
     const text = cleanText(raw.text, { title });
     if (text.length < MIN_TEXT_CHARS) {
@@ -52,7 +84,11 @@ export async function* streamCorpus(paths: readonly string[], stats: StreamStats
     let id = raw.id ?? (urlK ? sha1(urlK).slice(0, 16) : textK.slice(0, 16));
     if (seenIds.has(id)) id = `${id}~${textK.slice(0, 8)}`;
     seenIds.add(id);
-    return { id, title: title || firstWords(text), text, url: raw.url, date: raw.date, outlet: raw.outlet, source };
+    return {
+      kind: 'article',
+      article: { id, title: title || firstWords(text), text, url: raw.url, date: raw.date, outlet: raw.outlet, source },
+      keys: { raw: rawKey, url: urlK, text: textK },
+    };
   };
 
   for (const file of files) {

@@ -194,12 +194,13 @@ export class IndexDatabase {
     return rows.map(decodeArticle);
   }
 
-  /** Article id → rowid and content hash: what an update compares the corpus against. */
-  articleHashes(): Map<string, { rowid: number; hash: string }> {
-    const out = new Map<string, { rowid: number; hash: string }>();
-    for (const [rowid, id, hash] of this.db.prepare('SELECT rowid, id, hash FROM articles').raw().iterate() as IterableIterator<[number, string, string]>) {
-      out.set(id, { rowid, hash });
-    }
+  /** Article id → rowid, content hash and keys: what an update compares the corpus against. */
+  articleHashes(): Map<string, { rowid: number; hash: string; raw: string | null; url: string | null; text: string | null; source: string }> {
+    const out = new Map<string, { rowid: number; hash: string; raw: string | null; url: string | null; text: string | null; source: string }>();
+    const rows = this.db.prepare('SELECT rowid, id, hash, raw_hash, url_key, text_key, source FROM articles').raw().iterate() as IterableIterator<
+      [number, string, string, string | null, string | null, string | null, string]
+    >;
+    for (const [rowid, id, hash, raw, url, text, source] of rows) out.set(id, { rowid, hash, raw, url, text, source });
     return out;
   }
 
@@ -236,12 +237,12 @@ export class IndexDatabase {
 
   // ---- writing (the caller holds the folder lock and wraps these in `transaction`) ----
 
-  insertArticle(article: Omit<Article, 'text'>, hash: string): number {
+  insertArticle(article: Omit<Article, 'text'>, hash: string, keys?: { raw: string; url?: string; text: string }): number {
     const info = this.db
       .prepare(
-        'INSERT INTO articles (id, title, url, date, outlet, source, hash, date_first, date_last, outlet_key) VALUES (@id, @title, @url, @date, @outlet, @source, @hash, @date_first, @date_last, @outlet_key)',
+        'INSERT INTO articles (id, title, url, date, outlet, source, hash, date_first, date_last, outlet_key, raw_hash, url_key, text_key) VALUES (@id, @title, @url, @date, @outlet, @source, @hash, @date_first, @date_last, @outlet_key, @raw_hash, @url_key, @text_key)',
       )
-      .run(encodeArticle(article, hash));
+      .run(encodeArticle(article, hash, keys));
     return Number(info.lastInsertRowid);
   }
 

@@ -37,7 +37,7 @@ export function decodePassage(row: PassageRow): StoredPassage {
 }
 
 /** The values an article row is written from (the text itself lives in its passages). */
-export function encodeArticle(a: Omit<Article, 'text'>, hash: string): Record<string, string | null> {
+export function encodeArticle(a: Omit<Article, 'text'>, hash: string, keys?: { raw: string; url?: string; text: string }): Record<string, string | null> {
   const first = a.date ? (a.date.length === 7 ? `${a.date}-01` : a.date) : null;
   const last = a.date ? (a.date.length === 7 ? `${a.date}-31` : a.date) : null;
   return {
@@ -51,5 +51,8 @@ export function encodeArticle(a: Omit<Article, 'text'>, hash: string): Record<st
     date_first: first,
     date_last: last,
     outlet_key: a.outlet ? a.outlet.toLowerCase() : null,
+    raw_hash: keys?.raw ?? null,
+    url_key: keys?.url ?? null,
+    text_key: keys?.text ?? null,
   };
 }

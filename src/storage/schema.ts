@@ -24,7 +24,12 @@ CREATE TABLE articles (
   date_first TEXT,
   date_last TEXT,
   -- lower-cased outlet, for the case-insensitive outlet filter
-  outlet_key TEXT
+  outlet_key TEXT,
+  -- hash of the raw record it was made from (an unchanged record is not even cleaned again), and
+  -- the URL and text keys duplicates are detected by
+  raw_hash TEXT,
+  url_key TEXT,
+  text_key TEXT
 );
 CREATE INDEX articles_dates ON articles (date_first, date_last);
 
