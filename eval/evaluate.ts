@@ -7,16 +7,21 @@ import { buildIndex } from '../src/indexer/build.js';
 import { IndexDatabase } from '../src/storage/database.js';
 import { MissingIndexError } from '../src/storage/errors.js';
 import { resolveIndex } from '../src/storage/folder.js';
-import { DEFAULT_RANKING, relevantEnough, Searcher, type RankingParams } from '../src/search/searcher.js';
+import { loadRanker } from '../src/search/ranker/model.js';
+import { DEFAULT_RANKING, Searcher, type RankingParams } from '../src/search/searcher.js';
 import type { Confidence } from '../src/types.js';
-import { calibrateAbstention, judge, summarize, type EvalQuestion, type QuestionOutcome, type RankedPassage, type Summary } from './metrics.js';
+import { calibrateThreshold, judge, summarize, type Calibration, type EvalQuestion, type QuestionOutcome, type RankedPassage, type Summary } from './metrics.js';
 
 /** The evaluation behind `npm run eval` and `npm run eval:realtimeqa`. */
 
-export interface EvaluateOptions {
+/** A named question set (a split, or the old regression set), reported on its own line. */
+export interface QuestionSet {
+  name: string;
   questions: EvalQuestion[];
-  /** Shown in the report. */
-  questionsName: string;
+}
+
+export interface EvaluateOptions {
+  sets: QuestionSet[];
   corpus: string[];
   /** Index folder; default a cache under .cache/eval keyed by the corpus. */
   index?: string;
@@ -25,24 +30,34 @@ export interface EvaluateOptions {
   /** Also evaluate plain MiniSearch (default options) over the same passages. */
   baseline?: boolean;
   ranking?: Partial<RankingParams>;
+  /** Ranker weights file (default: the committed one). */
+  weights?: string;
   /** How many missed questions to list. */
   misses: number;
   config: CoreConfig;
   log?: (line: string) => void;
 }
 
-export interface EvaluateReport {
+export interface SetReport {
+  name: string;
   summary: Summary;
   baseline?: Summary;
+  /** The threshold this set alone would choose (reported, never applied). */
+  calibration: Calibration;
+  outcomes: QuestionOutcome[];
+}
+
+export interface EvaluateReport {
+  sets: SetReport[];
   baselineP50Ms?: number;
-  calibration: ReturnType<typeof calibrateAbstention>;
+  /** The confidence threshold applied. */
+  threshold: number;
   ranking: RankingParams;
   mode: 'hybrid' | 'lexical';
   passages: number;
   buildDir: string;
   queryP50Ms: number;
   queryMaxMs: number;
-  outcomes: QuestionOutcome[];
   /** The human-readable report. */
   text: string;
 }
@@ -74,6 +89,10 @@ export function parseOverrides(pairs: string[] = []): Partial<RankingParams> {
   const out: Partial<RankingParams> = {};
   for (const pair of pairs) {
     const [key, value] = pair.split('=');
+    if (key === 'minConfidence' && value !== undefined && !Number.isNaN(Number(value))) {
+      out.minConfidence = Number(value);
+      continue;
+    }
     if (!key || value === undefined || !(key in DEFAULT_RANKING)) {
       throw new Error(`--set ${pair}: expected one of ${Object.keys(DEFAULT_RANKING).join(', ')} = a value`);
     }
@@ -91,15 +110,17 @@ export function parseOverrides(pairs: string[] = []): Partial<RankingParams> {
 export function formatSummary(name: string, s: Summary): string {
   const cells = [
     name.padEnd(22),
+    `n ${s.answerable}+${s.unanswerable}`,
     `hit@1 ${s.hitAt1.toFixed(3)}`,
     `hit@5 ${s.hitAt5.toFixed(3)}`,
     `hit@10 ${s.hitAt10.toFixed(3)}`,
     `MRR@10 ${s.mrrAt10.toFixed(3)}`,
     `quote@1 ${s.quoteHitAt1.toFixed(3)}`,
+    `quote@5 ${s.quoteHitAt5.toFixed(3)}`,
   ];
   if (s.articleHitAt10 !== undefined) cells.push(`article@10 ${s.articleHitAt10.toFixed(3)}`);
   if (s.abstentionAccuracy !== undefined) {
-    cells.push(`abstain: right ${s.correctAbstain!.toFixed(3)} wrong ${s.falseAbstain!.toFixed(3)} acc ${s.abstentionAccuracy.toFixed(3)}`);
+    cells.push(`false refusals ${s.falseAbstain!.toFixed(3)}  refused unanswerable ${s.unanswerable ? s.correctAbstain!.toFixed(3) : '-'}`);
   }
   return cells.join('  ');
 }
@@ -126,73 +147,86 @@ export async function baselineOutcomes(indexFile: string, questions: EvalQuestio
   return { outcomes, p50: times[Math.floor(times.length / 2)] ?? 0 };
 }
 
-/**
- * Builds (or reuses) an index of the corpus, asks every question, and reports hit@1/5/10, MRR@10,
- * quote hits, abstention accuracy, the calibrated abstention threshold, and the questions it missed.
- */
-export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
-  const { config, questions } = opts;
-  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const dir = opts.index ?? (await cacheDir(opts.corpus, opts.lexicalOnly === true, config.EMBEDDING_MODEL));
+/** The index folder to evaluate on: the given one, or a cache keyed by the corpus, built when missing. */
+export async function ensureIndex(
+  opts: { index?: string; corpus: string[]; lexicalOnly?: boolean; config: CoreConfig },
+  log: (line: string) => void,
+): Promise<string> {
+  const dir = opts.index ?? (await cacheDir(opts.corpus, opts.lexicalOnly === true, opts.config.EMBEDDING_MODEL));
   try {
     await resolveIndex(dir);
   } catch (err) {
     if (!(err instanceof MissingIndexError)) throw err;
     log(`Indexing ${opts.corpus.join(', ')} into ${dir}…`);
-    const report = await buildIndex({ corpus: opts.corpus, out: dir, settings: config, lexicalOnly: opts.lexicalOnly });
+    const report = await buildIndex({ corpus: opts.corpus, out: dir, settings: opts.config, lexicalOnly: opts.lexicalOnly });
     log(`Indexed ${report.articles} articles, ${report.chunks} passages (${report.mode}) in ${(report.totalMs / 1000).toFixed(1)} s`);
   }
+  return dir;
+}
+
+/**
+ * Builds (or reuses) an index of the corpus, asks every question, and reports hit@1/5/10, MRR@10,
+ * quote hits, abstention accuracy, the calibrated abstention threshold, and the questions it missed.
+ */
+export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
+  const { config } = opts;
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const dir = await ensureIndex(opts, log);
   const ranking: RankingParams = { ...DEFAULT_RANKING, ...opts.ranking };
-  // Retrieve without abstaining, then apply the abstention rule offline so it can be calibrated.
-  const searcher = await Searcher.open(dir, config, { model: opts.lexicalOnly ? 'never' : 'await' }, { ...ranking, minCoverage: 0, minQuoteCoverage: 0, minSimilarity: Infinity });
-  const outcomes: QuestionOutcome[] = [];
+  const ranker = loadRanker(opts.weights);
+  const threshold = ranking.minConfidence ?? ranker.threshold;
+  // Retrieve without abstaining, then apply the confidence threshold offline so it can be calibrated.
+  const searcher = await Searcher.open(dir, config, { model: opts.lexicalOnly ? 'never' : 'await', ranker }, { ...ranking, minConfidence: 0 });
   const times: number[] = [];
-  for (const q of questions) {
-    const answer = await searcher.ask(q.question, { k: opts.k });
-    times.push(answer.tookMs);
-    outcomes.push(judge(q, answer.results.map((r) => ({ articleId: r.articleId, passage: r.passage, quote: r.quote })), answer.confidence));
+  const abstains = (c: Confidence | undefined): boolean => !c || c.probability < threshold;
+  const lines = [`Index ${searcher.info.location} (${searcher.mode}, ${searcher.info.passages} passages); confidence threshold ${threshold}`];
+  const sets: SetReport[] = [];
+  let baselineP50Ms: number | undefined;
+  for (const set of opts.sets) {
+    const outcomes: QuestionOutcome[] = [];
+    for (const q of set.questions) {
+      const answer = await searcher.ask(q.question, { k: opts.k });
+      times.push(answer.tookMs);
+      outcomes.push(judge(q, answer.results.map((r) => ({ articleId: r.articleId, passage: r.passage, quote: r.quote })), answer.confidence));
+    }
+    const summary = summarize(outcomes, abstains);
+    const calibration = calibrateThreshold(outcomes);
+    lines.push(formatSummary(set.name, summary));
+    let baseline: Summary | undefined;
+    if (opts.baseline) {
+      const b = await baselineOutcomes(searcher.info.location, set.questions, opts.k);
+      baseline = summarize(b.outcomes);
+      baselineP50Ms = b.p50;
+      lines.push(formatSummary(`  minisearch defaults`, baseline) + `  (p50 ${b.p50.toFixed(1)} ms)`);
+    }
+    sets.push({ name: set.name, summary, baseline, calibration, outcomes });
   }
   times.sort((a, b) => a - b);
-  const abstains = (c: Confidence | undefined): boolean => !c || !relevantEnough(c, ranking);
-  const summary = summarize(outcomes, abstains);
-  const calibration = calibrateAbstention(outcomes, searcher.mode === 'hybrid' ? ranking.minSimilarity : Infinity);
-
-  const lines = [
-    `Questions: ${opts.questionsName} (${summary.answerable} answerable, ${summary.unanswerable} unanswerable); index ${searcher.info.location} (${searcher.mode}, ${searcher.info.passages} passages)`,
-    formatSummary(`archivist (${searcher.mode})`, summary),
-  ];
-  let baselineSummary: Summary | undefined;
-  let baselineP50Ms: number | undefined;
-  if (opts.baseline) {
-    const b = await baselineOutcomes(searcher.info.location, questions, opts.k);
-    baselineSummary = summarize(b.outcomes);
-    baselineP50Ms = b.p50;
-    lines.push(formatSummary('minisearch defaults', baselineSummary) + `  (p50 ${b.p50.toFixed(1)} ms)`);
-  }
   const queryP50Ms = times[Math.floor(times.length / 2)] ?? 0;
   const queryMaxMs = times.at(-1) ?? 0;
   lines.push(`Query time p50 ${queryP50Ms.toFixed(1)} ms, max ${queryMaxMs.toFixed(1)} ms`);
-  lines.push(
-    `Abstention: minCoverage ${ranking.minCoverage}, minQuoteCoverage ${ranking.minQuoteCoverage}; best on this set ${calibration.minCoverage} / ${calibration.minQuoteCoverage} (balanced accuracy ${calibration.accuracy.toFixed(3)}: abstains on ${calibration.correctAbstain} of unanswerable, ${calibration.falseAbstain} of answerable)`,
-  );
-  const misses = outcomes.filter((o) => (o.unanswerable ? !abstains(o.confidence) : o.hitRank === undefined || abstains(o.confidence)));
-  lines.push(`Misses (${misses.length}):`);
-  for (const o of misses.slice(0, opts.misses)) {
-    const why = o.unanswerable ? 'answered an unanswerable question' : o.hitRank === undefined ? `no hit in top ${opts.k}` : `abstained (hit at ${o.hitRank})`;
-    lines.push(`  ${o.id} [${why}; coverage ${o.confidence?.coverage ?? '-'}] ${o.question}\n      top: ${o.top ?? '-'}`);
+  for (const r of sets) {
+    if (r.summary.unanswerable === 0) continue;
+    lines.push(`${r.name}: this set alone would choose threshold ${r.calibration.threshold} (false refusals ${r.calibration.falseRefusal}, refused unanswerable ${r.calibration.refusal})`);
+  }
+  for (const r of sets) {
+    const misses = r.outcomes.filter((o) => (o.unanswerable ? !abstains(o.confidence) : o.hitRank === undefined || abstains(o.confidence)));
+    lines.push(`Misses in ${r.name} (${misses.length}):`);
+    for (const o of misses.slice(0, opts.misses)) {
+      const why = o.unanswerable ? 'answered an unanswerable question' : o.hitRank === undefined ? `no hit in top ${opts.k}` : `refused (hit at ${o.hitRank})`;
+      lines.push(`  ${o.id} [${why}; confidence ${o.confidence?.probability ?? '-'}] ${o.question}\n      top: ${o.top ?? '-'}`);
+    }
   }
   return {
-    summary,
-    baseline: baselineSummary,
+    sets,
     baselineP50Ms,
-    calibration,
+    threshold,
     ranking,
     mode: searcher.mode,
     passages: searcher.info.passages,
     buildDir: searcher.info.location,
     queryP50Ms,
     queryMaxMs,
-    outcomes,
     text: lines.join('\n'),
   };
 }

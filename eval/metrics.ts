@@ -28,6 +28,8 @@ export interface QuestionOutcome {
   hitRank?: number;
   /** The top result's quote contains a gold answer. */
   quoteHit: boolean;
+  /** 1-based rank of the first result whose quote (the sentences shown) contains a gold answer. */
+  quoteHitRank?: number;
   /** 1-based rank of the first passage from a gold article. */
   articleRank?: number;
   confidence?: Confidence;
@@ -49,6 +51,7 @@ export function containsAnswer(text: string, answers: readonly string[]): boolea
 
 export function judge(q: EvalQuestion, results: readonly RankedPassage[], confidence?: Confidence): QuestionOutcome {
   const hit = results.findIndex((r) => containsAnswer(r.passage, q.answers));
+  const quoteHit = results.findIndex((r) => containsAnswer(r.quote, q.answers));
   const gold = new Set(q.articleIds ?? []);
   const art = gold.size ? results.findIndex((r) => gold.has(r.articleId)) : -1;
   return {
@@ -56,7 +59,8 @@ export function judge(q: EvalQuestion, results: readonly RankedPassage[], confid
     question: q.question,
     unanswerable: q.unanswerable === true,
     hitRank: hit >= 0 ? hit + 1 : undefined,
-    quoteHit: results[0] ? containsAnswer(results[0].quote, q.answers) : false,
+    quoteHit: quoteHit === 0,
+    quoteHitRank: quoteHit >= 0 ? quoteHit + 1 : undefined,
     articleRank: art >= 0 ? art + 1 : undefined,
     confidence,
     top: results[0]?.quote.slice(0, 160),
@@ -71,6 +75,7 @@ export interface Summary {
   hitAt10: number;
   mrrAt10: number;
   quoteHitAt1: number;
+  quoteHitAt5: number;
   articleHitAt10?: number;
   /** With the abstention rule applied: answerable questions wrongly abstained on, unanswerable ones rightly. */
   falseAbstain?: number;
@@ -94,6 +99,7 @@ export function summarize(outcomes: readonly QuestionOutcome[], abstains?: (c: C
     hitAt10: share(within(10), ans.length),
     mrrAt10: share(ans.reduce((s, o) => s + (o.hitRank !== undefined && o.hitRank <= 10 ? 1 / o.hitRank : 0), 0), ans.length),
     quoteHitAt1: share(ans.filter((o) => o.quoteHit).length, ans.length),
+    quoteHitAt5: share(ans.filter((o) => o.quoteHitRank !== undefined && o.quoteHitRank <= 5).length, ans.length),
   };
   if (withArticles.length) summary.articleHitAt10 = share(ans.filter((o) => o.articleRank !== undefined && o.articleRank <= 10).length, ans.length);
   if (abstains) {
@@ -110,33 +116,28 @@ export function summarize(outcomes: readonly QuestionOutcome[], abstains?: (c: C
 }
 
 export interface Calibration {
-  minCoverage: number;
-  minQuoteCoverage: number;
-  /** Balanced accuracy of the abstention rule at these thresholds on this question set. */
-  accuracy: number;
-  falseAbstain: number;
-  correctAbstain: number;
+  /** Withhold answers whose confidence is below this. */
+  threshold: number;
+  /** Share of answerable questions refused, and of unanswerable ones refused, at that threshold. */
+  falseRefusal: number;
+  refusal: number;
 }
 
 /**
- * Finds the passage- and quote-coverage thresholds that best separate answerable from
- * unanswerable questions (balanced accuracy); on ties, the lower thresholds, so fewer real
- * answers are withheld. `minSimilarity` is the hybrid rule's escape hatch (Infinity: lexical).
+ * The confidence threshold that refuses the most unanswerable questions while refusing at most
+ * `maxFalseRefusal` of the answerable ones (on ties, the lowest threshold).
  */
-export function calibrateAbstention(outcomes: readonly QuestionOutcome[], minSimilarity = Infinity): Calibration {
-  let best: Calibration = { minCoverage: 0, minQuoteCoverage: 0, accuracy: -1, falseAbstain: 0, correctAbstain: 0 };
-  const steps = Array.from({ length: 41 }, (_, i) => Math.round(i * 25) / 1000);
-  for (const minCoverage of steps) {
-    for (const minQuoteCoverage of steps) {
-      const abstains = (c: Confidence | undefined): boolean =>
-        !c ||
-        ((c.coverage < minCoverage || c.quoteCoverage < minQuoteCoverage) &&
-          !(c.similarity !== undefined && c.similarity >= minSimilarity));
-      const s = summarize(outcomes, abstains);
-      if ((s.abstentionAccuracy ?? 0) > best.accuracy) {
-        best = { minCoverage, minQuoteCoverage, accuracy: s.abstentionAccuracy ?? 0, falseAbstain: s.falseAbstain ?? 0, correctAbstain: s.correctAbstain ?? 0 };
-      }
-    }
+export function calibrateThreshold(outcomes: readonly QuestionOutcome[], maxFalseRefusal = 0.05): Calibration {
+  const ans = outcomes.filter((o) => !o.unanswerable);
+  const un = outcomes.filter((o) => o.unanswerable);
+  const p = (o: QuestionOutcome): number => o.confidence?.probability ?? 0;
+  let best: Calibration = { threshold: 0, falseRefusal: 0, refusal: share(un.filter((o) => !o.confidence).length, un.length) };
+  const candidates = [...new Set(outcomes.map(p))].sort((a, b) => a - b);
+  for (const t of candidates) {
+    const falseRefusal = share(ans.filter((o) => p(o) < t).length, ans.length);
+    if (falseRefusal > maxFalseRefusal) break;
+    const refusal = share(un.filter((o) => p(o) < t).length, un.length);
+    if (refusal > best.refusal) best = { threshold: t, falseRefusal, refusal };
   }
   return best;
 }

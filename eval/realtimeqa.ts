@@ -44,15 +44,15 @@ async function main(): Promise<void> {
   );
   try {
     const report = await evaluate({
-      questions,
-      questionsName: `RealtimeQA 2022 (${questions.length} questions${opts.goldOnly ? ', gold only' : ''})`,
+      sets: [{ name: `RealtimeQA 2022${opts.goldOnly ? ' (gold only)' : ''}`, questions }],
       corpus: [corpusFile],
       index: path.join(dir, 'index'),
       ...sharedOptions(opts, loadCoreConfig()),
     });
     process.stdout.write(`Corpus: ${set.docs.length} documents (gold + GCS, deduplicated by URL)\n${report.text}\n`);
     if (opts.json) {
-      const { summary, baseline, baselineP50Ms, calibration, mode, passages, queryP50Ms } = report;
+      const { summary, baseline, calibration } = report.sets[0]!;
+      const { baselineP50Ms, mode, passages, queryP50Ms } = report;
       await writeFile(opts.json, JSON.stringify({ documents: set.docs.length, questions: questions.length, goldQuestions: set.goldQuestions, mode, passages, summary, baseline, baselineP50Ms, calibration, queryP50Ms }, null, 2));
     }
   } finally {

@@ -96,6 +96,12 @@ export interface Answer {
 export type QueryStage = 'bm25' | 'embed' | 'ann' | 'fusion' | 'rank' | 'quote';
 
 export interface Confidence {
+  /** Probability (0–1) that the top passage holds the answer, from the trained confidence model. */
+  probability: number;
+  /** At or above the model's "strong match" level. */
+  strong: boolean;
+  /** The confidence model's inputs (for calibration and eval). */
+  features: number[];
   /** Share of the question's idf-weighted terms found in the best passage and its title (0–1). */
   coverage: number;
   /** The same, counting only the title and the quote (the sentences that would be shown). */

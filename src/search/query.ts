@@ -1,5 +1,6 @@
 import type { TermStats } from '../storage/backend.js';
 import { processTerm, tokenize } from '../text/analyze.js';
+import { placeTable } from '../text/places.js';
 import { expand, type ExpansionLookup } from '../text/wordnet.js';
 import type { VariantFinder } from './variants.js';
 
@@ -8,9 +9,16 @@ export interface Concept {
   term: string;
   /** idf of the question's own term. */
   weight: number;
-  /** Related index terms (synonyms, derived forms) with their share of the concept's weight. */
-  alternatives: Array<{ term: string; share: number }>;
+  /** Related index terms with their share of the concept's weight, and where they came from. */
+  alternatives: Array<{ term: string; share: number; kind: AlternativeKind }>;
+  /** Written as a name in the question (capitalised past its start). */
+  name: boolean;
+  /** Neither the term nor any alternative occurs in the corpus. */
+  absent: boolean;
 }
+
+/** WordNet synonyms and derived forms, spelling variants of names, or a place ↔ its adjective ("Turkish" ↔ Turkey). */
+export type AlternativeKind = 'wordnet' | 'variant' | 'place';
 
 export interface QueryPlan {
   question: string;
@@ -25,6 +33,8 @@ export interface QueryPlan {
 
 /** A spelling variant counts almost as much as the word itself. */
 const VARIANT_SHARE = 0.8;
+/** "Turkish" for "Turkey": the same place, said another way. */
+const PLACE_SHARE = 0.8;
 /** A name in the question that the corpus never uses says the corpus is about something else: it weighs more. */
 const ABSENT_WEIGHT = 2;
 /** Passages from which a missing ordinary word counts as fully as a missing name. */
@@ -62,17 +72,21 @@ export function planQuery(question: string, stats: Pick<TermStats, 'docs' | 'df'
     const term = processTerm(token);
     if (term === null || seen.has(term)) continue;
     seen.add(term);
-    const alternatives = expansions
-      ? expand(expansions, token, tokens[i + 1]).map(([t, share]) => ({ term: t, share: Math.min(1, share * scale) }))
+    const alternatives: Concept['alternatives'] = expansions
+      ? expand(expansions, token, tokens[i + 1]).map(([t, share]) => ({ term: t, share: Math.min(1, share * scale), kind: 'wordnet' as const }))
       : [];
     const absent = stats.df(term) === 0;
+    // A place said another way is matched before the word counts as one the corpus never uses.
+    for (const p of placeTable().related(term)) {
+      if (stats.df(p) > 0 && !alternatives.some((a) => a.term === p)) alternatives.push({ term: p, share: PLACE_SHARE, kind: 'place' });
+    }
     if (variants && (absent || names.has(term))) {
-      for (const v of variants.find(term)) alternatives.push({ term: v, share: VARIANT_SHARE });
+      for (const v of variants.find(term)) alternatives.push({ term: v, share: VARIANT_SHARE, kind: 'variant' });
     }
     // Any other word the corpus lacks means more the larger the corpus (in two articles, most words are absent).
     const absentWeight = names.has(term) ? ABSENT_WEIGHT : 1 + (ABSENT_WEIGHT - 1) * Math.min(1, stats.docs / LARGE_CORPUS);
     const weight = idf(stats, term) * (absent && alternatives.length === 0 ? absentWeight : 1);
-    concepts.push({ term, weight, alternatives });
+    concepts.push({ term, weight, alternatives, name: names.has(term), absent: absent && alternatives.length === 0 });
   }
   const own = new Set(concepts.map((c) => c.term));
   const boosts = new Map<string, number>();

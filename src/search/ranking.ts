@@ -6,14 +6,6 @@ export interface RankingParams {
   fusion: 'rrf' | 'linear';
   lexicalWeight: number;
   denseWeight: number;
-  /**
-   * Abstain when the best passage (with its title) covers less than this share of the question's
-   * idf-weighted concepts, or its quote less than `minQuoteCoverage`…
-   */
-  minCoverage: number;
-  minQuoteCoverage: number;
-  /** …unless (hybrid) its cosine similarity to the question is at least this. */
-  minSimilarity: number;
   /** Question words found in more than this share of passages are left out of the keyword query's first pass… */
   commonTermShare: number;
   /** …unless that would leave fewer than this many words. */
@@ -22,6 +14,8 @@ export interface RankingParams {
   keywordCandidates: number;
   /** Multiplier on the weight of WordNet alternatives of question words (0 turns expansion off). */
   expansion: number;
+  /** Abstain below this probability that the answer is right (undefined: the trained model's threshold). */
+  minConfidence?: number;
 }
 
 export const DEFAULT_RANKING: RankingParams = {
@@ -29,9 +23,6 @@ export const DEFAULT_RANKING: RankingParams = {
   fusion: 'rrf',
   lexicalWeight: 1,
   denseWeight: 1,
-  minCoverage: 0.45,
-  minQuoteCoverage: 0.35,
-  minSimilarity: 0.75,
   commonTermShare: 0.05,
   minQueryTerms: 2,
   keywordCandidates: 300,

@@ -8,7 +8,10 @@ import { linearFusion, reciprocalRankFusion } from './fusion.js';
 import { abstainStep } from './postprocess/abstain.js';
 import { diversifyStep } from './postprocess/diversify.js';
 import { quoteFor, quoteStep } from './postprocess/quote-step.js';
-import { planQuery } from './query.js';
+import { rerankStep } from './postprocess/rerank.js';
+import { planQuery, type QueryPlan } from './query.js';
+import type { PassageFeatures, QuestionInfo } from './ranker/features.js';
+import { loadRanker, type Ranker } from './ranker/model.js';
 import { DEFAULT_RANKING, type RankingParams } from './ranking.js';
 import { DenseRetriever } from './retrievers/dense.js';
 import { KeywordRetriever } from './retrievers/keyword.js';
@@ -16,7 +19,6 @@ import { VariantFinder } from './variants.js';
 import type { PostProcessor, Scored, Walk } from './walk.js';
 
 export { DEFAULT_RANKING, type RankingParams } from './ranking.js';
-export { relevantEnough } from './postprocess/abstain.js';
 
 export type SearchSettings = Pick<
   CoreConfig,
@@ -34,6 +36,14 @@ export interface OpenOptions {
   model?: 'await' | 'background' | 'never';
   /** Told about things worth a line on stderr (e.g. a recovered index pointer). */
   onNotice?: (message: string) => void;
+  /** The learned ranker (default: the committed weights). */
+  ranker?: Ranker;
+}
+
+/** One question's candidate pool with the ranker's features: what `npm run train-ranker` learns from. */
+export interface CandidatePool {
+  info: QuestionInfo;
+  candidates: Array<{ chunkId: number; articleId: string; text: string; keywordScore: number; features: PassageFeatures }>;
 }
 
 /**
@@ -45,6 +55,7 @@ export class Searcher {
   private readonly keyword: KeywordRetriever;
   private readonly dense: DenseRetriever | undefined;
   private readonly post: PostProcessor[];
+  private readonly rerank: PostProcessor;
   private variants: VariantFinder;
   private disabledReason: string | undefined;
 
@@ -52,12 +63,14 @@ export class Searcher {
     private readonly backend: SearchBackend,
     settings: SearchSettings,
     readonly ranking: RankingParams,
+    ranker: Ranker,
   ) {
     const dense = backend.info.dense;
     this.keyword = new KeywordRetriever(backend, ranking);
     this.dense = dense.status === 'ok' ? new DenseRetriever(backend, dense, settings) : undefined;
     this.disabledReason = dense.status === 'ok' ? undefined : dense.reason;
-    this.post = [diversifyStep, abstainStep(ranking, (id) => backend.vectorOf(id)), quoteStep];
+    this.rerank = rerankStep(ranker, (id) => backend.vectorOf(id));
+    this.post = [this.rerank, diversifyStep, abstainStep(ranker, ranking.minConfidence), quoteStep];
     this.variants = new VariantFinder(backend.terms.vocabulary());
   }
 
@@ -71,7 +84,7 @@ export class Searcher {
           `rebuild it with \`npm run index -- --rebuild\`, or set EMBEDDING_MODEL=${dense.model}.`,
       );
     }
-    const searcher = new Searcher(backend, settings, ranking);
+    const searcher = new Searcher(backend, settings, ranking, options.ranker ?? loadRanker());
     const mode = options.model ?? 'await';
     if (searcher.dense && mode !== 'never') {
       const loading = searcher.dense.load();
@@ -145,18 +158,32 @@ export class Searcher {
       timings,
     });
 
+    const walk = await this.retrieve(question, options, offset, k, lap);
+    if (!walk) return done([], true);
+
+    for (const step of this.post) {
+      step.run(walk);
+      if (walk.abstained) return done([], true, false, walk.confidence);
+    }
+    const page = walk.ranked.slice(offset, offset + k).map((c, i) => toResult(c, offset + i + 1, quoteFor(c, walk.plan)));
+    return done(page, false, walk.ranked.length > offset + k, walk.confidence);
+  }
+
+  /** The question's plan, its candidates from the retrievers, fused and read from storage. */
+  private async retrieve(question: string, options: SearchOptions, offset: number, k: number, lap: Walk['lap']): Promise<Walk | undefined> {
     const plan = planQuery(question, this.backend.terms, {
       expansions: this.ranking.expansion > 0 ? (lemma) => this.backend.expansions(lemma) : undefined,
       scale: this.ranking.expansion,
       variants: this.variants,
     });
-    if (plan.concepts.length === 0) return done([], true);
+    if (plan.concepts.length === 0) return undefined;
     const walk: Walk = { question, plan, filter: this.backend.filterFor(options), offset, k, ranked: [], abstained: false, lap };
 
     const { candidates, lexicalWeight, denseWeight } = this.ranking;
     const lexicalHits = await this.keyword.retrieve(walk, candidates);
+    walk.keyword = new Map(lexicalHits.map((h, rank) => [h.id, { score: h.score, rank }]));
     let fused: Array<{ id: number; score: number; similarity?: number }>;
-    if (mode === 'hybrid' && this.dense) {
+    if (this.mode === 'hybrid' && this.dense) {
       const denseHits = await this.dense.retrieve(walk, candidates);
       const similarity = new Map(denseHits.map((h) => [h.id, h.similarity]));
       const scores =
@@ -176,13 +203,21 @@ export class Searcher {
     fused.sort((a, b) => b.score - a.score);
     walk.ranked = this.materialize(fused);
     lap('fusion');
+    return walk;
 
-    for (const step of this.post) {
-      step.run(walk);
-      if (walk.abstained) return done([], true, false, walk.confidence);
-    }
-    const page = walk.ranked.slice(offset, offset + k).map((c, i) => toResult(c, offset + i + 1, quoteFor(c, plan)));
-    return done(page, false, walk.ranked.length > offset + k, walk.confidence);
+  }
+
+  /** The ranker's view of a question's candidates (for `npm run train-ranker` and inspection). */
+  async pool(question: string, options: SearchOptions = {}): Promise<CandidatePool | undefined> {
+    const walk = await this.retrieve(question, options, 0, 10, () => {});
+    if (!walk) return undefined;
+    this.rerank.run(walk);
+    return {
+      info: walk.info!,
+      candidates: walk.ranked
+        .filter((c) => c.features)
+        .map((c) => ({ chunkId: c.chunkId, articleId: c.articleId, text: c.text, keywordScore: c.keywordScore ?? 0, features: c.features! })),
+    };
   }
 
   /** Reads the candidates' passages (only these) from storage, in rank order. */

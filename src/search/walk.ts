@@ -2,6 +2,7 @@ import type { PassageFilter, StoredPassage } from '../storage/backend.js';
 import type { Confidence, QueryStage } from '../types.js';
 import type { Quote } from './postprocess/quote.js';
 import type { QueryPlan } from './query.js';
+import type { PassageFeatures, QuestionInfo } from './ranker/features.js';
 
 /** A candidate passage on its way to an answer. */
 export interface Scored {
@@ -14,6 +15,13 @@ export interface Scored {
   similarity?: number;
   /** Chosen once, then shared by abstention and the result. */
   quote?: Quote;
+  /** Keyword score (0 when only the dense retriever found it). */
+  keywordScore?: number;
+  /** The learned ranker's score and the features behind it (candidates within its depth). */
+  rankScore?: number;
+  features?: PassageFeatures;
+  /** The quote model's probability for each sentence of the passage. */
+  sentenceScores?: number[];
 }
 
 /**
@@ -30,7 +38,11 @@ export interface Walk {
   ranked: Scored[];
   /** Set by the dense retriever. */
   queryVector?: Float32Array;
+  /** Keyword score and 0-based rank of each passage the keyword retriever found. */
+  keyword?: Map<number, { score: number; rank: number }>;
   confidence?: Confidence;
+  /** What the question asks for, analysed once (by the ranker, for its features). */
+  info?: QuestionInfo;
   abstained: boolean;
   /** Records the time since the previous lap under a stage name. */
   lap(stage: QueryStage): void;

@@ -1,15 +1,9 @@
 import { analyze } from '../../text/analyze.js';
-import type { Confidence } from '../../types.js';
 import { coverage } from '../query.js';
-import type { RankingParams } from '../ranking.js';
+import { PASSAGE_FEATURES, questionInfo, type PassageFeature } from '../ranker/features.js';
+import { CONFIDENCE_FEATURES, type Ranker } from '../ranker/model.js';
 import type { PostProcessor, Walk } from '../walk.js';
 import { quoteFor } from './quote-step.js';
-
-/** The abstention rule: enough of the question's concepts, or (hybrid) close enough in meaning. */
-export function relevantEnough(c: Confidence, ranking: Pick<RankingParams, 'minCoverage' | 'minQuoteCoverage' | 'minSimilarity'>): boolean {
-  if (c.coverage >= ranking.minCoverage && c.quoteCoverage >= ranking.minQuoteCoverage) return true;
-  return c.similarity !== undefined && c.similarity >= ranking.minSimilarity;
-}
 
 /** Cosine similarity of two unit vectors. */
 export function cosine(a: Float32Array, b: Float32Array): number {
@@ -18,12 +12,16 @@ export function cosine(a: Float32Array, b: Float32Array): number {
   return dot;
 }
 
+const FEATURE_INDEX = new Map<string, number>(PASSAGE_FEATURES.map((f, i) => [f, i]));
+
 /**
- * Judges the best passage: the share of the question's weighted concepts it (with its title) and
- * its quote cover, and its similarity; abstains when it is not relevant enough.
- * `vectorOf` gives a stored passage vector, for a best passage only the keyword side found.
+ * Judges the answer: the trained confidence model's probability that the top passage holds what
+ * was asked, from the ranker's features of that passage and its lead over the runner-up; abstains
+ * below `minConfidence` (the threshold chosen on the dev questions, unless overridden). Coverage
+ * figures are kept for reports.
  */
-export function abstainStep(ranking: RankingParams, vectorOf: (id: number) => Float32Array | undefined): PostProcessor {
+export function abstainStep(ranker: Ranker, minConfidence: number | undefined): PostProcessor {
+  const threshold = minConfidence ?? ranker.threshold;
   return {
     name: 'abstain',
     run(walk: Walk): void {
@@ -32,19 +30,41 @@ export function abstainStep(ranking: RankingParams, vectorOf: (id: number) => Fl
         walk.abstained = true;
         return;
       }
-      if (walk.queryVector && best.similarity === undefined) {
-        const v = vectorOf(best.chunkId);
-        if (v) best.similarity = cosine(v, walk.queryVector);
-      }
+      const info = (walk.info ??= questionInfo(walk.plan));
+      const f = best.features?.values;
+      const feature = (name: PassageFeature): number => (f ? f[FEATURE_INDEX.get(name)!]! : 0);
+      const score = best.rankScore ?? 0;
+      const second = walk.ranked[1]?.rankScore;
+      const values: Record<(typeof CONFIDENCE_FEATURES)[number], number> = {
+        score,
+        margin: second !== undefined ? score - second : 1,
+        coverAll: feature('coverAll'),
+        bestSentence: feature('bestSentence'),
+        namesMissing: feature('namesMissing'),
+        similarity: best.similarity ?? 0,
+        absentShare: info.absentShare,
+        concepts: Math.min(1, walk.plan.concepts.length / 8),
+        answerNear: feature('answerNear'),
+        answerAny: feature('answerAny'),
+        topMissing: feature('topMissing'),
+        yearMissing: feature('yearMissing'),
+        coverOwn: feature('coverOwn'),
+        keywordRaw: Math.log1p(best.keywordScore ?? 0) / 5,
+      };
+      const x = CONFIDENCE_FEATURES.map((n) => values[n]);
+      const probability = ranker.confidence.probability(x);
       const title = best.passage.article.title;
-      const round = (x: number): number => Math.round(x * 1000) / 1000;
+      const round = (v: number): number => Math.round(v * 1000) / 1000;
       const quote = quoteFor(best, walk.plan).text;
       walk.confidence = {
+        probability: round(probability),
+        strong: probability >= ranker.strong,
+        features: x,
         coverage: round(coverage(walk.plan, new Set(analyze(`${title}\n${best.text}`)))),
         quoteCoverage: round(coverage(walk.plan, new Set(analyze(`${title}\n${quote}`)))),
         similarity: best.similarity,
       };
-      walk.abstained = !relevantEnough(walk.confidence, ranking);
+      walk.abstained = probability < threshold;
     },
   };
 }

@@ -4,7 +4,8 @@ import { selectQuote, type Quote } from './quote.js';
 
 /** The quote of a passage, chosen once (the best passage's serves both abstention and its result). */
 export function quoteFor(c: Scored, plan: QueryPlan): Quote {
-  c.quote ??= selectQuote(c.text, plan.termWeights, { maxSentences: 3, question: plan.question });
+  // Within the ranker's depth, the quote model's sentence probabilities choose the quote.
+  c.quote ??= selectQuote(c.text, plan.termWeights, { maxSentences: 3, question: plan.question, sentenceScores: c.sentenceScores });
   return c.quote;
 }
 

@@ -12,6 +12,11 @@ export interface QuoteOptions {
   maxSentences: number;
   /** The question, to prefer sentences holding the kind of answer it asks for (a number, a name, a date). */
   question?: string;
+  /**
+   * Scores of the passage's sentences (in `splitSentences` order) from the sentence model: when
+   * given, they choose the best sentence and its neighbours instead of term weights.
+   */
+  sentenceScores?: readonly number[];
 }
 
 /** Share of the best term score a sentence gains by holding a fresh answer of the asked-for type. */
@@ -64,13 +69,15 @@ export function selectQuote(
   const type = options.question ? answerType(options.question) : undefined;
   const questionWords = new Set((options.question ?? '').toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}'.,-]*/gu) ?? []);
   const top = Math.max(...termScores);
-  const scores = termScores.map((score, i) =>
-    type && score > 0 && hasFreshAnswer(sentences[i]!.text, type, questionWords) ? score + ANSWER_BONUS * top : score,
-  );
+  const scores =
+    options.sentenceScores?.length === sentences.length
+      ? [...options.sentenceScores]
+      : termScores.map((score, i) => (type && score > 0 && hasFreshAnswer(sentences[i]!.text, type, questionWords) ? score + ANSWER_BONUS * top : score));
   let best = 0;
   scores.forEach((score, i) => {
     if (score > scores[best]!) best = i;
   });
+  if (options.sentenceScores?.length === sentences.length) return modelWindow(passage, sentences, scores, best, options.maxSentences);
   let first = best;
   let last = best;
   const size = (): number => last - first + 1;
@@ -105,6 +112,32 @@ export function selectQuote(
   }
   // A very short best sentence ("He urged.") says little without the next one.
   if (size() === 1 && countWords(sentences[best]!.text) < 8 && last + 1 < sentences.length) last++;
+  return {
+    text: passage.slice(sentences[first]!.start, sentences[last]!.end),
+    sentences: sentences.slice(first, last + 1).map((s, i) => ({ text: s.text, best: first + i === best })),
+  };
+}
+
+/** Edge sentences scoring below this share of the best one add length, not answers: they are dropped. */
+const WINDOW_CUT = 0.1;
+
+/**
+ * With the quote model's probabilities: the run of up to `max` sentences around the best one with the
+ * highest total, trimmed of edge sentences that score far below it. The answer often sits one
+ * sentence from the sentence that restates the question, so the window is wide by default.
+ */
+function modelWindow(passage: string, sentences: Sentence[], scores: readonly number[], best: number, max: number): Quote {
+  let first = best;
+  let last = best;
+  let top = -1;
+  for (let f = Math.max(0, best - max + 1); f <= best; f++) {
+    const l = Math.min(sentences.length - 1, f + max - 1);
+    let sum = 0;
+    for (let i = f; i <= l; i++) sum += scores[i]!;
+    if (sum > top) [top, first, last] = [sum, f, l];
+  }
+  while (first < best && scores[first]! < WINDOW_CUT * scores[best]!) first++;
+  while (last > best && scores[last]! < WINDOW_CUT * scores[best]!) last--;
   return {
     text: passage.slice(sentences[first]!.start, sentences[last]!.end),
     sentences: sentences.slice(first, last + 1).map((s, i) => ({ text: s.text, best: first + i === best })),

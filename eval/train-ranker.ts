@@ -1,0 +1,213 @@
+import { writeFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { loadCoreConfig } from '../src/config.js';
+import { loadDotenv } from '../src/env.js';
+import { PASSAGE_FEATURES, SENTENCE_FEATURES } from '../src/search/ranker/features.js';
+import { CONFIDENCE_FEATURES, LinearModel, neutralRanker, type LinearWeights, type RankerWeights } from '../src/search/ranker/model.js';
+import { Searcher, DEFAULT_RANKING, type CandidatePool } from '../src/search/searcher.js';
+import { ensureIndex, readQuestions } from './evaluate.js';
+import { DEFAULT_TRAIN, rounded, trainLogistic, trainPairwise, type Group } from './learn.js';
+import { containsAnswer, type EvalQuestion } from './metrics.js';
+
+/**
+ * `npm run train-ranker`: learns the passage ranker, the quote (sentence) model and the confidence
+ * model from labelled questions, chooses their settings on the dev questions, and writes the weights
+ * file the search loads (default: the committed src/search/ranker/weights.json). Deterministic.
+ * Retrain on your own questions with --train / --dev (same JSONL as `npm run eval`).
+ */
+loadDotenv();
+
+const program = new Command()
+  .name('npm run train-ranker --')
+  .description('Train the learned ranker, quote model and confidence model; writes the weights file.')
+  .option('--train <file...>', 'labelled training questions (JSONL)', ['eval/questions/hard/train.jsonl'])
+  .option('--dev <file...>', 'questions to choose settings on (JSONL)', ['eval/questions/hard/dev.jsonl'])
+  .option('--corpus <path...>', 'corpus files or folders', ['../shared/corpus/news-2022.jsonl', 'corpus'])
+  .option('--index <dir>', 'index folder (default: the eval cache for this corpus)')
+  .option('--lexical-only', 'train on keyword retrieval alone even if a model is available')
+  .option('--max-false-refusal <share>', 'the dev share of answerable questions the threshold may refuse', Number, 0.04)
+  .option('--out <file>', 'where to write the weights', 'src/search/ranker/weights.json')
+  .showHelpAfterError();
+program.parse();
+const opts = program.opts<{ train: string[]; dev: string[]; corpus: string[]; index?: string; lexicalOnly?: boolean; maxFalseRefusal: number; out: string }>();
+
+/** Candidates the pools are collected from; each setting then re-ranks the first `depth` of them. */
+const POOL_DEPTH = 60;
+const DEPTHS = [20, 40, 60];
+const L2 = [0.001, 0.01, 0.1];
+
+interface Labelled {
+  q: EvalQuestion;
+  pool: CandidatePool | undefined;
+  labels: number[];
+}
+
+async function collect(searcher: Searcher, files: string[]): Promise<Labelled[]> {
+  const out: Labelled[] = [];
+  for (const file of files) {
+    for (const q of await readQuestions(file)) {
+      const pool = await searcher.pool(q.question);
+      const labels = pool ? pool.candidates.map((c) => (!q.unanswerable && containsAnswer(c.text, q.answers) ? 1 : 0)) : [];
+      out.push({ q, pool, labels });
+    }
+  }
+  return out;
+}
+
+/** The pool re-ranked by a passage model within `depth` (the fused order after it). */
+function rerank(item: Labelled, model: LinearModel, depth: number): Array<{ i: number; score: number }> {
+  const n = item.pool?.candidates.length ?? 0;
+  const head = Array.from({ length: Math.min(depth, n) }, (_, i) => ({ i, score: model.score(item.pool!.candidates[i]!.features.values) }));
+  head.sort((a, b) => b.score - a.score || a.i - b.i);
+  const tail = Array.from({ length: Math.max(0, n - depth) }, (_, j) => ({ i: depth + j, score: -Infinity }));
+  return [...head, ...tail];
+}
+
+function mrr(items: Labelled[], model: LinearModel, depth: number): { mrr: number; hit5: number } {
+  const ans = items.filter((x) => !x.q.unanswerable);
+  let sum = 0;
+  let hit5 = 0;
+  for (const item of ans) {
+    const rank = rerank(item, model, depth).findIndex((r) => item.labels[r.i] === 1);
+    if (rank >= 0 && rank < 10) sum += 1 / (rank + 1);
+    if (rank >= 0 && rank < 5) hit5++;
+  }
+  return { mrr: sum / Math.max(1, ans.length), hit5: hit5 / Math.max(1, ans.length) };
+}
+
+/** The confidence model's inputs for a question's top candidate (as Searcher.confidence computes them). */
+function confidenceInput(item: Labelled, model: LinearModel, depth: number): { x: number[]; topRight: boolean; top5: boolean } | undefined {
+  if (!item.pool || item.pool.candidates.length === 0) return undefined;
+  const order = rerank(item, model, depth);
+  const top = item.pool.candidates[order[0]!.i]!.features.values;
+  const f = (name: (typeof PASSAGE_FEATURES)[number]): number => top[PASSAGE_FEATURES.indexOf(name)]!;
+  const score = order[0]!.score;
+  const second = order[1]?.score;
+  const values: Record<(typeof CONFIDENCE_FEATURES)[number], number> = {
+    score,
+    margin: second !== undefined && Number.isFinite(second) ? score - second : 1,
+    coverAll: f('coverAll'),
+    bestSentence: f('bestSentence'),
+    namesMissing: f('namesMissing'),
+    similarity: f('similarity'),
+    absentShare: item.pool.info.absentShare,
+    concepts: Math.min(1, item.pool.info.plan.concepts.length / 8),
+    answerNear: f('answerNear'),
+    answerAny: f('answerAny'),
+    topMissing: f('topMissing'),
+    yearMissing: f('yearMissing'),
+    coverOwn: f('coverOwn'),
+    keywordRaw: Math.log1p(item.pool.candidates[order[0]!.i]!.keywordScore) / 5,
+  };
+  return { x: CONFIDENCE_FEATURES.map((n) => values[n]), topRight: item.labels[order[0]!.i] === 1, top5: order.slice(0, 5).some((o) => item.labels[o.i] === 1) };
+}
+
+async function main(): Promise<void> {
+  const config = loadCoreConfig();
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const dir = await ensureIndex({ index: opts.index, corpus: opts.corpus, lexicalOnly: opts.lexicalOnly, config }, log);
+  const searcher = await Searcher.open(dir, config, { model: opts.lexicalOnly ? 'never' : 'await', ranker: neutralRanker(POOL_DEPTH) }, { ...DEFAULT_RANKING, minConfidence: 0 });
+  log(`Collecting candidate pools (${searcher.mode}, depth ${POOL_DEPTH})…`);
+  const train = await collect(searcher, opts.train);
+  const dev = await collect(searcher, opts.dev);
+  log(`${train.length} training questions, ${dev.length} dev questions`);
+
+  // 1. Passage ranker: pairwise, choose depth and L2 on dev MRR@10.
+  const groups: Group[] = train.filter((t) => t.pool).map((t) => ({ xs: t.pool!.candidates.map((c) => c.features.values), labels: t.labels }));
+  const fusedScore = mrr(dev, neutralRanker(POOL_DEPTH).passage, POOL_DEPTH);
+  log(`dev in fused order (no ranker): MRR@10 ${fusedScore.mrr.toFixed(3)}, hit@5 ${fusedScore.hit5.toFixed(3)}`);
+  let best: { weights: LinearWeights; depth: number; l2: number; mrr: number; hit5: number } | undefined;
+  for (const l2 of L2) {
+    const weights = trainPairwise(groups, PASSAGE_FEATURES, { ...DEFAULT_TRAIN, l2 });
+    const model = new LinearModel(weights);
+    for (const depth of DEPTHS) {
+      const score = mrr(dev, model, depth);
+      log(`  l2 ${l2} depth ${depth}: dev MRR@10 ${score.mrr.toFixed(3)}, hit@5 ${score.hit5.toFixed(3)}`);
+      // Prefer the shallower depth on ties: it costs less per question.
+      if (!best || score.mrr > best.mrr + 1e-9) best = { weights, depth, l2, ...score };
+    }
+  }
+  const passage = new LinearModel(best!.weights);
+  log(`chose l2 ${best!.l2}, depth ${best!.depth}: dev MRR@10 ${best!.mrr.toFixed(3)}, hit@5 ${best!.hit5.toFixed(3)}`);
+
+  // 2. Quote model: within passages that hold the answer, which sentence holds it.
+  const sx: number[][] = [];
+  const sy: number[] = [];
+  for (const t of train) {
+    if (t.q.unanswerable || !t.pool) continue;
+    t.pool.candidates.forEach((c, i) => {
+      if (t.labels[i] !== 1) return;
+      for (const s of c.features.sentences) {
+        sx.push(s.features);
+        sy.push(containsAnswer(s.text, t.q.answers) ? 1 : 0);
+      }
+    });
+  }
+  const sentence = trainLogistic(sx, sy, SENTENCE_FEATURES);
+  log(`quote model: ${sx.length} sentences (${sy.filter((y) => y === 1).length} holding an answer)`);
+
+  // 3. Confidence: the probability that the answer shown holds what was asked, fitted on train
+  // (answered well: the answer is among the first results; unanswerable: never), threshold on dev.
+  const cx: number[][] = [];
+  const cy: number[] = [];
+  for (const t of train) {
+    const c = confidenceInput(t, passage, best!.depth);
+    if (!c) continue;
+    // An answerable question whose answer retrieval missed says nothing about answerability.
+    if (!t.q.unanswerable && !c.top5) continue;
+    cx.push(c.x);
+    cy.push(t.q.unanswerable ? 0 : 1);
+  }
+  const confidenceWeights = trainLogistic(cx, cy, CONFIDENCE_FEATURES);
+  const confidence = new LinearModel(confidenceWeights);
+  const devProbs = dev.map((d) => {
+    const c = confidenceInput(d, passage, best!.depth);
+    return { unanswerable: d.q.unanswerable === true, p: c ? confidence.probability(c.x) : 0, top5: c?.top5 ?? false };
+  });
+  const ans = devProbs.filter((d) => !d.unanswerable);
+  const un = devProbs.filter((d) => d.unanswerable);
+  let threshold = 0;
+  let refused = 0;
+  for (const t of [...new Set(devProbs.map((d) => d.p))].sort((a, b) => a - b)) {
+    if (ans.filter((d) => d.p < t).length / Math.max(1, ans.length) > opts.maxFalseRefusal) break;
+    const r = un.filter((d) => d.p < t).length;
+    if (r > refused) {
+      refused = r;
+      threshold = t;
+    }
+  }
+  // "Strong match": the lowest probability above which at least 90% of dev questions are answerable
+  // with the answer among the first five results.
+  let strong = 1;
+  for (const t of [...new Set(devProbs.map((d) => d.p))].sort((a, b) => b - a)) {
+    const above = devProbs.filter((d) => d.p >= t);
+    if (above.filter((d) => !d.unanswerable && d.top5).length / above.length >= 0.9) strong = t;
+    else break;
+  }
+  strong = Math.max(strong, threshold);
+  log(
+    `confidence: threshold ${threshold.toFixed(4)} refuses ${refused}/${un.length} unanswerable and ${ans.filter((d) => d.p < threshold).length}/${ans.length} answerable dev questions; strong ≥ ${strong.toFixed(4)}`,
+  );
+
+  const weights: RankerWeights = {
+    version: 1,
+    depth: best!.depth,
+    passage: rounded(best!.weights),
+    sentence: rounded(sentence),
+    confidence: { ...rounded(confidenceWeights), threshold: Number(threshold.toFixed(6)), strong: Number(strong.toFixed(6)) },
+    trainedOn: {
+      files: { train: opts.train, dev: opts.dev },
+      mode: searcher.mode,
+      questions: { train: train.length, dev: dev.length },
+      devScores: { mrrAt10: Number(best!.mrr.toFixed(4)), hitAt5: Number(best!.hit5.toFixed(4)) },
+      l2: best!.l2,
+    },
+  };
+  await writeFile(opts.out, `${JSON.stringify(weights, null, 1)}\n`);
+  log(`wrote ${opts.out}`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`train-ranker failed: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,41 @@
+import { passageFeatures, questionInfo, type CandidateEvidence } from '../ranker/features.js';
+import type { Ranker } from '../ranker/model.js';
+import type { PostProcessor, Walk } from '../walk.js';
+import { cosine } from './abstain.js';
+
+/**
+ * Re-orders the best `depth` fused candidates by the learned ranker (features of the passage, its
+ * title and date, and what the retrievers said about it); the rest keep their fused order after
+ * them. Also scores each sentence of those passages for the quote.
+ */
+export function rerankStep(ranker: Ranker, vectorOf: (id: number) => Float32Array | undefined): PostProcessor {
+  return {
+    name: 'rerank',
+    run(walk: Walk): void {
+      const head = walk.ranked.slice(0, ranker.depth);
+      walk.info ??= questionInfo(walk.plan);
+      const evidence: CandidateEvidence[] = head.map((c, fusedRank) => {
+        // A passage only the keyword side found still needs its similarity.
+        if (walk.queryVector && c.similarity === undefined) {
+          const v = vectorOf(c.chunkId);
+          if (v) c.similarity = cosine(v, walk.queryVector);
+        }
+        const kw = walk.keyword?.get(c.chunkId);
+        c.keywordScore = kw?.score ?? 0;
+        const a = c.passage.article;
+        return { text: c.text, title: a.title, date: a.date, position: c.passage.position, keywordScore: c.keywordScore, keywordRank: kw?.rank, similarity: c.similarity, fusedRank };
+      });
+      const features = passageFeatures(walk.info, evidence);
+      head.forEach((c, i) => {
+        const f = features[i]!;
+        c.features = f;
+        c.rankScore = ranker.passage.score(f.values);
+        c.sentenceScores = f.sentences.map((s) => ranker.sentence.probability(s.features));
+      });
+      // Stable: equal scores keep the fused order.
+      const order = head.map((c, i) => ({ c, i })).sort((x, y) => y.c.rankScore! - x.c.rankScore! || x.i - y.i);
+      walk.ranked = [...order.map((o) => o.c), ...walk.ranked.slice(ranker.depth)];
+      walk.lap('rank');
+    },
+  };
+}

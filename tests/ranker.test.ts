@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { calibrateThreshold, type QuestionOutcome } from '../eval/metrics.js';
+import { trainLogistic, trainPairwise } from '../eval/learn.js';
+import { planQuery } from '../src/search/query.js';
+import { PASSAGE_FEATURES, passageFeatures, questionInfo, SENTENCE_FEATURES, type CandidateEvidence } from '../src/search/ranker/features.js';
+import { CONFIDENCE_FEATURES, LinearModel, loadRanker, parseWeights, RankerWeightsError } from '../src/search/ranker/model.js';
+import { placeTable } from '../src/text/places.js';
+import { processTerm } from '../src/text/analyze.js';
+import type { TermStats } from '../src/storage/backend.js';
+import shipped from '../src/search/ranker/weights.json' with { type: 'json' };
+
+const stem = (w: string): string => processTerm(w)!;
+/** Corpus statistics of a made-up 5,000-passage corpus. */
+const termStats = (df: Record<string, number>): TermStats => ({ docs: 5000, df: (t) => df[t] ?? 0, vocabulary: () => Object.keys(df) });
+
+describe('places and demonyms', () => {
+  const places = placeTable();
+  it.each([
+    ['Turkish', 'Turkey'],
+    ['Polish', 'Poland'],
+    ['Ukrainian', 'Ukraine'],
+    ['Dutch', 'Netherlands'],
+    ['Iranian', 'Iran'],
+    ['Crimean', 'Crimea'],
+    ['Chechen', 'Chechnya'],
+    ['British', 'Britain'],
+    ['Finnish', 'Finland'],
+  ])('%s ↔ %s', (adjective, place) => {
+    expect(places.related(stem(adjective.toLowerCase()))).toContain(stem(place.toLowerCase()));
+    expect(places.related(stem(place.toLowerCase()))).toContain(stem(adjective.toLowerCase()));
+  });
+
+  it('covers the whole country table, not a few cases', () => {
+    const linked = ['mongolian', 'peruvian', 'kenyan', 'vietnames', 'norwegian', 'hungarian', 'moroccan', 'bolivian'];
+    for (const t of linked) expect(places.related(t).length, t).toBeGreaterThan(0);
+  });
+
+  it('never links generic words of official names', () => {
+    expect(places.related('south')).toEqual([]);
+    expect(places.related('unit')).toEqual([]);
+    expect(places.related('republ')).toEqual([]);
+  });
+
+  it('a demonym the corpus lacks is matched through its country before it counts as absent', () => {
+    const stats = termStats({ turkei: 40, grain: 30, deal: 200 });
+    const plan = planQuery('who brokered the Turkish grain deal', stats);
+    const turkish = plan.concepts.find((c) => c.term === 'turkish')!;
+    expect(turkish.alternatives).toContainEqual({ term: 'turkei', share: expect.any(Number), kind: 'place' });
+    expect(turkish.absent).toBe(false);
+    // Without the place link the word would weigh double as a name the corpus never mentions.
+    const unknown = planQuery('who brokered the Zorblaxian grain deal', stats).concepts.find((c) => c.term === stem('zorblaxian'))!;
+    expect(unknown.absent).toBe(true);
+    expect(turkish.weight).toBeLessThan(unknown.weight);
+  });
+});
+
+describe('ranker features', () => {
+  const stats = termStats({ grain: 30, deal: 200, turkei: 40, istanbul: 25, sign: 300, broker: 20 });
+  const plan = planQuery('when was the Turkish grain deal signed', stats);
+  const info = questionInfo(plan);
+  const pool: CandidateEvidence[] = [
+    {
+      text: 'Markets were calm. The grain deal was signed in Istanbul on July 22, brokered by Turkey and the UN.',
+      title: 'Grain exports resume',
+      date: '2022-07-23',
+      position: 0,
+      keywordScore: 10,
+      keywordRank: 0,
+      fusedRank: 0,
+    },
+    { text: 'Farmers said the weather was poor this year.', title: 'Weather', position: 3, keywordScore: 2, keywordRank: 1, fusedRank: 1 },
+  ];
+  const [good, bad] = passageFeatures(info, pool);
+  const f = (x: typeof good, name: (typeof PASSAGE_FEATURES)[number]): number => x!.values[PASSAGE_FEATURES.indexOf(name)]!;
+
+  it('computes one value per named feature, in 0–1', () => {
+    expect(good!.values).toHaveLength(PASSAGE_FEATURES.length);
+    for (const v of [...good!.values, ...bad!.values]) {
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('counts the place adjective through its country, separately from own words', () => {
+    expect(f(good, 'coverVariant')).toBeGreaterThan(0);
+    expect(f(good, 'coverOwn')).toBeGreaterThan(f(bad, 'coverOwn'));
+    expect(f(good, 'coverAll')).toBeGreaterThan(0.8);
+  });
+
+  it('sees the asked-for answer type (a date) next to the best sentence', () => {
+    expect(info.type).toBe('date');
+    expect(f(good, 'answerNear')).toBe(1);
+    expect(f(bad, 'answerNear')).toBe(0);
+  });
+
+  it('measures proximity, pairs, keyword share and position', () => {
+    expect(f(good, 'proximity')).toBeGreaterThan(0);
+    expect(f(good, 'bigrams')).toBeCloseTo(2 / 3); // "grain deal", "deal … signed" together; not "Turkish grain"
+    expect(f(good, 'keyword')).toBe(1);
+    expect(f(bad, 'keyword')).toBeCloseTo(0.2);
+    expect(f(bad, 'position')).toBeCloseTo(0.25);
+  });
+
+  it('keeps per-sentence features for the quote model', () => {
+    expect(good!.sentences).toHaveLength(2);
+    expect(good!.sentences[1]!.features).toHaveLength(SENTENCE_FEATURES.length);
+    const cover = SENTENCE_FEATURES.indexOf('cover');
+    expect(good!.sentences[1]!.features[cover]!).toBeGreaterThan(good!.sentences[0]!.features[cover]!);
+  });
+});
+
+describe('learning and calibration', () => {
+  it('the pairwise ranker learns which feature marks the relevant candidate', () => {
+    const groups = Array.from({ length: 30 }, (_, g) => ({
+      xs: [
+        [1, (g % 7) / 7],
+        [0, ((g + 3) % 7) / 7],
+        [0, ((g + 5) % 7) / 7],
+      ],
+      labels: [1, 0, 0],
+    }));
+    const w = trainPairwise(groups, ['signal', 'noise']);
+    expect(w.weights[0]!).toBeGreaterThan(Math.abs(w.weights[1]!) * 3);
+    const m = new LinearModel(w);
+    expect(m.score([1, 0.5])).toBeGreaterThan(m.score([0, 0.5]));
+  });
+
+  it('logistic regression gives calibrated-looking probabilities and is deterministic', () => {
+    const xs = Array.from({ length: 200 }, (_, i) => [i / 200]);
+    const ys = xs.map(([x]) => (x! > 0.5 ? 1 : 0));
+    const a = trainLogistic(xs, ys, ['x']);
+    const b = trainLogistic(xs, ys, ['x']);
+    expect(a).toEqual(b);
+    const m = new LinearModel(a);
+    expect(m.probability([0.9])).toBeGreaterThan(0.8);
+    expect(m.probability([0.1])).toBeLessThan(0.2);
+  });
+
+  it('the threshold refuses the most unanswerable questions within the false-refusal budget', () => {
+    const o = (id: string, unanswerable: boolean, probability: number): QuestionOutcome => ({
+      id,
+      question: id,
+      unanswerable,
+      quoteHit: false,
+      confidence: { probability, strong: false, features: [], coverage: 0, quoteCoverage: 0 },
+    });
+    const outcomes = [
+      ...Array.from({ length: 20 }, (_, i) => o(`a${i}`, false, 0.3 + i * 0.03)),
+      o('u1', true, 0.1),
+      o('u2', true, 0.2),
+      o('u3', true, 0.32),
+      o('u4', true, 0.9),
+    ];
+    const c = calibrateThreshold(outcomes, 0.05);
+    // One answerable question (0.30) may be refused: the threshold lands just above it.
+    expect(c.threshold).toBeCloseTo(0.33);
+    expect(c.falseRefusal).toBe(0.05);
+    expect(c.refusal).toBe(0.75);
+  });
+});
+
+describe('weights file', () => {
+  it('the committed weights match the features this code computes', () => {
+    const r = loadRanker();
+    expect(r.depth).toBeGreaterThan(0);
+    expect(r.threshold).toBeGreaterThanOrEqual(0);
+    expect(r.threshold).toBeLessThanOrEqual(1);
+    expect(r.confidence.probability(CONFIDENCE_FEATURES.map(() => 0))).toBeGreaterThan(0);
+  });
+
+  it('a stale or foreign file is refused with the fix', () => {
+    expect(() => parseWeights({ version: 1 }, 'x.json')).toThrow(RankerWeightsError);
+    const stale = JSON.parse(JSON.stringify(shipped)) as typeof shipped;
+    stale.passage.features = [...stale.passage.features.slice(1), 'renamed'];
+    expect(() => parseWeights(stale, 'old.json')).toThrow(/npm run train-ranker/);
+    expect(() => parseWeights(shipped, 'ok.json')).not.toThrow();
+  });
+});
