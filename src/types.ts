@@ -48,6 +48,11 @@ export interface SearchOptions extends SearchFilters {
   k?: number;
   /** Skip this many results first (paging: "More results"). */
   offset?: number;
+  /**
+   * Return the closest passages even when confidence is below the threshold (the user asked to see
+   * them anyway); the answer then has `abstained: false` and `lowConfidence: true`.
+   */
+  evenIfUnsure?: boolean;
 }
 
 /** One sentence of a quote; `best` marks the sentence that best answers the question. */
@@ -81,6 +86,8 @@ export interface Answer {
   question: string;
   /** True when nothing in the corpus is relevant enough: results is then empty. */
   abstained: boolean;
+  /** Results shown although confidence is below the threshold (`evenIfUnsure`). */
+  lowConfidence?: boolean;
   mode: SearchMode;
   results: SearchResult[];
   /** How many results exist past offset+k (for paging). */

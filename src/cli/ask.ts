@@ -33,10 +33,11 @@ const program = new Command()
   .option('--after <date>', 'only articles published on or after this date', isoDate)
   .option('--before <date>', 'only articles published on or before this date', isoDate)
   .option('--outlet <name>', 'only articles from outlets whose name contains this')
+  .option('--show-anyway', 'show the closest passages even when no source answers confidently')
   .showHelpAfterError();
 
 program.parse();
-const opts = program.opts<{ k: number; index?: string; batch?: string; json?: boolean; after?: string; before?: string; outlet?: string }>();
+const opts = program.opts<{ k: number; index?: string; batch?: string; json?: boolean; after?: string; before?: string; outlet?: string; showAnyway?: boolean }>();
 const question = program.args.join(' ').trim();
 
 /** The public JSON shape of an answer (the CLI contract). */
@@ -45,6 +46,9 @@ function toJson(id: string | undefined, answer: Answer): Record<string, unknown>
     ...(id !== undefined ? { id } : {}),
     question: answer.question,
     abstained: answer.abstained,
+    // The calibrated probability that the top result holds the answer (0 when nothing matched).
+    confidence: answer.confidence?.probability ?? 0,
+    ...(answer.lowConfidence ? { lowConfidence: true } : {}),
     results: answer.results.map(({ rank, score, title, outlet, date, url, source, quote, passage }) => ({
       rank,
       score,
@@ -61,13 +65,21 @@ function toJson(id: string | undefined, answer: Answer): Record<string, unknown>
 
 function formatText(answer: Answer): string {
   if (answer.abstained) return 'No source in the corpus answers this.';
-  return answer.results
+  const header = `${confidenceWords(answer)}\n\n`;
+  return header + answer.results
     .map((r) => {
       const meta = [r.outlet, r.date, r.url ?? r.source].filter(Boolean).join(' · ');
       const quote = r.quoteSentences.map((s) => (s.best && r.quoteSentences.length > 1 ? `*${s.text}*` : s.text)).join(' ');
       return `${r.rank}. ${r.title}\n   ${meta}\n   > ${quote}`;
     })
     .join('\n\n');
+}
+
+/** How sure the answer is, in words: what the bot shows too. */
+function confidenceWords(answer: Answer): string {
+  const p = answer.confidence ? ` (confidence ${answer.confidence.probability.toFixed(2)})` : '';
+  if (answer.lowConfidence) return `Low confidence: the closest passages, which may not answer the question${p}.`;
+  return `${answer.confidence?.strong ? 'Strong match' : 'Partial match'}${p}.`;
 }
 
 async function runBatch(searcher: Searcher, file: string, search: SearchOptions): Promise<void> {
@@ -112,7 +124,7 @@ try {
   const status = searcher.status();
   // After a fresh build its report has already said why there is no model.
   if (!built && status.mode === 'lexical' && status.modelError) process.stderr.write(`Note: keyword search only. ${status.modelError}\n`);
-  const search: SearchOptions = { k: opts.k, after: opts.after, before: opts.before, outlet: opts.outlet };
+  const search: SearchOptions = { k: opts.k, after: opts.after, before: opts.before, outlet: opts.outlet, evenIfUnsure: opts.showAnyway };
   if (opts.batch) {
     await runBatch(searcher, opts.batch, search);
   } else {

@@ -161,12 +161,17 @@ export class Searcher {
     const walk = await this.retrieve(question, options, offset, k, lap);
     if (!walk) return done([], true);
 
+    let lowConfidence = false;
     for (const step of this.post) {
       step.run(walk);
-      if (walk.abstained) return done([], true, false, walk.confidence);
+      if (!walk.abstained) continue;
+      // Nothing at all to show, or not confident enough and not asked to show it anyway.
+      if (walk.ranked.length === 0 || !options.evenIfUnsure) return done([], true, false, walk.confidence);
+      walk.abstained = false;
+      lowConfidence = true;
     }
     const page = walk.ranked.slice(offset, offset + k).map((c, i) => toResult(c, offset + i + 1, quoteFor(c, walk.plan)));
-    return done(page, false, walk.ranked.length > offset + k, walk.confidence);
+    return { ...done(page, false, walk.ranked.length > offset + k, walk.confidence), ...(lowConfidence ? { lowConfidence } : {}) };
   }
 
   /** The question's plan, its candidates from the retrievers, fused and read from storage. */
