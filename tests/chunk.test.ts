@@ -1,7 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { chunkArticle, splitSentences } from '../src/chunk.js';
+import { chunkArticle } from '../src/chunk.js';
+import { splitSentences } from '../src/text/sentences.js';
 import { loadCorpus } from '../src/ingest/load.js';
 import { SHARED, tempDir } from './support/corpus.js';
 
