@@ -49,7 +49,7 @@ export type BuildSettings = Pick<
   | 'HNSW_EF_CONSTRUCTION'
   | 'HNSW_EF_SEARCH'
 > &
-  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX'>>;
+  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX' | 'DATE_ORDER' | 'MAX_ARTICLE_CHARS'>>;
 
 export interface BuildOptions {
   corpus: string[];
@@ -142,7 +142,10 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
   try {
     await removeStaleStaging(options.out);
 
-    const loaded = await loadCorpus(options.corpus, (_file, i, total) => onProgress?.({ stage: 'load', done: i, total }));
+    const loaded = await loadCorpus(options.corpus, (_file, i, total) => onProgress?.({ stage: 'load', done: i, total }), {
+      dateOrder: settings.DATE_ORDER,
+      maxArticleChars: settings.MAX_ARTICLE_CHARS,
+    });
     onProgress?.({
       stage: 'load',
       done: 1,
