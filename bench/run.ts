@@ -26,6 +26,7 @@ import { checkTarget, distribution, exactCosineTopK, inverseNorms, recallAtK, ti
 
 const program = new Command()
   .name('npm run bench --')
+  .description('Speed and size benchmarks on the news-2022 corpus; writes bench/results.json.')
   .option('--quick', 'a small run for iteration (1,500 articles, 200 questions)')
   .option('--skip-dense', 'skip the tiny-model (hybrid) build, hybrid queries and the ANN comparison')
   .option('--news <file>', 'the news corpus', path.join('..', 'shared', 'corpus', 'news-2022.jsonl'))

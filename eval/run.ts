@@ -14,6 +14,7 @@ loadDotenv();
 
 const program = new Command()
   .name('npm run eval --')
+  .description('Retrieval quality of a question set over a corpus: hit@1/5/10, MRR@10, quote hits, abstention.')
   .requiredOption('--questions <file>', 'JSONL of {"id","question","answers":[…],"articleIds"?,"unanswerable"?}')
   .option('--corpus <path...>', 'corpus files or folders', ['corpus'])
   .option('--index <dir>', 'index folder (default: a cache under .cache/eval keyed by the corpus)')

@@ -100,12 +100,12 @@ export function showValue(value: unknown): string {
 }
 
 /**
- * Validates a filter date given as YYYY-MM-DD (CLI --after/--before): returns an error message,
- * or undefined when it is a real calendar date.
+ * Validates a filter date given as YYYY-MM-DD (CLI --after/--before): returns why it is not a real
+ * calendar date, or undefined when it is one.
  */
 export function checkIsoDay(value: string): string | undefined {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  if (!m) return `expected a date as YYYY-MM-DD, got ${showValue(value)}`;
+  if (!m) return 'expected a date as YYYY-MM-DD';
   const result = calendarDate(Number(m[1]), Number(m[2]), Number(m[3]));
-  return result && 'error' in result ? `${value}: ${result.error}` : undefined;
+  return result && 'error' in result ? result.error : undefined;
 }

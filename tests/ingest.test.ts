@@ -190,9 +190,9 @@ describe('dates in ingest', () => {
     expect(parseDate('31.04.2022')).toEqual({ error: 'not a calendar date (April 2022 has 30 days)' });
     expect(parseDate('')).toBeUndefined();
     expect(parseDate(null)).toBeUndefined();
-    expect(checkIsoDay('2022-02-30')).toBe('2022-02-30: not a calendar date (February 2022 has 28 days)');
-    expect(checkIsoDay('2022-13-45')).toBe('2022-13-45: there is no month 13');
-    expect(checkIsoDay('2022-3-1')).toMatch(/expected a date as YYYY-MM-DD/);
+    expect(checkIsoDay('2022-02-30')).toBe('not a calendar date (February 2022 has 28 days)');
+    expect(checkIsoDay('2022-13-45')).toBe('there is no month 13');
+    expect(checkIsoDay('2022-3-1')).toBe('expected a date as YYYY-MM-DD');
     expect(checkIsoDay('2022-03-01')).toBeUndefined();
   });
 
