@@ -140,6 +140,30 @@ export function truncateAtSentence(text: string, max: number): string {
   return space > 0 ? head.slice(0, space) : head;
 }
 
+type Where = Pick<IngestProblem, 'source' | 'line'>;
+
+/** Applies MAX_ARTICLE_CHARS to a cleaned text; a cut is reported, and the article is kept. */
+export function limitLength(text: string, maxChars: number, where: Where, problems: IngestProblem[]): string {
+  if (text.length <= maxChars) return text;
+  const cut = truncateAtSentence(text, maxChars);
+  problems.push({
+    ...where,
+    kept: true,
+    message: `article text is ${text.length.toLocaleString('en')} characters, over MAX_ARTICLE_CHARS (${maxChars.toLocaleString('en')}): indexed its first ${cut.length.toLocaleString('en')}`,
+  });
+  return cut;
+}
+
+/** An article's date as DATE_ORDER reads it; one that cannot be read is reported, and the article is kept undated. */
+export function readDate(rawDate: unknown, order: DateOrder, where: Where, problems: IngestProblem[]): string | undefined {
+  const result = parseDate(rawDate, order);
+  if (result && 'error' in result) {
+    problems.push({ ...where, kept: true, message: `date ${showValue(rawDate)}: ${result.error}; indexed without a date` });
+    return undefined;
+  }
+  return result?.date;
+}
+
 /**
  * Loads, cleans and de-duplicates every article under `paths`. Bad files and records are reported
  * in `problems` (by file and line) and skipped; they never stop the rest of the corpus loading.
@@ -184,16 +208,7 @@ export async function loadCorpus(
         problems.push({ source: file, line: raw.line, message: 'article text is empty or too short after cleaning' });
         continue;
       }
-      if (text.length > maxChars) {
-        const length = text.length;
-        text = truncateAtSentence(text, maxChars);
-        problems.push({
-          source: file,
-          line: raw.line,
-          kept: true,
-          message: `article text is ${length.toLocaleString('en')} characters, over MAX_ARTICLE_CHARS (${maxChars.toLocaleString('en')}): indexed its first ${text.length.toLocaleString('en')}`,
-        });
-      }
+      text = limitLength(text, maxChars, { source: file, line: raw.line }, problems);
       const urlK = raw.url ? urlKey(raw.url) : undefined;
       const textK = textKey(text);
       if ((urlK && seenUrls.has(urlK)) || seenTexts.has(textK)) {
@@ -202,15 +217,7 @@ export async function loadCorpus(
       }
       if (urlK) seenUrls.add(urlK);
       seenTexts.add(textK);
-      const date = parseDate(raw.rawDate, dateOrder);
-      if (date && 'error' in date) {
-        problems.push({
-          source: file,
-          line: raw.line,
-          kept: true,
-          message: `date ${showValue(raw.rawDate)}: ${date.error}; indexed without a date`,
-        });
-      }
+      const date = readDate(raw.rawDate, dateOrder, { source: file, line: raw.line }, problems);
       let id = raw.id ?? (urlK ? sha1(urlK).slice(0, 16) : textK.slice(0, 16));
       // Two datasets can both number their rows from 1: keep ids unique without losing either article.
       if (seenIds.has(id)) id = `${id}~${textK.slice(0, 8)}`;
@@ -220,7 +227,7 @@ export async function loadCorpus(
         title: title || firstWords(text),
         text,
         url: raw.url,
-        date: date && 'date' in date ? date.date : undefined,
+        date,
         outlet: raw.outlet,
         source,
       });
