@@ -106,10 +106,15 @@ describe('ask: filters and the index folder', () => {
 
   it('applies valid date filters', async () => {
     const question = 'When did the grain barges leave the port of Lindenport?';
-    const [inside, outside] = await Promise.all([
+    const [inside, outside, none] = await Promise.all([
       run('src/cli/ask.ts', ['--index', index, '--json', '--after', '2022-11-01', '--before', '2022-11-30', question]),
       run('src/cli/ask.ts', ['--index', index, '--json', '--before', '2022-10-31', question]),
+      run('src/cli/ask.ts', ['--index', index, '--before', '2000-01-01', question]),
     ]);
+    // An abstention under a filter says what was searched, so it is not mistaken for "the corpus has nothing".
+    expect(none.code).toBe(0);
+    expect(none.stdout.trim()).toBe('No source in the corpus answers this.');
+    expect(none.stderr).toContain('Note: searched only articles dated up to 2000-01-01 (undated ones are left out).');
     expect(inside.code, inside.stderr).toBe(0);
     const answer = JSON.parse(inside.stdout) as { results: Array<{ title: string; date: string | null }> };
     expect(answer.results[0]).toMatchObject({ title: 'Grain barges leave port', date: '2022-11-01' });

@@ -92,6 +92,16 @@ async function runBatch(searcher: Searcher, file: string, search: SearchOptions)
   }
 }
 
+function describeFilters(): string {
+  const parts: string[] = [];
+  if (opts.after || opts.before) {
+    const range = opts.after && opts.before ? `from ${opts.after} to ${opts.before}` : opts.after ? `from ${opts.after} on` : `up to ${opts.before}`;
+    parts.push(`articles dated ${range} (undated ones are left out)`);
+  }
+  if (opts.outlet) parts.push(`outlets matching "${opts.outlet}"`);
+  return parts.join(', from ');
+}
+
 /** Opens the index: an explicitly named folder must hold one; only the configured default is built on first use. */
 async function open(config: ReturnType<typeof loadCoreConfig>): Promise<{ searcher: Searcher; built: boolean }> {
   const progress = progressReporter();
@@ -140,6 +150,8 @@ try {
   } else {
     const answer = await searcher.ask(question, search);
     process.stdout.write(opts.json ? `${JSON.stringify(toJson(undefined, answer))}\n` : `${formatText(answer)}\n`);
+    // An abstention under filters may only mean the filters left nothing relevant: say what was searched.
+    if (answer.abstained && !opts.json && (opts.after || opts.before || opts.outlet)) process.stderr.write(`Note: searched only ${describeFilters()}.\n`);
   }
 } catch (err) {
   if (err instanceof UsageError) {
