@@ -26,6 +26,7 @@ import { generateSynthetic } from './synthetic.js';
 
 const program = new Command()
   .name('npm run bench --')
+  .description('Speed, size and memory benchmarks: the 2.5k index vs the 40k synthetic corpus (and news-2022); writes bench/results.json.')
   .option('--quick', 'a small run for iteration (500 vs 4,000 articles, 100 questions)')
   .option('--skip-hybrid', 'skip the tiny-model (hybrid) builds and queries')
   .option('--news <file>', 'the news corpus', '../shared/corpus/news-2022.jsonl')

@@ -6,7 +6,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { articleSentences } from '../src/chunk.js';
+import { articleSentences } from '../src/text/sentences.js';
 import { newStreamStats, streamCorpus } from '../src/ingest/stream.js';
 
 /** mulberry32: small, fast, and the same sequence everywhere. */

@@ -16,6 +16,7 @@ loadDotenv();
 
 const program = new Command()
   .name('npm run eval:realtimeqa --')
+  .description('The eval on RealtimeQA 2022 (converted to a corpus and question file on the fly), with the MiniSearch baseline.')
   .option('--source <dir>', 'the past/2022 folder of realtimeqa_public', DEFAULT_RTQA_DIR)
   .option('--k <n>', 'results per question', (v) => Number(v), 10)
   .option('--lexical-only', 'evaluate keyword search alone even if a model is available')

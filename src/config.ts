@@ -7,6 +7,9 @@ const bool = z
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** Articles longer than this (after cleaning) are truncated at a sentence end; ~150,000 words. */
+export const DEFAULT_MAX_ARTICLE_CHARS = 1_000_000;
+
 export const coreConfigSchema = z.object({
   /** Comma-separated corpus files or folders. */
   CORPUS_PATHS: z.string().min(1).default('corpus'),
@@ -27,6 +30,10 @@ export const coreConfigSchema = z.object({
   HNSW_M: int(4, 128).default(16),
   HNSW_EF_CONSTRUCTION: int(16, 2000).default(200),
   HNSW_EF_SEARCH: int(64, 5000).default(64),
+  /** How to read an ambiguous numeric date such as 03/04/2022: month first (mdy) or day first (dmy). */
+  DATE_ORDER: z.enum(['mdy', 'dmy']).default('mdy'),
+  /** Longer articles are cut at a sentence end and reported: one huge record must not stall a build. */
+  MAX_ARTICLE_CHARS: int(1000, 100_000_000).default(DEFAULT_MAX_ARTICLE_CHARS),
 });
 
 export type CoreConfig = z.infer<typeof coreConfigSchema>;

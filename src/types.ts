@@ -28,11 +28,13 @@ export interface Chunk {
   text: string;
 }
 
-/** A problem with one input, reported by name (and line) and skipped. */
+/** A problem with one input, reported by name (and line); the input is skipped unless `kept`. */
 export interface IngestProblem {
   source: string;
   line?: number;
   message: string;
+  /** The article was still indexed (undated, or truncated): a warning, not a skipped input. */
+  kept?: boolean;
 }
 
 export interface SearchFilters {

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanText, deobfuscate } from '../src/ingest/clean.js';
 import { loadCorpus } from '../src/ingest/load.js';
-import { SEED_CORPUS, SHARED } from './support/corpus.js';
+import { FIXTURES, SEED_CORPUS } from './support/corpus.js';
+import { hasShared, SHARED } from './support/shared.js';
 
 const BOILERPLATE = [
   /content is protected/i,
@@ -21,8 +22,22 @@ const BOILERPLATE = [
   /mis\.sile|att\.acks|mili\.tary|miss\.ile|str\.ikes/,
 ];
 
+describe('cleaning a scraped article', () => {
+  it('drops site chrome, appeals, read-more links, photo credits and copyright, and undoes obfuscation', async () => {
+    const { articles, problems } = await loadCorpus([path.join(FIXTURES, 'scraped')]);
+    expect(problems).toEqual([]);
+    const [a] = articles;
+    expect(a!.title).toBe('Riverport residents told to prepare for winter floods');
+    for (const re of [...BOILERPLATE, /skip to/i]) expect(a!.text, `matches ${re}`).not.toMatch(re);
+    expect(a!.text).toContain('subjected to repeated flooding');
+    expect(a!.text).toContain('the military has sent sandbags');
+    expect(a!.text).toContain('"We have seen this before and we know what to do," Varga said.');
+    expect(a!.text.endsWith('if the rain stops.')).toBe(true);
+  });
+});
+
 describe('cleaning the seed articles', () => {
-  it('leaves no boilerplate or obfuscation in either seed, from the raw shared files', async () => {
+  it.runIf(hasShared('cleaning the raw seed files', 'seeds'))('leaves no boilerplate or obfuscation in either seed, from the raw shared files', async () => {
     const { articles, problems } = await loadCorpus([path.join(SHARED, 'seeds')]);
     expect(problems).toEqual([]);
     expect(articles).toHaveLength(2);

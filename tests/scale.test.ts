@@ -2,23 +2,26 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIndex, type BuildReport } from '../src/indexer/build.js';
 import { Searcher } from '../src/search/searcher.js';
-import { SEED_CORPUS, SHARED, tempDir, testSettings } from './support/corpus.js';
+import { SEED_CORPUS, tempDir, testSettings } from './support/corpus.js';
+import { hasShared, SHARED } from './support/shared.js';
 
 /** The "done when": the full news corpus plus the seeds, keyword-only (no model here). */
+const available = hasShared('the full-scale news-2022 test', 'corpus/news-2022.jsonl');
 let dir: string;
 let cleanup: () => Promise<void>;
 let report: BuildReport;
 let searcher: Searcher;
 
 beforeAll(async () => {
+  if (!available) return;
   ({ dir, cleanup } = await tempDir());
   const settings = testSettings({ EMBEDDING_MODEL: 'no-such-org/no-such-model' });
   report = await buildIndex({ corpus: [path.join(SHARED, 'corpus/news-2022.jsonl'), SEED_CORPUS], out: path.join(dir, 'index'), settings });
   searcher = await Searcher.open(path.join(dir, 'index'), settings);
 }, 600_000);
-afterAll(() => cleanup());
+afterAll(() => cleanup?.());
 
-describe('news-2022 + seeds at full scale', () => {
+describe.runIf(available)('news-2022 + seeds at full scale', () => {
   it('indexes every article, reporting counts, skipped inputs and time', () => {
     expect(report.articles).toBeGreaterThan(10_700);
     expect(report.chunks).toBeGreaterThan(35_000);

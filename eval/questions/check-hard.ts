@@ -12,7 +12,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { splitSentences } from '../../src/chunk.js';
+import { splitSentences } from '../../src/text/sentences.js';
 import { analyze } from '../../src/text/analyze.js';
 
 interface HardQuestion {

@@ -1,40 +1,37 @@
 import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { Command, InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { ConfigError, loadCoreConfig } from '../config.js';
 import { loadDotenv } from '../env.js';
 import { BuildError } from '../indexer/build.js';
-import { IndexError } from '../storage/errors.js';
+import { IndexError, MissingIndexError } from '../storage/errors.js';
 import { openOrBuild } from '../open.js';
-import type { Searcher } from '../search/searcher.js';
+import { Searcher } from '../search/searcher.js';
 import type { Answer, SearchOptions } from '../types.js';
+import { cliProgram, EXIT_FAILURE, EXIT_USAGE, isoDateOption, UsageError } from './common.js';
 import { formatBuildReport, progressReporter } from './progress.js';
 
 loadDotenv();
 
 const positiveInt = (value: string): number => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 50) throw new InvalidArgumentError('expected a whole number from 1 to 50');
+  if (!Number.isInteger(n) || n < 1 || n > 50) throw new InvalidArgumentError('Expected a whole number from 1 to 50.');
   return n;
 };
-const isoDate = (value: string): string => {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) throw new InvalidArgumentError('expected a date as YYYY-MM-DD');
-  return value;
-};
 
-const program = new Command()
-  .name('npm run ask --')
-  .description('Answer a question from the indexed corpus with quoted, attributed passages.')
+const program = cliProgram('npm run ask --', 'Answer a question from the indexed corpus with quoted, attributed passages.')
   .argument('[question...]', 'the question')
   .option('--k <n>', 'number of results', positiveInt, 5)
-  .option('--index <dir>', 'index folder (default: INDEX_DIR, else embeddings/)')
+  .option('--index <dir>', 'index folder (default: INDEX_DIR, else embeddings/); only the default one is built on first use')
   .option('--batch <file>', 'answer every {"id","question"} line of a JSONL file')
   .option('--json', 'print JSON (one object per question) instead of text')
-  .option('--after <date>', 'only articles published on or after this date', isoDate)
-  .option('--before <date>', 'only articles published on or before this date', isoDate)
+  .option('--after <date>', 'only articles published on or after this date (YYYY-MM-DD)', isoDateOption)
+  .option('--before <date>', 'only articles published on or before this date (YYYY-MM-DD)', isoDateOption)
   .option('--outlet <name>', 'only articles from outlets whose name contains this')
   .option('--show-anyway', 'show the closest passages even when no source answers confidently')
-  .showHelpAfterError();
+  .addHelpText('after', '\nExit codes: 0 answered (or abstained), 1 failed (index, config), 2 bad usage (options, --index without an index).');
 
 program.parse();
 const opts = program.opts<{ k: number; index?: string; batch?: string; json?: boolean; after?: string; before?: string; outlet?: string; showAnyway?: boolean }>();
@@ -60,6 +57,8 @@ function toJson(id: string | undefined, answer: Answer): Record<string, unknown>
       quote,
       passage,
     })),
+    // Time spent answering this question (the model and index are loaded once, before the first).
+    ms: Math.round(answer.tookMs * 10) / 10,
   };
 }
 
@@ -105,15 +104,31 @@ async function runBatch(searcher: Searcher, file: string, search: SearchOptions)
   }
 }
 
-try {
-  if (!question && !opts.batch) {
-    program.help({ error: true });
+function describeFilters(): string {
+  const parts: string[] = [];
+  if (opts.after || opts.before) {
+    const range = opts.after && opts.before ? `from ${opts.after} to ${opts.before}` : opts.after ? `from ${opts.after} on` : `up to ${opts.before}`;
+    parts.push(`articles dated ${range} (undated ones are left out)`);
   }
-  const config = loadCoreConfig();
+  if (opts.outlet) parts.push(`outlets matching "${opts.outlet}"`);
+  return parts.join(', from ');
+}
+
+/** Opens the index: an explicitly named folder must hold one; only the configured default is built on first use. */
+async function open(config: ReturnType<typeof loadCoreConfig>): Promise<{ searcher: Searcher; built: boolean }> {
   const progress = progressReporter();
+  const explicitModel = process.env.EMBEDDING_MODEL || undefined;
+  if (opts.index !== undefined && path.resolve(opts.index) !== path.resolve(config.INDEX_DIR)) {
+    try {
+      return { searcher: await Searcher.open(opts.index, { ...config, EMBEDDING_MODEL: explicitModel }), built: false };
+    } catch (err) {
+      if (!(err instanceof MissingIndexError)) throw err;
+      throw new UsageError(`No index in ${opts.index}. Build one with: npm run index -- --out ${opts.index} [--corpus PATH ...]`);
+    }
+  }
   let built = false;
-  const searcher = await openOrBuild(config, opts.index ?? config.INDEX_DIR, {
-    explicitModel: process.env.EMBEDDING_MODEL || undefined,
+  const searcher = await openOrBuild(config, config.INDEX_DIR, {
+    explicitModel,
     onProgress: progress.onProgress,
     onBuilt: (report) => {
       built = true;
@@ -121,6 +136,23 @@ try {
       process.stderr.write(`${formatBuildReport(report)}\n\n`);
     },
   });
+  return { searcher, built };
+}
+
+try {
+  if (!question && !opts.batch) {
+    program.help({ error: true });
+  }
+  if (opts.after && opts.before && opts.after > opts.before) {
+    throw new UsageError(`--after ${opts.after} is later than --before ${opts.before}: no article can match both.`);
+  }
+  if (opts.batch) {
+    await access(opts.batch).catch((err: NodeJS.ErrnoException) => {
+      throw new UsageError(`cannot read --batch ${opts.batch}: ${err.code ?? err.message}`);
+    });
+  }
+  const config = loadCoreConfig();
+  const { searcher, built } = await open(config);
   const status = searcher.status();
   // After a fresh build its report has already said why there is no model.
   if (!built && status.mode === 'lexical' && status.modelError) process.stderr.write(`Note: keyword search only. ${status.modelError}\n`);
@@ -130,9 +162,16 @@ try {
   } else {
     const answer = await searcher.ask(question, search);
     process.stdout.write(opts.json ? `${JSON.stringify(toJson(undefined, answer))}\n` : `${formatText(answer)}\n`);
+    // An abstention under filters may only mean the filters left nothing relevant: say what was searched.
+    if (answer.abstained && !opts.json && (opts.after || opts.before || opts.outlet)) process.stderr.write(`Note: searched only ${describeFilters()}.\n`);
   }
 } catch (err) {
-  const known = err instanceof ConfigError || err instanceof IndexError || err instanceof BuildError;
-  process.stderr.write(`${known ? (err as Error).message : `Failed: ${(err as Error).stack ?? String(err)}`}\n`);
-  process.exitCode = 1;
+  if (err instanceof UsageError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exitCode = EXIT_USAGE;
+  } else {
+    const known = err instanceof ConfigError || err instanceof IndexError || err instanceof BuildError;
+    process.stderr.write(`${known ? (err as Error).message : `Failed: ${(err as Error).stack ?? String(err)}`}\n`);
+    process.exitCode = EXIT_FAILURE;
+  }
 }

@@ -1,21 +1,23 @@
-import { Command } from 'commander';
 import { ConfigError, corpusPaths, loadCoreConfig } from '../config.js';
 import { loadDotenv } from '../env.js';
 import { BuildError, buildIndex } from '../indexer/build.js';
 import { IndexError } from '../storage/errors.js';
+import { cliProgram, EXIT_FAILURE } from './common.js';
 import { formatBuildReport, progressReporter } from './progress.js';
 
 loadDotenv();
 
-const program = new Command()
-  .name('npm run index --')
-  .description('Index a corpus (keyword + vector): updates the live index in place, touching only new, changed and removed articles.')
+const program = cliProgram('npm run index --', 'Index a corpus (keyword + vector): updates the live index in place, touching only new, changed and removed articles.')
   .option('--corpus <path...>', 'corpus files or folders (default: CORPUS_PATHS, else corpus/)')
   .option('--out <dir>', 'index folder (default: INDEX_DIR, else embeddings/)')
   .option('--rebuild', 'build a fresh index and swap it in when complete (also converts an old-format or damaged index)')
   .option('--lexical-only', 'skip the embedding model and build the keyword index only')
   .option('--json', 'print the build report as JSON on stdout')
-  .showHelpAfterError();
+  .addHelpText(
+    'after',
+    '\nDates are read as DATE_ORDER says (mdy or dmy) when ambiguous; articles over MAX_ARTICLE_CHARS are truncated.\n' +
+      'Exit codes: 0 built, 1 failed (the previous index stays), 2 bad usage.',
+  );
 
 program.parse();
 const opts = program.opts<{ corpus?: string[]; out?: string; rebuild?: boolean; lexicalOnly?: boolean; json?: boolean }>();
@@ -50,5 +52,5 @@ try {
 } catch (err) {
   const known = err instanceof ConfigError || err instanceof IndexError || err instanceof BuildError;
   process.stderr.write(`${known ? (err as Error).message : `Indexing failed: ${(err as Error).stack ?? String(err)}`}\n`);
-  process.exitCode = signalled ? (signalled === 'SIGINT' ? 130 : 143) : 1;
+  process.exitCode = signalled ? (signalled === 'SIGINT' ? 130 : 143) : EXIT_FAILURE;
 }

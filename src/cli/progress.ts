@@ -65,11 +65,15 @@ export function formatBuildReport(report: BuildReport): string {
     `Mode: ${report.mode}${report.mode === 'hybrid' ? ` (model ${report.model}: ${report.embedded} passages embedded, ${report.reused} reused)` : ''}.`,
   ];
   if (report.duplicates) lines.push(`Skipped ${report.duplicates} duplicate articles.`);
-  if (report.problems.length) {
-    lines.push(`Skipped ${report.problems.length} bad inputs:`);
-    for (const p of report.problems.slice(0, 20)) lines.push(`  ${p.source}${p.line !== undefined ? `:${p.line}` : ''}: ${p.message}`);
-    if (report.problems.length > 20) lines.push(`  … and ${report.problems.length - 20} more`);
-  }
+  const list = (heading: string, problems: BuildReport['problems']): void => {
+    if (!problems.length) return;
+    lines.push(heading);
+    for (const p of problems.slice(0, 20)) lines.push(`  ${p.source}${p.line !== undefined ? `:${p.line}` : ''}: ${p.message}`);
+    if (problems.length > 20) lines.push(`  … and ${problems.length - 20} more`);
+  };
+  list(`Skipped ${report.problems.filter((p) => !p.kept).length} bad inputs:`, report.problems.filter((p) => !p.kept));
+  // Undated or truncated articles are indexed, but the user should know.
+  list(`Indexed ${report.problems.filter((p) => p.kept).length} articles with a problem:`, report.problems.filter((p) => p.kept));
   const stages = Object.entries(report.stageMs)
     .map(([stage, ms]) => `${stage} ${(ms / 1000).toFixed(1)} s`)
     .join(', ');

@@ -5,6 +5,7 @@ import { chunkArticle, DEFAULT_CHUNK_OPTIONS, type ChunkOptions } from '../chunk
 import type { CoreConfig } from '../config.js';
 import { loadEmbedder, type Embedder } from '../embed/embedder.js';
 import { newStreamStats, streamCorpus, type ArticleKeys, type StreamStats } from '../ingest/stream.js';
+import type { IngestOptions } from '../ingest/load.js';
 import type { DenseInfo, NoDenseInfo } from '../storage/backend.js';
 import { IndexDatabase, type NewPassage } from '../storage/database.js';
 import { MissingIndexError } from '../storage/errors.js';
@@ -43,7 +44,10 @@ export type BuildSettings = Pick<
   | 'HNSW_EF_CONSTRUCTION'
   | 'HNSW_EF_SEARCH'
 > &
-  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX'>>;
+  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX' | 'DATE_ORDER' | 'MAX_ARTICLE_CHARS'>>;
+
+/** Date reading and the per-article size limit, as the settings give them. */
+const ingestOptions = (settings: BuildSettings): IngestOptions => ({ dateOrder: settings.DATE_ORDER, maxArticleChars: settings.MAX_ARTICLE_CHARS });
 
 export interface BuildOptions {
   corpus: string[];
@@ -375,7 +379,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     };
 
     let lastReport = 0;
-    for await (const item of streamCorpus(options.corpus, stats)) {
+    for await (const item of streamCorpus(options.corpus, stats, undefined, ingestOptions(options.settings))) {
       if (item.kind !== 'article') continue;
       pending.push(item);
       articles++;
@@ -494,7 +498,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   let lastReport = 0;
   let unchanged = 0;
   let since = performance.now();
-  for await (const item of streamCorpus(options.corpus, stats, (raw) => byRaw.get(raw))) {
+  for await (const item of streamCorpus(options.corpus, stats, (raw) => byRaw.get(raw), ingestOptions(options.settings))) {
     articles++;
     const id = item.kind === 'known' ? item.id : item.article.id;
     seen.add(id);

@@ -1,4 +1,4 @@
-import { splitSentences } from '../chunk.js';
+import { splitSentences } from '../text/sentences.js';
 
 /**
  * Cleans scraped article text: drops site boilerplate (copyright, donation and ad-block appeals,
@@ -125,14 +125,25 @@ function normalizeWhitespace(text: string): string {
 
 const normTitle = (s: string): string => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
 
-/** Joins lines of hard-wrapped text: a line that stops mid-sentence continues on the next lowercase line. */
-function unwrapHardBreaks(lines: string[]): void {
-  for (let i = lines.length - 2; i >= 0; i--) {
-    const line = lines[i]!;
-    if (line.length >= 40 && !SENTENCE_END.test(line) && /^[\p{Ll}\d(“"‘']/u.test(lines[i + 1]!)) {
-      lines.splice(i, 2, `${line} ${lines[i + 1]}`);
+/**
+ * Joins lines of hard-wrapped text: a line that stops mid-sentence continues on the next lowercase
+ * line. One forward pass (splicing the array per join was quadratic on long hard-wrapped files).
+ */
+function unwrapHardBreaks(lines: string[]): string[] {
+  const out: string[] = [];
+  const pieces: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const prev = lines[i - 1];
+    if (prev !== undefined && prev.length >= 40 && !SENTENCE_END.test(prev) && /^[\p{Ll}\d(“"‘']/u.test(lines[i]!)) {
+      pieces.push(lines[i]!);
+      continue;
     }
+    if (pieces.length) out.push(pieces.join(' '));
+    pieces.length = 0;
+    pieces.push(lines[i]!);
   }
+  if (pieces.length) out.push(pieces.join(' '));
+  return out;
 }
 
 export interface CleanOptions {
@@ -142,11 +153,12 @@ export interface CleanOptions {
 
 /** Splits into paragraphs (one per non-empty line), drops boilerplate, returns "\n\n"-joined text. */
 export function cleanParagraphs(text: string, options: CleanOptions = {}): string[] {
-  const lines = normalizeWhitespace(text)
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  unwrapHardBreaks(lines);
+  const lines = unwrapHardBreaks(
+    normalizeWhitespace(text)
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean),
+  );
   const title = options.title ? normTitle(options.title) : undefined;
   for (let i = 0; i < lines.length; i++) lines[i] = stripBoilerplate(lines[i]!);
   const keep: boolean[] = lines.map((line) => line !== '' && !(title && normTitle(line) === title));

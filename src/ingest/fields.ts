@@ -44,44 +44,6 @@ export function mapFields(keys: readonly string[]): Partial<Record<FieldName, st
   return mapping;
 }
 
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-
-/**
- * Normalizes the date shapes seen in news datasets to YYYY-MM-DD (or YYYY-MM when only the month
- * is known). Returns undefined when the value is not a recognisable date: a missing date is not an error.
- */
-export function normalizeDate(value: unknown): string | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) {
-    // Unix seconds or milliseconds.
-    const ms = value < 1e11 ? value * 1000 : value;
-    return new Date(ms).toISOString().slice(0, 10);
-  }
-  if (typeof value !== 'string') return undefined;
-  const s = value.trim();
-  if (!s) return undefined;
-  let m = /^(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2}))?(?:$|[T\s])/.exec(s);
-  if (m) {
-    const [, y, mo, d] = m;
-    if (Number(mo) < 1 || Number(mo) > 12) return undefined;
-    return d ? `${y}-${mo!.padStart(2, '0')}-${d.padStart(2, '0')}` : `${y}-${mo!.padStart(2, '0')}`;
-  }
-  // GDELT-style compact timestamps: 20220125T090000Z or 20220125.
-  m = /^(\d{4})(\d{2})(\d{2})(?:T\d{6}Z?)?$/.exec(s);
-  if (m) return `${m[1]}-${m[2]}-${m[3]}`;
-  // "Wednesday, 23 February 2022", "23 Feb 2022", "February 23, 2022".
-  m = /(\d{1,2})\s+([A-Za-z]{3,})\.?,?\s+(\d{4})/.exec(s) ?? null;
-  if (m) {
-    const month = MONTHS.indexOf(m[2]!.slice(0, 3).toLowerCase());
-    if (month >= 0) return `${m[3]}-${String(month + 1).padStart(2, '0')}-${m[1]!.padStart(2, '0')}`;
-  }
-  m = /([A-Za-z]{3,})\.?\s+(\d{1,2}),?\s+(\d{4})/.exec(s);
-  if (m) {
-    const month = MONTHS.indexOf(m[1]!.slice(0, 3).toLowerCase());
-    if (month >= 0) return `${m[3]}-${String(month + 1).padStart(2, '0')}-${m[2]!.padStart(2, '0')}`;
-  }
-  return undefined;
-}
-
 const OUTLET_BY_DOMAIN: Record<string, string> = {
   'theguardian.com': 'The Guardian',
   'nytimes.com': 'The New York Times',
@@ -125,7 +87,8 @@ function asText(value: unknown): string | undefined {
   return undefined;
 }
 
-export type RawArticle = Omit<Article, 'id' | 'source'> & { id?: string };
+/** An article as a format parser found it; the date is still the source's own value (ingest parses it). */
+export type RawArticle = Omit<Article, 'id' | 'source' | 'date'> & { id?: string; rawDate?: unknown };
 
 /**
  * Turns one record (a JSON object or CSV row) into raw article fields, or explains why it cannot.
@@ -146,7 +109,6 @@ export function recordToArticle(
     return { error: `no article text (looked for a field such as "text", "body" or "content"; found: ${seen || 'nothing'})` };
   }
   const url = get('url');
-  const rawDate = mapping.date === undefined ? undefined : record[mapping.date];
   let outlet = get('outlet');
   // A "source" column sometimes holds a URL or domain rather than a name.
   if (outlet && /^(https?:\/\/|www\.)/i.test(outlet)) outlet = outletFromUrl(outlet.startsWith('http') ? outlet : `https://${outlet}`);
@@ -155,7 +117,7 @@ export function recordToArticle(
     title: get('title') ?? '',
     text,
     url,
-    date: normalizeDate(rawDate),
+    rawDate: mapping.date === undefined ? undefined : record[mapping.date],
     outlet: outlet ?? outletFromUrl(url),
   };
 }

@@ -2,7 +2,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
 import type { IngestProblem } from '../types.js';
-import { mapFields, normalizeDate, outletFromUrl, recordToArticle, type RawArticle } from './fields.js';
+import { mapFields, outletFromUrl, recordToArticle, type RawArticle } from './fields.js';
 
 /** What a format parser yields: articles with their position, and problems with theirs. */
 export interface ParsedFile {
@@ -150,13 +150,12 @@ export function parseHtml(content: string, source: string): ParsedFile {
     document.querySelector(selector)?.getAttribute('content')?.trim() || undefined;
   const url =
     document.querySelector('link[rel="canonical"]')?.getAttribute('href')?.trim() || meta('meta[property="og:url"]');
-  const date = normalizeDate(
+  const date =
     meta('meta[property="article:published_time"]') ??
-      meta('meta[name="date"]') ??
-      meta('meta[itemprop="datePublished"]') ??
-      document.querySelector('time[datetime]')?.getAttribute('datetime') ??
-      undefined,
-  );
+    meta('meta[name="date"]') ??
+    meta('meta[itemprop="datePublished"]') ??
+    document.querySelector('time[datetime]')?.getAttribute('datetime')?.trim() ??
+    undefined;
   const outlet = meta('meta[property="og:site_name"]');
   // linkedom's document is DOM-compatible enough for Readability; the cast bridges the type gap.
   const parsed = new Readability(document as unknown as ConstructorParameters<typeof Readability>[0]).parse();
@@ -177,7 +176,7 @@ export function parseHtml(content: string, source: string): ParsedFile {
         title: parsed.title?.trim() || meta('meta[property="og:title"]') || '',
         text,
         url,
-        date: date ?? normalizeDate(parsed.publishedTime ?? undefined),
+        rawDate: date ?? (parsed.publishedTime || undefined),
         outlet: outlet ?? parsed.siteName ?? outletFromUrl(url),
       },
     ],

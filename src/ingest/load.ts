@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { DEFAULT_MAX_ARTICLE_CHARS } from '../config.js';
+import { parseDate, showValue, type DateOrder } from '../dates.js';
+import { articleSentences } from '../text/sentences.js';
 import type { Article, IngestProblem } from '../types.js';
 import { cleanText, cleanTitle, isBoilerplate } from './clean.js';
 import { parseCsvFile, parseHtml, parseJson, parseJsonl, parseText, type ParsedFile } from './formats.js';
@@ -17,27 +20,52 @@ export interface LoadResult {
 
 export const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
 
-/** Lists supported files under the given files/folders, recursively and in a stable order. Hidden entries are skipped. */
+const errorCode = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+
+/**
+ * Lists supported files under the given files/folders, recursively and in a stable order. Hidden
+ * entries are skipped. Each real file is listed once however many links lead to it, and a symlink
+ * leading back into a folder being walked (a loop) is reported once and not followed.
+ */
 export async function listCorpusFiles(paths: readonly string[], problems: IngestProblem[]): Promise<string[]> {
   const files: string[] = [];
-  const visit = async (p: string, explicit: boolean): Promise<void> => {
+  const seen = new Set<string>();
+  const visit = async (p: string, explicit: boolean, ancestors: readonly string[]): Promise<void> => {
     let info;
+    let real: string;
     try {
       info = await stat(p);
+      real = await realpath(p);
     } catch (err) {
-      problems.push({ source: p, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      const code = errorCode(err);
+      problems.push({ source: p, message: code === 'ELOOP' ? 'symlink loop (the link leads back to itself), not followed' : `cannot read: ${code}` });
       return;
     }
     if (info.isDirectory()) {
-      const entries = (await readdir(p)).filter((e) => !e.startsWith('.')).sort();
-      for (const entry of entries) await visit(path.join(p, entry), false);
+      if (ancestors.includes(real)) {
+        problems.push({ source: p, message: `symlink loop: leads back to ${real}, which is already being read; not followed` });
+        return;
+      }
+      // The same folder reached again by another link: its files are already listed.
+      if (seen.has(real)) return;
+      seen.add(real);
+      let entries: string[];
+      try {
+        entries = (await readdir(p)).filter((e) => !e.startsWith('.')).sort();
+      } catch (err) {
+        problems.push({ source: p, message: `cannot read: ${errorCode(err)}` });
+        return;
+      }
+      for (const entry of entries) await visit(path.join(p, entry), false, [...ancestors, real]);
     } else if (SUPPORTED_EXTENSIONS.includes(path.extname(p).toLowerCase())) {
+      if (seen.has(real)) return;
+      seen.add(real);
       files.push(p);
     } else if (explicit) {
       problems.push({ source: p, message: `unsupported file type (supported: ${SUPPORTED_EXTENSIONS.join(' ')})` });
     }
   };
-  for (const p of paths) await visit(p, true);
+  for (const p of paths) await visit(p, true, []);
   return files;
 }
 
@@ -88,14 +116,66 @@ const textKey = (text: string): string => sha1(text.toLowerCase().replace(/\s+/g
 /** Minimum cleaned text for an article to be worth indexing. */
 const MIN_TEXT_CHARS = 40;
 
+export interface IngestOptions {
+  /** How to read an ambiguous numeric date such as 03/04/2022 (default mdy). */
+  dateOrder?: DateOrder;
+  /** Longer articles (after cleaning) are truncated at a sentence end and reported (default 1,000,000). */
+  maxArticleChars?: number;
+}
+
+/**
+ * Cuts a text to at most `max` characters at the end of a sentence (or, when there is none in
+ * reach, of a word). Linear: only the first `max` characters are split into sentences.
+ */
+export function truncateAtSentence(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const head = text.slice(0, max);
+  const sentences = articleSentences(head);
+  const last = sentences.at(-1);
+  // The last sentence of the head may be cut mid-way; keep it only if the text really breaks after it.
+  if (last && /[.!?…"”'’)\]]$/.test(last.text) && /\s/.test(text[last.end] ?? ' ')) return text.slice(0, last.end);
+  const previous = sentences.at(-2);
+  if (previous) return text.slice(0, previous.end);
+  const space = head.lastIndexOf(' ');
+  return space > 0 ? head.slice(0, space) : head;
+}
+
+type Where = Pick<IngestProblem, 'source' | 'line'>;
+
+/** Applies MAX_ARTICLE_CHARS to a cleaned text; a cut is reported, and the article is kept. */
+export function limitLength(text: string, maxChars: number, where: Where, problems: IngestProblem[]): string {
+  if (text.length <= maxChars) return text;
+  const cut = truncateAtSentence(text, maxChars);
+  problems.push({
+    ...where,
+    kept: true,
+    message: `article text is ${text.length.toLocaleString('en')} characters, over MAX_ARTICLE_CHARS (${maxChars.toLocaleString('en')}): indexed its first ${cut.length.toLocaleString('en')}`,
+  });
+  return cut;
+}
+
+/** An article's date as DATE_ORDER reads it; one that cannot be read is reported, and the article is kept undated. */
+export function readDate(rawDate: unknown, order: DateOrder, where: Where, problems: IngestProblem[]): string | undefined {
+  const result = parseDate(rawDate, order);
+  if (result && 'error' in result) {
+    problems.push({ ...where, kept: true, message: `date ${showValue(rawDate)}: ${result.error}; indexed without a date` });
+    return undefined;
+  }
+  return result?.date;
+}
+
 /**
  * Loads, cleans and de-duplicates every article under `paths`. Bad files and records are reported
  * in `problems` (by file and line) and skipped; they never stop the rest of the corpus loading.
+ * An unreadable date or an over-long text is reported too, but the article is kept (undated, or truncated).
  */
 export async function loadCorpus(
   paths: readonly string[],
   onFile?: (file: string, index: number, total: number) => void,
+  options: IngestOptions = {},
 ): Promise<LoadResult> {
+  const dateOrder = options.dateOrder ?? 'mdy';
+  const maxChars = options.maxArticleChars ?? DEFAULT_MAX_ARTICLE_CHARS;
   const problems: IngestProblem[] = [];
   const files = await listCorpusFiles(paths, problems);
   const articles: Article[] = [];
@@ -110,7 +190,7 @@ export async function loadCorpus(
     try {
       buffer = await readFile(file);
     } catch (err) {
-      problems.push({ source: file, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      problems.push({ source: file, message: `cannot read: ${errorCode(err)}` });
       continue;
     }
     const content = decode(buffer);
@@ -123,11 +203,12 @@ export async function loadCorpus(
     for (const raw of parsed.articles) {
       const source = raw.line !== undefined ? `${file}:${raw.line}` : file;
       const title = cleanTitle(raw.title);
-      const text = cleanText(raw.text, { title });
+      let text = cleanText(raw.text, { title });
       if (text.length < MIN_TEXT_CHARS) {
         problems.push({ source: file, line: raw.line, message: 'article text is empty or too short after cleaning' });
         continue;
       }
+      text = limitLength(text, maxChars, { source: file, line: raw.line }, problems);
       const urlK = raw.url ? urlKey(raw.url) : undefined;
       const textK = textKey(text);
       if ((urlK && seenUrls.has(urlK)) || seenTexts.has(textK)) {
@@ -136,6 +217,7 @@ export async function loadCorpus(
       }
       if (urlK) seenUrls.add(urlK);
       seenTexts.add(textK);
+      const date = readDate(raw.rawDate, dateOrder, { source: file, line: raw.line }, problems);
       let id = raw.id ?? (urlK ? sha1(urlK).slice(0, 16) : textK.slice(0, 16));
       // Two datasets can both number their rows from 1: keep ids unique without losing either article.
       if (seenIds.has(id)) id = `${id}~${textK.slice(0, 8)}`;
@@ -145,7 +227,7 @@ export async function loadCorpus(
         title: title || firstWords(text),
         text,
         url: raw.url,
-        date: raw.date,
+        date,
         outlet: raw.outlet,
         source,
       });

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { Article, IngestProblem } from '../types.js';
 import { cleanText, cleanTitle, isBoilerplate } from './clean.js';
 import { parseCsvFile, parseHtml, parseJson, parseJsonl, parseText, type ParsedFile } from './formats.js';
-import { decode, listCorpusFiles, sha1, urlKey } from './load.js';
+import { decode, limitLength, listCorpusFiles, readDate, sha1, urlKey, type IngestOptions } from './load.js';
+import { DEFAULT_MAX_ARTICLE_CHARS } from '../config.js';
 
 /**
  * The streaming twin of `loadCorpus`: yields articles one by one (line-oriented files are read a
@@ -44,7 +45,10 @@ export async function* streamCorpus(
   paths: readonly string[],
   stats: StreamStats,
   known?: (rawHash: string) => { id: string; url?: string; text: string } | undefined,
+  options: IngestOptions = {},
 ): AsyncGenerator<Streamed> {
+  const dateOrder = options.dateOrder ?? 'mdy';
+  const maxChars = options.maxArticleChars ?? DEFAULT_MAX_ARTICLE_CHARS;
   const files = await listCorpusFiles(paths, stats.problems);
   stats.files = files.length;
   stats.totalBytes = 0;
@@ -55,7 +59,7 @@ export async function* streamCorpus(
 
   const accept = (raw: ParsedFile['articles'][number], file: string): Streamed | undefined => {
     const source = raw.line !== undefined ? `${file}:${raw.line}` : file;
-    const rawKey = sha1(JSON.stringify([raw.id ?? null, raw.title, raw.text, raw.url ?? null, raw.date ?? null, raw.outlet ?? null]));
+    const rawKey = sha1(JSON.stringify([raw.id ?? null, raw.title, raw.text, raw.url ?? null, raw.rawDate ?? null, raw.outlet ?? null]));
     const seenBefore = known?.(rawKey);
     if (seenBefore) {
       if ((seenBefore.url && seenUrls.has(seenBefore.url)) || seenTexts.has(seenBefore.text) || seenIds.has(seenBefore.id)) {
@@ -68,11 +72,12 @@ export async function* streamCorpus(
       return { kind: 'known', id: seenBefore.id, source };
     }
     const title = cleanTitle(raw.title);
-    const text = cleanText(raw.text, { title });
+    let text = cleanText(raw.text, { title });
     if (text.length < MIN_TEXT_CHARS) {
       stats.problems.push({ source: file, line: raw.line, message: 'article text is empty or too short after cleaning' });
       return undefined;
     }
+    text = limitLength(text, maxChars, { source: file, line: raw.line }, stats.problems);
     const urlK = raw.url ? urlKey(raw.url) : undefined;
     const textK = textKey(text);
     if ((urlK && seenUrls.has(urlK)) || seenTexts.has(textK)) {
@@ -81,12 +86,13 @@ export async function* streamCorpus(
     }
     if (urlK) seenUrls.add(urlK);
     seenTexts.add(textK);
+    const date = readDate(raw.rawDate, dateOrder, { source: file, line: raw.line }, stats.problems);
     let id = raw.id ?? (urlK ? sha1(urlK).slice(0, 16) : textK.slice(0, 16));
     if (seenIds.has(id)) id = `${id}~${textK.slice(0, 8)}`;
     seenIds.add(id);
     return {
       kind: 'article',
-      article: { id, title: title || firstWords(text), text, url: raw.url, date: raw.date, outlet: raw.outlet, source },
+      article: { id, title: title || firstWords(text), text, url: raw.url, date, outlet: raw.outlet, source },
       keys: { raw: rawKey, url: urlK, text: textK },
     };
   };

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { coreConfigSchema, type CoreConfig } from '../../src/config.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-/** Shared data beside the repo (read-only; article texts are never copied into the repo). */
-export const SHARED = path.resolve(REPO, '../shared');
+/** Small made-up articles committed in the repo, for tests that must run without ../shared. */
+export const FIXTURES = path.join(REPO, 'tests/fixtures');
 export const SEED_CORPUS = path.join(REPO, 'corpus');
 
 export async function tempDir(prefix = 'archivist-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {

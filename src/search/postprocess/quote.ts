@@ -1,4 +1,4 @@
-import { splitSentences, type Sentence } from '../../chunk.js';
+import { splitSentences, type Sentence } from '../../text/sentences.js';
 import { analyze } from '../../text/analyze.js';
 import type { QuoteSentence } from '../../types.js';
 

@@ -1,4 +1,4 @@
-import { splitSentences } from '../../chunk.js';
+import { splitSentences } from '../../text/sentences.js';
 import { analyze } from '../../text/analyze.js';
 import type { QueryPlan } from '../query.js';
 import { answerType, hasFreshAnswer, sentenceScore, type AnswerType } from '../postprocess/quote.js';

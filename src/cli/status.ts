@@ -1,0 +1,88 @@
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError, loadCoreConfig } from '../config.js';
+import { loadDotenv } from '../env.js';
+import { IndexError, MissingIndexError } from '../storage/errors.js';
+import { Searcher } from '../search/searcher.js';
+import { cliProgram, EXIT_FAILURE } from './common.js';
+
+loadDotenv();
+
+const program = cliProgram('npm run status --', 'Describe the index: size on disk, articles, passages, search mode and model, when it was built, from which corpus.')
+  .option('--index <dir>', 'index folder (default: INDEX_DIR, else embeddings/)')
+  .option('--json', 'print one JSON object on stdout')
+  .addHelpText('after', '\nNever builds or changes the index. Exit codes: 0 described, 1 no index or a damaged one, 2 bad usage.');
+
+program.parse();
+const opts = program.opts<{ index?: string; json?: boolean }>();
+
+async function bytesIn(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    total += entry.isDirectory() ? await bytesIn(p) : (await stat(p)).size;
+  }
+  return total;
+}
+
+function size(bytes: number): string {
+  if (bytes < 1e3) return `${bytes} B`;
+  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(1)} kB`;
+  if (bytes < 1e9) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${(bytes / 1e9).toFixed(2)} GB`;
+}
+
+try {
+  const config = loadCoreConfig();
+  const dir = opts.index ?? config.INDEX_DIR;
+  let searcher: Searcher;
+  try {
+    // The model is not needed to describe the index, and loading it would take seconds.
+    searcher = await Searcher.open(dir, config, { model: 'never' });
+  } catch (err) {
+    if (err instanceof MissingIndexError) throw new IndexError(`No index in ${dir}. Build one with: npm run index -- --out ${dir}`);
+    throw err;
+  }
+  const status = searcher.status();
+  const info = searcher.info;
+  const dense = info.dense;
+  const report = {
+    dir,
+    database: path.basename(info.location),
+    /** The whole index folder: the database, its write-ahead log and the vector files. */
+    bytes: await bytesIn(dir),
+    articles: info.articles,
+    passages: info.passages,
+    files: info.corpus.files,
+    duplicates: info.corpus.duplicates,
+    problems: info.corpus.problems,
+    mode: dense.status === 'ok' ? ('hybrid' as const) : ('lexical' as const),
+    model: dense.model,
+    dim: dense.status === 'ok' ? dense.dim : null,
+    modelError: dense.status === 'ok' ? null : dense.reason,
+    createdAt: info.createdAt,
+    updatedAt: status.createdAt,
+    generation: info.generation,
+    corpus: info.corpus.paths,
+  };
+  await searcher.close();
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } else {
+    const lines = [
+      `Index:     ${dir} (${report.database}, ${size(report.bytes)} on disk, update ${report.generation})`,
+      `Articles:  ${report.articles.toLocaleString('en')} from ${report.files.toLocaleString('en')} files (${report.duplicates} duplicates, ${report.problems} input problems at build time)`,
+      `Passages:  ${report.passages.toLocaleString('en')}`,
+      report.mode === 'hybrid'
+        ? `Search:    hybrid (keywords + vectors), model ${report.model} (${report.dim} dimensions)`
+        : `Search:    keywords only: no vectors for ${report.model} (${report.modelError})`,
+      `Built at:  ${report.createdAt}${report.updatedAt !== report.createdAt ? `, last updated ${report.updatedAt}` : ''}`,
+      `Corpus:    ${report.corpus.join(', ')}`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+} catch (err) {
+  const known = err instanceof ConfigError || err instanceof IndexError;
+  process.stderr.write(`${known ? (err as Error).message : `Failed: ${(err as Error).stack ?? String(err)}`}\n`);
+  process.exitCode = EXIT_FAILURE;
+}
