@@ -35,6 +35,7 @@ const opts = program.opts<{ train: string[]; dev: string[]; corpus: string[]; in
 const POOL_DEPTH = 60;
 const DEPTHS = [20, 40, 60];
 const L2 = [0.001, 0.01, 0.1];
+const CONFIDENCE_L2 = 0.01;
 
 interface Labelled {
   q: EvalQuestion;
@@ -81,23 +82,17 @@ function confidenceInput(item: Labelled, model: LinearModel, depth: number): { x
   const order = rerank(item, model, depth);
   const top = item.pool.candidates[order[0]!.i]!.features.values;
   const f = (name: (typeof PASSAGE_FEATURES)[number]): number => top[PASSAGE_FEATURES.indexOf(name)]!;
-  const score = order[0]!.score;
-  const second = order[1]?.score;
   const values: Record<(typeof CONFIDENCE_FEATURES)[number], number> = {
-    score,
-    margin: second !== undefined && Number.isFinite(second) ? score - second : 1,
     coverAll: f('coverAll'),
     bestSentence: f('bestSentence'),
     namesMissing: f('namesMissing'),
     similarity: f('similarity'),
     absentShare: item.pool.info.absentShare,
-    concepts: Math.min(1, item.pool.info.plan.concepts.length / 8),
     answerNear: f('answerNear'),
     answerAny: f('answerAny'),
     topMissing: f('topMissing'),
     yearMissing: f('yearMissing'),
     coverOwn: f('coverOwn'),
-    keywordRaw: Math.log1p(item.pool.candidates[order[0]!.i]!.keywordScore) / 5,
   };
   return { x: CONFIDENCE_FEATURES.map((n) => values[n]), topRight: item.labels[order[0]!.i] === 1, top5: order.slice(0, 5).some((o) => item.labels[o.i] === 1) };
 }
@@ -158,7 +153,8 @@ async function main(): Promise<void> {
     cx.push(c.x);
     cy.push(t.q.unanswerable ? 0 : 1);
   }
-  const confidenceWeights = trainLogistic(cx, cy, CONFIDENCE_FEATURES);
+  // Few unanswerable questions to learn from: a stronger L2 keeps the weights from fitting noise.
+  const confidenceWeights = trainLogistic(cx, cy, CONFIDENCE_FEATURES, { ...DEFAULT_TRAIN, l2: CONFIDENCE_L2 });
   const confidence = new LinearModel(confidenceWeights);
   const devProbs = dev.map((d) => {
     const c = confidenceInput(d, passage, best!.depth);

@@ -148,7 +148,8 @@ describe('index: problems in the input', () => {
       [9, true],
       [10, true],
     ]);
-    const text = await run('src/cli/index.ts', ['--corpus', file, '--out', path.join(dir, 'dates-index'), '--lexical-only']);
+    // An update in place re-reads only changed records; a rebuild reads (and reports) them all again.
+    const text = await run('src/cli/index.ts', ['--corpus', file, '--out', path.join(dir, 'dates-index'), '--lexical-only', '--rebuild']);
     expect(text.stderr).toContain('Indexed 2 articles with a problem:');
     expect(text.stderr).toContain(`${file}:9: date "2022-02-30": not a calendar date (February 2022 has 28 days); indexed without a date`);
     expect(text.stderr).not.toContain('Skipped');
@@ -159,7 +160,7 @@ describe('status', () => {
   it('describes the index in text and JSON without building or changing it', async () => {
     const [text, json] = await Promise.all([run('src/cli/status.ts', ['--index', index]), run('src/cli/status.ts', ['--index', index, '--json'])]);
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(/^Index: +.*index \(build build-\S+, [\d.]+ kB on disk\)$/m);
+    expect(text.stdout).toMatch(/^Index: +.*index \(index-\S+\.db, [\d.]+ kB on disk, update \d+\)$/m);
     expect(text.stdout).toMatch(/^Articles: +13 from 3 files/m);
     expect(text.stdout).toMatch(/^Search: +keywords only: no vectors for .* \(lexical-only build requested\)$/m);
     expect(text.stdout).toContain(`Corpus:    ${SEED_CORPUS}, ${path.join(FIXTURES, 'dates.jsonl')}`);

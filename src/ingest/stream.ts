@@ -59,7 +59,8 @@ export async function* streamCorpus(
 
   const accept = (raw: ParsedFile['articles'][number], file: string): Streamed | undefined => {
     const source = raw.line !== undefined ? `${file}:${raw.line}` : file;
-    const rawKey = sha1(JSON.stringify([raw.id ?? null, raw.title, raw.text, raw.url ?? null, raw.rawDate ?? null, raw.outlet ?? null]));
+    // The settings that shape an article are part of its key: changing them re-reads it.
+    const rawKey = sha1(JSON.stringify([raw.id ?? null, raw.title, raw.text, raw.url ?? null, raw.rawDate ?? null, raw.outlet ?? null, dateOrder, maxChars]));
     const seenBefore = known?.(rawKey);
     if (seenBefore) {
       if ((seenBefore.url && seenUrls.has(seenBefore.url)) || seenTexts.has(seenBefore.text) || seenIds.has(seenBefore.id)) {

@@ -29,6 +29,8 @@ export interface QueryPlan {
   conceptOf: Map<string, number[]>;
   /** Per-term weights for scoring sentences: idf × boost. */
   termWeights: Map<string, number>;
+  /** How large the corpus is, 0–1 (1 from LARGE_CORPUS passages up): how much a word it lacks says. */
+  corpusScale: number;
 }
 
 /** A spelling variant counts almost as much as the word itself. */
@@ -109,7 +111,7 @@ export function planQuery(question: string, stats: Pick<TermStats, 'docs' | 'df'
       link(alt.term, i);
     }
   });
-  return { question, concepts, boosts, conceptOf, termWeights };
+  return { question, concepts, boosts, conceptOf, termWeights, corpusScale: Math.min(1, stats.docs / LARGE_CORPUS) };
 }
 
 /**

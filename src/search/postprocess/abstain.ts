@@ -33,23 +33,17 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined): 
       const info = (walk.info ??= questionInfo(walk.plan));
       const f = best.features?.values;
       const feature = (name: PassageFeature): number => (f ? f[FEATURE_INDEX.get(name)!]! : 0);
-      const score = best.rankScore ?? 0;
-      const second = walk.ranked[1]?.rankScore;
       const values: Record<(typeof CONFIDENCE_FEATURES)[number], number> = {
-        score,
-        margin: second !== undefined ? score - second : 1,
         coverAll: feature('coverAll'),
         bestSentence: feature('bestSentence'),
         namesMissing: feature('namesMissing'),
         similarity: best.similarity ?? 0,
         absentShare: info.absentShare,
-        concepts: Math.min(1, walk.plan.concepts.length / 8),
         answerNear: feature('answerNear'),
         answerAny: feature('answerAny'),
         topMissing: feature('topMissing'),
         yearMissing: feature('yearMissing'),
         coverOwn: feature('coverOwn'),
-        keywordRaw: Math.log1p(best.keywordScore ?? 0) / 5,
       };
       const x = CONFIDENCE_FEATURES.map((n) => values[n]);
       const probability = ranker.confidence.probability(x);

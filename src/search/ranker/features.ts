@@ -62,7 +62,8 @@ export function questionInfo(plan: QueryPlan): QuestionInfo {
     years: lower.match(/\b(19|20)\d\d\b/g) ?? [],
     months,
     bigrams,
-    absentShare: plan.concepts.reduce((s, c) => s + (c.absent ? c.weight : 0), 0) / total,
+    // In a small corpus most words are absent and that says little; names never mentioned always count.
+    absentShare: plan.concepts.reduce((s, c) => s + (c.absent ? c.weight * (c.name ? 1 : plan.corpusScale) : 0), 0) / total,
   };
 }
 

@@ -18,21 +18,23 @@ const linearSchema = z.object({
   bias: z.number(),
 });
 
+/**
+ * The confidence model sees only evidence that means the same in a two-article corpus and in a
+ * million-article one: how much of the question the top passage covers and how; never raw scores
+ * or margins, whose scale depends on the corpus (a model trained on news-2022 would refuse every
+ * answer from a small corpus).
+ */
 export const CONFIDENCE_FEATURES = [
-  'score', // the ranker's score of the top passage
-  'margin', // … minus the second's
   'coverAll',
   'bestSentence',
   'namesMissing',
   'similarity',
   'absentShare', // share of the question's weight the corpus never uses in any form
-  'concepts', // how many content words the question has (/8, at most 1)
   'answerNear',
   'answerAny',
   'topMissing',
   'yearMissing',
   'coverOwn',
-  'keywordRaw', // log(1 + the keyword score) / 5: how strongly the words matched at all
 ] as const;
 
 const weightsSchema = z.object({
