@@ -63,8 +63,8 @@ function windowEnds(text: string): number[] {
     const window = text.slice(from, limit + 3);
     for (const m of window.matchAll(CUT)) if (m.index + m[0].length <= SEGMENT_WINDOW) cut = from + m.index + m[0].length;
     if (cut <= from) {
-      const space = text.lastIndexOf(' ', limit);
-      cut = space > from ? space + 1 : limit;
+      const space = window.lastIndexOf(' ', SEGMENT_WINDOW - 1);
+      cut = space > 0 ? from + space + 1 : limit;
     }
     ends.push(cut);
     from = cut;
