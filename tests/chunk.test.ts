@@ -66,6 +66,20 @@ describe('splitSentences', () => {
     for (const s of got) expect(joined.slice(s.start - 7, s.end - 7)).toBe(s.text);
   });
 
+  it('does not join abbreviation breaks into a sentence longer than a window', () => {
+    const text = Array.from({ length: 2000 }, () => 'Gen. Smith met Gov.').join(' ');
+    const sentences = splitSentences(text);
+    expect(sentences.length).toBeGreaterThan(1);
+    for (const s of sentences) expect(s.text.length).toBeLessThanOrEqual(SEGMENT_WINDOW + 20);
+  });
+
+  it('cuts text with no spaces at all into window-sized pieces', () => {
+    const text = 'x'.repeat(2_000_000);
+    const sentences = splitSentences(text);
+    expect(sentences).toHaveLength(2_000_000 / SEGMENT_WINDOW);
+    expect(sentences.map((s) => s.text).join('')).toBe(text);
+  });
+
   it('cuts a run with no sentence end at all at spaces, into window-sized pieces', () => {
     const text = Array.from({ length: 3000 }, (_, i) => `word${i}`).join(' ');
     const sentences = splitSentences(text);

@@ -156,6 +156,21 @@ describe('index: problems in the input', () => {
   }, 120_000);
 });
 
+describe('settings from the environment reach ingest', () => {
+  it('DATE_ORDER decides an ambiguous date; a bad value stops with the variable named', async () => {
+    const corpus = path.join(dir, 'ambiguous.jsonl');
+    await writeFile(corpus, `${JSON.stringify({ title: 'Ambiguous date', date: '03/04/2022', text: 'The tram line to the Oskil railway station opened with a ceremony and free rides for the whole day.' })}\n`);
+    const out = path.join(dir, 'dmy-index');
+    const built = await run('src/cli/index.ts', ['--corpus', corpus, '--out', out, '--lexical-only'], { DATE_ORDER: 'dmy' });
+    expect(built.code, built.stderr).toBe(0);
+    const asked = await run('src/cli/ask.ts', ['--index', out, '--json', 'When did the tram line to the railway station open?']);
+    expect((JSON.parse(asked.stdout) as { results: Array<{ date: string }> }).results[0]!.date).toBe('2022-04-03');
+    const bad = await run('src/cli/index.ts', ['--corpus', corpus, '--out', out], { DATE_ORDER: 'ymd' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/DATE_ORDER: .*'mdy' \| 'dmy'/);
+  }, 120_000);
+});
+
 describe('status', () => {
   it('describes the index in text and JSON without building or changing it', async () => {
     const [text, json] = await Promise.all([run('src/cli/status.ts', ['--index', index]), run('src/cli/status.ts', ['--index', index, '--json'])]);

@@ -236,7 +236,7 @@ describe('limits', () => {
         source: file,
         line: 1,
         kept: true,
-        message: `article text is ${text.length.toLocaleString('en')} characters, over MAX_ARTICLE_CHARS (10,000): indexed its first ${long.length.toLocaleString('en')}`,
+        message: `article text is ${text.length.toLocaleString('en')} characters, over MAX_ARTICLE_CHARS (10,000): indexed its first ${long.length.toLocaleString('en')} (raise MAX_ARTICLE_CHARS to keep more)`,
       },
     ]);
   });

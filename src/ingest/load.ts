@@ -149,7 +149,7 @@ export function limitLength(text: string, maxChars: number, where: Where, proble
   problems.push({
     ...where,
     kept: true,
-    message: `article text is ${text.length.toLocaleString('en')} characters, over MAX_ARTICLE_CHARS (${maxChars.toLocaleString('en')}): indexed its first ${cut.length.toLocaleString('en')}`,
+    message: `article text is ${text.length.toLocaleString('en')} characters, over MAX_ARTICLE_CHARS (${maxChars.toLocaleString('en')}): indexed its first ${cut.length.toLocaleString('en')} (raise MAX_ARTICLE_CHARS to keep more)`,
   });
   return cut;
 }

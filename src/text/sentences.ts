@@ -63,8 +63,8 @@ function windowEnds(text: string): number[] {
     const window = text.slice(from, limit + 3);
     for (const m of window.matchAll(CUT)) if (m.index + m[0].length <= SEGMENT_WINDOW) cut = from + m.index + m[0].length;
     if (cut <= from) {
-      const space = text.lastIndexOf(' ', limit);
-      cut = space > from ? space + 1 : limit;
+      const space = window.lastIndexOf(' ', SEGMENT_WINDOW - 1);
+      cut = space > 0 ? from + space + 1 : limit;
     }
     ends.push(cut);
     from = cut;
@@ -87,8 +87,9 @@ export function splitSentences(text: string, base = 0): Sentence[] {
       const start = base + from + seg.index + lead;
       const sentence = { start, end: start + trimmed.length, text: trimmed };
       const prev = out[out.length - 1];
-      // Join ICU's break after an abbreviation, and stray fragments such as a lone closing quote.
-      if (prev && (endsWithAbbreviation(prev.text) || !/[\p{L}\p{N}]/u.test(trimmed))) {
+      // Join ICU's break after an abbreviation, and stray fragments such as a lone closing quote
+      // (but never past a window's length: text made of abbreviations alone must not become one sentence).
+      if (prev && prev.end - prev.start < SEGMENT_WINDOW && (endsWithAbbreviation(prev.text) || !/[\p{L}\p{N}]/u.test(trimmed))) {
         prev.text = text.slice(prev.start - base, sentence.end - base);
         prev.end = sentence.end;
       } else {
