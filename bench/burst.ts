@@ -49,6 +49,7 @@ function rssMb(pid: number): { rss: number; hwm: number } {
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'archivist-burst-'));
 const fake = await FakeDiscord.start({ token: TOKEN });
+fake.setMaxListeners(0);
 const env = cleanEnv({
   DISCORD_TOKEN: TOKEN,
   DISCORD_CLIENT_ID: fake.applicationId,

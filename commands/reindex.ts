@@ -10,7 +10,6 @@ import {
 import type { BuildProgress } from '../src/index/build.js';
 import type { BotContext } from '../src/bot/context.js';
 import { clip, COLORS, escape } from '../src/bot/format.js';
-import { openIndex } from '../src/bot/index-holder.js';
 import { LongReply } from '../src/bot/long-reply.js';
 import { isAdmin } from '../src/bot/permissions.js';
 import { replyPrivately } from '../src/bot/reply.js';
@@ -57,19 +56,19 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
 
   let embed: APIEmbed;
   if (result.ok) {
-    // The core swapped embeddings/current atomically; open the new build and swap it in, while
-    // questions in flight finish on the old Searcher they hold.
+    // The core swapped the index in atomically on disk; the search workers open it one by one,
+    // answering from the old one until each has swapped.
     try {
-      ctx.index.swap(await openIndex(ctx.config, ctx.explicitModel));
+      await ctx.search.reopen();
     } catch (err) {
       const error = `the new index was built but could not be opened: ${(err as Error).message}`;
-      ctx.index.lastReindex = { at: new Date(), by: interaction.user.id, ok: false, error };
+      ctx.lastReindex = { at: new Date(), by: interaction.user.id, ok: false, error };
       ctx.log.error({ err }, 'reindex: opening the new index failed');
       await reply.finish({ content: '', embeds: [failedEmbed(error)] });
       return;
     }
     const r = result.report;
-    ctx.index.lastReindex = { at: new Date(), by: interaction.user.id, ok: true, report: r };
+    ctx.lastReindex = { at: new Date(), by: interaction.user.id, ok: true, report: r };
     ctx.log.info({ articles: r.articles, chunks: r.chunks, mode: r.mode, ms: result.ms }, 'reindex done');
     embed = {
       color: COLORS.ok,
@@ -81,7 +80,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
       ],
     };
   } else {
-    ctx.index.lastReindex = { at: new Date(), by: interaction.user.id, ok: false, error: result.error };
+    ctx.lastReindex = { at: new Date(), by: interaction.user.id, ok: false, error: result.error };
     ctx.log.error({ error: result.error, ms: result.ms }, 'reindex failed');
     embed = failedEmbed(result.error);
   }

@@ -88,14 +88,17 @@ interface Slot {
   /** Out-of-band requests (reopen) by id. */
   side: Map<number, Job>;
   status: IndexStatus | undefined;
+  /** Its model has loaded or failed since it last opened the index. */
+  modelSettled: boolean;
 }
 
 /**
  * Searches off the bot's event loop: a pool of worker threads, each holding the index open
  * read-only. Requests wait in one FIFO queue and go to the next free worker, so in a burst users
  * are answered roughly in arrival order and the main thread stays free to acknowledge
- * interactions. Events: 'model' (IndexStatus) when a worker's model has loaded or failed;
- * 'worker-exit' ({ code }) when a worker died and was replaced.
+ * interactions. Events: 'models-settled' (IndexStatus) once every worker's embedding model has
+ * loaded or failed (after start and after each reopen); 'worker-exit' ({ code }) when a worker
+ * died and was replaced; 'worker-error' (Error).
  */
 export class SearchPool extends EventEmitter implements AnswerService {
   private slots: Slot[] = [];
@@ -114,7 +117,8 @@ export class SearchPool extends EventEmitter implements AnswerService {
     const started = await Promise.allSettled(Array.from({ length: count }, () => this.spawn()));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
-      await this.close();
+      // Not closed for good: the bot may build the missing index and start again.
+      await this.terminateWorkers(new Error('the search pool could not start'));
       throw failed.reason;
     }
     return this.slots[0]!.status!;
@@ -150,7 +154,11 @@ export class SearchPool extends EventEmitter implements AnswerService {
     this.reopening ??= (async () => {
       try {
         let status: IndexStatus | undefined;
-        for (const slot of [...this.slots]) status = (await this.side(slot, { op: 'reopen' })) as IndexStatus;
+        for (const slot of [...this.slots]) {
+          status = (await this.side(slot, { op: 'reopen' })) as IndexStatus;
+          slot.status = status;
+          slot.modelSettled = false;
+        }
         return status!;
       } finally {
         this.reopening = undefined;
@@ -161,7 +169,10 @@ export class SearchPool extends EventEmitter implements AnswerService {
 
   async close(): Promise<void> {
     this.closed = true;
-    const gone = new Error('the search pool was closed');
+    await this.terminateWorkers(new Error('the search pool was closed'));
+  }
+
+  private async terminateWorkers(gone: Error): Promise<void> {
     for (const job of this.queue.splice(0)) job.reject(gone);
     const slots = this.slots.splice(0);
     await Promise.all(slots.map((s) => s.worker.terminate()));
@@ -202,7 +213,7 @@ export class SearchPool extends EventEmitter implements AnswerService {
   private spawn(): Promise<void> {
     const setup: WorkerSetup = { dir: this.options.dir, settings: this.options.settings };
     const worker = newWorker(setup);
-    const slot: Slot = { worker, job: undefined, side: new Map(), status: undefined };
+    const slot: Slot = { worker, job: undefined, side: new Map(), status: undefined, modelSettled: false };
     this.slots.push(slot);
     return new Promise<void>((resolveOpen, rejectOpen) => {
       let opened = false;
@@ -216,7 +227,8 @@ export class SearchPool extends EventEmitter implements AnswerService {
           rejectOpen(revive(msg.error));
         } else if (msg.type === 'model') {
           slot.status = msg.status;
-          this.emit('model', msg.status);
+          slot.modelSettled = true;
+          if (this.slots.every((s) => s.modelSettled)) this.emit('models-settled', msg.status);
         } else {
           const job = slot.job?.id === msg.id ? slot.job : slot.side.get(msg.id);
           if (!job) return;
@@ -233,12 +245,14 @@ export class SearchPool extends EventEmitter implements AnswerService {
       });
       worker.on('exit', (code) => {
         const index = this.slots.indexOf(slot);
-        if (index >= 0) this.slots.splice(index, 1);
+        // Not in the pool any more: terminated on purpose (close, or a failed start).
+        const expected = index < 0;
+        if (!expected) this.slots.splice(index, 1);
         const lost = new Error(`a search worker stopped (exit code ${code}) while answering`);
         slot.job?.reject(lost);
         for (const j of slot.side.values()) j.reject(lost);
         if (!opened) rejectOpen(new Error(`a search worker stopped (exit code ${code}) before opening the index`));
-        if (this.closed || !opened) return;
+        if (expected || this.closed || !opened) return;
         // A worker that dies is replaced, so the pool keeps its size; its request failed above.
         this.emit('worker-exit', { code });
         this.spawn().catch((err: unknown) => this.emit('worker-error', err));

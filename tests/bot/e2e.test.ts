@@ -58,7 +58,7 @@ function botEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     DATA_DIR: path.join(tmp, 'data'),
     RATE_LIMIT_MAX: String(RATE_LIMIT_MAX),
     RATE_LIMIT_WINDOW_SECONDS: '600',
-    LOG_LEVEL: 'debug',
+    LOG_LEVEL: 'trace',
     ...extra,
   });
 }
@@ -153,6 +153,8 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ question: '   \t  ' }, /empty/],
       [{ question: '@everyone <@123456789012345678>' }, /only mentions/],
+      [{ question: '\u200B\u200D\u2060\uFEFF' }, /empty/],
+      [{ question: '🤔 🔥🔥 ⁉️' }, /only mentions, emoji or symbols/],
       [{ question: 'x'.repeat(501) }, /501 characters.*limit is 500/],
       [{ question: SALDO, after: '2022-13-01' }, /`after` must be a date written YYYY-MM-DD/],
       [{ question: SALDO, after: '2023-01-01', before: '2022-01-01' }, /later than/],
@@ -249,7 +251,7 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
     const empty = fake.messageCommand('Find sources', fake.userMessage(fake.user('ivan'), ''), user);
     const cb = await callback(empty);
     expect(cb.type).toBe(4);
-    expect(cb.data!.content).toMatch(/no text to find sources for/);
+    expect(cb.data!.content).toMatch(/no words to find sources for/);
   });
 
   it('/sources lists the indexed articles and /status describes the index', async () => {
@@ -380,6 +382,46 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
     expect(rejected.output).not.toContain(wrongToken);
   }, 30_000);
 
+  it('a burst of 60 distinct users: every one acknowledged at once and answered, in arrival order', async () => {
+    const users = 60;
+    const questions = [SALDO, 'Russian missile strikes Kherson', 'Kherson liberation', 'Who urged residents to leave?'];
+    const start = Date.now();
+    const sent = Array.from({ length: users }, (_, n) => fake.slash('ask', { question: questions[n % questions.length]! }, fake.user(`burst${n}`)));
+    const acks = await Promise.all(sent.map((i) => fake.waitForRequest(isCallback(i), 20_000, `the ack of ${i.id}`)));
+    for (const a of acks) expect((a.body as Callback).type).toBe(5);
+    const answers = await Promise.all(sent.map((i) => fake.waitForRequest((r) => isEdit(i)(r) && r.status === 200, 60_000, `the answer to ${i.id}`)));
+    for (const a of answers) expect((a.body as MessageBody).embeds!.length).toBeGreaterThan(0);
+    // Searches wait in one queue and run off the event loop: answers come out spread over the
+    // burst (the median well before the last), not all at its end, and earlier askers are answered first.
+    const times = answers.map((r) => r.at - start);
+    const sorted = [...times].sort((a, b) => a - b);
+    const median = sorted[users / 2]!;
+    const last = sorted.at(-1)!;
+    expect(median).toBeLessThan(0.75 * last);
+    const firstTen = Math.max(...times.slice(0, 10));
+    const lastTen = Math.min(...times.slice(-10));
+    expect(firstTen).toBeLessThanOrEqual(lastTen);
+  }, 90_000);
+
+  it('retries an edit that fails on a socket reset, and sends a follow-up when edits keep failing', async () => {
+    fake.failNextEdits(2, 'reset');
+    const i = fake.slash('ask', { question: SALDO }, fake.user('flaky'));
+    const edited = await fake.waitForRequest((r) => isEdit(i)(r) && r.status === 200, 20_000, 'the retried edit');
+    expect((edited.body as MessageBody).embeds![0]!.title).toBe(SEED_TITLE);
+    expect(fake.requestsFor(i).filter((r) => isEdit(i)(r) && r.status === 0)).toHaveLength(2);
+    expect(bot.logs.filter((l) => l.msg === 'editing the reply failed; retrying').length).toBeGreaterThanOrEqual(2);
+
+    fake.failNextEdits(1000, 'reset');
+    const j = fake.slash('ask', { question: SALDO }, fake.user('flakier'));
+    const followUp = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/webhooks/${fake.applicationId}/${j.token}`, 30_000, 'the follow-up');
+    fake.failNextEdits(0);
+    const body = followUp.body as MessageBody;
+    expect(body.embeds![0]!.title).toBe(SEED_TITLE);
+    expect(body.content).toContain(SALDO);
+    expect(body.allowed_mentions).toEqual({ parse: [] });
+    expect(fake.requestsFor(j).filter((r) => isEdit(j)(r) && r.status === 200)).toHaveLength(0);
+  }, 40_000);
+
   it('every message the bot sent blocks mentions, and the token never reached the logs', () => {
     const bodies = fake.requests
       .filter((r) => (r.method === 'PATCH' || r.method === 'POST') && !r.path.startsWith('/applications'))
@@ -387,8 +429,10 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
       .filter((b): b is MessageBody => !!b && ('content' in b || 'embeds' in b));
     expect(bodies.length).toBeGreaterThan(30);
     for (const b of bodies) expect(b.allowed_mentions).toEqual({ parse: [] });
+    // At LOG_LEVEL=trace (discord.js debug output included), no part of the token appears.
+    expect(bot.logs.some((l) => l.level === 10)).toBe(true);
     expect(bot.output).not.toContain(TOKEN);
-    expect(bot.output).not.toContain(TOKEN.split('.')[2]);
+    for (const part of TOKEN.split('.')) expect(bot.output).not.toContain(part);
     // Nothing asked for a route the stand-in does not know.
     expect(fake.requests.filter((r) => r.status === 404)).toEqual([]);
   });

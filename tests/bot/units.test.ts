@@ -47,6 +47,16 @@ describe('input checks', () => {
     expect(checkText('a'.repeat(501), 'question')).toMatchObject({ ok: false, error: expect.stringMatching(/501 characters long; the limit is 500/) });
     expect(checkText(`  ${'a'.repeat(500)}  `, 'question')).toEqual({ ok: true, value: 'a'.repeat(500) });
   });
+  it('treats invisible characters as blank and emoji or symbols alone as no words', () => {
+    expect(checkText('\u200B\u200C\u200D\u2060\uFEFF\u200E', 'question')).toMatchObject({ ok: false, error: expect.stringMatching(/empty/) });
+    expect(checkText('\u3164 \u115F', 'question')).toMatchObject({ ok: false, error: expect.stringMatching(/empty/) });
+    expect(checkText('🤔🔥 👨\u200D👩\u200D👧 ⁉️', 'question')).toMatchObject({ ok: false, error: expect.stringMatching(/only mentions, emoji or symbols/) });
+    expect(checkText('<:kek:123456789012345678> ??? !!!', 'claim')).toMatchObject({ ok: false, error: expect.stringMatching(/only mentions, emoji or symbols/) });
+    // Words survive, with invisible characters removed from them; numbers and other scripts are words.
+    expect(checkText('Kher\u200Bson 🔥', 'question')).toEqual({ ok: true, value: 'Kherson 🔥' });
+    expect(checkText('2022', 'question')).toMatchObject({ ok: true });
+    expect(checkText('Херсон?', 'question')).toMatchObject({ ok: true });
+  });
   it('strips Discord syntax from what is searched', () => {
     expect(searchText('@everyone <@!123456789012345678> what <:kek:123456789012345678> happened')).toBe('what happened');
   });
@@ -90,6 +100,8 @@ describe('SessionStore', () => {
 describe('logger scrubbing', () => {
   it('hides the token and interaction tokens in URLs', () => {
     expect(scrub('x TOKEN.abc.def y', ['TOKEN.abc.def'])).toBe('x [redacted] y');
+    // discord.js's debug output shows the first two parts of the token: each part is hidden alone too.
+    expect(scrub('Provided token: MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GfAkEt.*****', ['MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GfAkEt.secretpart123'])).toBe('Provided token: [redacted].[redacted].*****');
     expect(scrub('/api/v10/webhooks/123/aW50ZXJhY3Rpb246MTIzNDU2Nzg5/messages/@original', [])).toBe('/api/v10/webhooks/123/[token]/messages/@original');
   });
 });
