@@ -26,9 +26,10 @@ const opts = new Command()
   .option('--root <dir>', 'checkout whose bot to run', ROOT)
   .option('--script <path>', 'bot entry, relative to --root', 'src/bot/main.ts')
   .option('--workers <n>', 'SEARCH_WORKERS (ignored by bots without a pool)')
+  .option('--node-args <args>', 'extra node options for the bot, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"')
   .option('--questions <file>', 'JSONL of {"question"}', path.join(ROOT, 'eval/questions/news2022-questions.jsonl'))
   .parse()
-  .opts<{ index: string; users: string; root: string; script: string; workers?: string; questions: string }>();
+  .opts<{ index: string; users: string; root: string; script: string; workers?: string; nodeArgs?: string; questions: string }>();
 
 const users = Number(opts.users);
 const questions = readFileSync(opts.questions, 'utf8')
@@ -40,6 +41,13 @@ const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? Number.NaN;
 };
+
+/** User + system CPU time of a process (all its threads), in ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  // utime and stime are fields 14 and 15 of /proc/PID/stat (12 and 13 after the command name), in clock ticks (100/s).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 
 function rssMb(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -64,7 +72,7 @@ const env = cleanEnv({
   LOG_FORMAT: 'json',
   ...(opts.workers ? { SEARCH_WORKERS: opts.workers } : {}),
 });
-const bot = new BotProcess(opts.script, env, tmp, { root: opts.root });
+const bot = new BotProcess(opts.script, env, tmp, { root: opts.root, nodeArgs: opts.nodeArgs?.split(' ').filter(Boolean) });
 const isEdit = (i: SentInteraction) => (r: RecordedRequest) => r.method === 'PATCH' && r.path.endsWith(`/${i.token}/messages/@original`);
 const isCallback = (i: SentInteraction) => (r: RecordedRequest) => r.method === 'POST' && r.path === `/interactions/${i.id}/${i.token}/callback`;
 
@@ -79,12 +87,14 @@ try {
 
   let peak = rssBefore.rss;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(bot.pid!).rss)), 100);
+  const cpuBefore = cpuMs(bot.pid!);
   const burstStart = Date.now();
   const sent: SentInteraction[] = [];
   for (let n = 0; n < users; n++) sent.push(fake.slash('ask', { question: questions[(n + 1) % questions.length]! }, fake.user(`user${n}`)));
   const acks = await Promise.all(sent.map((i) => fake.waitForRequest(isCallback(i), 300_000, `ack of ${i.id}`)));
   const edits = await Promise.all(sent.map((i) => fake.waitForRequest(isEdit(i), 600_000, `answer to ${i.id}`)));
   clearInterval(sampler);
+  const cpuPerAnswer = Math.round((cpuMs(bot.pid!) - cpuBefore) / users);
   const rssAfter = rssMb(bot.pid!);
 
   const ackMs = acks.map((r, n) => r.at - sent[n]!.sentAt);
@@ -102,11 +112,14 @@ try {
     answerP50OverLast: Math.round((pct(answerMs, 50) / last) * 100) / 100,
     inOrderShare: Math.round((inOrder / (edits.length - 1)) * 100) / 100,
     throughputPerS: Math.round((users / (last / 1000)) * 10) / 10,
+    // CPU the bot spent per answer (all threads): comparable across runs on a busy machine.
+    cpuMsPerAnswer: cpuPerAnswer,
+    loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
     rssMb: { beforeBurst: Math.round(rssBefore.rss), peakSampled: Math.round(peak), afterBurst: Math.round(rssAfter.rss), hwm: Math.round(rssAfter.hwm) },
   };
   process.stderr.write(
     `${users} users: ack p50 ${result.ack.p50} ms, p99 ${result.ack.p99} ms; answer p50 ${result.answer.p50} ms, p99 ${result.answer.p99} ms, ` +
-      `last ${last} ms (p50/last ${result.answerP50OverLast}); ${result.throughputPerS} answers/s; RSS peak ${result.rssMb.peakSampled} MB (HWM ${result.rssMb.hwm} MB)\n`,
+      `last ${last} ms (p50/last ${result.answerP50OverLast}); ${result.throughputPerS} answers/s, ${cpuPerAnswer} CPU-ms each; load ${result.loadAverage.join(' ')}; RSS peak ${result.rssMb.peakSampled} MB (HWM ${result.rssMb.hwm} MB)\n`,
   );
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {

@@ -74,10 +74,13 @@ export async function answer(
   ctx: BotContext,
   session: Omit<AnswerSession, 'pages' | 'ownerId'>,
 ): Promise<void> {
-  await interaction.deferReply(session.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
   const full: AnswerSession = { ...session, ownerId: interaction.user.id, pages: new Map() };
   const sessionId = ctx.sessions.put(full);
-  await editReplyWithRetry(interaction, await renderPage(ctx, sessionId, full, 0), ctx.log, { ephemeral: session.ephemeral });
+  // Queue the search at once, while the deferral goes out: its place in the queue is the arrival order.
+  const page = renderPage(ctx, sessionId, full, 0);
+  page.catch(() => undefined); // handled below; this only keeps a failure during the deferral from going unhandled
+  await interaction.deferReply(session.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+  await editReplyWithRetry(interaction, await page, ctx.log, { ephemeral: session.ephemeral });
 }
 
 export async function handleAnswerButton(interaction: ButtonInteraction, ctx: BotContext): Promise<void> {

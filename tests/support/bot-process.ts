@@ -35,12 +35,12 @@ export class BotProcess extends EventEmitter {
    * `script` is relative to the repository root (or `root`, another checkout, for before/after
    * benchmarks); `cwd` should be a temp dir (no stray .env). Extra `args` go to the script.
    */
-  constructor(script: string, env: NodeJS.ProcessEnv, cwd: string, options: { root?: string; args?: string[] } = {}) {
+  constructor(script: string, env: NodeJS.ProcessEnv, cwd: string, options: { root?: string; args?: string[]; nodeArgs?: string[] } = {}) {
     super();
     const file = path.join(options.root ?? ROOT, script);
     // Compiled JavaScript runs on plain node; TypeScript through tsx's loader, as in development.
     const loader = file.endsWith('.ts') ? ['--import', TSX] : [];
-    this.child = spawn(process.execPath, [...loader, file, ...(options.args ?? [])], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, file, ...(options.args ?? [])], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let pending = '';
     this.child.stdout!.on('data', (d: Buffer) => {
       this.output += d.toString();
