@@ -151,6 +151,7 @@ export class SearchPool extends EventEmitter implements AnswerService {
    * workers that did not swap keep the old index.
    */
   reopen(): Promise<IndexStatus> {
+    if (this.slots.length === 0) return Promise.reject(new Error('the search pool has no workers (not started, or closed)'));
     this.reopening ??= (async () => {
       try {
         let status: IndexStatus | undefined;
