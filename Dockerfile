@@ -33,10 +33,10 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# The seed corpus, so the image answers something before a corpus is mounted on /corpus.
-COPY corpus ./corpus
-# The official image's unprivileged "node" user (uid 1000) owns the data volume; the corpus is read-only.
-RUN mkdir -p /data/index /data/feedback /data/models /corpus && chown -R node:node /data
+# The two seed articles, so the image answers something until your articles are mounted on /corpus.
+COPY corpus /corpus
+# The official image's unprivileged "node" user (uid 1000) owns the data volume; the corpus stays root's (read-only).
+RUN mkdir -p /data/index /data/feedback /data/models && chown -R node:node /data
 USER node
 VOLUME ["/data"]
 HEALTHCHECK --interval=30s --timeout=10s --start-period=5m --retries=3 \
