@@ -64,6 +64,23 @@ describe('SearchPool', () => {
     }
   });
 
+  it('replaces a worker that dies, and keeps answering', async () => {
+    const pool = new SearchPool({ dir: index, settings, workers: 2 });
+    try {
+      await pool.start();
+      const exited = new Promise((resolve) => pool.once('worker-exit', resolve));
+      // As if the thread crashed (out of memory, a native fault): stop one from outside.
+      const slots = (pool as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }).slots;
+      await slots[0]!.worker.terminate();
+      await exited;
+      const answers = await Promise.all(Array.from({ length: 6 }, () => pool.ask(SALDO, {})));
+      for (const a of answers) expect(a.results[0]!.title).toBe('Western officials: Ukraine can take back Kherson from Russia in a week');
+      expect(pool.size).toBe(2);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('reports a missing index as MissingIndexError, so the bot can build one first', async () => {
     const empty = path.join(dir, 'empty');
     await mkdir(empty);
