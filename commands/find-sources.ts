@@ -1,7 +1,7 @@
 import { ApplicationCommandType, ContextMenuCommandBuilder, type MessageContextMenuCommandInteraction } from 'discord.js';
 import { answer } from '../src/bot/answers.js';
 import type { BotContext } from '../src/bot/context.js';
-import { MAX_QUESTION_LENGTH, searchText } from '../src/bot/input.js';
+import { hasWords, MAX_QUESTION_LENGTH } from '../src/bot/input.js';
 import { allowSearch, replyPrivately } from '../src/bot/reply.js';
 
 /** Right-click a message → Apps → "Find sources": passages that support what the message says. */
@@ -10,7 +10,7 @@ export const data = new ContextMenuCommandBuilder().setName('Find sources').setT
 export async function execute(interaction: MessageContextMenuCommandInteraction, ctx: BotContext): Promise<void> {
   const message = interaction.targetMessage;
   const text = message.content.replace(/\s+/g, ' ').trim();
-  if (!searchText(text)) return replyPrivately(interaction, 'That message has no text to find sources for (only attachments or embeds). Try `/cite` with the claim written out.');
+  if (!hasWords(text)) return replyPrivately(interaction, 'That message has no words to find sources for (only attachments, embeds, emoji or mentions). Try `/cite` with the claim written out.');
   if (!(await allowSearch(interaction, ctx))) return;
   // Messages can be long; the first 500 characters carry the claim well enough to search.
   const claim = text.length > MAX_QUESTION_LENGTH ? `${text.slice(0, MAX_QUESTION_LENGTH - 1)}…` : text;

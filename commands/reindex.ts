@@ -56,18 +56,19 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
 
   let embed: APIEmbed;
   if (result.ok) {
-    // The build committed a new generation (or a rebuilt index): pick it up in place.
+    // The build committed a new generation (or swapped in a rebuilt index); each search worker picks
+    // it up in place (new segments, deletion marks, vectors), answering from the old state meanwhile.
     try {
-      await ctx.index.refresh();
+      await ctx.search.reopen();
     } catch (err) {
       const error = `the new index was built but could not be opened: ${(err as Error).message}`;
-      ctx.index.lastReindex = { at: new Date(), by: interaction.user.id, ok: false, error };
+      ctx.lastReindex = { at: new Date(), by: interaction.user.id, ok: false, error };
       ctx.log.error({ err }, 'reindex: opening the new index failed');
       await reply.finish({ content: '', embeds: [failedEmbed(error)] });
       return;
     }
     const r = result.report;
-    ctx.index.lastReindex = { at: new Date(), by: interaction.user.id, ok: true, report: r };
+    ctx.lastReindex = { at: new Date(), by: interaction.user.id, ok: true, report: r };
     ctx.log.info({ articles: r.articles, chunks: r.chunks, mode: r.mode, ms: result.ms }, 'reindex done');
     embed = {
       color: COLORS.ok,
@@ -79,7 +80,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
       ],
     };
   } else {
-    ctx.index.lastReindex = { at: new Date(), by: interaction.user.id, ok: false, error: result.error };
+    ctx.lastReindex = { at: new Date(), by: interaction.user.id, ok: false, error: result.error };
     ctx.log.error({ error: result.error, ms: result.ms }, 'reindex failed');
     embed = failedEmbed(result.error);
   }

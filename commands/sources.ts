@@ -8,6 +8,7 @@ import {
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import type { BotContext } from '../src/bot/context.js';
+import { editReplyWithRetry } from '../src/bot/edit-retry.js';
 import { NO_MENTIONS, sourcesEmbed } from '../src/bot/format.js';
 
 const PAGE = 10;
@@ -22,8 +23,8 @@ export const data = new SlashCommandBuilder()
 export const buttonPrefix = 'sources';
 const pageId = (offset: number, query: string): string => `${buttonPrefix}:${offset}:${query}`;
 
-function page(ctx: BotContext, query: string, offset: number) {
-  const { total, items } = ctx.index.current.listArticles(query, offset, PAGE);
+async function page(ctx: BotContext, query: string, offset: number) {
+  const { total, items } = await ctx.search.listArticles(query, offset, PAGE);
   const buttons: ButtonBuilder[] = [];
   if (offset > 0) buttons.push(new ButtonBuilder().setCustomId(pageId(Math.max(0, offset - PAGE), query)).setLabel('Previous').setStyle(ButtonStyle.Secondary));
   if (offset + PAGE < total) buttons.push(new ButtonBuilder().setCustomId(pageId(offset + PAGE, query)).setLabel('Next').setStyle(ButtonStyle.Primary));
@@ -37,11 +38,13 @@ function page(ctx: BotContext, query: string, offset: number) {
 export async function execute(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const query = (interaction.options.getString('query') ?? '').replace(/\s+/g, ' ').trim().slice(0, MAX_QUERY);
-  await interaction.editReply(page(ctx, query, 0));
+  await editReplyWithRetry(interaction, await page(ctx, query, 0), ctx.log, { ephemeral: true });
 }
 
 export async function handleButton(interaction: ButtonInteraction, ctx: BotContext): Promise<void> {
   const [, offset, ...rest] = interaction.customId.split(':');
   const n = Math.max(0, Number(offset) || 0);
-  await interaction.update(page(ctx, rest.join(':'), n));
+  // Acknowledge first: the page comes from the search pool, which may be busy.
+  await interaction.deferUpdate();
+  await editReplyWithRetry(interaction, await page(ctx, rest.join(':'), n), ctx.log, { ephemeral: true });
 }

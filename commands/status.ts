@@ -1,13 +1,14 @@
 import { MessageFlags, SlashCommandBuilder, time, TimestampStyles, type APIEmbed, type ChatInputCommandInteraction } from 'discord.js';
 import type { BotContext } from '../src/bot/context.js';
+import { editReplyWithRetry } from '../src/bot/edit-retry.js';
 import { clip, COLORS, escape, NO_MENTIONS } from '../src/bot/format.js';
 
 export const data = new SlashCommandBuilder().setName('status').setDescription('Index size, search mode and model, last reindex');
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-  const s = ctx.index.current.status();
-  const last = ctx.index.lastReindex;
+  const s = await ctx.search.status();
+  const last = ctx.lastReindex;
   const running = ctx.reindexer.running;
   const mode = s.mode === 'hybrid' ? 'Hybrid (keyword + semantic)' : 'Lexical only (keyword search)';
   const fields: APIEmbed['fields'] = [
@@ -26,8 +27,8 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
   ];
   if (s.modelError) fields.push({ name: 'Why lexical only', value: escape(clip(s.modelError, 1000)), inline: false });
   if (running) fields.push({ name: 'Reindex running', value: `Started ${time(running.startedAt, TimestampStyles.RelativeTime)} by <@${running.by}>`, inline: false });
-  await interaction.editReply({
+  await editReplyWithRetry(interaction, {
     embeds: [{ color: COLORS.result, title: 'Archivist status', fields, footer: { text: `Up since ${ctx.startedAt.toISOString()}` } }],
     allowedMentions: NO_MENTIONS,
-  });
+  }, ctx.log, { ephemeral: true });
 }

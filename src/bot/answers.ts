@@ -9,12 +9,13 @@ import {
 } from 'discord.js';
 import type { AnswerSession, BotContext } from './context.js';
 import { answerMessage, headingLine, NO_MENTIONS, type AnswerView } from './format.js';
+import { editReplyWithRetry } from './edit-retry.js';
 import { searchText } from './input.js';
 import { allowSearch, replyPrivately } from './reply.js';
 
 /**
  * Shows answers of /ask, /cite and "Find sources" and handles their buttons (paging, sharing,
- * votes). The search itself is the core's Searcher.ask, as in the CLI.
+ * votes). The search itself runs in the search pool (ctx.search), off the event loop.
  */
 
 export const ANSWER_PREFIX = 'ans';
@@ -44,7 +45,7 @@ type Page = { content: string; embeds: ReturnType<typeof answerMessage>['embeds'
 
 /** Searches one page of a session and renders it with its buttons. */
 async function renderPage(ctx: BotContext, sessionId: string, session: AnswerSession, offset: number, shared = false): Promise<Page> {
-  const answer = await ctx.index.current.ask(searchText(session.text), { k: session.k, offset, ...session.filters });
+  const answer = await ctx.search.ask(searchText(session.text), { k: session.k, offset, ...session.filters });
   session.pages.set(offset, {
     mode: answer.mode,
     abstained: answer.abstained,
@@ -59,7 +60,7 @@ async function renderPage(ctx: BotContext, sessionId: string, session: AnswerSes
   if (!shared && answer.more) nav.push(button('more', 'More results', ButtonStyle.Primary));
   if (!shared && session.ephemeral) nav.push(button('share', 'Share to channel', ButtonStyle.Success));
   if (nav.length) rows.push(new ActionRowBuilder<ButtonBuilder>().addComponents(nav));
-  rows.push(new ActionRowBuilder<ButtonBuilder>().addComponents(button('up', '👍 Helpful'), button('down', '👎 Not helpful')));
+  if (ctx.config.FEEDBACK === 'on') rows.push(new ActionRowBuilder<ButtonBuilder>().addComponents(button('up', '👍 Helpful'), button('down', '👎 Not helpful')));
   ctx.log.info({ kind: session.kind, offset, results: answer.results.length, abstained: answer.abstained, mode: answer.mode, tookMs: answer.tookMs }, 'answered');
   return { ...message, components: rows, allowedMentions: NO_MENTIONS };
 }
@@ -73,10 +74,13 @@ export async function answer(
   ctx: BotContext,
   session: Omit<AnswerSession, 'pages' | 'ownerId'>,
 ): Promise<void> {
-  await interaction.deferReply(session.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
   const full: AnswerSession = { ...session, ownerId: interaction.user.id, pages: new Map() };
   const sessionId = ctx.sessions.put(full);
-  await interaction.editReply(await renderPage(ctx, sessionId, full, 0));
+  // Queue the search at once, while the deferral goes out: its place in the queue is the arrival order.
+  const page = renderPage(ctx, sessionId, full, 0);
+  page.catch(() => undefined); // handled below; this only keeps a failure during the deferral from going unhandled
+  await interaction.deferReply(session.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+  await editReplyWithRetry(interaction, await page, ctx.log, { ephemeral: session.ephemeral });
 }
 
 export async function handleAnswerButton(interaction: ButtonInteraction, ctx: BotContext): Promise<void> {
@@ -89,6 +93,10 @@ export async function handleAnswerButton(interaction: ButtonInteraction, ctx: Bo
   const { action, sessionId, offset } = parsed;
 
   if (action === 'up' || action === 'down') {
+    if (ctx.config.FEEDBACK === 'off') {
+      await replyPrivately(interaction, 'Feedback is turned off on this bot: nothing was recorded.');
+      return;
+    }
     const page = session.pages.get(offset);
     await ctx.feedback.record({
       at: new Date().toISOString(),
@@ -112,7 +120,7 @@ export async function handleAnswerButton(interaction: ButtonInteraction, ctx: Bo
     if (!(await allowSearch(interaction, ctx))) return;
     await interaction.deferReply();
     const page = await renderPage(ctx, sessionId, session, offset, true);
-    await interaction.editReply({ ...page, content: `${page.content}\n-# Shared by ${interaction.user}` });
+    await editReplyWithRetry(interaction, { ...page, content: `${page.content}\n-# Shared by ${interaction.user}` }, ctx.log);
     return;
   }
 
@@ -124,5 +132,5 @@ export async function handleAnswerButton(interaction: ButtonInteraction, ctx: Bo
   if (!(await allowSearch(interaction, ctx))) return;
   const next = action === 'more' ? offset + session.k : Math.max(0, offset - session.k);
   await interaction.deferUpdate();
-  await interaction.editReply(await renderPage(ctx, sessionId, session, next));
+  await editReplyWithRetry(interaction, await renderPage(ctx, sessionId, session, next), ctx.log, { ephemeral: true });
 }

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { z } from 'zod';
 import { coreConfigSchema, parseWith } from '../config.js';
 
@@ -51,6 +52,14 @@ export const botConfigSchema = coreConfigSchema.merge(discordConfigSchema).exten
   RATE_LIMIT_MAX: int(1, 1000).default(5),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** pretty (one readable line per event) or json (one JSON object per line); unset: pretty on a terminal, else json. */
+  LOG_FORMAT: z.enum(['pretty', 'json'], { message: 'must be pretty or json' }).optional(),
+  /** Worker threads answering searches, each holding the index open (default: one per core). */
+  SEARCH_WORKERS: int(1, 64).default(os.availableParallelism()),
+  /** off: no 👍/👎 buttons and nothing written to DATA_DIR/feedback.jsonl. */
+  FEEDBACK: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
+  /** A file the bot rewrites every 30 s while connected, for container health checks (unset: none). */
+  HEALTH_FILE: z.string().min(1).optional(),
 });
 
 export type DiscordConfig = z.infer<typeof discordConfigSchema>;

@@ -1,6 +1,8 @@
 import type { BotConfig } from './config.js';
 import type { FeedbackStore } from './feedback.js';
-import type { IndexHolder } from './index-holder.js';
+import type { IndexStatus } from '../types.js';
+import type { AnswerService } from './answer-service.js';
+import type { BuildReport } from '../indexer/build.js';
 import type { Logger } from './logger.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Reindexer } from './reindex.js';
@@ -28,16 +30,32 @@ export interface PageRecord {
   results: { rank: number; articleId: string; chunkId: number; title: string }[];
 }
 
+/** The searches of the bot (the search pool): answers, and swapping in a rebuilt index. */
+export interface SearchService extends AnswerService {
+  /** Opens the index again after a reindex; answers keep coming from the old one until it is swapped in. */
+  reopen(): Promise<IndexStatus>;
+}
+
 /** Everything command modules get besides the interaction. */
 export interface BotContext {
   config: BotConfig;
   log: Logger;
-  index: IndexHolder;
+  search: SearchService;
+  /** The last /reindex since the bot started. */
+  lastReindex: ReindexRecord | undefined;
   limiter: RateLimiter;
   sessions: SessionStore<AnswerSession>;
   feedback: FeedbackStore;
   reindexer: Reindexer;
-  /** The EMBEDDING_MODEL the user set, if any (see openOrBuild). */
-  explicitModel: string | undefined;
   startedAt: Date;
+}
+
+/** The last /reindex, for /status. */
+export interface ReindexRecord {
+  at: Date;
+  by: string;
+  ok: boolean;
+  /** Counts and time of a successful run; the error of a failed one. */
+  report?: BuildReport;
+  error?: string;
 }

@@ -7,16 +7,27 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 /** Mentions, channel links and custom emoji are Discord syntax, not words to search for. */
 const DISCORD_SYNTAX = /<(?:@[!&]?|#)\d+>|<a?:\w+:\d+>|@(?:everyone|here)\b/g;
 
+/**
+ * Characters that show nothing: zero-width spaces and joiners, word joiners, byte-order marks,
+ * direction marks (format characters), control characters, Hangul fillers and the grapheme joiner.
+ */
+const INVISIBLE = /[\p{Cf}\p{Cc}\u034F\u115F\u1160\u3164\uFFA0]/gu;
+
 /** The words of a question or claim that go to the search. */
 export function searchText(text: string): string {
-  return text.replace(DISCORD_SYNTAX, ' ').replace(/\s+/g, ' ').trim();
+  return text.replace(DISCORD_SYNTAX, ' ').replace(/\s+/g, ' ').replace(INVISIBLE, '').trim();
 }
 
-/** A question or claim: not empty, not only whitespace or mentions, at most 500 characters. */
+/** Whether there is anything to search for: a letter or digit outside mentions (not only emoji or symbols). */
+export function hasWords(text: string): boolean {
+  return /[\p{L}\p{N}]/u.test(searchText(text));
+}
+
+/** A question or claim: not empty or invisible, not only mentions, emoji or symbols, at most 500 characters. */
 export function checkText(raw: string | null | undefined, what: 'question' | 'claim'): Checked<string> {
-  const value = (raw ?? '').replace(/\s+/g, ' ').trim();
+  const value = (raw ?? '').replace(/\s+/g, ' ').replace(INVISIBLE, '').trim();
   if (!value) return { ok: false, error: `Your ${what} is empty. Type a few words, e.g. \`/ask question: What did Saldo urge Kherson residents to do?\`` };
-  if (!searchText(value)) return { ok: false, error: `Your ${what} has only mentions or emoji in it. Type the words to search for.` };
+  if (!hasWords(value)) return { ok: false, error: `Your ${what} has only mentions, emoji or symbols in it. Type the words to search for.` };
   if (value.length > MAX_QUESTION_LENGTH) {
     return { ok: false, error: `Your ${what} is ${value.length} characters long; the limit is ${MAX_QUESTION_LENGTH}. Shorten it to the key words and try again.` };
   }

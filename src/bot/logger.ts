@@ -1,13 +1,31 @@
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
+
+export type LogFormat = 'pretty' | 'json';
 
 /** Interaction and webhook tokens sit in REST URLs; they grant replies for 15 minutes, so hide them too. */
 const URL_TOKENS = /\/(interactions\/\d+|webhooks\/\d+)\/[\w.-]{20,}/g;
 
+/**
+ * A secret and its dot-separated parts (a bot token is three; discord.js's debug output shows the
+ * first two): every part is hidden wherever it appears.
+ */
+function secretParts(secrets: readonly string[]): string[] {
+  const parts = new Set<string>();
+  for (const secret of secrets) {
+    if (!secret) continue;
+    parts.add(secret);
+    for (const part of secret.split('.')) if (part.length >= 5) parts.add(part);
+  }
+  // Longest first, so the whole token is replaced before its parts.
+  return [...parts].sort((a, b) => b.length - a.length);
+}
+
 export function scrub(text: string, secrets: readonly string[]): string {
   let out = text.replace(URL_TOKENS, '/$1/[token]');
-  for (const secret of secrets) if (secret) out = out.split(secret).join('[redacted]');
+  for (const secret of secretParts(secrets)) out = out.split(secret).join('[redacted]');
   return out;
 }
 
@@ -18,19 +36,35 @@ function serializeError(err: unknown): unknown {
   return rest;
 }
 
+/** pretty on a terminal (people read it), JSON otherwise (log collectors parse it). */
+export function defaultLogFormat(isTTY = process.stdout.isTTY === true): LogFormat {
+  return isTTY ? 'pretty' : 'json';
+}
+
 /**
- * Structured JSON logs on stdout. Every line passes through `scrub`, so the bot token cannot
- * reach the logs whatever object or error message carries it.
+ * Logs on stdout, as JSON lines or (format 'pretty') one readable line per event. Every line
+ * passes through `scrub` first, so the bot token cannot reach the logs whatever carries it.
  */
-export function createLogger(options: { level: string; secrets: readonly string[] }, destination?: pino.DestinationStream): Logger {
+export function createLogger(options: { level: string; secrets: readonly string[]; format?: LogFormat }, destination?: pino.DestinationStream): Logger {
+  const parts = secretParts(options.secrets);
+  const stream =
+    destination ??
+    (options.format === 'pretty'
+      ? pretty({ sync: true, destination: 1, colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,app' })
+      : pino.destination({ dest: 1, sync: true }));
   return pino(
     {
       level: options.level,
       base: { app: 'archivist-bot' },
       redact: { paths: ['token', '*.token', 'DISCORD_TOKEN', '*.DISCORD_TOKEN', 'headers.authorization', '*.headers.authorization'], censor: '[redacted]' },
-      hooks: { streamWrite: (line) => scrub(line, options.secrets) },
+      hooks: { streamWrite: (line) => scrub(line, parts) },
       serializers: { err: serializeError },
     },
-    destination ?? pino.destination({ dest: 1, sync: true }),
+    stream,
   );
+}
+
+/** discord.js debug lines that mention the token (e.g. "Provided token: …") are dropped whole. */
+export function isSecretDebugLine(message: string): boolean {
+  return /token/i.test(message);
 }

@@ -1,20 +1,36 @@
-/** `npm start`: opens (or first builds) the index, connects to Discord and serves the commands. */
+/** `npm start`: opens (or first builds) the index in the search workers, connects to Discord and serves the commands. */
+import { writeFile } from 'node:fs/promises';
+import { Command } from 'commander';
 import { Events } from 'discord.js';
-import { ConfigError } from '../config.js';
+import { ConfigError, corpusPaths } from '../config.js';
 import { loadDotenv } from '../env.js';
-import { IndexError } from '../storage/errors.js';
-import { openOrBuild } from '../open.js';
+import { buildIndex } from '../indexer/build.js';
+import { MissingIndexError } from '../storage/errors.js';
+import type { IndexStatus } from '../types.js';
 import { createClient } from './client.js';
 import { loadCommands } from './commands.js';
 import { loadBotConfig, type BotConfig } from './config.js';
 import type { BotContext } from './context.js';
 import { FeedbackStore } from './feedback.js';
-import { IndexHolder } from './index-holder.js';
-import { createLogger } from './logger.js';
+import { createLogger, defaultLogFormat, isSecretDebugLine, type Logger } from './logger.js';
 import { RateLimiter } from './rate-limit.js';
 import { Reindexer } from './reindex.js';
 import { routeInteractions } from './router.js';
+import { SearchPool } from './search-pool.js';
 import { SessionStore } from './sessions.js';
+import { startupFailure } from './startup-errors.js';
+
+new Command('npm start --')
+  .description('Archivist\'s Discord bot: answers /ask, /cite, "Find sources", /sources, /status and /reindex from the index.')
+  .addHelpText(
+    'after',
+    `
+Settings come from the environment or .env (see .env.example): DISCORD_TOKEN and DISCORD_CLIENT_ID
+are required; INDEX_DIR and CORPUS_PATHS say where the index and articles are (the index is built
+first if there is none); SEARCH_WORKERS, LOG_LEVEL, LOG_FORMAT, FEEDBACK, DATA_DIR, RATE_LIMIT_*.
+Register the slash commands first: npm run deploy-commands.`,
+  )
+  .parse();
 
 loadDotenv();
 
@@ -26,33 +42,50 @@ try {
   process.exit(1);
 }
 
-const log = createLogger({ level: config.LOG_LEVEL, secrets: [config.DISCORD_TOKEN] });
+const log = createLogger({ level: config.LOG_LEVEL, secrets: [config.DISCORD_TOKEN], format: config.LOG_FORMAT ?? defaultLogFormat() });
 const explicitModel = process.env.EMBEDDING_MODEL || undefined;
+
+/** Starts the search workers on the index, building it first when there is none at all. */
+async function startSearch(pool: SearchPool, cfg: BotConfig, logger: Logger): Promise<IndexStatus> {
+  try {
+    return await pool.start();
+  } catch (err) {
+    if (!(err instanceof MissingIndexError)) throw err;
+  }
+  const report = await buildIndex({
+    corpus: corpusPaths(cfg),
+    out: cfg.INDEX_DIR,
+    settings: cfg,
+    onProgress: (p) => p.message && logger.info({ stage: p.stage }, p.message),
+  });
+  logger.info({ articles: report.articles, chunks: report.chunks, mode: report.mode, ms: report.totalMs }, 'built the index (there was none)');
+  return pool.start();
+}
+
+const pool = new SearchPool({
+  dir: config.INDEX_DIR,
+  settings: { ...config, EMBEDDING_MODEL: explicitModel },
+  workers: config.SEARCH_WORKERS,
+  maxQueue: 2000,
+});
 
 try {
   const commands = await loadCommands();
-  const searcher = await openOrBuild(config, config.INDEX_DIR, {
-    model: 'background',
-    explicitModel,
-    onProgress: (p) => p.message && log.info({ stage: p.stage }, p.message),
-    onBuilt: (report) => log.info({ articles: report.articles, chunks: report.chunks, mode: report.mode, ms: report.totalMs }, 'built the index (there was none)'),
-  });
-  const status = searcher.status();
-  log.info({ dir: status.dir, articles: status.articles, chunks: status.chunks, model: status.model }, 'index opened');
-  void searcher.ready().then(() => {
-    const s = searcher.status();
-    log.info({ mode: s.mode, modelError: s.modelError }, s.mode === 'hybrid' ? 'embedding model loaded' : 'keyword search only');
-  });
+  const status = await startSearch(pool, config, log);
+  log.info({ dir: status.dir, articles: status.articles, chunks: status.chunks, model: status.model, workers: pool.size }, 'index opened');
+  pool.on('models-settled', (s: IndexStatus) => log.info({ mode: s.mode, modelError: s.modelError }, s.mode === 'hybrid' ? 'embedding model loaded' : 'keyword search only'));
+  pool.on('worker-exit', ({ code }: { code: number }) => log.error({ code }, 'a search worker stopped; started a new one'));
+  pool.on('worker-error', (err: unknown) => log.error({ err }, 'search worker error'));
 
   const ctx: BotContext = {
     config,
     log,
-    index: new IndexHolder(searcher),
+    search: pool,
+    lastReindex: undefined,
     limiter: new RateLimiter(config.RATE_LIMIT_MAX, config.RATE_LIMIT_WINDOW_SECONDS * 1000),
     sessions: new SessionStore(),
     feedback: new FeedbackStore(config.DATA_DIR),
     reindexer: new Reindexer(log),
-    explicitModel,
     startedAt: new Date(),
   };
 
@@ -61,16 +94,31 @@ try {
   client.once(Events.ClientReady, (c) => log.info({ user: c.user.tag, guilds: c.guilds.cache.size, commands: [...commands.keys()] }, 'ready'));
   client.on(Events.Error, (err) => log.error({ err }, 'client error'));
   client.on(Events.Warn, (message) => log.warn(message));
-  client.on(Events.Debug, (message) => log.trace(message));
+  // discord.js prints part of the token in some debug lines: those are dropped, not just scrubbed.
+  client.on(Events.Debug, (message) => {
+    if (!isSecretDebugLine(message)) log.trace(message);
+  });
+
+  // For container health checks: a file rewritten while the bot is connected (see healthcheck.ts).
+  const healthFile = config.HEALTH_FILE;
+  const beat = (): void => {
+    if (!healthFile) return;
+    const body = JSON.stringify({ at: new Date().toISOString(), ready: client.isReady(), ping: client.ws.ping, waiting: pool.waiting, workers: pool.size });
+    writeFile(healthFile, `${body}\n`).catch((err: unknown) => log.warn({ err, file: healthFile }, 'could not write HEALTH_FILE'));
+  };
+  client.once(Events.ClientReady, beat);
+  const heartbeat = setInterval(beat, 30_000).unref();
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    clearInterval(heartbeat);
     const force = setTimeout(() => process.exit(1), 10_000).unref();
     await ctx.reindexer.stop();
     await client.destroy();
+    await pool.close();
     clearTimeout(force);
     log.info('stopped');
     process.exit(0);
@@ -80,9 +128,9 @@ try {
 
   await client.login(config.DISCORD_TOKEN);
 } catch (err) {
-  const e = err as Error & { code?: string };
-  if (err instanceof IndexError) log.fatal(e.message);
-  else if (e.code === 'TokenInvalid') log.fatal('Discord rejected DISCORD_TOKEN: reset the token in the Developer Portal (Bot → Reset Token) and update .env.');
-  else log.fatal({ err }, 'the bot could not start');
+  const failure = startupFailure(err, config);
+  if (failure.detail) log.debug({ err }, 'startup error details');
+  log.fatal(failure.message);
+  await pool.close();
   process.exit(1);
 }

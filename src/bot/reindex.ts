@@ -17,9 +17,12 @@ export interface RunningReindex {
   startedAt: Date;
 }
 
-const WORKER = fileURLToPath(new URL('./reindex-worker.ts', import.meta.url));
-// The worker is TypeScript: run it with tsx's loader, resolved from here so any cwd works.
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+// Compiled (dist/*.js, `npm start`), the worker is JavaScript and runs on plain node. In development
+// it is TypeScript, run with tsx's loader, resolved from here (so any cwd works) and only then, so a
+// production install without dev dependencies never looks for tsx.
+const COMPILED = import.meta.url.endsWith('.js');
+const WORKER = fileURLToPath(new URL(COMPILED ? './reindex-worker.js' : './reindex-worker.ts', import.meta.url));
+const workerExecArgv = (): string[] => (COMPILED ? [] : ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href]);
 
 /**
  * Runs index builds in a child process, so embedding a large corpus never blocks the bot's
@@ -44,7 +47,7 @@ export class Reindexer {
     const started = performance.now();
     this.info = { by, startedAt: new Date() };
     const child = fork(WORKER, [], {
-      execArgv: ['--import', TSX_LOADER],
+      execArgv: workerExecArgv(),
       env: this.env,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });

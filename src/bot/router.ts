@@ -3,8 +3,10 @@ import { ANSWER_PREFIX, handleAnswerButton } from './answers.js';
 import type { CommandModule } from './commands.js';
 import type { BotContext } from './context.js';
 import { replyPrivately } from './reply.js';
+import { PoolBusyError } from './search-pool.js';
 
 const FAILED = 'Something went wrong on my side while handling this; it has been logged. Please try again in a moment.';
+const BUSY = 'I am answering a great many questions at once right now. Please try again in a minute.';
 
 /** Sends each interaction to its command module (or button handler) and turns errors into a reply. */
 export function routeInteractions(client: Client, commands: ReadonlyMap<string, CommandModule>, ctx: BotContext): void {
@@ -37,8 +39,10 @@ export function routeInteractions(client: Client, commands: ReadonlyMap<string, 
       }
       ctx.log.info({ interaction: what, user: interaction.user.id, guild: interaction.guildId, ms: Math.round(performance.now() - started) }, 'interaction handled');
     } catch (err) {
-      ctx.log.error({ err, interaction: what, user: interaction.user.id }, 'interaction failed');
-      await replyPrivately(interaction, FAILED).catch((e: unknown) => ctx.log.warn({ err: e }, 'could not report the failure'));
+      const busy = err instanceof PoolBusyError;
+      if (busy) ctx.log.warn({ err, interaction: what, user: interaction.user.id }, 'search queue full');
+      else ctx.log.error({ err, interaction: what, user: interaction.user.id }, 'interaction failed');
+      await replyPrivately(interaction, busy ? BUSY : FAILED).catch((e: unknown) => ctx.log.warn({ err: e }, 'could not report the failure'));
     }
   }
 }

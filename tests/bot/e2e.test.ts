@@ -58,7 +58,7 @@ function botEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     DATA_DIR: path.join(tmp, 'data'),
     RATE_LIMIT_MAX: String(RATE_LIMIT_MAX),
     RATE_LIMIT_WINDOW_SECONDS: '600',
-    LOG_LEVEL: 'debug',
+    LOG_LEVEL: 'trace',
     ...extra,
   });
 }
@@ -153,6 +153,8 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ question: '   \t  ' }, /empty/],
       [{ question: '@everyone <@123456789012345678>' }, /only mentions/],
+      [{ question: '\u200B\u200D\u2060\uFEFF' }, /empty/],
+      [{ question: '🤔 🔥🔥 ⁉️' }, /only mentions, emoji or symbols/],
       [{ question: 'x'.repeat(501) }, /501 characters.*limit is 500/],
       [{ question: SALDO, after: '2022-13-01' }, /`after` must be a date written YYYY-MM-DD/],
       [{ question: SALDO, after: '2023-01-01', before: '2022-01-01' }, /later than/],
@@ -249,7 +251,7 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
     const empty = fake.messageCommand('Find sources', fake.userMessage(fake.user('ivan'), ''), user);
     const cb = await callback(empty);
     expect(cb.type).toBe(4);
-    expect(cb.data!.content).toMatch(/no text to find sources for/);
+    expect(cb.data!.content).toMatch(/no words to find sources for/);
   });
 
   it('/sources lists the indexed articles and /status describes the index', async () => {
@@ -380,6 +382,25 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
     expect(rejected.output).not.toContain(wrongToken);
   }, 30_000);
 
+  it('retries an edit that fails on a socket reset, and sends a follow-up when edits keep failing', async () => {
+    fake.failNextEdits(2, 'reset');
+    const i = fake.slash('ask', { question: SALDO }, fake.user('flaky'));
+    const edited = await fake.waitForRequest((r) => isEdit(i)(r) && r.status === 200, 20_000, 'the retried edit');
+    expect((edited.body as MessageBody).embeds![0]!.title).toBe(SEED_TITLE);
+    expect(fake.requestsFor(i).filter((r) => isEdit(i)(r) && r.status === 0)).toHaveLength(2);
+    expect(bot.logs.filter((l) => l.msg === 'editing the reply failed; retrying').length).toBeGreaterThanOrEqual(2);
+
+    fake.failNextEdits(1000, 'reset');
+    const j = fake.slash('ask', { question: SALDO }, fake.user('flakier'));
+    const followUp = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/webhooks/${fake.applicationId}/${j.token}`, 30_000, 'the follow-up');
+    fake.failNextEdits(0);
+    const body = followUp.body as MessageBody;
+    expect(body.embeds![0]!.title).toBe(SEED_TITLE);
+    expect(body.content).toContain(SALDO);
+    expect(body.allowed_mentions).toEqual({ parse: [] });
+    expect(fake.requestsFor(j).filter((r) => isEdit(j)(r) && r.status === 200)).toHaveLength(0);
+  }, 40_000);
+
   it('every message the bot sent blocks mentions, and the token never reached the logs', () => {
     const bodies = fake.requests
       .filter((r) => (r.method === 'PATCH' || r.method === 'POST') && !r.path.startsWith('/applications'))
@@ -387,8 +408,10 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
       .filter((b): b is MessageBody => !!b && ('content' in b || 'embeds' in b));
     expect(bodies.length).toBeGreaterThan(30);
     for (const b of bodies) expect(b.allowed_mentions).toEqual({ parse: [] });
+    // At LOG_LEVEL=trace (discord.js debug output included), no part of the token appears.
+    expect(bot.logs.some((l) => l.level === 10)).toBe(true);
     expect(bot.output).not.toContain(TOKEN);
-    expect(bot.output).not.toContain(TOKEN.split('.')[2]);
+    for (const part of TOKEN.split('.')) expect(bot.output).not.toContain(part);
     // Nothing asked for a route the stand-in does not know.
     expect(fake.requests.filter((r) => r.status === 404)).toEqual([]);
   });

@@ -3,7 +3,8 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadBotConfig, restApiBase } from '../../src/bot/config.js';
 import { checkFilters, checkText, searchText } from '../../src/bot/input.js';
-import { scrub } from '../../src/bot/logger.js';
+import { editReplyWithRetry, isTransient } from '../../src/bot/edit-retry.js';
+import { createLogger, scrub } from '../../src/bot/logger.js';
 import { LongReply, TOKEN_LIFETIME_MS } from '../../src/bot/long-reply.js';
 import { RateLimiter } from '../../src/bot/rate-limit.js';
 import { SessionStore } from '../../src/bot/sessions.js';
@@ -46,6 +47,16 @@ describe('input checks', () => {
     expect(checkText('@here <#123456789012345678>', 'claim')).toMatchObject({ ok: false, error: expect.stringMatching(/only mentions/) });
     expect(checkText('a'.repeat(501), 'question')).toMatchObject({ ok: false, error: expect.stringMatching(/501 characters long; the limit is 500/) });
     expect(checkText(`  ${'a'.repeat(500)}  `, 'question')).toEqual({ ok: true, value: 'a'.repeat(500) });
+  });
+  it('treats invisible characters as blank and emoji or symbols alone as no words', () => {
+    expect(checkText('\u200B\u200C\u200D\u2060\uFEFF\u200E', 'question')).toMatchObject({ ok: false, error: expect.stringMatching(/empty/) });
+    expect(checkText('\u3164 \u115F', 'question')).toMatchObject({ ok: false, error: expect.stringMatching(/empty/) });
+    expect(checkText('🤔🔥 👨\u200D👩\u200D👧 ⁉️', 'question')).toMatchObject({ ok: false, error: expect.stringMatching(/only mentions, emoji or symbols/) });
+    expect(checkText('<:kek:123456789012345678> ??? !!!', 'claim')).toMatchObject({ ok: false, error: expect.stringMatching(/only mentions, emoji or symbols/) });
+    // Words survive, with invisible characters removed from them; numbers and other scripts are words.
+    expect(checkText('Kher\u200Bson 🔥', 'question')).toEqual({ ok: true, value: 'Kherson 🔥' });
+    expect(checkText('2022', 'question')).toMatchObject({ ok: true });
+    expect(checkText('Херсон?', 'question')).toMatchObject({ ok: true });
   });
   it('strips Discord syntax from what is searched', () => {
     expect(searchText('@everyone <@!123456789012345678> what <:kek:123456789012345678> happened')).toBe('what happened');
@@ -90,6 +101,8 @@ describe('SessionStore', () => {
 describe('logger scrubbing', () => {
   it('hides the token and interaction tokens in URLs', () => {
     expect(scrub('x TOKEN.abc.def y', ['TOKEN.abc.def'])).toBe('x [redacted] y');
+    // discord.js's debug output shows the first two parts of the token: each part is hidden alone too.
+    expect(scrub('Provided token: MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GfAkEt.*****', ['MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GfAkEt.secretpart123'])).toBe('Provided token: [redacted].[redacted].*****');
     expect(scrub('/api/v10/webhooks/123/aW50ZXJhY3Rpb246MTIzNDU2Nzg5/messages/@original', [])).toBe('/api/v10/webhooks/123/[token]/messages/@original');
   });
 });
@@ -140,5 +153,57 @@ describe('LongReply', () => {
     const reply = new LongReply(fakeInteraction(0, Date.now(), sent, true), log);
     expect(await reply.finish({ content: 'done' })).toBe('channel');
     expect(sent[0]!.via).toBe('channel');
+  });
+});
+
+describe('editReplyWithRetry', () => {
+  const log = createLogger({ level: 'silent', secrets: [] });
+  const reset = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
+  const status = (n: number) => Object.assign(new Error(`HTTP ${n}`), { status: n });
+
+  it('tells transient failures (socket, 5xx, 429, timeout) from the rest', () => {
+    expect(isTransient(reset)).toBe(true);
+    expect(isTransient(status(502))).toBe(true);
+    expect(isTransient(status(429))).toBe(true);
+    expect(isTransient(Object.assign(new Error('aborted'), { name: 'AbortError' }))).toBe(true);
+    expect(isTransient(Object.assign(new Error('fetch failed'), { cause: { code: 'ECONNRESET' } }))).toBe(true);
+    expect(isTransient(status(404))).toBe(false);
+    expect(isTransient(status(401))).toBe(false);
+    expect(isTransient('nope')).toBe(false);
+  });
+
+  it('retries with doubling, bounded pauses, then falls back to a follow-up', async () => {
+    const calls: string[] = [];
+    const pauses: number[] = [];
+    const interaction = {
+      editReply: async () => {
+        calls.push('edit');
+        throw reset;
+      },
+      followUp: async (body: { content?: string; flags?: number }) => {
+        calls.push(`follow-up ${body.content} ${body.flags ?? 0}`);
+      },
+    };
+    const outcome = await editReplyWithRetry(interaction as never, { content: 'answer' }, log, {
+      attempts: 4,
+      baseDelayMs: 400,
+      maxDelayMs: 1000,
+      ephemeral: true,
+      sleep: async (ms) => void pauses.push(ms),
+    });
+    expect(outcome).toBe('follow-up');
+    expect(calls).toEqual(['edit', 'edit', 'edit', 'edit', 'follow-up answer 64']);
+    expect(pauses).toEqual([400, 800, 1000]);
+  });
+
+  it('stops at the first success, and throws a non-transient error at once', async () => {
+    let n = 0;
+    const flaky = { editReply: async () => (++n < 2 ? Promise.reject(status(503)) : undefined), followUp: async () => undefined };
+    expect(await editReplyWithRetry(flaky as never, { content: 'x' }, log, { sleep: async () => undefined })).toBe('edited');
+    expect(n).toBe(2);
+    let m = 0;
+    const gone = { editReply: async () => (m++, Promise.reject(status(404))), followUp: async () => undefined };
+    await expect(editReplyWithRetry(gone as never, { content: 'x' }, log, { sleep: async () => undefined })).rejects.toMatchObject({ status: 404 });
+    expect(m).toBe(1);
   });
 });

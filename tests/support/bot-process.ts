@@ -9,7 +9,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /** Settings the bot reads: dropped from the inherited environment so a developer's shell cannot leak in. */
-const BOT_VARS = /^(DISCORD_|ADMIN_ROLE_IDS|DATA_DIR|RATE_LIMIT_|LOG_LEVEL|CORPUS_PATHS|INDEX_DIR|EMBEDDING_|MODEL_|ALLOW_REMOTE_MODELS|EMBED_BATCH_SIZE|HNSW_)/;
+const BOT_VARS = /^(DISCORD_|ADMIN_ROLE_IDS|DATA_DIR|RATE_LIMIT_|LOG_LEVEL|LOG_FORMAT|FEEDBACK|SEARCH_WORKERS|HEALTH_FILE|CORPUS_PATHS|INDEX_DIR|EMBEDDING_|MODEL_|ALLOW_REMOTE_MODELS|EMBED_BATCH_SIZE|HNSW_)/;
 
 export function cleanEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -31,10 +31,16 @@ export class BotProcess extends EventEmitter {
   private readonly child: ChildProcess;
   private readonly exited: Promise<number | null>;
 
-  /** `script` is relative to the repository root; `cwd` should be a temp dir (no stray .env). */
-  constructor(script: string, env: NodeJS.ProcessEnv, cwd: string) {
+  /**
+   * `script` is relative to the repository root (or `root`, another checkout, for before/after
+   * benchmarks); `cwd` should be a temp dir (no stray .env). Extra `args` go to the script.
+   */
+  constructor(script: string, env: NodeJS.ProcessEnv, cwd: string, options: { root?: string; args?: string[]; nodeArgs?: string[] } = {}) {
     super();
-    this.child = spawn(process.execPath, ['--import', TSX, path.join(ROOT, script)], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const file = path.join(options.root ?? ROOT, script);
+    // Compiled JavaScript runs on plain node; TypeScript through tsx's loader, as in development.
+    const loader = file.endsWith('.ts') ? ['--import', TSX] : [];
+    this.child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, file, ...(options.args ?? [])], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let pending = '';
     this.child.stdout!.on('data', (d: Buffer) => {
       this.output += d.toString();
@@ -96,6 +102,10 @@ export class BotProcess extends EventEmitter {
     const code = await this.exited;
     clearTimeout(timer);
     return code;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   wait(): Promise<number | null> {

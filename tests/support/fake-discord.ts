@@ -66,6 +66,9 @@ export interface SentInteraction {
   payload: Record<string, unknown>;
 }
 
+/** How a failed edit fails: the connection is cut (no response), or Discord answers 500 or 429. */
+export type EditFailure = 'reset' | 500 | 429;
+
 export interface FakeDiscordOptions {
   token: string;
   applicationId?: string;
@@ -98,6 +101,7 @@ export class FakeDiscord extends EventEmitter {
   private originals = new Map<string, string>();
   private expired = new Set<string>();
   private identified = false;
+  private editFailures: { left: number; how: EditFailure } = { left: 0, how: 'reset' };
 
   private constructor(private readonly options: FakeDiscordOptions) {
     super();
@@ -132,6 +136,14 @@ export class FakeDiscord extends EventEmitter {
   /** Makes an interaction token invalid, as Discord does 15 minutes after the interaction. */
   expireToken(token: string): void {
     this.expired.add(token);
+  }
+
+  /**
+   * Makes the next `count` message edits (PATCH of an interaction's reply) fail, as a flaky network
+   * or Discord would; failed attempts are recorded with status 0 ('reset') or their HTTP status.
+   */
+  failNextEdits(count: number, how: EditFailure = 'reset'): void {
+    this.editFailures = { left: count, how };
   }
 
   message(id: string): FakeMessage | undefined {
@@ -460,6 +472,21 @@ export class FakeDiscord extends EventEmitter {
       if (req.method === 'POST' && !which) {
         const message = this.newMessage({ webhook_id: this.applicationId, application_id: this.applicationId, type: 0 });
         return reply(200, this.applyBody(message, body));
+      }
+      if (req.method === 'PATCH' && this.editFailures.left > 0) {
+        this.editFailures.left--;
+        const how = this.editFailures.how;
+        if (how === 429) {
+          res.setHeader('retry-after', '0.05');
+          res.setHeader('x-ratelimit-scope', 'user');
+          return reply(429, { message: 'You are being rate limited.', retry_after: 0.05, global: false });
+        }
+        if (how === 500) return reply(500, { message: '500: Internal Server Error', code: 0 });
+        // Cut the connection without an answer, as a socket reset does.
+        this.requests.push(record);
+        this.emit('request', record);
+        req.socket.destroy();
+        return;
       }
       const id = which === '@original' ? this.originals.get(token!) : which;
       const message = id ? this.messages.get(id) : undefined;

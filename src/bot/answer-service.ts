@@ -1,0 +1,39 @@
+import { Searcher, type SearchSettings } from '../search/searcher.js';
+import type { Answer, ArticleSummary, IndexStatus, SearchOptions } from '../types.js';
+
+/** A page of `/sources`. */
+export interface ArticleList {
+  total: number;
+  items: ArticleSummary[];
+}
+
+/**
+ * What the bot's commands need from the search core. The bot reaches it through the search pool
+ * (src/bot/search-pool.ts), whose workers each hold one opened index behind this interface.
+ */
+export interface AnswerService {
+  ask(question: string, options: SearchOptions): Promise<Answer>;
+  status(): Promise<IndexStatus>;
+  listArticles(query: string, offset: number, limit: number): Promise<ArticleList>;
+}
+
+/** One opened index inside a search worker. */
+export interface OpenedIndex {
+  ask(question: string, options: SearchOptions): Promise<Answer>;
+  status(): IndexStatus;
+  listArticles(query: string, offset: number, limit: number): ArticleList;
+  /** Resolves when the embedding model has loaded or failed (the index answers from keywords until then). */
+  ready(): Promise<void>;
+  /** Picks up a newer generation of the same index in place (after /reindex); true if it changed. */
+  refresh?(): Promise<boolean>;
+  /** Frees what the index holds (database handles, model); called once no request uses it any more. */
+  close?(): void | Promise<void>;
+}
+
+/**
+ * THE place where a search worker opens the index (at start and after each /reindex): point this at
+ * another search core and the whole bot follows. Read-only; the model loads in the background.
+ */
+export async function openIndexForSearch(dir: string, settings: SearchSettings): Promise<OpenedIndex> {
+  return Searcher.open(dir, settings, { model: 'background' });
+}

@@ -1,0 +1,263 @@
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { IndexError, MissingIndexError } from '../storage/errors.js';
+import type { SearchSettings } from '../search/searcher.js';
+import type { Answer, IndexStatus, SearchOptions } from '../types.js';
+import type { AnswerService, ArticleList } from './answer-service.js';
+
+/** What a worker is started with (structured-cloned into it). */
+export interface WorkerSetup {
+  dir: string;
+  settings: SearchSettings;
+}
+
+export type PoolRequest =
+  | { id: number; op: 'ask'; question: string; options: SearchOptions }
+  | { id: number; op: 'status' }
+  | { id: number; op: 'list'; query: string; offset: number; limit: number }
+  | { id: number; op: 'reopen' };
+
+/** A request without its id (distributes over the union). */
+type Body = PoolRequest extends infer R ? (R extends PoolRequest ? Omit<R, 'id'> : never) : never;
+
+export type WorkerReply =
+  | { type: 'opened'; status: IndexStatus }
+  | { type: 'open-failed'; error: SerializedError }
+  | { type: 'model'; status: IndexStatus }
+  | { type: 'result'; id: number; value: unknown }
+  | { type: 'error'; id: number; error: SerializedError };
+
+interface SerializedError {
+  name: string;
+  message: string;
+}
+
+export interface SearchPoolOptions {
+  /** The index folder and how to open it, passed to every worker. */
+  dir: string;
+  settings: SearchSettings;
+  /** Worker threads, each with its own opened index (default: the machine's cores). */
+  workers: number;
+  /** Requests waiting beyond this many are refused with PoolBusyError instead of queueing. */
+  maxQueue?: number;
+}
+
+/** The queue is full: the bot tells the user to try again shortly. */
+export class PoolBusyError extends Error {
+  constructor(waiting: number) {
+    super(`${waiting} searches are already waiting`);
+    this.name = 'PoolBusyError';
+  }
+}
+
+/** Errors cross the thread boundary by name and message; index errors keep their class for callers. */
+function revive(e: SerializedError): Error {
+  if (e.name === 'MissingIndexError') return new MissingIndexError(e.message);
+  if (e.name === 'IndexError') return new IndexError(e.message);
+  const err = new Error(e.message);
+  err.name = e.name;
+  return err;
+}
+
+// Compiled (dist/*.js) the worker is plain JavaScript. In development it is TypeScript: on Node 20
+// a worker does not inherit tsx's `--import` hooks, so a tiny bootstrap loads it with tsx's tsImport.
+const COMPILED = import.meta.url.endsWith('.js');
+
+function newWorker(setup: WorkerSetup): Worker {
+  if (COMPILED) return new Worker(new URL('./search-worker.js', import.meta.url), { workerData: setup });
+  const entry = new URL('./search-worker.ts', import.meta.url).href;
+  // tsx/esm/api resolves to its CommonJS build under require(); the ES module sits beside it.
+  const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const bootstrap = `import(${JSON.stringify(api)}).then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`;
+  return new Worker(bootstrap, { eval: true, workerData: setup });
+}
+
+interface Job {
+  id: number;
+  body: Body;
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  /** The request it is answering (one at a time: arrival order is kept across the pool). */
+  job: Job | undefined;
+  /** Out-of-band requests (reopen) by id. */
+  side: Map<number, Job>;
+  status: IndexStatus | undefined;
+  /** Its model has loaded or failed since it last opened the index. */
+  modelSettled: boolean;
+}
+
+/**
+ * Searches off the bot's event loop: a pool of worker threads, each holding the index open
+ * read-only. Requests wait in one FIFO queue and go to the next free worker, so in a burst users
+ * are answered roughly in arrival order and the main thread stays free to acknowledge
+ * interactions. Events: 'models-settled' (IndexStatus) once every worker's embedding model has
+ * loaded or failed (after start and after each reopen); 'worker-exit' ({ code }) when a worker
+ * died and was replaced; 'worker-error' (Error).
+ */
+export class SearchPool extends EventEmitter implements AnswerService {
+  private slots: Slot[] = [];
+  private queue: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+  private reopening: Promise<IndexStatus> | undefined;
+
+  constructor(private readonly options: SearchPoolOptions) {
+    super();
+  }
+
+  /** Starts the workers and resolves once every one has opened the index (rejects with the first failure). */
+  async start(): Promise<IndexStatus> {
+    const count = Math.max(1, this.options.workers);
+    const started = await Promise.allSettled(Array.from({ length: count }, () => this.spawn()));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // Not closed for good: the bot may build the missing index and start again.
+      await this.terminateWorkers(new Error('the search pool could not start'));
+      throw failed.reason;
+    }
+    return this.slots[0]!.status!;
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Requests waiting for a free worker. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  ask(question: string, options: SearchOptions): Promise<Answer> {
+    return this.request({ op: 'ask', question, options }) as Promise<Answer>;
+  }
+
+  status(): Promise<IndexStatus> {
+    return this.request({ op: 'status' }) as Promise<IndexStatus>;
+  }
+
+  listArticles(query: string, offset: number, limit: number): Promise<ArticleList> {
+    return this.request({ op: 'list', query, offset, limit }) as Promise<ArticleList>;
+  }
+
+  /**
+   * After a reindex: each worker opens the new index and swaps it in, one worker at a time so the
+   * others keep answering (from the old index) meanwhile. Rejects if a worker cannot open it; the
+   * workers that did not swap keep the old index.
+   */
+  reopen(): Promise<IndexStatus> {
+    if (this.slots.length === 0) return Promise.reject(new Error('the search pool has no workers (not started, or closed)'));
+    this.reopening ??= (async () => {
+      try {
+        let status: IndexStatus | undefined;
+        for (const slot of [...this.slots]) {
+          status = (await this.side(slot, { op: 'reopen' })) as IndexStatus;
+          slot.status = status;
+          slot.modelSettled = false;
+        }
+        return status!;
+      } finally {
+        this.reopening = undefined;
+      }
+    })();
+    return this.reopening;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.terminateWorkers(new Error('the search pool was closed'));
+  }
+
+  private async terminateWorkers(gone: Error): Promise<void> {
+    for (const job of this.queue.splice(0)) job.reject(gone);
+    const slots = this.slots.splice(0);
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+    for (const s of slots) {
+      s.job?.reject(gone);
+      for (const j of s.side.values()) j.reject(gone);
+    }
+  }
+
+  private request(body: Body): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error('the search pool was closed'));
+    const max = this.options.maxQueue ?? Number.POSITIVE_INFINITY;
+    if (this.queue.length >= max) return Promise.reject(new PoolBusyError(this.queue.length));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, body, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private side(slot: Slot, body: Body): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const job: Job = { id: this.nextId++, body, resolve, reject };
+      slot.side.set(job.id, job);
+      slot.worker.postMessage({ ...body, id: job.id } as PoolRequest);
+    });
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) return;
+      if (slot.job || !slot.status) continue;
+      const job = this.queue.shift()!;
+      slot.job = job;
+      slot.worker.postMessage({ ...job.body, id: job.id } as PoolRequest);
+    }
+  }
+
+  private spawn(): Promise<void> {
+    const setup: WorkerSetup = { dir: this.options.dir, settings: this.options.settings };
+    const worker = newWorker(setup);
+    const slot: Slot = { worker, job: undefined, side: new Map(), status: undefined, modelSettled: false };
+    this.slots.push(slot);
+    return new Promise<void>((resolveOpen, rejectOpen) => {
+      let opened = false;
+      worker.on('message', (msg: WorkerReply) => {
+        if (msg.type === 'opened') {
+          opened = true;
+          slot.status = msg.status;
+          resolveOpen();
+          this.pump();
+        } else if (msg.type === 'open-failed') {
+          rejectOpen(revive(msg.error));
+        } else if (msg.type === 'model') {
+          slot.status = msg.status;
+          slot.modelSettled = true;
+          if (this.slots.every((s) => s.modelSettled)) this.emit('models-settled', msg.status);
+        } else {
+          const job = slot.job?.id === msg.id ? slot.job : slot.side.get(msg.id);
+          if (!job) return;
+          if (job === slot.job) slot.job = undefined;
+          else slot.side.delete(msg.id);
+          if (msg.type === 'result') job.resolve(msg.value);
+          else job.reject(revive(msg.error));
+          this.pump();
+        }
+      });
+      worker.on('error', (err) => {
+        if (!opened) rejectOpen(err);
+        this.emit('worker-error', err);
+      });
+      worker.on('exit', (code) => {
+        const index = this.slots.indexOf(slot);
+        // Not in the pool any more: terminated on purpose (close, or a failed start).
+        const expected = index < 0;
+        if (!expected) this.slots.splice(index, 1);
+        const lost = new Error(`a search worker stopped (exit code ${code}) while answering`);
+        slot.job?.reject(lost);
+        for (const j of slot.side.values()) j.reject(lost);
+        if (!opened) rejectOpen(new Error(`a search worker stopped (exit code ${code}) before opening the index`));
+        if (expected || this.closed || !opened) return;
+        // A worker that dies is replaced, so the pool keeps its size; its request failed above.
+        this.emit('worker-exit', { code });
+        this.spawn().catch((err: unknown) => this.emit('worker-error', err));
+      });
+    });
+  }
+}

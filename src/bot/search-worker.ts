@@ -1,0 +1,91 @@
+/**
+ * A search worker thread of the bot's SearchPool: opens the index read-only through
+ * openIndexForSearch and answers one request at a time. `reopen` opens the new index while the
+ * old one keeps answering, then swaps; the old one is closed once no request uses it.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { SearchSettings } from '../search/searcher.js';
+import { openIndexForSearch, type OpenedIndex } from './answer-service.js';
+import type { PoolRequest, WorkerReply, WorkerSetup } from './search-pool.js';
+
+const port = parentPort;
+if (!port) throw new Error('search-worker.ts runs as a worker thread of the bot, not on its own.');
+const setup = workerData as WorkerSetup;
+const settings: SearchSettings = setup.settings;
+
+const errorOf = (err: unknown): { name: string; message: string } =>
+  err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
+
+const post = (reply: WorkerReply): void => port.postMessage(reply);
+
+class Live {
+  busy = 0;
+  retired = false;
+  constructor(readonly index: OpenedIndex) {}
+
+  /** Runs a request on this index, and closes a retired index when its last request ends. */
+  async use<T>(fn: (index: OpenedIndex) => T | Promise<T>): Promise<T> {
+    this.busy++;
+    try {
+      return await fn(this.index);
+    } finally {
+      this.busy--;
+      if (this.retired && this.busy === 0) void this.close();
+    }
+  }
+
+  retire(): void {
+    this.retired = true;
+    if (this.busy === 0) void this.close();
+  }
+
+  private async close(): Promise<void> {
+    try {
+      await this.index.close?.();
+    } catch {
+      /* closing an old index must never break the live one */
+    }
+  }
+}
+
+let live: Live;
+
+function watchModel(current: Live): void {
+  void current.index.ready().then(() => {
+    if (live === current) post({ type: 'model', status: current.index.status() });
+  });
+}
+
+async function handle(req: PoolRequest): Promise<void> {
+  try {
+    let value: unknown;
+    if (req.op === 'ask') value = await live.use((ix) => ix.ask(req.question, req.options));
+    else if (req.op === 'status') value = await live.use((ix) => ix.status());
+    else if (req.op === 'list') value = await live.use((ix) => ix.listArticles(req.query, req.offset, req.limit));
+    else if (live.index.refresh) {
+      // The index updates in place: read only what changed (new segments, deletion marks, vectors).
+      await live.index.refresh();
+      value = live.index.status();
+    } else {
+      // Requests keep arriving and are answered from the old index while the new one opens.
+      const next = new Live(await openIndexForSearch(setup.dir, settings));
+      const old = live;
+      live = next;
+      old.retire();
+      watchModel(next);
+      value = next.index.status();
+    }
+    post({ type: 'result', id: req.id, value });
+  } catch (err) {
+    post({ type: 'error', id: req.id, error: errorOf(err) });
+  }
+}
+
+try {
+  live = new Live(await openIndexForSearch(setup.dir, settings));
+  port.on('message', (req: PoolRequest) => void handle(req));
+  post({ type: 'opened', status: live.index.status() });
+  watchModel(live);
+} catch (err) {
+  post({ type: 'open-failed', error: errorOf(err) });
+}

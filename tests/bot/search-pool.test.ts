@@ -1,0 +1,115 @@
+/**
+ * The bot's search pool: real worker threads over a real index of the seed corpus. Answers match the
+ * core's, requests finish in arrival order with one worker, a full queue refuses, a missing index is
+ * reported as such, and a reindex is swapped in while questions keep being answered.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildIndex } from '../../src/indexer/build.js';
+import { MissingIndexError } from '../../src/storage/errors.js';
+import { PoolBusyError, SearchPool } from '../../src/bot/search-pool.js';
+import { Searcher } from '../../src/search/searcher.js';
+import type { Answer } from '../../src/types.js';
+import { copySeeds, tempDir, testSettings } from '../support/corpus.js';
+
+const SALDO = 'What did Saldo urge Kherson residents to do?';
+const settings = testSettings({ EMBEDDING_MODEL: 'no-such-org/no-such-model' });
+let dir: string;
+let cleanup: () => Promise<void>;
+let corpus: string;
+let index: string;
+
+const comparable = (a: Answer) => ({ ...a, tookMs: 0, timings: {} });
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir('archivist-pool-'));
+  corpus = await copySeeds(dir);
+  index = path.join(dir, 'index');
+  await buildIndex({ corpus: [corpus], out: index, settings });
+});
+afterAll(() => cleanup());
+
+describe('SearchPool', () => {
+  it('answers from worker threads exactly as the core does, and lists and describes the index', async () => {
+    const pool = new SearchPool({ dir: index, settings, workers: 2 });
+    try {
+      const status = await pool.start();
+      expect(pool.size).toBe(2);
+      expect(status).toMatchObject({ articles: 2, mode: 'lexical' });
+      const direct = await (await Searcher.open(index, settings, { model: 'never' })).ask(SALDO, { k: 3 });
+      const pooled = await Promise.all(Array.from({ length: 6 }, () => pool.ask(SALDO, { k: 3 })));
+      for (const a of pooled) expect(comparable(a)).toEqual(comparable(direct));
+      expect(pooled[0]!.results[0]!.title).toBe('Western officials: Ukraine can take back Kherson from Russia in a week');
+      expect((await pool.listArticles('liberation', 0, 10)).total).toBe(1);
+      expect(await pool.status()).toMatchObject({ articles: 2 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('keeps arrival order with one worker, and refuses beyond the queue bound', async () => {
+    const pool = new SearchPool({ dir: index, settings, workers: 1, maxQueue: 9 });
+    try {
+      await pool.start();
+      const done: number[] = [];
+      const asks = Array.from({ length: 10 }, (_, n) => pool.ask(`${SALDO} ${n}`, {}).then(() => done.push(n)));
+      // One is being answered and nine wait (the bound): the next is one too many.
+      const over = pool.ask(SALDO, {});
+      await expect(over).rejects.toBeInstanceOf(PoolBusyError);
+      await Promise.all(asks);
+      expect(done).toEqual([...Array(10).keys()]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('replaces a worker that dies, and keeps answering', async () => {
+    const pool = new SearchPool({ dir: index, settings, workers: 2 });
+    try {
+      await pool.start();
+      const exited = new Promise((resolve) => pool.once('worker-exit', resolve));
+      // As if the thread crashed (out of memory, a native fault): stop one from outside.
+      const slots = (pool as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }).slots;
+      await slots[0]!.worker.terminate();
+      await exited;
+      const answers = await Promise.all(Array.from({ length: 6 }, () => pool.ask(SALDO, {})));
+      for (const a of answers) expect(a.results[0]!.title).toBe('Western officials: Ukraine can take back Kherson from Russia in a week');
+      expect(pool.size).toBe(2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('reports a missing index as MissingIndexError, so the bot can build one first', async () => {
+    const empty = path.join(dir, 'empty');
+    await mkdir(empty);
+    const pool = new SearchPool({ dir: empty, settings, workers: 2 });
+    await expect(pool.start()).rejects.toBeInstanceOf(MissingIndexError);
+    expect(pool.size).toBe(0);
+  });
+
+  it('swaps a rebuilt index in, answering from the old one until then', async () => {
+    const pool = new SearchPool({ dir: index, settings, workers: 2 });
+    try {
+      await pool.start();
+      const question = 'Were the Zaporizhzhia cooling ponds stable?';
+      await writeFile(
+        path.join(corpus, 'zz_new.md'),
+        '---\ntitle: "Zaporizhzhia plant inspectors report stable cooling"\ndate: 2024-02-03\n---\nInspectors at the Zaporizhzhia nuclear plant said the cooling ponds were stable on Saturday.\n',
+      );
+      await buildIndex({ corpus: [corpus], out: index, settings });
+      // The workers still hold the old index.
+      expect((await pool.ask(question, {})).results.map((r) => r.title)).not.toContain('Zaporizhzhia plant inspectors report stable cooling');
+      const during = Array.from({ length: 8 }, () => pool.ask(SALDO, {}));
+      const status = await pool.reopen();
+      expect(status.articles).toBe(3);
+      for (const a of await Promise.all(during)) expect(a.results[0]!.title).toBe('Western officials: Ukraine can take back Kherson from Russia in a week');
+      const after = await Promise.all([pool.ask(question, {}), pool.ask(question, {})]);
+      for (const a of after) expect(a.results[0]!.title).toBe('Zaporizhzhia plant inspectors report stable cooling');
+      expect((await pool.status()).articles).toBe(3);
+    } finally {
+      await pool.close();
+    }
+  });
+});
