@@ -7,6 +7,7 @@ import { buildIndex } from '../src/indexer/build.js';
 import { IndexDatabase } from '../src/storage/database.js';
 import { MissingIndexError } from '../src/storage/errors.js';
 import { resolveIndex } from '../src/storage/folder.js';
+import { MIN_COVERAGE } from '../src/search/postprocess/abstain.js';
 import { loadRanker } from '../src/search/ranker/model.js';
 import { DEFAULT_RANKING, Searcher, type RankingParams } from '../src/search/searcher.js';
 import type { Confidence } from '../src/types.js';
@@ -178,14 +179,15 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
   // Retrieve without abstaining, then apply the confidence threshold offline so it can be calibrated.
   const searcher = await Searcher.open(dir, config, { model: opts.lexicalOnly ? 'never' : 'await', ranker }, { ...ranking, minConfidence: 0 });
   const times: number[] = [];
-  const abstains = (c: Confidence | undefined): boolean => !c || c.probability < threshold;
+  const abstains = (c: Confidence | undefined): boolean => !c || c.probability < threshold || c.coverage < MIN_COVERAGE;
   const lines = [`Index ${searcher.info.location} (${searcher.mode}, ${searcher.info.passages} passages); confidence threshold ${threshold}`];
   const sets: SetReport[] = [];
   let baselineP50Ms: number | undefined;
   for (const set of opts.sets) {
     const outcomes: QuestionOutcome[] = [];
     for (const q of set.questions) {
-      const answer = await searcher.ask(q.question, { k: opts.k });
+      // Retrieve as if never abstaining; the refusal rule is applied offline below.
+      const answer = await searcher.ask(q.question, { k: opts.k, evenIfUnsure: true });
       times.push(answer.tookMs);
       outcomes.push(judge(q, answer.results.map((r) => ({ articleId: r.articleId, passage: r.passage, quote: r.quote })), answer.confidence));
     }

@@ -15,6 +15,15 @@ export function cosine(a: Float32Array, b: Float32Array): number {
 const FEATURE_INDEX = new Map<string, number>(PASSAGE_FEATURES.map((f, i) => [f, i]));
 
 /**
+ * A floor under the learned confidence: a top passage (with its title) that covers less than this
+ * share of the question's weighted words does not answer it, whatever the model says. The model
+ * learns from news-2022, where off-topic questions are few; in a small corpus most words of an
+ * off-topic question are simply absent. Chosen on the train split (≤ 2% of answerable questions
+ * fall below it).
+ */
+export const MIN_COVERAGE = 0.3;
+
+/**
  * Judges the answer: the trained confidence model's probability that the top passage holds what
  * was asked, from the ranker's features of that passage and its lead over the runner-up; abstains
  * below `minConfidence` (the threshold chosen on the dev questions, unless overridden). Coverage
@@ -58,7 +67,7 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined): 
         quoteCoverage: round(coverage(walk.plan, new Set(analyze(`${title}\n${quote}`)))),
         similarity: best.similarity,
       };
-      walk.abstained = probability < threshold;
+      walk.abstained = probability < threshold || walk.confidence.coverage < MIN_COVERAGE;
     },
   };
 }

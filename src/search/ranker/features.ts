@@ -79,8 +79,8 @@ export const PASSAGE_FEATURES = [
   'coverAll', // passage + title, own or alternative (today's abstention coverage)
   'namesMissing', // share of the question's names found nowhere in the passage or title
   'bestSentence', // best single sentence's weighted coverage
-  'answerNear', // a sentence holding a fresh answer of the asked type is the best or next to it
-  'answerAny', // any sentence with a fresh answer of the asked type
+  'answerNear', // a sentence holding a fresh answer of the asked type is the best or next to it (1 when no type is asked)
+  'answerAny', // any sentence with a fresh answer of the asked type (1 when no type is asked)
   'proximity', // matched concepts / the shortest span holding them
   'bigrams', // share of the question's word pairs found together
   'dateMatch', // the article's date matches a year or month the question names
@@ -231,7 +231,8 @@ export function passageFeatures(info: QuestionInfo, pool: readonly CandidateEvid
     const fresh = sentences.map((s) => (info.type ? hasFreshAnswer(s.text, info.type, info.words) : false));
     const bestCover = Math.max(0, ...covers);
     const best = covers.indexOf(bestCover);
-    const answerNear = info.type && best >= 0 && (fresh[best] || fresh[best - 1] || fresh[best + 1]) ? 1 : 0;
+    // A question that asks for no particular kind of answer (yes / no, why) lacks none.
+    const answerNear = !info.type || (best >= 0 && (fresh[best] || fresh[best - 1] || fresh[best + 1])) ? 1 : 0;
     const termScores = sentences.map((s) => sentenceScore(s.text, plan.termWeights));
     const topTerms = Math.max(0, ...termScores) || 1;
     const coverOrder = covers.map((c, i) => ({ c, i })).sort((a, b) => b.c - a.c || a.i - b.i);
@@ -286,7 +287,7 @@ export function passageFeatures(info: QuestionInfo, pool: readonly CandidateEvid
       namesMissing,
       bestSentence: bestCover,
       answerNear,
-      answerAny: info.type && fresh.some(Boolean) ? 1 : 0,
+      answerAny: !info.type || fresh.some(Boolean) ? 1 : 0,
       proximity: proximity(terms, plan.conceptOf),
       bigrams: pairs,
       dateMatch: dateMatch(info, c.date),
