@@ -19,7 +19,7 @@ import { allowSearch, replyPrivately } from './reply.js';
  */
 
 export const ANSWER_PREFIX = 'ans';
-const ACTIONS = ['more', 'prev', 'share', 'up', 'down'] as const;
+const ACTIONS = ['more', 'prev', 'share', 'up', 'down', 'anyway'] as const;
 type Action = (typeof ACTIONS)[number];
 
 export function answerButtonId(action: Action, sessionId: string, offset: number): string {
@@ -45,7 +45,7 @@ type Page = { content: string; embeds: ReturnType<typeof answerMessage>['embeds'
 
 /** Searches one page of a session and renders it with its buttons. */
 async function renderPage(ctx: BotContext, sessionId: string, session: AnswerSession, offset: number, shared = false): Promise<Page> {
-  const answer = await ctx.search.ask(searchText(session.text), { k: session.k, offset, ...session.filters });
+  const answer = await ctx.search.ask(searchText(session.text), { k: session.k, offset, ...session.filters, evenIfUnsure: session.evenIfUnsure });
   session.pages.set(offset, {
     mode: answer.mode,
     abstained: answer.abstained,
@@ -59,6 +59,8 @@ async function renderPage(ctx: BotContext, sessionId: string, session: AnswerSes
   if (!shared && offset > 0) nav.push(button('prev', 'Previous'));
   if (!shared && answer.more) nav.push(button('more', 'More results', ButtonStyle.Primary));
   if (!shared && session.ephemeral) nav.push(button('share', 'Share to channel', ButtonStyle.Success));
+  // Refused for low confidence, but there were passages: the asker may see them, marked as such.
+  if (!shared && answer.abstained && answer.confidence && !session.evenIfUnsure) nav.push(button('anyway', 'Show closest passages anyway'));
   if (nav.length) rows.push(new ActionRowBuilder<ButtonBuilder>().addComponents(nav));
   if (ctx.config.FEEDBACK === 'on') rows.push(new ActionRowBuilder<ButtonBuilder>().addComponents(button('up', '👍 Helpful'), button('down', '👎 Not helpful')));
   ctx.log.info({ kind: session.kind, offset, results: answer.results.length, abstained: answer.abstained, mode: answer.mode, tookMs: answer.tookMs }, 'answered');
@@ -124,13 +126,14 @@ export async function handleAnswerButton(interaction: ButtonInteraction, ctx: Bo
     return;
   }
 
-  // Paging rewrites the message in place, so only its owner may do it on a public answer.
+  // Paging (and revealing low-confidence passages) rewrites the message in place, so only its owner may do it on a public answer.
   if (interaction.user.id !== session.ownerId) {
     await replyPrivately(interaction, 'Only the person who asked can page through this answer. Run the command yourself to get your own.');
     return;
   }
   if (!(await allowSearch(interaction, ctx))) return;
-  const next = action === 'more' ? offset + session.k : Math.max(0, offset - session.k);
+  if (action === 'anyway') session.evenIfUnsure = true;
+  const next = action === 'more' ? offset + session.k : action === 'anyway' ? 0 : Math.max(0, offset - session.k);
   await interaction.deferUpdate();
   await editReplyWithRetry(interaction, await renderPage(ctx, sessionId, session, next), ctx.log, { ephemeral: true });
 }

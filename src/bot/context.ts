@@ -20,6 +20,8 @@ export interface AnswerSession {
   filters: Filters;
   ownerId: string;
   ephemeral: boolean;
+  /** The asker chose to see the closest passages although confidence is low. */
+  evenIfUnsure?: boolean;
   /** What each shown page listed, by offset: recorded with votes. */
   pages: Map<number, PageRecord>;
 }

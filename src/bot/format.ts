@@ -167,7 +167,7 @@ export function describeFilters(filters: AnswerView['filters']): string {
 /** The message body of an answer page: content line plus embeds, within every limit. */
 export function answerMessage(answer: Answer, view: AnswerView): { content: string; embeds: APIEmbed[] } {
   const filters = describeFilters(view.filters);
-  const content = clip([view.heading, filters].filter(Boolean).join('\n'), LIMITS.content);
+  const content = clip([view.heading, filters, answer.abstained ? '' : confidenceLine(answer)].filter(Boolean).join('\n'), LIMITS.content);
   if (answer.abstained || answer.results.length === 0) {
     return {
       content,
@@ -185,6 +185,13 @@ export function answerMessage(answer: Answer, view: AnswerView): { content: stri
   const mode = answer.mode === 'hybrid' ? 'keyword + semantic search' : 'keyword search';
   last.footer = { text: `${last.footer?.text ?? ''} · ${mode} · ${answer.tookMs} ms` };
   return { content, embeds };
+}
+
+/** How sure the answer is, in words (small text under the heading). */
+export function confidenceLine(answer: Answer): string {
+  if (answer.results.length === 0) return '';
+  if (answer.lowConfidence) return '-# ⚠️ Low confidence: the closest passages, which may not answer this.';
+  return answer.confidence?.strong ? '-# Strong match' : '-# Partial match';
 }
 
 /** A question or claim as a quoted heading line. */

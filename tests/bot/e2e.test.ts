@@ -172,11 +172,30 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
     expect((await callback(ok)).type).toBe(5);
   });
 
-  it('says so when no source answers', async () => {
-    const i = fake.slash('ask', { question: 'best recipe for banana bread with walnuts' }, fake.user('carol'));
+  it('says so when no source answers, and shows the closest passages, marked, when the asker wants them', async () => {
+    const carol = fake.user('carol');
+    const i = fake.slash('ask', { question: 'best recipe for banana bread with walnuts' }, carol);
     const body = await edit(i);
     expect(body.embeds).toHaveLength(1);
     expect(body.embeds![0]!.title).toBe('No source in the corpus answers this.');
+    const anyway = button(body, 'Show closest passages anyway');
+
+    const stranger = fake.click(messageOf(i), anyway, fake.user('mallory'));
+    expect((await callback(stranger)).data!.content).toMatch(/Only the person who asked/);
+
+    const click = fake.click(messageOf(i), anyway, carol);
+    expect((await callback(click)).type).toBe(6); // DEFERRED_UPDATE_MESSAGE
+    const shown = await edit(click);
+    expect(shown.content).toContain('Low confidence');
+    expect(shown.embeds!.length).toBeGreaterThan(0);
+    expect(shown.embeds![0]!.title).not.toBe('No source in the corpus answers this.');
+    expect(buttonLabels(shown)).not.toContain('Show closest passages anyway');
+  });
+
+  it('says how strong the match is in words', async () => {
+    const body = await edit(fake.slash('ask', { question: SALDO }, fake.user('trent')));
+    expect(body.content).toMatch(/-# (Strong|Partial) match/);
+    expect(buttonLabels(body)).not.toContain('Show closest passages anyway');
   });
 
   it('"More results" pages further for the asker only', async () => {
