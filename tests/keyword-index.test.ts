@@ -349,7 +349,9 @@ describe('segments as SQLite blobs', () => {
       const write = new Database(file);
       write.exec('CREATE TABLE segment (n INTEGER PRIMARY KEY, bytes BLOB NOT NULL)');
       const insert = write.prepare('INSERT INTO segment (n, bytes) VALUES (?, ?)');
-      segments.forEach((seg, n) => insert.run(n, seg.encode()));
+      segments.forEach((seg, n) => {
+        insert.run(n, seg.encode());
+      });
       write.close();
       const read = new Database(file, { readonly: true });
       const rows = read.prepare('SELECT bytes FROM segment ORDER BY n').all() as Array<{ bytes: Buffer }>;
@@ -373,7 +375,9 @@ describe('segments as SQLite blobs', () => {
       'Residents queued for water in the city after strikes on power plants left many without heating.',
     ];
     const b = new SegmentBuilder();
-    passages.forEach((text, id) => b.add({ id, title: analyze(id === 0 ? 'Kherson evacuation' : 'News'), text: analyze(text) }));
+    passages.forEach((text, id) => {
+      b.add({ id, title: analyze(id === 0 ? 'Kherson evacuation' : 'News'), text: analyze(text) });
+    });
     const index = new KeywordIndex([b.finish()]);
     const query = [...new Set(analyze('Who urged Kherson residents to leave?'))].map((term) => ({ term, boost: 1 }));
     const hits = index.search(query, 3);
