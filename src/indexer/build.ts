@@ -448,6 +448,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       db!.setMeta(META.nextPassageId, nextId.value);
       db!.setMeta(META.vectorsFile, vectorsFile);
       db!.setMeta(META.lastUpdate, { kind: 'full', at: now, added: articles, changed: 0, removed: 0 });
+      db!.setMeta(META.counts, { articles, passages });
       // Written last: a database without it is never opened or recovered.
       db!.setMeta(META.complete, true);
     });
@@ -628,6 +629,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
       db.setMeta(META.vectorsFile, vectorsFile);
       db.setMeta(META.corpus, { paths: options.corpus, files: stats.files, duplicates: stats.duplicates, problems: stats.problems.length });
       db.setMeta(META.lastUpdate, { kind: 'update', at: now, added, changed: replaced.length, removed: removedRows.length });
+      db.setMeta(META.counts, db.counts());
     });
     written = undefined;
   } finally {
