@@ -6,11 +6,7 @@ export interface RankingParams {
   fusion: 'rrf' | 'linear';
   lexicalWeight: number;
   denseWeight: number;
-  /** Question words found in more than this share of passages are left out of the keyword query's first pass… */
-  commonTermShare: number;
-  /** …unless that would leave fewer than this many words. */
-  minQueryTerms: number;
-  /** Passages the first keyword pass hands to the second. */
+  /** Passages the keyword index returns (by BM25) before the concept count re-ranks them. */
   keywordCandidates: number;
   /** Multiplier on the weight of WordNet alternatives of question words (0 turns expansion off). */
   expansion: number;
@@ -23,11 +19,6 @@ export const DEFAULT_RANKING: RankingParams = {
   fusion: 'rrf',
   lexicalWeight: 1,
   denseWeight: 1,
-  commonTermShare: 0.05,
-  minQueryTerms: 2,
-  keywordCandidates: 300,
+  keywordCandidates: 100,
   expansion: 0.6,
 };
-
-/** Below this many passages, keyword search runs in one pass. */
-export const SMALL_CORPUS = 5000;

@@ -78,8 +78,9 @@ export class IndexDatabase {
         throw new IndexError(`The index ${file} has format ${String(format)}, this version reads ${SCHEMA_VERSION}: ${REBUILD_HINT}.`);
       }
       if (store.meta<boolean>(META.complete) !== true) throw new IndexError(`The index ${file} was never completed: ${REBUILD_HINT}.`);
-      // Touch the tables a search reads, so a damaged file fails here, with the fix, not mid-question.
-      store.counts();
+      // Read the metadata a search needs, so a damaged file fails here, with the fix, not mid-question
+      // (the keyword segments are read and checksummed next; passages are read per question).
+      store.info();
       return store;
     } catch (err) {
       db?.close();
@@ -128,7 +129,8 @@ export class IndexDatabase {
       createdAt: this.meta<string>(META.createdAt) ?? '',
       updatedAt: this.meta<string>(META.updatedAt) ?? '',
       generation: this.meta<number>(META.generation) ?? 0,
-      ...this.counts(),
+      // Counted at commit: counting 170k rows on every refresh would stall a reader's event loop.
+      ...(this.meta<{ articles: number; passages: number }>(META.counts) ?? this.counts()),
       dense: parse(denseSchema, META.dense) as DenseInfo | NoDenseInfo,
       chunking: parse(chunkingSchema, META.chunking),
       corpus: parse(corpusSchema, META.corpus) as CorpusInfo,
