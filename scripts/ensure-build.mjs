@@ -1,6 +1,7 @@
 // Runs before `npm start` and `npm run deploy-commands`: compiles src/ and commands/ to dist/ when
 // TypeScript is installed (a development checkout; incremental, so quick when nothing changed).
-// A production install (`npm ci --omit=dev`) has no TypeScript: it runs the dist/ built beforehand.
+// TypeScript is a runtime dependency, so `npm ci --omit=dev && npm start` builds too; an install without it
+// (e.g. the Docker image after `npm prune`) runs the dist/ built beforehand.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
