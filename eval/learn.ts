@@ -31,8 +31,18 @@ export interface TrainOptions {
 
 export const DEFAULT_TRAIN: TrainOptions = { l2: 0.01, epochs: 400, rate: 0.5 };
 
-/** Logistic regression: P(y = 1 | x). */
-export function trainLogistic(xs: readonly (readonly number[])[], ys: readonly number[], names: readonly string[], options: TrainOptions = DEFAULT_TRAIN): LinearWeights {
+/**
+ * Logistic regression: P(y = 1 | x). `signs` (optional, per feature: 1 = the weight may not be
+ * negative, -1 = not positive, 0 = free) keeps the model monotone in features whose direction is
+ * known, so it behaves sensibly on corpora unlike the training one (projected gradient descent).
+ */
+export function trainLogistic(
+  xs: readonly (readonly number[])[],
+  ys: readonly number[],
+  names: readonly string[],
+  options: TrainOptions = DEFAULT_TRAIN,
+  signs?: readonly number[],
+): LinearWeights {
   const width = names.length;
   const s = standardizer(xs, width);
   const z = xs.map((x) => standardize(x, s));
@@ -49,7 +59,11 @@ export function trainLogistic(xs: readonly (readonly number[])[], ys: readonly n
       for (let j = 0; j < width; j++) gw[j]! += (err * x[j]!) / n;
       gb += err / n;
     });
-    for (let j = 0; j < width; j++) w[j]! -= options.rate * gw[j]!;
+    for (let j = 0; j < width; j++) {
+      w[j]! -= options.rate * gw[j]!;
+      const sign = signs?.[j] ?? 0;
+      if (sign * w[j]! < 0) w[j] = 0;
+    }
     b -= options.rate * gb;
   }
   return { features: [...names], mean: s.mean, scale: s.scale, weights: w, bias: b };

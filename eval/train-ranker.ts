@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { loadCoreConfig } from '../src/config.js';
 import { loadDotenv } from '../src/env.js';
 import { PASSAGE_FEATURES, SENTENCE_FEATURES } from '../src/search/ranker/features.js';
-import { CONFIDENCE_FEATURES, LinearModel, neutralRanker, type LinearWeights, type RankerWeights } from '../src/search/ranker/model.js';
+import { CONFIDENCE_FEATURES, CONFIDENCE_SIGNS, LinearModel, neutralRanker, type LinearWeights, type RankerWeights } from '../src/search/ranker/model.js';
 import { Searcher, DEFAULT_RANKING, type CandidatePool } from '../src/search/searcher.js';
 import { ensureIndex, readQuestions } from './evaluate.js';
 import { DEFAULT_TRAIN, rounded, trainLogistic, trainPairwise, type Group } from './learn.js';
@@ -154,7 +154,7 @@ async function main(): Promise<void> {
     cy.push(t.q.unanswerable ? 0 : 1);
   }
   // Few unanswerable questions to learn from: a stronger L2 keeps the weights from fitting noise.
-  const confidenceWeights = trainLogistic(cx, cy, CONFIDENCE_FEATURES, { ...DEFAULT_TRAIN, l2: CONFIDENCE_L2 });
+  const confidenceWeights = trainLogistic(cx, cy, CONFIDENCE_FEATURES, { ...DEFAULT_TRAIN, l2: CONFIDENCE_L2 }, CONFIDENCE_FEATURES.map((f) => CONFIDENCE_SIGNS[f]));
   const confidence = new LinearModel(confidenceWeights);
   const devProbs = dev.map((d) => {
     const c = confidenceInput(d, passage, best!.depth);
@@ -172,14 +172,16 @@ async function main(): Promise<void> {
       threshold = t;
     }
   }
-  // "Strong match": the lowest probability above which at least 90% of dev questions are answerable
-  // with the answer among the first five results.
-  let strong = 1;
+  // "Strong match": the lowest probability above which at least 75% of dev questions (and at least
+  // ten) are answerable with the answer among the first five results; failing that, the top quarter
+  // of the answerable questions' probabilities.
+  let strong: number | undefined;
   for (const t of [...new Set(devProbs.map((d) => d.p))].sort((a, b) => b - a)) {
     const above = devProbs.filter((d) => d.p >= t);
-    if (above.filter((d) => !d.unanswerable && d.top5).length / above.length >= 0.9) strong = t;
-    else break;
+    if (above.length >= 10 && above.filter((d) => !d.unanswerable && d.top5).length / above.length >= 0.75) strong = t;
   }
+  const sortedAns = ans.map((d) => d.p).sort((a, b) => a - b);
+  strong ??= sortedAns[Math.floor(sortedAns.length * 0.75)] ?? 1;
   strong = Math.max(strong, threshold);
   log(
     `confidence: threshold ${threshold.toFixed(4)} refuses ${refused}/${un.length} unanswerable and ${ans.filter((d) => d.p < threshold).length}/${ans.length} answerable dev questions; strong ≥ ${strong.toFixed(4)}`,

@@ -122,7 +122,9 @@ describe('CLI contract', () => {
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
     const [a, b] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(Object.keys(a!)).toEqual(['id', 'question', 'abstained', 'results', 'ms']);
+    expect(Object.keys(a!)).toEqual(['id', 'question', 'abstained', 'confidence', 'results', 'ms']);
+    expect(a!.confidence as number).toBeGreaterThan(0);
+    expect(a!.confidence as number).toBeLessThanOrEqual(1);
     expect(a).toMatchObject({ id: 'q1', abstained: false });
     const results = a!.results as Array<Record<string, unknown>>;
     expect(results.length).toBeGreaterThan(0);

@@ -37,6 +37,23 @@ export const CONFIDENCE_FEATURES = [
   'coverOwn',
 ] as const;
 
+/**
+ * The direction each confidence feature may pull (1: more of it can only raise confidence, -1: only
+ * lower it): training keeps to these, so the model stays sensible on corpora unlike news-2022.
+ */
+export const CONFIDENCE_SIGNS: Record<(typeof CONFIDENCE_FEATURES)[number], 1 | -1> = {
+  coverAll: 1,
+  bestSentence: 1,
+  namesMissing: -1,
+  similarity: 1,
+  absentShare: -1,
+  answerNear: 1,
+  answerAny: 1,
+  topMissing: -1,
+  yearMissing: -1,
+  coverOwn: 1,
+};
+
 const weightsSchema = z.object({
   version: z.literal(1),
   /** How many fused candidates the ranker re-orders. */
