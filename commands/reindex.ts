@@ -9,7 +9,7 @@ import {
 } from 'discord.js';
 import type { BuildProgress } from '../src/indexer/build.js';
 import type { BotContext } from '../src/bot/context.js';
-import { clip, COLORS, escape } from '../src/bot/format.js';
+import { clip, COLORS, escapeMarkup } from '../src/bot/format.js';
 import { LongReply } from '../src/bot/long-reply.js';
 import { isAdmin } from '../src/bot/permissions.js';
 import { replyPrivately } from '../src/bot/reply.js';
@@ -42,7 +42,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
   // simultaneous /reindex see this one as running.
   const outcome = ctx.reindexer.start(interaction.user.id, (p) => {
     const count = p.total > 1 ? ` ${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')}` : '';
-    reply.progress({ content: `⏳ Reindexing… ${STAGES[p.stage]}${count}${p.message ? `\n-# ${escape(clip(p.message, 300))}` : ''}` });
+    reply.progress({ content: `⏳ Reindexing… ${STAGES[p.stage]}${count}${p.message ? `\n-# ${escapeMarkup(clip(p.message, 300))}` : ''}` });
   });
   if (!outcome) {
     const running = ctx.reindexer.running;
@@ -75,7 +75,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
       title: '✅ Reindex complete',
       description: `Indexed **${r.articles.toLocaleString('en-US')}** articles (**${r.chunks.toLocaleString('en-US')}** passages) from ${r.files} files in ${seconds(result.ms)}. Now answering from the new index.`,
       fields: [
-        { name: 'Mode', value: r.mode === 'hybrid' ? `Hybrid (${escape(r.model)}: ${r.embedded} embedded, ${r.reused} reused)` : 'Lexical only', inline: false },
+        { name: 'Mode', value: r.mode === 'hybrid' ? `Hybrid (${escapeMarkup(r.model)}: ${r.embedded} embedded, ${r.reused} reused)` : 'Lexical only', inline: false },
         { name: 'Skipped', value: `${r.duplicates} duplicates, ${r.problems.length} bad inputs`, inline: true },
       ],
     };
@@ -91,6 +91,6 @@ function failedEmbed(error: string): APIEmbed {
   return {
     color: COLORS.error,
     title: '❌ Reindex failed',
-    description: `${escape(clip(error, 1500))}\n\nThe previous index is unchanged and still answering.`,
+    description: `${escapeMarkup(clip(error, 1500))}\n\nThe previous index is unchanged and still answering.`,
   };
 }

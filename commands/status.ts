@@ -1,7 +1,7 @@
 import { MessageFlags, SlashCommandBuilder, time, TimestampStyles, type APIEmbed, type ChatInputCommandInteraction } from 'discord.js';
 import type { BotContext } from '../src/bot/context.js';
 import { editReplyWithRetry } from '../src/bot/edit-retry.js';
-import { clip, COLORS, escape, NO_MENTIONS } from '../src/bot/format.js';
+import { clip, COLORS, escapeMarkup, NO_MENTIONS } from '../src/bot/format.js';
 
 export const data = new SlashCommandBuilder().setName('status').setDescription('Index size, search mode and model, last reindex');
 
@@ -15,17 +15,17 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
     { name: 'Articles', value: s.articles.toLocaleString('en-US'), inline: true },
     { name: 'Passages', value: s.chunks.toLocaleString('en-US'), inline: true },
     { name: 'Mode', value: mode, inline: true },
-    { name: 'Model', value: escape(s.model), inline: true },
+    { name: 'Model', value: escapeMarkup(s.model), inline: true },
     { name: 'Index built', value: time(new Date(s.createdAt), TimestampStyles.RelativeTime), inline: true },
     {
       name: 'Last reindex',
       value: last
-        ? `${time(last.at, TimestampStyles.RelativeTime)} by <@${last.by}>: ${last.ok ? `${last.report?.articles ?? 0} articles` : `failed (${escape(clip(last.error ?? '', 200))})`}`
+        ? `${time(last.at, TimestampStyles.RelativeTime)} by <@${last.by}>: ${last.ok ? `${last.report?.articles ?? 0} articles` : `failed (${escapeMarkup(clip(last.error ?? '', 200))})`}`
         : 'None since the bot started',
       inline: false,
     },
   ];
-  if (s.modelError) fields.push({ name: 'Why lexical only', value: escape(clip(s.modelError, 1000)), inline: false });
+  if (s.modelError) fields.push({ name: 'Why lexical only', value: escapeMarkup(clip(s.modelError, 1000)), inline: false });
   if (running) fields.push({ name: 'Reindex running', value: `Started ${time(running.startedAt, TimestampStyles.RelativeTime)} by <@${running.by}>`, inline: false });
   await editReplyWithRetry(interaction, {
     embeds: [{ color: COLORS.result, title: 'Archivist status', fields, footer: { text: `Up since ${ctx.startedAt.toISOString()}` } }],

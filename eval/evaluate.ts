@@ -199,7 +199,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
       const b = await baselineOutcomes(searcher.info.location, set.questions, opts.k);
       baseline = summarize(b.outcomes);
       baselineP50Ms = b.p50;
-      lines.push(formatSummary(`  minisearch defaults`, baseline) + `  (p50 ${b.p50.toFixed(1)} ms)`);
+      lines.push(`${formatSummary(`  minisearch defaults`, baseline)}  (p50 ${b.p50.toFixed(1)} ms)`);
     }
     sets.push({ name: set.name, summary, baseline, calibration, outcomes });
   }

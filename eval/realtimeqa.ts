@@ -37,8 +37,8 @@ async function main(): Promise<void> {
   await mkdir(dir, { recursive: true });
   const corpusFile = path.join(dir, 'realtimeqa-2022.jsonl');
   const questionsFile = path.join(dir, 'questions.jsonl');
-  await writeFile(corpusFile, set.docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
-  await writeFile(questionsFile, questions.map((q) => JSON.stringify(q)).join('\n') + '\n');
+  await writeFile(corpusFile, `${set.docs.map((d) => JSON.stringify(d)).join('\n')}\n`);
+  await writeFile(questionsFile, `${questions.map((q) => JSON.stringify(q)).join('\n')}\n`);
   process.stderr.write(
     `RealtimeQA 2022: ${set.docs.length} documents, ${questions.length} questions with documents ` +
       `(${set.goldQuestions} with a gold article; ${set.withoutDocuments} without any document left out) → ${dir}\n`,

@@ -30,7 +30,9 @@ describe('loadEmbedder', () => {
     ours.forEach((v, i) => {
       expect(v).toHaveLength(48);
       const ref = Array.from(theirs.data as Float32Array).slice(i * 48, (i + 1) * 48);
-      v.forEach((x, d) => expect(x).toBeCloseTo(ref[d]!, 5));
+      v.forEach((x, d) => {
+        expect(x).toBeCloseTo(ref[d]!, 5);
+      });
     });
   });
 

@@ -139,7 +139,9 @@ describe('feature-extraction pipeline', () => {
     const quant = await embed(modelDir, modelId, true, texts, 'mean');
     // The int8 table is a different file: close to, but not bit-equal with, the float one.
     expect(full.vectors).not.toEqual(quant.vectors);
-    full.vectors.forEach((v, i) => expect(cosine(v, quant.vectors[i] ?? [])).toBeGreaterThan(0.99));
+    full.vectors.forEach((v, i) => {
+      expect(cosine(v, quant.vectors[i] ?? [])).toBeGreaterThan(0.99);
+    });
   });
 
   it('empty and padded inputs stay finite', async () => {

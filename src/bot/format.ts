@@ -27,7 +27,7 @@ export const COLORS = { result: 0x5865f2, none: 0x99aab5, ok: 0x57f287, error: 0
  * markup (headings, lists, quotes) at the start. Discord hides a backslash before punctuation.
  * (discord.js's escapeMarkdown leaves runs like "***" unescaped.)
  */
-export function escape(text: string): string {
+export function escapeMarkup(text: string): string {
   return text
     .replace(/[\\*_~`|[\]<@]/g, '\\$&')
     .replace(/^(\s*)([>#+-])/, '$1\\$2')
@@ -48,13 +48,13 @@ export function clip(text: string, max: number): string {
 /** Escapes then clips, shortening the raw text until the escaped result fits (escapes add characters). */
 export function clipEscaped(text: string, max: number): string {
   let raw = text;
-  let out = escape(raw);
+  let out = escapeMarkup(raw);
   while (out.length > max) {
     // Shrink in proportion: each raw character may have become two.
     const target = Math.min(raw.length - 1, Math.floor((raw.length * max) / out.length) - 1);
     if (target <= 1) return ELLIPSIS.slice(0, max);
     raw = clip(raw, target);
-    out = escape(raw);
+    out = escapeMarkup(raw);
   }
   return out;
 }
@@ -74,7 +74,7 @@ export function formatQuote(sentences: readonly QuoteSentence[], max: number): s
   let from = 0;
   let to = list.length;
   const render = (a: number, b: number): string => {
-    const parts = list.slice(a, b).map((s, i) => (a + i === best ? `**${escape(s.text)}**` : escape(s.text)));
+    const parts = list.slice(a, b).map((s, i) => (a + i === best ? `**${escapeMarkup(s.text)}**` : escapeMarkup(s.text)));
     return `> ${a > 0 ? `${ELLIPSIS} ` : ''}${parts.join(' ')}${b < list.length ? ` ${ELLIPSIS}` : ''}`;
   };
   let out = render(from, to);
@@ -161,7 +161,7 @@ export function describeFilters(filters: AnswerView['filters']): string {
     filters.after ? `from ${filters.after}` : '',
     filters.before ? `until ${filters.before}` : '',
   ].filter(Boolean);
-  return parts.length ? `Filters: ${escape(parts.join(', '))}` : '';
+  return parts.length ? `Filters: ${escapeMarkup(parts.join(', '))}` : '';
 }
 
 /** The message body of an answer page: content line plus embeds, within every limit. */

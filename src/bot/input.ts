@@ -11,7 +11,7 @@ const DISCORD_SYNTAX = /<(?:@[!&]?|#)\d+>|<a?:\w+:\d+>|@(?:everyone|here)\b/g;
  * Characters that show nothing: zero-width spaces and joiners, word joiners, byte-order marks,
  * direction marks (format characters), control characters, Hangul fillers and the grapheme joiner.
  */
-const INVISIBLE = /[\p{Cf}\p{Cc}\u034F\u115F\u1160\u3164\uFFA0]/gu;
+const INVISIBLE = /[\p{Cf}\p{Cc}\u115F\u1160\u3164\uFFA0]|\u034F/gu;
 
 /** The words of a question or claim that go to the search. */
 export function searchText(text: string): string {

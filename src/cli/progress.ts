@@ -37,7 +37,10 @@ export function progressReporter(): { onProgress: (p: BuildProgress) => void; st
     }
     announced.add(p.stage);
     if (!tty || p.stage === 'model' || p.stage === 'write') return;
-    if (p.total > 0 && p.done >= p.total) return stop();
+    if (p.total > 0 && p.done >= p.total) {
+      stop();
+      return;
+    }
     if (barStage !== p.stage) {
       stop();
       started = performance.now();

@@ -291,7 +291,9 @@ async function preparePassages(
     throwIfAborted(options.signal);
     const part = todo.slice(b, b + batch);
     const vectors = await embedder.embedPassages(part.map((p) => embeddingText({ title: p.title }, p.row)));
-    part.forEach((p, i) => (p.vector = vectors[i]!));
+    part.forEach((p, i) => {
+      p.vector = vectors[i]!;
+    });
     counts.embedded += part.length;
   }
   clock.add('embed', since);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_MAX_ARTICLE_CHARS } from '../config.js';
@@ -31,7 +32,7 @@ export async function listCorpusFiles(paths: readonly string[], problems: Ingest
   const files: string[] = [];
   const seen = new Set<string>();
   const visit = async (p: string, explicit: boolean, ancestors: readonly string[]): Promise<void> => {
-    let info;
+    let info: Stats;
     let real: string;
     try {
       info = await stat(p);

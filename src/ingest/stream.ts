@@ -156,8 +156,7 @@ async function* jsonlRecords(file: string, stats: StreamStats): AsyncGenerator<P
   try {
     for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
       let data = rest.length ? Buffer.concat([rest, chunk]) : chunk;
-      let nl: number;
-      while ((nl = data.indexOf(10)) >= 0) {
+      for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10)) {
         yield parseLine(data.subarray(0, nl));
         data = data.subarray(nl + 1);
       }

@@ -9,7 +9,7 @@ import { abstainStep } from './postprocess/abstain.js';
 import { diversifyStep } from './postprocess/diversify.js';
 import { quoteFor, quoteStep } from './postprocess/quote-step.js';
 import { rerankStep } from './postprocess/rerank.js';
-import { planQuery, type QueryPlan } from './query.js';
+import { planQuery } from './query.js';
 import type { PassageFeatures, QuestionInfo } from './ranker/features.js';
 import { loadRanker, type Ranker } from './ranker/model.js';
 import { DEFAULT_RANKING, type RankingParams } from './ranking.js';

@@ -37,7 +37,7 @@ export interface ResolvedIndex {
 }
 
 /** Whether the folder holds an index in the old JSON format (build-* folders with store.json). */
-async function hasJsonIndex(dir: string, entries: string[]): Promise<boolean> {
+async function hasJsonIndex(entries: string[]): Promise<boolean> {
   if (entries.includes('manifest.json') || entries.includes('store.json')) return true;
   return entries.some((e) => e.startsWith('build-'));
 }
@@ -69,7 +69,7 @@ export async function resolveIndex(dir: string): Promise<ResolvedIndex> {
   }
   const candidates = entries.filter((e) => DB_PATTERN.test(e));
   if (candidates.length === 0) {
-    if (await hasJsonIndex(dir, entries)) throw new IndexError(oldFormatMessage(dir));
+    if (await hasJsonIndex(entries)) throw new IndexError(oldFormatMessage(dir));
     if (pointer || entries.includes(POINTER)) throw new IndexError(`${dir}/${POINTER} does not name an index database: ${REBUILD_HINT}.`);
     throw new MissingIndexError(`No index found in ${dir}: build one with \`npm run index\`.`);
   }

@@ -15,6 +15,7 @@ for (const w of ['take', 'make', 'came', 'come', 'way', 'get', 'got', 'us']) STO
 /** Folds accents, typographic quotes and case: "Zelenskyy’s" → "zelenskyy's". */
 export function fold(text: string): string {
   // Most news text is ASCII plus typographic punctuation: skip the costly normalization then.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: \x00-\x7f is the whole ASCII range, control characters included on purpose.
   const plain = !/[^\x00-\x7f‘’“”ʼ′´–—…\u00a0]/.test(text);
   const base = plain ? text : text.normalize('NFKD').replace(/\p{M}+/gu, '');
   return base.replace(/[‘’ʼ′`´]/g, "'").toLowerCase();

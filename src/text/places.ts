@@ -71,7 +71,10 @@ let table: Map<string, Set<string>> | undefined;
 function link(map: Map<string, Set<string>>, a: string, b: string): void {
   if (a === b) return;
   let set = map.get(a);
-  if (!set) map.set(a, (set = new Set()));
+  if (!set) {
+    set = new Set();
+    map.set(a, set);
+  }
   set.add(b);
 }
 

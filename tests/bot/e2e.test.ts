@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BotProcess, cleanEnv } from '../support/bot-process.js';
-import { FakeDiscord, type FakeMessage, type FakeUser, type RecordedRequest, type SentInteraction } from '../support/fake-discord.js';
+import { FakeDiscord, type FakeMessage, type RecordedRequest, type SentInteraction } from '../support/fake-discord.js';
 import { createTinyModel } from '../support/tiny-model.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -73,7 +73,6 @@ async function edit(i: SentInteraction, pred: (b: MessageBody) => boolean = () =
   const r = await fake.waitForRequest((r) => isEdit(i)(r) && pred(r.body as MessageBody), 10_000, `an edit of interaction ${i.id}'s reply`);
   return r.body as MessageBody;
 }
-const buttonIds = (body: MessageBody): string[] => (body.components ?? []).flatMap((row) => row.components.map((c) => c.custom_id));
 const buttonLabels = (body: MessageBody): string[] => (body.components ?? []).flatMap((row) => row.components.map((c) => c.label));
 const button = (body: MessageBody, label: string): string => {
   const row = (body.components ?? []).flatMap((r) => r.components).find((c) => c.label.includes(label));

@@ -202,7 +202,13 @@ describe('editReplyWithRetry', () => {
     expect(await editReplyWithRetry(flaky as never, { content: 'x' }, log, { sleep: async () => undefined })).toBe('edited');
     expect(n).toBe(2);
     let m = 0;
-    const gone = { editReply: async () => (m++, Promise.reject(status(404))), followUp: async () => undefined };
+    const gone = {
+      editReply: async () => {
+        m++;
+        return Promise.reject(status(404));
+      },
+      followUp: async () => undefined,
+    };
     await expect(editReplyWithRetry(gone as never, { content: 'x' }, log, { sleep: async () => undefined })).rejects.toMatchObject({ status: 404 });
     expect(m).toBe(1);
   });

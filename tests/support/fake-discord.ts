@@ -446,7 +446,8 @@ export class FakeDiscord extends EventEmitter {
     let match: RegExpExecArray | null;
 
     // Interaction callbacks and webhook calls are authorised by the interaction token alone.
-    if (req.method === 'POST' && (match = m(/^\/interactions\/(\d+)\/([^/]+)\/callback$/))) {
+    match = req.method === 'POST' ? m(/^\/interactions\/(\d+)\/([^/]+)\/callback$/) : null;
+    if (match) {
       const token = match[2]!;
       const data = (body.data ?? {}) as Json;
       const type = body.type as number;
@@ -466,7 +467,8 @@ export class FakeDiscord extends EventEmitter {
       }
       return reply(204);
     }
-    if ((match = m(/^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/([^/]+))?$/))) {
+    match = m(/^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/([^/]+))?$/);
+    if (match) {
       const [, , token, which] = match;
       if (this.expired.has(token!)) return reply(401, { message: 'Invalid Webhook Token', code: 50027 });
       if (req.method === 'POST' && !which) {
@@ -509,14 +511,17 @@ export class FakeDiscord extends EventEmitter {
     }
     if (req.method === 'GET' && path === '/gateway') return reply(200, { url: this.gatewayUrl });
     if (req.method === 'GET' && path === '/users/@me') return reply(200, this.botUser);
-    if (req.method === 'PUT' && (match = m(/^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/))) {
+    match = req.method === 'PUT' ? m(/^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/) : null;
+    if (match) {
       const list = Array.isArray(record.body) ? (record.body as Json[]) : [];
       return reply(200, list.map((c) => ({ ...c, id: snowflake(), application_id: match![1], guild_id: match![2], version: snowflake(), type: c.type ?? 1 })));
     }
-    if (req.method === 'GET' && (match = m(/^\/channels\/(\d+)$/))) {
+    match = req.method === 'GET' ? m(/^\/channels\/(\d+)$/) : null;
+    if (match) {
       return match[1] === this.channelId ? reply(200, this.channel()) : reply(404, { message: 'Unknown Channel', code: 10003 });
     }
-    if (req.method === 'POST' && (match = m(/^\/channels\/(\d+)\/messages$/))) {
+    match = req.method === 'POST' ? m(/^\/channels\/(\d+)\/messages$/) : null;
+    if (match) {
       if (match[1] !== this.channelId) return reply(404, { message: 'Unknown Channel', code: 10003 });
       return reply(200, this.applyBody(this.newMessage({ type: 0 }), body));
     }

@@ -149,7 +149,9 @@ function buildVocab(extraWords: readonly string[]): Vocab {
     classes.push(cls);
   };
 
-  SPECIAL_TOKENS.forEach((t, i) => add(t, i === PAD_ID ? 'pad' : 'special'));
+  SPECIAL_TOKENS.forEach((t, i) => {
+    add(t, i === PAD_ID ? 'pad' : 'special');
+  });
 
   // Every printable ASCII char and its "##" form, so any ASCII word tokenizes without [UNK].
   // Upper case is skipped: the normalizer lowercases before WordPiece sees the text.
@@ -354,7 +356,9 @@ function floatTensor(name: string, dims: number[], values: ArrayLike<number>): T
 function int64Tensor(name: string, dims: number[], values: readonly bigint[]): Tensor {
   const bytes = new Uint8Array(values.length * 8);
   const view = new DataView(bytes.buffer);
-  values.forEach((v, i) => view.setBigInt64(i * 8, v, true));
+  values.forEach((v, i) => {
+    view.setBigInt64(i * 8, v, true);
+  });
   return { name, dims, dataType: DT.INT64, rawData: bytes };
 }
 

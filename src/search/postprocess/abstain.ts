@@ -39,7 +39,8 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined): 
         walk.abstained = true;
         return;
       }
-      const info = (walk.info ??= questionInfo(walk.plan));
+      walk.info ??= questionInfo(walk.plan);
+      const info = walk.info;
       const f = best.features?.values;
       const feature = (name: PassageFeature): number => (f ? f[FEATURE_INDEX.get(name)!]! : 0);
       const values: Record<(typeof CONFIDENCE_FEATURES)[number], number> = {

@@ -88,7 +88,11 @@ export function selectQuote(
   const threshold = scores[best]! * 0.5;
   const termsOf = sentences.map((s) => new Set(analyze(s.text)));
   const covered = new Set<string>();
-  const cover = (i: number): void => termsOf[i]!.forEach((t) => queryWeights.has(t) && covered.add(t));
+  const cover = (i: number): void => {
+    termsOf[i]!.forEach((t) => {
+      if (queryWeights.has(t)) covered.add(t);
+    });
+  };
   for (let i = first; i <= last; i++) cover(i);
   const adds = (i: number): number => [...termsOf[i]!].reduce((n, t) => n + (queryWeights.has(t) && !covered.has(t) ? queryWeights.get(t)! : 0), 0);
   while (size() < options.maxSentences) {

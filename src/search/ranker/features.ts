@@ -237,7 +237,9 @@ export function passageFeatures(info: QuestionInfo, pool: readonly CandidateEvid
     const topTerms = Math.max(0, ...termScores) || 1;
     const coverOrder = covers.map((c, i) => ({ c, i })).sort((a, b) => b.c - a.c || a.i - b.i);
     const coverRank = new Array<number>(covers.length);
-    coverOrder.forEach((o, rank) => (coverRank[o.i] = rank));
+    coverOrder.forEach((o, rank) => {
+      coverRank[o.i] = rank;
+    });
     const sentenceEvidence: SentenceEvidence[] = sentences.map((s, i) => ({
       start: s.start,
       end: s.end,

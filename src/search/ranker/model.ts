@@ -137,7 +137,10 @@ let shipped: Ranker | undefined;
 
 /** The ranker trained on the project's question sets (`weights.json`, committed), or one from a file of the user's own. */
 export function loadRanker(file?: string): Ranker {
-  if (!file) return (shipped ??= rankerFrom(parseWeights(shippedWeights, 'src/search/ranker/weights.json')));
+  if (!file) {
+    shipped ??= rankerFrom(parseWeights(shippedWeights, 'src/search/ranker/weights.json'));
+    return shipped;
+  }
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
