@@ -22,8 +22,8 @@ export const data = new SlashCommandBuilder()
 export const buttonPrefix = 'sources';
 const pageId = (offset: number, query: string): string => `${buttonPrefix}:${offset}:${query}`;
 
-function page(ctx: BotContext, query: string, offset: number) {
-  const { total, items } = ctx.index.current.listArticles(query, offset, PAGE);
+async function page(ctx: BotContext, query: string, offset: number) {
+  const { total, items } = await ctx.index.current.listArticles(query, offset, PAGE);
   const buttons: ButtonBuilder[] = [];
   if (offset > 0) buttons.push(new ButtonBuilder().setCustomId(pageId(Math.max(0, offset - PAGE), query)).setLabel('Previous').setStyle(ButtonStyle.Secondary));
   if (offset + PAGE < total) buttons.push(new ButtonBuilder().setCustomId(pageId(offset + PAGE, query)).setLabel('Next').setStyle(ButtonStyle.Primary));
@@ -37,11 +37,11 @@ function page(ctx: BotContext, query: string, offset: number) {
 export async function execute(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const query = (interaction.options.getString('query') ?? '').replace(/\s+/g, ' ').trim().slice(0, MAX_QUERY);
-  await interaction.editReply(page(ctx, query, 0));
+  await interaction.editReply(await page(ctx, query, 0));
 }
 
 export async function handleButton(interaction: ButtonInteraction, ctx: BotContext): Promise<void> {
   const [, offset, ...rest] = interaction.customId.split(':');
   const n = Math.max(0, Number(offset) || 0);
-  await interaction.update(page(ctx, rest.join(':'), n));
+  await interaction.update(await page(ctx, rest.join(':'), n));
 }

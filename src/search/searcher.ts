@@ -65,7 +65,7 @@ export class Searcher {
     const backend = await EmbeddedBackend.open(dir, { efSearch: settings.HNSW_EF_SEARCH, onNotice: options.onNotice });
     const dense = backend.info.dense;
     if (dense.status === 'ok' && settings.EMBEDDING_MODEL && settings.EMBEDDING_MODEL !== dense.model) {
-      backend.close();
+      await backend.close();
       throw new IndexError(
         `The index in ${dir} was built with ${dense.model} but EMBEDDING_MODEL is ${settings.EMBEDDING_MODEL}: ` +
           `rebuild it with \`npm run index -- --rebuild\`, or set EMBEDDING_MODEL=${dense.model}.`,
@@ -118,7 +118,7 @@ export class Searcher {
   /** Frees the model and the database handles. */
   async close(): Promise<void> {
     await this.dense?.close();
-    this.backend.close();
+    await this.backend.close();
   }
 
   /** Answers a question: ranked, de-duplicated passages with quotes, or an abstention. */
@@ -151,7 +151,7 @@ export class Searcher {
       variants: this.variants,
     });
     if (plan.concepts.length === 0) return done([], true);
-    const walk: Walk = { question, plan, filter: this.backend.filterFor(options), offset, k, ranked: [], abstained: false, lap };
+    const walk: Walk = { question, plan, filter: await this.backend.filterFor(options), offset, k, ranked: [], abstained: false, lap };
 
     const { candidates, lexicalWeight, denseWeight } = this.ranking;
     const lexicalHits = await this.keyword.retrieve(walk, candidates);
@@ -174,11 +174,11 @@ export class Searcher {
       fused = lexicalHits;
     }
     fused.sort((a, b) => b.score - a.score);
-    walk.ranked = this.materialize(fused);
+    walk.ranked = await this.materialize(fused);
     lap('fusion');
 
     for (const step of this.post) {
-      step.run(walk);
+      await step.run(walk);
       if (walk.abstained) return done([], true, false, walk.confidence);
     }
     const page = walk.ranked.slice(offset, offset + k).map((c, i) => toResult(c, offset + i + 1, quoteFor(c, plan)));
@@ -186,8 +186,8 @@ export class Searcher {
   }
 
   /** Reads the candidates' passages (only these) from storage, in rank order. */
-  private materialize(fused: Array<{ id: number; score: number; similarity?: number }>): Scored[] {
-    const passages = this.backend.passages(fused.map((f) => f.id));
+  private async materialize(fused: Array<{ id: number; score: number; similarity?: number }>): Promise<Scored[]> {
+    const passages = await this.backend.passages(fused.map((f) => f.id));
     const out: Scored[] = [];
     for (const f of fused) {
       const p = passages.get(f.id);
@@ -198,7 +198,7 @@ export class Searcher {
   }
 
   /** Articles in the index, newest first, optionally narrowed by words in the title or outlet. */
-  listArticles(query = '', offset = 0, limit = 10): { total: number; items: ArticleSummary[] } {
+  listArticles(query = '', offset = 0, limit = 10): Promise<{ total: number; items: ArticleSummary[] }> {
     const words = analyze(query);
     return this.backend.listArticles(
       (a) => {

@@ -61,32 +61,35 @@ export class EmbeddedBackend implements SearchBackend {
     return this.state.db.expansion(lemma);
   }
 
-  filterFor(filters: SearchFilters): PassageFilter | undefined {
+  async filterFor(filters: SearchFilters): Promise<PassageFilter | undefined> {
     const { db, passageArticles } = this.state;
     const articles = db.articlesMatching(filters);
     if (!articles) return undefined;
-    return (id) => articles.has(passageArticles[id] ?? -1);
+    const filter: EmbeddedFilter = { filters, test: (id) => articles.has(passageArticles[id] ?? -1) };
+    return filter;
   }
 
-  keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter): KeywordHit[] {
-    return this.state.keyword.search(query, k, filter);
+  async keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter, only?: ReadonlySet<number>): Promise<KeywordHit[]> {
+    const test = predicate(filter);
+    const within = only ? (id: number) => only.has(id) && (test?.(id) ?? true) : test;
+    return this.state.keyword.search(query, k, within);
   }
 
-  denseCandidates(vector: Float32Array, k: number, filter?: PassageFilter): VectorHit[] {
+  async denseCandidates(vector: Float32Array, k: number, filter?: PassageFilter): Promise<VectorHit[]> {
     const vectors = this.state.vectors;
-    return vectors ? searchVectors(vectors, vector, k, this.options.efSearch, filter) : [];
+    return vectors ? searchVectors(vectors, vector, k, this.options.efSearch, predicate(filter)) : [];
   }
 
-  vectorOf(id: number): Float32Array | undefined {
+  async vectorOf(id: number): Promise<Float32Array | undefined> {
     const vectors = this.state.vectors;
     return vectors ? vectorOf(vectors, id) : undefined;
   }
 
-  passages(ids: readonly number[]): Map<number, StoredPassage> {
+  async passages(ids: readonly number[]): Promise<Map<number, StoredPassage>> {
     return this.state.db.passagesByIds(ids);
   }
 
-  listArticles(match: (a: ArticleSummary) => boolean, offset: number, limit: number): { total: number; items: ArticleSummary[] } {
+  async listArticles(match: (a: ArticleSummary) => boolean, offset: number, limit: number): Promise<{ total: number; items: ArticleSummary[] }> {
     const all = this.state.db.articles().filter(match);
     return { total: all.length, items: all.slice(offset, offset + limit) };
   }
@@ -112,9 +115,18 @@ export class EmbeddedBackend implements SearchBackend {
     return true;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.state.db.close();
   }
+}
+
+/** The embedded backend's compiled filter: a predicate over passage ids. */
+interface EmbeddedFilter extends PassageFilter {
+  test(passageId: number): boolean;
+}
+
+function predicate(filter: PassageFilter | undefined): ((id: number) => boolean) | undefined {
+  return filter ? (filter as EmbeddedFilter).test : undefined;
 }
 
 /** Reads one generation's state, re-using what `previous` (same database) already holds. */

@@ -23,17 +23,17 @@ export function cosine(a: Float32Array, b: Float32Array): number {
  * its quote cover, and its similarity; abstains when it is not relevant enough.
  * `vectorOf` gives a stored passage vector, for a best passage only the keyword side found.
  */
-export function abstainStep(ranking: RankingParams, vectorOf: (id: number) => Float32Array | undefined): PostProcessor {
+export function abstainStep(ranking: RankingParams, vectorOf: (id: number) => Promise<Float32Array | undefined>): PostProcessor {
   return {
     name: 'abstain',
-    run(walk: Walk): void {
+    async run(walk: Walk): Promise<void> {
       const best = walk.ranked[0];
       if (!best) {
         walk.abstained = true;
         return;
       }
       if (walk.queryVector && best.similarity === undefined) {
-        const v = vectorOf(best.chunkId);
+        const v = await vectorOf(best.chunkId);
         if (v) best.similarity = cosine(v, walk.queryVector);
       }
       const title = best.passage.article.title;

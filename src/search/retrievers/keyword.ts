@@ -25,12 +25,12 @@ export class KeywordRetriever implements Retriever {
   }
 
   async retrieve(walk: Walk, limit: number): Promise<Array<{ id: number; score: number }>> {
-    const hits = this.search(walk).slice(0, limit);
+    const hits = (await this.search(walk)).slice(0, limit);
     walk.lap('bm25');
     return hits;
   }
 
-  private search(walk: Walk): Array<{ id: number; score: number }> {
+  private async search(walk: Walk): Promise<Array<{ id: number; score: number }>> {
     const { plan, filter } = walk;
     const { commonTermShare, minQueryTerms, keywordCandidates } = this.ranking;
     const stats = this.backend.terms;
@@ -46,7 +46,7 @@ export class KeywordRetriever implements Retriever {
     const parts = new Map<number, { raw: number; terms: Set<string> }>();
     // Candidates are chosen as MiniSearch's OR query did: summed BM25 × the number of words matched,
     // which favours passages with more of the rare words (taken from a deeper BM25 list).
-    const pool = this.backend.keywordCandidates(first, keywordCandidates * POOL_DEPTH, filter);
+    const pool = await this.backend.keywordCandidates(first, keywordCandidates * POOL_DEPTH, filter);
     const chosen = pool
       .map((hit) => ({ hit, rank: hit.score * hit.matched.length }))
       .sort((a, b) => b.rank - a.rank || a.hit.id - b.hit.id)
@@ -56,7 +56,7 @@ export class KeywordRetriever implements Retriever {
     }
     const common: KeywordQueryTerm[] = byRarity.slice(split).map(({ term, boost }) => ({ term, boost }));
     if (common.length && parts.size) {
-      for (const hit of this.backend.keywordCandidates(common, parts.size, (id) => parts.has(id))) {
+      for (const hit of await this.backend.keywordCandidates(common, parts.size, undefined, new Set(parts.keys()))) {
         const p = parts.get(hit.id)!;
         p.raw += hit.score;
         for (const i of hit.matched) p.terms.add(common[i]!.term);
