@@ -5,6 +5,7 @@ import { ConfigError, loadCoreConfig } from '../config.js';
 import { loadDotenv } from '../env.js';
 import { BuildError } from '../indexer/build.js';
 import { IndexError } from '../storage/errors.js';
+import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
 import { openOrBuild } from '../open.js';
 import type { Searcher } from '../search/searcher.js';
 import type { Answer, SearchOptions } from '../types.js';
@@ -119,8 +120,10 @@ try {
     const answer = await searcher.ask(question, search);
     process.stdout.write(opts.json ? `${JSON.stringify(toJson(undefined, answer))}\n` : `${formatText(answer)}\n`);
   }
+  // Frees the model and database handles (a PostgreSQL pool would otherwise keep the process alive).
+  await searcher.close();
 } catch (err) {
-  const known = err instanceof ConfigError || err instanceof IndexError || err instanceof BuildError;
+  const known = err instanceof ConfigError || err instanceof IndexError || err instanceof BuildError || err instanceof DatabaseUnavailableError;
   process.stderr.write(`${known ? (err as Error).message : `Failed: ${(err as Error).stack ?? String(err)}`}\n`);
   process.exitCode = 1;
 }

@@ -63,7 +63,13 @@ export class Searcher {
 
   static async open(dir: string, settings: SearchSettings, options: OpenOptions = {}, ranking: RankingParams = DEFAULT_RANKING): Promise<Searcher> {
     const backend = await EmbeddedBackend.open(dir, { efSearch: settings.HNSW_EF_SEARCH, onNotice: options.onNotice });
+    return Searcher.over(backend, settings, options, ranking);
+  }
+
+  /** A searcher over an opened backend (embedded or PostgreSQL); it closes the backend when closed. */
+  static async over(backend: SearchBackend, settings: SearchSettings, options: OpenOptions = {}, ranking: RankingParams = DEFAULT_RANKING): Promise<Searcher> {
     const dense = backend.info.dense;
+    const dir = backend.info.location;
     if (dense.status === 'ok' && settings.EMBEDDING_MODEL && settings.EMBEDDING_MODEL !== dense.model) {
       await backend.close();
       throw new IndexError(
