@@ -2,6 +2,7 @@
 # A throwaway PostgreSQL cluster for tests: a temp folder, a loopback port, a socket in the folder.
 #   eval "$(scripts/pg-test-cluster.sh start)"   # prints export DATABASE_URL=… PG_TEST_DIR=…
 #   scripts/pg-test-cluster.sh stop "$PG_TEST_DIR"
+#   scripts/pg-test-cluster.sh pause|resume "$PG_TEST_DIR"   # stop / start the server, keeping its data
 # Runs the server as an unprivileged user when started as root (PostgreSQL refuses root).
 set -euo pipefail
 
@@ -33,8 +34,8 @@ case "$cmd" in
     chmod 700 "$dir"
     as_owner "$owner" "$bin/initdb" -D "$dir/data" -U archivist --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
-    as_owner "$owner" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60" start >/dev/null \
+    echo "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60" >"$dir/options"
+    as_owner "$owner" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$(cat "$dir/options")" start >/dev/null \
       || { cat "$dir/server.log" >&2; exit 1; }
     echo "export PG_TEST_DIR=$dir"
     echo "export DATABASE_URL=postgres://archivist@127.0.0.1:$port/postgres"
@@ -47,8 +48,19 @@ case "$cmd" in
     as_owner "$owner" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
     rm -rf "$dir"
     ;;
+  pause|resume)
+    dir=${2:-${PG_TEST_DIR:-}}
+    [ -n "$dir" ] && [ -d "$dir/data" ] || { echo "pg-test-cluster: usage: $cmd DIR" >&2; exit 1; }
+    bin=$(find_bin)
+    owner=$(stat -c %U "$dir")
+    if [ "$cmd" = pause ]; then
+      as_owner "$owner" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    else
+      as_owner "$owner" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$(cat "$dir/options")" start >/dev/null
+    fi
+    ;;
   *)
-    echo "usage: $0 start | stop DIR" >&2
+    echo "usage: $0 start | stop DIR | pause DIR | resume DIR" >&2
     exit 2
     ;;
 esac

@@ -3,6 +3,8 @@ import { Events } from 'discord.js';
 import { ConfigError } from '../config.js';
 import { loadDotenv } from '../env.js';
 import { IndexError } from '../storage/errors.js';
+import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
+import type { Searcher } from '../search/searcher.js';
 import { openOrBuild } from '../open.js';
 import { createClient } from './client.js';
 import { loadCommands } from './commands.js';
@@ -31,12 +33,25 @@ const explicitModel = process.env.EMBEDDING_MODEL || undefined;
 
 try {
   const commands = await loadCommands();
-  const searcher = await openOrBuild(config, config.INDEX_DIR, {
-    model: 'background',
-    explicitModel,
-    onProgress: (p) => p.message && log.info({ stage: p.stage }, p.message),
-    onBuilt: (report) => log.info({ articles: report.articles, chunks: report.chunks, mode: report.mode, ms: report.totalMs }, 'built the index (there was none)'),
-  });
+  const open = (): Promise<Searcher> =>
+    openOrBuild(config, config.INDEX_DIR, {
+      model: 'background',
+      explicitModel,
+      onProgress: (p) => p.message && log.info({ stage: p.stage }, p.message),
+      onBuilt: (report) => log.info({ articles: report.articles, chunks: report.chunks, mode: report.mode, ms: report.totalMs }, 'built the index (there was none)'),
+      onConnectionError: (err) => log.warn({ reason: err.message }, 'database connection lost; reconnecting on the next question'),
+    });
+  // A database that is down at startup is waited for (one line per attempt), not a crash.
+  let searcher: Searcher | undefined;
+  for (let attempt = 1; !searcher; attempt++) {
+    try {
+      searcher = await open();
+    } catch (err) {
+      if (!(err instanceof DatabaseUnavailableError)) throw err;
+      log.error({ attempt }, `${err.message} Retrying in 5 s.`);
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+    }
+  }
   const status = searcher.status();
   log.info({ dir: status.dir, articles: status.articles, chunks: status.chunks, model: status.model }, 'index opened');
   void searcher.ready().then(() => {

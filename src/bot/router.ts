@@ -3,8 +3,11 @@ import { ANSWER_PREFIX, handleAnswerButton } from './answers.js';
 import type { CommandModule } from './commands.js';
 import type { BotContext } from './context.js';
 import { replyPrivately } from './reply.js';
+import { isUnreachable } from '../storage/postgres/sql.js';
 
 const FAILED = 'Something went wrong on my side while handling this; it has been logged. Please try again in a moment.';
+/** The index's database (PostgreSQL) cannot be reached: the bot keeps running and its pool reconnects on the next question. */
+export const UNAVAILABLE = 'Search is unavailable right now: the index database cannot be reached. Please try again in a minute.';
 
 /** Sends each interaction to its command module (or button handler) and turns errors into a reply. */
 export function routeInteractions(client: Client, commands: ReadonlyMap<string, CommandModule>, ctx: BotContext): void {
@@ -37,8 +40,10 @@ export function routeInteractions(client: Client, commands: ReadonlyMap<string, 
       }
       ctx.log.info({ interaction: what, user: interaction.user.id, guild: interaction.guildId, ms: Math.round(performance.now() - started) }, 'interaction handled');
     } catch (err) {
-      ctx.log.error({ err, interaction: what, user: interaction.user.id }, 'interaction failed');
-      await replyPrivately(interaction, FAILED).catch((e: unknown) => ctx.log.warn({ err: e }, 'could not report the failure'));
+      const down = isUnreachable(err);
+      if (down) ctx.log.warn({ interaction: what, user: interaction.user.id, reason: (err as Error).message }, 'search unavailable');
+      else ctx.log.error({ err, interaction: what, user: interaction.user.id }, 'interaction failed');
+      await replyPrivately(interaction, down ? UNAVAILABLE : FAILED).catch((e: unknown) => ctx.log.warn({ err: e }, 'could not report the failure'));
     }
   }
 }
