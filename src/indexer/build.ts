@@ -421,6 +421,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     const dense = denseInfo(settings, embedding);
     db.transaction(() => {
       db!.addSegment(segment.docCount, segment.encode());
+      db!.setPassageRanges();
       db!.replaceExpansions(expansions);
       db!.setMeta(META.createdAt, now);
       db!.setMeta(META.updatedAt, now);
@@ -589,6 +590,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
       const rowids = todo.map(({ article, keys }) => db.insertArticle(article, articleHash(article), keys));
       for (const p of prepared) p.row.article = rowids[-1 - p.row.article]!;
       db.insertPassages(prepared.map((p) => p.row));
+      db.setPassageRanges(rowids);
       const setSource = db.db.prepare('UPDATE articles SET source = ? WHERE rowid = ?');
       const setKeys = db.db.prepare('UPDATE articles SET raw_hash = ?, url_key = ?, text_key = ? WHERE rowid = ?');
       for (const m of moved) {

@@ -117,7 +117,7 @@ export class Searcher {
   /** Picks up a newer generation of the index (after `npm run index` or /reindex); true if it changed. */
   async refresh(): Promise<boolean> {
     const changed = await this.backend.refresh();
-    if (changed) this.variants = new VariantFinder(this.backend.terms.vocabulary());
+    if (changed) this.variants = await VariantFinder.create(this.backend.terms.vocabulary());
     return changed;
   }
 

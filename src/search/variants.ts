@@ -6,14 +6,27 @@
 export class VariantFinder {
   private readonly byPrefix = new Map<string, string[]>();
 
-  constructor(terms: Iterable<string>) {
+  constructor(terms: Iterable<string> = []) {
+    for (const term of terms) this.add(term);
+  }
+
+  /** The same, built in slices that yield to the event loop (a running bot refreshing its index). */
+  static async create(terms: Iterable<string>, slice = 5000): Promise<VariantFinder> {
+    const finder = new VariantFinder();
+    let n = 0;
     for (const term of terms) {
-      if (term.length < 5 || /\d/.test(term)) continue;
-      const key = term.slice(0, 3);
-      const list = this.byPrefix.get(key);
-      if (list) list.push(term);
-      else this.byPrefix.set(key, [term]);
+      finder.add(term);
+      if (++n % slice === 0) await new Promise((resolve) => setImmediate(resolve));
     }
+    return finder;
+  }
+
+  private add(term: string): void {
+    if (term.length < 5 || /\d/.test(term)) return;
+    const key = term.slice(0, 3);
+    const list = this.byPrefix.get(key);
+    if (list) list.push(term);
+    else this.byPrefix.set(key, [term]);
   }
 
   /** Terms within 1 edit (2 for terms of 8+ letters) of `term`, excluding itself. */

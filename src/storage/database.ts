@@ -136,21 +136,11 @@ export class IndexDatabase {
   }
 
   /**
-   * Passage id → article rowid (-1 for ids not in use), for filters evaluated per candidate.
-   * With `previous` (the map up to id `from`), only passages added since are read.
+   * The passage-id ranges of the articles matching date and outlet filters (dates inclusive, a
+   * month-only date covers its month), sorted, as [first, last] pairs; undefined without filters.
    */
-  passageArticles(from = 0, previous?: Int32Array): Int32Array {
-    const size = this.meta<number>(META.nextPassageId) ?? 0;
-    const map = new Int32Array(size).fill(-1);
-    if (previous) map.set(previous.subarray(0, Math.min(from, size)));
-    const rows = this.db.prepare('SELECT id, article FROM passages WHERE id >= ?').raw().iterate(previous ? from : 0) as IterableIterator<[number, number]>;
-    for (const [id, article] of rows) if (id < size) map[id] = article;
-    return map;
-  }
-
-  /** Rowids of the articles matching date and outlet filters (dates inclusive, month-only dates cover the month). */
-  articlesMatching(filters: SearchFilters): Set<number> | undefined {
-    const where: string[] = [];
+  passageRanges(filters: SearchFilters): Int32Array | undefined {
+    const where: string[] = ['first_passage IS NOT NULL'];
     const params: string[] = [];
     if (filters.after) {
       where.push('date_last >= ?');
@@ -165,9 +155,35 @@ export class IndexDatabase {
       where.push('instr(outlet_key, ?) > 0');
       params.push(outlet);
     }
-    if (where.length === 0) return undefined;
-    const rows = this.db.prepare(`SELECT rowid FROM articles WHERE ${where.join(' AND ')}`).pluck().all(...params) as number[];
-    return new Set(rows);
+    if (where.length === 1) return undefined;
+    const rows = this.db.prepare(`SELECT first_passage, last_passage FROM articles WHERE ${where.join(' AND ')} ORDER BY first_passage`).raw().all(...params) as Array<[number, number]>;
+    const ranges = new Int32Array(rows.length * 2);
+    rows.forEach(([first, last], i) => {
+      ranges[2 * i] = first;
+      ranges[2 * i + 1] = last;
+    });
+    return ranges;
+  }
+
+  /** Ids of the articles matching the filters (for tests and tools). */
+  articlesMatching(filters: SearchFilters): Set<string> | undefined {
+    const ranges = this.passageRanges(filters);
+    if (!ranges) return undefined;
+    const out = new Set<string>();
+    const stmt = this.db.prepare('SELECT id FROM articles WHERE first_passage = ?').pluck();
+    for (let i = 0; i < ranges.length; i += 2) out.add(stmt.get(ranges[i]) as string);
+    return out;
+  }
+
+  /** Records each article's passage-id range (after its passages are written). */
+  setPassageRanges(rowids?: readonly number[]): void {
+    const sql = 'UPDATE articles SET first_passage = (SELECT min(id) FROM passages WHERE article = articles.rowid), last_passage = (SELECT max(id) FROM passages WHERE article = articles.rowid)';
+    if (!rowids) {
+      this.db.prepare(sql).run();
+      return;
+    }
+    const stmt = this.db.prepare(`${sql} WHERE rowid = ?`);
+    for (const rowid of rowids) stmt.run(rowid);
   }
 
   passagesByIds(ids: readonly number[]): Map<number, StoredPassage> {

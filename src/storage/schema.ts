@@ -29,7 +29,10 @@ CREATE TABLE articles (
   -- the URL and text keys duplicates are detected by
   raw_hash TEXT,
   url_key TEXT,
-  text_key TEXT
+  text_key TEXT,
+  -- its passages' ids, a contiguous range (filters test passage ids against these ranges)
+  first_passage INTEGER,
+  last_passage INTEGER
 );
 CREATE INDEX articles_dates ON articles (date_first, date_last);
 

@@ -1,13 +1,14 @@
 import type { ArticleSummary, SearchFilters } from '../../types.js';
 import type { DenseInfo, IndexInfo, KeywordHit, KeywordQueryTerm, NoDenseInfo, PassageFilter, SearchBackend, StoredPassage, TermStats, VectorHit } from '../backend.js';
 import { chunkingSchema, corpusSchema, denseSchema } from '../database.js';
+import { KEYWORD_OPTIONS } from '../embedded.js';
 import { IndexError, MissingIndexError } from '../errors.js';
 import { ARTICLE_COLUMNS, decodeArticle, decodePassage, PASSAGE_COLUMNS, type ArticleRow, type PassageRow } from '../rows.js';
 import { LATEST_VERSION, schemaVersion } from './migrations.js';
 import { pgArray, pgVector, type Queryable, type Sql } from './sql.js';
 
-/** BM25F parameters: the embedded keyword index's defaults, so both backends score alike. */
-export const BM25 = { k1: 1.2, b: 0.75, titleWeight: 1, textWeight: 1 } as const;
+/** BM25F parameters: the embedded keyword index's, so both backends score alike. */
+export const BM25 = { ...KEYWORD_OPTIONS, titleWeight: 1, textWeight: 1 } as const;
 
 export interface PostgresOptions {
   efSearch: number;
