@@ -4,10 +4,13 @@ import path from 'node:path';
 import MiniSearch from 'minisearch';
 import type { CoreConfig } from '../src/config.js';
 import { buildIndex } from '../src/indexer/build.js';
+import { runIndex } from '../src/indexer/run.js';
+import { openSearcher } from '../src/open.js';
+import { storeTarget } from '../src/config.js';
 import { IndexDatabase } from '../src/storage/database.js';
 import { MissingIndexError } from '../src/storage/errors.js';
 import { resolveIndex } from '../src/storage/folder.js';
-import { DEFAULT_RANKING, relevantEnough, Searcher, type RankingParams } from '../src/search/searcher.js';
+import { DEFAULT_RANKING, relevantEnough, type RankingParams } from '../src/search/searcher.js';
 import type { Confidence } from '../src/types.js';
 import { calibrateAbstention, judge, summarize, type EvalQuestion, type QuestionOutcome, type RankedPassage, type Summary } from './metrics.js';
 
@@ -134,7 +137,13 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
   const { config, questions } = opts;
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const dir = opts.index ?? (await cacheDir(opts.corpus, opts.lexicalOnly === true, config.EMBEDDING_MODEL));
-  try {
+  const target = storeTarget(config, dir);
+  if (target.kind === 'postgres') {
+    // The database is brought to exactly this corpus (an in-place update: cheap when it already is).
+    log(`Indexing ${opts.corpus.join(', ')} into PostgreSQL…`);
+    const report = await runIndex(target, { corpus: opts.corpus, settings: config, lexicalOnly: opts.lexicalOnly });
+    log(`Indexed ${report.articles} articles, ${report.chunks} passages (${report.mode}, ${report.kind}) in ${(report.totalMs / 1000).toFixed(1)} s`);
+  } else try {
     await resolveIndex(dir);
   } catch (err) {
     if (!(err instanceof MissingIndexError)) throw err;
@@ -144,7 +153,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
   }
   const ranking: RankingParams = { ...DEFAULT_RANKING, ...opts.ranking };
   // Retrieve without abstaining, then apply the abstention rule offline so it can be calibrated.
-  const searcher = await Searcher.open(dir, config, { model: opts.lexicalOnly ? 'never' : 'await' }, { ...ranking, minCoverage: 0, minQuoteCoverage: 0, minSimilarity: Infinity });
+  const searcher = await openSearcher(config, dir, { model: opts.lexicalOnly ? 'never' : 'await' }, { ...ranking, minCoverage: 0, minQuoteCoverage: 0, minSimilarity: Infinity });
   const outcomes: QuestionOutcome[] = [];
   const times: number[] = [];
   for (const q of questions) {
@@ -171,7 +180,8 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
   }
   const queryP50Ms = times[Math.floor(times.length / 2)] ?? 0;
   const queryMaxMs = times.at(-1) ?? 0;
-  lines.push(`Query time p50 ${queryP50Ms.toFixed(1)} ms, max ${queryMaxMs.toFixed(1)} ms`);
+  const queryP99Ms = times[Math.min(times.length - 1, Math.floor(times.length * 0.99))] ?? 0;
+  lines.push(`Query time p50 ${queryP50Ms.toFixed(1)} ms, p99 ${queryP99Ms.toFixed(1)} ms, max ${queryMaxMs.toFixed(1)} ms`);
   lines.push(
     `Abstention: minCoverage ${ranking.minCoverage}, minQuoteCoverage ${ranking.minQuoteCoverage}; best on this set ${calibration.minCoverage} / ${calibration.minQuoteCoverage} (balanced accuracy ${calibration.accuracy.toFixed(3)}: abstains on ${calibration.correctAbstain} of unanswerable, ${calibration.falseAbstain} of answerable)`,
   );
@@ -181,15 +191,18 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
     const why = o.unanswerable ? 'answered an unanswerable question' : o.hitRank === undefined ? `no hit in top ${opts.k}` : `abstained (hit at ${o.hitRank})`;
     lines.push(`  ${o.id} [${why}; coverage ${o.confidence?.coverage ?? '-'}] ${o.question}\n      top: ${o.top ?? '-'}`);
   }
+  const { mode, info } = { mode: searcher.mode, info: searcher.info };
+  // Frees the model and database handles (a PostgreSQL pool would keep the process alive).
+  await searcher.close();
   return {
     summary,
     baseline: baselineSummary,
     baselineP50Ms,
     calibration,
     ranking,
-    mode: searcher.mode,
-    passages: searcher.info.passages,
-    buildDir: searcher.info.location,
+    mode,
+    passages: info.passages,
+    buildDir: info.location,
     queryP50Ms,
     queryMaxMs,
     outcomes,

@@ -1,7 +1,7 @@
 import { corpusPaths, storeTarget, type CoreConfig } from './config.js';
 import type { BuildProgress, BuildReport } from './indexer/build.js';
 import { runIndex } from './indexer/run.js';
-import { Searcher, type OpenOptions } from './search/searcher.js';
+import { DEFAULT_RANKING, Searcher, type OpenOptions, type RankingParams } from './search/searcher.js';
 import { MissingIndexError } from './storage/errors.js';
 import { PostgresBackend } from './storage/postgres/backend.js';
 import { connect } from './storage/postgres/connect.js';
@@ -17,12 +17,12 @@ export interface OpenOrBuildOptions extends OpenOptions {
 }
 
 /** Opens the configured store (the index folder `dir`, or PostgreSQL with SEARCH_BACKEND=postgres). */
-export async function openSearcher(config: CoreConfig, dir: string, options: OpenOrBuildOptions = {}): Promise<Searcher> {
+export async function openSearcher(config: CoreConfig, dir: string, options: OpenOrBuildOptions = {}, ranking: RankingParams = DEFAULT_RANKING): Promise<Searcher> {
   const settings = { ...config, EMBEDDING_MODEL: options.explicitModel };
   const target = storeTarget(config, dir);
-  if (target.kind === 'embedded') return Searcher.open(target.dir, settings, options);
+  if (target.kind === 'embedded') return Searcher.open(target.dir, settings, options, ranking);
   const backend = await PostgresBackend.open(connect(target, options.onConnectionError), { efSearch: config.HNSW_EF_SEARCH, onNotice: options.onNotice });
-  return Searcher.over(backend, settings, options);
+  return Searcher.over(backend, settings, options, ranking);
 }
 
 /**
