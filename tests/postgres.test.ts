@@ -46,10 +46,10 @@ describe.skipIf(!db)('PostgreSQL backend against a real server', () => {
 
   it('applies versioned migrations once (idempotent), and finds no index before the first build', async () => {
     await expect(PostgresBackend.open(sql, { efSearch: 64 }, false)).rejects.toThrow(/No index in PostgreSQL at postgres:.*npm run index/);
-    expect(await migrate(sql)).toEqual([1]);
+    expect(await migrate(sql)).toEqual([1, 2]);
     expect(await migrate(sql)).toEqual([]);
     const rows = await sql.query<{ version: number }>('SELECT version FROM schema_migrations');
-    expect(rows.map((r) => r.version)).toEqual([LATEST_VERSION]);
+    expect(rows.map((r) => r.version).sort()).toEqual([1, LATEST_VERSION]);
     await expect(PostgresBackend.open(sql, { efSearch: 64 }, false)).rejects.toThrow(/No complete index/);
   });
 
@@ -125,6 +125,13 @@ describe.skipIf(!db)('PostgreSQL backend against a real server', () => {
       'SELECT u.lexeme AS term, count(*)::int AS df FROM passages p CROSS JOIN LATERAL unnest(p.tsv) u GROUP BY u.lexeme ORDER BY u.lexeme',
     );
     expect(kept).toEqual(fresh);
+    // So do the postings the keyword search ranks from.
+    const [postings] = await sql.query<{ stale: string; missing: string }>(
+      `SELECT (SELECT count(*) FROM postings po WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.id = po.passage)) AS stale,
+              (SELECT count(*) FROM passages p CROSS JOIN LATERAL unnest(p.tsv) u
+                 WHERE NOT EXISTS (SELECT 1 FROM postings po WHERE po.term = u.lexeme AND po.passage = p.id)) AS missing`,
+    );
+    expect(postings).toEqual({ stale: '0', missing: '0' });
     const [stats] = await sql.query<{ ok: boolean }>(
       `SELECT s.passages = c.n AND s.title_terms = c.t AND s.text_terms = c.x AS ok
        FROM corpus_stats s, (SELECT count(*) AS n, sum(title_len) AS t, sum(text_len) AS x FROM passages) c`,

@@ -447,6 +447,12 @@ async function insertPassages(tx: Queryable, passages: readonly PreparedPassage[
       pgArray(passages.map((p) => p.tsv)),
     ],
   );
+  await tx.query(
+    `INSERT INTO postings
+     SELECT u.lexeme, p.id, cardinality(array_positions(u.weights, 'A')), cardinality(array_positions(u.weights, 'B')), p.title_len, p.text_len
+     FROM passages p CROSS JOIN LATERAL unnest(p.tsv) u WHERE p.id = ANY($1::int[])`,
+    [pgArray(passages.map((p) => p.id))],
+  );
   const withVectors = passages.filter((p) => p.vector);
   if (withVectors.length) {
     await tx.query('INSERT INTO passage_vectors (id, embedding) SELECT id, e::vector FROM unnest($1::int[], $2::text[]) AS v(id, e)', [
@@ -459,6 +465,11 @@ async function insertPassages(tx: Queryable, passages: readonly PreparedPassage[
 /** Deletes articles (their passages and vectors cascade), taking their terms out of the statistics first. */
 async function removeArticles(tx: Queryable, rowids: readonly number[]): Promise<void> {
   await adjustStats(tx, rowids, -1);
+  await tx.query(
+    `DELETE FROM postings po USING (SELECT u.lexeme, p.id FROM passages p CROSS JOIN LATERAL unnest(p.tsv) u WHERE p.article = ANY($1::int[])) d
+     WHERE po.term = d.lexeme AND po.passage = d.id`,
+    [pgArray([...rowids])],
+  );
   await tx.query('DELETE FROM articles WHERE rowid = ANY($1::int[])', [pgArray([...rowids])]);
   await tx.query('DELETE FROM term_stats WHERE df <= 0');
 }

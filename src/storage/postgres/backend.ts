@@ -43,8 +43,8 @@ const META = {
 } as const;
 
 /**
- * The search backend on PostgreSQL: articles and passages tables, keyword candidates found through
- * the GIN index on a weighted tsvector and ranked by BM25F in SQL, date / outlet filters in SQL,
+ * The search backend on PostgreSQL: articles and passages tables, keyword candidates ranked by BM25F
+ * in SQL over the query terms' postings (derived from each passage's weighted tsvector), date / outlet filters in SQL,
  * vectors in pgvector (HNSW, cosine) when the server has it. Term statistics and WordNet
  * alternatives are held in memory (query planning consults them word by word) and reloaded by
  * `refresh` when the indexer has committed a newer generation.
@@ -101,7 +101,6 @@ export class PostgresBackend implements SearchBackend {
       pgArray(terms.map((t) => t.term)),
       pgArray(terms.map((t) => t.w)),
       pgArray(terms.map((t) => t.idx)),
-      tsquery(terms.map((t) => t.term)),
       k1,
       1 - b,
       avgTitle > 0 ? b / avgTitle : 0,
@@ -110,25 +109,23 @@ export class PostgresBackend implements SearchBackend {
       textWeight,
       k,
     ];
-    const where = ['p.tsv @@ $4::tsquery'];
-    if (only) where.push(`p.id = ANY($${params.push(pgArray([...only]))}::int[])`);
-    const join = filter ? ' JOIN articles a ON a.rowid = p.article' : '';
+    const where: string[] = [];
+    if (only) where.push(`po.passage = ANY($${params.push(pgArray([...only]))}::int[])`);
+    const join = filter ? ' JOIN passages p ON p.id = po.passage JOIN articles a ON a.rowid = p.article' : '';
     if (filter) where.push(...filterSql(filter.filters, params));
-    // The GIN index finds the passages holding any of the terms; BM25F is summed over the matched
-    // terms, reading term frequencies per field from the tsvector's weight labels (A title, B text).
+    // BM25F summed over the query terms' postings (an index-only scan per term); only filtered
+    // questions join the passages and articles, for the date / outlet conditions.
     const rows = await this.sql.query<{ id: number; score: number; matched: number[] }>(
       `WITH q AS (SELECT * FROM unnest($1::text[], $2::float8[], $3::int[]) AS q(term, w, idx))
-       SELECT p.id, sum(q.w * f.tfn / ($5::float8 + f.tfn)) AS score, array_agg(q.idx ORDER BY q.idx) AS matched
-       FROM passages p${join}
-       CROSS JOIN LATERAL unnest(p.tsv) u
-       JOIN q ON q.term = u.lexeme
+       SELECT po.passage AS id, sum(q.w * f.tfn / ($4::float8 + f.tfn)) AS score, array_agg(q.idx ORDER BY q.idx) AS matched
+       FROM q JOIN postings po ON po.term = q.term${join}
        CROSS JOIN LATERAL (SELECT
-           $9::float8 * cardinality(array_positions(u.weights, 'A')) / ($6::float8 + $7::float8 * p.title_len)
-         + $10::float8 * cardinality(array_positions(u.weights, 'B')) / ($6::float8 + $8::float8 * p.text_len) AS tfn) f
-       WHERE ${where.join(' AND ')}
-       GROUP BY p.id
-       ORDER BY score DESC, p.id
-       LIMIT $11::int`,
+           $8::float8 * po.tf_title / ($5::float8 + $6::float8 * po.title_len)
+         + $9::float8 * po.tf_text / ($5::float8 + $7::float8 * po.text_len) AS tfn) f
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       GROUP BY po.passage
+       ORDER BY score DESC, po.passage
+       LIMIT $10::int`,
       params,
     );
     return rows.map((r) => ({ id: r.id, score: Number(r.score), matched: r.matched }));
@@ -187,11 +184,6 @@ export class PostgresBackend implements SearchBackend {
   async close(): Promise<void> {
     if (this.ownsSql) await this.sql.close();
   }
-}
-
-/** A tsquery matching any of the terms, each quoted as a lexeme (no parsing, no stemming: they are index terms already). */
-export function tsquery(terms: readonly string[]): string {
-  return terms.map((t) => `'${t.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`).join(' | ');
 }
 
 /** The date / outlet conditions on `articles a`, with their values appended to `params`. */

@@ -6,7 +6,8 @@ import type { Queryable, Sql } from './sql.js';
  *
  * The keyword side stores our own analysis (the same stemmed terms as the embedded index) as a
  * weighted tsvector — title terms weight A, text terms weight B, with positions — so both backends
- * match the same words; PostgreSQL's GIN index finds the passages, BM25 is computed in SQL.
+ * match the same words (the GIN index serves ad-hoc `@@` queries). BM25 is computed in SQL from
+ * `postings` (migration 2): one row per term and passage, derived from the tsvector.
  * Vectors live in `passage_vectors`, created by the indexer once it knows the model's dimension
  * and only when the `vector` extension (pgvector) is available.
  */
@@ -79,6 +80,27 @@ CREATE TABLE expansions (
   lemma text PRIMARY KEY,
   alternatives jsonb NOT NULL
 );
+`,
+  },
+  {
+    version: 2,
+    name: 'postings: per-term BM25 inputs, so a question costs its terms’ postings, not its matches’ whole tsvectors',
+    // Measured on news-2022 (40k passages): unnesting each matched passage's tsvector to read term
+    // frequencies took p50 0.9 s per question; an index-only scan of the query terms' postings does not
+    // grow with the passages' length. The tsvector stays the stored analysis these rows are derived from.
+    sql: `
+CREATE TABLE postings (
+  term text NOT NULL,
+  passage integer NOT NULL,
+  tf_title smallint NOT NULL,
+  tf_text smallint NOT NULL,
+  title_len integer NOT NULL,
+  text_len integer NOT NULL,
+  PRIMARY KEY (term, passage) INCLUDE (tf_title, tf_text, title_len, text_len)
+);
+INSERT INTO postings
+  SELECT u.lexeme, p.id, cardinality(array_positions(u.weights, 'A')), cardinality(array_positions(u.weights, 'B')), p.title_len, p.text_len
+  FROM passages p CROSS JOIN LATERAL unnest(p.tsv) u
 `,
   },
 ];
