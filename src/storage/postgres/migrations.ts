@@ -114,6 +114,8 @@ const MIGRATION_LOCK = 7_261_001;
 export async function migrate(sql: Sql): Promise<number[]> {
   return sql.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    // A migration may rewrite a large table: the statement timeout that guards questions does not apply.
+    await tx.query('SET LOCAL statement_timeout = 0');
     await tx.query(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
     );
