@@ -241,6 +241,8 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
       complete: true,
     });
   });
+  // Fresh planner statistics after a large change, or the first questions get plans made for empty tables.
+  if (full || added + changed + removed.length > 1000) await sql.query('ANALYZE passages, postings, term_stats, articles');
   clock.add('write', since);
   options.onProgress?.({ stage: 'write', done: 1, total: 1 });
   const [totals] = await sql.query<{ a: string; p: string }>('SELECT (SELECT count(*) FROM articles) AS a, (SELECT passages FROM corpus_stats) AS p');
