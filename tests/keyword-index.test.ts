@@ -1,4 +1,7 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { analyze } from '../src/text/analyze.js';
 import {
   KeywordIndex,
   KeywordIndexError,
@@ -11,6 +14,7 @@ import {
   type KeywordSearchStats,
   type SegmentDoc,
 } from '../src/storage/keyword/index.js';
+import { tempDir } from './support/corpus.js';
 
 /** Small seeded PRNG (mulberry32), so a failing case can be replayed. */
 function rng(seed: number): () => number {
@@ -331,5 +335,55 @@ describe('deletion marks and merging', () => {
     index.delete(docs.slice(0, 300).map((d) => d.id));
     expect(index.mergeStats()).toEqual({ segments: 3, docs: 900, deleted: 300 });
     expect(shouldMerge(index.mergeStats())).toBe(true);
+  });
+});
+
+describe('segments as SQLite blobs', () => {
+  it('survive a round trip through a real SQLite file and answer as before', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const random = rng(5);
+      const docs = randomDocs(random, 600, 700);
+      const segments = splitInto(docs, 3);
+      const file = path.join(dir, 'keyword.sqlite');
+      const write = new Database(file);
+      write.exec('CREATE TABLE segment (n INTEGER PRIMARY KEY, bytes BLOB NOT NULL)');
+      const insert = write.prepare('INSERT INTO segment (n, bytes) VALUES (?, ?)');
+      segments.forEach((seg, n) => {
+        insert.run(n, seg.encode());
+      });
+      write.close();
+      const read = new Database(file, { readonly: true });
+      const rows = read.prepare('SELECT bytes FROM segment ORDER BY n').all() as Array<{ bytes: Buffer }>;
+      read.close();
+      const loaded = new KeywordIndex(rows.map((r) => Segment.decode(r.bytes)));
+      const original = new KeywordIndex(segments);
+      const word = zipf(random, 700);
+      for (let i = 0; i < 30; i++) {
+        const query = Array.from({ length: 1 + (i % 6) }, () => ({ term: word(), boost: 1 }));
+        expect(loaded.search(query, 20)).toEqual(original.search(query, 20));
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('finds real analysed text: a passage holding every question word ranks first', () => {
+    const passages = [
+      'Kremlin-installed officials urged residents of Kherson to leave the city as Ukrainian forces advanced.',
+      'The central bank raised interest rates again to fight inflation, the highest level in decades.',
+      'Residents queued for water in the city after strikes on power plants left many without heating.',
+    ];
+    const b = new SegmentBuilder();
+    passages.forEach((text, id) => {
+      b.add({ id, title: analyze(id === 0 ? 'Kherson evacuation' : 'News'), text: analyze(text) });
+    });
+    const index = new KeywordIndex([b.finish()]);
+    const query = [...new Set(analyze('Who urged Kherson residents to leave?'))].map((term) => ({ term, boost: 1 }));
+    const hits = index.search(query, 3);
+    expect(hits[0]!.id).toBe(0);
+    expect(hits[0]!.matched).toEqual(query.map((_, i) => i));
+    expect(hits.map((h) => h.id)).toContain(2);
+    expect(hits.map((h) => h.id)).not.toContain(1);
   });
 });

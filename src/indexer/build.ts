@@ -109,8 +109,8 @@ export function articleHash(a: Article): string {
 
 /** Full builds write passages in transactions of this many articles. */
 export const BATCH_ARTICLES = 500;
-/** A keyword segment holds at most this many passages during a full build (merged at the end). */
-const SEGMENT_PASSAGES = 50_000;
+/** A keyword segment holds at most this many passages during a full build (merged at the end if there are several). */
+const SEGMENT_PASSAGES = 250_000;
 
 export class Stopwatch {
   readonly stageMs: Partial<Record<BuildStage, number>> = {};
@@ -294,9 +294,22 @@ async function preparePassages(
   return out;
 }
 
+/** Adds passages to a segment builder (a title is analysed once for all its article's passages). */
+function addToSegment(builder: SegmentBuilder, passages: readonly Prepared[]): void {
+  let title = '';
+  let terms: string[] = [];
+  for (const p of passages) {
+    if (p.title !== title) {
+      title = p.title;
+      terms = analyze(title);
+    }
+    builder.add({ id: p.row.id, title: terms, text: analyze(p.row.text) });
+  }
+}
+
 function segmentOf(passages: readonly Prepared[]): Segment {
   const builder = new SegmentBuilder();
-  for (const p of passages) builder.add({ id: p.row.id, title: analyze(p.title), text: analyze(p.row.text) });
+  addToSegment(builder, passages);
   return builder.finish();
 }
 
@@ -340,7 +353,9 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     let articles = 0;
     let passages = 0;
     let pending: Array<{ article: Article; keys: ArticleKeys }> = [];
-    let segmentPassages: Prepared[] = [];
+    // Passages go into the keyword segment batch by batch, so their text is not kept around.
+    let builder = new SegmentBuilder();
+    let inBuilder = 0;
     const segments: Segment[] = [];
     if (embedder) graphOut = createVectorIndex(embedder.dim, 1024, { M: settings.HNSW_M, efConstruction: settings.HNSW_EF_CONSTRUCTION, efSearch: settings.HNSW_EF_SEARCH });
 
@@ -363,13 +378,15 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
         clock.add('hnsw', since);
       }
       passages += prepared.length;
-      segmentPassages.push(...prepared);
-      if (segmentPassages.length >= SEGMENT_PASSAGES) {
-        since = performance.now();
-        segments.push(segmentOf(segmentPassages));
-        segmentPassages = [];
-        clock.add('lexical', since);
+      since = performance.now();
+      addToSegment(builder, prepared);
+      inBuilder += prepared.length;
+      if (inBuilder >= SEGMENT_PASSAGES) {
+        segments.push(builder.finish());
+        builder = new SegmentBuilder();
+        inBuilder = 0;
       }
+      clock.add('lexical', since);
       if (embedder) options.onProgress?.({ stage: 'embed', done: counts.embedded + counts.reused, total: 0 });
       flushMs += performance.now() - flushStart;
     };
@@ -398,8 +415,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
 
     let since = performance.now();
     options.onProgress?.({ stage: 'lexical', done: 0, total: passages, message: 'Building the keyword index' });
-    if (segmentPassages.length) segments.push(segmentOf(segmentPassages));
-    segmentPassages = [];
+    if (inBuilder > 0 || segments.length === 0) segments.push(builder.finish());
     const segment = segments.length === 1 ? segments[0]! : mergeSegments(segments, () => false);
     const keyword = new KeywordIndex([segment]);
     const expansions = await buildExpansions((term) => keyword.df(term) > 0);
@@ -432,6 +448,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       db!.setMeta(META.nextPassageId, nextId.value);
       db!.setMeta(META.vectorsFile, vectorsFile);
       db!.setMeta(META.lastUpdate, { kind: 'full', at: now, added: articles, changed: 0, removed: 0 });
+      db!.setMeta(META.counts, { articles, passages });
       // Written last: a database without it is never opened or recovered.
       db!.setMeta(META.complete, true);
     });
@@ -612,6 +629,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
       db.setMeta(META.vectorsFile, vectorsFile);
       db.setMeta(META.corpus, { paths: options.corpus, files: stats.files, duplicates: stats.duplicates, problems: stats.problems.length });
       db.setMeta(META.lastUpdate, { kind: 'update', at: now, added, changed: replaced.length, removed: removedRows.length });
+      db.setMeta(META.counts, db.counts());
     });
     written = undefined;
   } finally {

@@ -14,11 +14,7 @@ export interface RankingParams {
   minQuoteCoverage: number;
   /** …unless (hybrid) its cosine similarity to the question is at least this. */
   minSimilarity: number;
-  /** Question words found in more than this share of passages are left out of the keyword query's first pass… */
-  commonTermShare: number;
-  /** …unless that would leave fewer than this many words. */
-  minQueryTerms: number;
-  /** Passages the first keyword pass hands to the second. */
+  /** Passages the keyword index returns (by BM25) before the concept count re-ranks them. */
   keywordCandidates: number;
   /** Multiplier on the weight of WordNet alternatives of question words (0 turns expansion off). */
   expansion: number;
@@ -32,11 +28,6 @@ export const DEFAULT_RANKING: RankingParams = {
   minCoverage: 0.45,
   minQuoteCoverage: 0.35,
   minSimilarity: 0.75,
-  commonTermShare: 0.05,
-  minQueryTerms: 2,
   keywordCandidates: 300,
   expansion: 0.6,
 };
-
-/** Below this many passages, keyword search runs in one pass. */
-export const SMALL_CORPUS = 5000;

@@ -104,8 +104,8 @@ export interface SearchBackend {
   expansions(lemma: string): Array<[string, number]> | undefined;
   /** The question's filters compiled for this backend (evaluated by the store), or undefined when there are none. */
   filterFor(filters: SearchFilters): Promise<PassageFilter | undefined>;
-  /** Best-first keyword matches, within `only` when given (a second pass over known candidates). */
-  keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter, only?: ReadonlySet<number>): Promise<KeywordHit[]>;
+  /** Best-first keyword matches. */
+  keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter): Promise<KeywordHit[]>;
   /** Nearest passages to a unit vector (empty without vectors). */
   denseCandidates(vector: Float32Array, k: number, filter?: PassageFilter): Promise<VectorHit[]>;
   /** The stored vector of a passage, when there are vectors. */

@@ -128,7 +128,8 @@ export class IndexDatabase {
       createdAt: this.meta<string>(META.createdAt) ?? '',
       updatedAt: this.meta<string>(META.updatedAt) ?? '',
       generation: this.meta<number>(META.generation) ?? 0,
-      ...this.counts(),
+      // Counted at commit: counting 170k rows on every refresh would stall a reader's event loop.
+      ...(this.meta<{ articles: number; passages: number }>(META.counts) ?? this.counts()),
       dense: parse(denseSchema, META.dense) as DenseInfo | NoDenseInfo,
       chunking: parse(chunkingSchema, META.chunking),
       corpus: parse(corpusSchema, META.corpus) as CorpusInfo,

@@ -81,10 +81,8 @@ export class EmbeddedBackend implements SearchBackend {
     return filter;
   }
 
-  async keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter, only?: ReadonlySet<number>): Promise<KeywordHit[]> {
-    const test = predicate(filter);
-    const within = only ? (id: number) => only.has(id) && (test?.(id) ?? true) : test;
-    return this.state.keyword.search(query, k, within);
+  async keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter): Promise<KeywordHit[]> {
+    return this.state.keyword.search(query, k, predicate(filter));
   }
 
   async denseCandidates(vector: Float32Array, k: number, filter?: PassageFilter): Promise<VectorHit[]> {

@@ -84,4 +84,6 @@ export const META = {
   /** Name of the HNSW file of this generation (beside the database), or null. */
   vectorsFile: 'vectors_file',
   lastUpdate: 'last_update',
+  /** Articles and passages, as of the last commit. */
+  counts: 'counts',
 } as const;

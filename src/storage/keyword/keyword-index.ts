@@ -277,10 +277,10 @@ export class KeywordIndex {
     return n === 0 ? { title: 0, text: 0 } : { title: title / n, text: text / n };
   }
 
-  /** Live docs holding the term. */
+  /** Live docs holding the term. A dictionary lookup per segment; a segment with deletions counts the term's postings once (then cached). */
   df(term: string): number {
     let df = 0;
-    for (const st of this.states) df += this.termState(st, term, undefined).liveDf;
+    for (const st of this.states) df += st.deletedCount === 0 ? st.seg.df(term) : this.termState(st, term, undefined).liveDf;
     return df;
   }
 

@@ -4,12 +4,13 @@ import { Segment, sortTerms, termBlockOf } from './segment.js';
 
 /**
  * One segment holding the live docs of `segments` (those `isDeleted` rejects are dropped), ids in
- * increasing order. Postings are regrouped with two stable counting sorts (by new doc number, then
- * by term), so each term's docs come out in order without comparing. A term left with no live doc
- * disappears from the dictionary.
+ * increasing order. Terms are written in dictionary order; each term's postings are a k-way merge
+ * of its (already ordered) runs in the source segments, renumbered, in one sequential pass. A term
+ * left with no live doc disappears from the dictionary.
  */
 export function mergeSegments(segments: Segment[], isDeleted: (id: number) => boolean): Segment {
-  // Live docs, by id.
+  const S = segments.length;
+  // Live docs, by id; newLocal[s][local] = the doc's number in the merged segment, or −1.
   const live: Array<{ id: number; seg: number; local: number }> = [];
   segments.forEach((seg, s) => {
     for (let d = 0; d < seg.docCount; d++) if (!isDeleted(seg.ids[d]!)) live.push({ id: seg.ids[d]!, seg: s, local: d });
@@ -33,18 +34,13 @@ export function mergeSegments(segments: Segment[], isDeleted: (id: number) => bo
     totalText += textLengths[i]!;
   });
 
-  // Global term numbers, given only to terms with a live posting.
+  // The union vocabulary; ordinals[g·S + s] = the term's ordinal in segment s, or −1.
   const dict = new Map<string, number>();
   const vocab: string[] = [];
-  const termOf = segments.map((seg) => new Int32Array(seg.termCount).fill(-1));
-  let P = 0;
-  segments.forEach((seg, s) => {
-    const map = newLocal[s]!;
+  const perSegment: Int32Array[] = [];
+  segments.forEach((seg) => {
+    const gids = new Int32Array(seg.termCount);
     for (let t = 0; t < seg.termCount; t++) {
-      let liveHere = 0;
-      for (let p = seg.postingStarts[t]!, end = seg.postingStarts[t + 1]!; p < end; p++) if (map[seg.postingDocs[p]!]! >= 0) liveHere++;
-      if (liveHere === 0) continue;
-      P += liveHere;
       const term = seg.term(t);
       let g = dict.get(term);
       if (g === undefined) {
@@ -52,66 +48,99 @@ export function mergeSegments(segments: Segment[], isDeleted: (id: number) => bo
         dict.set(term, g);
         vocab.push(term);
       }
-      termOf[s]![t] = g;
+      gids[t] = g;
     }
+    perSegment.push(gids);
   });
-
-  // Flat (term, doc, tf, tf) list, then sort by doc, then (stable) by term rank.
+  const ordinals = new Int32Array(vocab.length * S).fill(-1);
+  perSegment.forEach((gids, s) => {
+    for (let t = 0; t < gids.length; t++) ordinals[gids[t]! * S + s] = t;
+  });
   const sorted = sortTerms(vocab.slice());
-  const rank = new Uint32Array(vocab.length);
-  for (let r = 0; r < sorted.length; r++) rank[dict.get(sorted[r]!)!] = r;
-  const aTerm = new Uint32Array(P);
-  const aDoc = new Uint32Array(P);
-  const aTfTitle = new Uint8Array(P);
-  const aTfText = new Uint8Array(P);
-  let at = 0;
-  segments.forEach((seg, s) => {
-    const map = newLocal[s]!;
-    const terms = termOf[s]!;
-    for (let t = 0; t < seg.termCount; t++) {
-      const g = terms[t]!;
-      if (g < 0) continue;
-      for (let p = seg.postingStarts[t]!, end = seg.postingStarts[t + 1]!; p < end; p++) {
+
+  let bound = 0;
+  for (const seg of segments) bound += seg.postingCount;
+  const postingDocs = new Uint32Array(bound);
+  const tfTitle = new Uint8Array(bound);
+  const tfText = new Uint8Array(bound);
+  const kept: string[] = [];
+  const starts: number[] = [0];
+  const runSeg = new Int32Array(S);
+  const runPos = new Uint32Array(S);
+  const runEnd = new Uint32Array(S);
+  let out = 0;
+  for (const term of sorted) {
+    const g = dict.get(term)!;
+    let runs = 0;
+    for (let s = 0; s < S; s++) {
+      const t = ordinals[g * S + s]!;
+      if (t < 0) continue;
+      runSeg[runs] = s;
+      runPos[runs] = segments[s]!.postingStarts[t]!;
+      runEnd[runs] = segments[s]!.postingStarts[t + 1]!;
+      runs++;
+    }
+    const before = out;
+    if (runs === 1) {
+      const seg = segments[runSeg[0]!]!;
+      const map = newLocal[runSeg[0]!]!;
+      for (let p = runPos[0]!, end = runEnd[0]!; p < end; p++) {
         const d = map[seg.postingDocs[p]!]!;
         if (d < 0) continue;
-        aTerm[at] = rank[g]!;
-        aDoc[at] = d;
-        aTfTitle[at] = seg.tfTitle[p]!;
-        aTfText[at] = seg.tfText[p]!;
-        at++;
+        postingDocs[out] = d;
+        tfTitle[out] = seg.tfTitle[p]!;
+        tfText[out] = seg.tfText[p]!;
+        out++;
+      }
+    } else {
+      // Within a source segment new numbers follow old ones (both follow id order), so each run stays ordered.
+      for (;;) {
+        let best = -1;
+        let bestDoc = 0;
+        for (let r = 0; r < runs; r++) {
+          const seg = segments[runSeg[r]!]!;
+          const map = newLocal[runSeg[r]!]!;
+          let p = runPos[r]!;
+          while (p < runEnd[r]! && map[seg.postingDocs[p]!]! < 0) p++;
+          runPos[r] = p;
+          if (p === runEnd[r]!) continue;
+          const d = map[seg.postingDocs[p]!]!;
+          if (best < 0 || d < bestDoc) {
+            best = r;
+            bestDoc = d;
+          }
+        }
+        if (best < 0) break;
+        const seg = segments[runSeg[best]!]!;
+        const p = runPos[best]!;
+        postingDocs[out] = bestDoc;
+        tfTitle[out] = seg.tfTitle[p]!;
+        tfText[out] = seg.tfText[p]!;
+        out++;
+        runPos[best] = p + 1;
       }
     }
-  });
-  // Pass 1: order of positions by doc.
-  const byDoc = countingOrder(aDoc, D, P);
-  // Pass 2: stable by term, reading in doc order.
-  const T = sorted.length;
-  const postingStarts = new Uint32Array(T + 1);
-  for (let p = 0; p < P; p++) postingStarts[aTerm[p]! + 1]!++;
-  for (let t = 0; t < T; t++) postingStarts[t + 1]! += postingStarts[t]!;
-  const fill = postingStarts.slice(0, T);
-  const postingDocs = new Uint32Array(P);
-  const tfTitle = new Uint8Array(P);
-  const tfText = new Uint8Array(P);
-  for (let i = 0; i < P; i++) {
-    const p = byDoc[i]!;
-    const dst = fill[aTerm[p]!]!++;
-    postingDocs[dst] = aDoc[p]!;
-    tfTitle[dst] = aTfTitle[p]!;
-    tfText[dst] = aTfText[p]!;
+    if (out > before) {
+      kept.push(term);
+      starts.push(out);
+    }
   }
-  const { termOffsets, termBlock } = termBlockOf(sorted);
-  return Segment.fromParts({ ids, titleLengths, textLengths, termOffsets, postingStarts, postingDocs, tfTitle, tfText, termBlock }, totalTitle, totalText);
-}
-
-/** Positions 0..n−1 ordered by key (stable counting sort; keys < buckets). */
-function countingOrder(keys: Uint32Array, buckets: number, n: number): Uint32Array {
-  const start = new Uint32Array(buckets + 1);
-  for (let i = 0; i < n; i++) start[keys[i]! + 1]!++;
-  for (let b = 0; b < buckets; b++) start[b + 1]! += start[b]!;
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[start[keys[i]!]!++] = i;
-  return order;
+  const { termOffsets, termBlock } = termBlockOf(kept);
+  return Segment.fromParts(
+    {
+      ids,
+      titleLengths,
+      textLengths,
+      termOffsets,
+      postingStarts: Uint32Array.from(starts),
+      postingDocs: postingDocs.subarray(0, out),
+      tfTitle: tfTitle.subarray(0, out),
+      tfText: tfText.subarray(0, out),
+      termBlock,
+    },
+    totalTitle,
+    totalText,
+  );
 }
 
 /** When to merge, per `shouldMerge`. */

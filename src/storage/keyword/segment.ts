@@ -27,22 +27,40 @@ export interface SegmentDoc {
 }
 
 const MAGIC = 0x53574b41; // "AKWS"
-export const SEGMENT_FORMAT_VERSION = 1;
+export const SEGMENT_FORMAT_VERSION = 2;
 const HEADER_BYTES = 64;
 const MAX_TF = 255;
 const MAX_U32 = 0xffffffff;
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
-/** Order-sensitive 32-bit hash of the words from `start` (each step is a bijection, so any one changed word changes the result). */
+/**
+ * Order-sensitive 32-bit hash of the words from `start`: four interleaved multiply-xor chains (so
+ * the CPU runs them in parallel), combined at the end. Each step is a bijection of its lane's
+ * state, so any one changed word changes the result.
+ */
 function checksum(bytes: Uint8Array, start: number): number {
   const words = new Uint32Array(bytes.buffer, bytes.byteOffset + start, (bytes.byteLength - start) >>> 2);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < words.length; i++) {
-    h = Math.imul(h ^ words[i]!, 0x01000193);
-    h ^= h >>> 15;
+  let h0 = 0x811c9dc5;
+  let h1 = 0x01000193;
+  let h2 = 0x9e3779b9;
+  let h3 = 0x85ebca6b;
+  const n = words.length & ~3;
+  for (let i = 0; i < n; i += 4) {
+    h0 = Math.imul(h0 ^ words[i]!, 0x01000193);
+    h1 = Math.imul(h1 ^ words[i + 1]!, 0x01000193);
+    h2 = Math.imul(h2 ^ words[i + 2]!, 0x01000193);
+    h3 = Math.imul(h3 ^ words[i + 3]!, 0x01000193);
+    h0 ^= h0 >>> 15;
+    h1 ^= h1 >>> 15;
+    h2 ^= h2 >>> 15;
+    h3 ^= h3 >>> 15;
   }
-  return h >>> 0;
+  for (let i = n; i < words.length; i++) h0 = Math.imul(h0 ^ words[i]!, 0x01000193);
+  let h = Math.imul(h0 ^ (h1 >>> 7), 0x85ebca6b);
+  h = Math.imul(h ^ h2 ^ (h >>> 13), 0xc2b2ae35);
+  h = Math.imul(h ^ h3 ^ (h >>> 16), 0x01000193);
+  return (h ^ (h >>> 15)) >>> 0;
 }
 
 interface Sections {
@@ -322,11 +340,13 @@ export class SegmentBuilder {
   private textLengths: number[] = [];
   private totalTitle = 0;
   private totalText = 0;
-  private postTerm = new Uint32Array(1 << 16);
-  private postDoc = new Uint32Array(1 << 16);
-  private postTfTitle = new Uint8Array(1 << 16);
-  private postTfText = new Uint8Array(1 << 16);
+  private postTerm = new Uint32Array(1 << 18);
+  private postDoc = new Uint32Array(1 << 18);
+  private postTfTitle = new Uint8Array(1 << 18);
+  private postTfText = new Uint8Array(1 << 18);
   private postings = 0;
+  private touched = new Uint32Array(1 << 12);
+  private touchedCount = 0;
   private scratchTitle = new Uint32Array(1 << 12);
   private scratchText = new Uint32Array(1 << 12);
   private finished = false;
@@ -343,26 +363,29 @@ export class SegmentBuilder {
     if (last !== undefined && id <= last) throw new KeywordIndexError(`Passage id ${id} added after ${last}: add a segment's passages in increasing id order, each once.`);
     if (!Array.isArray(doc.title) || !Array.isArray(doc.text)) throw new KeywordIndexError(`Passage ${id}: title and text must be arrays of analysed terms.`);
     const local = this.ids.length;
-    const touched: number[] = [];
-    this.count(doc.title, 'title', touched, id);
-    this.count(doc.text, 'text', touched, id);
-    const need = this.postings + touched.length;
+    this.touchedCount = 0;
+    this.count(doc.title, true, id);
+    this.count(doc.text, false, id);
+    const n = this.touchedCount;
+    const need = this.postings + n;
     if (need > this.postTerm.length) {
       this.postTerm = grow(this.postTerm, need);
       this.postDoc = grow(this.postDoc, need);
       this.postTfTitle = grow(this.postTfTitle, need);
       this.postTfText = grow(this.postTfText, need);
     }
-    const { scratchTitle, scratchText } = this;
-    for (const t of touched) {
-      const p = this.postings++;
-      this.postTerm[p] = t;
-      this.postDoc[p] = local;
-      this.postTfTitle[p] = Math.min(scratchTitle[t]!, MAX_TF);
-      this.postTfText[p] = Math.min(scratchText[t]!, MAX_TF);
+    const { scratchTitle, scratchText, touched, postTerm, postDoc, postTfTitle, postTfText } = this;
+    let p = this.postings;
+    for (let i = 0; i < n; i++, p++) {
+      const t = touched[i]!;
+      postTerm[p] = t;
+      postDoc[p] = local;
+      postTfTitle[p] = Math.min(scratchTitle[t]!, MAX_TF);
+      postTfText[p] = Math.min(scratchText[t]!, MAX_TF);
       scratchTitle[t] = 0;
       scratchText[t] = 0;
     }
+    this.postings = p;
     this.ids.push(id);
     this.titleLengths.push(doc.title.length);
     this.textLengths.push(doc.text.length);
@@ -371,21 +394,30 @@ export class SegmentBuilder {
   }
 
   /** Counts a field's terms into its scratch array; `touched` gets each term new to this doc. */
-  private count(terms: readonly string[], field: 'title' | 'text', touched: number[], id: number): void {
-    for (const term of terms) {
+  private count(terms: readonly string[], isTitle: boolean, id: number): void {
+    for (let i = 0; i < terms.length; i++) {
+      const term = terms[i]!;
       let t = this.dict.get(term);
-      if (t === undefined) {
-        if (typeof term !== 'string' || term.length === 0) throw new KeywordIndexError(`Passage ${id}: terms must be non-empty strings, got ${JSON.stringify(term)}.`);
-        t = this.vocab.length;
-        this.dict.set(term, t);
-        this.vocab.push(term);
-        this.scratchTitle = grow(this.scratchTitle, t + 1);
-        this.scratchText = grow(this.scratchText, t + 1);
+      if (t === undefined) t = this.newTerm(term, id);
+      const title = this.scratchTitle;
+      const text = this.scratchText;
+      if (title[t] === 0 && text[t] === 0) {
+        if (this.touchedCount === this.touched.length) this.touched = grow(this.touched, this.touchedCount + 1);
+        this.touched[this.touchedCount++] = t;
       }
-      if (this.scratchTitle[t] === 0 && this.scratchText[t] === 0) touched.push(t);
-      if (field === 'title') this.scratchTitle[t]!++;
-      else this.scratchText[t]!++;
+      if (isTitle) title[t]!++;
+      else text[t]!++;
     }
+  }
+
+  private newTerm(term: string, id: number): number {
+    if (typeof term !== 'string' || term.length === 0) throw new KeywordIndexError(`Passage ${id}: terms must be non-empty strings, got ${JSON.stringify(term)}.`);
+    const t = this.vocab.length;
+    this.dict.set(term, t);
+    this.vocab.push(term);
+    this.scratchTitle = grow(this.scratchTitle, t + 1);
+    this.scratchText = grow(this.scratchText, t + 1);
+    return t;
   }
 
   finish(): Segment {

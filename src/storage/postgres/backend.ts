@@ -87,7 +87,7 @@ export class PostgresBackend implements SearchBackend {
     return filter;
   }
 
-  async keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter, only?: ReadonlySet<number>): Promise<KeywordHit[]> {
+  async keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter): Promise<KeywordHit[]> {
     const { df, docs, avgTitle, avgText } = this.state;
     const { k1, b, titleWeight, textWeight } = BM25;
     // Per term: boost · idf · (k1 + 1), from the live statistics, as the embedded index weighs it.
@@ -96,7 +96,7 @@ export class PostgresBackend implements SearchBackend {
       const n = df.get(q.term) ?? 0;
       if (n > 0 && q.boost > 0) terms.push({ term: q.term, w: q.boost * Math.log(1 + (docs - n + 0.5) / (n + 0.5)) * (k1 + 1), idx });
     });
-    if (terms.length === 0 || k <= 0 || (only && only.size === 0)) return [];
+    if (terms.length === 0 || k <= 0) return [];
     const params: unknown[] = [
       pgArray(terms.map((t) => t.term)),
       pgArray(terms.map((t) => t.w)),
@@ -110,7 +110,6 @@ export class PostgresBackend implements SearchBackend {
       k,
     ];
     const where: string[] = [];
-    if (only) where.push(`po.passage = ANY($${params.push(pgArray([...only]))}::int[])`);
     const join = filter ? ' JOIN passages p ON p.id = po.passage JOIN articles a ON a.rowid = p.article' : '';
     if (filter) where.push(...filterSql(filter.filters, params));
     // BM25F summed over the query terms' postings (an index-only scan per term); only filtered
