@@ -10,6 +10,14 @@ import { pgArray, pgVector, type Queryable, type Sql } from './sql.js';
 /** BM25F parameters: the embedded keyword index's, so both backends score alike. */
 export const BM25 = { ...KEYWORD_OPTIONS, titleWeight: 1, textWeight: 1 } as const;
 
+/** Words in more than this share of the passages are left out of choosing the candidate pool… */
+const COMMON_TERM_SHARE = 0.05;
+/** …unless that leaves fewer than this many words. */
+const MIN_RARE_TERMS = 2;
+/** The pool is this many times k (at least POOL_MIN): every word's score is summed for these. */
+const POOL_DEPTH = 4;
+const POOL_MIN = 1000;
+
 export interface PostgresOptions {
   efSearch: number;
   onNotice?: (message: string) => void;
@@ -97,6 +105,14 @@ export class PostgresBackend implements SearchBackend {
       if (n > 0 && q.boost > 0) terms.push({ term: q.term, w: q.boost * Math.log(1 + (docs - n + 0.5) / (n + 0.5)) * (k1 + 1), idx });
     });
     if (terms.length === 0 || k <= 0) return [];
+    // SQL has no MaxScore pruning: summing every posting of a word found in a large share of the
+    // passages ("Russia" in a war corpus) costs the most and barely moves scores. So the candidates
+    // are the best by the rarer words (a bounded pool, several times k), and every word's score is
+    // then added for those candidates only, by primary-key lookups into the postings.
+    const byDf = [...terms].sort((x, y) => (df.get(x.term) ?? 0) - (df.get(y.term) ?? 0));
+    const limit = docs * COMMON_TERM_SHARE;
+    const rareCount = Math.max(Math.min(MIN_RARE_TERMS, byDf.length), byDf.filter((t) => (df.get(t.term) ?? 0) <= limit).length);
+    const rare = new Set(byDf.slice(0, rareCount).map((t) => t.idx));
     const params: unknown[] = [
       pgArray(terms.map((t) => t.term)),
       pgArray(terms.map((t) => t.w)),
@@ -108,20 +124,22 @@ export class PostgresBackend implements SearchBackend {
       titleWeight,
       textWeight,
       k,
+      pgArray(terms.map((t) => (rare.has(t.idx) ? 1 : 0))),
+      Math.max(POOL_MIN, POOL_DEPTH * k),
     ];
-    const where: string[] = [];
     const join = filter ? ' JOIN passages p ON p.id = po.passage JOIN articles a ON a.rowid = p.article' : '';
-    if (filter) where.push(...filterSql(filter.filters, params));
-    // BM25F summed over the query terms' postings (an index-only scan per term); only filtered
-    // questions join the passages and articles, for the date / outlet conditions.
+    const where = filter ? filterSql(filter.filters, params) : [];
+    const tfn = `($8::float8 * po.tf_title / ($5::float8 + $6::float8 * po.title_len) + $9::float8 * po.tf_text / ($5::float8 + $7::float8 * po.text_len))`;
     const rows = await this.sql.query<{ id: number; score: number; matched: number[] }>(
-      `WITH q AS (SELECT * FROM unnest($1::text[], $2::float8[], $3::int[]) AS q(term, w, idx))
-       SELECT po.passage AS id, sum(q.w * f.tfn / ($4::float8 + f.tfn)) AS score, array_agg(q.idx ORDER BY q.idx) AS matched
-       FROM q JOIN postings po ON po.term = q.term${join}
-       CROSS JOIN LATERAL (SELECT
-           $8::float8 * po.tf_title / ($5::float8 + $6::float8 * po.title_len)
-         + $9::float8 * po.tf_text / ($5::float8 + $7::float8 * po.text_len) AS tfn) f
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      `WITH q AS (SELECT * FROM unnest($1::text[], $2::float8[], $3::int[], $11::int[]) AS q(term, w, idx, rare)),
+       pool AS (
+         SELECT po.passage FROM q JOIN postings po ON po.term = q.term${join}
+         WHERE q.rare = 1${where.length ? ` AND ${where.join(' AND ')}` : ''}
+         GROUP BY po.passage
+         ORDER BY sum(q.w * ${tfn} / ($4::float8 + ${tfn})) DESC, po.passage
+         LIMIT $12::int)
+       SELECT po.passage AS id, sum(q.w * ${tfn} / ($4::float8 + ${tfn})) AS score, array_agg(q.idx ORDER BY q.idx) AS matched
+       FROM pool CROSS JOIN q JOIN postings po ON po.term = q.term AND po.passage = pool.passage
        GROUP BY po.passage
        ORDER BY score DESC, po.passage
        LIMIT $10::int`,
