@@ -70,8 +70,9 @@ export function formatBuildReport(report: BuildReport): string {
     for (const p of report.problems.slice(0, 20)) lines.push(`  ${p.source}${p.line !== undefined ? `:${p.line}` : ''}: ${p.message}`);
     if (report.problems.length > 20) lines.push(`  … and ${report.problems.length - 20} more`);
   }
-  const stages = Object.entries(report.stageMs)
-    .map(([stage, ms]) => `${stage} ${(ms / 1000).toFixed(1)} s`)
+  const stages = (Object.keys(LABELS) as BuildStage[])
+    .filter((stage) => report.stageMs[stage] !== undefined)
+    .map((stage) => `${stage} ${(report.stageMs[stage]! / 1000).toFixed(1)} s`)
     .join(', ');
   lines.push(`Stages: ${stages}.`);
   lines.push(`Index: ${report.indexFile}`);

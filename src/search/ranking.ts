@@ -28,6 +28,6 @@ export const DEFAULT_RANKING: RankingParams = {
   minCoverage: 0.45,
   minQuoteCoverage: 0.35,
   minSimilarity: 0.75,
-  keywordCandidates: 300,
+  keywordCandidates: 100,
   expansion: 0.6,
 };

@@ -78,8 +78,9 @@ export class IndexDatabase {
         throw new IndexError(`The index ${file} has format ${String(format)}, this version reads ${SCHEMA_VERSION}: ${REBUILD_HINT}.`);
       }
       if (store.meta<boolean>(META.complete) !== true) throw new IndexError(`The index ${file} was never completed: ${REBUILD_HINT}.`);
-      // Touch the tables a search reads, so a damaged file fails here, with the fix, not mid-question.
-      store.counts();
+      // Read the metadata a search needs, so a damaged file fails here, with the fix, not mid-question
+      // (the keyword segments are read and checksummed next; passages are read per question).
+      store.info();
       return store;
     } catch (err) {
       db?.close();
