@@ -4,12 +4,15 @@ import path from 'node:path';
 import MiniSearch from 'minisearch';
 import type { CoreConfig } from '../src/config.js';
 import { buildIndex } from '../src/indexer/build.js';
+import { runIndex } from '../src/indexer/run.js';
+import { openSearcher } from '../src/open.js';
+import { storeTarget } from '../src/config.js';
 import { IndexDatabase } from '../src/storage/database.js';
 import { MissingIndexError } from '../src/storage/errors.js';
 import { resolveIndex } from '../src/storage/folder.js';
 import { MIN_COVERAGE } from '../src/search/postprocess/abstain.js';
 import { loadRanker } from '../src/search/ranker/model.js';
-import { DEFAULT_RANKING, Searcher, type RankingParams } from '../src/search/searcher.js';
+import { DEFAULT_RANKING, type RankingParams } from '../src/search/searcher.js';
 import type { Confidence } from '../src/types.js';
 import { calibrateThreshold, judge, summarize, type Calibration, type EvalQuestion, type QuestionOutcome, type RankedPassage, type Summary } from './metrics.js';
 
@@ -154,6 +157,14 @@ export async function ensureIndex(
   log: (line: string) => void,
 ): Promise<string> {
   const dir = opts.index ?? (await cacheDir(opts.corpus, opts.lexicalOnly === true, opts.config.EMBEDDING_MODEL));
+  const target = storeTarget(opts.config, dir);
+  if (target.kind === 'postgres') {
+    // The database is brought to exactly this corpus (an in-place update: cheap when it already is).
+    log(`Indexing ${opts.corpus.join(', ')} into PostgreSQL…`);
+    const report = await runIndex(target, { corpus: opts.corpus, settings: opts.config, lexicalOnly: opts.lexicalOnly });
+    log(`Indexed ${report.articles} articles, ${report.chunks} passages (${report.mode}, ${report.kind}) in ${(report.totalMs / 1000).toFixed(1)} s`);
+    return dir;
+  }
   try {
     await resolveIndex(dir);
   } catch (err) {
@@ -177,7 +188,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
   const ranker = loadRanker(opts.weights);
   const threshold = ranking.minConfidence ?? ranker.threshold;
   // Retrieve without abstaining, then apply the confidence threshold offline so it can be calibrated.
-  const searcher = await Searcher.open(dir, config, { model: opts.lexicalOnly ? 'never' : 'await', ranker }, { ...ranking, minConfidence: 0 });
+  const searcher = await openSearcher(config, dir, { model: opts.lexicalOnly ? 'never' : 'await', ranker }, { ...ranking, minConfidence: 0 });
   const times: number[] = [];
   const abstains = (c: Confidence | undefined): boolean => !c || c.probability < threshold || c.coverage < MIN_COVERAGE;
   const lines = [`Index ${searcher.info.location} (${searcher.mode}, ${searcher.info.passages} passages); confidence threshold ${threshold}`];
@@ -206,7 +217,8 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
   times.sort((a, b) => a - b);
   const queryP50Ms = times[Math.floor(times.length / 2)] ?? 0;
   const queryMaxMs = times.at(-1) ?? 0;
-  lines.push(`Query time p50 ${queryP50Ms.toFixed(1)} ms, max ${queryMaxMs.toFixed(1)} ms`);
+  const queryP99Ms = times[Math.min(times.length - 1, Math.floor(times.length * 0.99))] ?? 0;
+  lines.push(`Query time p50 ${queryP50Ms.toFixed(1)} ms, p99 ${queryP99Ms.toFixed(1)} ms, max ${queryMaxMs.toFixed(1)} ms`);
   for (const r of sets) {
     if (r.summary.unanswerable === 0) continue;
     lines.push(`${r.name}: this set alone would choose threshold ${r.calibration.threshold} (false refusals ${r.calibration.falseRefusal}, refused unanswerable ${r.calibration.refusal})`);
@@ -219,14 +231,17 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
       lines.push(`  ${o.id} [${why}; confidence ${o.confidence?.probability ?? '-'}] ${o.question}\n      top: ${o.top ?? '-'}`);
     }
   }
+  const { mode, info } = { mode: searcher.mode, info: searcher.info };
+  // Frees the model and database handles (a PostgreSQL pool would keep the process alive).
+  await searcher.close();
   return {
     sets,
     baselineP50Ms,
     threshold,
     ranking,
-    mode: searcher.mode,
-    passages: searcher.info.passages,
-    buildDir: searcher.info.location,
+    mode,
+    passages: info.passages,
+    buildDir: info.location,
     queryP50Ms,
     queryMaxMs,
     text: lines.join('\n'),

@@ -34,6 +34,17 @@ export const coreConfigSchema = z.object({
   DATE_ORDER: z.enum(['mdy', 'dmy']).default('mdy'),
   /** Longer articles are cut at a sentence end and reported: one huge record must not stall a build. */
   MAX_ARTICLE_CHARS: int(1000, 100_000_000).default(DEFAULT_MAX_ARTICLE_CHARS),
+  /** Where the index lives: files in INDEX_DIR (embedded SQLite + HNSW), or a PostgreSQL database. */
+  SEARCH_BACKEND: z.enum(['embedded', 'postgres']).default('embedded'),
+  /** postgres://user:password@host:5432/database — required with SEARCH_BACKEND=postgres. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
+    .optional(),
+  /** The server cancels any statement running longer (a stuck query must not hang a bot reply). */
+  PG_STATEMENT_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
+  /** Connections per process. */
+  PG_POOL_MAX: int(1, 100).default(8),
 });
 
 export type CoreConfig = z.infer<typeof coreConfigSchema>;
@@ -66,4 +77,20 @@ export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env): CoreConfig
 
 export function corpusPaths(config: Pick<CoreConfig, 'CORPUS_PATHS'>): string[] {
   return config.CORPUS_PATHS.split(',').map((p) => p.trim()).filter(Boolean);
+}
+
+/** Where the index is stored, from SEARCH_BACKEND and its settings. */
+export type StoreTarget =
+  | { kind: 'embedded'; dir: string }
+  | { kind: 'postgres'; url: string; poolMax: number; statementTimeoutMs: number };
+
+export function storeTarget(
+  config: Pick<CoreConfig, 'SEARCH_BACKEND' | 'DATABASE_URL' | 'PG_POOL_MAX' | 'PG_STATEMENT_TIMEOUT_MS'>,
+  dir: string,
+): StoreTarget {
+  if (config.SEARCH_BACKEND === 'embedded') return { kind: 'embedded', dir };
+  if (!config.DATABASE_URL) {
+    throw new ConfigError('Invalid configuration:\nDATABASE_URL: required with SEARCH_BACKEND=postgres (e.g. postgres://archivist:secret@localhost:5432/archivist)');
+  }
+  return { kind: 'postgres', url: config.DATABASE_URL, poolMax: config.PG_POOL_MAX, statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS };
 }

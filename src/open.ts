@@ -1,7 +1,10 @@
-import { corpusPaths, type CoreConfig } from './config.js';
-import { buildIndex, type BuildProgress, type BuildReport } from './indexer/build.js';
-import { Searcher, type OpenOptions } from './search/searcher.js';
+import { corpusPaths, storeTarget, type CoreConfig } from './config.js';
+import type { BuildProgress, BuildReport } from './indexer/build.js';
+import { runIndex } from './indexer/run.js';
+import { DEFAULT_RANKING, Searcher, type OpenOptions, type RankingParams } from './search/searcher.js';
 import { MissingIndexError } from './storage/errors.js';
+import { PostgresBackend } from './storage/postgres/backend.js';
+import { connect } from './storage/postgres/connect.js';
 
 export interface OpenOrBuildOptions extends OpenOptions {
   /** The EMBEDDING_MODEL the user set explicitly, if any (an index built with another one is an error). */
@@ -9,21 +12,31 @@ export interface OpenOrBuildOptions extends OpenOptions {
   onProgress?: (p: BuildProgress) => void;
   /** Called when no index existed and one was built. */
   onBuilt?: (report: BuildReport) => void;
+  /** Errors of idle database connections (PostgreSQL); the pool reconnects on next use. */
+  onConnectionError?: (err: Error) => void;
+}
+
+/** Opens the configured store (the index folder `dir`, or PostgreSQL with SEARCH_BACKEND=postgres). */
+export async function openSearcher(config: CoreConfig, dir: string, options: OpenOrBuildOptions = {}, ranking: RankingParams = DEFAULT_RANKING): Promise<Searcher> {
+  const settings = { ...config, EMBEDDING_MODEL: options.explicitModel };
+  const target = storeTarget(config, dir);
+  if (target.kind === 'embedded') return Searcher.open(target.dir, settings, options, ranking);
+  const backend = await PostgresBackend.open(connect(target, options.onConnectionError), { efSearch: config.HNSW_EF_SEARCH, onNotice: options.onNotice });
+  return Searcher.over(backend, settings, options, ranking);
 }
 
 /**
- * Opens the configured index, building it from the configured corpus first only when the folder
- * holds no index of any kind: a damaged, old-format or unreadable index is an error naming the
- * fix, never built over.
+ * Opens the configured index, building it from the configured corpus first only when there is no
+ * index of any kind: a damaged, old-format or unreadable index is an error naming the fix, never
+ * built over.
  */
 export async function openOrBuild(config: CoreConfig, dir: string, options: OpenOrBuildOptions = {}): Promise<Searcher> {
-  const settings = { ...config, EMBEDDING_MODEL: options.explicitModel };
   try {
-    return await Searcher.open(dir, settings, options);
+    return await openSearcher(config, dir, options);
   } catch (err) {
     if (!(err instanceof MissingIndexError)) throw err;
   }
-  const report = await buildIndex({ corpus: corpusPaths(config), out: dir, settings: config, onProgress: options.onProgress });
+  const report = await runIndex(storeTarget(config, dir), { corpus: corpusPaths(config), settings: config, onProgress: options.onProgress });
   options.onBuilt?.(report);
-  return Searcher.open(dir, settings, options);
+  return openSearcher(config, dir, options);
 }

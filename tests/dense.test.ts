@@ -69,7 +69,7 @@ describe('dense path with a generated model, loaded like a real one', () => {
     expect(removed.articles).toBe(1);
     expect(removed.embedded).toBe(0);
     const searcher = await Searcher.open(out, settings);
-    expect(searcher.listArticles().items.map((a) => a.title)).toEqual([expect.stringMatching(/One year after liberation/)]);
+    expect((await searcher.listArticles()).items.map((a) => a.title)).toEqual([expect.stringMatching(/One year after liberation/)]);
     const answer = await searcher.ask('What happened after repairs to the damaged substation?');
     expect(answer.mode).toBe('hybrid');
     expect(answer.results[0]!.quote).toMatch(/power came back on Tuesday/);

@@ -72,7 +72,7 @@ describe('updates in place', () => {
     // An untouched article keeps its passages (same ids): it was not re-indexed.
     const orchardAfter = await searcher.ask('How many apple trees did volunteers replant in the Lindholm orchard?');
     expect(orchardAfter.results[0]!.chunkId).toBe(orchardBefore.results[0]!.chunkId);
-    expect(searcher.listArticles().items.map((a) => a.id)).not.toContain('x3');
+    expect((await searcher.listArticles()).items.map((a) => a.id)).not.toContain('x3');
     await searcher.close();
 
     // Nothing changed: nothing re-indexed.

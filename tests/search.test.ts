@@ -95,11 +95,11 @@ describe('lexical-only index of the seed corpus (no model available)', () => {
     expect(second.results[0]!.chunkId).not.toBe(first.results[0]!.chunkId);
   });
 
-  it('lists the indexed articles', () => {
-    const all = searcher.listArticles();
+  it('lists the indexed articles', async () => {
+    const all = await searcher.listArticles();
     expect(all.total).toBe(2);
     expect(all.items[0]!.date).toBe('2023-11');
-    expect(searcher.listArticles('euromaidan').total).toBe(1);
+    expect((await searcher.listArticles('euromaidan')).total).toBe(1);
   });
 });
 

@@ -1,4 +1,5 @@
-import { Searcher, type SearchSettings } from '../search/searcher.js';
+import type { CoreConfig } from '../config.js';
+import { openSearcher } from '../open.js';
 import type { Answer, ArticleSummary, IndexStatus, SearchOptions } from '../types.js';
 
 /** A page of `/sources`. */
@@ -21,7 +22,7 @@ export interface AnswerService {
 export interface OpenedIndex {
   ask(question: string, options: SearchOptions): Promise<Answer>;
   status(): IndexStatus;
-  listArticles(query: string, offset: number, limit: number): ArticleList;
+  listArticles(query: string, offset: number, limit: number): ArticleList | Promise<ArticleList>;
   /** Resolves when the embedding model has loaded or failed (the index answers from keywords until then). */
   ready(): Promise<void>;
   /** Picks up a newer generation of the same index in place (after /reindex); true if it changed. */
@@ -34,6 +35,9 @@ export interface OpenedIndex {
  * THE place where a search worker opens the index (at start and after each /reindex): point this at
  * another search core and the whole bot follows. Read-only; the model loads in the background.
  */
-export async function openIndexForSearch(dir: string, settings: SearchSettings): Promise<OpenedIndex> {
-  return Searcher.open(dir, settings, { model: 'background' });
+export async function openIndexForSearch(dir: string, config: SearchConfig): Promise<OpenedIndex> {
+  return openSearcher(config, dir, { model: 'background', explicitModel: config.explicitModel });
 }
+
+/** What a search worker is given to open the index with: the core settings and the model the user named, if any. */
+export type SearchConfig = CoreConfig & { explicitModel?: string };

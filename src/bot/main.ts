@@ -2,10 +2,11 @@
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { Events } from 'discord.js';
-import { ConfigError, corpusPaths } from '../config.js';
+import { ConfigError, corpusPaths, storeTarget } from '../config.js';
 import { loadDotenv } from '../env.js';
-import { buildIndex } from '../indexer/build.js';
+import { runIndex } from '../indexer/run.js';
 import { MissingIndexError } from '../storage/errors.js';
+import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
 import type { IndexStatus } from '../types.js';
 import { createClient } from './client.js';
 import { loadCommands } from './commands.js';
@@ -45,16 +46,26 @@ try {
 const log = createLogger({ level: config.LOG_LEVEL, secrets: [config.DISCORD_TOKEN], format: config.LOG_FORMAT ?? defaultLogFormat() });
 const explicitModel = process.env.EMBEDDING_MODEL || undefined;
 
-/** Starts the search workers on the index, building it first when there is none at all. */
+/**
+ * Starts the search workers on the index, building it first when there is none at all. A database
+ * that is down at startup (PostgreSQL) is waited for, one line per attempt, not a crash.
+ */
 async function startSearch(pool: SearchPool, cfg: BotConfig, logger: Logger): Promise<IndexStatus> {
-  try {
-    return await pool.start();
-  } catch (err) {
-    if (!(err instanceof MissingIndexError)) throw err;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await pool.start();
+    } catch (err) {
+      if (err instanceof DatabaseUnavailableError) {
+        logger.error({ attempt }, `${err.message} Retrying in 5 s.`);
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+        continue;
+      }
+      if (!(err instanceof MissingIndexError)) throw err;
+      break;
+    }
   }
-  const report = await buildIndex({
+  const report = await runIndex(storeTarget(cfg, cfg.INDEX_DIR), {
     corpus: corpusPaths(cfg),
-    out: cfg.INDEX_DIR,
     settings: cfg,
     onProgress: (p) => p.message && logger.info({ stage: p.stage }, p.message),
   });
@@ -64,7 +75,7 @@ async function startSearch(pool: SearchPool, cfg: BotConfig, logger: Logger): Pr
 
 const pool = new SearchPool({
   dir: config.INDEX_DIR,
-  settings: { ...config, EMBEDDING_MODEL: explicitModel },
+  settings: { ...config, explicitModel },
   workers: config.SEARCH_WORKERS,
   maxQueue: 2000,
 });

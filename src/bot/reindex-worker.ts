@@ -2,8 +2,8 @@
  * Child process of Reindexer: builds the configured corpus into INDEX_DIR with the core's
  * buildIndex (which locks the folder and swaps the new build in atomically), reporting over IPC.
  */
-import { corpusPaths, loadCoreConfig } from '../config.js';
-import { buildIndex } from '../indexer/build.js';
+import { corpusPaths, loadCoreConfig, storeTarget } from '../config.js';
+import { runIndex } from '../indexer/run.js';
 import type { WorkerMessage } from './reindex.js';
 
 const send = (msg: WorkerMessage): Promise<void> =>
@@ -19,9 +19,8 @@ process.on('disconnect', () => controller.abort());
 
 try {
   const config = loadCoreConfig();
-  const report = await buildIndex({
+  const report = await runIndex(storeTarget(config, config.INDEX_DIR), {
     corpus: corpusPaths(config),
-    out: config.INDEX_DIR,
     settings: config,
     signal: controller.signal,
     onProgress: (progress) => void send({ type: 'progress', progress }),

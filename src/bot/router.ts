@@ -4,9 +4,12 @@ import type { CommandModule } from './commands.js';
 import type { BotContext } from './context.js';
 import { replyPrivately } from './reply.js';
 import { PoolBusyError } from './search-pool.js';
+import { isUnreachable } from '../storage/postgres/sql.js';
 
 const FAILED = 'Something went wrong on my side while handling this; it has been logged. Please try again in a moment.';
 const BUSY = 'I am answering a great many questions at once right now. Please try again in a minute.';
+/** The index's database (PostgreSQL) cannot be reached: the bot keeps running and its pool reconnects on the next question. */
+export const UNAVAILABLE = 'Search is unavailable right now: the index database cannot be reached. Please try again in a minute.';
 
 /** Sends each interaction to its command module (or button handler) and turns errors into a reply. */
 export function routeInteractions(client: Client, commands: ReadonlyMap<string, CommandModule>, ctx: BotContext): void {
@@ -40,9 +43,11 @@ export function routeInteractions(client: Client, commands: ReadonlyMap<string, 
       ctx.log.info({ interaction: what, user: interaction.user.id, guild: interaction.guildId, ms: Math.round(performance.now() - started) }, 'interaction handled');
     } catch (err) {
       const busy = err instanceof PoolBusyError;
+      const down = isUnreachable(err);
       if (busy) ctx.log.warn({ err, interaction: what, user: interaction.user.id }, 'search queue full');
+      else if (down) ctx.log.warn({ interaction: what, user: interaction.user.id, reason: (err as Error).message }, 'search unavailable');
       else ctx.log.error({ err, interaction: what, user: interaction.user.id }, 'interaction failed');
-      await replyPrivately(interaction, busy ? BUSY : FAILED).catch((e: unknown) => ctx.log.warn({ err: e }, 'could not report the failure'));
+      await replyPrivately(interaction, busy ? BUSY : down ? UNAVAILABLE : FAILED).catch((e: unknown) => ctx.log.warn({ err: e }, 'could not report the failure'));
     }
   }
 }

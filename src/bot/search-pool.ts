@@ -3,14 +3,15 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { IndexError, MissingIndexError } from '../storage/errors.js';
-import type { SearchSettings } from '../search/searcher.js';
+import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
 import type { Answer, IndexStatus, SearchOptions } from '../types.js';
-import type { AnswerService, ArticleList } from './answer-service.js';
+import type { AnswerService, ArticleList, SearchConfig } from './answer-service.js';
 
 /** What a worker is started with (structured-cloned into it). */
 export interface WorkerSetup {
   dir: string;
-  settings: SearchSettings;
+  /** The core settings (store, model, …) plus the model the user named, if any. */
+  settings: SearchConfig;
 }
 
 export type PoolRequest =
@@ -37,7 +38,8 @@ interface SerializedError {
 export interface SearchPoolOptions {
   /** The index folder and how to open it, passed to every worker. */
   dir: string;
-  settings: SearchSettings;
+  /** The core settings (store, model, …) plus the model the user named, if any. */
+  settings: SearchConfig;
   /** Worker threads, each with its own opened index (default: the machine's cores). */
   workers: number;
   /** Requests waiting beyond this many are refused with PoolBusyError instead of queueing. */
@@ -56,6 +58,7 @@ export class PoolBusyError extends Error {
 function revive(e: SerializedError): Error {
   if (e.name === 'MissingIndexError') return new MissingIndexError(e.message);
   if (e.name === 'IndexError') return new IndexError(e.message);
+  if (e.name === 'DatabaseUnavailableError') return new DatabaseUnavailableError(e.message);
   const err = new Error(e.message);
   err.name = e.name;
   return err;

@@ -4,17 +4,22 @@
  * old one keeps answering, then swaps; the old one is closed once no request uses it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { SearchSettings } from '../search/searcher.js';
-import { openIndexForSearch, type OpenedIndex } from './answer-service.js';
+import { isUnreachable } from '../storage/postgres/sql.js';
+import { openIndexForSearch, type OpenedIndex, type SearchConfig } from './answer-service.js';
 import type { PoolRequest, WorkerReply, WorkerSetup } from './search-pool.js';
 
 const port = parentPort;
 if (!port) throw new Error('search-worker.ts runs as a worker thread of the bot, not on its own.');
 const setup = workerData as WorkerSetup;
-const settings: SearchSettings = setup.settings;
+const settings: SearchConfig = setup.settings;
 
+// An unreachable database crosses the thread boundary as such, so the bot can say "unavailable".
 const errorOf = (err: unknown): { name: string; message: string } =>
-  err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
+  isUnreachable(err)
+    ? { name: 'DatabaseUnavailableError', message: (err as Error).message }
+    : err instanceof Error
+      ? { name: err.name, message: err.message }
+      : { name: 'Error', message: String(err) };
 
 const post = (reply: WorkerReply): void => port.postMessage(reply);
 

@@ -7,6 +7,7 @@ import { ConfigError, loadCoreConfig } from '../config.js';
 import { loadDotenv } from '../env.js';
 import { BuildError } from '../indexer/build.js';
 import { IndexError, MissingIndexError } from '../storage/errors.js';
+import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
 import { openOrBuild } from '../open.js';
 import { Searcher } from '../search/searcher.js';
 import type { Answer, SearchOptions } from '../types.js';
@@ -165,12 +166,14 @@ try {
     // An abstention under filters may only mean the filters left nothing relevant: say what was searched.
     if (answer.abstained && !opts.json && (opts.after || opts.before || opts.outlet)) process.stderr.write(`Note: searched only ${describeFilters()}.\n`);
   }
+  // Frees the model and database handles (a PostgreSQL pool would otherwise keep the process alive).
+  await searcher.close();
 } catch (err) {
   if (err instanceof UsageError) {
     process.stderr.write(`error: ${err.message}\n`);
     process.exitCode = EXIT_USAGE;
   } else {
-    const known = err instanceof ConfigError || err instanceof IndexError || err instanceof BuildError;
+    const known = err instanceof ConfigError || err instanceof IndexError || err instanceof BuildError || err instanceof DatabaseUnavailableError;
     process.stderr.write(`${known ? (err as Error).message : `Failed: ${(err as Error).stack ?? String(err)}`}\n`);
     process.exitCode = EXIT_FAILURE;
   }

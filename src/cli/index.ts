@@ -1,6 +1,8 @@
-import { ConfigError, corpusPaths, loadCoreConfig } from '../config.js';
+import { ConfigError, corpusPaths, loadCoreConfig, storeTarget } from '../config.js';
 import { loadDotenv } from '../env.js';
-import { BuildError, buildIndex } from '../indexer/build.js';
+import { BuildError } from '../indexer/build.js';
+import { runIndex } from '../indexer/run.js';
+import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
 import { IndexError } from '../storage/errors.js';
 import { cliProgram, EXIT_FAILURE } from './common.js';
 import { formatBuildReport, progressReporter } from './progress.js';
@@ -9,7 +11,7 @@ loadDotenv();
 
 const program = cliProgram('npm run index --', 'Index a corpus (keyword + vector): updates the live index in place, touching only new, changed and removed articles.')
   .option('--corpus <path...>', 'corpus files or folders (default: CORPUS_PATHS, else corpus/)')
-  .option('--out <dir>', 'index folder (default: INDEX_DIR, else embeddings/)')
+  .option('--out <dir>', 'index folder (default: INDEX_DIR, else embeddings/; ignored with SEARCH_BACKEND=postgres)')
   .option('--rebuild', 'build a fresh index and swap it in when complete (also converts an old-format or damaged index)')
   .option('--lexical-only', 'skip the embedding model and build the keyword index only')
   .option('--json', 'print the build report as JSON on stdout')
@@ -37,9 +39,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 try {
   const config = loadCoreConfig();
   const progress = progressReporter();
-  const report = await buildIndex({
+  const report = await runIndex(storeTarget(config, opts.out ?? config.INDEX_DIR), {
     corpus: opts.corpus ?? corpusPaths(config),
-    out: opts.out ?? config.INDEX_DIR,
     settings: config,
     rebuild: opts.rebuild,
     lexicalOnly: opts.lexicalOnly,
@@ -50,7 +51,7 @@ try {
   if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else process.stderr.write(`${formatBuildReport(report)}\n`);
 } catch (err) {
-  const known = err instanceof ConfigError || err instanceof IndexError || err instanceof BuildError;
+  const known = err instanceof ConfigError || err instanceof IndexError || err instanceof BuildError || err instanceof DatabaseUnavailableError;
   process.stderr.write(`${known ? (err as Error).message : `Indexing failed: ${(err as Error).stack ?? String(err)}`}\n`);
   process.exitCode = signalled ? (signalled === 'SIGINT' ? 130 : 143) : EXIT_FAILURE;
 }

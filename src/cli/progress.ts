@@ -77,8 +77,9 @@ export function formatBuildReport(report: BuildReport): string {
   list(`Skipped ${report.problems.filter((p) => !p.kept).length} bad inputs:`, report.problems.filter((p) => !p.kept));
   // Undated or truncated articles are indexed, but the user should know.
   list(`Indexed ${report.problems.filter((p) => p.kept).length} articles with a problem:`, report.problems.filter((p) => p.kept));
-  const stages = Object.entries(report.stageMs)
-    .map(([stage, ms]) => `${stage} ${(ms / 1000).toFixed(1)} s`)
+  const stages = (Object.keys(LABELS) as BuildStage[])
+    .filter((stage) => report.stageMs[stage] !== undefined)
+    .map((stage) => `${stage} ${(report.stageMs[stage]! / 1000).toFixed(1)} s`)
     .join(', ');
   lines.push(`Stages: ${stages}.`);
   lines.push(`Index: ${report.indexFile}`);

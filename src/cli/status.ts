@@ -3,7 +3,9 @@ import path from 'node:path';
 import { ConfigError, loadCoreConfig } from '../config.js';
 import { loadDotenv } from '../env.js';
 import { IndexError, MissingIndexError } from '../storage/errors.js';
-import { Searcher } from '../search/searcher.js';
+import { openSearcher } from '../open.js';
+import type { Searcher } from '../search/searcher.js';
+import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
 import { cliProgram, EXIT_FAILURE } from './common.js';
 
 loadDotenv();
@@ -38,7 +40,7 @@ try {
   let searcher: Searcher;
   try {
     // The model is not needed to describe the index, and loading it would take seconds.
-    searcher = await Searcher.open(dir, config, { model: 'never' });
+    searcher = await openSearcher(config, dir, { model: 'never' });
   } catch (err) {
     if (err instanceof MissingIndexError) throw new IndexError(`No index in ${dir}. Build one with: npm run index -- --out ${dir}`);
     throw err;
@@ -49,8 +51,9 @@ try {
   const report = {
     dir,
     database: path.basename(info.location),
-    /** The whole index folder: the database, its write-ahead log and the vector files. */
-    bytes: await bytesIn(dir),
+    backend: config.SEARCH_BACKEND,
+    /** The whole index folder: the database, its write-ahead log and the vector files (embedded only). */
+    bytes: config.SEARCH_BACKEND === 'embedded' ? await bytesIn(dir) : null,
     articles: info.articles,
     passages: info.passages,
     files: info.corpus.files,
@@ -70,7 +73,9 @@ try {
     process.stdout.write(`${JSON.stringify(report)}\n`);
   } else {
     const lines = [
-      `Index:     ${dir} (${report.database}, ${size(report.bytes)} on disk, update ${report.generation})`,
+      report.bytes === null
+        ? `Index:     ${info.location} (PostgreSQL, update ${report.generation})`
+        : `Index:     ${dir} (${report.database}, ${size(report.bytes)} on disk, update ${report.generation})`,
       `Articles:  ${report.articles.toLocaleString('en')} from ${report.files.toLocaleString('en')} files (${report.duplicates} duplicates, ${report.problems} input problems at build time)`,
       `Passages:  ${report.passages.toLocaleString('en')}`,
       report.mode === 'hybrid'
@@ -82,7 +87,7 @@ try {
     process.stdout.write(`${lines.join('\n')}\n`);
   }
 } catch (err) {
-  const known = err instanceof ConfigError || err instanceof IndexError;
+  const known = err instanceof ConfigError || err instanceof IndexError || err instanceof DatabaseUnavailableError;
   process.stderr.write(`${known ? (err as Error).message : `Failed: ${(err as Error).stack ?? String(err)}`}\n`);
   process.exitCode = EXIT_FAILURE;
 }

@@ -107,16 +107,16 @@ export function embeddingText(article: Pick<Article, 'title'>, chunk: Pick<Chunk
 }
 
 /** Everything indexed from an article except where it came from (a moved line is not a change). */
-function articleHash(a: Article): string {
+export function articleHash(a: Article): string {
   return sha1(JSON.stringify([a.title, a.text, a.url ?? null, a.date ?? null, a.outlet ?? null]));
 }
 
 /** Full builds write passages in transactions of this many articles. */
-const BATCH_ARTICLES = 500;
+export const BATCH_ARTICLES = 500;
 /** A keyword segment holds at most this many passages during a full build (merged at the end if there are several). */
 const SEGMENT_PASSAGES = 250_000;
 
-class Stopwatch {
+export class Stopwatch {
   readonly stageMs: Partial<Record<BuildStage, number>> = {};
   readonly started = performance.now();
   add(stage: BuildStage, since: number): void {
@@ -124,7 +124,7 @@ class Stopwatch {
   }
 }
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
+export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new BuildError('Index build cancelled; the previous index, if any, is unchanged.');
 }
 
@@ -194,12 +194,12 @@ async function openBase(options: BuildOptions): Promise<{ base?: Base; reason?: 
   return { base, reason: options.rebuild ? 'rebuild requested' : undefined };
 }
 
-interface Embedding {
+export interface Embedding {
   embedder?: Embedder;
   modelError?: string;
 }
 
-async function prepareModel(options: BuildOptions): Promise<Embedding> {
+export async function prepareModel(options: BuildOptions): Promise<Embedding> {
   if (options.lexicalOnly) return { modelError: 'lexical-only build requested' };
   if (options.embedder) return { embedder: options.embedder };
   options.onProgress?.({ stage: 'model', done: 0, total: 1, message: `Loading embedding model ${options.settings.EMBEDDING_MODEL}` });
@@ -212,7 +212,7 @@ async function prepareModel(options: BuildOptions): Promise<Embedding> {
   return { embedder: loaded.embedder };
 }
 
-function denseInfo(settings: BuildSettings, embedding: Embedding): DenseInfo | NoDenseInfo {
+export function denseInfo(settings: BuildSettings, embedding: Embedding): DenseInfo | NoDenseInfo {
   const e = embedding.embedder;
   if (!e) return { status: 'unavailable', model: settings.EMBEDDING_MODEL, reason: embedding.modelError ?? 'no model' };
   return {
@@ -320,7 +320,7 @@ function segmentOf(passages: readonly Prepared[]): Segment {
 }
 
 /** Progress for the reading stage: articles, rate and an ETA from the bytes read so far. */
-function readProgress(options: BuildOptions, stats: StreamStats, started: number, articles: number, final = false): void {
+export function readProgress(options: BuildOptions, stats: StreamStats, started: number, articles: number, final = false): void {
   const seconds = (performance.now() - started) / 1000;
   const rate = seconds > 0 ? Math.round(articles / seconds) : 0;
   options.onProgress?.({
@@ -335,7 +335,7 @@ function readProgress(options: BuildOptions, stats: StreamStats, started: number
   });
 }
 
-function noArticles(options: BuildOptions, stats: StreamStats): BuildError {
+export function noArticles(options: BuildOptions, stats: StreamStats): BuildError {
   const where = options.corpus.join(', ');
   const why = stats.problems.length ? ` (${stats.problems.length} problems, first: ${stats.problems[0]!.source}: ${stats.problems[0]!.message})` : '';
   return new BuildError(`No articles found in ${where}${why}. The previous index, if any, is unchanged.`);

@@ -76,9 +76,15 @@ export class Searcher {
 
   static async open(dir: string, settings: SearchSettings, options: OpenOptions = {}, ranking: RankingParams = DEFAULT_RANKING): Promise<Searcher> {
     const backend = await EmbeddedBackend.open(dir, { efSearch: settings.HNSW_EF_SEARCH, onNotice: options.onNotice });
+    return Searcher.over(backend, settings, options, ranking);
+  }
+
+  /** A searcher over an opened backend (embedded or PostgreSQL); it closes the backend when closed. */
+  static async over(backend: SearchBackend, settings: SearchSettings, options: OpenOptions = {}, ranking: RankingParams = DEFAULT_RANKING): Promise<Searcher> {
     const dense = backend.info.dense;
+    const dir = backend.info.location;
     if (dense.status === 'ok' && settings.EMBEDDING_MODEL && settings.EMBEDDING_MODEL !== dense.model) {
-      backend.close();
+      await backend.close();
       throw new IndexError(
         `The index in ${dir} was built with ${dense.model} but EMBEDDING_MODEL is ${settings.EMBEDDING_MODEL}: ` +
           `rebuild it with \`npm run index -- --rebuild\`, or set EMBEDDING_MODEL=${dense.model}.`,
@@ -131,7 +137,7 @@ export class Searcher {
   /** Frees the model and the database handles. */
   async close(): Promise<void> {
     await this.dense?.close();
-    this.backend.close();
+    await this.backend.close();
   }
 
   /** Answers a question: ranked, de-duplicated passages with quotes, or an abstention. */
@@ -163,7 +169,7 @@ export class Searcher {
 
     let lowConfidence = false;
     for (const step of this.post) {
-      step.run(walk);
+      await step.run(walk);
       if (!walk.abstained) continue;
       // Nothing at all to show, or not confident enough and not asked to show it anyway.
       if (walk.ranked.length === 0 || !options.evenIfUnsure) return done([], true, false, walk.confidence);
@@ -182,7 +188,7 @@ export class Searcher {
       variants: this.variants,
     });
     if (plan.concepts.length === 0) return undefined;
-    const walk: Walk = { question, plan, filter: this.backend.filterFor(options), offset, k, ranked: [], abstained: false, lap };
+    const walk: Walk = { question, plan, filter: await this.backend.filterFor(options), offset, k, ranked: [], abstained: false, lap };
 
     const { candidates, lexicalWeight, denseWeight } = this.ranking;
     const lexicalHits = await this.keyword.retrieve(walk, candidates);
@@ -206,7 +212,7 @@ export class Searcher {
       fused = lexicalHits;
     }
     fused.sort((a, b) => b.score - a.score);
-    walk.ranked = this.materialize(fused);
+    walk.ranked = await this.materialize(fused);
     lap('fusion');
     return walk;
 
@@ -216,7 +222,7 @@ export class Searcher {
   async pool(question: string, options: SearchOptions = {}): Promise<CandidatePool | undefined> {
     const walk = await this.retrieve(question, options, 0, 10, () => {});
     if (!walk) return undefined;
-    this.rerank.run(walk);
+    await this.rerank.run(walk);
     return {
       info: walk.info!,
       candidates: walk.ranked
@@ -226,8 +232,8 @@ export class Searcher {
   }
 
   /** Reads the candidates' passages (only these) from storage, in rank order. */
-  private materialize(fused: Array<{ id: number; score: number; similarity?: number }>): Scored[] {
-    const passages = this.backend.passages(fused.map((f) => f.id));
+  private async materialize(fused: Array<{ id: number; score: number; similarity?: number }>): Promise<Scored[]> {
+    const passages = await this.backend.passages(fused.map((f) => f.id));
     const out: Scored[] = [];
     for (const f of fused) {
       const p = passages.get(f.id);
@@ -238,7 +244,7 @@ export class Searcher {
   }
 
   /** Articles in the index, newest first, optionally narrowed by words in the title or outlet. */
-  listArticles(query = '', offset = 0, limit = 10): { total: number; items: ArticleSummary[] } {
+  listArticles(query = '', offset = 0, limit = 10): Promise<{ total: number; items: ArticleSummary[] }> {
     const words = analyze(query);
     return this.backend.listArticles(
       (a) => {

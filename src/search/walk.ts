@@ -51,7 +51,7 @@ export interface Walk {
 /** One step after fusion (diversify, abstain, quote). */
 export interface PostProcessor {
   readonly name: string;
-  run(walk: Walk): void;
+  run(walk: Walk): void | Promise<void>;
 }
 
 /** One source of candidates (keyword, dense). */

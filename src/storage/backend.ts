@@ -3,7 +3,9 @@ import type { Article, ArticleSummary, SearchFilters } from '../types.js';
 
 /**
  * What the search core needs from storage, whatever holds the index: the embedded SQLite + HNSW
- * backend (src/storage/embedded.ts) today, a PostgreSQL one later. SQL and file layout stay behind it.
+ * backend (src/storage/embedded.ts) and PostgreSQL (src/storage/postgres/). SQL and file layout stay
+ * behind it. Reads that may go over the network return promises; `terms` and `expansions` are held
+ * in memory by every backend because query planning consults them word by word.
  */
 
 export interface DenseInfo {
@@ -86,27 +88,33 @@ export interface TermStats {
   vocabulary(): Iterable<string>;
 }
 
-/** Says whether a passage id passes the question's filters (dates, outlet). */
-export type PassageFilter = (passageId: number) => boolean;
+/**
+ * A question's date / outlet filters as compiled by the backend that made them (a predicate over
+ * passage ids for the embedded backend, a SQL condition for PostgreSQL): opaque to the search core,
+ * which only hands it back to the same backend.
+ */
+export interface PassageFilter {
+  readonly filters: SearchFilters;
+}
 
 export interface SearchBackend {
   readonly info: IndexInfo;
   readonly terms: TermStats;
   /** WordNet alternatives of a lemma that the corpus uses, with their shares. */
   expansions(lemma: string): Array<[string, number]> | undefined;
-  /** The passages matching the filters (evaluated by the store), or undefined when there are none. */
-  filterFor(filters: SearchFilters): PassageFilter | undefined;
+  /** The question's filters compiled for this backend (evaluated by the store), or undefined when there are none. */
+  filterFor(filters: SearchFilters): Promise<PassageFilter | undefined>;
   /** Best-first keyword matches. */
-  keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter): KeywordHit[];
+  keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter): Promise<KeywordHit[]>;
   /** Nearest passages to a unit vector (empty without vectors). */
-  denseCandidates(vector: Float32Array, k: number, filter?: PassageFilter): VectorHit[];
+  denseCandidates(vector: Float32Array, k: number, filter?: PassageFilter): Promise<VectorHit[]>;
   /** The stored vector of a passage, when there are vectors. */
-  vectorOf(id: number): Float32Array | undefined;
+  vectorOf(id: number): Promise<Float32Array | undefined>;
   /** Passages by id; ids removed by an update since this backend opened are left out. */
-  passages(ids: readonly number[]): Map<number, StoredPassage>;
+  passages(ids: readonly number[]): Promise<Map<number, StoredPassage>>;
   /** Articles, newest first, narrowed by a predicate over title and outlet. */
-  listArticles(match: (a: ArticleSummary) => boolean, offset: number, limit: number): { total: number; items: ArticleSummary[] };
+  listArticles(match: (a: ArticleSummary) => boolean, offset: number, limit: number): Promise<{ total: number; items: ArticleSummary[] }>;
   /** Picks up a newer committed generation, if any, without blocking for long; true if it changed. */
   refresh(): Promise<boolean>;
-  close(): void;
+  close(): Promise<void>;
 }

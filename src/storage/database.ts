@@ -7,7 +7,7 @@ import { ARTICLE_COLUMNS, decodeArticle, decodePassage, encodeArticle, PASSAGE_C
 import { META, SCHEMA, SCHEMA_VERSION } from './schema.js';
 import type { Article } from '../types.js';
 
-const denseSchema = z.union([
+export const denseSchema = z.union([
   z.object({
     status: z.literal('ok'),
     model: z.string(),
@@ -22,8 +22,8 @@ const denseSchema = z.union([
   }),
   z.object({ status: z.literal('unavailable'), model: z.string(), reason: z.string() }),
 ]);
-const chunkingSchema = z.object({ targetWords: z.number(), maxWords: z.number(), overlapWords: z.number() });
-const corpusSchema = z.object({ paths: z.array(z.string()), files: z.number(), duplicates: z.number(), problems: z.number() });
+export const chunkingSchema = z.object({ targetWords: z.number(), maxWords: z.number(), overlapWords: z.number() });
+export const corpusSchema = z.object({ paths: z.array(z.string()), files: z.number(), duplicates: z.number(), problems: z.number() });
 
 export interface NewPassage {
   id: number;

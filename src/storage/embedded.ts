@@ -9,7 +9,7 @@ import { META } from './schema.js';
 import { readVectorIndex, searchVectors, vectorOf, type VectorIndex } from './vectors.js';
 
 /** BM25F parameters; b as MiniSearch had it (0.7), which measured slightly better than 0.75 here. */
-const KEYWORD_OPTIONS = { k1: 1.2, b: 0.7 };
+export const KEYWORD_OPTIONS = { k1: 1.2, b: 0.7 };
 
 export interface EmbeddedOptions {
   efSearch: number;
@@ -62,11 +62,11 @@ export class EmbeddedBackend implements SearchBackend {
     return this.state.db.expansion(lemma);
   }
 
-  filterFor(filters: SearchFilters): PassageFilter | undefined {
+  async filterFor(filters: SearchFilters): Promise<PassageFilter | undefined> {
     const ranges = this.state.db.passageRanges(filters);
     if (!ranges) return undefined;
     // Binary search over the matching articles' sorted [first, last] passage-id ranges.
-    return (id) => {
+    const test = (id: number): boolean => {
       let lo = 0;
       let hi = ranges.length / 2 - 1;
       while (lo <= hi) {
@@ -77,27 +77,29 @@ export class EmbeddedBackend implements SearchBackend {
       }
       return false;
     };
+    const filter: EmbeddedFilter = { filters, test };
+    return filter;
   }
 
-  keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter): KeywordHit[] {
-    return this.state.keyword.search(query, k, filter);
+  async keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter): Promise<KeywordHit[]> {
+    return this.state.keyword.search(query, k, predicate(filter));
   }
 
-  denseCandidates(vector: Float32Array, k: number, filter?: PassageFilter): VectorHit[] {
+  async denseCandidates(vector: Float32Array, k: number, filter?: PassageFilter): Promise<VectorHit[]> {
     const vectors = this.state.vectors;
-    return vectors ? searchVectors(vectors, vector, k, this.options.efSearch, filter) : [];
+    return vectors ? searchVectors(vectors, vector, k, this.options.efSearch, predicate(filter)) : [];
   }
 
-  vectorOf(id: number): Float32Array | undefined {
+  async vectorOf(id: number): Promise<Float32Array | undefined> {
     const vectors = this.state.vectors;
     return vectors ? vectorOf(vectors, id) : undefined;
   }
 
-  passages(ids: readonly number[]): Map<number, StoredPassage> {
+  async passages(ids: readonly number[]): Promise<Map<number, StoredPassage>> {
     return this.state.db.passagesByIds(ids);
   }
 
-  listArticles(match: (a: ArticleSummary) => boolean, offset: number, limit: number): { total: number; items: ArticleSummary[] } {
+  async listArticles(match: (a: ArticleSummary) => boolean, offset: number, limit: number): Promise<{ total: number; items: ArticleSummary[] }> {
     const all = this.state.db.articles().filter(match);
     return { total: all.length, items: all.slice(offset, offset + limit) };
   }
@@ -123,9 +125,18 @@ export class EmbeddedBackend implements SearchBackend {
     return true;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.state.db.close();
   }
+}
+
+/** The embedded backend's compiled filter: a predicate over passage ids. */
+interface EmbeddedFilter extends PassageFilter {
+  test(passageId: number): boolean;
+}
+
+function predicate(filter: PassageFilter | undefined): ((id: number) => boolean) | undefined {
+  return filter ? (filter as EmbeddedFilter).test : undefined;
 }
 
 /** Reads one generation's state, re-using what `previous` (same database) already holds. */

@@ -33,7 +33,7 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined): 
   const threshold = minConfidence ?? ranker.threshold;
   return {
     name: 'abstain',
-    run(walk: Walk): void {
+    async run(walk: Walk): Promise<void> {
       const best = walk.ranked[0];
       if (!best) {
         walk.abstained = true;

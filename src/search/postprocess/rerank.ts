@@ -8,18 +8,25 @@ import { cosine } from './abstain.js';
  * title and date, and what the retrievers said about it); the rest keep their fused order after
  * them. Also scores each sentence of those passages for the quote.
  */
-export function rerankStep(ranker: Ranker, vectorOf: (id: number) => Float32Array | undefined): PostProcessor {
+export function rerankStep(ranker: Ranker, vectorOf: (id: number) => Promise<Float32Array | undefined>): PostProcessor {
   return {
     name: 'rerank',
-    run(walk: Walk): void {
+    async run(walk: Walk): Promise<void> {
       const head = walk.ranked.slice(0, ranker.depth);
       walk.info ??= questionInfo(walk.plan);
+      // A passage only the keyword side found still needs its similarity.
+      const query = walk.queryVector;
+      if (query) {
+        await Promise.all(
+          head
+            .filter((c) => c.similarity === undefined)
+            .map(async (c) => {
+              const v = await vectorOf(c.chunkId);
+              if (v) c.similarity = cosine(v, query);
+            }),
+        );
+      }
       const evidence: CandidateEvidence[] = head.map((c, fusedRank) => {
-        // A passage only the keyword side found still needs its similarity.
-        if (walk.queryVector && c.similarity === undefined) {
-          const v = vectorOf(c.chunkId);
-          if (v) c.similarity = cosine(v, walk.queryVector);
-        }
         const kw = walk.keyword?.get(c.chunkId);
         c.keywordScore = kw?.score ?? 0;
         const a = c.passage.article;

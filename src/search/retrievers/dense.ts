@@ -48,7 +48,7 @@ export class DenseRetriever implements Retriever {
     if (!embedder) return [];
     walk.queryVector = await embedder.embedQuery(walk.question);
     walk.lap('embed');
-    const hits = this.backend.denseCandidates(walk.queryVector, limit, walk.filter);
+    const hits = await this.backend.denseCandidates(walk.queryVector, limit, walk.filter);
     walk.lap('ann');
     return hits.map((h) => ({ id: h.id, score: h.similarity, similarity: h.similarity }));
   }

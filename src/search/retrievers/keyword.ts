@@ -21,19 +21,18 @@ export class KeywordRetriever implements Retriever {
   }
 
   async retrieve(walk: Walk, limit: number): Promise<Array<{ id: number; score: number }>> {
-    const hits = this.search(walk).slice(0, limit);
+    const hits = (await this.search(walk)).slice(0, limit);
     walk.lap('bm25');
     return hits;
   }
 
-  private search(walk: Walk): Array<{ id: number; score: number }> {
+  private async search(walk: Walk): Promise<Array<{ id: number; score: number }>> {
     const { plan, filter } = walk;
     const stats = this.backend.terms;
     // Terms absent from the corpus cannot find anything: leave them out.
     const query: KeywordQueryTerm[] = [...plan.boosts].filter(([term]) => stats.df(term) > 0).map(([term, boost]) => ({ term, boost }));
     if (query.length === 0) return [];
-    return this.backend
-      .keywordCandidates(query, this.ranking.keywordCandidates, filter)
+    return (await this.backend.keywordCandidates(query, this.ranking.keywordCandidates, filter))
       .map((hit) => {
         const concepts = new Set<number>();
         for (const i of hit.matched) for (const c of plan.conceptOf.get(query[i]!.term) ?? []) concepts.add(c);

@@ -1,0 +1,275 @@
+import type { ArticleSummary, SearchFilters } from '../../types.js';
+import type { DenseInfo, IndexInfo, KeywordHit, KeywordQueryTerm, NoDenseInfo, PassageFilter, SearchBackend, StoredPassage, TermStats, VectorHit } from '../backend.js';
+import { chunkingSchema, corpusSchema, denseSchema } from '../database.js';
+import { KEYWORD_OPTIONS } from '../embedded.js';
+import { IndexError, MissingIndexError } from '../errors.js';
+import { ARTICLE_COLUMNS, decodeArticle, decodePassage, PASSAGE_COLUMNS, type ArticleRow, type PassageRow } from '../rows.js';
+import { LATEST_VERSION, schemaVersion } from './migrations.js';
+import { pgArray, pgVector, type Queryable, type Sql } from './sql.js';
+
+/** BM25F parameters: the embedded keyword index's, so both backends score alike. */
+export const BM25 = { ...KEYWORD_OPTIONS, titleWeight: 1, textWeight: 1 } as const;
+
+/** Words in more than this share of the passages are left out of choosing the candidate pool… */
+const COMMON_TERM_SHARE = 0.05;
+/** …unless that leaves fewer than this many words. */
+const MIN_RARE_TERMS = 2;
+/** The pool is this many times k (at least POOL_MIN): every word's score is summed for these. */
+const POOL_DEPTH = 4;
+const POOL_MIN = 1000;
+
+export interface PostgresOptions {
+  efSearch: number;
+  onNotice?: (message: string) => void;
+}
+
+/** Everything a search holds in memory for one generation; replaced whole by `refresh`. */
+interface State {
+  info: IndexInfo;
+  df: Map<string, number>;
+  docs: number;
+  avgTitle: number;
+  avgText: number;
+  expansions: Map<string, Array<[string, number]>>;
+  /** Whether `passage_vectors` can be searched (pgvector present and the index built with a model). */
+  vectors: boolean;
+}
+
+/** The PostgreSQL backend's compiled filter: the question's filters, turned into SQL per query. */
+interface SqlFilter extends PassageFilter {
+  readonly sql: true;
+}
+
+const META = {
+  generation: 'generation',
+  complete: 'complete',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  dense: 'dense',
+  chunking: 'chunking',
+  corpus: 'corpus',
+} as const;
+
+/**
+ * The search backend on PostgreSQL: articles and passages tables, keyword candidates ranked by BM25F
+ * in SQL over the query terms' postings (derived from each passage's weighted tsvector), date / outlet filters in SQL,
+ * vectors in pgvector (HNSW, cosine) when the server has it. Term statistics and WordNet
+ * alternatives are held in memory (query planning consults them word by word) and reloaded by
+ * `refresh` when the indexer has committed a newer generation.
+ */
+export class PostgresBackend implements SearchBackend {
+  private constructor(
+    private readonly sql: Sql,
+    private readonly options: PostgresOptions,
+    private state: State,
+    private readonly ownsSql: boolean,
+  ) {}
+
+  /** Opens the index in the database; `ownsSql`: close the client with the backend. */
+  static async open(sql: Sql, options: PostgresOptions, ownsSql = true): Promise<PostgresBackend> {
+    try {
+      const state = await loadState(sql);
+      return new PostgresBackend(sql, options, state, ownsSql);
+    } catch (err) {
+      if (ownsSql) await sql.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  get info(): IndexInfo {
+    return this.state.info;
+  }
+
+  get terms(): TermStats {
+    const { df, docs } = this.state;
+    return { docs, df: (term) => df.get(term) ?? 0, vocabulary: () => df.keys() };
+  }
+
+  expansions(lemma: string): Array<[string, number]> | undefined {
+    return this.state.expansions.get(lemma);
+  }
+
+  async filterFor(filters: SearchFilters): Promise<PassageFilter | undefined> {
+    if (!filters.after && !filters.before && !filters.outlet?.trim()) return undefined;
+    const filter: SqlFilter = { filters: { after: filters.after, before: filters.before, outlet: filters.outlet }, sql: true };
+    return filter;
+  }
+
+  async keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter): Promise<KeywordHit[]> {
+    const { df, docs, avgTitle, avgText } = this.state;
+    const { k1, b, titleWeight, textWeight } = BM25;
+    // Per term: boost · idf · (k1 + 1), from the live statistics, as the embedded index weighs it.
+    const terms: Array<{ term: string; w: number; idx: number }> = [];
+    query.forEach((q, idx) => {
+      const n = df.get(q.term) ?? 0;
+      if (n > 0 && q.boost > 0) terms.push({ term: q.term, w: q.boost * Math.log(1 + (docs - n + 0.5) / (n + 0.5)) * (k1 + 1), idx });
+    });
+    if (terms.length === 0 || k <= 0) return [];
+    // SQL has no MaxScore pruning: summing every posting of a word found in a large share of the
+    // passages ("Russia" in a war corpus) costs the most and barely moves scores. So the candidates
+    // are the best by the rarer words (a bounded pool, several times k), and every word's score is
+    // then added for those candidates only, by primary-key lookups into the postings.
+    const byDf = [...terms].sort((x, y) => (df.get(x.term) ?? 0) - (df.get(y.term) ?? 0));
+    const limit = docs * COMMON_TERM_SHARE;
+    const rareCount = Math.max(Math.min(MIN_RARE_TERMS, byDf.length), byDf.filter((t) => (df.get(t.term) ?? 0) <= limit).length);
+    const rare = new Set(byDf.slice(0, rareCount).map((t) => t.idx));
+    const params: unknown[] = [
+      pgArray(terms.map((t) => t.term)),
+      pgArray(terms.map((t) => t.w)),
+      pgArray(terms.map((t) => t.idx)),
+      k1,
+      1 - b,
+      avgTitle > 0 ? b / avgTitle : 0,
+      avgText > 0 ? b / avgText : 0,
+      titleWeight,
+      textWeight,
+      k,
+      pgArray(terms.map((t) => (rare.has(t.idx) ? 1 : 0))),
+      Math.max(POOL_MIN, POOL_DEPTH * k),
+    ];
+    const join = filter ? ' JOIN passages p ON p.id = po.passage JOIN articles a ON a.rowid = p.article' : '';
+    const where = filter ? filterSql(filter.filters, params) : [];
+    const tfn = `($8::float8 * po.tf_title / ($5::float8 + $6::float8 * po.title_len) + $9::float8 * po.tf_text / ($5::float8 + $7::float8 * po.text_len))`;
+    const rows = await this.sql.query<{ id: number; score: number; matched: number[] }>(
+      `WITH q AS (SELECT * FROM unnest($1::text[], $2::float8[], $3::int[], $11::int[]) AS q(term, w, idx, rare)),
+       pool AS (
+         SELECT po.passage FROM q JOIN postings po ON po.term = q.term${join}
+         WHERE q.rare = 1${where.length ? ` AND ${where.join(' AND ')}` : ''}
+         GROUP BY po.passage
+         ORDER BY sum(q.w * ${tfn} / ($4::float8 + ${tfn})) DESC, po.passage
+         LIMIT $12::int)
+       SELECT po.passage AS id, sum(q.w * ${tfn} / ($4::float8 + ${tfn})) AS score, array_agg(q.idx ORDER BY q.idx) AS matched
+       FROM pool CROSS JOIN q JOIN postings po ON po.term = q.term AND po.passage = pool.passage
+       GROUP BY po.passage
+       ORDER BY score DESC, po.passage
+       LIMIT $10::int`,
+      params,
+    );
+    return rows.map((r) => ({ id: r.id, score: Number(r.score), matched: r.matched }));
+  }
+
+  async denseCandidates(vector: Float32Array, k: number, filter?: PassageFilter): Promise<VectorHit[]> {
+    if (!this.state.vectors || k <= 0) return [];
+    const params: unknown[] = [pgVector(vector), k];
+    const where: string[] = filter ? filterSql(filter.filters, params) : [];
+    const join = filter ? ' JOIN passages p ON p.id = v.id JOIN articles a ON a.rowid = p.article' : '';
+    const ef = Math.max(this.options.efSearch, k);
+    return this.sql.transaction(async (tx) => {
+      // pgvector's HNSW search explores ef_search candidates; the default (40) is below ours.
+      await tx.query(`SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.floor(ef))}`);
+      const rows = await tx.query<{ id: number; distance: number }>(
+        `SELECT v.id, v.embedding <=> $1::vector AS distance FROM passage_vectors v${join}
+         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY v.embedding <=> $1::vector LIMIT $2::int`,
+        params,
+      );
+      return rows.map((r) => ({ id: r.id, similarity: 1 - Number(r.distance) }));
+    });
+  }
+
+  async vectorOf(id: number): Promise<Float32Array | undefined> {
+    if (!this.state.vectors) return undefined;
+    const [row] = await this.sql.query<{ e: string }>('SELECT embedding::text AS e FROM passage_vectors WHERE id = $1', [id]);
+    return row ? Float32Array.from(JSON.parse(row.e) as number[]) : undefined;
+  }
+
+  async passages(ids: readonly number[]): Promise<Map<number, StoredPassage>> {
+    const out = new Map<number, StoredPassage>();
+    if (ids.length === 0) return out;
+    const rows = await this.sql.query<PassageRow>(
+      `SELECT ${PASSAGE_COLUMNS} FROM passages p JOIN articles a ON a.rowid = p.article WHERE p.id = ANY($1::int[])`,
+      [pgArray([...ids])],
+    );
+    for (const row of rows) out.set(row.pid, decodePassage(row));
+    return out;
+  }
+
+  async listArticles(match: (a: ArticleSummary) => boolean, offset: number, limit: number): Promise<{ total: number; items: ArticleSummary[] }> {
+    const rows = await this.sql.query<ArticleRow>(`SELECT ${ARTICLE_COLUMNS} FROM articles ORDER BY date DESC NULLS LAST, title`);
+    const all = rows.map(decodeArticle).filter(match);
+    return { total: all.length, items: all.slice(offset, offset + limit) };
+  }
+
+  /** Reloads the in-memory statistics when the indexer has committed a newer generation. */
+  async refresh(): Promise<boolean> {
+    const generation = await readGeneration(this.sql);
+    if (generation === this.state.info.generation) return false;
+    this.state = await loadState(this.sql);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsSql) await this.sql.close();
+  }
+}
+
+/** The date / outlet conditions on `articles a`, with their values appended to `params`. */
+function filterSql(filters: SearchFilters, params: unknown[]): string[] {
+  const where: string[] = [];
+  if (filters.after) where.push(`a.date_last >= $${params.push(filters.after)}`);
+  if (filters.before) where.push(`a.date_first <= $${params.push(filters.before)}`);
+  const outlet = filters.outlet?.trim().toLowerCase();
+  if (outlet) where.push(`strpos(a.outlet_key, $${params.push(outlet)}) > 0`);
+  return where;
+}
+
+async function readGeneration(q: Queryable): Promise<number> {
+  const [row] = await q.query<{ value: number }>('SELECT value FROM meta WHERE key = $1', [META.generation]);
+  return row ? Number(row.value) : 0;
+}
+
+/** Reads one generation's statistics and metadata in one snapshot. */
+async function loadState(sql: Sql): Promise<State> {
+  const version = await schemaVersion(sql);
+  if (version === 0) throw new MissingIndexError(`No index in PostgreSQL at ${sql.location} yet: build it with \`npm run index\`.`);
+  if (version > LATEST_VERSION) {
+    throw new IndexError(`The database at ${sql.location} has schema version ${version}, newer than this Archivist (${LATEST_VERSION}): upgrade Archivist.`);
+  }
+  if (version < LATEST_VERSION) throw new IndexError(`The database at ${sql.location} has schema version ${version}: run \`npm run db:migrate\`.`);
+  return sql.transaction(async (tx) => {
+    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const meta = new Map((await tx.query<{ key: string; value: unknown }>('SELECT key, value FROM meta')).map((r) => [r.key, r.value]));
+    if (meta.get(META.complete) !== true) throw new MissingIndexError(`No complete index in PostgreSQL at ${sql.location} yet: build it with \`npm run index\`.`);
+    const parse = <T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, key: string): T => {
+      const value = schema.safeParse(meta.get(key));
+      if (!value.success) throw new IndexError(`The index at ${sql.location} has damaged metadata (${key}): rebuild it with \`npm run index -- --rebuild\`.`);
+      return value.data;
+    };
+    const dense = parse(denseSchema, META.dense) as DenseInfo | NoDenseInfo;
+    const [stats] = await tx.query<{ passages: string; title_terms: string; text_terms: string }>('SELECT passages, title_terms, text_terms FROM corpus_stats');
+    const [articles] = await tx.query<{ n: string }>('SELECT count(*) AS n FROM articles');
+    const df = new Map<string, number>();
+    for (const r of await tx.query<{ term: string; df: number }>('SELECT term, df FROM term_stats WHERE df > 0')) df.set(r.term, r.df);
+    const expansions = new Map<string, Array<[string, number]>>();
+    for (const r of await tx.query<{ lemma: string; alternatives: Array<[string, number]> }>('SELECT lemma, alternatives FROM expansions')) {
+      expansions.set(r.lemma, r.alternatives);
+    }
+    let vectors = false;
+    if (dense.status === 'ok') {
+      const [t] = await tx.query<{ t: string | null }>("SELECT to_regclass('passage_vectors')::text AS t");
+      vectors = Boolean(t?.t);
+    }
+    const docs = Number(stats?.passages ?? 0);
+    const info: IndexInfo = {
+      location: sql.location,
+      format: version,
+      createdAt: String(meta.get(META.createdAt) ?? ''),
+      updatedAt: String(meta.get(META.updatedAt) ?? ''),
+      generation: Number(meta.get(META.generation) ?? 0),
+      articles: Number(articles?.n ?? 0),
+      passages: docs,
+      dense: vectors || dense.status !== 'ok' ? dense : { status: 'unavailable', model: dense.model, reason: 'the database has no vector table (pgvector missing)' },
+      chunking: parse(chunkingSchema, META.chunking),
+      corpus: parse(corpusSchema, META.corpus),
+    };
+    return {
+      info,
+      df,
+      docs,
+      avgTitle: docs ? Number(stats!.title_terms) / docs : 0,
+      avgText: docs ? Number(stats!.text_terms) / docs : 0,
+      expansions,
+      vectors,
+    };
+  });
+}

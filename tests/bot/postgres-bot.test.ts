@@ -1,0 +1,96 @@
+/**
+ * The real bot process on the PostgreSQL backend against the local Discord stand-in: it builds the
+ * index in the database on first start, answers from it, answers "search is unavailable" (and keeps
+ * running) while the database is down, and answers again once it is back (the pool reconnects).
+ * Needs its own throwaway cluster (it stops and restarts the server): PostgreSQL binaries required.
+ */
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BotProcess, cleanEnv } from '../support/bot-process.js';
+import { FakeDiscord, type SentInteraction } from '../support/fake-discord.js';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SCRIPT = path.join(ROOT, 'scripts/pg-test-cluster.sh');
+const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GfAkEt.pg-test-token-never-logged_0123456789';
+const SALDO = 'What did Saldo urge Kherson residents to do?';
+
+async function startCluster(): Promise<{ dir: string; url: string } | undefined> {
+  try {
+    const { stdout } = await run(SCRIPT, ['start'], { timeout: 120_000 });
+    return { dir: /PG_TEST_DIR=(\S+)/.exec(stdout)![1]!, url: /DATABASE_URL=(\S+)/.exec(stdout)![1]! };
+  } catch (err) {
+    const message = `PostgreSQL bot test skipped: no test cluster could be started (${((err as { stderr?: string }).stderr ?? String(err)).trim()}).`;
+    if (process.env.CI === 'true') throw new Error(message);
+    console.warn(message);
+    return undefined;
+  }
+}
+
+const cluster = await startCluster();
+
+describe.skipIf(!cluster)('the bot on PostgreSQL', { timeout: 60_000 }, () => {
+  let tmp = '';
+  let fake: FakeDiscord;
+  let bot: BotProcess;
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'archivist-bot-pg-'));
+    await cp(path.join(ROOT, 'corpus'), path.join(tmp, 'corpus'), { recursive: true });
+    fake = await FakeDiscord.start({ token: TOKEN });
+    bot = new BotProcess(
+      'src/bot/main.ts',
+      cleanEnv({
+        DISCORD_TOKEN: TOKEN,
+        DISCORD_CLIENT_ID: fake.applicationId,
+        DISCORD_GUILD_ID: fake.guildId,
+        DISCORD_API_URL: fake.url,
+        CORPUS_PATHS: path.join(tmp, 'corpus'),
+        INDEX_DIR: path.join(tmp, 'embeddings'),
+        MODEL_DIR: path.join(tmp, 'no-models'),
+        ALLOW_REMOTE_MODELS: 'false',
+        DATA_DIR: path.join(tmp, 'data'),
+        LOG_LEVEL: 'debug',
+        SEARCH_BACKEND: 'postgres',
+        DATABASE_URL: cluster!.url,
+        PG_STATEMENT_TIMEOUT_MS: '5000',
+      }),
+      tmp,
+    );
+    await bot.waitForLog((l) => l.msg === 'ready', 90_000, 'the bot to be ready');
+  }, 120_000);
+
+  afterAll(async () => {
+    await bot?.stop('SIGKILL');
+    await fake?.close();
+    if (cluster) await run(SCRIPT, ['stop', cluster.dir]).catch(() => undefined);
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  const answer = async (i: SentInteraction): Promise<{ content?: string; embeds?: Array<{ title?: string }> }> => {
+    const r = await fake.waitForRequest((r) => r.method === 'PATCH' && r.path.endsWith(`/${i.token}/messages/@original`), 15_000, `the reply to ${i.id}`);
+    return r.body as { content?: string; embeds?: Array<{ title?: string }> };
+  };
+
+  it('built the index in the database on first start and answers from it', async () => {
+    expect(bot.logs.some((l) => l.msg === 'built the index (there was none)')).toBe(true);
+    const body = await answer(fake.slash('ask', { question: SALDO }, fake.user('alice')));
+    expect(body.embeds![0]!.title).toMatch(/Western officials/);
+  });
+
+  it('says search is unavailable while the database is down, keeps running, and answers again when it is back', async () => {
+    await run(SCRIPT, ['pause', cluster!.dir]);
+    const down = await answer(fake.slash('ask', { question: SALDO }, fake.user('bob')));
+    expect(down.content).toMatch(/Search is unavailable right now/);
+    expect(bot.exitCode).toBeUndefined();
+    await run(SCRIPT, ['resume', cluster!.dir]);
+    const back = await answer(fake.slash('ask', { question: SALDO }, fake.user('carol')));
+    expect(back.embeds![0]!.title).toMatch(/Western officials/);
+    expect(bot.logs.some((l) => l.msg === 'search unavailable')).toBe(true);
+  });
+});

@@ -1,0 +1,94 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildIndex } from '../src/indexer/build.js';
+import { buildPostgres } from '../src/indexer/postgres.js';
+import { Searcher } from '../src/search/searcher.js';
+import { PostgresBackend } from '../src/storage/postgres/backend.js';
+import { poolSql, type Sql } from '../src/storage/postgres/sql.js';
+import { REPO, SEED_CORPUS, tempDir, testSettings } from './support/corpus.js';
+import { hasShared, SHARED } from './support/shared.js';
+import { testDatabase } from './support/postgres.js';
+
+/**
+ * Parity: the same corpus and questions through both backends give the same top-5 articles for at
+ * least 90% of the questions (the keyword paths share the analysis and BM25F; they may differ in
+ * float rounding and tie order). Corpus: the seeds, every article the news-2022 question set
+ * points at, and the first 1,500 articles of news-2022 as distractors.
+ */
+const NEWS = path.join(SHARED, 'corpus/news-2022.jsonl');
+const QUESTIONS = path.join(REPO, 'eval/questions/news2022-questions.jsonl');
+const DISTRACTORS = 1500;
+
+const haveShared = hasShared('the PostgreSQL parity test', 'corpus/news-2022.jsonl');
+const db = haveShared ? await testDatabase() : undefined;
+
+interface Question {
+  id: string;
+  question: string;
+  articleIds: string[];
+  unanswerable: boolean;
+}
+
+describe.skipIf(!db)('embedded and PostgreSQL backends agree', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let sql: Sql;
+  let questions: Question[];
+  const settings = testSettings();
+
+  beforeAll(async () => {
+    ({ dir, cleanup } = await tempDir());
+    questions = (await readFile(QUESTIONS, 'utf8'))
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as Question);
+    const wanted = new Set(questions.flatMap((q) => q.articleIds));
+    const lines = (await readFile(NEWS, 'utf8')).split('\n').filter((l) => l.trim());
+    const picked = lines.filter((l, i) => i < DISTRACTORS || wanted.has((JSON.parse(l) as { id: string }).id));
+    await writeFile(path.join(dir, 'slice.jsonl'), `${picked.join('\n')}\n`);
+    sql = poolSql(db!.url, { max: 4 });
+  }, 300_000);
+  afterAll(async () => {
+    await sql?.close();
+    await db?.drop();
+    await cleanup?.();
+  });
+
+  it('gives the same top-5 articles for at least 90% of the questions, and hit@5 within 0.05', async () => {
+    const corpus = [SEED_CORPUS, path.join(dir, 'slice.jsonl')];
+    const out = path.join(dir, 'index');
+    const embeddedReport = await buildIndex({ corpus, out, settings, lexicalOnly: true });
+    const pgReport = await buildPostgres({ sql, corpus, settings, lexicalOnly: true, batchArticles: 500 });
+    expect(pgReport.articles).toBe(embeddedReport.articles);
+    expect(pgReport.chunks).toBe(embeddedReport.chunks);
+
+    const embedded = await Searcher.open(out, settings, { model: 'never' });
+    const postgres = await Searcher.over(await PostgresBackend.open(sql, { efSearch: 64 }, false), settings, { model: 'never' });
+    let same = 0;
+    const hits = { embedded: 0, postgres: 0 };
+    let answerable = 0;
+    const differing: string[] = [];
+    for (const q of questions) {
+      const [a, b] = [await embedded.ask(q.question, { k: 5 }), await postgres.ask(q.question, { k: 5 })];
+      const top = (x: typeof a): string[] => (x.abstained ? [] : [...new Set(x.results.map((r) => r.articleId))].sort());
+      if (JSON.stringify(top(a)) === JSON.stringify(top(b))) same++;
+      else differing.push(q.id);
+      if (!q.unanswerable) {
+        answerable++;
+        if (!a.abstained && a.results.some((r) => q.articleIds.includes(r.articleId))) hits.embedded++;
+        if (!b.abstained && b.results.some((r) => q.articleIds.includes(r.articleId))) hits.postgres++;
+      }
+    }
+    const parity = same / questions.length;
+    const hit5 = { embedded: hits.embedded / answerable, postgres: hits.postgres / answerable };
+    console.log(
+      `parity: ${same}/${questions.length} questions (${(parity * 100).toFixed(1)}%) with the same top-5 articles; ` +
+        `hit@5 embedded ${hit5.embedded.toFixed(3)}, postgres ${hit5.postgres.toFixed(3)} (lexical, ${pgReport.articles} articles, ${pgReport.chunks} passages); differing: ${differing.join(' ') || 'none'}`,
+    );
+    expect(parity).toBeGreaterThanOrEqual(0.9);
+    expect(Math.abs(hit5.embedded - hit5.postgres)).toBeLessThanOrEqual(0.05);
+    await embedded.close();
+    await postgres.close();
+  }, 600_000);
+});
