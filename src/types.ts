@@ -102,7 +102,7 @@ export interface Answer {
   timings: Partial<Record<QueryStage, number>>;
 }
 
-export type QueryStage = 'bm25' | 'embed' | 'ann' | 'fusion' | 'rank' | 'quote';
+export type QueryStage = 'plan' | 'bm25' | 'embed' | 'ann' | 'fusion' | 'rerank' | 'rank' | 'quote' | 'abstain';
 
 export interface Confidence {
   /** Probability (0–1) that the top passage holds the answer, from the trained confidence model. */

@@ -188,6 +188,7 @@ export class Searcher {
       variants: this.variants,
     });
     if (plan.concepts.length === 0) return undefined;
+    lap('plan');
     const walk: Walk = { question, plan, filter: await this.backend.filterFor(options), offset, k, ranked: [], abstained: false, lap };
 
     const { candidates, lexicalWeight, denseWeight } = this.ranking;

@@ -69,6 +69,7 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined): 
         similarity: best.similarity,
       };
       walk.abstained = probability < threshold || walk.confidence.coverage < MIN_COVERAGE;
+      walk.lap('abstain');
     },
   };
 }
