@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chunkArticle } from '../src/chunk.js';
-import { loadCorpus } from '../src/ingest/load.js';
+import { loadCorpus } from '../src/ingest/stream.js';
 import { SEGMENT_WINDOW, splitSentences } from '../src/text/sentences.js';
 import type { Article, Chunk } from '../src/types.js';
 import { FIXTURES, tempDir } from './support/corpus.js';
@@ -113,7 +113,7 @@ describe('chunkArticle', () => {
     }
     const file = path.join(dir, 'huge.jsonl');
     await writeFile(file, `${JSON.stringify({ id: 'huge', title: 'One endless paragraph', text: parts.join(' ') })}\n`);
-    const loaded = await loadCorpus([file], undefined, { maxArticleChars: 6_000_000 });
+    const loaded = await loadCorpus([file], { maxArticleChars: 6_000_000 });
     expect(loaded.problems).toEqual([]);
     const article = loaded.articles[0]!;
     expect(article.text.length).toBeGreaterThan(5_000_000);

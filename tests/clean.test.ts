@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanText, deobfuscate } from '../src/ingest/clean.js';
-import { loadCorpus } from '../src/ingest/load.js';
+import { loadCorpus } from '../src/ingest/stream.js';
 import { FIXTURES, SEED_CORPUS } from './support/corpus.js';
 import { hasShared, SHARED } from './support/shared.js';
 

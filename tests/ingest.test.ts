@@ -2,7 +2,8 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkIsoDay, parseDate } from '../src/dates.js';
-import { loadCorpus, truncateAtSentence } from '../src/ingest/load.js';
+import { truncateAtSentence } from '../src/ingest/load.js';
+import { loadCorpus } from '../src/ingest/stream.js';
 import { FIXTURES, tempDir } from './support/corpus.js';
 import { hasShared, SHARED } from './support/shared.js';
 
@@ -177,8 +178,8 @@ describe('dates in ingest', () => {
     const file = path.join(dir, 'ambiguous.jsonl');
     await writeFile(file, `${JSON.stringify({ title: 'Ambiguous', date: '03/04/2022', text: LONG })}\n`);
     expect((await loadCorpus([file])).articles[0]!.date).toBe('2022-03-04');
-    expect((await loadCorpus([file], undefined, { dateOrder: 'mdy' })).articles[0]!.date).toBe('2022-03-04');
-    expect((await loadCorpus([file], undefined, { dateOrder: 'dmy' })).articles[0]!.date).toBe('2022-04-03');
+    expect((await loadCorpus([file], { dateOrder: 'mdy' })).articles[0]!.date).toBe('2022-03-04');
+    expect((await loadCorpus([file], { dateOrder: 'dmy' })).articles[0]!.date).toBe('2022-04-03');
   });
 
   it('validates against the calendar', () => {
@@ -225,7 +226,7 @@ describe('limits', () => {
     const text = Array.from({ length: 400 }, () => sentence).join(' ');
     const file = path.join(dir, 'long.jsonl');
     await writeFile(file, `${JSON.stringify({ title: 'Long', text })}\n${JSON.stringify({ title: 'Short', text: LONG })}\n`);
-    const { articles, problems } = await loadCorpus([file], undefined, { maxArticleChars: 10_000 });
+    const { articles, problems } = await loadCorpus([file], { maxArticleChars: 10_000 });
     expect(articles.map((a) => a.title)).toEqual(['Long', 'Short']);
     const long = articles[0]!.text;
     expect(long.length).toBeLessThanOrEqual(10_000);

@@ -1,13 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_MAX_ARTICLE_CHARS } from '../config.js';
 import { parseDate, showValue, type DateOrder } from '../dates.js';
 import { articleSentences } from '../text/sentences.js';
 import type { Article, IngestProblem } from '../types.js';
-import { cleanText, cleanTitle, isBoilerplate } from './clean.js';
-import { parseCsvFile, parseHtml, parseJson, parseJsonl, parseText, type ParsedFile } from './formats.js';
 
 export const SUPPORTED_EXTENSIONS = ['.txt', '.md', '.markdown', '.html', '.htm', '.json', '.jsonl', '.ndjson', '.csv'];
 
@@ -83,23 +80,6 @@ export function decode(buffer: Buffer): string | { error: string } {
   }
 }
 
-function parseByExtension(content: string, file: string): ParsedFile {
-  switch (path.extname(file).toLowerCase()) {
-    case '.json':
-      return parseJson(content, file);
-    case '.jsonl':
-    case '.ndjson':
-      return parseJsonl(content, file);
-    case '.csv':
-      return parseCsvFile(content, file);
-    case '.html':
-    case '.htm':
-      return parseHtml(content, file);
-    default:
-      return parseText(content, file, (line) => !isBoilerplate(line));
-  }
-}
-
 /** Canonical form of a URL for duplicate detection: no scheme, www, fragment, tracking parameters or trailing slash. */
 export function urlKey(url: string): string {
   try {
@@ -112,10 +92,6 @@ export function urlKey(url: string): string {
   }
 }
 
-const textKey = (text: string): string => sha1(text.toLowerCase().replace(/\s+/g, ' '));
-
-/** Minimum cleaned text for an article to be worth indexing. */
-const MIN_TEXT_CHARS = 40;
 
 export interface IngestOptions {
   /** How to read an ambiguous numeric date such as 03/04/2022 (default mdy). */
@@ -163,82 +139,4 @@ export function readDate(rawDate: unknown, order: DateOrder, where: Where, probl
     return undefined;
   }
   return result?.date;
-}
-
-/**
- * Loads, cleans and de-duplicates every article under `paths`. Bad files and records are reported
- * in `problems` (by file and line) and skipped; they never stop the rest of the corpus loading.
- * An unreadable date or an over-long text is reported too, but the article is kept (undated, or truncated).
- */
-export async function loadCorpus(
-  paths: readonly string[],
-  onFile?: (file: string, index: number, total: number) => void,
-  options: IngestOptions = {},
-): Promise<LoadResult> {
-  const dateOrder = options.dateOrder ?? 'mdy';
-  const maxChars = options.maxArticleChars ?? DEFAULT_MAX_ARTICLE_CHARS;
-  const problems: IngestProblem[] = [];
-  const files = await listCorpusFiles(paths, problems);
-  const articles: Article[] = [];
-  const seenUrls = new Set<string>();
-  const seenTexts = new Set<string>();
-  const seenIds = new Set<string>();
-  let duplicates = 0;
-
-  for (const [i, file] of files.entries()) {
-    onFile?.(file, i, files.length);
-    let buffer: Buffer;
-    try {
-      buffer = await readFile(file);
-    } catch (err) {
-      problems.push({ source: file, message: `cannot read: ${errorCode(err)}` });
-      continue;
-    }
-    const content = decode(buffer);
-    if (typeof content !== 'string') {
-      problems.push({ source: file, message: content.error });
-      continue;
-    }
-    const parsed = parseByExtension(content, file);
-    problems.push(...parsed.problems);
-    for (const raw of parsed.articles) {
-      const source = raw.line !== undefined ? `${file}:${raw.line}` : file;
-      const title = cleanTitle(raw.title);
-      let text = cleanText(raw.text, { title });
-      if (text.length < MIN_TEXT_CHARS) {
-        problems.push({ source: file, line: raw.line, message: 'article text is empty or too short after cleaning' });
-        continue;
-      }
-      text = limitLength(text, maxChars, { source: file, line: raw.line }, problems);
-      const urlK = raw.url ? urlKey(raw.url) : undefined;
-      const textK = textKey(text);
-      if ((urlK && seenUrls.has(urlK)) || seenTexts.has(textK)) {
-        duplicates++;
-        continue;
-      }
-      if (urlK) seenUrls.add(urlK);
-      seenTexts.add(textK);
-      const date = readDate(raw.rawDate, dateOrder, { source: file, line: raw.line }, problems);
-      let id = raw.id ?? (urlK ? sha1(urlK).slice(0, 16) : textK.slice(0, 16));
-      // Two datasets can both number their rows from 1: keep ids unique without losing either article.
-      if (seenIds.has(id)) id = `${id}~${textK.slice(0, 8)}`;
-      seenIds.add(id);
-      articles.push({
-        id,
-        title: title || firstWords(text),
-        text,
-        url: raw.url,
-        date,
-        outlet: raw.outlet,
-        source,
-      });
-    }
-  }
-  return { articles, problems, files: files.length, duplicates };
-}
-
-/** A fallback title for datasets without one: the opening words of the text. */
-function firstWords(text: string, max = 12): string {
-  const words = text.split(/\s+/);
-  return words.length <= max ? text : `${words.slice(0, max).join(' ')}…`;
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Article, IngestProblem } from '../types.js';
 import { cleanText, cleanTitle, isBoilerplate } from './clean.js';
 import { parseCsvFile, parseHtml, parseJson, parseJsonl, parseText, type ParsedFile } from './formats.js';
-import { decode, limitLength, listCorpusFiles, readDate, sha1, urlKey, type IngestOptions } from './load.js';
+import { decode, limitLength, listCorpusFiles, readDate, sha1, urlKey, type IngestOptions, type LoadResult } from './load.js';
 import { DEFAULT_MAX_ARTICLE_CHARS } from '../config.js';
 
 /**
@@ -189,4 +189,17 @@ function firstWords(text: string, max = 12): string {
 
 export function newStreamStats(): StreamStats {
   return { files: 0, filesDone: 0, bytesDone: 0, totalBytes: 0, duplicates: 0, problems: [] };
+}
+
+/**
+ * Loads, cleans and de-duplicates every article under `paths` at once (the streaming reader,
+ * collected): for tools and tests that want the whole corpus in memory. Bad files and records are
+ * reported in `problems` (by file and line) and skipped; an unreadable date or an over-long text is
+ * reported too, but the article is kept (undated, or truncated).
+ */
+export async function loadCorpus(paths: readonly string[], options: IngestOptions = {}): Promise<LoadResult> {
+  const stats = newStreamStats();
+  const articles: Article[] = [];
+  for await (const item of streamCorpus(paths, stats, undefined, options)) if (item.kind === 'article') articles.push(item.article);
+  return { articles, problems: stats.problems, files: stats.files, duplicates: stats.duplicates };
 }
