@@ -129,6 +129,7 @@ try {
     const force = setTimeout(() => process.exit(1), 10_000).unref();
     await ctx.reindexer.stop();
     await client.destroy();
+    await pool.modelsSettled(5_000);
     await pool.close();
     clearTimeout(force);
     log.info('stopped');
@@ -142,6 +143,7 @@ try {
   const failure = startupFailure(err, config);
   if (failure.detail) log.debug({ err }, 'startup error details');
   log.fatal(failure.message);
+  await pool.modelsSettled(15_000);
   await pool.close();
   process.exit(1);
 }

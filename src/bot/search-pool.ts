@@ -171,6 +171,23 @@ export class SearchPool extends EventEmitter implements AnswerService {
     return this.reopening;
   }
 
+  /**
+   * Resolves once every worker's embedding model has loaded or failed (or after `timeoutMs`).
+   * Terminating a worker while the ONNX runtime is still initialising can crash the process, so a
+   * shutdown right after start waits for this first.
+   */
+  modelsSettled(timeoutMs: number): Promise<void> {
+    if (this.slots.every((s) => s.modelSettled)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.once('models-settled', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.terminateWorkers(new Error('the search pool was closed'));
