@@ -6,8 +6,10 @@
  * For each: full build (articles/s, peak RSS), cold start to first answer, query p50/p99 and RSS
  * while answering; then on the 40k index one changed article → `npm run index` again (time vs the
  * full build, the new text at rank 1), one removed article (gone), and the longest event-loop stall
- * of a running reader picking up the new generation. Builds and queries run in child processes
- * (bench/*-child.ts, bench/cold-start.ts) so each RSS figure is that process's own.
+ * of a running reader picking up the new generation. news-2022 is built and queried too (the middle
+ * size of the charts). At the end the SVG charts go to docs/ (bench/charts.ts; not after --quick).
+ * Builds and queries run in child processes (bench/*-child.ts, bench/cold-start.ts) so each RSS
+ * figure is that process's own.
  * Not part of `npm test`. Everything goes to a temp folder, removed afterwards.
  */
 import { spawn } from 'node:child_process';
