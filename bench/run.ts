@@ -6,8 +6,10 @@
  * For each: full build (articles/s, peak RSS), cold start to first answer, query p50/p99 and RSS
  * while answering; then on the 40k index one changed article → `npm run index` again (time vs the
  * full build, the new text at rank 1), one removed article (gone), and the longest event-loop stall
- * of a running reader picking up the new generation. Builds and queries run in child processes
- * (bench/*-child.ts, bench/cold-start.ts) so each RSS figure is that process's own.
+ * of a running reader picking up the new generation. news-2022 is built and queried too (the middle
+ * size of the charts). At the end the SVG charts go to docs/ (bench/charts.ts; not after --quick).
+ * Builds and queries run in child processes (bench/*-child.ts, bench/cold-start.ts) so each RSS
+ * figure is that process's own.
  * Not part of `npm test`. Everything goes to a temp folder, removed afterwards.
  */
 import { spawn } from 'node:child_process';
@@ -21,6 +23,7 @@ import { Command } from 'commander';
 import { readQuestions } from '../eval/evaluate.js';
 import { realtimeQaQuestionSentences } from '../eval/realtimeqa-data.js';
 import { createTinyModel } from '../tests/support/tiny-model.js';
+import { writeCharts } from './chart-data.js';
 import { checkTarget, distribution } from './stats.js';
 import { generateSynthetic } from './synthetic.js';
 
@@ -34,10 +37,11 @@ const program = new Command()
   .option('--seeds <dir>', 'the seed corpus', 'corpus')
   .option('--questions <n>', 'questions for the query runs', (v) => Number(v))
   .option('--out <file>', 'where to write the JSON report', 'bench/results.json')
+  .option('--charts <dir>', 'where to write the SVG charts (default docs/; none with --quick unless given)')
   .option('--keep', 'keep the temp folder')
   .showHelpAfterError();
 program.parse();
-const opts = program.opts<{ quick?: boolean; skipHybrid?: boolean; hybridLarge?: boolean; news: string; seeds: string; questions?: number; out: string; keep?: boolean }>();
+const opts = program.opts<{ quick?: boolean; skipHybrid?: boolean; hybridLarge?: boolean; news: string; seeds: string; questions?: number; out: string; charts?: string; keep?: boolean }>();
 
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
 const r1 = (x: number): number => Math.round(x * 10) / 10;
@@ -181,13 +185,16 @@ async function main(): Promise<void> {
     const buildLarge = await build('40k lexical', largeDir, [synthetic], env, lexical);
     const newsDir = path.join(tmp, 'idx-news');
     const buildNews = await build('news-2022 lexical', newsDir, [opts.news, opts.seeds], env, lexical);
+    // Query figures at the middle size too, so the charts have news-2022 between 2.5k and 40k.
+    log('answering on news-2022 (lexical)');
+    const askNews = await answering(newsDir, first, questionsFile, 'never', env, 1);
     await rm(newsDir, { recursive: true, force: true });
     results.build = { small: buildSmall, large: buildLarge, news: buildNews };
 
     log('answering (lexical)');
     const askSmall = await answering(smallDir, first, questionsFile, 'never', env, 3);
     const askLarge = await answering(largeDir, first, questionsFile, 'never', env, 3);
-    results.lexical = { small: askSmall, large: askLarge };
+    results.lexical = { small: askSmall, news: askNews, large: askLarge };
 
     log('incremental update of the 40k index: one article changed, one removed');
     const marker = 'The zebrafish parliament of Quuxhaven voted on Thursday to rename the harbour lighthouse after a retired ferry pilot.';
@@ -249,6 +256,9 @@ async function main(): Promise<void> {
     await writeFile(opts.out, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`${JSON.stringify(results.targets, null, 2)}\n`);
     log(`wrote ${opts.out}`);
+    // A --quick run must not overwrite the committed charts of a full run.
+    const chartsDir = opts.charts ?? (opts.quick ? undefined : 'docs');
+    if (chartsDir) for (const file of await writeCharts({ results: opts.out, outDir: chartsDir })) log(`wrote ${file}`);
   } finally {
     if (!opts.keep) await rm(tmp, { recursive: true, force: true });
     else log(`kept ${tmp}`);

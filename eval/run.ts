@@ -50,8 +50,8 @@ async function main(): Promise<void> {
   const report = await evaluate({ sets, corpus: opts.corpus, index: opts.index, weights: opts.weights, ...sharedOptions(opts, loadCoreConfig()) });
   process.stdout.write(`${report.text}\n`);
   if (opts.json) {
-    const { threshold, ranking, queryP50Ms } = report;
-    await writeFile(opts.json, JSON.stringify({ threshold, ranking, queryP50Ms, sets: report.sets }, null, 2));
+    const { threshold, ranking, queryP50Ms, mode, passages } = report;
+    await writeFile(opts.json, JSON.stringify({ threshold, ranking, queryP50Ms, mode, passages, sets: report.sets }, null, 2));
   }
 }
 
