@@ -2,28 +2,32 @@
  * Time per stage of answering (plan, keyword search, fusion, the learned ranker, diversify, abstain,
  * quote), over the hard question sets, on an existing index:
  *
- *   npx tsx bench/stages.ts INDEX_DIR [QUESTIONS.jsonl ...]
+ *   npx tsx bench/stages.ts INDEX_DIR [QUESTIONS.jsonl ...] [--set key=value ...]
  *
  * Two passes (the first warms caches); prints p50 / p95 / p99 in ms per stage from `Answer.timings`.
  */
 import { readFileSync } from 'node:fs';
 import { loadCoreConfig } from '../src/config.js';
 import { openSearcher } from '../src/open.js';
+import { DEFAULT_RANKING } from '../src/search/searcher.js';
+import { parseOverrides } from '../eval/evaluate.js';
 import { percentile } from './stats.js';
 
-const [dir, ...files] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const sets = args.flatMap((a, i) => (args[i - 1] === '--set' ? [a] : []));
+const [dir, ...files] = args.filter((a, i) => a !== '--set' && args[i - 1] !== '--set');
 if (!dir) {
   process.stderr.write('usage: npx tsx bench/stages.ts INDEX_DIR [QUESTIONS.jsonl ...]\n');
   process.exit(2);
 }
-const sets = files.length ? files : ['train', 'dev', 'test'].map((s) => `eval/questions/hard/${s}.jsonl`);
-const questions = sets.flatMap((f) =>
+const questionFiles = files.length ? files : ['train', 'dev', 'test'].map((s) => `eval/questions/hard/${s}.jsonl`);
+const questions = questionFiles.flatMap((f) =>
   readFileSync(f, 'utf8')
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => (JSON.parse(l) as { question: string }).question),
 );
-const searcher = await openSearcher(loadCoreConfig(), dir, { model: 'never' });
+const searcher = await openSearcher(loadCoreConfig(), dir, { model: 'never' }, { ...DEFAULT_RANKING, ...parseOverrides(sets) });
 const stages = new Map<string, number[]>();
 for (let pass = 0; pass < 2; pass++) {
   for (const q of questions) {

@@ -25,6 +25,8 @@ export interface QueryPlan {
   concepts: Concept[];
   /** Every index term to search for → its boost (1 for the question's own words). */
   boosts: Map<string, number>;
+  /** Terms that stand only for WordNet alternatives (not the question's own words, names or places). */
+  wordnetOnly: Set<string>;
   /** Index term → the concepts it counts for. */
   conceptOf: Map<string, number[]>;
   /** Per-term weights for scoring sentences: idf × boost. */
@@ -99,6 +101,8 @@ export function planQuery(question: string, stats: Pick<TermStats, 'docs' | 'df'
     if (!list.includes(i)) list.push(i);
     conceptOf.set(term, list);
   };
+  const wordnetOnly = new Set<string>();
+  const notWordnet = new Set(own);
   concepts.forEach((c, i) => {
     boosts.set(c.term, 1);
     termWeights.set(c.term, c.weight);
@@ -109,9 +113,12 @@ export function planQuery(question: string, stats: Pick<TermStats, 'docs' | 'df'
       boosts.set(alt.term, Math.max(boosts.get(alt.term) ?? 0, alt.share));
       termWeights.set(alt.term, Math.max(termWeights.get(alt.term) ?? 0, alt.share * c.weight));
       link(alt.term, i);
+      if (alt.kind === 'wordnet') wordnetOnly.add(alt.term);
+      else notWordnet.add(alt.term);
     }
   });
-  return { question, concepts, boosts, conceptOf, termWeights, corpusScale: Math.min(1, stats.docs / LARGE_CORPUS) };
+  for (const t of notWordnet) wordnetOnly.delete(t);
+  return { question, concepts, boosts, wordnetOnly, conceptOf, termWeights, corpusScale: Math.min(1, stats.docs / LARGE_CORPUS) };
 }
 
 /**

@@ -10,6 +10,11 @@ export interface RankingParams {
   keywordCandidates: number;
   /** Multiplier on the weight of WordNet alternatives of question words (0 turns expansion off). */
   expansion: number;
+  /**
+   * 1: WordNet alternatives are searched for in the keyword index; 0: they only count in the ranker's
+   * features for the candidates the question's own words (and names, places) found.
+   */
+  wordnetRetrieval: number;
   /** Abstain below this probability that the answer is right (undefined: the trained model's threshold). */
   minConfidence?: number;
 }
@@ -21,4 +26,5 @@ export const DEFAULT_RANKING: RankingParams = {
   denseWeight: 1,
   keywordCandidates: 100,
   expansion: 0.6,
+  wordnetRetrieval: 0,
 };

@@ -30,7 +30,8 @@ export class KeywordRetriever implements Retriever {
     const { plan, filter } = walk;
     const stats = this.backend.terms;
     // Terms absent from the corpus cannot find anything: leave them out.
-    const query: KeywordQueryTerm[] = [...plan.boosts].filter(([term]) => stats.df(term) > 0).map(([term, boost]) => ({ term, boost }));
+    const wanted = ([term]: [string, number]): boolean => stats.df(term) > 0 && (this.ranking.wordnetRetrieval > 0 || !plan.wordnetOnly.has(term));
+    const query: KeywordQueryTerm[] = [...plan.boosts].filter(wanted).map(([term, boost]) => ({ term, boost }));
     if (query.length === 0) return [];
     return (await this.backend.keywordCandidates(query, this.ranking.keywordCandidates, filter))
       .map((hit) => {
