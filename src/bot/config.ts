@@ -60,6 +60,10 @@ export const botConfigSchema = coreConfigSchema.merge(discordConfigSchema).exten
   FEEDBACK: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
   /** A file the bot rewrites every 30 s while connected, for container health checks (unset: none). */
   HEALTH_FILE: z.string().min(1).optional(),
+  /** Shards under `npm run start:sharded`: a number, or auto (Discord's recommendation). */
+  SHARD_COUNT: z
+    .union([z.literal('auto'), int(1, 10_000)], { errorMap: () => ({ message: 'must be auto or a whole number of shards from 1 to 10000' }) })
+    .default('auto'),
 });
 
 export type DiscordConfig = z.infer<typeof discordConfigSchema>;
