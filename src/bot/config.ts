@@ -62,7 +62,10 @@ export const botConfigSchema = coreConfigSchema.merge(discordConfigSchema).exten
   HEALTH_FILE: z.string().min(1).optional(),
   /** Shards under `npm run start:sharded`: a number, or auto (Discord's recommendation). */
   SHARD_COUNT: z
-    .union([z.literal('auto'), int(1, 10_000)], { errorMap: () => ({ message: 'must be auto or a whole number of shards from 1 to 10000' }) })
+    .string()
+    .trim()
+    .refine((v) => v === 'auto' || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 10_000), 'must be auto or a whole number of shards from 1 to 10000')
+    .transform((v): 'auto' | number => (v === 'auto' ? 'auto' : Number(v)))
     .default('auto'),
 });
 

@@ -46,7 +46,7 @@ beforeAll(async () => {
   await cp(path.join(ROOT, 'corpus'), corpus, { recursive: true });
   // Snowflakes one millisecond apart differ in (id >> 22) by one: one lands on each of two shards.
   const now = Date.now();
-  for (let t = now; guilds.length < 2 || guilds.some((g) => g === undefined); t++) {
+  for (let t = now; guilds[0] === undefined || guilds[1] === undefined; t++) {
     const id = snowflake(t);
     guilds[shardOf(id, 2)] ??= id;
   }
@@ -70,6 +70,8 @@ beforeAll(async () => {
   // No index yet: shard 0 builds it before shard 1 is started (the manager spawns them in turn).
   bot = new BotProcess('src/bot/sharded.ts', env, tmp);
   await bot.waitForLog((l) => l.msg === 'all shards ready', 100_000, 'both shards to be ready');
+  // The manager hears of a shard's readiness over IPC, a moment before that shard's own log line.
+  for (const shard of [0, 1]) await bot.waitForLog((l) => l.msg === 'ready' && l.shard === shard, 10_000, `shard ${shard} to log ready`);
 }, 120_000);
 
 afterAll(async () => {
@@ -141,5 +143,26 @@ describe('the sharded bot against a local Discord', { timeout: 60_000 }, () => {
     // Everything from guild 1 went to shard 1 and everything from guild 0 to shard 0.
     expect(shardsFor(guilds[1])).toEqual([1]);
     expect(shardsFor(guilds[0])).toEqual([0]);
+  });
+});
+
+describe('npm run start:sharded refuses to start', { timeout: 30_000 }, () => {
+  const run = async (vars: Record<string, string>): Promise<{ code: number | null; output: string }> => {
+    const p = new BotProcess('src/bot/sharded.ts', cleanEnv({ DISCORD_TOKEN: TOKEN, DISCORD_CLIENT_ID: fake.applicationId, DISCORD_API_URL: fake.url, LOG_FORMAT: 'json', ...vars }), tmp);
+    const code = await p.wait();
+    return { code, output: p.output };
+  };
+
+  it('with a bad SHARD_COUNT, naming it', async () => {
+    const { code, output } = await run({ SHARD_COUNT: 'many' });
+    expect(code).toBe(1);
+    expect(output).toMatch(/SHARD_COUNT: must be auto or a whole number of shards/);
+  });
+
+  it("with SHARD_COUNT=auto and a token Discord refuses, without starting a shard", async () => {
+    const { code, output } = await run({ SHARD_COUNT: 'auto', DISCORD_TOKEN: 'MTAx.wrong.token' });
+    expect(code).toBe(1);
+    expect(output).toMatch(/Discord refused DISCORD_TOKEN \(401\)/);
+    expect(output).not.toMatch(/shard started/);
   });
 });
