@@ -13,7 +13,6 @@ import { buildExpansions } from '../text/wordnet.js';
 import type { Article } from '../types.js';
 import {
   articleHash,
-  BuildError,
   denseInfo,
   embeddingText,
   noArticles,
