@@ -70,6 +70,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
     const r = result.report;
     ctx.lastReindex = { at: new Date(), by: interaction.user.id, ok: true, report: r };
     ctx.log.info({ articles: r.articles, chunks: r.chunks, mode: r.mode, ms: result.ms }, 'reindex done');
+    ctx.announceReindex();
     embed = {
       color: COLORS.ok,
       title: '✅ Reindex complete',
@@ -79,6 +80,11 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
         { name: 'Skipped', value: `${r.duplicates} duplicates, ${r.problems.length} bad inputs`, inline: true },
       ],
     };
+  } else if (result.busy) {
+    // Another process (another shard's /reindex, or `npm run index`) holds the index's lock.
+    ctx.log.info({ error: result.error }, 'reindex refused: another build is running');
+    await reply.finish({ content: 'A reindex is already running (possibly started on another shard or from the command line). Wait for it to finish; every shard answers from the new index when it does.' });
+    return;
   } else {
     ctx.lastReindex = { at: new Date(), by: interaction.user.id, ok: false, error: result.error };
     ctx.log.error({ error: result.error, ms: result.ms }, 'reindex failed');

@@ -60,6 +60,13 @@ export const botConfigSchema = coreConfigSchema.merge(discordConfigSchema).exten
   FEEDBACK: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
   /** A file the bot rewrites every 30 s while connected, for container health checks (unset: none). */
   HEALTH_FILE: z.string().min(1).optional(),
+  /** Shards under `npm run start:sharded`: a number, or auto (Discord's recommendation). */
+  SHARD_COUNT: z
+    .string()
+    .trim()
+    .refine((v) => v === 'auto' || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 10_000), 'must be auto or a whole number of shards from 1 to 10000')
+    .transform((v): 'auto' | number => (v === 'auto' ? 'auto' : Number(v)))
+    .default('auto'),
 });
 
 export type DiscordConfig = z.infer<typeof discordConfigSchema>;

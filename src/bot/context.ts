@@ -50,6 +50,8 @@ export interface BotContext {
   feedback: FeedbackStore;
   reindexer: Reindexer;
   startedAt: Date;
+  /** Tells the other shards (if any) that the index changed, so they reopen it too. */
+  announceReindex: () => void;
 }
 
 /** The last /reindex, for /status. */

@@ -15,7 +15,7 @@ import type { BotContext } from './context.js';
 import { FeedbackStore } from './feedback.js';
 import { createLogger, defaultLogFormat, isSecretDebugLine, type Logger } from './logger.js';
 import { RateLimiter } from './rate-limit.js';
-import { Reindexer } from './reindex.js';
+import { REINDEXED, Reindexer } from './reindex.js';
 import { routeInteractions } from './router.js';
 import { SearchPool } from './search-pool.js';
 import { SessionStore } from './sessions.js';
@@ -43,7 +43,11 @@ try {
   process.exit(1);
 }
 
-const log = createLogger({ level: config.LOG_LEVEL, secrets: [config.DISCORD_TOKEN], format: config.LOG_FORMAT ?? defaultLogFormat() });
+// Under `npm run start:sharded` discord.js's ShardingManager runs this file once per shard and says
+// which one in SHARDS (read by the client too); every log line then names its shard.
+const shardId = process.env.SHARDS !== undefined && process.send ? Number(process.env.SHARDS) : undefined;
+const baseLog = createLogger({ level: config.LOG_LEVEL, secrets: [config.DISCORD_TOKEN], format: config.LOG_FORMAT ?? defaultLogFormat() });
+const log = shardId === undefined ? baseLog : baseLog.child({ shard: shardId });
 const explicitModel = process.env.EMBEDDING_MODEL || undefined;
 
 /**
@@ -98,7 +102,20 @@ try {
     feedback: new FeedbackStore(config.DATA_DIR),
     reindexer: new Reindexer(log),
     startedAt: new Date(),
+    // Sharded: the manager (sharded.ts) forwards this to every other shard, which reopens the index.
+    announceReindex: () => {
+      if (shardId !== undefined) process.send?.({ type: REINDEXED });
+    },
   };
+  if (shardId !== undefined) {
+    process.on('message', (msg: unknown) => {
+      if ((msg as { type?: unknown } | null)?.type !== REINDEXED) return;
+      ctx.search.reopen().then(
+        (s) => log.info({ articles: s.articles, chunks: s.chunks }, 'reopened the index after a reindex on another shard'),
+        (err: unknown) => log.error({ err }, 'could not reopen the index after a reindex on another shard'),
+      );
+    });
+  }
 
   const client = createClient(config);
   routeInteractions(client, commands, ctx);

@@ -4,6 +4,7 @@
  */
 import { corpusPaths, loadCoreConfig, storeTarget } from '../config.js';
 import { runIndex } from '../indexer/run.js';
+import { IndexBusyError } from '../storage/errors.js';
 import type { WorkerMessage } from './reindex.js';
 
 const send = (msg: WorkerMessage): Promise<void> =>
@@ -27,7 +28,7 @@ try {
   });
   await send({ type: 'done', report });
 } catch (err) {
-  await send({ type: 'error', message: (err as Error).message });
+  await send({ type: 'error', message: (err as Error).message, busy: err instanceof IndexBusyError });
   process.exitCode = 1;
 }
 process.disconnect?.();

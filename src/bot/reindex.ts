@@ -4,13 +4,17 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BuildProgress, BuildReport } from '../indexer/build.js';
 import type { Logger } from './logger.js';
 
+/** IPC message type (shard → manager → other shards): the index changed, reopen it. */
+export const REINDEXED = 'archivist:reindexed';
+
 /** Messages from reindex-worker.ts over IPC. */
 export type WorkerMessage =
   | { type: 'progress'; progress: BuildProgress }
   | { type: 'done'; report: BuildReport }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string; busy?: boolean };
 
-export type ReindexOutcome = { ok: true; report: BuildReport; ms: number } | { ok: false; error: string; ms: number };
+/** `busy`: another process (e.g. another shard's /reindex) holds the index's writer lock. */
+export type ReindexOutcome = { ok: true; report: BuildReport; ms: number } | { ok: false; error: string; ms: number; busy?: boolean };
 
 export interface RunningReindex {
   by: string;
@@ -73,7 +77,7 @@ export class Reindexer {
         const msg = raw as WorkerMessage;
         if (msg.type === 'progress') onProgress(msg.progress);
         else if (msg.type === 'done') finish({ ok: true, report: msg.report, ms: ms() });
-        else if (msg.type === 'error') finish({ ok: false, error: msg.message, ms: ms() });
+        else if (msg.type === 'error') finish({ ok: false, error: msg.message, ms: ms(), busy: msg.busy });
       });
       child.on('error', (err) => finish({ ok: false, error: `could not start the index worker: ${err.message}`, ms: ms() }));
       child.on('exit', (code, signal) => {

@@ -3,6 +3,7 @@ import { chunkArticle, DEFAULT_CHUNK_OPTIONS } from '../chunk.js';
 import type { Embedder } from '../embed/embedder.js';
 import { newStreamStats, streamCorpus, type ArticleKeys } from '../ingest/stream.js';
 import type { DenseInfo, NoDenseInfo } from '../storage/backend.js';
+import { IndexBusyError } from '../storage/errors.js';
 import { chunkingSchema, denseSchema } from '../storage/database.js';
 import { migrate } from '../storage/postgres/migrations.js';
 import { pgArray, pgVector, type Queryable, type Sql } from '../storage/postgres/sql.js';
@@ -12,7 +13,6 @@ import { buildExpansions } from '../text/wordnet.js';
 import type { Article } from '../types.js';
 import {
   articleHash,
-  BuildError,
   denseInfo,
   embeddingText,
   noArticles,
@@ -53,7 +53,7 @@ export async function buildPostgres(options: PostgresBuildOptions): Promise<Buil
   await migrate(sql);
   return sql.session(async (conn) => {
     const [lock] = await conn.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [WRITER_LOCK]);
-    if (!lock?.ok) throw new BuildError(`Another \`npm run index\` is writing to ${sql.location}; run this one when it has finished.`);
+    if (!lock?.ok) throw new IndexBusyError(`Another \`npm run index\` is writing to ${sql.location}; run this one when it has finished.`);
     try {
       return await run(options);
     } finally {

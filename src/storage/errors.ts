@@ -15,3 +15,11 @@ export class MissingIndexError extends IndexError {
 }
 
 export const REBUILD_HINT = 'rebuild it with `npm run index -- --rebuild`';
+
+/** Another build holds the writer lock (a file lock, or PostgreSQL's advisory lock): nothing is wrong, it is busy. */
+export class IndexBusyError extends IndexError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IndexBusyError';
+  }
+}

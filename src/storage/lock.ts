@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { IndexError } from './errors.js';
+import { IndexBusyError, IndexError } from './errors.js';
 
 /** Locks held by this process (a pid in the lock file cannot tell two builds of one process apart). */
 const held = new Set<string>();
@@ -17,7 +17,7 @@ export const LOCK_FILE = '.index.lock';
 export async function acquireLock(dir: string): Promise<() => Promise<void>> {
   const lock = path.join(dir, LOCK_FILE);
   const key = path.resolve(lock);
-  if (held.has(key)) throw new IndexError(`Another index build (this process) is writing ${dir}; wait for it to finish.`);
+  if (held.has(key)) throw new IndexBusyError(`Another index build (this process) is writing ${dir}; wait for it to finish.`);
   held.add(key);
   const tmp = path.join(dir, `.lock-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
@@ -31,7 +31,7 @@ export async function acquireLock(dir: string): Promise<() => Promise<void>> {
       if (await tryLink(tmp, lock)) return once(release);
       const owner = await lockOwner(dir);
       if (owner !== undefined && isAlive(owner)) {
-        throw new IndexError(`Another index build (process ${owner}) is writing ${dir}; wait for it to finish and run the command again.`);
+        throw new IndexBusyError(`Another index build (process ${owner}) is writing ${dir}; wait for it to finish and run the command again.`);
       }
       // The holder died without releasing it. Taking a stale lock over is itself done under a
       // second lock, so two processes that both saw it stale cannot both end up holding it.

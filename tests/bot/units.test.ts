@@ -39,6 +39,15 @@ describe('bot config', () => {
     expect(c.DISCORD_GUILD_ID).toBeUndefined();
     expect(restApiBase(loadBotConfig(VALID))).toBeUndefined();
   });
+
+  it('takes SHARD_COUNT as auto (the default) or a whole number, and names a bad one', () => {
+    expect(loadBotConfig(VALID).SHARD_COUNT).toBe('auto');
+    expect(loadBotConfig({ ...VALID, SHARD_COUNT: '' }).SHARD_COUNT).toBe('auto');
+    expect(loadBotConfig({ ...VALID, SHARD_COUNT: '3' }).SHARD_COUNT).toBe(3);
+    for (const bad of ['0', 'two', '1.5']) {
+      expect(() => loadBotConfig({ ...VALID, SHARD_COUNT: bad })).toThrow(/SHARD_COUNT: must be auto or a whole number of shards/);
+    }
+  });
 });
 
 describe('input checks', () => {

@@ -1,7 +1,8 @@
 /**
  * A local stand-in for Discord, for end-to-end tests of the bot: REST under /api/v10 and a gateway
  * WebSocket speaking the real protocol (HELLO, IDENTIFY, heartbeats, READY, GUILD_CREATE,
- * INTERACTION_CREATE), uncompressed JSON. It records every REST request so tests can assert on what
+ * INTERACTION_CREATE), uncompressed JSON, sharded as Discord is: IDENTIFY's `shard: [id, count]` picks
+ * the guilds a connection gets, and an interaction from guild G goes to shard (G >> 22) % count. It records every REST request so tests can assert on what
  * the bot sent, and keeps the messages the bot created so buttons can be clicked on them.
  */
 import { randomBytes } from 'node:crypto';
@@ -77,6 +78,15 @@ export interface FakeDiscordOptions {
   adminRoleId?: string;
   /** Milliseconds between heartbeats requested in HELLO. */
   heartbeatInterval?: number;
+  /** More servers the bot is in besides `guildId` (e.g. to route interactions to several shards). */
+  otherGuildIds?: string[];
+  /** The shard count /gateway/bot recommends (default 1). */
+  recommendedShards?: number;
+}
+
+/** The shard Discord sends a guild's events to. */
+export function shardOf(guildId: string, count: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(count));
 }
 
 type Json = Record<string, unknown>;
@@ -95,6 +105,9 @@ export class FakeDiscord extends EventEmitter {
   private server: Server;
   private wss: WebSocketServer;
   private sockets = new Set<WebSocket>();
+  /** [shard id, shard count] each identified connection asked for. */
+  private shardOfSocket = new Map<WebSocket, [number, number]>();
+  readonly guildIds: string[];
   private seq = 0;
   private messages = new Map<string, FakeMessage>();
   /** Interaction token → id of the message its "@original" refers to. */
@@ -109,6 +122,7 @@ export class FakeDiscord extends EventEmitter {
     this.guildId = options.guildId ?? snowflake();
     this.channelId = options.channelId ?? snowflake();
     this.adminRoleId = options.adminRoleId ?? snowflake();
+    this.guildIds = [this.guildId, ...(options.otherGuildIds ?? [])];
     this.botUser = { id: this.applicationId, username: 'Archivist', global_name: null, discriminator: '0000', avatar: null, bot: true };
     this.server = createServer((req, res) => void this.handle(req, res));
     this.wss = new WebSocketServer({ noServer: true });
@@ -131,6 +145,11 @@ export class FakeDiscord extends EventEmitter {
 
   get isIdentified(): boolean {
     return this.identified;
+  }
+
+  /** Ids of the shards with an identified gateway connection. */
+  get identifiedShards(): number[] {
+    return [...this.shardOfSocket.values()].map(([id]) => id).sort((a, b) => a - b);
   }
 
   /** Makes an interaction token invalid, as Discord does 15 minutes after the interaction. */
@@ -205,14 +224,14 @@ export class FakeDiscord extends EventEmitter {
     return { id: snowflake(), username: name, global_name: name, discriminator: '0', avatar: null };
   }
 
-  private base(type: number, user: FakeUser, member: { admin?: boolean; roles?: string[] }): Json {
+  private base(type: number, user: FakeUser, member: { admin?: boolean; roles?: string[] }, guildId = this.guildId): Json {
     return {
       id: snowflake(),
       application_id: this.applicationId,
       type,
-      guild_id: this.guildId,
+      guild_id: guildId,
       channel_id: this.channelId,
-      channel: this.channel(),
+      channel: this.channel(guildId),
       member: this.member(user, member),
       token: `itok_${randomBytes(24).toString('base64url')}`,
       version: 1,
@@ -220,17 +239,23 @@ export class FakeDiscord extends EventEmitter {
       locale: 'en-US',
       guild_locale: 'en-US',
       entitlements: [],
-      authorizing_integration_owners: { '0': this.guildId },
+      authorizing_integration_owners: { '0': guildId },
       context: 0,
       attachment_size_limit: 10_485_760,
     };
   }
 
   /** A slash command. Options: string → STRING, number → INTEGER, boolean → BOOLEAN. */
-  slash(name: string, options: Record<string, string | number | boolean>, user: FakeUser, member: { admin?: boolean; roles?: string[] } = {}): SentInteraction {
+  slash(
+    name: string,
+    options: Record<string, string | number | boolean>,
+    user: FakeUser,
+    member: { admin?: boolean; roles?: string[] } = {},
+    guildId = this.guildId,
+  ): SentInteraction {
     const typed = Object.entries(options).map(([k, v]) => ({ name: k, type: typeof v === 'string' ? 3 : typeof v === 'number' ? 4 : 5, value: v }));
-    const payload = this.base(2, user, member);
-    payload.data = { id: snowflake(), name, type: 1, options: typed, guild_id: this.guildId };
+    const payload = this.base(2, user, member, guildId);
+    payload.data = { id: snowflake(), name, type: 1, options: typed, guild_id: guildId };
     return this.dispatchInteraction(payload);
   }
 
@@ -259,7 +284,10 @@ export class FakeDiscord extends EventEmitter {
 
   private dispatchInteraction(payload: Json): SentInteraction {
     if (!this.identified) throw new Error('The bot has not identified on the gateway yet.');
-    this.dispatch('INTERACTION_CREATE', payload);
+    const guildId = payload.guild_id as string;
+    const sockets = [...this.shardOfSocket].filter(([, [id, count]]) => shardOf(guildId, count) === id).map(([ws]) => ws);
+    if (sockets.length === 0) throw new Error(`No identified shard receives guild ${guildId}'s events yet.`);
+    this.dispatch('INTERACTION_CREATE', payload, sockets);
     return { id: payload.id as string, token: payload.token as string, sentAt: Date.now(), payload };
   }
 
@@ -269,9 +297,9 @@ export class FakeDiscord extends EventEmitter {
     ws.send(JSON.stringify(payload));
   }
 
-  private dispatch(t: string, d: unknown): void {
+  private dispatch(t: string, d: unknown, to: Iterable<WebSocket> = this.sockets): void {
     this.seq++;
-    for (const ws of this.sockets) this.send(ws, { op: 0, t, s: this.seq, d });
+    for (const ws of to) this.send(ws, { op: 0, t, s: this.seq, d });
   }
 
   private onGateway(ws: WebSocket, query: URLSearchParams): void {
@@ -282,6 +310,7 @@ export class FakeDiscord extends EventEmitter {
     this.sockets.add(ws);
     ws.on('close', () => {
       this.sockets.delete(ws);
+      this.shardOfSocket.delete(ws);
       this.emit('gateway-close');
     });
     this.send(ws, { op: 10, d: { heartbeat_interval: this.options.heartbeatInterval ?? 45_000 }, s: null, t: null });
@@ -300,6 +329,13 @@ export class FakeDiscord extends EventEmitter {
       ws.close(4004, 'Authentication failed.');
       return;
     }
+    const requested = d.shard;
+    const [shardId, shardCount] = Array.isArray(requested) ? (requested as [number, number]) : [0, 1];
+    if (!Number.isInteger(shardId) || !Number.isInteger(shardCount) || shardCount < 1 || shardId < 0 || shardId >= shardCount) {
+      ws.close(4010, 'Invalid shard.');
+      return;
+    }
+    const guilds = this.guildIds.filter((g) => shardOf(g, shardCount) === shardId);
     this.seq++;
     this.send(ws, {
       op: 0,
@@ -308,10 +344,10 @@ export class FakeDiscord extends EventEmitter {
       d: {
         v: 10,
         user: { ...this.botUser, verified: true, mfa_enabled: false, flags: 0 },
-        guilds: [{ id: this.guildId, unavailable: true }],
+        guilds: guilds.map((id) => ({ id, unavailable: true })),
         session_id: randomBytes(16).toString('hex'),
         resume_gateway_url: this.gatewayUrl,
-        shard: [0, 1],
+        shard: [shardId, shardCount],
         application: { id: this.applicationId, flags: 0 },
         private_channels: [],
         relationships: [],
@@ -321,22 +357,25 @@ export class FakeDiscord extends EventEmitter {
         geo_ordered_rtc_regions: [],
       },
     });
-    this.seq++;
-    this.send(ws, { op: 0, t: 'GUILD_CREATE', s: this.seq, d: this.guild() });
+    for (const id of guilds) {
+      this.seq++;
+      this.send(ws, { op: 0, t: 'GUILD_CREATE', s: this.seq, d: this.guild(id) });
+    }
+    this.shardOfSocket.set(ws, [shardId, shardCount]);
     this.identified = true;
     this.emit('identified');
   }
 
-  private channel(): Json {
-    return { id: this.channelId, type: 0, guild_id: this.guildId, name: 'general', position: 0, permission_overwrites: [], nsfw: false, topic: null, last_message_id: null, rate_limit_per_user: 0, parent_id: null, flags: 0 };
+  private channel(guildId = this.guildId): Json {
+    return { id: this.channelId, type: 0, guild_id: guildId, name: 'general', position: 0, permission_overwrites: [], nsfw: false, topic: null, last_message_id: null, rate_limit_per_user: 0, parent_id: null, flags: 0 };
   }
 
-  private guild(): Json {
+  private guild(id: string): Json {
     const role = (id: string, name: string, permissions: string, position: number): Json => ({
       id, name, permissions, position, color: 0, hoist: false, managed: false, mentionable: false, icon: null, unicode_emoji: null, flags: 0,
     });
     return {
-      id: this.guildId,
+      id,
       name: 'Archivist Test Server',
       icon: null,
       splash: null,
@@ -347,7 +386,7 @@ export class FakeDiscord extends EventEmitter {
       verification_level: 0,
       default_message_notifications: 0,
       explicit_content_filter: 0,
-      roles: [role(this.guildId, '@everyone', MEMBER_PERMISSIONS, 0), role(this.adminRoleId, 'Archivists', MEMBER_PERMISSIONS, 1)],
+      roles: [role(id, '@everyone', MEMBER_PERMISSIONS, 0), role(this.adminRoleId, 'Archivists', MEMBER_PERMISSIONS, 1)],
       emojis: [],
       features: [],
       mfa_level: 0,
@@ -372,7 +411,7 @@ export class FakeDiscord extends EventEmitter {
       member_count: 1,
       voice_states: [],
       members: [{ ...this.member(this.botUser), roles: [] }],
-      channels: [this.channel()],
+      channels: [this.channel(id)],
       threads: [],
       presences: [],
       stage_instances: [],
@@ -507,7 +546,7 @@ export class FakeDiscord extends EventEmitter {
 
     if (!authed) return reply(401, { message: '401: Unauthorized', code: 0 });
     if (req.method === 'GET' && path === '/gateway/bot') {
-      return reply(200, { url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 } });
+      return reply(200, { url: this.gatewayUrl, shards: this.options.recommendedShards ?? 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 } });
     }
     if (req.method === 'GET' && path === '/gateway') return reply(200, { url: this.gatewayUrl });
     if (req.method === 'GET' && path === '/users/@me') return reply(200, this.botUser);

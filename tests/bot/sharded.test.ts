@@ -1,0 +1,168 @@
+/**
+ * End to end, sharded: `src/bot/sharded.ts` (discord.js's ShardingManager) runs two real bot
+ * processes against the local Discord stand-in, which routes each guild's interactions to shard
+ * (guild >> 22) % 2. Keyword search only (no model) to keep it quick.
+ */
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireLock } from '../../src/storage/lock.js';
+import { BotProcess, cleanEnv } from '../support/bot-process.js';
+import { FakeDiscord, shardOf, snowflake, type RecordedRequest, type SentInteraction } from '../support/fake-discord.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GfAkEt.sharded-test-token-never-logged_01234';
+const SALDO = 'What did Saldo urge Kherson residents to do?';
+const SEED_TITLE = 'Western officials: Ukraine can take back Kherson from Russia in a week';
+const NEW_TITLE = 'Zaporizhzhia plant inspectors report stable cooling';
+
+interface MessageBody {
+  content?: string;
+  embeds?: { title?: string }[];
+}
+
+let tmp = '';
+let corpus = '';
+let indexDir = '';
+let fake: FakeDiscord;
+let bot: BotProcess;
+/** A guild routed to each shard: guilds[n] → shard n. */
+const guilds: string[] = [];
+
+const isEdit = (i: SentInteraction) => (r: RecordedRequest) => r.method === 'PATCH' && r.path.endsWith(`/${i.token}/messages/@original`);
+async function edit(i: SentInteraction, pred: (b: MessageBody) => boolean = () => true, timeoutMs = 15_000): Promise<MessageBody> {
+  const r = await fake.waitForRequest((r) => isEdit(i)(r) && pred(r.body as MessageBody), timeoutMs, `an edit of interaction ${i.id}'s reply`);
+  return r.body as MessageBody;
+}
+/** The shards that logged handling an interaction from `guild`. */
+const shardsFor = (guild: string | undefined): unknown[] => [...new Set(bot.logs.filter((l) => l.msg === 'interaction handled' && l.guild === guild).map((l) => l.shard))];
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'archivist-sharded-'));
+  corpus = path.join(tmp, 'corpus');
+  indexDir = path.join(tmp, 'embeddings');
+  await cp(path.join(ROOT, 'corpus'), corpus, { recursive: true });
+  // Snowflakes one millisecond apart differ in (id >> 22) by one: one lands on each of two shards.
+  const now = Date.now();
+  for (let t = now; guilds[0] === undefined || guilds[1] === undefined; t++) {
+    const id = snowflake(t);
+    guilds[shardOf(id, 2)] ??= id;
+  }
+  fake = await FakeDiscord.start({ token: TOKEN, guildId: guilds[0], otherGuildIds: [guilds[1]!], recommendedShards: 1 });
+  const env = cleanEnv({
+    DISCORD_TOKEN: TOKEN,
+    DISCORD_CLIENT_ID: fake.applicationId,
+    DISCORD_API_URL: fake.url,
+    ADMIN_ROLE_IDS: fake.adminRoleId,
+    CORPUS_PATHS: corpus,
+    INDEX_DIR: indexDir,
+    MODEL_DIR: path.join(tmp, 'models'),
+    ALLOW_REMOTE_MODELS: 'false',
+    DATA_DIR: path.join(tmp, 'data'),
+    SEARCH_WORKERS: '1',
+    RATE_LIMIT_MAX: '100',
+    LOG_LEVEL: 'debug',
+    LOG_FORMAT: 'json',
+    SHARD_COUNT: '2',
+  });
+  // No index yet: shard 0 builds it before shard 1 is started (the manager spawns them in turn).
+  bot = new BotProcess('src/bot/sharded.ts', env, tmp);
+  await bot.waitForLog((l) => l.msg === 'all shards ready', 100_000, 'both shards to be ready');
+  // The manager hears of a shard's readiness over IPC, a moment before that shard's own log line.
+  for (const shard of [0, 1]) await bot.waitForLog((l) => l.msg === 'ready' && l.shard === shard, 10_000, `shard ${shard} to log ready`);
+}, 120_000);
+
+afterAll(async () => {
+  await bot?.stop('SIGTERM', 20_000);
+  await fake?.close();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+describe('the sharded bot against a local Discord', { timeout: 60_000 }, () => {
+  it('identifies two shards, each with [id, 2], and logs which shard each line is from', () => {
+    const identifies = fake.gatewayReceived.filter((p) => p.op === 2).map((p) => (p.d as { shard?: unknown }).shard);
+    expect(identifies).toEqual(expect.arrayContaining([[0, 2], [1, 2]]));
+    expect(fake.identifiedShards).toEqual([0, 1]);
+    const readyShards = bot.logs.filter((l) => l.msg === 'ready').map((l) => l.shard);
+    expect(readyShards.sort()).toEqual([0, 1]);
+  });
+
+  it('answers /ask in guilds routed to different shards, each on its own shard', async () => {
+    for (const shard of [0, 1]) {
+      const i = fake.slash('ask', { question: SALDO }, fake.user(`asker${shard}`), {}, guilds[shard]);
+      const body = await edit(i);
+      expect(body.embeds![0]!.title).toBe(SEED_TITLE);
+      const line = await bot.waitForLog((l) => l.msg === 'interaction handled' && l.guild === guilds[shard], 10_000, `shard ${shard} to log the /ask`);
+      expect(line.shard).toBe(shard);
+    }
+  });
+
+  it("refuses a /reindex while another process holds the index's lock, saying a reindex is already running", async () => {
+    // Stands in for a reindex running on the other shard: the same lock, held by a live process.
+    const release = await acquireLock(indexDir);
+    try {
+      const i = fake.slash('reindex', {}, fake.user('admin1'), { admin: true }, guilds[1]);
+      const body = await edit(i, (b) => /already running/.test(b.content ?? ''));
+      expect(body.content).toMatch(/another shard/);
+      expect(bot.logs.some((l) => l.msg === 'reindex failed')).toBe(false);
+    } finally {
+      await release();
+    }
+  });
+
+  it('a /reindex on shard 0 is seen by shard 1: an /ask routed there finds the new article', async () => {
+    await writeFile(
+      path.join(corpus, 'zz_new.md'),
+      [
+        '---',
+        `title: "${NEW_TITLE}"`,
+        'outlet: Test Wire',
+        'date: 2024-02-03',
+        'url: https://example.org/zaporizhzhia-cooling',
+        '---',
+        'Inspectors at the Zaporizhzhia nuclear plant said the cooling ponds were stable on Saturday.',
+        'The inspectors added that the reactors remained in cold shutdown.',
+        '',
+      ].join('\n'),
+    );
+    const question = 'What did inspectors say about the Zaporizhzhia cooling ponds?';
+    const before = await edit(fake.slash('ask', { question }, fake.user('early'), {}, guilds[1]));
+    expect(before.embeds?.[0]?.title).not.toBe(NEW_TITLE);
+
+    const reindex = fake.slash('reindex', {}, fake.user('admin0'), { admin: true }, guilds[0]);
+    await edit(reindex, (b) => b.embeds?.[0]?.title === '✅ Reindex complete', 40_000);
+    expect(bot.logs.find((l) => l.msg === 'reindex done')?.shard).toBe(0);
+    const reopened = await bot.waitForLog((l) => l.msg === 'reopened the index after a reindex on another shard', 15_000, 'shard 1 to reopen the index');
+    expect(reopened.shard).toBe(1);
+    expect(reopened.articles).toBe(3);
+
+    const after = await edit(fake.slash('ask', { question }, fake.user('late'), {}, guilds[1]));
+    expect(after.embeds![0]!.title).toBe(NEW_TITLE);
+    // Everything from guild 1 went to shard 1 and everything from guild 0 to shard 0.
+    expect(shardsFor(guilds[1])).toEqual([1]);
+    expect(shardsFor(guilds[0])).toEqual([0]);
+  });
+});
+
+describe('npm run start:sharded refuses to start', { timeout: 30_000 }, () => {
+  const run = async (vars: Record<string, string>): Promise<{ code: number | null; output: string }> => {
+    const p = new BotProcess('src/bot/sharded.ts', cleanEnv({ DISCORD_TOKEN: TOKEN, DISCORD_CLIENT_ID: fake.applicationId, DISCORD_API_URL: fake.url, LOG_FORMAT: 'json', ...vars }), tmp);
+    const code = await p.wait();
+    return { code, output: p.output };
+  };
+
+  it('with a bad SHARD_COUNT, naming it', async () => {
+    const { code, output } = await run({ SHARD_COUNT: 'many' });
+    expect(code).toBe(1);
+    expect(output).toMatch(/SHARD_COUNT: must be auto or a whole number of shards/);
+  });
+
+  it("with SHARD_COUNT=auto and a token Discord refuses, without starting a shard", async () => {
+    const { code, output } = await run({ SHARD_COUNT: 'auto', DISCORD_TOKEN: 'MTAx.wrong.token' });
+    expect(code).toBe(1);
+    expect(output).toMatch(/Discord refused DISCORD_TOKEN \(401\)/);
+    expect(output).not.toMatch(/shard started/);
+  });
+});
