@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
-import { coreConfigSchema, parseWith } from '../config.js';
+import { ConfigError, coreConfigSchema, parseWith } from '../config.js';
 
 /*
  * Bot settings on top of the core's (corpus, index, model), read from the environment (.env).
@@ -78,6 +78,16 @@ export function loadDiscordConfig(env: NodeJS.ProcessEnv = process.env): Discord
 
 export function loadBotConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {
   return parseWith(botConfigSchema, env);
+}
+
+/** The bot's settings for an entry point (`npm start`, the shard manager): a bad one ends the process with what to fix. */
+export function loadBotConfigOrExit(env: NodeJS.ProcessEnv = process.env): BotConfig {
+  try {
+    return loadBotConfig(env);
+  } catch (err) {
+    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\nSee .env.example for every setting.\n`);
+    process.exit(1);
+  }
 }
 
 /** The REST client's `api` option: Discord's own unless DISCORD_API_URL points at a stand-in. */

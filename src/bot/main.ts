@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { Events } from 'discord.js';
-import { ConfigError, corpusPaths, storeTarget } from '../config.js';
+import { corpusPaths, storeTarget } from '../config.js';
 import { loadDotenv } from '../env.js';
 import { runIndex } from '../indexer/run.js';
 import { MissingIndexError } from '../storage/errors.js';
@@ -10,7 +10,7 @@ import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
 import type { IndexStatus } from '../types.js';
 import { createClient } from './client.js';
 import { loadCommands } from './commands.js';
-import { loadBotConfig, type BotConfig } from './config.js';
+import { loadBotConfigOrExit, type BotConfig } from './config.js';
 import type { BotContext } from './context.js';
 import { FeedbackStore } from './feedback.js';
 import { createLogger, defaultLogFormat, isSecretDebugLine, type Logger } from './logger.js';
@@ -35,13 +35,7 @@ Register the slash commands first: npm run deploy-commands.`,
 
 loadDotenv();
 
-let config: BotConfig;
-try {
-  config = loadBotConfig();
-} catch (err) {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\nSee .env.example for every setting.\n`);
-  process.exit(1);
-}
+const config: BotConfig = loadBotConfigOrExit();
 
 // Under `npm run start:sharded` discord.js's ShardingManager runs this file once per shard and says
 // which one in SHARDS (read by the client too); every log line then names its shard.

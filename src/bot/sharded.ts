@@ -8,9 +8,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { ShardingManager, type Shard } from 'discord.js';
-import { ConfigError } from '../config.js';
 import { loadDotenv } from '../env.js';
-import { loadBotConfig, restApiBase, type BotConfig } from './config.js';
+import { loadBotConfigOrExit, restApiBase, type BotConfig } from './config.js';
 import { createLogger, defaultLogFormat } from './logger.js';
 import { REINDEXED } from './reindex.js';
 
@@ -27,13 +26,7 @@ runs once, and every shard then answers from the new index.`,
 
 loadDotenv();
 
-let config: BotConfig;
-try {
-  config = loadBotConfig();
-} catch (err) {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\nSee .env.example for every setting.\n`);
-  process.exit(1);
-}
+const config: BotConfig = loadBotConfigOrExit();
 const log = createLogger({ level: config.LOG_LEVEL, secrets: [config.DISCORD_TOKEN], format: config.LOG_FORMAT ?? defaultLogFormat() }).child({ manager: true });
 
 // Compiled, the shards run dist's main.js on plain node; in development main.ts through tsx (as reindex.ts does).

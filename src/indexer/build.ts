@@ -124,6 +124,28 @@ export class Stopwatch {
   }
 }
 
+/** The report fields every kind of build fills the same way: inputs, model, embedding counts, time. */
+export function commonReport(
+  stats: Pick<StreamStats, 'files' | 'duplicates' | 'problems'>,
+  embedding: Embedding,
+  settings: Pick<BuildSettings, 'EMBEDDING_MODEL'>,
+  counts: { embedded: number; reused: number },
+  clock: Stopwatch,
+): Pick<BuildReport, 'files' | 'duplicates' | 'problems' | 'mode' | 'model' | 'modelError' | 'embedded' | 'reused' | 'stageMs' | 'totalMs'> {
+  return {
+    files: stats.files,
+    duplicates: stats.duplicates,
+    problems: stats.problems,
+    mode: embedding.embedder ? 'hybrid' : 'lexical',
+    model: embedding.embedder?.modelId ?? settings.EMBEDDING_MODEL,
+    modelError: embedding.modelError,
+    embedded: counts.embedded,
+    reused: counts.reused,
+    stageMs: clock.stageMs,
+    totalMs: Math.round(performance.now() - clock.started),
+  };
+}
+
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new BuildError('Index build cancelled; the previous index, if any, is unchanged.');
 }
@@ -472,22 +494,13 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       indexFile: file,
       kind: 'full',
       fullReason,
-      files: stats.files,
       articles,
       chunks: passages,
       added: articles,
       changed: 0,
       removed: 0,
       unchanged: 0,
-      duplicates: stats.duplicates,
-      problems: stats.problems,
-      mode: embedder ? 'hybrid' : 'lexical',
-      model: embedder?.modelId ?? settings.EMBEDDING_MODEL,
-      modelError: embedding.modelError,
-      embedded: counts.embedded,
-      reused: counts.reused,
-      stageMs: clock.stageMs,
-      totalMs: Math.round(performance.now() - clock.started),
+      ...commonReport(stats, embedding, settings, counts, clock),
     };
   } finally {
     db?.close();
@@ -651,22 +664,13 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   return {
     indexFile: base.file,
     kind: 'update',
-    files: stats.files,
     articles: total,
     chunks: passages,
     added,
     changed: replaced.length,
     removed: removedRows.length,
     unchanged,
-    duplicates: stats.duplicates,
-    problems: stats.problems,
-    mode: embedder ? 'hybrid' : 'lexical',
-    model: embedder?.modelId ?? settings.EMBEDDING_MODEL,
-    modelError: embedding.modelError,
-    embedded: counts.embedded,
-    reused: counts.reused,
-    stageMs: clock.stageMs,
-    totalMs: Math.round(performance.now() - clock.started),
+    ...commonReport(stats, embedding, settings, counts, clock),
   };
 }
 

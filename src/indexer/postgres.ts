@@ -13,6 +13,7 @@ import { buildExpansions } from '../text/wordnet.js';
 import type { Article } from '../types.js';
 import {
   articleHash,
+  commonReport,
   denseInfo,
   embeddingText,
   noArticles,
@@ -250,22 +251,13 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
     indexFile: sql.location,
     kind,
     fullReason,
-    files: stats.files,
     articles: Number(totals?.a ?? 0),
     chunks: Number(totals?.p ?? 0),
     added,
     changed,
     removed: removed.length,
     unchanged,
-    duplicates: stats.duplicates,
-    problems: stats.problems,
-    mode: embedder ? 'hybrid' : 'lexical',
-    model: embedder?.modelId ?? settings.EMBEDDING_MODEL,
-    modelError: embedding.modelError,
-    embedded: counts.embedded,
-    reused: counts.reused,
-    stageMs: clock.stageMs,
-    totalMs: Math.round(performance.now() - clock.started),
+    ...commonReport(stats, embedding, settings, counts, clock),
   };
 }
 
