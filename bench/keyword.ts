@@ -15,6 +15,7 @@ import { realtimeQaQuestionSentences } from '../eval/realtimeqa-data.js';
 import { analyze } from '../src/text/analyze.js';
 import { KeywordIndex, mergeSegments, Segment, SegmentBuilder, type KeywordQueryTerm, type KeywordSearchStats, type SegmentDoc } from '../src/storage/keyword/index.js';
 import { distribution } from './stats.js';
+import { seededRandom } from '../tests/support/random.js';
 
 const opts = new Command()
   .option('--news <file>', 'the news corpus', path.join('..', 'shared', 'corpus', 'news-2022.jsonl'))
@@ -37,17 +38,6 @@ function time<T>(fn: () => T): { value: T; ms: number; cpuMs: number } {
   return { value, ms: Math.round((performance.now() - t) * 10) / 10, cpuMs: Math.round((used.user + used.system) / 100) / 10 };
 }
 
-/** Seeded PRNG (mulberry32): the synthetic corpus is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function passages(file: string, words: number, articles: number): Promise<SegmentDoc[]> {
   const out: SegmentDoc[] = [];
@@ -195,7 +185,7 @@ async function main(): Promise<void> {
   };
 
   measure('news-2022 1×', docs, 1);
-  const random = rng(42);
+  const random = seededRandom(42);
   const four: SegmentDoc[] = Array.from({ length: docs.length * 4 }, (_, id) => {
     const src = docs[Math.floor(random() * docs.length)]!;
     return { id, title: src.title, text: src.text };

@@ -8,18 +8,8 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { articleSentences } from '../src/text/sentences.js';
 import { newStreamStats, streamCorpus } from '../src/ingest/stream.js';
+import { seededRandom } from '../tests/support/random.js';
 
-/** mulberry32: small, fast, and the same sequence everywhere. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function generateSynthetic(news: string, out: string, count = 40_000, seed = 2022): Promise<{ articles: number; sentences: number }> {
   const sentences: string[] = [];
@@ -35,7 +25,7 @@ export async function generateSynthetic(news: string, out: string, count = 40_00
       owner.push(i);
     }
   }
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const pick = (n: number): number => Math.floor(random() * n);
   const stream = createWriteStream(out);
   for (let i = 0; i < count; i++) {

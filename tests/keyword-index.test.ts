@@ -15,18 +15,8 @@ import {
   type SegmentDoc,
 } from '../src/storage/keyword/index.js';
 import { tempDir } from './support/corpus.js';
+import { seededRandom } from './support/random.js';
 
-/** Small seeded PRNG (mulberry32), so a failing case can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A Zipfian sampler over `size` terms ("w0" most common); a few non-ASCII terms keep the byte-order dictionary honest. */
 function zipf(random: () => number, size: number, s = 1.05): () => string {
@@ -85,7 +75,7 @@ const q = (...terms: string[]): KeywordQueryTerm[] => terms.map((term) => ({ ter
 const newStats = (): KeywordSearchStats => ({ docsEvaluated: 0, postingsScored: 0, postingsScannedForBounds: 0 });
 
 describe('Segment encoding', () => {
-  const docs = randomDocs(rng(1), 300, 400);
+  const docs = randomDocs(seededRandom(1), 300, 400);
   const seg = build(docs);
 
   it('round-trips through one buffer: ids, lengths, vocabulary, df and search results', () => {
@@ -126,7 +116,7 @@ describe('Segment encoding', () => {
     const padded = new Uint8Array(bytes.length + 8);
     padded.set(bytes);
     bad.push(padded);
-    const random = rng(7);
+    const random = seededRandom(7);
     for (const at of [0, 5, 9, 13, 17, 33, 64, 200, Math.floor(bytes.length / 2), bytes.length - 1, ...Array.from({ length: 20 }, () => Math.floor(random() * bytes.length))]) {
       const flipped = bytes.slice();
       flipped[at]! ^= 1 << (at % 8);
@@ -226,7 +216,7 @@ describe('MaxScore equals the exhaustive scorer', () => {
   it('on randomized corpora: several segments, deletions, filters, boosts, k 1–50, 1–12 terms with absent ones', () => {
     let compared = 0;
     for (let seed = 1; seed <= 6; seed++) {
-      const random = rng(seed * 7919);
+      const random = seededRandom(seed * 7919);
       const docs = randomDocs(random, 300 + Math.floor(random() * 500), 300 + Math.floor(random() * 1500));
       const index = new KeywordIndex(splitInto(docs, 1 + Math.floor(random() * 4)));
       const word = zipf(random, 1200);
@@ -265,7 +255,7 @@ describe('MaxScore equals the exhaustive scorer', () => {
   });
 
   it('evaluates far fewer docs than exhaustive for a query with a very common term (k = 10)', () => {
-    const random = rng(99);
+    const random = seededRandom(99);
     const docs = randomDocs(random, 20_000, 5_000, 40);
     const index = new KeywordIndex([build(docs)]);
     // w0 is in most docs; w300 and w900 are rare.
@@ -281,7 +271,7 @@ describe('MaxScore equals the exhaustive scorer', () => {
 });
 
 describe('deletion marks and merging', () => {
-  const random = rng(2024);
+  const random = seededRandom(2024);
   const docs = randomDocs(random, 900, 800);
   const segments = splitInto(docs, 3);
   const word = zipf(random, 800);
@@ -342,7 +332,7 @@ describe('segments as SQLite blobs', () => {
   it('survive a round trip through a real SQLite file and answer as before', async () => {
     const { dir, cleanup } = await tempDir();
     try {
-      const random = rng(5);
+      const random = seededRandom(5);
       const docs = randomDocs(random, 600, 700);
       const segments = splitInto(docs, 3);
       const file = path.join(dir, 'keyword.sqlite');

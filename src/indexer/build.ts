@@ -106,6 +106,25 @@ export function embeddingText(article: Pick<Article, 'title'>, chunk: Pick<Chunk
   return article.title ? `${article.title}\n${chunk.text}` : chunk.text;
 }
 
+/** The re-embedding cache key of a text: its vector is reusable while model, prefix and text are the same. */
+export function embedKey(embedder: Embedder, text: string): string {
+  return sha1(`${embedder.modelId}\u0000${embedder.profile.passagePrefix}${text}`);
+}
+
+/** Embeds texts in batches of `batchSize`, handing each batch's vectors to `done` (stops between batches when aborted). */
+export async function embedInBatches(
+  embedder: Embedder,
+  texts: readonly string[],
+  batchSize: number,
+  signal: AbortSignal | undefined,
+  done: (start: number, vectors: Float32Array[]) => void,
+): Promise<void> {
+  for (let b = 0; b < texts.length; b += batchSize) {
+    throwIfAborted(signal);
+    done(b, await embedder.embedPassages(texts.slice(b, b + batchSize)));
+  }
+}
+
 /** Everything indexed from an article except where it came from (a moved line is not a change). */
 export function articleHash(a: Article): string {
   return sha1(JSON.stringify([a.title, a.text, a.url ?? null, a.date ?? null, a.outlet ?? null]));
@@ -301,23 +320,19 @@ async function preparePassages(
   const todo: Prepared[] = [];
   for (const p of out) {
     const text = embeddingText({ title: p.title }, p.row);
-    p.row.embedKey = sha1(`${embedder.modelId}\u0000${embedder.profile.passagePrefix}${text}`);
+    p.row.embedKey = embedKey(embedder, text);
     const hit = cache.get(p.row.embedKey);
     if (hit) {
       p.vector = hit;
       counts.reused++;
     } else todo.push(p);
   }
-  const batch = options.settings.EMBED_BATCH_SIZE;
-  for (let b = 0; b < todo.length; b += batch) {
-    throwIfAborted(options.signal);
-    const part = todo.slice(b, b + batch);
-    const vectors = await embedder.embedPassages(part.map((p) => embeddingText({ title: p.title }, p.row)));
-    part.forEach((p, i) => {
-      p.vector = vectors[i]!;
+  await embedInBatches(embedder, todo.map((p) => embeddingText({ title: p.title }, p.row)), options.settings.EMBED_BATCH_SIZE, options.signal, (start, vectors) => {
+    vectors.forEach((v, i) => {
+      todo[start + i]!.vector = v;
     });
-    counts.embedded += part.length;
-  }
+    counts.embedded += vectors.length;
+  });
   clock.add('embed', since);
   return out;
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { chunkArticle, DEFAULT_CHUNK_OPTIONS } from '../chunk.js';
 import type { Embedder } from '../embed/embedder.js';
 import { newStreamStats, streamCorpus, type ArticleKeys } from '../ingest/stream.js';
@@ -15,6 +14,8 @@ import {
   articleHash,
   commonReport,
   denseInfo,
+  embedInBatches,
+  embedKey,
   embeddingText,
   noArticles,
   prepareModel,
@@ -38,8 +39,6 @@ export const WRITER_LOCK = 7_261_002;
 const MAX_TERM = 500;
 /** tsvector positions go up to 16383. */
 const MAX_POSITION = 16_383;
-
-const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
 
 /**
  * Indexes a corpus into PostgreSQL. Every run goes through the same incremental path: articles
@@ -382,7 +381,7 @@ async function preparePassages(
   since = performance.now();
   const texts = out.map((p) => embeddingText({ title: batch[p.articleIndex]!.article.title }, p));
   out.forEach((p, i) => {
-    p.embedKey = sha1(`${embedder.modelId}\u0000${embedder.profile.passagePrefix}${texts[i]}`);
+    p.embedKey = embedKey(embedder, texts[i]!);
   });
   const cached = new Map<string, string>();
   for (const r of await sql.query<{ k: string; e: string }>(
@@ -399,16 +398,12 @@ async function preparePassages(
       counts.reused++;
     } else todo.push(i);
   });
-  const size = options.settings.EMBED_BATCH_SIZE;
-  for (let b = 0; b < todo.length; b += size) {
-    throwIfAborted(options.signal);
-    const part = todo.slice(b, b + size);
-    const vectors = await embedder.embedPassages(part.map((i) => texts[i]!));
-    part.forEach((i, j) => {
-      out[i]!.vector = vectors[j]!;
+  await embedInBatches(embedder, todo.map((i) => texts[i]!), options.settings.EMBED_BATCH_SIZE, options.signal, (start, vectors) => {
+    vectors.forEach((v, j) => {
+      out[todo[start + j]!]!.vector = v;
     });
-    counts.embedded += part.length;
-  }
+    counts.embedded += vectors.length;
+  });
   clock.add('embed', since);
   return out;
 }

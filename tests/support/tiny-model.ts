@@ -19,6 +19,7 @@ import path from 'node:path';
 // protobufjs is CommonJS: the default import is module.exports; the type comes separately.
 import protobuf from 'protobufjs/minimal.js';
 import type { Writer } from 'protobufjs/minimal.js';
+import { seededRandom } from './random.js';
 
 export interface TinyModelOptions {
   /** Default 'archivist-test/tiny-static-embed'. May be "org/name" or "name". */
@@ -188,17 +189,6 @@ function fnv1a(text: string): number {
   return h >>> 0;
 }
 
-/** mulberry32: tiny, well-mixed 32-bit PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function buildTable(vocab: Vocab, dim: number, seed: number): Float32Array {
   const table = new Float32Array(vocab.tokens.length * dim);
@@ -206,7 +196,7 @@ function buildTable(vocab: Vocab, dim: number, seed: number): Float32Array {
   vocab.tokens.forEach((token, id) => {
     const cls = vocab.classes[id];
     if (cls === undefined || cls === 'pad') return; // [PAD] stays zero: it never contributes.
-    const next = prng(fnv1a(`${seed}\u0000${token}`));
+    const next = seededRandom(fnv1a(`${seed}\u0000${token}`));
     let norm = 0;
     for (let k = 0; k < dim; k++) {
       const v = next() * 2 - 1;
