@@ -260,18 +260,11 @@ describe('real indexing processes', () => {
       cwd: REPO,
       env: { ...process.env, ALLOW_REMOTE_MODELS: 'false' },
       stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group, signalled as a whole, as Ctrl-C in a terminal and systemd's stop do: npm's own
-      // forwarding to its child is a race when npm exits first.
-      detached: true,
     });
     let stderr = '';
-    let signalled = false;
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
-      if (/Reading articles/.test(stderr) && !signalled && child.pid) {
-        signalled = true;
-        process.kill(-child.pid, 'SIGTERM');
-      }
+      if (/Reading articles/.test(stderr) && child.exitCode === null && !child.killed) child.kill('SIGTERM');
     });
     await once(child, 'close');
     // npm itself exits at once; the build reports its own stop on the same stderr.
