@@ -109,6 +109,8 @@ try {
     readyMs,
     ack: { p50: pct(ackMs, 50), p99: pct(ackMs, 99), max: Math.max(...ackMs) },
     answer: { p50: pct(answerMs, 50), p99: pct(answerMs, 99), last },
+    // When the answers came: a burst served at a steady rate has evenly spaced deciles.
+    answerDeciles: [10, 20, 30, 40, 50, 60, 70, 80, 90].map((p) => pct(answerMs, p)),
     answerP50OverLast: Math.round((pct(answerMs, 50) / last) * 100) / 100,
     inOrderShare: Math.round((inOrder / (edits.length - 1)) * 100) / 100,
     throughputPerS: Math.round((users / (last / 1000)) * 10) / 10,

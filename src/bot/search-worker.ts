@@ -55,6 +55,23 @@ class Live {
 
 let live: Live;
 
+/**
+ * A few searches on a freshly opened index before it takes requests: the first questions of a burst
+ * would otherwise pay for compiling the search code and reading the index's pages from disk, and
+ * every worker is cold, not only the one a single early question reaches. Titles of the index's
+ * own articles make realistic questions for any corpus. Failures are ignored: the requests that
+ * follow will report a real problem.
+ */
+async function warmUp(index: OpenedIndex): Promise<void> {
+  try {
+    const { items } = await index.listArticles('', 0, WARM_UP_QUESTIONS);
+    for (const item of items) await index.ask(item.title, { k: 5 });
+  } catch {
+    /* nothing to warm */
+  }
+}
+const WARM_UP_QUESTIONS = 8;
+
 function watchModel(current: Live): void {
   void current.index.ready().then(() => {
     if (live === current) post({ type: 'model', status: current.index.status() });
@@ -74,6 +91,7 @@ async function handle(req: PoolRequest): Promise<void> {
     } else {
       // Requests keep arriving and are answered from the old index while the new one opens.
       const next = new Live(await openIndexForSearch(setup.dir, settings));
+      await warmUp(next.index);
       const old = live;
       live = next;
       old.retire();
@@ -88,6 +106,7 @@ async function handle(req: PoolRequest): Promise<void> {
 
 try {
   live = new Live(await openIndexForSearch(setup.dir, settings));
+  await warmUp(live.index);
   port.on('message', (req: PoolRequest) => void handle(req));
   post({ type: 'opened', status: live.index.status() });
   watchModel(live);
