@@ -51,7 +51,9 @@ export function createLogger(options: { level: string; secrets: readonly string[
     destination ??
     (options.format === 'pretty'
       ? pretty({ sync: true, destination: 1, colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,app' })
-      : pino.destination({ dest: 1, sync: true }));
+      : // Asynchronous: a log collector that reads slowly (a busy pipe) must not stall the event loop that
+        // acknowledges interactions; pino flushes what is buffered when the process exits.
+        pino.destination({ dest: 1, sync: false }));
   return pino(
     {
       level: options.level,
