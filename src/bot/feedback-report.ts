@@ -9,9 +9,10 @@ import { clipEscaped, COLORS, embedLength, LIMITS, safeUrl } from './format.js';
 export function reportEmbed(report: FeedbackReport): APIEmbed {
   const t = report.totals;
   const share = (n: number): string => (t.asked ? ` (${Math.round((100 * n) / t.asked)}%)` : '');
+  const n = (v: number): string => v.toLocaleString('en-US');
   const summary = [
-    `**${t.asked}** questions asked: **${t.answered}** answered${share(t.answered)}, **${t.refused}** refused${share(t.refused)} ("no source answers this").`,
-    `Votes: **${t.up}** 👍 · **${t.down}** 👎.`,
+    `**${n(t.asked)}** questions asked: **${n(t.answered)}** answered${share(t.answered)}, **${n(t.refused)}** refused${share(t.refused)} ("no source answers this").`,
+    `Votes: **${n(t.up)}** 👍 · **${n(t.down)}** 👎.`,
   ].join('\n');
   const pad = (v: string | number, n: number): string => String(v).padStart(n);
   const table = [

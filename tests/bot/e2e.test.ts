@@ -439,11 +439,12 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
   it('npm run deploy-commands registers every command to the guild', async () => {
     const deploy = new BotProcess('src/bot/deploy.ts', botEnv(), tmp);
     expect(await deploy.wait()).toBe(0);
-    expect(deploy.output).toMatch(/Registered 6 commands to server \d+/);
+    expect(deploy.output).toMatch(/Registered 8 commands to server \d+/);
     const put = await fake.waitForRequest((r) => r.method === 'PUT', 1000, 'the command registration');
     expect(put.path).toBe(`/applications/${fake.applicationId}/guilds/${fake.guildId}/commands`);
     const commands = put.body as { name: string; type?: number; default_member_permissions?: string | null; options?: { name: string; max_length?: number }[] }[];
-    expect(commands.map((c) => c.name).sort()).toEqual(['Find sources', 'ask', 'cite', 'reindex', 'sources', 'status']);
+    expect(commands.map((c) => c.name).sort()).toEqual(['Find sources', 'ask', 'cite', 'feedback', 'reindex', 'settings', 'sources', 'status']);
+    expect(commands.find((c) => c.name === 'settings')!.default_member_permissions).toBe('8');
     expect(commands.find((c) => c.name === 'reindex')!.default_member_permissions).toBe('8');
     expect(commands.find((c) => c.name === 'Find sources')!.type).toBe(3);
     expect(commands.find((c) => c.name === 'ask')!.options!.find((o) => o.name === 'question')!.max_length).toBe(500);

@@ -5,7 +5,7 @@
  * test asked and voted in its server; non-admins are refused; FEEDBACK=off stores no question and
  * no vote. Every interaction is acknowledged within Discord's 3 s.
  */
-import { cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -287,5 +287,22 @@ describe('FEEDBACK=off', { timeout: 60_000 }, () => {
       expect(await off.stop('SIGTERM')).toBe(0);
       await quiet.close();
     }
+  });
+});
+
+describe('a damaged state file', { timeout: 60_000 }, () => {
+  it('stops the bot at startup with one line naming the file and the fix', async () => {
+    const dataDir = path.join(tmp, 'data-damaged');
+    await mkdir(dataDir);
+    const file = path.join(dataDir, 'state.db');
+    await writeFile(file, 'not a database, just text long enough to be read as a header\n'.repeat(30));
+    const damaged = new BotProcess('src/bot/main.ts', env(dataDir, fake.url, fake.applicationId), tmp);
+    expect(await damaged.wait()).toBe(1);
+    const fatal = damaged.logs.filter((l) => l.level === 60);
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]!.msg).toBe(
+      `The bot state file ${file} is damaged (file is not a database): move it aside (mv ${file} ${file}.damaged) and start again; the bot then starts with the .env defaults and an empty question log (restore a backup to keep the old settings and votes).`,
+    );
+    expect(damaged.output).not.toMatch(/^\s+at /m);
   });
 });
