@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/bot/state/schema.js';
 import { BotState, StateError, type SettingsDefaults } from '../../src/bot/state/store.js';
+import { BotProcess, cleanEnv } from '../support/bot-process.js';
 import { tempDir } from '../support/corpus.js';
 
 const DEFAULTS: SettingsDefaults = { adminRoleIds: ['111111111111111111'], rateLimitMax: 5, rateLimitWindowSeconds: 60, visibility: 'public' };
@@ -163,6 +164,21 @@ describe('BotState', () => {
     expect(existsSync(file())).toBe(false);
     state.close();
   });
+
+  it('several processes (shards) create, migrate and write one file at once without losing a row', async () => {
+    // An old vote log too: exactly one of them imports it.
+    await writeFile(path.join(dir, 'feedback.jsonl'), `${JSON.stringify({ at: '2026-11-30T10:00:00.000Z', vote: 'up', userId: '1', guildId: GUILD_A, channelId: null, kind: 'ask', question: 'old', filters: {}, offset: 0, abstained: false, results: [] })}\n`);
+    const writers = ['a', 'b', 'c'].map((name) => new BotProcess('tests/support/state-writer.ts', cleanEnv({}), dir, { args: [dir, name, '1000'] }));
+    const codes = await Promise.all(writers.map((w) => w.wait()));
+    expect(codes, writers.map((w) => w.output).join('\n')).toEqual([0, 0, 0]);
+    const state = BotState.open(dir, DEFAULTS, { importLegacy: true });
+    expect(state.counts()).toEqual({ questions: 3001, votes: 3001 });
+    expect(state.report(GUILD_A).totals).toMatchObject({ asked: 3001, answered: 1501, up: 3001 });
+    state.close();
+    const db = new Database(file(), { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  }, 60_000);
 
   it('a damaged file is one line naming the file and the fix; so is a file from a newer version', async () => {
     await writeFile(file(), Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(4096, 0xab)]));
