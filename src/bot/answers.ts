@@ -106,7 +106,7 @@ export async function handleAnswerButton(interaction: ButtonInteraction, ctx: Bo
       return;
     }
     if (session.questionId === undefined) {
-      await replyPrivately(interaction, 'This answer was not logged (feedback was off, or logging failed when it was given), so the vote cannot be recorded. Ask again to vote.');
+      await replyPrivately(interaction, "This answer could not be logged when it was given (see the bot's logs), so the vote cannot be recorded. Ask again to vote.");
       return;
     }
     const outcome = recordVote(ctx, session.questionId, offset, interaction.user.id, action, session.pages.get(offset));
