@@ -28,7 +28,8 @@ new Command('npm start --')
     `
 Settings come from the environment or .env (see .env.example): DISCORD_TOKEN and DISCORD_CLIENT_ID
 are required; INDEX_DIR and CORPUS_PATHS say where the index and articles are (the index is built
-first if there is none); SEARCH_WORKERS, LOG_LEVEL, LOG_FORMAT, FEEDBACK, DATA_DIR, RATE_LIMIT_*.
+first if there is none); DATA_DIR holds the bot's state file (state.db: per-server settings, and with
+FEEDBACK=on the question log and votes); SEARCH_WORKERS, LOG_LEVEL, LOG_FORMAT, RATE_LIMIT_*.
 Register the slash commands first: npm run deploy-commands.`,
   )
   .parse();

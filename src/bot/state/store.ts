@@ -333,20 +333,28 @@ export class BotState {
     const v = db
       .prepare(`SELECT coalesce(sum(v.vote = 'up'), 0) AS up, coalesce(sum(v.vote = 'down'), 0) AS down FROM votes v JOIN questions q ON q.id = v.question_id WHERE q.guild_id = ?`)
       .get(guildId) as { up: number; down: number };
-    // The same question asked again adds up; its top source is the latest answer's.
+    // The same question asked again adds up; its top source is the latest answer's (looked up for
+    // the few listed only: a correlated lookup per group would be quadratic in a busy server).
     const mostDownVoted = db
       .prepare(
-        `SELECT q.question, q.kind, sum(v.vote = 'down') AS down, sum(v.vote = 'up') AS up,
-                (SELECT top_title FROM questions l WHERE l.guild_id = q.guild_id AND lower(l.question) = lower(q.question) ORDER BY l.asked_at DESC, l.id DESC LIMIT 1) AS topTitle,
-                (SELECT top_url FROM questions l WHERE l.guild_id = q.guild_id AND lower(l.question) = lower(q.question) ORDER BY l.asked_at DESC, l.id DESC LIMIT 1) AS topUrl
-         FROM votes v JOIN questions q ON q.id = v.question_id
-         WHERE q.guild_id = ?
-         GROUP BY lower(q.question), q.kind
-         HAVING down > 0
-         ORDER BY down DESC, down - up DESC, max(v.voted_at) DESC
-         LIMIT ?`,
+        `WITH grouped AS (
+           SELECT lower(q.question) AS key, q.kind AS kind, max(q.question) AS question,
+                  sum(v.vote = 'down') AS down, sum(v.vote = 'up') AS up, max(v.voted_at) AS last
+           FROM votes v JOIN questions q ON q.id = v.question_id
+           WHERE q.guild_id = ?
+           GROUP BY key, q.kind
+           HAVING down > 0
+           ORDER BY down DESC, down - up DESC, last DESC
+           LIMIT ?
+         )
+         SELECT g.question, g.kind, g.down, g.up, l.top_title AS topTitle, l.top_url AS topUrl
+         FROM grouped g
+         LEFT JOIN questions l ON l.id = (
+           SELECT id FROM questions WHERE guild_id = ? AND lower(question) = g.key AND kind = g.kind ORDER BY asked_at DESC, id DESC LIMIT 1
+         )
+         ORDER BY g.down DESC, g.down - g.up DESC, g.last DESC`,
       )
-      .all(guildId, options.top ?? 5) as DownVoted[];
+      .all(guildId, options.top ?? 5, guildId) as DownVoted[];
     return { totals: { asked: q.asked, answered: q.answered, refused: q.asked - q.answered, up: v.up, down: v.down }, days, mostDownVoted };
   }
 
