@@ -12,7 +12,7 @@ export const data = new SlashCommandBuilder()
   .addStringOption((o) => o.setName('after').setDescription('Only articles published on or after this date (YYYY-MM-DD)').setMaxLength(10))
   .addStringOption((o) => o.setName('before').setDescription('Only articles published on or before this date (YYYY-MM-DD)').setMaxLength(10))
   .addStringOption((o) => o.setName('outlet').setDescription('Only outlets whose name contains this').setMaxLength(100))
-  .addBooleanOption((o) => o.setName('private').setDescription('Only you see the answer (you can share it after)'));
+  .addBooleanOption((o) => o.setName('private').setDescription('Only you see the answer (you can share it after); default: the server\'s setting'));
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
   const question = checkText(interaction.options.getString('question'), 'question');
@@ -29,6 +29,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
     text: question.value,
     k: interaction.options.getInteger('k') ?? 5,
     filters: filters.value,
-    ephemeral: interaction.options.getBoolean('private') ?? false,
+    // Not chosen: the server's default (/settings visibility).
+    ephemeral: interaction.options.getBoolean('private') ?? ctx.state.settings(interaction.guildId).visibility === 'private',
   });
 }

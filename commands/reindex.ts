@@ -33,9 +33,9 @@ const STAGES: Record<BuildProgress['stage'], string> = {
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
-  if (!isAdmin(interaction, ctx.config.ADMIN_ROLE_IDS)) {
+  if (!isAdmin(interaction, ctx)) {
     ctx.log.warn({ user: interaction.user.id, guild: interaction.guildId }, 'refused /reindex: not an admin');
-    return replyPrivately(interaction, 'Only server administrators (or members of a role in ADMIN_ROLE_IDS) can run /reindex.');
+    return replyPrivately(interaction, 'Only server administrators (or members of an admin role: /settings show lists them) can run /reindex.');
   }
   const reply = new LongReply(interaction, ctx.log);
   // Start before any await: checking and starting in one synchronous step is what makes a second,

@@ -1,11 +1,12 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { loadCoreConfig } from '../src/config.js';
 import { loadDotenv } from '../src/env.js';
 import { PASSAGE_FEATURES, SENTENCE_FEATURES } from '../src/search/ranker/features.js';
-import { CONFIDENCE_FEATURES, CONFIDENCE_SIGNS, LinearModel, neutralRanker, type LinearWeights, type RankerWeights } from '../src/search/ranker/model.js';
+import { CONFIDENCE_FEATURES, CONFIDENCE_SIGNS, LinearModel, neutralRanker, parseWeights, type LinearWeights, type RankerWeights } from '../src/search/ranker/model.js';
 import { Searcher, DEFAULT_RANKING, type CandidatePool } from '../src/search/searcher.js';
 import { ensureIndex, readQuestions } from './evaluate.js';
+import { byQuestion, feedbackGroup, readFeedbackPairs } from './feedback.js';
 import { DEFAULT_TRAIN, rounded, trainLogistic, trainPairwise, type Group } from './learn.js';
 import { containsAnswer, type EvalQuestion } from './metrics.js';
 
@@ -27,9 +28,24 @@ const program = new Command()
   .option('--lexical-only', 'train on keyword retrieval alone even if a model is available')
   .option('--max-false-refusal <share>', 'the dev share of answerable questions the threshold may refuse', Number, 0.04)
   .option('--out <file>', 'where to write the weights', 'src/search/ranker/weights.json')
+  .option('--feedback <file...>', 'votes from Discord (npm run export-feedback), learned by the passage ranker besides --train')
+  .option('--feedback-only', 'learn the passage ranker from --feedback alone; the quote and confidence models and the depth are kept from --base')
+  .option('--base <file>', 'with --feedback-only: the weights to keep the other models from', 'src/search/ranker/weights.json')
   .showHelpAfterError();
 program.parse();
-const opts = program.opts<{ train: string[]; dev: string[]; corpus: string[]; index?: string; lexicalOnly?: boolean; maxFalseRefusal: number; out: string }>();
+const opts = program.opts<{
+  train: string[];
+  dev: string[];
+  corpus: string[];
+  index?: string;
+  lexicalOnly?: boolean;
+  maxFalseRefusal: number;
+  out: string;
+  feedback?: string[];
+  feedbackOnly?: boolean;
+  base: string;
+}>();
+if (opts.feedbackOnly && !opts.feedback?.length) program.error('--feedback-only needs --feedback FILE (written by npm run export-feedback).');
 
 /** Candidates the pools are collected from; each setting then re-ranks the first `depth` of them. */
 const POOL_DEPTH = 60;
@@ -53,6 +69,23 @@ async function collect(searcher: Searcher, files: string[]): Promise<Labelled[]>
     }
   }
   return out;
+}
+
+/** Voted questions as ranker groups (see eval/feedback.ts for how votes become labels). */
+async function collectFeedback(searcher: Searcher, files: string[]): Promise<{ groups: Group[]; questions: number; pairs: number }> {
+  const groups: Group[] = [];
+  let questions = 0;
+  let pairs = 0;
+  for (const file of files) {
+    const all = await readFeedbackPairs(file);
+    pairs += all.length;
+    for (const question of byQuestion(all)) {
+      questions++;
+      const group = feedbackGroup(await searcher.pool(question[0]!.question, question[0]!.filters), question);
+      if (group) groups.push(group);
+    }
+  }
+  return { groups, questions, pairs };
 }
 
 /** The pool re-ranked by a passage model within `depth` (the fused order after it). */
@@ -103,12 +136,32 @@ async function main(): Promise<void> {
   const dir = await ensureIndex({ index: opts.index, corpus: opts.corpus, lexicalOnly: opts.lexicalOnly, config }, log);
   const searcher = await Searcher.open(dir, config, { model: opts.lexicalOnly ? 'never' : 'await', ranker: neutralRanker(POOL_DEPTH) }, { ...DEFAULT_RANKING, minConfidence: 0 });
   log(`Collecting candidate pools (${searcher.mode}, depth ${POOL_DEPTH})…`);
+  const feedback = await collectFeedback(searcher, opts.feedback ?? []);
+  if (opts.feedback?.length) {
+    log(`feedback: ${feedback.pairs} pairs on ${feedback.questions} questions; ${feedback.groups.length} questions have a voted passage among their candidates`);
+    if (feedback.groups.length === 0) throw new Error('no voted passage was found among the candidates: check that --corpus / --index is the corpus the bot answers from');
+  }
+  if (opts.feedbackOnly) {
+    // Votes say which passage helped, not which sentence holds the answer or whether the corpus
+    // answers at all: only the passage ranker is learned; the rest comes from --base.
+    const base = parseWeights(JSON.parse(await readFile(opts.base, 'utf8')), opts.base);
+    const passageWeights = trainPairwise(feedback.groups, PASSAGE_FEATURES, DEFAULT_TRAIN);
+    const weights: RankerWeights = {
+      ...base,
+      passage: rounded(passageWeights),
+      trainedOn: { feedback: opts.feedback, mode: searcher.mode, questions: { feedback: feedback.groups.length }, pairs: feedback.pairs, l2: DEFAULT_TRAIN.l2, base: opts.base },
+    };
+    await searcher.close();
+    await writeFile(opts.out, `${JSON.stringify(weights, null, 1)}\n`);
+    log(`wrote ${opts.out} (passage ranker from ${feedback.groups.length} voted questions; quote and confidence models from ${opts.base})`);
+    return;
+  }
   const train = await collect(searcher, opts.train);
   const dev = await collect(searcher, opts.dev);
   log(`${train.length} training questions, ${dev.length} dev questions`);
 
   // 1. Passage ranker: pairwise, choose depth and L2 on dev MRR@10.
-  const groups: Group[] = train.filter((t) => t.pool).map((t) => ({ xs: t.pool!.candidates.map((c) => c.features.values), labels: t.labels }));
+  const groups: Group[] = [...train.filter((t) => t.pool).map((t) => ({ xs: t.pool!.candidates.map((c) => c.features.values), labels: t.labels })), ...feedback.groups];
   const fusedScore = mrr(dev, neutralRanker(POOL_DEPTH).passage, POOL_DEPTH);
   log(`dev in fused order (no ranker): MRR@10 ${fusedScore.mrr.toFixed(3)}, hit@5 ${fusedScore.hit5.toFixed(3)}`);
   let best: { weights: LinearWeights; depth: number; l2: number; mrr: number; hit5: number } | undefined;
@@ -194,9 +247,9 @@ async function main(): Promise<void> {
     sentence: rounded(sentence),
     confidence: { ...rounded(confidenceWeights), threshold: Number(threshold.toFixed(6)), strong: Number(strong.toFixed(6)) },
     trainedOn: {
-      files: { train: opts.train, dev: opts.dev },
+      files: { train: opts.train, dev: opts.dev, ...(opts.feedback?.length ? { feedback: opts.feedback } : {}) },
       mode: searcher.mode,
-      questions: { train: train.length, dev: dev.length },
+      questions: { train: train.length, dev: dev.length, ...(opts.feedback?.length ? { feedback: feedback.groups.length } : {}) },
       devScores: { mrrAt10: Number(best!.mrr.toFixed(4)), hitAt5: Number(best!.hit5.toFixed(4)) },
       l2: best!.l2,
     },

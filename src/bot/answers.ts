@@ -10,6 +10,7 @@ import {
 import type { AnswerSession, BotContext } from './context.js';
 import { answerMessage, headingLine, NO_MENTIONS, type AnswerView } from './format.js';
 import { editReplyWithRetry } from './edit-retry.js';
+import { logQuestion, recordVote } from './feedback.js';
 import { searchText } from './input.js';
 import { allowSearch, replyPrivately } from './reply.js';
 
@@ -49,7 +50,8 @@ async function renderPage(ctx: BotContext, sessionId: string, session: AnswerSes
   session.pages.set(offset, {
     mode: answer.mode,
     abstained: answer.abstained,
-    results: answer.results.map((r) => ({ rank: r.rank, articleId: r.articleId, chunkId: r.chunkId, title: r.title })),
+    confidence: answer.confidence?.probability,
+    results: answer.results.map((r) => ({ rank: r.rank, articleId: r.articleId, chunkId: r.chunkId, title: r.title, url: r.url })),
   });
   const message = answerMessage(answer, view(session));
   const button = (action: Action, label: string, style = ButtonStyle.Secondary): ButtonBuilder =>
@@ -82,7 +84,11 @@ export async function answer(
   const page = renderPage(ctx, sessionId, full, 0);
   page.catch(() => undefined); // handled below; this only keeps a failure during the deferral from going unhandled
   await interaction.deferReply(session.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
-  await editReplyWithRetry(interaction, await page, ctx.log, { ephemeral: session.ephemeral });
+  const rendered = await page;
+  // Logged before the reply goes out, so a vote on it always finds its question.
+  const first = full.pages.get(0);
+  if (first) full.questionId = logQuestion(ctx, { guildId: interaction.guildId, channelId: interaction.channelId }, full, first);
+  await editReplyWithRetry(interaction, rendered, ctx.log, { ephemeral: session.ephemeral });
 }
 
 export async function handleAnswerButton(interaction: ButtonInteraction, ctx: BotContext): Promise<void> {
@@ -99,22 +105,13 @@ export async function handleAnswerButton(interaction: ButtonInteraction, ctx: Bo
       await replyPrivately(interaction, 'Feedback is turned off on this bot: nothing was recorded.');
       return;
     }
-    const page = session.pages.get(offset);
-    await ctx.feedback.record({
-      at: new Date().toISOString(),
-      vote: action,
-      userId: interaction.user.id,
-      guildId: interaction.guildId,
-      channelId: interaction.channelId,
-      kind: session.kind,
-      question: session.text,
-      filters: session.filters,
-      offset,
-      mode: page?.mode ?? 'unknown',
-      abstained: page?.abstained ?? false,
-      results: page?.results ?? [],
-    });
-    await replyPrivately(interaction, `Thanks — your ${action === 'up' ? '👍' : '👎'} was recorded.`);
+    if (session.questionId === undefined) {
+      await replyPrivately(interaction, "This answer could not be logged when it was given (see the bot's logs), so the vote cannot be recorded. Ask again to vote.");
+      return;
+    }
+    const outcome = recordVote(ctx, session.questionId, offset, interaction.user.id, action, session.pages.get(offset));
+    const emoji = action === 'up' ? '👍' : '👎';
+    await replyPrivately(interaction, outcome === 'changed' ? `Thanks — your vote was changed to ${emoji}.` : outcome === 'unchanged' ? `You already voted ${emoji} on this answer; it counts once.` : `Thanks — your ${emoji} was recorded.`);
     return;
   }
 

@@ -1,5 +1,4 @@
 import type { BotConfig } from './config.js';
-import type { FeedbackStore } from './feedback.js';
 import type { IndexStatus } from '../types.js';
 import type { AnswerService } from './answer-service.js';
 import type { BuildReport } from '../indexer/build.js';
@@ -7,6 +6,7 @@ import type { Logger } from './logger.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Reindexer } from './reindex.js';
 import type { SessionStore } from './sessions.js';
+import type { BotState } from './state/store.js';
 import type { Filters } from './input.js';
 
 /** What an answer's buttons need to page, share and vote: kept in memory behind a short id. */
@@ -24,12 +24,16 @@ export interface AnswerSession {
   evenIfUnsure?: boolean;
   /** What each shown page listed, by offset: recorded with votes. */
   pages: Map<number, PageRecord>;
+  /** The question's row in the question log (FEEDBACK=on), which votes refer to. */
+  questionId?: number;
 }
 
 export interface PageRecord {
   mode: string;
   abstained: boolean;
-  results: { rank: number; articleId: string; chunkId: number; title: string }[];
+  /** The confidence model's probability for the top passage. */
+  confidence?: number;
+  results: { rank: number; articleId: string; chunkId: number; title: string; url?: string }[];
 }
 
 /** The searches of the bot (the search pool): answers, and swapping in a rebuilt index. */
@@ -47,7 +51,8 @@ export interface BotContext {
   lastReindex: ReindexRecord | undefined;
   limiter: RateLimiter;
   sessions: SessionStore<AnswerSession>;
-  feedback: FeedbackStore;
+  /** Per-guild settings, the question log and votes (DATA_DIR/state.db). */
+  state: BotState;
   reindexer: Reindexer;
   startedAt: Date;
   /** Tells the other shards (if any) that the index changed, so they reopen it too. */

@@ -1,37 +1,46 @@
-import { appendFile, mkdir } from 'node:fs/promises';
-import path from 'node:path';
+import type { AnswerSession, BotContext, PageRecord } from './context.js';
 
-export interface FeedbackRecord {
-  at: string;
-  vote: 'up' | 'down';
-  userId: string;
+/**
+ * The bot's side of "feedback that counts": what gets logged when FEEDBACK=on (each answered
+ * question, each 👍/👎), and nothing at all when it is off. The state store (./state/) owns the format.
+ */
+
+export interface AskedWhere {
   guildId: string | null;
   channelId: string | null;
-  kind: string;
-  question: string;
-  filters: { after?: string; before?: string; outlet?: string };
-  offset: number;
-  mode: string;
-  abstained: boolean;
-  results: { rank: number; articleId: string; chunkId: number; title: string }[];
 }
 
-/** 👍/👎 votes, one JSON object per line in DATA_DIR/feedback.jsonl, for tuning ranking later. */
-export class FeedbackStore {
-  readonly file: string;
-  // Appends are chained so concurrent votes never interleave within a line.
-  private queue: Promise<void> = Promise.resolve();
-
-  constructor(dataDir: string) {
-    this.file = path.join(dataDir, 'feedback.jsonl');
-  }
-
-  record(entry: FeedbackRecord): Promise<void> {
-    const write = this.queue.then(async () => {
-      await mkdir(path.dirname(this.file), { recursive: true });
-      await appendFile(this.file, `${JSON.stringify(entry)}\n`, 'utf8');
+/**
+ * Logs an answered or refused question with its first page; returns the id votes refer to, or
+ * undefined (FEEDBACK=off, or the store failed: the answer is never held up by logging).
+ */
+export function logQuestion(ctx: Pick<BotContext, 'config' | 'state' | 'log'>, where: AskedWhere, session: Pick<AnswerSession, 'kind' | 'text' | 'filters'>, page: PageRecord): number | undefined {
+  if (ctx.config.FEEDBACK !== 'on') return undefined;
+  const top = page.results[0];
+  try {
+    return ctx.state.logQuestion({
+      guildId: where.guildId,
+      channelId: where.channelId,
+      kind: session.kind,
+      question: session.text,
+      filters: session.filters,
+      answered: !page.abstained,
+      confidence: page.confidence,
+      top: top && { articleId: top.articleId, chunkId: top.chunkId, title: top.title, url: top.url },
     });
-    this.queue = write.catch(() => undefined);
-    return write;
+  } catch (err) {
+    ctx.log.error({ err }, 'could not log the question');
+    return undefined;
   }
+}
+
+/** Records a 👍/👎 on a page of an answer (one per user per page; voting again replaces it). */
+export function recordVote(ctx: Pick<BotContext, 'state'>, questionId: number, offset: number, userId: string, vote: 'up' | 'down', page: PageRecord | undefined): 'recorded' | 'changed' | 'unchanged' {
+  return ctx.state.recordVote({
+    questionId,
+    offset,
+    userId,
+    vote,
+    results: (page?.results ?? []).map((r) => ({ rank: r.rank, articleId: r.articleId, chunkId: r.chunkId, title: r.title })),
+  });
 }

@@ -12,13 +12,13 @@ import { createClient } from './client.js';
 import { loadCommands } from './commands.js';
 import { loadBotConfigOrExit, type BotConfig } from './config.js';
 import type { BotContext } from './context.js';
-import { FeedbackStore } from './feedback.js';
 import { createLogger, defaultLogFormat, isSecretDebugLine, type Logger } from './logger.js';
 import { RateLimiter } from './rate-limit.js';
 import { REINDEXED, Reindexer } from './reindex.js';
 import { routeInteractions } from './router.js';
 import { SearchPool } from './search-pool.js';
 import { SessionStore } from './sessions.js';
+import { BotState } from './state/store.js';
 import { startupFailure } from './startup-errors.js';
 
 new Command('npm start --')
@@ -28,7 +28,8 @@ new Command('npm start --')
     `
 Settings come from the environment or .env (see .env.example): DISCORD_TOKEN and DISCORD_CLIENT_ID
 are required; INDEX_DIR and CORPUS_PATHS say where the index and articles are (the index is built
-first if there is none); SEARCH_WORKERS, LOG_LEVEL, LOG_FORMAT, FEEDBACK, DATA_DIR, RATE_LIMIT_*.
+first if there is none); DATA_DIR holds the bot's state file (state.db: per-server settings, and with
+FEEDBACK=on the question log and votes); SEARCH_WORKERS, LOG_LEVEL, LOG_FORMAT, RATE_LIMIT_*.
 Register the slash commands first: npm run deploy-commands.`,
   )
   .parse();
@@ -78,7 +79,14 @@ const pool = new SearchPool({
   maxQueue: 2000,
 });
 
+let state: BotState | undefined;
 try {
+  // Opened first: a damaged state file is a one-line startup error before anything else starts.
+  state = BotState.open(
+    config.DATA_DIR,
+    { adminRoleIds: config.ADMIN_ROLE_IDS, rateLimitMax: config.RATE_LIMIT_MAX, rateLimitWindowSeconds: config.RATE_LIMIT_WINDOW_SECONDS, visibility: 'public' },
+    { importLegacy: config.FEEDBACK === 'on', onNotice: (message) => log.info(message) },
+  );
   const commands = await loadCommands();
   const status = await startSearch(pool, config, log);
   log.info({ dir: status.dir, articles: status.articles, chunks: status.chunks, model: status.model, workers: pool.size }, 'index opened');
@@ -91,9 +99,9 @@ try {
     log,
     search: pool,
     lastReindex: undefined,
-    limiter: new RateLimiter(config.RATE_LIMIT_MAX, config.RATE_LIMIT_WINDOW_SECONDS * 1000),
+    limiter: new RateLimiter(),
     sessions: new SessionStore(),
-    feedback: new FeedbackStore(config.DATA_DIR),
+    state,
     reindexer: new Reindexer(log),
     startedAt: new Date(),
     // Sharded: the manager (sharded.ts) forwards this to every other shard, which reopens the index.
@@ -142,6 +150,7 @@ try {
     await client.destroy();
     await pool.modelsSettled(5_000);
     await pool.close();
+    ctx.state.close();
     clearTimeout(force);
     log.info('stopped');
     process.exit(0);
@@ -154,6 +163,7 @@ try {
   const failure = startupFailure(err, config);
   if (failure.detail) log.debug({ err }, 'startup error details');
   log.fatal(failure.message);
+  state?.close();
   await pool.modelsSettled(15_000);
   await pool.close();
   process.exit(1);

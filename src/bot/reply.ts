@@ -15,15 +15,21 @@ export async function replyPrivately(interaction: RepliableInteraction, content:
   }
 }
 
+/**
+ * Takes one search from a user's allowance in a guild, with that guild's limit (/settings
+ * rate-limit, default RATE_LIMIT_*). Returns 0, or the ms to wait and the limit that applied.
+ */
+export function takeSearch(ctx: Pick<BotContext, 'limiter' | 'state'>, guildId: string | null, userId: string): { waitMs: number; max: number; windowSeconds: number } {
+  const { max, windowSeconds } = ctx.state.settings(guildId).rateLimit;
+  return { waitMs: ctx.limiter.take(`${guildId ?? 'dm'}:${userId}`, max, windowSeconds * 1000), max, windowSeconds };
+}
+
 /** Takes one search from the user's allowance; when it is used up, says when to retry and returns false. */
 export async function allowSearch(interaction: RepliableInteraction, ctx: BotContext): Promise<boolean> {
-  const waitMs = ctx.limiter.take(interaction.user.id);
+  const { waitMs, max, windowSeconds } = takeSearch(ctx, interaction.guildId, interaction.user.id);
   if (waitMs === 0) return true;
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-  ctx.log.info({ user: interaction.user.id, waitMs }, 'rate limited');
-  await replyPrivately(
-    interaction,
-    `You're searching faster than the limit of ${ctx.config.RATE_LIMIT_MAX} per ${ctx.config.RATE_LIMIT_WINDOW_SECONDS} s. Try again in ${seconds} s.`,
-  );
+  ctx.log.info({ user: interaction.user.id, guild: interaction.guildId, waitMs }, 'rate limited');
+  await replyPrivately(interaction, `You're searching faster than the limit of ${max} per ${windowSeconds} s. Try again in ${seconds} s.`);
   return false;
 }

@@ -1,6 +1,7 @@
 import { BuildError } from '../indexer/build.js';
 import { IndexError } from '../storage/errors.js';
 import type { BotConfig } from './config.js';
+import { StateError } from './state/store.js';
 
 /** Network failures that mean "Discord cannot be reached from here". */
 const UNREACHABLE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'CERT_HAS_EXPIRED', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
@@ -18,7 +19,7 @@ function codeOf(err: unknown): string | undefined {
 export function startupFailure(err: unknown, config: Pick<BotConfig, 'DISCORD_API_URL' | 'CORPUS_PATHS' | 'INDEX_DIR'>): { message: string; detail: boolean } {
   const e = err as Error & { status?: number; code?: unknown };
   const message = e instanceof Error ? e.message : String(err);
-  if (err instanceof IndexError) return { message, detail: false };
+  if (err instanceof IndexError || err instanceof StateError) return { message, detail: false };
   if (err instanceof BuildError) {
     return { message: `There is no index in ${config.INDEX_DIR} and it could not be built from CORPUS_PATHS (${config.CORPUS_PATHS}): ${message}`, detail: false };
   }

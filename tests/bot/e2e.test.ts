@@ -3,11 +3,12 @@
  * (REST + gateway on 127.0.0.1), with a temp copy of the seed corpus and the tiny test model so the
  * hybrid path runs. Interactions go in over the gateway; assertions are on what the bot sent back.
  */
-import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BotState } from '../../src/bot/state/store.js';
 import { BotProcess, cleanEnv } from '../support/bot-process.js';
 import { FakeDiscord, type FakeMessage, type RecordedRequest, type SentInteraction } from '../support/fake-discord.js';
 import { createTinyModel } from '../support/tiny-model.js';
@@ -237,7 +238,7 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
     expect(buttonLabels(shared)).not.toContain('Share to channel');
   });
 
-  it('👍/👎 record feedback as JSON lines in the data folder', async () => {
+  it('👍/👎 record feedback in the state file in the data folder', async () => {
     const user = fake.user('grace');
     const i = fake.slash('ask', { question: SALDO }, user);
     const body = await edit(i);
@@ -246,10 +247,11 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
     expect(cb.type).toBe(4);
     expect(cb.data!.flags! & EPHEMERAL).toBe(EPHEMERAL);
     expect(cb.data!.content).toContain('👎 was recorded');
-    const lines = (await readFile(path.join(tmp, 'data', 'feedback.jsonl'), 'utf8')).trim().split('\n');
-    const record = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
-    expect(record).toMatchObject({ vote: 'down', userId: user.id, question: SALDO, kind: 'ask', offset: 0, guildId: fake.guildId });
-    expect((record.results as { title: string }[])[0]!.title).toBe(SEED_TITLE);
+    const state = BotState.open(path.join(tmp, 'data'), { adminRoleIds: [], rateLimitMax: 1, rateLimitWindowSeconds: 1, visibility: 'public' });
+    const record = state.votes().at(-1)!;
+    state.close();
+    expect(record).toMatchObject({ vote: 'down', question: SALDO, kind: 'ask', offset: 0, guildId: fake.guildId });
+    expect(record.results[0]!.title).toBe(SEED_TITLE);
   });
 
   it('/cite and "Find sources" reply in the channel with supporting passages', async () => {
@@ -437,11 +439,12 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
   it('npm run deploy-commands registers every command to the guild', async () => {
     const deploy = new BotProcess('src/bot/deploy.ts', botEnv(), tmp);
     expect(await deploy.wait()).toBe(0);
-    expect(deploy.output).toMatch(/Registered 6 commands to server \d+/);
+    expect(deploy.output).toMatch(/Registered 8 commands to server \d+/);
     const put = await fake.waitForRequest((r) => r.method === 'PUT', 1000, 'the command registration');
     expect(put.path).toBe(`/applications/${fake.applicationId}/guilds/${fake.guildId}/commands`);
     const commands = put.body as { name: string; type?: number; default_member_permissions?: string | null; options?: { name: string; max_length?: number }[] }[];
-    expect(commands.map((c) => c.name).sort()).toEqual(['Find sources', 'ask', 'cite', 'reindex', 'sources', 'status']);
+    expect(commands.map((c) => c.name).sort()).toEqual(['Find sources', 'ask', 'cite', 'feedback', 'reindex', 'settings', 'sources', 'status']);
+    expect(commands.find((c) => c.name === 'settings')!.default_member_permissions).toBe('8');
     expect(commands.find((c) => c.name === 'reindex')!.default_member_permissions).toBe('8');
     expect(commands.find((c) => c.name === 'Find sources')!.type).toBe(3);
     expect(commands.find((c) => c.name === 'ask')!.options!.find((o) => o.name === 'question')!.max_length).toBe(500);

@@ -78,17 +78,20 @@ describe('input checks', () => {
 });
 
 describe('RateLimiter', () => {
-  it('allows max hits per window per user, then says how long to wait', () => {
+  it('allows max hits per window per key, then says how long to wait', () => {
     let now = 1_000_000;
-    const limiter = new RateLimiter(2, 60_000, () => now);
-    expect(limiter.take('a')).toBe(0);
+    const limiter = new RateLimiter(() => now);
+    expect(limiter.take('a', 2, 60_000)).toBe(0);
     now += 10_000;
-    expect(limiter.take('a')).toBe(0);
-    expect(limiter.take('b')).toBe(0);
+    expect(limiter.take('a', 2, 60_000)).toBe(0);
+    expect(limiter.take('b', 2, 60_000)).toBe(0);
     now += 5_000;
-    expect(limiter.take('a')).toBe(45_000);
+    expect(limiter.take('a', 2, 60_000)).toBe(45_000);
+    // Another guild's numbers apply to its own keys only.
+    expect(limiter.take('c', 1, 10_000)).toBe(0);
+    expect(limiter.take('c', 1, 10_000)).toBe(10_000);
     now += 45_000;
-    expect(limiter.take('a')).toBe(0);
+    expect(limiter.take('a', 2, 60_000)).toBe(0);
   });
 });
 

@@ -291,6 +291,53 @@ export class FakeDiscord extends EventEmitter {
     return { id: payload.id as string, token: payload.token as string, sentAt: Date.now(), payload };
   }
 
+  // ---- guild settings helper: subcommands with role / channel options ----------------------
+
+  /**
+   * A slash command with a subcommand (and optionally its group), as Discord nests them:
+   * `subcommand('settings', ['admin-roles', 'add'], { role: { role: id } }, …)`. Option values:
+   * string → STRING, number → INTEGER, boolean → BOOLEAN, { role } → ROLE, { channel } → CHANNEL
+   * (with the `resolved` data Discord sends for those).
+   */
+  subcommand(
+    name: string,
+    path: [string] | [string, string],
+    options: Record<string, string | number | boolean | { role: string } | { channel: string }>,
+    user: FakeUser,
+    member: { admin?: boolean; roles?: string[] } = {},
+    guildId = this.guildId,
+  ): SentInteraction {
+    const roles: Json = {};
+    const channels: Json = {};
+    const typed = Object.entries(options).map(([k, v]) => {
+      if (typeof v === 'object' && 'role' in v) {
+        roles[v.role] = { id: v.role, name: 'a role', color: 0, hoist: false, position: 1, permissions: '0', managed: false, mentionable: false, icon: null, unicode_emoji: null, flags: 0 };
+        return { name: k, type: 8, value: v.role };
+      }
+      if (typeof v === 'object' && 'channel' in v) {
+        channels[v.channel] = { id: v.channel, name: 'asks', type: 0, permissions: MEMBER_PERMISSIONS, parent_id: null, flags: 0 };
+        return { name: k, type: 7, value: v.channel };
+      }
+      return { name: k, type: typeof v === 'string' ? 3 : typeof v === 'number' ? 4 : 5, value: v };
+    });
+    const sub = { name: path.at(-1)!, type: 1, options: typed };
+    const top = path.length === 2 ? [{ name: path[0], type: 2, options: [sub] }] : [sub];
+    const payload = this.base(2, user, member, guildId);
+    const resolved = { ...(Object.keys(roles).length ? { roles } : {}), ...(Object.keys(channels).length ? { channels } : {}) };
+    payload.data = { id: snowflake(), name, type: 1, options: top, guild_id: guildId, ...(Object.keys(resolved).length ? { resolved } : {}) };
+    return this.dispatchInteraction(payload);
+  }
+
+  /** Clicks a button as a member of another guild's channel (votes and paging in a second server). */
+  clickIn(guildId: string, message: FakeMessage, customId: string, user: FakeUser): SentInteraction {
+    const payload = this.base(3, user, {}, guildId);
+    payload.data = { custom_id: customId, component_type: 2 };
+    payload.message = message;
+    const sent = this.dispatchInteraction(payload);
+    this.originals.set(sent.token, message.id);
+    return sent;
+  }
+
   // ---- gateway ------------------------------------------------------------------------------
 
   private send(ws: WebSocket, payload: Json): void {

@@ -1,0 +1,517 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+
+/**
+ * The bot's own state: one SQLite file in DATA_DIR (not the index, which reindexes replace) holding
+ * per-guild settings, the question log and votes. WAL, so every shard of a sharded bot can share it.
+ * This module is the only one that knows the file's format.
+ *
+ * The file is created on the first write (a setting changed, a question logged): a bot with
+ * FEEDBACK=off whose servers never ran /settings leaves nothing on disk.
+ */
+
+export type Visibility = 'public' | 'private';
+
+/** The .env values a guild without its own settings uses. */
+export interface SettingsDefaults {
+  adminRoleIds: readonly string[];
+  rateLimitMax: number;
+  rateLimitWindowSeconds: number;
+  visibility: Visibility;
+}
+
+/** A guild's effective settings: its own where it set them, the .env defaults elsewhere. */
+export interface GuildSettings {
+  adminRoleIds: readonly string[];
+  rateLimit: { max: number; windowSeconds: number };
+  visibility: Visibility;
+  /** Channels where every question-like message is answered (this guild's own; ASK_CHANNEL_IDS is separate). */
+  askChannelIds: ReadonlySet<string>;
+  /** Which of the above the guild set itself (the rest are defaults). */
+  own: { adminRoles: boolean; rateLimit: boolean; visibility: boolean };
+}
+
+/** A passage an answer page showed. */
+export interface ShownPassage {
+  rank: number;
+  articleId: string;
+  chunkId: number;
+  title: string;
+}
+
+export interface QuestionEntry {
+  guildId: string | null;
+  channelId: string | null;
+  kind: string;
+  question: string;
+  filters: { after?: string; before?: string; outlet?: string };
+  answered: boolean;
+  /** The confidence model's probability for the top passage, when there was one. */
+  confidence?: number;
+  top?: { articleId: string; chunkId: number; title: string; url?: string };
+  at?: Date;
+}
+
+export interface VoteEntry {
+  questionId: number;
+  offset: number;
+  userId: string;
+  vote: 'up' | 'down';
+  results: readonly ShownPassage[];
+  at?: Date;
+}
+
+export interface DayCounts {
+  /** YYYY-MM-DD (UTC). */
+  day: string;
+  asked: number;
+  answered: number;
+  refused: number;
+  up: number;
+  down: number;
+}
+
+export interface DownVoted {
+  question: string;
+  kind: string;
+  down: number;
+  up: number;
+  topTitle: string | null;
+  topUrl: string | null;
+}
+
+export interface FeedbackReport {
+  totals: Omit<DayCounts, 'day'>;
+  /** The last `days` days, oldest first, including days with nothing. */
+  days: DayCounts[];
+  mostDownVoted: DownVoted[];
+}
+
+/** A vote with its question, for `npm run export-feedback`. */
+export interface VoteRecord {
+  questionId: number;
+  guildId: string | null;
+  kind: string;
+  question: string;
+  filters: { after?: string; before?: string; outlet?: string };
+  offset: number;
+  vote: 'up' | 'down';
+  results: ShownPassage[];
+  votedAt: string;
+}
+
+/** The state file cannot be used: the message is one line naming the file and the fix. */
+export class StateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StateError';
+  }
+}
+
+export const STATE_FILE_NAME = 'state.db';
+const LEGACY_FEEDBACK = 'feedback.jsonl';
+const IMPORTED_KEY = 'imported-feedback-jsonl';
+
+const legacyRecord = z.object({
+  at: z.string(),
+  vote: z.enum(['up', 'down']),
+  userId: z.string().min(1),
+  guildId: z.string().nullable(),
+  channelId: z.string().nullable(),
+  kind: z.string(),
+  question: z.string(),
+  filters: z.object({ after: z.string().optional(), before: z.string().optional(), outlet: z.string().optional() }).default({}),
+  offset: z.number().int().min(0),
+  mode: z.string().optional(),
+  abstained: z.boolean(),
+  results: z.array(z.object({ rank: z.number(), articleId: z.string(), chunkId: z.number(), title: z.string() })),
+});
+
+const shownSchema = z.array(z.object({ rank: z.number(), articleId: z.string(), chunkId: z.number(), title: z.string() }));
+const filtersSchema = z.object({ after: z.string().optional(), before: z.string().optional(), outlet: z.string().optional() });
+
+export interface OpenOptions {
+  /** Import DATA_DIR/feedback.jsonl (the bot's vote log before this file existed) if not done yet. */
+  importLegacy?: boolean;
+  /** Told about one-off events worth a log line (the import). */
+  onNotice?: (message: string) => void;
+}
+
+export class BotState {
+  private db: Database.Database | undefined;
+  private salt: string | undefined;
+
+  private constructor(
+    readonly file: string,
+    private readonly defaults: SettingsDefaults,
+  ) {}
+
+  /** The state file of DATA_DIR (opened now if it exists, so a damaged one fails at startup). */
+  static open(dataDir: string, defaults: SettingsDefaults, options: OpenOptions = {}): BotState {
+    const state = new BotState(path.join(dataDir, STATE_FILE_NAME), defaults);
+    const legacy = path.join(dataDir, LEGACY_FEEDBACK);
+    if (existsSync(state.file) || (options.importLegacy && existsSync(legacy))) state.connect();
+    if (options.importLegacy && existsSync(legacy)) {
+      const result = state.importLegacy(legacy);
+      if (result) {
+        const bad = result.skipped.length ? `; ${result.skipped.length} unreadable lines left out (${LEGACY_FEEDBACK} lines ${result.skipped.slice(0, 10).join(', ')}${result.skipped.length > 10 ? ', …' : ''})` : '';
+        options.onNotice?.(`Imported ${result.imported} votes from ${legacy} into ${state.file}${bad}. The old file is kept as it was and not read again.`);
+      }
+    }
+    return state;
+  }
+
+  close(): void {
+    this.db?.close();
+    this.db = undefined;
+  }
+
+  // ---- settings ------------------------------------------------------------------------------
+
+  settings(guildId: string | null): GuildSettings {
+    const defaults: GuildSettings = {
+      adminRoleIds: this.defaults.adminRoleIds,
+      rateLimit: { max: this.defaults.rateLimitMax, windowSeconds: this.defaults.rateLimitWindowSeconds },
+      visibility: this.defaults.visibility,
+      askChannelIds: new Set(),
+      own: { adminRoles: false, rateLimit: false, visibility: false },
+    };
+    const db = guildId ? this.reader() : undefined;
+    if (!db || !guildId) return defaults;
+    const row = db.prepare('SELECT rate_limit_max, rate_limit_window_seconds, visibility, own_admin_roles FROM guild_settings WHERE guild_id = ?').get(guildId) as
+      | { rate_limit_max: number | null; rate_limit_window_seconds: number | null; visibility: Visibility | null; own_admin_roles: number }
+      | undefined;
+    const channels = (db.prepare('SELECT channel_id FROM guild_ask_channels WHERE guild_id = ? ORDER BY channel_id').all(guildId) as { channel_id: string }[]).map((r) => r.channel_id);
+    const ownRoles = row?.own_admin_roles === 1;
+    const ownRate = row?.rate_limit_max != null && row.rate_limit_window_seconds != null;
+    return {
+      adminRoleIds: ownRoles ? this.ownRoles(db, guildId) : defaults.adminRoleIds,
+      rateLimit: ownRate ? { max: row.rate_limit_max!, windowSeconds: row.rate_limit_window_seconds! } : defaults.rateLimit,
+      visibility: row?.visibility ?? defaults.visibility,
+      askChannelIds: new Set(channels),
+      own: { adminRoles: ownRoles, rateLimit: ownRate, visibility: row?.visibility != null },
+    };
+  }
+
+  /** Whether any guild has ask channels (they need the Message Content intent, chosen at startup). */
+  anyAskChannels(): boolean {
+    const db = this.reader();
+    return !!db && db.prepare('SELECT 1 FROM guild_ask_channels LIMIT 1').get() !== undefined;
+  }
+
+  /**
+   * Adds an admin role. A guild's first change copies the .env list (ADMIN_ROLE_IDS) into its own,
+   * so what /settings showed before stays true. Returns false when the role was already there.
+   */
+  addAdminRole(guildId: string, roleId: string): boolean {
+    return this.write((db) => {
+      this.ownRoleList(db, guildId);
+      return db.prepare('INSERT OR IGNORE INTO guild_admin_roles (guild_id, role_id) VALUES (?, ?)').run(guildId, roleId).changes > 0;
+    });
+  }
+
+  /** Removes an admin role (from the guild's own list, made from the .env one first). False when it was not there. */
+  removeAdminRole(guildId: string, roleId: string): boolean {
+    return this.write((db) => {
+      this.ownRoleList(db, guildId);
+      return db.prepare('DELETE FROM guild_admin_roles WHERE guild_id = ? AND role_id = ?').run(guildId, roleId).changes > 0;
+    });
+  }
+
+  setRateLimit(guildId: string, max: number, windowSeconds: number): void {
+    this.write((db) => {
+      this.ensureGuild(db, guildId);
+      db.prepare('UPDATE guild_settings SET rate_limit_max = ?, rate_limit_window_seconds = ?, updated_at = ? WHERE guild_id = ?').run(max, windowSeconds, now(), guildId);
+    });
+  }
+
+  setVisibility(guildId: string, visibility: Visibility): void {
+    this.write((db) => {
+      this.ensureGuild(db, guildId);
+      db.prepare('UPDATE guild_settings SET visibility = ?, updated_at = ? WHERE guild_id = ?').run(visibility, now(), guildId);
+    });
+  }
+
+  addAskChannel(guildId: string, channelId: string): boolean {
+    return this.write((db) => db.prepare('INSERT OR IGNORE INTO guild_ask_channels (guild_id, channel_id) VALUES (?, ?)').run(guildId, channelId).changes > 0);
+  }
+
+  removeAskChannel(guildId: string, channelId: string): boolean {
+    const db = this.reader();
+    if (!db) return false;
+    return this.write((w) => w.prepare('DELETE FROM guild_ask_channels WHERE guild_id = ? AND channel_id = ?').run(guildId, channelId).changes > 0);
+  }
+
+  /** Back to the .env defaults for everything (ask channels removed too). */
+  resetSettings(guildId: string): void {
+    if (!this.reader()) return;
+    this.write((db) => {
+      for (const table of ['guild_settings', 'guild_admin_roles', 'guild_ask_channels']) db.prepare(`DELETE FROM ${table} WHERE guild_id = ?`).run(guildId);
+    });
+  }
+
+  // ---- question log and votes ------------------------------------------------------------------
+
+  /** Logs an answered (or refused) question; returns its id for votes on the answer. */
+  logQuestion(q: QuestionEntry): number {
+    return this.write((db) =>
+      Number(
+        db
+          .prepare(
+            `INSERT INTO questions (guild_id, channel_id, kind, question, filters, answered, confidence, top_article_id, top_chunk_id, top_title, top_url, asked_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            q.guildId,
+            q.channelId,
+            q.kind,
+            q.question,
+            JSON.stringify(q.filters),
+            q.answered ? 1 : 0,
+            q.confidence ?? null,
+            q.top?.articleId ?? null,
+            q.top?.chunkId ?? null,
+            q.top?.title ?? null,
+            q.top?.url ?? null,
+            (q.at ?? new Date()).toISOString(),
+          ).lastInsertRowid,
+      ),
+    );
+  }
+
+  /** Records a vote: one per user per page of an answer (a second vote replaces the first). */
+  recordVote(v: VoteEntry): 'recorded' | 'changed' | 'unchanged' {
+    return this.write((db) => {
+      const voter = this.voterKey(db, v.userId);
+      const before = db.prepare('SELECT vote FROM votes WHERE question_id = ? AND page_offset = ? AND voter = ?').get(v.questionId, v.offset, voter) as { vote: string } | undefined;
+      db.prepare(
+        `INSERT INTO votes (question_id, page_offset, voter, vote, results, voted_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (question_id, page_offset, voter) DO UPDATE SET vote = excluded.vote, results = excluded.results, voted_at = excluded.voted_at`,
+      ).run(v.questionId, v.offset, voter, v.vote, JSON.stringify(v.results), (v.at ?? new Date()).toISOString());
+      return !before ? 'recorded' : before.vote === v.vote ? 'unchanged' : 'changed';
+    });
+  }
+
+  /** Counts for /feedback report: this guild only, the last `days` days by UTC date. */
+  report(guildId: string, options: { days?: number; now?: Date; top?: number } = {}): FeedbackReport {
+    const dayCount = options.days ?? 14;
+    const end = options.now ?? new Date();
+    const days: DayCounts[] = [];
+    for (let i = dayCount - 1; i >= 0; i--) {
+      days.push({ day: new Date(end.getTime() - i * 86_400_000).toISOString().slice(0, 10), asked: 0, answered: 0, refused: 0, up: 0, down: 0 });
+    }
+    const empty = { asked: 0, answered: 0, refused: 0, up: 0, down: 0 };
+    const db = this.reader();
+    if (!db) return { totals: empty, days, mostDownVoted: [] };
+    const byDay = new Map(days.map((d) => [d.day, d]));
+    const since = days[0]!.day;
+    const asked = db
+      .prepare(
+        `SELECT substr(asked_at, 1, 10) AS day, count(*) AS asked, sum(answered) AS answered FROM questions
+         WHERE guild_id = ? AND asked_at >= ? GROUP BY day`,
+      )
+      .all(guildId, since) as { day: string; asked: number; answered: number }[];
+    for (const r of asked) {
+      const d = byDay.get(r.day);
+      if (d) Object.assign(d, { asked: r.asked, answered: r.answered, refused: r.asked - r.answered });
+    }
+    const votes = db
+      .prepare(
+        `SELECT substr(v.voted_at, 1, 10) AS day, sum(v.vote = 'up') AS up, sum(v.vote = 'down') AS down FROM votes v JOIN questions q ON q.id = v.question_id
+         WHERE q.guild_id = ? AND v.voted_at >= ? GROUP BY day`,
+      )
+      .all(guildId, since) as { day: string; up: number; down: number }[];
+    for (const r of votes) {
+      const d = byDay.get(r.day);
+      if (d) Object.assign(d, { up: r.up, down: r.down });
+    }
+    const q = db.prepare('SELECT count(*) AS asked, coalesce(sum(answered), 0) AS answered FROM questions WHERE guild_id = ?').get(guildId) as { asked: number; answered: number };
+    const v = db
+      .prepare(`SELECT coalesce(sum(v.vote = 'up'), 0) AS up, coalesce(sum(v.vote = 'down'), 0) AS down FROM votes v JOIN questions q ON q.id = v.question_id WHERE q.guild_id = ?`)
+      .get(guildId) as { up: number; down: number };
+    // The same question asked again adds up; its top source is the latest answer's (looked up for
+    // the few listed only: a correlated lookup per group would be quadratic in a busy server).
+    const mostDownVoted = db
+      .prepare(
+        `WITH grouped AS (
+           SELECT lower(q.question) AS key, q.kind AS kind, max(q.question) AS question,
+                  sum(v.vote = 'down') AS down, sum(v.vote = 'up') AS up, max(v.voted_at) AS last
+           FROM votes v JOIN questions q ON q.id = v.question_id
+           WHERE q.guild_id = ?
+           GROUP BY key, q.kind
+           HAVING down > 0
+           ORDER BY down DESC, down - up DESC, last DESC
+           LIMIT ?
+         )
+         SELECT g.question, g.kind, g.down, g.up, l.top_title AS topTitle, l.top_url AS topUrl
+         FROM grouped g
+         LEFT JOIN questions l ON l.id = (
+           SELECT id FROM questions WHERE guild_id = ? AND lower(question) = g.key AND kind = g.kind ORDER BY asked_at DESC, id DESC LIMIT 1
+         )
+         ORDER BY g.down DESC, g.down - g.up DESC, g.last DESC`,
+      )
+      .all(guildId, options.top ?? 5, guildId) as DownVoted[];
+    return { totals: { asked: q.asked, answered: q.answered, refused: q.asked - q.answered, up: v.up, down: v.down }, days, mostDownVoted };
+  }
+
+  /** Every vote with its question (optionally one guild's), oldest first. */
+  votes(options: { guildId?: string } = {}): VoteRecord[] {
+    const db = this.reader();
+    if (!db) return [];
+    const rows = db
+      .prepare(
+        `SELECT q.id AS questionId, q.guild_id AS guildId, q.kind, q.question, q.filters, v.page_offset AS offset, v.vote, v.results, v.voted_at AS votedAt
+         FROM votes v JOIN questions q ON q.id = v.question_id
+         WHERE (? IS NULL OR q.guild_id = ?) ORDER BY v.voted_at, q.id, v.page_offset`,
+      )
+      .all(options.guildId ?? null, options.guildId ?? null) as (Omit<VoteRecord, 'filters' | 'results'> & { filters: string; results: string })[];
+    return rows.map((r) => ({ ...r, filters: filtersSchema.parse(JSON.parse(r.filters)), results: shownSchema.parse(JSON.parse(r.results)) }));
+  }
+
+  /** Rows per table, for tests and the FEEDBACK=off guarantee. */
+  counts(): { questions: number; votes: number } {
+    const db = this.reader();
+    if (!db) return { questions: 0, votes: 0 };
+    const n = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return { questions: n('questions'), votes: n('votes') };
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  /** The open database, or undefined when the file does not exist (yet: another shard may create it). */
+  private reader(): Database.Database | undefined {
+    if (!this.db && existsSync(this.file)) this.connect();
+    return this.db;
+  }
+
+  private write<T>(fn: (db: Database.Database) => T): T {
+    const db = this.connect();
+    return db.transaction(() => fn(db)).immediate();
+  }
+
+  /** Opens (creating if needed) and migrates the file; any failure is a StateError saying what to do. */
+  private connect(): Database.Database {
+    if (this.db) return this.db;
+    let db: Database.Database | undefined;
+    try {
+      mkdirSync(path.dirname(this.file), { recursive: true });
+      db = new Database(this.file);
+      db.pragma('busy_timeout = 10000');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      const check = db.pragma('quick_check(1)', { simple: true });
+      if (check !== 'ok') throw new Error(String(check));
+      migrate(db, this.file);
+      this.db = db;
+      return db;
+    } catch (err) {
+      db?.close();
+      if (err instanceof StateError) throw err;
+      throw damaged(this.file, err);
+    }
+  }
+
+  private ensureGuild(db: Database.Database, guildId: string): void {
+    db.prepare('INSERT OR IGNORE INTO guild_settings (guild_id, updated_at) VALUES (?, ?)').run(guildId, now());
+  }
+
+  private ownRoles(db: Database.Database, guildId: string): string[] {
+    return (db.prepare('SELECT role_id FROM guild_admin_roles WHERE guild_id = ? ORDER BY role_id').all(guildId) as { role_id: string }[]).map((r) => r.role_id);
+  }
+
+  /** Makes the guild's admin roles its own list, starting from the .env one. */
+  private ownRoleList(db: Database.Database, guildId: string): void {
+    this.ensureGuild(db, guildId);
+    const row = db.prepare('SELECT own_admin_roles FROM guild_settings WHERE guild_id = ?').get(guildId) as { own_admin_roles: number };
+    if (row.own_admin_roles === 1) return;
+    const insert = db.prepare('INSERT OR IGNORE INTO guild_admin_roles (guild_id, role_id) VALUES (?, ?)');
+    for (const id of this.defaults.adminRoleIds) insert.run(guildId, id);
+    db.prepare('UPDATE guild_settings SET own_admin_roles = 1, updated_at = ? WHERE guild_id = ?').run(now(), guildId);
+  }
+
+  /** A keyed hash of a user id: enough to keep one vote per user, without storing who voted. */
+  private voterKey(db: Database.Database, userId: string): string {
+    if (!this.salt) {
+      const row = db.prepare("SELECT value FROM meta WHERE key = 'voter-salt'").get() as { value: string } | undefined;
+      this.salt = row?.value ?? randomBytes(32).toString('base64url');
+      if (!row) db.prepare("INSERT INTO meta (key, value) VALUES ('voter-salt', ?)").run(this.salt);
+    }
+    return createHmac('sha256', this.salt).update(userId).digest('base64url').slice(0, 22);
+  }
+
+  /** Imports the old vote log once; undefined when it was imported before. */
+  private importLegacy(file: string): { imported: number; skipped: number[] } | undefined {
+    return this.write((db) => {
+      if (db.prepare('SELECT 1 FROM meta WHERE key = ?').get(IMPORTED_KEY)) return undefined;
+      const lines = readFileSync(file, 'utf8').split('\n');
+      const skipped: number[] = [];
+      let imported = 0;
+      const insertQuestion = db.prepare(
+        `INSERT INTO questions (guild_id, channel_id, kind, question, filters, answered, top_article_id, top_chunk_id, top_title, asked_at, origin)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'feedback.jsonl')`,
+      );
+      const insertVote = db.prepare('INSERT INTO votes (question_id, page_offset, voter, vote, results, voted_at) VALUES (?, ?, ?, ?, ?, ?)');
+      lines.forEach((line, i) => {
+        if (!line.trim()) return;
+        let parsed: z.infer<typeof legacyRecord>;
+        try {
+          parsed = legacyRecord.parse(JSON.parse(line));
+        } catch {
+          skipped.push(i + 1);
+          return;
+        }
+        const top = parsed.results[0];
+        // The old log has a line per vote and no question log: each vote stands for one answered question.
+        const id = insertQuestion.run(
+          parsed.guildId,
+          parsed.channelId,
+          parsed.kind,
+          parsed.question,
+          JSON.stringify(parsed.filters),
+          parsed.abstained ? 0 : 1,
+          top?.articleId ?? null,
+          top?.chunkId ?? null,
+          top?.title ?? null,
+          parsed.at,
+        ).lastInsertRowid;
+        insertVote.run(id, parsed.offset, this.voterKey(db, parsed.userId), parsed.vote, JSON.stringify(parsed.results), parsed.at);
+        imported++;
+      });
+      const { size, mtimeMs } = statSync(file);
+      db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(IMPORTED_KEY, JSON.stringify({ at: now(), size, mtimeMs, imported, skipped: skipped.length }));
+      return { imported, skipped };
+    });
+  }
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+/** Brings the file to SCHEMA_VERSION, in one write transaction (shards starting together migrate once). */
+function migrate(db: Database.Database, file: string): void {
+  db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new StateError(`The bot state file ${file} was written by a newer Archivist (format ${version}, this one reads up to ${SCHEMA_VERSION}): run the newer version, or move the file aside to start with empty settings and feedback.`);
+    }
+    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    if (version !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+function damaged(file: string, err: unknown): StateError {
+  const reason = (err as Error).message?.split('\n')[0] ?? String(err);
+  const code = (err as { code?: string }).code;
+  if (code === 'EACCES' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'EROFS') {
+    return new StateError(`Cannot open the bot state file ${file} (${reason}): check that DATA_DIR exists and the bot may write there.`);
+  }
+  return new StateError(
+    `The bot state file ${file} is damaged (${reason}): move it aside (mv ${file} ${file}.damaged) and start again; the bot then starts with the .env defaults and an empty question log (restore a backup to keep the old settings and votes).`,
+  );
+}
