@@ -1,0 +1,109 @@
+import { analyze } from '../text/analyze.js';
+import type { Answer, FollowUpInfo } from '../types.js';
+import type { Concept, QueryPlan } from './query.js';
+
+/**
+ * Follow-up questions ("and when did that happen?", "what about Mykolaiv?"): the earlier questions'
+ * key terms join the follow-up's query at a lower weight, unless the follow-up changed topic.
+ * The searcher plans every question the same way (planQuery) and hands the plans in here.
+ */
+
+/** The newest earlier question's words weigh half as much as the follow-up's own words… */
+export const CONTEXT_SHARE = 0.5;
+/** …and each older one this much less again (a chain fades instead of piling up). */
+const DECAY = 0.6;
+/** Earlier questions looked at, newest first. */
+export const MAX_CONTEXT = 3;
+/** Results of the follow-up alone checked for the earlier questions' words. */
+const CHECKED_RESULTS = 3;
+
+export interface Carried {
+  /** Concepts of the earlier questions to add, weights already reduced by `share`. */
+  concepts: Array<Concept & { share: number }>;
+  /** The earlier questions that gave at least one concept, newest first. */
+  used: string[];
+  /** Every content term of the earlier questions (before any was skipped). */
+  earlierTerms: Set<string>;
+  /** The follow-up uses a word of an earlier question: it is about the same thing. */
+  sharesTerm: boolean;
+}
+
+/**
+ * What the earlier questions (their plans, newest first) add to the follow-up's plan: their concepts
+ * the follow-up does not already have (stop words never reach a plan), that the corpus has at all,
+ * each at CONTEXT_SHARE × DECAY^age of its weight. When the follow-up names its own subject (a name
+ * the corpus has), the earlier names are left out: "what about Mykolaiv?" asks the earlier question
+ * about Mykolaiv instead of Kherson, not about both.
+ */
+export function carryContext(own: QueryPlan, earlier: ReadonlyArray<QueryPlan>): Carried {
+  const ownTerms = new Set(own.concepts.map((c) => c.term));
+  const ownSubject = own.concepts.some((c) => c.name && !c.absent);
+  const earlierTerms = new Set(earlier.flatMap((p) => p.concepts.map((c) => c.term)));
+  const taken = new Set(ownTerms);
+  const concepts: Carried['concepts'] = [];
+  const used: string[] = [];
+  earlier.slice(0, MAX_CONTEXT).forEach((plan, age) => {
+    const share = CONTEXT_SHARE * DECAY ** age;
+    let gave = false;
+    for (const c of plan.concepts) {
+      if (taken.has(c.term) || c.absent || (ownSubject && c.name)) continue;
+      taken.add(c.term);
+      gave = true;
+      concepts.push({
+        term: c.term,
+        weight: c.weight * share,
+        // Its own spellings and places still count; WordNet synonyms of context words would only add noise.
+        alternatives: c.alternatives.filter((a) => a.kind !== 'wordnet' && !taken.has(a.term)).map((a) => ({ ...a, share: a.share * share })),
+        name: c.name,
+        absent: false,
+        share,
+      });
+    }
+    if (gave) used.push(plan.question);
+  });
+  return { concepts, used, earlierTerms, sharesTerm: [...ownTerms].some((t) => earlierTerms.has(t)) };
+}
+
+/**
+ * Whether the follow-up changed topic, so the earlier questions must not steer it. It did when
+ * all of these hold:
+ * - it shares no word with the earlier questions (sharing one means it is about the same thing);
+ * - it asks something itself: a content word that is not a name ("what about Mykolaiv?" only
+ *   swaps the subject and asks the earlier question again);
+ * - asked alone, it is answered with a strong match (a vague "when did that happen?" is not);
+ * - and none of those top passages uses an earlier question's word (the earlier topic is not
+ *   where its answer is).
+ * Each condition alone would drop context that helps; together they only drop it when the
+ * follow-up is a complete question that the corpus answers somewhere else.
+ */
+export function topicChanged(own: QueryPlan, carried: Carried, alone: Answer): boolean {
+  if (carried.sharesTerm) return false;
+  if (!own.concepts.some((c) => !c.name && !c.absent)) return false;
+  if (alone.abstained || !alone.confidence?.strong) return false;
+  return alone.results.slice(0, CHECKED_RESULTS).every((r) => !analyze(`${r.title} ${r.passage}`).some((t) => carried.earlierTerms.has(t)));
+}
+
+/** The follow-up's plan with the carried concepts added (as QueryPlan's own fields expect them). */
+export function withContext(plan: QueryPlan, carried: Carried): QueryPlan {
+  if (carried.concepts.length === 0) return plan;
+  const concepts = [...plan.concepts, ...carried.concepts];
+  const boosts = new Map(plan.boosts);
+  const termWeights = new Map(plan.termWeights);
+  const conceptOf = new Map([...plan.conceptOf].map(([t, list]) => [t, [...list]]));
+  const base = plan.concepts.length;
+  carried.concepts.forEach((c, j) => {
+    // A carried concept's weight is its idf × share, and its keyword boost the share, as for alternatives.
+    const terms: Array<[string, number, number]> = [[c.term, c.share, c.weight], ...c.alternatives.map((a): [string, number, number] => [a.term, a.share, (a.share / c.share) * c.weight])];
+    for (const [term, s, w] of terms) {
+      boosts.set(term, Math.max(boosts.get(term) ?? 0, s));
+      termWeights.set(term, Math.max(termWeights.get(term) ?? 0, w));
+      conceptOf.set(term, [...(conceptOf.get(term) ?? []), base + j]);
+    }
+  });
+  return { ...plan, concepts, boosts, termWeights, conceptOf };
+}
+
+/** What the answer says about the context it used. */
+export function followUpInfo(carried: Carried, topicChange: boolean): FollowUpInfo {
+  return topicChange ? { used: [], terms: [], topicChange: true } : { used: carried.used, terms: carried.concepts.map((c) => c.term), topicChange: false };
+}
