@@ -1,12 +1,13 @@
 import type { BotConfig } from './config.js';
 import type { FeedbackStore } from './feedback.js';
-import type { IndexStatus } from '../types.js';
+import type { FollowUpInfo, IndexStatus } from '../types.js';
 import type { AnswerService } from './answer-service.js';
 import type { BuildReport } from '../indexer/build.js';
 import type { Logger } from './logger.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Reindexer } from './reindex.js';
 import type { SessionStore } from './sessions.js';
+import type { ThreadChains } from './threads.js';
 import type { Filters } from './input.js';
 
 /** What an answer's buttons need to page, share and vote: kept in memory behind a short id. */
@@ -22,6 +23,10 @@ export interface AnswerSession {
   ephemeral: boolean;
   /** The asker chose to see the closest passages although confidence is low. */
   evenIfUnsure?: boolean;
+  /** Earlier questions of the thread it was asked in, newest first (a follow-up). */
+  context?: string[];
+  /** What the first page's search carried over from `context`. */
+  followUp?: FollowUpInfo;
   /** What each shown page listed, by offset: recorded with votes. */
   pages: Map<number, PageRecord>;
 }
@@ -47,6 +52,8 @@ export interface BotContext {
   lastReindex: ReindexRecord | undefined;
   limiter: RateLimiter;
   sessions: SessionStore<AnswerSession>;
+  /** The question chains of the threads answers can be continued in (follow-ups). */
+  threads: ThreadChains;
   feedback: FeedbackStore;
   reindexer: Reindexer;
   startedAt: Date;

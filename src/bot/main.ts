@@ -8,6 +8,7 @@ import { runIndex } from '../indexer/run.js';
 import { MissingIndexError } from '../storage/errors.js';
 import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
 import type { IndexStatus } from '../types.js';
+import { anyAskChannels } from './ask-channels.js';
 import { createClient } from './client.js';
 import { loadCommands } from './commands.js';
 import { loadBotConfigOrExit, type BotConfig } from './config.js';
@@ -16,10 +17,12 @@ import { FeedbackStore } from './feedback.js';
 import { createLogger, defaultLogFormat, isSecretDebugLine, type Logger } from './logger.js';
 import { RateLimiter } from './rate-limit.js';
 import { REINDEXED, Reindexer } from './reindex.js';
+import { routeMessages } from './messages.js';
 import { routeInteractions } from './router.js';
 import { SearchPool } from './search-pool.js';
 import { SessionStore } from './sessions.js';
 import { startupFailure } from './startup-errors.js';
+import { ThreadChains } from './threads.js';
 
 new Command('npm start --')
   .description('Archivist\'s Discord bot: answers /ask, /cite, "Find sources", /sources, /status and /reindex from the index.')
@@ -43,6 +46,8 @@ const shardId = process.env.SHARDS !== undefined && process.send ? Number(proces
 const baseLog = createLogger({ level: config.LOG_LEVEL, secrets: [config.DISCORD_TOKEN], format: config.LOG_FORMAT ?? defaultLogFormat() });
 const log = shardId === undefined ? baseLog : baseLog.child({ shard: shardId });
 const explicitModel = process.env.EMBEDDING_MODEL || undefined;
+// Reading every message of the ask channels needs the privileged Message Content intent: only then is it requested.
+const messageContent = anyAskChannels({ config });
 
 /**
  * Starts the search workers on the index, building it first when there is none at all. A database
@@ -93,6 +98,7 @@ try {
     lastReindex: undefined,
     limiter: new RateLimiter(config.RATE_LIMIT_MAX, config.RATE_LIMIT_WINDOW_SECONDS * 1000),
     sessions: new SessionStore(),
+    threads: new ThreadChains(),
     feedback: new FeedbackStore(config.DATA_DIR),
     reindexer: new Reindexer(log),
     startedAt: new Date(),
@@ -111,8 +117,15 @@ try {
     });
   }
 
-  const client = createClient(config);
+  if (messageContent) {
+    log.warn(
+      { askChannels: config.ASK_CHANNEL_IDS },
+      'ASK_CHANNEL_IDS is set: requesting the privileged Message Content intent. Enable it in the Developer Portal → your application → Bot → Privileged Gateway Intents → Message Content Intent, or Discord refuses the connection (close code 4014).',
+    );
+  }
+  const client = createClient(config, { messageContent });
   routeInteractions(client, commands, ctx);
+  routeMessages(client, ctx);
   client.once(Events.ClientReady, (c) => log.info({ user: c.user.tag, guilds: c.guilds.cache.size, commands: [...commands.keys()] }, 'ready'));
   client.on(Events.Error, (err) => log.error({ err }, 'client error'));
   client.on(Events.Warn, (message) => log.warn(message));
@@ -151,7 +164,7 @@ try {
 
   await client.login(config.DISCORD_TOKEN);
 } catch (err) {
-  const failure = startupFailure(err, config);
+  const failure = startupFailure(err, config, { messageContent });
   if (failure.detail) log.debug({ err }, 'startup error details');
   log.fatal(failure.message);
   await pool.modelsSettled(15_000);

@@ -14,8 +14,11 @@ export const CONTEXT_SHARE = 0.5;
 const DECAY = 0.6;
 /** Earlier questions looked at, newest first. */
 export const MAX_CONTEXT = 3;
-/** Results of the follow-up alone checked for the earlier questions' words. */
-const CHECKED_RESULTS = 3;
+/**
+ * Results of the follow-up alone checked for the earlier questions' words: the best one, where its
+ * answer is (the weaker ones under it match a few words of anything, more so in a small corpus).
+ */
+const CHECKED_RESULTS = 1;
 
 export interface Carried {
   /** Concepts of the earlier questions to add, weights already reduced by `share`. */
@@ -71,8 +74,8 @@ export function carryContext(own: QueryPlan, earlier: ReadonlyArray<QueryPlan>):
  * - it asks something itself: a content word that is not a name ("what about Mykolaiv?" only
  *   swaps the subject and asks the earlier question again);
  * - asked alone, it is answered with a strong match (a vague "when did that happen?" is not);
- * - and none of those top passages uses an earlier question's word (the earlier topic is not
- *   where its answer is).
+ * - and its best passage uses no word of an earlier question (the earlier topic is not where its
+ *   answer is).
  * Each condition alone would drop context that helps; together they only drop it when the
  * follow-up is a complete question that the corpus answers somewhere else.
  */
