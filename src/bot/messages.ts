@@ -45,15 +45,18 @@ async function onMessage(message: Message, ctx: BotContext): Promise<void> {
   const mentioned = pinged && (new RegExp(`<@!?${botId}>`).test(message.content) || isQuestionLike(message.content));
 
   let trigger: Trigger | undefined;
-  if (mentioned) trigger = 'mention';
-  else if (askChannels.has(channel.id) && isQuestionLike(message.content)) trigger = 'ask-channel';
+  // In an ask channel, a question is answered in a thread, mentioned or not.
+  if (askChannels.has(channel.id) && (mentioned || isQuestionLike(message.content))) trigger = 'ask-channel';
+  else if (mentioned) trigger = 'mention';
   else if (thread && message.id === thread.id && thread.parentId && askChannels.has(thread.parentId) && isForumPost(thread)) trigger = 'forum-post';
   else if (thread && isQuestionLike(message.content)) trigger = 'thread';
   if (!trigger) return;
 
   // A thread's earlier questions; outside threads, those of the answer this message replies to.
   const replied = message.reference?.messageId;
-  const context = thread ? await threadContext(ctx.threads, thread, botId, askChannels, ctx.log) : replied ? (ctx.threads.get(replied) ?? undefined) : undefined;
+  // A forum post starts its thread: nothing came before it.
+  const context =
+    trigger === 'forum-post' ? undefined : thread ? await threadContext(ctx.threads, thread, botId, askChannels, ctx.log) : replied ? (ctx.threads.get(replied) ?? undefined) : undefined;
   // Without a mention, only the bot's own threads are answered (and a forum post is the thread's start).
   if (trigger === 'thread' && !context) return;
 

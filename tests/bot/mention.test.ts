@@ -204,6 +204,10 @@ describe('with ASK_CHANNEL_IDS: ask channels, forum posts and thread follow-ups'
     expect(topTitle(answer)).toBe(SEED_TITLE);
     expect(answer.allowed_mentions).toEqual({ parse: [] });
     expect(fake.requests.some(threadCreated(askChannel, chat.id))).toBe(false);
+    // A mention there is answered in a thread too.
+    const mentioned = fake.post(askChannel, fake.user('hana'), `<@${fake.applicationId}> ${SALDO}`);
+    await fake.waitForRequest(threadCreated(askChannel, mentioned.id), 15_000, 'a thread on the mention');
+    expect(topTitle(await fake.waitForBotMessage(mentioned.id))).toBe(SEED_TITLE);
   });
 
   it('in its thread, a question without a mention is a follow-up; a new topic drops the context', async () => {
@@ -230,6 +234,7 @@ describe('with ASK_CHANNEL_IDS: ask channels, forum posts and thread follow-ups'
     const reply = await replyTo(fake, post);
     expect(reply.channel_id).toBe(post.channel_id);
     expect(reply.content).toContain('**Question:** Kherson evacuation: What did Saldo urge the residents to do?');
+    expect(reply.content).not.toContain('Following up on');
     expect(topTitle(reply)).toBe(SEED_TITLE);
   });
 });
