@@ -31,7 +31,9 @@ new Command('npm start --')
     `
 Settings come from the environment or .env (see .env.example): DISCORD_TOKEN and DISCORD_CLIENT_ID
 are required; INDEX_DIR and CORPUS_PATHS say where the index and articles are (the index is built
-first if there is none); SEARCH_WORKERS, LOG_LEVEL, LOG_FORMAT, FEEDBACK, DATA_DIR, RATE_LIMIT_*.
+first if there is none); SEARCH_WORKERS, LOG_LEVEL, LOG_FORMAT, FEEDBACK, DATA_DIR, RATE_LIMIT_*;
+ASK_CHANNEL_IDS (channels where every question is answered; needs the Message Content intent).
+Besides the commands, it answers @mentions, and follow-ups in the threads it answers in.
 Register the slash commands first: npm run deploy-commands.`,
   )
   .parse();

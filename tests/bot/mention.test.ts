@@ -111,6 +111,20 @@ describe('without ASK_CHANNEL_IDS: mentions only, no privileged intent', { timeo
     expect((cb.body as { data: { content: string } }).data.content).toMatch(/recorded/);
   });
 
+  it('the reply\'s "Show closest passages anyway" button rewrites that message, for the asker', async () => {
+    const asker = fake.user('paula');
+    const reply = await replyTo(fake, fake.post(fake.channelId, asker, mention('best recipe for banana bread with walnuts')));
+    expect(topTitle(reply)).toBe('No source in the corpus answers this.');
+    const anyway = (reply.components as { components: { custom_id: string; label: string }[] }[]).flatMap((r) => r.components).find((c) => c.label.includes('anyway'))!;
+    const stranger = fake.click(reply, anyway.custom_id, fake.user('quentin'));
+    const refused = await fake.waitForRequest((r) => r.path === `/interactions/${stranger.id}/${stranger.token}/callback`, 5000, 'the refusal');
+    expect((refused.body as { data: { content: string } }).data.content).toMatch(/Only the person who asked/);
+    const click = fake.click(reply, anyway.custom_id, asker);
+    await fake.waitForRequest((r) => r.method === 'PATCH' && r.path.endsWith(`/${click.token}/messages/@original`), 15_000, 'the edit');
+    expect(fake.message(reply.id)!.content).toContain('Low confidence');
+    expect(topTitle(fake.message(reply.id)!)).not.toBe('No source in the corpus answers this.');
+  });
+
   it('a mention without a question gets a short help reply', async () => {
     const bare = fake.post(fake.channelId, fake.user('bob'), `<@${fake.applicationId}>`);
     const reply = await replyTo(fake, bare);
