@@ -81,9 +81,15 @@ async function onMessage(message: Message, ctx: BotContext): Promise<void> {
   // The forum post's own thread, or a new thread on the ask channel's message, or a reply in place.
   const send = async (page: Page): Promise<Message> => {
     if (trigger === 'ask-channel') {
-      const created = await message.startThread({ name: threadName(question.value), reason: 'Answering a question in an ask channel' });
-      ctx.threads.set(created.id, [question.value]);
-      return created.send({ ...page, allowedMentions: NO_MENTIONS });
+      const created = await message.startThread({ name: threadName(question.value), reason: 'Answering a question in an ask channel' }).catch((err: unknown) => {
+        // No "Create Public Threads" permission, or a thread exists already: answer in place rather than not at all.
+        ctx.log.warn({ err, channel: channel.id }, 'could not start a thread in an ask channel; replying in the channel');
+        return undefined;
+      });
+      if (created) {
+        ctx.threads.set(created.id, [question.value]);
+        return created.send({ ...page, allowedMentions: NO_MENTIONS });
+      }
     }
     return message.reply({ ...page, allowedMentions: REPLY_MENTIONS });
   };

@@ -148,6 +148,7 @@ export class Searcher {
     // A follow-up: the earlier questions' concepts join at a lower weight unless the topic changed.
     const own = this.plan(question);
     const carried = carryContext(own, context.slice(0, MAX_CONTEXT).map((q) => this.plan(q)));
+    if (carried.concepts.length === 0) return { ...(await this.answer(question, alone, own)), followUp: followUpInfo(carried, false) };
     if (!carried.sharesTerm) {
       const answer = await this.answer(question, alone, own);
       if (topicChanged(own, carried, answer)) return { ...answer, followUp: followUpInfo(carried, true) };

@@ -243,6 +243,14 @@ describe('with ASK_CHANNEL_IDS: ask channels, forum posts and thread follow-ups'
     expect(fake.messagesIn(thread).some((m) => (m.message_reference as { message_id?: string } | undefined)?.message_id === chat.id)).toBe(false);
   });
 
+  it('without permission to start threads, answers in the ask channel instead', async () => {
+    fake.refuseThreads = 1;
+    const question = fake.post(askChannel, fake.user('kim'), SALDO);
+    const reply = await replyTo(fake, question);
+    expect(topTitle(reply)).toBe(SEED_TITLE);
+    expect(bot.logs.some((l) => l.msg === 'could not start a thread in an ask channel; replying in the channel')).toBe(true);
+  });
+
   it('answers every new forum post in its thread', async () => {
     const post = fake.forumPost(forum, fake.user('jun'), 'Kherson evacuation', 'What did Saldo urge the residents to do?');
     const reply = await replyTo(fake, post);

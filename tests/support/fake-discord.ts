@@ -585,6 +585,9 @@ export class FakeDiscord extends EventEmitter {
   /** Channels and threads besides the main text channel, by id. */
   private readonly moreChannels = new Map<string, Json>();
 
+  /** Thread creations left to refuse with 403 Missing Permissions (as without "Create Public Threads"). */
+  refuseThreads = 0;
+
   /** The intents of the last IDENTIFY (undefined before one). */
   get identifyIntents(): number | undefined {
     const identify = [...this.gatewayReceived].reverse().find((p) => p.op === 2) as { d?: { intents?: number } } | undefined;
@@ -749,6 +752,10 @@ export class FakeDiscord extends EventEmitter {
     if (match && method === 'POST') {
       const message = this.messages.get(match[2]!);
       if (!message || message.channel_id !== match[1]) return answered(404, { message: 'Unknown Message', code: 10008 });
+      if (this.refuseThreads > 0) {
+        this.refuseThreads--;
+        return answered(403, { message: 'Missing Permissions', code: 50013 });
+      }
       if (this.moreChannels.has(message.id)) return answered(400, { message: 'A thread has already been created for this message', code: 160004 });
       reply(201, this.newThread(message.id, match[1]!, this.botUser.id, String(body.name ?? 'thread')));
       return true;
