@@ -47,8 +47,8 @@ async function onMessage(message: Message, ctx: BotContext): Promise<void> {
   let trigger: Trigger | undefined;
   // In an ask channel, a question is answered in a thread, mentioned or not.
   if (askChannels.has(channel.id) && (mentioned || isQuestionLike(message.content))) trigger = 'ask-channel';
-  else if (mentioned) trigger = 'mention';
   else if (thread && message.id === thread.id && thread.parentId && askChannels.has(thread.parentId) && isForumPost(thread)) trigger = 'forum-post';
+  else if (mentioned) trigger = 'mention';
   else if (thread && isQuestionLike(message.content)) trigger = 'thread';
   if (!trigger) return;
 
