@@ -53,6 +53,14 @@ describe('follow-up questions', () => {
     expect(followed.results[0]?.title).toBe(FOLLOW_UP.titles.wheat);
   });
 
+  it('"When did that happen?" points back: never a new topic, and answered from the earlier question\'s article', async () => {
+    // evenIfUnsure: in five articles "happen" weighs as much as a rare word, so the answer is not a confident one.
+    const followed = await searcher.ask('When did that happen?', { context: [FOLLOW_UP.first], evenIfUnsure: true });
+    expect(followed.followUp).toMatchObject({ used: [FOLLOW_UP.first], topicChange: false });
+    expect(followed.results[0]?.title).toBe(FOLLOW_UP.titles.dniprovka);
+    expect(followed.results[0]?.quote).toMatch(/18 October/);
+  });
+
   it('a follow-up sharing a word with the earlier question keeps its context; stop words are never carried', async () => {
     const followed = await searcher.ask('When did the evacuation of the residents begin?', { context: [FOLLOW_UP.first] });
     expect(followed.followUp?.topicChange).toBe(false);

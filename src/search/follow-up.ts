@@ -68,9 +68,23 @@ export function carryContext(own: QueryPlan, earlier: ReadonlyArray<QueryPlan>):
 }
 
 /**
+ * Words that point back at what was said before ("when did *that* happen?", "what did *he* say?"),
+ * and openings that continue it ("*and* …", "*what about* …"). Stop words never reach a plan, so
+ * they are looked for in the question's text. "There" and "this" are sometimes not anaphora ("is
+ * there…", "this week"): then the context is kept at its lower weight, which costs little.
+ */
+const POINTS_BACK = /\b(?:it|its|that|this|these|those|they|them|their|there|then|he|him|his|she|her|same)\b/i;
+const CONTINUES = /^\W*(?:and|also|so|but|or|plus|what about|how about)\b/i;
+
+export function refersBack(question: string): boolean {
+  return POINTS_BACK.test(question) || CONTINUES.test(question);
+}
+
+/**
  * Whether the follow-up changed topic, so the earlier questions must not steer it. It did when
  * all of these hold:
- * - it shares no word with the earlier questions (sharing one means it is about the same thing);
+ * - it shares no word with the earlier questions (sharing one means it is about the same thing),
+ *   and does not point back at them ("when did that happen?", "and …", see `refersBack`);
  * - it asks something itself: a content word that is not a name ("what about Mykolaiv?" only
  *   swaps the subject and asks the earlier question again);
  * - asked alone, it is answered with a strong match (a vague "when did that happen?" is not);
@@ -80,7 +94,7 @@ export function carryContext(own: QueryPlan, earlier: ReadonlyArray<QueryPlan>):
  * follow-up is a complete question that the corpus answers somewhere else.
  */
 export function topicChanged(own: QueryPlan, carried: Carried, alone: Answer): boolean {
-  if (carried.sharesTerm) return false;
+  if (carried.sharesTerm || refersBack(own.question)) return false;
   if (!own.concepts.some((c) => !c.name && !c.absent)) return false;
   if (alone.abstained || !alone.confidence?.strong) return false;
   return alone.results.slice(0, CHECKED_RESULTS).every((r) => !analyze(`${r.title} ${r.passage}`).some((t) => carried.earlierTerms.has(t)));
