@@ -61,12 +61,20 @@ describe('follow-up questions', () => {
     expect(followed.results[0]?.quote).toMatch(/18 October/);
   });
 
-  it('a follow-up sharing a word with the earlier question keeps its context; stop words are never carried', async () => {
-    const followed = await searcher.ask('When did the evacuation of the residents begin?', { context: [FOLLOW_UP.first] });
-    expect(followed.followUp?.topicChange).toBe(false);
-    expect(followed.followUp?.terms).not.toContain('resid'); // already in the follow-up
-    expect(followed.followUp?.terms).not.toContain('what');
+  it('a complete question on the same topic is answered alone, without starting a new topic; stop words are never carried', async () => {
+    const question = 'When did the evacuation of the residents begin?';
+    const alone = await searcher.ask(question);
+    const followed = await searcher.ask(question, { context: [FOLLOW_UP.first] });
+    expect(followed.followUp).toEqual({ used: [], terms: [], topicChange: false });
+    expect(followed.results.map((r) => r.chunkId)).toEqual(alone.results.map((r) => r.chunkId));
+    expect(followed.results[0]?.title).toBe(FOLLOW_UP.titles.dniprovka);
+  });
+
+  it('a question with one content word is not taken as complete: "How many buses?" carries the context', async () => {
+    const followed = await searcher.ask('How many buses?', { context: [FOLLOW_UP.first], evenIfUnsure: true });
+    expect(followed.followUp?.used).toEqual([FOLLOW_UP.first]);
     expect(followed.followUp?.terms).not.toContain('the');
+    expect(followed.followUp?.terms).not.toContain('what');
     expect(followed.results[0]?.title).toBe(FOLLOW_UP.titles.dniprovka);
   });
 

@@ -75,7 +75,7 @@ function followUpLine(answer: Answer): string {
   const f = answer.followUp;
   if (!f) return '';
   if (f.topicChange) return 'New topic: the earlier questions were not used.\n';
-  if (f.used.length === 0) return '';
+  if (f.used.length === 0) return 'Answered as a question of its own: the earlier questions were not needed.\n';
   return `Following up on: ${f.used.map((q) => `"${q}"`).join(', ')} (added: ${f.terms.join(', ')})\n`;
 }
 

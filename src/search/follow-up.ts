@@ -4,8 +4,14 @@ import type { Concept, QueryPlan } from './query.js';
 
 /**
  * Follow-up questions ("and when did that happen?", "what about Mykolaiv?"): the earlier questions'
- * key terms join the follow-up's query at a lower weight, unless the follow-up changed topic.
- * The searcher plans every question the same way (planQuery) and hands the plans in here.
+ * key terms join the follow-up's query at a lower weight, unless the follow-up is a complete
+ * question of its own (then it is answered alone, and may start a new topic). The searcher plans
+ * every question the same way (planQuery) and hands the plans in here. The rule, in order:
+ * 1. nothing to carry (every earlier word is already in the follow-up): answer it alone;
+ * 2. it may stand alone (`mayStandAlone`) and, asked alone, gets a strong match: that answer, and
+ *    a new topic if it shares nothing with the earlier questions (`topicChanged`);
+ * 3. otherwise the earlier questions' words are added at a lower weight (`withContext`); should
+ *    that be refused while the follow-up alone is answered, the answer alone is given.
  */
 
 /** The newest earlier question's words weigh half as much as the follow-up's own words… */
@@ -80,23 +86,37 @@ export function refersBack(question: string): boolean {
   return POINTS_BACK.test(question) || CONTINUES.test(question);
 }
 
+/** Content words (not names) a question needs to ask something by itself: "How many died?" has one. */
+const OWN_WORDS = 2;
+
 /**
- * Whether the follow-up changed topic, so the earlier questions must not steer it. It did when
- * all of these hold:
- * - it shares no word with the earlier questions (sharing one means it is about the same thing),
- *   and does not point back at them ("when did that happen?", "and …", see `refersBack`);
- * - it asks something itself: a content word that is not a name ("what about Mykolaiv?" only
- *   swaps the subject and asks the earlier question again);
- * - asked alone, it is answered with a strong match (a vague "when did that happen?" is not);
- * - and its best passage uses no word of an earlier question (the earlier topic is not where its
- *   answer is).
- * Each condition alone would drop context that helps; together they only drop it when the
- * follow-up is a complete question that the corpus answers somewhere else.
+ * Whether the follow-up may stand on its own, so it is first asked alone: it does not point back
+ * (`refersBack`) and asks something itself, with at least OWN_WORDS content words the corpus has
+ * that are not names ("what about Mykolaiv?" only swaps the subject and asks the earlier question
+ * again; "how many died?" is too short to say about what).
  */
-export function topicChanged(own: QueryPlan, carried: Carried, alone: Answer): boolean {
-  if (carried.sharesTerm || refersBack(own.question)) return false;
-  if (!own.concepts.some((c) => !c.name && !c.absent)) return false;
-  if (alone.abstained || !alone.confidence?.strong) return false;
+export function mayStandAlone(own: QueryPlan): boolean {
+  return !refersBack(own.question) && own.concepts.filter((c) => !c.name && !c.absent).length >= OWN_WORDS;
+}
+
+/**
+ * Whether the follow-up, asked alone, needs no context: it may stand alone and is answered with a
+ * strong match. The earlier questions' words, counted in the confidence too, would then only pull
+ * the answer toward the earlier question (on news-2022, "how many people were still living in
+ * Kherson when Zelensky visited" after "What did Saldo urge Kherson residents to do?" was refused
+ * with them and answered strongly without).
+ */
+export function answeredAlone(own: QueryPlan, alone: Answer): boolean {
+  return mayStandAlone(own) && !alone.abstained && !alone.lowConfidence && alone.confidence?.strong === true;
+}
+
+/**
+ * Whether a follow-up answered alone also changed topic (its thread's chain then starts again from
+ * it): it shares no word with the earlier questions and its best passage uses none of their words
+ * either (the earlier topic is not where its answer is).
+ */
+export function topicChanged(carried: Carried, alone: Answer): boolean {
+  if (carried.sharesTerm) return false;
   return alone.results.slice(0, CHECKED_RESULTS).every((r) => !analyze(`${r.title} ${r.passage}`).some((t) => carried.earlierTerms.has(t)));
 }
 
@@ -120,7 +140,8 @@ export function withContext(plan: QueryPlan, carried: Carried): QueryPlan {
   return { ...plan, concepts, boosts, termWeights, conceptOf };
 }
 
-/** What the answer says about the context it used. */
-export function followUpInfo(carried: Carried, topicChange: boolean): FollowUpInfo {
-  return topicChange ? { used: [], terms: [], topicChange: true } : { used: carried.used, terms: carried.concepts.map((c) => c.term), topicChange: false };
+/** What the answer says about the context: carried over, or not used (and whether the topic changed). */
+export function followUpInfo(carried: Carried, how: 'carried' | 'not needed' | 'new topic'): FollowUpInfo {
+  if (how === 'carried') return { used: carried.used, terms: carried.concepts.map((c) => c.term), topicChange: false };
+  return { used: [], terms: [], topicChange: how === 'new topic' };
 }

@@ -9,7 +9,7 @@ import { abstainStep } from './postprocess/abstain.js';
 import { diversifyStep } from './postprocess/diversify.js';
 import { quoteFor, quoteStep } from './postprocess/quote-step.js';
 import { rerankStep } from './postprocess/rerank.js';
-import { carryContext, followUpInfo, MAX_CONTEXT, topicChanged, withContext } from './follow-up.js';
+import { answeredAlone, carryContext, followUpInfo, MAX_CONTEXT, mayStandAlone, topicChanged, withContext } from './follow-up.js';
 import { planQuery, type QueryPlan } from './query.js';
 import type { PassageFeatures, QuestionInfo } from './ranker/features.js';
 import { loadRanker, type Ranker } from './ranker/model.js';
@@ -143,17 +143,23 @@ export class Searcher {
 
   /** Answers a question: ranked, de-duplicated passages with quotes, or an abstention. */
   async ask(question: string, options: SearchOptions = {}): Promise<Answer> {
-    const { context, ...alone } = options;
-    if (!context?.length) return this.answer(question, alone);
-    // A follow-up: the earlier questions' concepts join at a lower weight unless the topic changed.
+    const { context, ...plain } = options;
+    if (!context?.length) return this.answer(question, plain);
+    // A follow-up (src/search/follow-up.ts): the earlier questions' concepts join at a lower weight unless it stands alone.
     const own = this.plan(question);
     const carried = carryContext(own, context.slice(0, MAX_CONTEXT).map((q) => this.plan(q)));
-    if (carried.concepts.length === 0) return { ...(await this.answer(question, alone, own)), followUp: followUpInfo(carried, false) };
-    if (!carried.sharesTerm) {
-      const answer = await this.answer(question, alone, own);
-      if (topicChanged(own, carried, answer)) return { ...answer, followUp: followUpInfo(carried, true) };
+    if (carried.concepts.length === 0) return { ...(await this.answer(question, plain, own)), followUp: followUpInfo(carried, 'not needed') };
+    let single: Answer | undefined;
+    if (mayStandAlone(own)) {
+      single = await this.answer(question, plain, own);
+      if (answeredAlone(own, single)) return { ...single, followUp: followUpInfo(carried, topicChanged(carried, single) ? 'new topic' : 'not needed') };
     }
-    return { ...(await this.answer(question, alone, withContext(own, carried))), followUp: followUpInfo(carried, false) };
+    const followed = await this.answer(question, plain, withContext(own, carried));
+    if (followed.abstained) {
+      single ??= await this.answer(question, plain, own);
+      if (!single.abstained) return { ...single, followUp: followUpInfo(carried, 'not needed') };
+    }
+    return { ...followed, followUp: followUpInfo(carried, 'carried') };
   }
 
   /** The question's weighted concepts (with WordNet alternatives and name variants). */
