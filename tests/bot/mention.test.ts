@@ -195,7 +195,7 @@ describe('with ASK_CHANNEL_IDS: ask channels, forum posts and thread follow-ups'
     fake = await FakeDiscord.start({ token: TOKEN });
     askChannel = fake.addChannel('text', 'ask-archivist');
     forum = fake.addChannel('forum', 'questions');
-    bot = await startBot(fake, { ASK_CHANNEL_IDS: `${askChannel}, ${forum}` });
+    bot = await startBot(fake, { ASK_CHANNEL_IDS: `${askChannel}, ${forum}`, RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_SECONDS: '600' });
   }, 120_000);
   afterAll(async () => {
     await bot?.stop('SIGKILL');
@@ -249,6 +249,15 @@ describe('with ASK_CHANNEL_IDS: ask channels, forum posts and thread follow-ups'
     const reply = await replyTo(fake, question);
     expect(topTitle(reply)).toBe(SEED_TITLE);
     expect(bot.logs.some((l) => l.msg === 'could not start a thread in an ask channel; replying in the channel')).toBe(true);
+  });
+
+  it('the per-user rate limit applies to questions in messages too', async () => {
+    const lee = fake.user('lee');
+    for (let n = 0; n < 5; n++) await fake.waitForBotMessage(fake.post(askChannel, lee, `${SALDO} (${n})`).id, () => true, 15_000);
+    const sixth = fake.post(askChannel, lee, SALDO);
+    const reply = await replyTo(fake, sixth);
+    expect(reply.content).toMatch(/faster than the limit of 5 per 600 s\. Try again in \d+ s\./);
+    expect(fake.requests.some(threadCreated(askChannel, sixth.id))).toBe(false);
   });
 
   it('answers every new forum post in its thread', async () => {
