@@ -55,6 +55,21 @@ export interface SearchOptions extends SearchFilters {
    * them anyway); the answer then has `abstained: false` and `lowConfidence: true`.
    */
   evenIfUnsure?: boolean;
+  /**
+   * Earlier questions this one follows up on, newest first: their key terms are added to the query
+   * at a lower weight, unless the question changed topic (src/search/follow-up.ts).
+   */
+  context?: string[];
+}
+
+/** How an answer used the earlier questions it was given (`SearchOptions.context`). */
+export interface FollowUpInfo {
+  /** The earlier questions whose terms were added, newest first (empty on a topic change). */
+  used: string[];
+  /** The terms added. */
+  terms: string[];
+  /** The question changed topic: the earlier questions were left out. */
+  topicChange: boolean;
 }
 
 /** One sentence of a quote; `best` marks the sentence that best answers the question. */
@@ -98,6 +113,8 @@ export interface Answer {
   tookMs: number;
   /** Evidence behind the abstention decision, for the best passage (absent when nothing matched at all). */
   confidence?: Confidence;
+  /** Present when the question was asked with `context`: what was carried over. */
+  followUp?: FollowUpInfo;
   /** Milliseconds per stage (bm25, embed, ann, fusion, rank, quote), for benchmarks and logs. */
   timings: Partial<Record<QueryStage, number>>;
 }

@@ -5,6 +5,7 @@ import {
   MessageFlags,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
+  type Message,
   type MessageContextMenuCommandInteraction,
 } from 'discord.js';
 import type { AnswerSession, BotContext } from './context.js';
@@ -13,10 +14,14 @@ import { editReplyWithRetry } from './edit-retry.js';
 import { logQuestion, recordVote } from './feedback.js';
 import { searchText } from './input.js';
 import { allowSearch, replyPrivately } from './reply.js';
+import { askChannelIds } from './ask-channels.js';
+import { chainAfter, threadContext } from './threads.js';
 
 /**
- * Shows answers of /ask, /cite and "Find sources" and handles their buttons (paging, sharing,
- * votes). The search itself runs in the search pool (ctx.search), off the event loop.
+ * Shows answers of /ask, /cite, "Find sources" and questions asked in messages (mentions, ask
+ * channels, threads), and handles their buttons (paging, sharing, votes). One render path for all:
+ * an interaction and a message only differ in how the page is sent. The search itself runs in the
+ * search pool (ctx.search), off the event loop.
  */
 
 export const ANSWER_PREFIX = 'ans';
@@ -42,11 +47,18 @@ function view(session: AnswerSession): AnswerView {
   return { heading: headingLine(label, session.text), noneText: 'No source in the corpus covers this claim.', filters: session.filters };
 }
 
-type Page = { content: string; embeds: ReturnType<typeof answerMessage>['embeds']; components: ActionRowBuilder<ButtonBuilder>[]; allowedMentions: typeof NO_MENTIONS };
+export type Page = { content: string; embeds: ReturnType<typeof answerMessage>['embeds']; components: ActionRowBuilder<ButtonBuilder>[]; allowedMentions: typeof NO_MENTIONS };
 
 /** Searches one page of a session and renders it with its buttons. */
 async function renderPage(ctx: BotContext, sessionId: string, session: AnswerSession, offset: number, shared = false): Promise<Page> {
-  const answer = await ctx.search.ask(searchText(session.text), { k: session.k, offset, ...session.filters, evenIfUnsure: session.evenIfUnsure });
+  const answer = await ctx.search.ask(searchText(session.text), {
+    k: session.k,
+    offset,
+    ...session.filters,
+    evenIfUnsure: session.evenIfUnsure,
+    ...(session.context?.length ? { context: session.context } : {}),
+  });
+  if (offset === 0 && !session.evenIfUnsure) session.followUp = answer.followUp;
   session.pages.set(offset, {
     mode: answer.mode,
     abstained: answer.abstained,
@@ -65,7 +77,10 @@ async function renderPage(ctx: BotContext, sessionId: string, session: AnswerSes
   if (!shared && answer.abstained && answer.confidence && !session.evenIfUnsure) nav.push(button('anyway', 'Show closest passages anyway'));
   if (nav.length) rows.push(new ActionRowBuilder<ButtonBuilder>().addComponents(nav));
   if (ctx.config.FEEDBACK === 'on') rows.push(new ActionRowBuilder<ButtonBuilder>().addComponents(button('up', '👍 Helpful'), button('down', '👎 Not helpful')));
-  ctx.log.info({ kind: session.kind, offset, results: answer.results.length, abstained: answer.abstained, mode: answer.mode, tookMs: answer.tookMs }, 'answered');
+  ctx.log.info(
+    { kind: session.kind, offset, results: answer.results.length, abstained: answer.abstained, mode: answer.mode, tookMs: answer.tookMs, followUp: answer.followUp?.used.length ?? undefined },
+    'answered',
+  );
   return { ...message, components: rows, allowedMentions: NO_MENTIONS };
 }
 
@@ -78,17 +93,67 @@ export async function answer(
   ctx: BotContext,
   session: Omit<AnswerSession, 'pages' | 'ownerId'>,
 ): Promise<void> {
-  const full: AnswerSession = { ...session, ownerId: interaction.user.id, pages: new Map() };
-  const sessionId = ctx.sessions.put(full);
-  // Queue the search at once, while the deferral goes out: its place in the queue is the arrival order.
-  const page = renderPage(ctx, sessionId, full, 0);
-  page.catch(() => undefined); // handled below; this only keeps a failure during the deferral from going unhandled
-  await interaction.deferReply(session.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+  // In a thread the bot answers in, /ask carries the thread's earlier questions (a follow-up).
+  const thread = session.kind === 'ask' && interaction.channel?.isThread() ? interaction.channel : undefined;
+  const known = thread ? ctx.threads.get(thread.id) : undefined;
+  const defer = async (): Promise<string | undefined> => {
+    if (session.ephemeral) {
+      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+      return undefined;
+    }
+    // A public answer can be continued in a thread on it, whose id is the answer message's: note its id.
+    return (await interaction.deferReply({ withResponse: true })).resource?.message?.id;
+  };
+  let deferral: Promise<string | undefined> | undefined;
+  let context = known ?? undefined;
+  if (thread && known === undefined) {
+    // Not in memory (a restart): Discord is asked, so acknowledge first (Discord allows 3 s).
+    deferral = defer();
+    deferral.catch(() => undefined); // awaited below; this only keeps a failure meanwhile from going unhandled
+    context = await threadContext(ctx.threads, thread, interaction.client.user.id, askChannelIds(ctx, interaction.guildId), ctx.log);
+  }
+  const { full, page } = start(ctx, { ...session, ...(context?.length ? { context } : {}) }, interaction.user.id);
+  const messageId = await (deferral ?? defer());
   const rendered = await page;
-  // Logged before the reply goes out, so a vote on it always finds its question.
-  const first = full.pages.get(0);
-  if (first) full.questionId = logQuestion(ctx, { guildId: interaction.guildId, channelId: interaction.channelId }, full, first);
+  logFirstPage(ctx, { guildId: interaction.guildId, channelId: interaction.channelId }, full);
   await editReplyWithRetry(interaction, rendered, ctx.log, { ephemeral: session.ephemeral });
+  if (session.ephemeral || session.kind !== 'ask') return;
+  const chain = chainAfter(full.text, full.context, full.followUp);
+  if (messageId) ctx.threads.set(messageId, chain);
+  if (thread && context) ctx.threads.set(thread.id, chain);
+}
+
+/** Records the session and queues its first search at once: its place in the queue is the arrival order. */
+function start(ctx: BotContext, session: Omit<AnswerSession, 'pages' | 'ownerId'>, ownerId: string): { full: AnswerSession; page: Promise<Page> } {
+  const full: AnswerSession = { ...session, ownerId, pages: new Map() };
+  const page = renderPage(ctx, ctx.sessions.put(full), full, 0);
+  page.catch(() => undefined); // awaited by the caller; this only keeps a failure meanwhile from going unhandled
+  return { full, page };
+}
+
+/** Logs the question (FEEDBACK=on) before its answer goes out, so a vote on it always finds its question. */
+function logFirstPage(ctx: BotContext, where: { guildId: string | null; channelId: string | null }, full: AnswerSession): void {
+  const first = full.pages.get(0);
+  if (first) full.questionId = logQuestion(ctx, where, full, first);
+}
+
+/**
+ * Answers a question asked in a message (a mention, an ask channel, a thread): the same page as
+ * /ask, sent by `send` (a reply, or a message in a new thread); its buttons work the same. Returns
+ * the answer message and the thread chain to record for it.
+ */
+export async function answerInChannel(
+  ctx: BotContext,
+  session: Omit<AnswerSession, 'pages' | 'ownerId' | 'kind' | 'ephemeral'>,
+  ownerId: string,
+  where: { guildId: string | null; channelId: string | null },
+  send: (page: Page) => Promise<Message>,
+): Promise<{ message: Message; chain: string[] }> {
+  const { full, page } = start(ctx, { ...session, kind: 'ask', ephemeral: false }, ownerId);
+  const rendered = await page;
+  logFirstPage(ctx, where, full);
+  const message = await send(rendered);
+  return { message, chain: chainAfter(full.text, full.context, full.followUp) };
 }
 
 export async function handleAnswerButton(interaction: ButtonInteraction, ctx: BotContext): Promise<void> {

@@ -43,9 +43,19 @@ const int = (min: number, max: number) =>
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
 
+const channelIds = z
+  .string()
+  .transform((s) => s.split(',').map((id) => id.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(SNOWFLAKE, 'must be comma-separated channel IDs of 17–20 digits each (Developer Mode → right-click the channel → Copy Channel ID)')));
+
 export const botConfigSchema = coreConfigSchema.merge(discordConfigSchema).extend({
   /** Roles allowed to run /reindex besides members with Administrator. */
   ADMIN_ROLE_IDS: roleIds.default(''),
+  /**
+   * Channels (text or forum) where every question-like message is answered, in a thread. Needs the
+   * privileged Message Content intent, requested only when this is set.
+   */
+  ASK_CHANNEL_IDS: channelIds.default(''),
   /** Where feedback (👍/👎) is recorded. */
   DATA_DIR: z.string().min(1).default('data'),
   /** Per user: at most RATE_LIMIT_MAX searches per RATE_LIMIT_WINDOW_SECONDS. */

@@ -1,5 +1,5 @@
 import type { BotConfig } from './config.js';
-import type { IndexStatus } from '../types.js';
+import type { FollowUpInfo, IndexStatus } from '../types.js';
 import type { AnswerService } from './answer-service.js';
 import type { BuildReport } from '../indexer/build.js';
 import type { Logger } from './logger.js';
@@ -7,6 +7,7 @@ import type { RateLimiter } from './rate-limit.js';
 import type { Reindexer } from './reindex.js';
 import type { SessionStore } from './sessions.js';
 import type { BotState } from './state/store.js';
+import type { ThreadChains } from './threads.js';
 import type { Filters } from './input.js';
 
 /** What an answer's buttons need to page, share and vote: kept in memory behind a short id. */
@@ -22,6 +23,10 @@ export interface AnswerSession {
   ephemeral: boolean;
   /** The asker chose to see the closest passages although confidence is low. */
   evenIfUnsure?: boolean;
+  /** Earlier questions of the thread it was asked in, newest first (a follow-up). */
+  context?: string[];
+  /** What the first page's search carried over from `context`. */
+  followUp?: FollowUpInfo;
   /** What each shown page listed, by offset: recorded with votes. */
   pages: Map<number, PageRecord>;
   /** The question's row in the question log (FEEDBACK=on), which votes refer to. */
@@ -53,6 +58,8 @@ export interface BotContext {
   sessions: SessionStore<AnswerSession>;
   /** Per-guild settings, the question log and votes (DATA_DIR/state.db). */
   state: BotState;
+  /** The question chains of the threads answers can be continued in (follow-ups). */
+  threads: ThreadChains;
   reindexer: Reindexer;
   startedAt: Date;
   /** Tells the other shards (if any) that the index changed, so they reopen it too. */

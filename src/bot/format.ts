@@ -167,7 +167,7 @@ export function describeFilters(filters: AnswerView['filters']): string {
 /** The message body of an answer page: content line plus embeds, within every limit. */
 export function answerMessage(answer: Answer, view: AnswerView): { content: string; embeds: APIEmbed[] } {
   const filters = describeFilters(view.filters);
-  const content = clip([view.heading, filters, answer.abstained ? '' : confidenceLine(answer)].filter(Boolean).join('\n'), LIMITS.content);
+  const content = clip([view.heading, followUpLine(answer), filters, answer.abstained ? '' : confidenceLine(answer)].filter(Boolean).join('\n'), LIMITS.content);
   if (answer.abstained || answer.results.length === 0) {
     return {
       content,
@@ -185,6 +185,14 @@ export function answerMessage(answer: Answer, view: AnswerView): { content: stri
   const mode = answer.mode === 'hybrid' ? 'keyword + semantic search' : 'keyword search';
   last.footer = { text: `${last.footer?.text ?? ''} · ${mode} · ${answer.tookMs} ms` };
   return { content, embeds };
+}
+
+/** Which earlier question a follow-up carried over (small text under the heading); nothing on a new topic. */
+export function followUpLine(answer: Answer): string {
+  const used = answer.followUp?.used ?? [];
+  if (used.length === 0) return '';
+  const quoted = used.map((q) => `“${clipEscaped(oneLine(q), 200)}”`).join(' ← ');
+  return `-# ↪ Following up on: ${quoted}`;
 }
 
 /** How sure the answer is, in words (small text under the heading). */

@@ -8,6 +8,7 @@ import { runIndex } from '../indexer/run.js';
 import { MissingIndexError } from '../storage/errors.js';
 import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
 import type { IndexStatus } from '../types.js';
+import { anyAskChannels } from './ask-channels.js';
 import { createClient } from './client.js';
 import { loadCommands } from './commands.js';
 import { loadBotConfigOrExit, type BotConfig } from './config.js';
@@ -15,11 +16,13 @@ import type { BotContext } from './context.js';
 import { createLogger, defaultLogFormat, isSecretDebugLine, type Logger } from './logger.js';
 import { RateLimiter } from './rate-limit.js';
 import { REINDEXED, Reindexer } from './reindex.js';
+import { routeMessages } from './messages.js';
 import { routeInteractions } from './router.js';
 import { SearchPool } from './search-pool.js';
 import { SessionStore } from './sessions.js';
 import { BotState } from './state/store.js';
 import { startupFailure } from './startup-errors.js';
+import { ThreadChains } from './threads.js';
 
 new Command('npm start --')
   .description('Archivist\'s Discord bot: answers /ask, /cite, "Find sources", /sources, /status and /reindex from the index.')
@@ -29,7 +32,9 @@ new Command('npm start --')
 Settings come from the environment or .env (see .env.example): DISCORD_TOKEN and DISCORD_CLIENT_ID
 are required; INDEX_DIR and CORPUS_PATHS say where the index and articles are (the index is built
 first if there is none); DATA_DIR holds the bot's state file (state.db: per-server settings, and with
-FEEDBACK=on the question log and votes); SEARCH_WORKERS, LOG_LEVEL, LOG_FORMAT, RATE_LIMIT_*.
+FEEDBACK=on the question log and votes); SEARCH_WORKERS, LOG_LEVEL, LOG_FORMAT, RATE_LIMIT_*;
+ASK_CHANNEL_IDS (channels where every question is answered; needs the Message Content intent).
+Besides the commands, it answers @mentions, and follow-ups in the threads it answers in.
 Register the slash commands first: npm run deploy-commands.`,
   )
   .parse();
@@ -80,6 +85,7 @@ const pool = new SearchPool({
 });
 
 let state: BotState | undefined;
+let messageContent = false;
 try {
   // Opened first: a damaged state file is a one-line startup error before anything else starts.
   state = BotState.open(
@@ -87,6 +93,8 @@ try {
     { adminRoleIds: config.ADMIN_ROLE_IDS, rateLimitMax: config.RATE_LIMIT_MAX, rateLimitWindowSeconds: config.RATE_LIMIT_WINDOW_SECONDS, visibility: 'public' },
     { importLegacy: config.FEEDBACK === 'on', onNotice: (message) => log.info(message) },
   );
+  // Reading every message of the ask channels needs the privileged Message Content intent: only then is it requested.
+  messageContent = anyAskChannels({ config, state });
   const commands = await loadCommands();
   const status = await startSearch(pool, config, log);
   log.info({ dir: status.dir, articles: status.articles, chunks: status.chunks, model: status.model, workers: pool.size }, 'index opened');
@@ -102,6 +110,7 @@ try {
     limiter: new RateLimiter(),
     sessions: new SessionStore(),
     state,
+    threads: new ThreadChains(),
     reindexer: new Reindexer(log),
     startedAt: new Date(),
     // Sharded: the manager (sharded.ts) forwards this to every other shard, which reopens the index.
@@ -119,8 +128,15 @@ try {
     });
   }
 
-  const client = createClient(config);
+  if (messageContent) {
+    log.warn(
+      { askChannels: config.ASK_CHANNEL_IDS },
+      'Ask channels are set (ASK_CHANNEL_IDS or /settings): requesting the privileged Message Content intent. Enable it in the Developer Portal → your application → Bot → Privileged Gateway Intents → Message Content Intent, or Discord refuses the connection (close code 4014).',
+    );
+  }
+  const client = createClient(config, { messageContent });
   routeInteractions(client, commands, ctx);
+  routeMessages(client, ctx);
   client.once(Events.ClientReady, (c) => log.info({ user: c.user.tag, guilds: c.guilds.cache.size, commands: [...commands.keys()] }, 'ready'));
   client.on(Events.Error, (err) => log.error({ err }, 'client error'));
   client.on(Events.Warn, (message) => log.warn(message));
@@ -160,7 +176,7 @@ try {
 
   await client.login(config.DISCORD_TOKEN);
 } catch (err) {
-  const failure = startupFailure(err, config);
+  const failure = startupFailure(err, config, { messageContent });
   if (failure.detail) log.debug({ err }, 'startup error details');
   log.fatal(failure.message);
   state?.close();

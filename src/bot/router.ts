@@ -6,8 +6,8 @@ import { replyPrivately } from './reply.js';
 import { PoolBusyError } from './search-pool.js';
 import { isUnreachable } from '../storage/postgres/sql.js';
 
-const FAILED = 'Something went wrong on my side while handling this; it has been logged. Please try again in a moment.';
-const BUSY = 'I am answering a great many questions at once right now. Please try again in a minute.';
+export const FAILED = 'Something went wrong on my side while handling this; it has been logged. Please try again in a moment.';
+export const BUSY = 'I am answering a great many questions at once right now. Please try again in a minute.';
 /** The index's database (PostgreSQL) cannot be reached: the bot keeps running and its pool reconnects on the next question. */
 export const UNAVAILABLE = 'Search is unavailable right now: the index database cannot be reached. Please try again in a minute.';
 

@@ -16,7 +16,11 @@ function codeOf(err: unknown): string | undefined {
  * Why the bot could not start, as one line saying what to do (instead of a raw `ENOTFOUND
  * discord.com` or a stack trace). `detail` means the error was unexpected: log it in full at debug.
  */
-export function startupFailure(err: unknown, config: Pick<BotConfig, 'DISCORD_API_URL' | 'CORPUS_PATHS' | 'INDEX_DIR'>): { message: string; detail: boolean } {
+export function startupFailure(
+  err: unknown,
+  config: Pick<BotConfig, 'DISCORD_API_URL' | 'CORPUS_PATHS' | 'INDEX_DIR'>,
+  intents: { messageContent?: boolean } = {},
+): { message: string; detail: boolean } {
   const e = err as Error & { status?: number; code?: unknown };
   const message = e instanceof Error ? e.message : String(err);
   if (err instanceof IndexError || err instanceof StateError) return { message, detail: false };
@@ -27,6 +31,13 @@ export function startupFailure(err: unknown, config: Pick<BotConfig, 'DISCORD_AP
     return { message: 'Discord rejected DISCORD_TOKEN: reset the token in the Developer Portal (Bot → Reset Token) and update .env.', detail: false };
   }
   if (e?.code === 'DisallowedIntents' || /4014|disallowed intent/i.test(message)) {
+    if (intents.messageContent) {
+      return {
+        message:
+          'Discord refused the privileged Message Content intent (close code 4014), which ASK_CHANNEL_IDS needs: enable it in the Developer Portal → your application → Bot → Privileged Gateway Intents → Message Content Intent, or unset ASK_CHANNEL_IDS (mentions and /ask work without it).',
+        detail: false,
+      };
+    }
     return { message: 'Discord refused the gateway intents: the bot needs none of the privileged ones; check the Developer Portal → Bot settings.', detail: false };
   }
   const code = codeOf(err);

@@ -32,10 +32,16 @@ const program = cliProgram('npm run ask --', 'Answer a question from the indexed
   .option('--before <date>', 'only articles published on or before this date (YYYY-MM-DD)', isoDateOption)
   .option('--outlet <name>', 'only articles from outlets whose name contains this')
   .option('--show-anyway', 'show the closest passages even when no source answers confidently')
+  .option(
+    '--follow-up <question>',
+    'an earlier question this one follows up on; its key terms are added at a lower weight unless the topic changed (repeat for a chain, oldest first)',
+    (value: string, list: string[]) => [...list, value],
+    [] as string[],
+  )
   .addHelpText('after', '\nExit codes: 0 answered (or abstained), 1 failed (index, config), 2 bad usage (options, --index without an index).');
 
 program.parse();
-const opts = program.opts<{ k: number; index?: string; batch?: string; json?: boolean; after?: string; before?: string; outlet?: string; showAnyway?: boolean }>();
+const opts = program.opts<{ k: number; index?: string; batch?: string; json?: boolean; after?: string; before?: string; outlet?: string; showAnyway?: boolean; followUp: string[] }>();
 const question = program.args.join(' ').trim();
 
 /** The public JSON shape of an answer (the CLI contract). */
@@ -47,6 +53,7 @@ function toJson(id: string | undefined, answer: Answer): Record<string, unknown>
     // The calibrated probability that the top result holds the answer (0 when nothing matched).
     confidence: answer.confidence?.probability ?? 0,
     ...(answer.lowConfidence ? { lowConfidence: true } : {}),
+    ...(answer.followUp ? { followUp: answer.followUp } : {}),
     results: answer.results.map(({ rank, score, title, outlet, date, url, source, quote, passage }) => ({
       rank,
       score,
@@ -63,9 +70,18 @@ function toJson(id: string | undefined, answer: Answer): Record<string, unknown>
   };
 }
 
+/** Which earlier questions a follow-up used, or that it changed topic: what the bot shows too. */
+function followUpLine(answer: Answer): string {
+  const f = answer.followUp;
+  if (!f) return '';
+  if (f.topicChange) return 'New topic: the earlier questions were not used.\n';
+  if (f.used.length === 0) return 'Answered as a question of its own: the earlier questions were not needed.\n';
+  return `Following up on: ${f.used.map((q) => `"${q}"`).join(', ')} (added: ${f.terms.join(', ')})\n`;
+}
+
 function formatText(answer: Answer): string {
-  if (answer.abstained) return 'No source in the corpus answers this.';
-  const header = `${confidenceWords(answer)}\n\n`;
+  if (answer.abstained) return `${followUpLine(answer)}No source in the corpus answers this.`;
+  const header = `${followUpLine(answer)}${confidenceWords(answer)}\n\n`;
   return header + answer.results
     .map((r) => {
       const meta = [r.outlet, r.date, r.url ?? r.source].filter(Boolean).join(' · ');
@@ -144,6 +160,8 @@ try {
   if (!question && !opts.batch) {
     program.help({ error: true });
   }
+  if (opts.batch && opts.followUp.length) throw new UsageError('--follow-up applies to one question, not to --batch.');
+  if (opts.followUp.some((q) => !q.trim())) throw new UsageError('--follow-up needs the earlier question, e.g. --follow-up "What did Saldo urge Kherson residents to do?"');
   if (opts.after && opts.before && opts.after > opts.before) {
     throw new UsageError(`--after ${opts.after} is later than --before ${opts.before}: no article can match both.`);
   }
@@ -161,7 +179,9 @@ try {
   if (opts.batch) {
     await runBatch(searcher, opts.batch, search);
   } else {
-    const answer = await searcher.ask(question, search);
+    // The core takes the earlier questions newest first; on the command line they come in the order asked.
+    const context = opts.followUp.map((q) => q.trim()).reverse();
+    const answer = await searcher.ask(question, context.length ? { ...search, context } : search);
     process.stdout.write(opts.json ? `${JSON.stringify(toJson(undefined, answer))}\n` : `${formatText(answer)}\n`);
     // An abstention under filters may only mean the filters left nothing relevant: say what was searched.
     if (answer.abstained && !opts.json && (opts.after || opts.before || opts.outlet)) process.stderr.write(`Note: searched only ${describeFilters()}.\n`);

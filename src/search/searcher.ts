@@ -9,7 +9,8 @@ import { abstainStep } from './postprocess/abstain.js';
 import { diversifyStep } from './postprocess/diversify.js';
 import { quoteFor, quoteStep } from './postprocess/quote-step.js';
 import { rerankStep } from './postprocess/rerank.js';
-import { planQuery } from './query.js';
+import { answeredAlone, carryContext, followUpInfo, MAX_CONTEXT, mayStandAlone, topicChanged, withContext } from './follow-up.js';
+import { planQuery, type QueryPlan } from './query.js';
 import type { PassageFeatures, QuestionInfo } from './ranker/features.js';
 import { loadRanker, type Ranker } from './ranker/model.js';
 import { DEFAULT_RANKING, type RankingParams } from './ranking.js';
@@ -142,6 +143,35 @@ export class Searcher {
 
   /** Answers a question: ranked, de-duplicated passages with quotes, or an abstention. */
   async ask(question: string, options: SearchOptions = {}): Promise<Answer> {
+    const { context, ...plain } = options;
+    if (!context?.length) return this.answer(question, plain);
+    // A follow-up (src/search/follow-up.ts): the earlier questions' concepts join at a lower weight unless it stands alone.
+    const own = this.plan(question);
+    const carried = carryContext(own, context.slice(0, MAX_CONTEXT).map((q) => this.plan(q)));
+    if (carried.concepts.length === 0) return { ...(await this.answer(question, plain, own)), followUp: followUpInfo(carried, 'not needed') };
+    let single: Answer | undefined;
+    if (mayStandAlone(own)) {
+      single = await this.answer(question, plain, own);
+      if (answeredAlone(own, single)) return { ...single, followUp: followUpInfo(carried, topicChanged(carried, single) ? 'new topic' : 'not needed') };
+    }
+    const followed = await this.answer(question, plain, withContext(own, carried));
+    if (followed.abstained) {
+      single ??= await this.answer(question, plain, own);
+      if (!single.abstained) return { ...single, followUp: followUpInfo(carried, 'not needed') };
+    }
+    return { ...followed, followUp: followUpInfo(carried, 'carried') };
+  }
+
+  /** The question's weighted concepts (with WordNet alternatives and name variants). */
+  private plan(question: string): QueryPlan {
+    return planQuery(question, this.backend.terms, {
+      expansions: this.ranking.expansion > 0 ? (lemma) => this.backend.expansions(lemma) : undefined,
+      scale: this.ranking.expansion,
+      variants: this.variants,
+    });
+  }
+
+  private async answer(question: string, options: SearchOptions, plan?: QueryPlan): Promise<Answer> {
     const started = performance.now();
     const k = Math.max(1, Math.min(options.k ?? 5, 50));
     const offset = Math.max(0, options.offset ?? 0);
@@ -164,7 +194,7 @@ export class Searcher {
       timings,
     });
 
-    const walk = await this.retrieve(question, options, offset, k, lap);
+    const walk = await this.retrieve(question, options, offset, k, lap, plan);
     if (!walk) return done([], true);
 
     let lowConfidence = false;
@@ -181,12 +211,8 @@ export class Searcher {
   }
 
   /** The question's plan, its candidates from the retrievers, fused and read from storage. */
-  private async retrieve(question: string, options: SearchOptions, offset: number, k: number, lap: Walk['lap']): Promise<Walk | undefined> {
-    const plan = planQuery(question, this.backend.terms, {
-      expansions: this.ranking.expansion > 0 ? (lemma) => this.backend.expansions(lemma) : undefined,
-      scale: this.ranking.expansion,
-      variants: this.variants,
-    });
+  private async retrieve(question: string, options: SearchOptions, offset: number, k: number, lap: Walk['lap'], planned?: QueryPlan): Promise<Walk | undefined> {
+    const plan = planned ?? this.plan(question);
     if (plan.concepts.length === 0) return undefined;
     lap('plan');
     const walk: Walk = { question, plan, filter: await this.backend.filterFor(options), offset, k, ranked: [], abstained: false, lap };

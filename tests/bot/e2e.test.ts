@@ -110,7 +110,7 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
     expect(bot.logs.some((l) => l.msg === 'built the index (there was none)' && l.articles === 2)).toBe(true);
     const identify = fake.gatewayReceived.find((p) => p.op === 2) as { d: { token: string; intents: number } } | undefined;
     expect(identify?.d.token).toBe(TOKEN);
-    expect(identify?.d.intents).toBe(1); // Guilds only: no privileged intents
+    expect(identify?.d.intents).toBe(1 | (1 << 9)); // Guilds + GuildMessages (mentions): no privileged intents
     expect(bot.logs.find((l) => l.msg === 'embedding model loaded')?.mode).toBe('hybrid');
   });
 

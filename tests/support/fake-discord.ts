@@ -82,6 +82,8 @@ export interface FakeDiscordOptions {
   otherGuildIds?: string[];
   /** The shard count /gateway/bot recommends (default 1). */
   recommendedShards?: number;
+  /** False: the application may not use the privileged Message Content intent (IDENTIFY with it is closed with 4014). */
+  messageContentAllowed?: boolean;
 }
 
 /** The shard Discord sends a guild's events to. */
@@ -90,6 +92,11 @@ export function shardOf(guildId: string, count: number): number {
 }
 
 type Json = Record<string, unknown>;
+
+/** Gateway intent bits the stand-in honours. */
+export const INTENTS = { guilds: 1 << 0, guildMessages: 1 << 9, messageContent: 1 << 15 } as const;
+/** Channel types used here. */
+const CHANNEL = { text: 0, publicThread: 11, forum: 15 } as const;
 
 export class FakeDiscord extends EventEmitter {
   readonly requests: RecordedRequest[] = [];
@@ -376,6 +383,7 @@ export class FakeDiscord extends EventEmitter {
       ws.close(4004, 'Authentication failed.');
       return;
     }
+    if (!this.identifyAllowed(ws, d)) return;
     const requested = d.shard;
     const [shardId, shardCount] = Array.isArray(requested) ? (requested as [number, number]) : [0, 1];
     if (!Number.isInteger(shardId) || !Number.isInteger(shardCount) || shardCount < 1 || shardId < 0 || shardId >= shardCount) {
@@ -458,8 +466,8 @@ export class FakeDiscord extends EventEmitter {
       member_count: 1,
       voice_states: [],
       members: [{ ...this.member(this.botUser), roles: [] }],
-      channels: [this.channel(id)],
-      threads: [],
+      channels: [this.channel(id), ...this.extraChannels(id, 'channels')],
+      threads: this.extraChannels(id, 'threads'),
       presences: [],
       stage_instances: [],
       guild_scheduled_events: [],
@@ -597,6 +605,7 @@ export class FakeDiscord extends EventEmitter {
     }
     if (req.method === 'GET' && path === '/gateway') return reply(200, { url: this.gatewayUrl });
     if (req.method === 'GET' && path === '/users/@me') return reply(200, this.botUser);
+    if (this.handleChannelRest(req.method ?? 'GET', path, body, reply)) return;
     match = req.method === 'PUT' ? m(/^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/) : null;
     if (match) {
       const list = Array.isArray(record.body) ? (record.body as Json[]) : [];
@@ -612,6 +621,214 @@ export class FakeDiscord extends EventEmitter {
       return reply(200, this.applyBody(this.newMessage({ type: 0 }), body));
     }
     return reply(404, { message: '404: Not Found', code: 0 });
+  }
+
+  // ---- messages, channels and threads (ask by mention, ask channels, follow-ups) --------------
+  // MESSAGE_CREATE as Discord sends it: only with the GuildMessages intent, and with the text of
+  // messages that do not mention the bot blanked unless the bot asked for Message Content. More
+  // channels (text, forum) and threads in GUILD_CREATE; thread creation, message fetch and message
+  // replies over REST.
+
+  /** Channels and threads besides the main text channel, by id. */
+  private readonly moreChannels = new Map<string, Json>();
+
+  /** Thread creations left to refuse with 403 Missing Permissions (as without "Create Public Threads"). */
+  refuseThreads = 0;
+
+  /** The intents of the last IDENTIFY (undefined before one). */
+  get identifyIntents(): number | undefined {
+    const identify = [...this.gatewayReceived].reverse().find((p) => p.op === 2) as { d?: { intents?: number } } | undefined;
+    return identify?.d?.intents;
+  }
+
+  private identifyAllowed(ws: WebSocket, d: Json): boolean {
+    if (this.options.messageContentAllowed === false && (Number(d.intents) & INTENTS.messageContent) !== 0) {
+      ws.close(4014, 'Disallowed intent(s).');
+      return false;
+    }
+    return true;
+  }
+
+  private extraChannels(guildId: string, kind: 'channels' | 'threads'): Json[] {
+    return [...this.moreChannels.values()].filter((c) => c.guild_id === guildId && (c.type === CHANNEL.publicThread) === (kind === 'threads'));
+  }
+
+  /** A text or forum channel in the main server (add before the bot connects, or it is announced with CHANNEL_CREATE). */
+  addChannel(type: 'text' | 'forum', name: string): string {
+    const id = snowflake();
+    const channel: Json = {
+      id, type: type === 'forum' ? CHANNEL.forum : CHANNEL.text, guild_id: this.guildId, name, position: this.moreChannels.size + 1, permission_overwrites: [], nsfw: false,
+      topic: null, last_message_id: null, rate_limit_per_user: 0, parent_id: null, flags: 0,
+      ...(type === 'forum' ? { available_tags: [], default_reaction_emoji: null, default_thread_rate_limit_per_user: 0, default_sort_order: null, default_forum_layout: 0 } : {}),
+    };
+    this.moreChannels.set(id, channel);
+    if (this.identified) this.dispatchGuild('CHANNEL_CREATE', channel);
+    return id;
+  }
+
+  /** A channel or thread the stand-in knows, as Discord returns it. */
+  channelById(id: string): Json | undefined {
+    return id === this.channelId ? this.channel() : this.moreChannels.get(id);
+  }
+
+  private newThread(id: string, parentId: string, ownerId: string, name: string): Json {
+    const thread: Json = {
+      id, type: CHANNEL.publicThread, guild_id: this.guildId, parent_id: parentId, owner_id: ownerId, name: String(name).slice(0, 100),
+      last_message_id: null, rate_limit_per_user: 0, message_count: 0, member_count: 1, flags: 0, total_message_sent: 0,
+      thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date().toISOString(), locked: false, create_timestamp: new Date().toISOString() },
+    };
+    this.moreChannels.set(id, thread);
+    this.dispatchGuild('THREAD_CREATE', { ...thread, newly_created: true });
+    return thread;
+  }
+
+  /** A user starts a thread on a message (e.g. the bot's answer): the thread has the message's id. */
+  startThread(message: FakeMessage, user: FakeUser, name = 'Follow-up'): string {
+    return this.newThread(message.id, message.channel_id, user.id, name).id as string;
+  }
+
+  /** A user's new post in a forum channel: a thread, and its starter message (same id) in it. */
+  forumPost(forumId: string, author: FakeUser, title: string, content: string): FakeMessage {
+    const id = snowflake();
+    this.newThread(id, forumId, author.id, title);
+    return this.postWithId(id, id, author, content);
+  }
+
+  /**
+   * A user's message in a channel or thread, sent to the bot as MESSAGE_CREATE. `replyTo`: a message
+   * it replies to; `past`: only stored, as a message from before the bot connected (REST can read it).
+   */
+  post(channelId: string, author: FakeUser, content: string, options: { replyTo?: FakeMessage; past?: boolean } = {}): FakeMessage {
+    return this.postWithId(snowflake(), channelId, author, content, options);
+  }
+
+  private postWithId(id: string, channelId: string, author: FakeUser, content: string, options: { replyTo?: FakeMessage; past?: boolean } = {}): FakeMessage {
+    const mentioned = [...content.matchAll(/<@!?(\d+)>/g)].map((m) => m[1]);
+    const replyTo = options.replyTo;
+    const mentions = [...new Set([...mentioned, ...(replyTo ? [replyTo.author.id] : [])])].map((uid) => (uid === this.botUser.id ? this.botUser : { ...author, id: uid! }));
+    const message = this.newMessage({
+      id, channel_id: channelId, author, content, type: replyTo ? 19 : 0, flags: 0, mentions,
+      ...(replyTo ? { message_reference: { type: 0, message_id: replyTo.id, channel_id: replyTo.channel_id, guild_id: this.guildId }, referenced_message: replyTo } : {}),
+    });
+    const thread = this.moreChannels.get(channelId);
+    if (thread) thread.last_message_id = id;
+    const intents = this.identifyIntents ?? 0;
+    if ((intents & INTENTS.guildMessages) === 0 || options.past) return message; // Discord sends no guild messages without it
+    const readable = (intents & INTENTS.messageContent) !== 0 || mentions.some((u) => u.id === this.botUser.id);
+    const { user: _user, ...rest } = this.member(author);
+    this.dispatchGuild('MESSAGE_CREATE', {
+      ...message,
+      ...(readable ? {} : { content: '', embeds: [], attachments: [], components: [] }),
+      guild_id: this.guildId,
+      member: rest,
+    });
+    return message;
+  }
+
+  /** Messages the bot sent to a channel or thread (replies, answers in threads), oldest first. */
+  messagesIn(channelId: string): FakeMessage[] {
+    return [...this.messages.values()].filter((m) => m.channel_id === channelId && m.author.id === this.botUser.id);
+  }
+
+  /** Resolves with the first message the bot sent (or sends) to `channelId` that matches `pred`. */
+  waitForBotMessage(channelId: string, pred: (m: FakeMessage) => boolean = () => true, timeoutMs = 10_000): Promise<FakeMessage> {
+    const found = this.messagesIn(channelId).find(pred);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const onMessage = (m: FakeMessage): void => {
+        if (m.channel_id !== channelId || !pred(m)) return;
+        clearTimeout(timer);
+        this.off('bot-message', onMessage);
+        resolve(m);
+      };
+      const timer = setTimeout(() => {
+        this.off('bot-message', onMessage);
+        const seen = this.requests.map((r) => `${r.method} ${r.path} ${r.status}`).slice(-10).join('\n  ');
+        reject(new Error(`Timed out after ${timeoutMs} ms waiting for a message from the bot in channel ${channelId}. Last requests:\n  ${seen}`));
+      }, timeoutMs);
+      this.on('bot-message', onMessage);
+    });
+  }
+
+  private dispatchGuild(t: string, d: Json): void {
+    const sockets = [...this.shardOfSocket].filter(([, [id, count]]) => shardOf(this.guildId, count) === id).map(([ws]) => ws);
+    this.dispatch(t, d, sockets);
+  }
+
+  /** REST of channels, messages and threads; true when it answered. */
+  private handleChannelRest(method: string, path: string, body: Json, reply: (status: number, body?: unknown) => void): boolean {
+    const answered = (status: number, payload: unknown): true => {
+      reply(status, payload);
+      return true;
+    };
+    let match = /^\/channels\/(\d+)$/.exec(path);
+    if (match && method === 'GET') {
+      const channel = this.channelById(match[1]!);
+      reply(channel ? 200 : 404, channel ?? { message: 'Unknown Channel', code: 10003 });
+      return true;
+    }
+    match = /^\/channels\/(\d+)\/typing$/.exec(path);
+    if (match && method === 'POST') {
+      reply(204);
+      return true;
+    }
+    match = /^\/channels\/(\d+)\/messages$/.exec(path);
+    if (match && method === 'POST') {
+      const channelId = match[1]!;
+      if (!this.channelById(channelId)) return answered(404, { message: 'Unknown Channel', code: 10003 });
+      const ref = body.message_reference as { message_id?: string } | undefined;
+      const referenced = ref?.message_id ? this.messages.get(ref.message_id) : undefined;
+      if (ref?.message_id && !referenced) return answered(400, { message: 'Invalid Form Body', code: 50035 });
+      const message = this.newMessage({
+        channel_id: channelId, type: referenced ? 19 : 0,
+        ...(referenced ? { message_reference: { type: 0, message_id: referenced.id, channel_id: referenced.channel_id, guild_id: this.guildId }, referenced_message: referenced } : {}),
+      });
+      this.applyBody(message, body);
+      reply(200, message);
+      this.emit('bot-message', message);
+      return true;
+    }
+    match = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path);
+    if (match && method === 'GET') {
+      const message = this.messages.get(match[2]!);
+      if (!message || message.channel_id !== match[1]) return answered(404, { message: 'Unknown Message', code: 10008 });
+      reply(200, message);
+      return true;
+    }
+    match = /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/.exec(path);
+    if (match && method === 'POST') {
+      const message = this.messages.get(match[2]!);
+      if (!message || message.channel_id !== match[1]) return answered(404, { message: 'Unknown Message', code: 10008 });
+      if (this.refuseThreads > 0) {
+        this.refuseThreads--;
+        return answered(403, { message: 'Missing Permissions', code: 50013 });
+      }
+      if (this.moreChannels.has(message.id)) return answered(400, { message: 'A thread has already been created for this message', code: 160004 });
+      reply(201, this.newThread(message.id, match[1]!, this.botUser.id, String(body.name ?? 'thread')));
+      return true;
+    }
+    match = /^\/channels\/(\d+)\/threads$/.exec(path);
+    if (match && method === 'POST') {
+      const forum = this.moreChannels.get(match[1]!);
+      if (!forum || forum.type !== CHANNEL.forum) return answered(400, { message: 'Invalid Form Body', code: 50035 });
+      const id = snowflake();
+      const thread = this.newThread(id, forum.id as string, this.botUser.id, String(body.name ?? 'post'));
+      const starter = this.newMessage({ id, channel_id: id });
+      this.applyBody(starter, (body.message ?? {}) as Json);
+      reply(201, { ...thread, message: starter });
+      return true;
+    }
+    return false;
+  }
+
+  /** A slash command used in another channel or thread than the main one. */
+  slashIn(channelId: string, name: string, options: Record<string, string | number | boolean>, user: FakeUser): SentInteraction {
+    const typed = Object.entries(options).map(([k, v]) => ({ name: k, type: typeof v === 'string' ? 3 : typeof v === 'number' ? 4 : 5, value: v }));
+    const payload = this.base(2, user, {});
+    payload.channel_id = channelId;
+    payload.channel = this.channelById(channelId);
+    payload.data = { id: snowflake(), name, type: 1, options: typed, guild_id: this.guildId };
+    return this.dispatchInteraction(payload);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,123 @@
+import { Events, type Client, type Message } from 'discord.js';
+import { isUnreachable } from '../storage/postgres/sql.js';
+import { answerInChannel, type Page } from './answers.js';
+import { askChannelIds, isQuestionLike } from './ask-channels.js';
+import type { BotContext } from './context.js';
+import { clip, NO_MENTIONS } from './format.js';
+import { checkText, MAX_QUESTION_LENGTH, searchText } from './input.js';
+import { isForumPost, threadContext } from './threads.js';
+import { PoolBusyError } from './search-pool.js';
+import { takeSearch } from './reply.js';
+import { BUSY, FAILED, UNAVAILABLE } from './router.js';
+
+/** A reply to a message pings nobody, not even its author (Discord pings the replied-to user by default). */
+const REPLY_MENTIONS = { ...NO_MENTIONS, repliedUser: false } as const;
+/** Discord's limit on a thread name. */
+const THREAD_NAME_MAX = 100;
+
+export const MENTION_HELP =
+  'Ask me a question after the mention, e.g. `@Archivist What did Saldo urge Kherson residents to do?` — ' +
+  'I answer with quoted passages from the news corpus. `/ask` does the same with filters (dates, outlet).';
+
+/** Why a message is answered. */
+type Trigger = 'mention' | 'ask-channel' | 'forum-post' | 'thread';
+
+/**
+ * Questions asked in messages: `@Archivist <question>` anywhere the bot can read, every
+ * question-like message of an ask channel (answered in a new thread), every new post of an ask
+ * forum, and question-like replies in the threads the bot answers in (follow-ups, which carry the
+ * thread's earlier questions). The bot's own messages and other bots' are ignored.
+ */
+export function routeMessages(client: Client, ctx: BotContext): void {
+  client.on(Events.MessageCreate, (message: Message) => {
+    void onMessage(message, ctx).catch((err: unknown) => ctx.log.error({ err, message: message.id }, 'message handler failed'));
+  });
+}
+
+async function onMessage(message: Message, ctx: BotContext): Promise<void> {
+  // Direct messages are not served (the bot asks for no DM intent): only server channels.
+  if (message.author.bot || message.system || !message.inGuild()) return;
+  const botId = message.client.user.id;
+  const channel = message.channel;
+  const askChannels = askChannelIds(ctx, message.guildId);
+  const thread = channel.isThread() ? channel : undefined;
+  const pinged = message.mentions.users.has(botId);
+  // A mention in the text; a reply to the bot's message also pings it, but only a question counts then.
+  const mentioned = pinged && (new RegExp(`<@!?${botId}>`).test(message.content) || isQuestionLike(message.content));
+
+  let trigger: Trigger | undefined;
+  // In an ask channel, a question is answered in a thread, mentioned or not.
+  if (askChannels.has(channel.id) && (mentioned || isQuestionLike(message.content))) trigger = 'ask-channel';
+  else if (thread && message.id === thread.id && thread.parentId && askChannels.has(thread.parentId) && isForumPost(thread)) trigger = 'forum-post';
+  else if (mentioned) trigger = 'mention';
+  else if (thread && isQuestionLike(message.content)) trigger = 'thread';
+  if (!trigger) return;
+
+  // A thread's earlier questions; outside threads, those of the answer this message replies to.
+  const replied = message.reference?.messageId;
+  // A forum post starts its thread: nothing came before it.
+  const context =
+    trigger === 'forum-post' ? undefined : thread ? await threadContext(ctx.threads, thread, botId, askChannels, ctx.log) : replied ? (ctx.threads.get(replied) ?? undefined) : undefined;
+  // Without a mention, only the bot's own threads are answered (and a forum post is the thread's start).
+  if (trigger === 'thread' && !context) return;
+
+  const raw = trigger === 'forum-post' && thread ? forumQuestion(thread.name, message.content) : message.content;
+  const question = checkText(searchText(raw), 'question');
+  if (!question.ok) {
+    if (trigger === 'mention') await message.reply({ content: searchText(raw) ? question.error : MENTION_HELP, allowedMentions: REPLY_MENTIONS });
+    return;
+  }
+
+  const started = performance.now();
+  const { waitMs, max, windowSeconds } = takeSearch(ctx, message.guildId, message.author.id);
+  if (waitMs > 0) {
+    ctx.log.info({ user: message.author.id, guild: message.guildId, waitMs }, 'rate limited');
+    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+    await message.reply({
+      content: `You're searching faster than the limit of ${max} per ${windowSeconds} s. Try again in ${seconds} s.`,
+      allowedMentions: REPLY_MENTIONS,
+    });
+    return;
+  }
+  // The forum post's own thread, or a new thread on the ask channel's message, or a reply in place.
+  const send = async (page: Page): Promise<Message> => {
+    if (trigger === 'ask-channel') {
+      const created = await message.startThread({ name: threadName(question.value), reason: 'Answering a question in an ask channel' }).catch((err: unknown) => {
+        // No "Create Public Threads" permission, or a thread exists already: answer in place rather than not at all.
+        ctx.log.warn({ err, channel: channel.id }, 'could not start a thread in an ask channel; replying in the channel');
+        return undefined;
+      });
+      if (created) {
+        ctx.threads.set(created.id, [question.value]);
+        return created.send({ ...page, allowedMentions: NO_MENTIONS });
+      }
+    }
+    return message.reply({ ...page, allowedMentions: REPLY_MENTIONS });
+  };
+  try {
+    if (channel.isSendable()) void channel.sendTyping().catch(() => undefined);
+    const { message: sent, chain } = await answerInChannel(ctx, { text: question.value, k: 5, filters: {}, ...(context?.length ? { context } : {}) }, message.author.id, { guildId: message.guildId, channelId: message.channelId }, send);
+    // Where a follow-up can come next: a thread on the answer (same id), and the thread it was posted in.
+    ctx.threads.set(sent.id, chain);
+    if (sent.channel.isThread()) ctx.threads.set(sent.channelId, chain);
+    ctx.log.info({ message: trigger, user: message.author.id, guild: message.guildId, followUp: Boolean(context?.length), ms: Math.round(performance.now() - started) }, 'message answered');
+  } catch (err) {
+    const busy = err instanceof PoolBusyError;
+    const down = isUnreachable(err);
+    if (busy || down) ctx.log.warn({ message: trigger, user: message.author.id, reason: (err as Error).message }, busy ? 'search queue full' : 'search unavailable');
+    else ctx.log.error({ err, message: trigger, user: message.author.id }, 'answering a message failed');
+    await message.reply({ content: busy ? BUSY : down ? UNAVAILABLE : FAILED, allowedMentions: REPLY_MENTIONS }).catch((e: unknown) => ctx.log.warn({ err: e }, 'could not report the failure'));
+  }
+}
+
+/** A forum post's question: its title, and its text when it adds words (within the question limit). */
+export function forumQuestion(title: string, content: string): string {
+  const body = content.trim();
+  const joined = body && !body.toLowerCase().startsWith(title.trim().toLowerCase()) ? `${title.trim()}: ${body}` : body || title;
+  return clip(joined.replace(/\s+/g, ' '), MAX_QUESTION_LENGTH);
+}
+
+/** A thread named from its question (Discord allows 1–100 characters). */
+export function threadName(question: string): string {
+  return clip(question.replace(/\s+/g, ' ').trim(), THREAD_NAME_MAX) || 'Question';
+}
