@@ -46,8 +46,6 @@ const int = (min: number, max: number) =>
 export const botConfigSchema = coreConfigSchema.merge(discordConfigSchema).extend({
   /** Roles allowed to run /reindex besides members with Administrator. */
   ADMIN_ROLE_IDS: roleIds.default(''),
-  /** Where feedback (👍/👎) is recorded. */
-  DATA_DIR: z.string().min(1).default('data'),
   /** Per user: at most RATE_LIMIT_MAX searches per RATE_LIMIT_WINDOW_SECONDS. */
   RATE_LIMIT_MAX: int(1, 1000).default(5),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { Events } from 'discord.js';
 import { corpusPaths, storeTarget } from '../config.js';
 import { loadDotenv } from '../env.js';
+import { corpusInputs } from '../ingest/kept-sources.js';
 import { runIndex } from '../indexer/run.js';
 import { MissingIndexError } from '../storage/errors.js';
 import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
@@ -62,8 +63,10 @@ async function startSearch(pool: SearchPool, cfg: BotConfig, logger: Logger): Pr
       break;
     }
   }
+  const inputs = await corpusInputs(corpusPaths(cfg), cfg.DATA_DIR);
   const report = await runIndex(storeTarget(cfg, cfg.INDEX_DIR), {
-    corpus: corpusPaths(cfg),
+    corpus: inputs.corpus,
+    exclude: inputs.exclude,
     settings: cfg,
     onProgress: (p) => p.message && logger.info({ stage: p.stage }, p.message),
   });

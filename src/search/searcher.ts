@@ -1,5 +1,5 @@
 import type { CoreConfig } from '../config.js';
-import type { IndexInfo, SearchBackend } from '../storage/backend.js';
+import type { IndexInfo, OutletCount, SearchBackend } from '../storage/backend.js';
 import { EmbeddedBackend } from '../storage/embedded.js';
 import { IndexError } from '../storage/errors.js';
 import { analyze } from '../text/analyze.js';
@@ -244,11 +244,18 @@ export class Searcher {
     return out;
   }
 
-  /** Articles in the index, newest first, optionally narrowed by words in the title or outlet. */
+  /** Outlets by case-insensitive prefix, most articles first (for autocomplete). */
+  listOutlets(prefix = '', limit = 25): Promise<OutletCount[]> {
+    return this.backend.listOutlets(prefix, limit);
+  }
+
+  /** Articles in the index, newest first, optionally narrowed by words in the title or outlet (or an article's exact id). */
   listArticles(query = '', offset = 0, limit = 10): Promise<{ total: number; items: ArticleSummary[] }> {
     const words = analyze(query);
+    const id = query.trim();
     return this.backend.listArticles(
       (a) => {
+        if (a.id === id) return true;
         if (words.length === 0) return true;
         const have = new Set(analyze(`${a.title} ${a.outlet ?? ''}`));
         return words.every((w) => have.has(w));
