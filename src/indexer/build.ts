@@ -645,7 +645,9 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   throwIfAborted(signal);
   const tracked = new TrackedCounts(options.track);
   const per = passagesPerArticle(prepared);
-  todo.forEach(({ article }, i) => tracked.add(article.source, per.get(-1 - i) ?? 0));
+  todo.forEach(({ article }, i) => {
+    tracked.add(article.source, per.get(-1 - i) ?? 0);
+  });
 
   // Keyword: the base segments plus one small segment for the new passages.
   since = performance.now();

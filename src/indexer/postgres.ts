@@ -144,7 +144,9 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
     const prepared = await preparePassages(sql, batch, options, embedder, counts, clock);
     const per = new Map<number, number>();
     for (const p of prepared) per.set(p.articleIndex, (per.get(p.articleIndex) ?? 0) + 1);
-    batch.forEach(({ article }, i) => tracked.add(article.source, per.get(i) ?? 0));
+    batch.forEach(({ article }, i) => {
+      tracked.add(article.source, per.get(i) ?? 0);
+    });
     const t = performance.now();
     generation++;
     await sql.transaction(async (tx) => {
