@@ -16,6 +16,8 @@ import type { BotContext } from './context.js';
 import { FeedbackStore } from './feedback.js';
 import { createLogger, defaultLogFormat, isSecretDebugLine, type Logger } from './logger.js';
 import { RateLimiter } from './rate-limit.js';
+import { refreshOutlets } from './index-update.js';
+import { OutletCache } from './outlets.js';
 import { REINDEXED, Reindexer } from './reindex.js';
 import { routeInteractions } from './router.js';
 import { SearchPool } from './search-pool.js';
@@ -98,6 +100,7 @@ try {
     sessions: new SessionStore(),
     feedback: new FeedbackStore(config.DATA_DIR),
     reindexer: new Reindexer(log),
+    outlets: new OutletCache(pool),
     startedAt: new Date(),
     // Sharded: the manager (sharded.ts) forwards this to every other shard, which reopens the index.
     announceReindex: () => {
@@ -108,12 +111,16 @@ try {
     process.on('message', (msg: unknown) => {
       if ((msg as { type?: unknown } | null)?.type !== REINDEXED) return;
       ctx.search.reopen().then(
-        (s) => log.info({ articles: s.articles, chunks: s.chunks }, 'reopened the index after a reindex on another shard'),
+        (s) => {
+          log.info({ articles: s.articles, chunks: s.chunks }, 'reopened the index after a reindex on another shard');
+          void refreshOutlets(ctx);
+        },
         (err: unknown) => log.error({ err }, 'could not reopen the index after a reindex on another shard'),
       );
     });
   }
 
+  await refreshOutlets(ctx);
   const client = createClient(config);
   routeInteractions(client, commands, ctx);
   client.once(Events.ClientReady, (c) => log.info({ user: c.user.tag, guilds: c.guilds.cache.size, commands: [...commands.keys()] }, 'ready'));
