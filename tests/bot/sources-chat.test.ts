@@ -201,6 +201,18 @@ describe('sources from chat', { timeout: 90_000 }, () => {
     expect(got.choices).toEqual([{ name: `${ORCHARD_TITLE} — Baltic Wire, 2022-06-01`, value: 'orchard-1' }]);
   });
 
+  it('answers autocomplete within 3 s while the search pool is busy with a burst of questions', async () => {
+    const burst = Array.from({ length: 60 }, (_, n) => fake.slash('ask', { question: `What happened to the ferry to Kalmar island, day ${n}?` }, fake.user(`burst${n}`)));
+    const outlets = await fake.choices(fake.autocomplete('ask', undefined, { outlet: 'coa' }, 'outlet', fake.user('ada')));
+    const articles = await fake.choices(fake.autocomplete('sources', 'remove', { article: 'kalmar' }, 'article', fake.user('ada'), admin));
+    expect(outlets.ms).toBeLessThan(ACK_MS);
+    expect(outlets.choices.map((c) => c.value)).toEqual(['Coast News']);
+    // Articles come from the pool: its answer, or no suggestions if it was too busy to answer in time.
+    expect(articles.ms).toBeLessThan(ACK_MS);
+    for (const c of articles.choices) expect(c.value).toBe('ferry-1');
+    for (const i of burst) await fake.waitForRequest(isEdit(i), 30_000, 'a burst answer');
+  });
+
   it('refuses /sources remove from a non-admin; an admin removes an article, which stays removed after a full /reindex', async () => {
     const refused = fake.subcommand('sources', 'remove', { article: 'orchard-1' }, fake.user('mallory'), { roles: [] });
     const cb = await ack(refused);
