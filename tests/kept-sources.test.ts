@@ -138,6 +138,18 @@ describe('embedded index: exclude, track and outlets', () => {
     expect(await backend.listOutlets('', 1)).toHaveLength(1);
     await backend.close();
   });
+
+  it('lists articles by an exact id, by whole words, and by the start of the word being typed', async () => {
+    const searcher = await Searcher.open(path.join(dir, 'outlets-index'), settings);
+    const ids = async (q: string): Promise<string[]> => (await searcher.listArticles(q, 0, 10)).items.map((a) => a.id).sort();
+    expect(await ids('o1')).toEqual(['o1']);
+    expect(await ids('orchard replanted')).toEqual(['o1']);
+    expect(await ids('orch')).toEqual(['o1']);
+    expect(await ids('baltic w')).toEqual(['f1', 't1']);
+    // A finished word (followed by a space) must match whole.
+    expect(await ids('orch ')).toEqual([]);
+    expect(await ids('')).toEqual(['f1', 'o1', 't1']);
+  });
 });
 
 describe('PostgreSQL (PGlite): exclude, track and outlets', () => {
