@@ -10,7 +10,7 @@ import {
   type ButtonInteraction,
   type ChatInputCommandInteraction,
 } from 'discord.js';
-import { addRemoval, forgetRemovals, keepFile, REMOVALS_FILE, type RemovedArticle } from '../src/ingest/kept-sources.js';
+import { addRemoval, forgetRemovals, keepFile, REMOVALS_FILE, RemovalsError, type RemovedArticle } from '../src/ingest/kept-sources.js';
 import { checkAttachment, type CheckedFile, type RejectedFile } from '../src/bot/attachments.js';
 import { articleChoices } from '../src/bot/choices.js';
 import type { BotContext } from '../src/bot/context.js';
@@ -139,7 +139,15 @@ async function add(interaction: ChatInputCommandInteraction, ctx: BotContext): P
   }
 
   // Adding an article again from chat takes it off the removal list.
-  const unremoved = await forgetRemovals(dataDir, accepted.flatMap((f) => f.articleIds));
+  let unremoved: RemovedArticle[];
+  try {
+    unremoved = await forgetRemovals(dataDir, accepted.flatMap((f) => f.articleIds));
+  } catch (err) {
+    if (!(err instanceof RemovalsError)) throw err;
+    for (const f of accepted) await rm(f.kept, { force: true });
+    await finish(interaction, ctx, { color: COLORS.error, title: 'Nothing added', description: escapeMarkup(err.message) });
+    return;
+  }
   await interaction
     .editReply({ content: `⏳ Indexing ${count(accepted.length, 'file')}…`, allowedMentions: NO_MENTIONS })
     .catch((err: unknown) => ctx.log.warn({ err }, 'sources add: could not show progress'));
@@ -207,7 +215,13 @@ async function remove(interaction: ChatInputCommandInteraction, ctx: BotContext)
     return;
   }
   const entry: RemovedArticle = { id: article.id, title: article.title, outlet: article.outlet, url: article.url, at: new Date().toISOString(), by: interaction.user.id };
-  await addRemoval(ctx.config.DATA_DIR, entry);
+  try {
+    await addRemoval(ctx.config.DATA_DIR, entry);
+  } catch (err) {
+    if (!(err instanceof RemovalsError)) throw err;
+    await finish(interaction, ctx, { color: COLORS.error, title: 'Nothing removed', description: escapeMarkup(err.message) });
+    return;
+  }
   const outcome = await updateIndex(ctx, interaction.user.id, {});
   const label = `“${escapeMarkup(clip(article.title, 200))}”${article.outlet || article.date ? ` (${escapeMarkup([article.outlet, article.date].filter(Boolean).join(', '))})` : ''}`;
   if (!outcome.ok) {

@@ -3,7 +3,7 @@
  * autocomplete, with the real bot process against the local Discord stand-in, a temp copy of the
  * seed corpus and the tiny model. Attachments are served by the stand-in over HTTP, as Discord's CDN does.
  */
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -243,5 +243,21 @@ describe('sources from chat', { timeout: 90_000 }, () => {
     // Unknown or ambiguous input changes nothing.
     const unknown = fake.subcommand('sources', 'remove', { article: 'no such article anywhere' }, fake.user('olga'), admin);
     expect((await fake.waitForRequest((r) => isEdit(unknown)(r), 10_000, 'the reply')).body).toMatchObject({ content: expect.stringMatching(/^No article in the index matches/) });
+  });
+
+  it('a damaged removal list is reported and changes nothing (it is never silently replaced)', async () => {
+    const file = path.join(dataDir, 'removed-articles.json');
+    const good = await readFile(file, 'utf8');
+    await writeFile(file, '[{ "id": "orchard-1", ');
+    try {
+      const i = fake.subcommand('sources', 'remove', { article: 'ferry-1' }, fake.user('olga'), admin);
+      const embed = await result(i);
+      expect(embed.title).toBe('Nothing removed');
+      expect(embed.description).toContain('removed-articles.json is not valid JSON');
+      expect(await readFile(file, 'utf8')).toBe('[{ "id": "orchard-1", ');
+      expect(await listed('kalmar')).toContain(FERRY_TITLE);
+    } finally {
+      await writeFile(file, good);
+    }
   });
 });
