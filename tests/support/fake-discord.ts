@@ -610,6 +610,7 @@ export class FakeDiscord extends EventEmitter {
     options: Record<string, string | number | boolean | FakeAttachment>,
     user: FakeUser,
     member: { admin?: boolean; roles?: string[] } = {},
+    guildId = this.guildId,
   ): SentInteraction {
     const attachments: Record<string, FakeAttachment> = {};
     const typed = Object.entries(options).map(([k, v]) => {
@@ -619,13 +620,13 @@ export class FakeDiscord extends EventEmitter {
       }
       return { name: k, type: typeof v === 'string' ? 3 : typeof v === 'number' ? 4 : 5, value: v };
     });
-    const payload = this.base(2, user, member);
+    const payload = this.base(2, user, member, guildId);
     payload.data = {
       id: snowflake(),
       name,
       type: 1,
       options: [{ name: sub, type: 1, options: typed }],
-      guild_id: this.guildId,
+      guild_id: guildId,
       ...(Object.keys(attachments).length ? { resolved: { attachments } } : {}),
     };
     return this.dispatchInteraction(payload);
@@ -635,10 +636,18 @@ export class FakeDiscord extends EventEmitter {
    * An autocomplete request (interaction type 4) while the user types into option `focused`; the
    * bot answers with a callback of type 8 carrying `choices` (see `choices()`).
    */
-  autocomplete(name: string, sub: string | undefined, options: Record<string, string>, focused: string, user: FakeUser, member: { admin?: boolean; roles?: string[] } = {}): SentInteraction {
+  autocomplete(
+    name: string,
+    sub: string | undefined,
+    options: Record<string, string>,
+    focused: string,
+    user: FakeUser,
+    member: { admin?: boolean; roles?: string[] } = {},
+    guildId = this.guildId,
+  ): SentInteraction {
     const typed = Object.entries(options).map(([k, v]) => ({ name: k, type: 3, value: v, ...(k === focused ? { focused: true } : {}) }));
-    const payload = this.base(4, user, member);
-    payload.data = { id: snowflake(), name, type: 1, options: sub ? [{ name: sub, type: 1, options: typed }] : typed, guild_id: this.guildId };
+    const payload = this.base(4, user, member, guildId);
+    payload.data = { id: snowflake(), name, type: 1, options: sub ? [{ name: sub, type: 1, options: typed }] : typed, guild_id: guildId };
     return this.dispatchInteraction(payload);
   }
 
