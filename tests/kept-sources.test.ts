@@ -1,8 +1,8 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addRemoval, corpusInputs, forgetRemovals, incomingPath, keepFile, keptSourcesDir, readRemovals, RemovalsError, removalsFile, safeFileName } from '../src/ingest/kept-sources.js';
+import { addRemoval, corpusInputs, forgetRemovals, incomingPath, keepFile, keptSourcesDir, readRemovals, RemovalsError, removalsFile, removeStaleIncoming, safeFileName } from '../src/ingest/kept-sources.js';
 import { buildIndex } from '../src/indexer/build.js';
 import { buildPostgres } from '../src/indexer/postgres.js';
 import { Searcher } from '../src/search/searcher.js';
@@ -77,6 +77,18 @@ describe('the removal list and the kept folder', () => {
     expect([...kept].sort()).toEqual(kept);
     expect(await readdir(path.join(keptSourcesDir(data), '.incoming'))).toEqual([]);
     expect((await corpusInputs(['c'], data)).corpus).toEqual(['c', keptSourcesDir(data)]);
+  });
+
+  it('clears downloads a stopped bot left half-checked, but not one being checked now', async () => {
+    const data = path.join(dir, 'stale');
+    expect(await removeStaleIncoming(data)).toBe(0);
+    const old = await incomingPath(data, 'old.txt');
+    await writeFile(old, 'x');
+    await utimes(old, new Date(Date.now() - 2 * 3_600_000), new Date(Date.now() - 2 * 3_600_000));
+    const fresh = await incomingPath(data, 'fresh.txt');
+    await writeFile(fresh, 'y');
+    expect(await removeStaleIncoming(data)).toBe(1);
+    expect(await readdir(path.dirname(fresh))).toEqual([path.basename(fresh)]);
   });
 
   it('makes safe, visible file names that keep their extension', () => {

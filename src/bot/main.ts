@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { Events } from 'discord.js';
 import { corpusPaths, storeTarget } from '../config.js';
 import { loadDotenv } from '../env.js';
-import { corpusInputs } from '../ingest/kept-sources.js';
+import { corpusInputs, removeStaleIncoming } from '../ingest/kept-sources.js';
 import { runIndex } from '../indexer/run.js';
 import { MissingIndexError } from '../storage/errors.js';
 import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
@@ -121,6 +121,8 @@ try {
   }
 
   await refreshOutlets(ctx);
+  const stale = await removeStaleIncoming(config.DATA_DIR).catch(() => 0);
+  if (stale) log.info({ files: stale }, 'deleted downloads a previous run left half-checked (DATA_DIR/sources/.incoming)');
   const client = createClient(config);
   routeInteractions(client, commands, ctx);
   client.once(Events.ClientReady, (c) => log.info({ user: c.user.tag, guilds: c.guilds.cache.size, commands: [...commands.keys()] }, 'ready'));

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -141,4 +141,23 @@ export async function keepFile(dataDir: string, staged: string, name: string, no
     await rm(staged, { force: true });
     return target;
   }
+}
+
+/**
+ * Deletes downloads left in the incoming folder by a bot that stopped mid-check (older than
+ * `maxAgeMs`, so another shard's check in progress is left alone). Returns how many were deleted.
+ */
+export async function removeStaleIncoming(dataDir: string, maxAgeMs = 3_600_000, now = Date.now()): Promise<number> {
+  const dir = path.join(keptSourcesDir(dataDir), INCOMING);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const info = await stat(file).catch(() => undefined);
+    if (info && now - info.mtimeMs > maxAgeMs) {
+      await rm(file, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }
