@@ -11,6 +11,7 @@ import type { BuildProgress } from '../src/indexer/build.js';
 import type { BotContext } from '../src/bot/context.js';
 import { clip, COLORS, escapeMarkup } from '../src/bot/format.js';
 import { LongReply } from '../src/bot/long-reply.js';
+import { refreshOutlets } from '../src/bot/index-update.js';
 import { isAdmin } from '../src/bot/permissions.js';
 import { replyPrivately } from '../src/bot/reply.js';
 
@@ -71,6 +72,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
     ctx.lastReindex = { at: new Date(), by: interaction.user.id, ok: true, report: r };
     ctx.log.info({ articles: r.articles, chunks: r.chunks, mode: r.mode, ms: result.ms }, 'reindex done');
     ctx.announceReindex();
+    await refreshOutlets(ctx);
     embed = {
       color: COLORS.ok,
       title: '✅ Reindex complete',

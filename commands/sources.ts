@@ -1,23 +1,54 @@
+import { rm } from 'node:fs/promises';
 import {
   ActionRowBuilder,
   ButtonBuilder,
   ButtonStyle,
   MessageFlags,
   SlashCommandBuilder,
+  type APIEmbed,
+  type AutocompleteInteraction,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
 } from 'discord.js';
+import { addRemoval, forgetRemovals, keepFile, REMOVALS_FILE, RemovalsError, type RemovedArticle } from '../src/ingest/kept-sources.js';
+import { checkAttachment, type CheckedFile, type RejectedFile } from '../src/bot/attachments.js';
+import { articleChoices } from '../src/bot/choices.js';
 import type { BotContext } from '../src/bot/context.js';
 import { editReplyWithRetry } from '../src/bot/edit-retry.js';
-import { NO_MENTIONS, sourcesEmbed } from '../src/bot/format.js';
+import { clip, COLORS, escapeMarkup, LIMITS, NO_MENTIONS, sourcesEmbed } from '../src/bot/format.js';
+import { updateIndex } from '../src/bot/index-update.js';
+import { isAdmin } from '../src/bot/permissions.js';
+import { replyPrivately } from '../src/bot/reply.js';
 
 const PAGE = 10;
 const MAX_QUERY = 60;
+/** Attachment options of /sources add: file1 is required; SOURCES_MAX_FILES says how many are used. */
+const FILE_OPTIONS = Array.from({ length: 10 }, (_, i) => `file${i + 1}`);
+/** Autocomplete must answer within Discord's 3 s even when the search pool is busy: after this, no suggestions. */
+const SUGGEST_TIMEOUT_MS = 1500;
 
 export const data = new SlashCommandBuilder()
   .setName('sources')
-  .setDescription('List the indexed articles (title, outlet, date)')
-  .addStringOption((o) => o.setName('query').setDescription('Only articles with these words in the title or outlet').setMaxLength(MAX_QUERY));
+  .setDescription('The indexed articles: list them; admins add files or remove an article')
+  .addSubcommand((s) =>
+    s
+      .setName('list')
+      .setDescription('List the indexed articles (title, outlet, date)')
+      .addStringOption((o) => o.setName('query').setDescription('Only articles with these words in the title or outlet').setMaxLength(MAX_QUERY)),
+  )
+  .addSubcommand((s) => {
+    s.setName('add').setDescription('Add articles from files: txt, md, html, json, jsonl, csv (admins only)');
+    for (const [i, name] of FILE_OPTIONS.entries()) {
+      s.addAttachmentOption((o) => o.setName(name).setDescription(i === 0 ? 'A file of articles' : 'Another file').setRequired(i === 0));
+    }
+    return s;
+  })
+  .addSubcommand((s) =>
+    s
+      .setName('remove')
+      .setDescription('Remove one article from the index, for good (admins only)')
+      .addStringOption((o) => o.setName('article').setDescription('Start typing its title').setRequired(true).setAutocomplete(true).setMaxLength(100)),
+  );
 
 // The query fits in the custom id (prefix + offset + 60 chars < 100), so paging survives restarts.
 export const buttonPrefix = 'sources';
@@ -36,6 +67,9 @@ async function page(ctx: BotContext, query: string, offset: number) {
 }
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
+  const sub = interaction.options.getSubcommand();
+  if (sub === 'add') return add(interaction, ctx);
+  if (sub === 'remove') return remove(interaction, ctx);
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const query = (interaction.options.getString('query') ?? '').replace(/\s+/g, ' ').trim().slice(0, MAX_QUERY);
   await editReplyWithRetry(interaction, await page(ctx, query, 0), ctx.log, { ephemeral: true });
@@ -47,4 +81,168 @@ export async function handleButton(interaction: ButtonInteraction, ctx: BotConte
   // Acknowledge first: the page comes from the search pool, which may be busy.
   await interaction.deferUpdate();
   await editReplyWithRetry(interaction, await page(ctx, rest.join(':'), n), ctx.log, { ephemeral: true });
+}
+
+/** `remove article:` suggestions: the index's articles by title, from the search pool, or none if it is too busy to answer in time. */
+export async function autocomplete(interaction: AutocompleteInteraction, ctx: BotContext): Promise<void> {
+  const focused = interaction.options.getFocused(true);
+  if (focused.name !== 'article') return interaction.respond([]);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), SUGGEST_TIMEOUT_MS);
+  });
+  const list = await Promise.race([ctx.search.listArticles(focused.value.slice(0, MAX_QUERY), 0, 25).catch(() => undefined), timeout]);
+  clearTimeout(timer);
+  if (!list) ctx.log.debug({ typed: focused.value.length }, 'article suggestions: the search pool did not answer in time');
+  await interaction.respond(list ? articleChoices(list.items) : []);
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+const count = (n: number, what: string): string => `${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'}`;
+
+async function refuse(interaction: ChatInputCommandInteraction, ctx: BotContext, what: string): Promise<void> {
+  ctx.log.warn({ user: interaction.user.id, guild: interaction.guildId }, `refused /sources ${what}: not an admin`);
+  return replyPrivately(interaction, `Only server administrators (or members of an admin role: /settings show lists them) can ${what} sources. Nothing was changed.`);
+}
+
+/**
+ * `/sources add`: each attachment is downloaded and checked on its own (one bad file never stops
+ * the others), the good ones are kept in DATA_DIR/sources, then one update in place indexes them.
+ */
+async function add(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
+  if (!isAdmin(interaction, ctx)) return refuse(interaction, ctx, 'add');
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  const started = performance.now();
+  const { DATA_DIR: dataDir, SOURCES_MAX_FILES: maxFiles } = ctx.config;
+  const attachments = FILE_OPTIONS.map((name) => interaction.options.getAttachment(name)).filter((a) => a !== null);
+  const rejected: RejectedFile[] = [];
+  const accepted: Array<CheckedFile & { kept: string }> = [];
+  for (const [i, a] of attachments.entries()) {
+    if (i >= maxFiles) {
+      rejected.push({ ok: false, name: a.name, error: `not added: at most ${maxFiles} files per command (SOURCES_MAX_FILES); send it again` });
+      continue;
+    }
+    const checked = await checkAttachment(
+      { name: a.name, url: a.url, size: a.size },
+      dataDir,
+      { maxBytes: ctx.config.SOURCES_MAX_FILE_MB * 1_048_576 },
+      { dateOrder: ctx.config.DATE_ORDER, maxArticleChars: ctx.config.MAX_ARTICLE_CHARS },
+    );
+    if (!checked.ok) rejected.push(checked);
+    else accepted.push({ ...checked, kept: await keepFile(dataDir, checked.staged, checked.name) });
+  }
+  ctx.log.info({ user: interaction.user.id, accepted: accepted.length, rejected: rejected.length }, 'sources add: files checked');
+  const rejectedLines = rejected.map((r) => `❌ **${escapeMarkup(r.name)}**: ${escapeMarkup(r.error)}`);
+  if (accepted.length === 0) {
+    await finish(interaction, ctx, { color: COLORS.error, title: 'Nothing added', description: rejectedLines.join('\n') });
+    return;
+  }
+
+  // Adding an article again from chat takes it off the removal list.
+  let unremoved: RemovedArticle[];
+  try {
+    unremoved = await forgetRemovals(dataDir, accepted.flatMap((f) => f.articleIds));
+  } catch (err) {
+    if (!(err instanceof RemovalsError)) throw err;
+    for (const f of accepted) await rm(f.kept, { force: true });
+    await finish(interaction, ctx, { color: COLORS.error, title: 'Nothing added', description: escapeMarkup(err.message) });
+    return;
+  }
+  await interaction
+    .editReply({ content: `⏳ Indexing ${count(accepted.length, 'file')}…`, allowedMentions: NO_MENTIONS })
+    .catch((err: unknown) => ctx.log.warn({ err }, 'sources add: could not show progress'));
+  const outcome = await updateIndex(ctx, interaction.user.id, { track: accepted.map((f) => f.kept) });
+  if (!outcome.ok) {
+    // Nothing changed in the index: drop the kept copies and restore the removal list, so a later build does not pick them up.
+    for (const f of accepted) await rm(f.kept, { force: true });
+    for (const r of unremoved) await addRemoval(dataDir, r);
+    ctx.log.error({ error: outcome.error }, 'sources add: the update failed');
+    const why = outcome.busy
+      ? 'Another build of the index is running (on another shard or from the command line). Send the files again when it is done.'
+      : `The index could not be updated: ${clip(outcome.error, 1200)}\nThe previous index is unchanged and still answering.`;
+    await finish(interaction, ctx, { color: COLORS.error, title: 'Nothing added', description: [...rejectedLines, '', escapeMarkup(why)].join('\n') });
+    return;
+  }
+
+  const report = outcome.report;
+  const lines: string[] = [];
+  let articles = 0;
+  let passages = 0;
+  for (const f of accepted) {
+    const got = report.tracked?.[f.kept] ?? { articles: 0, passages: 0 };
+    const already = f.articleIds.length - got.articles;
+    const notes = f.notes.map((n) => `\n-# ${escapeMarkup(clip(n, 200))}`).join('');
+    if (got.articles === 0) {
+      // Every article of it was indexed already: the copy would only ever be a duplicate.
+      await rm(f.kept, { force: true });
+      lines.push(`➖ **${escapeMarkup(f.name)}**: already indexed (${count(f.articleIds.length, 'article')}), nothing added${notes}`);
+      continue;
+    }
+    articles += got.articles;
+    passages += got.passages;
+    const dup = already > 0 ? `; ${count(already, 'article')} already indexed, not added again` : '';
+    lines.push(`✅ **${escapeMarkup(f.name)}**: ${count(got.articles, 'article')}, ${count(got.passages, 'passage')} added${dup}${notes}`);
+  }
+  const how = report.kind === 'update' ? 'by an update in place' : `by a full build (${report.fullReason ?? 'needed'})`;
+  ctx.log.info({ user: interaction.user.id, articles, passages, ms: Math.round(performance.now() - started) }, 'sources added');
+  await finish(interaction, ctx, {
+    color: articles > 0 ? COLORS.ok : COLORS.none,
+    title: articles > 0 ? `📥 Added ${count(articles, 'article')} (${count(passages, 'passage')})` : 'Nothing new to add',
+    description: [...lines, ...rejectedLines].join('\n'),
+    footer: {
+      text: `Done in ${seconds(performance.now() - started)} (indexed ${how} in ${seconds(outcome.ms)}); the index now has ${count(report.articles, 'article')}. Added files are kept in the data folder, so a full /reindex keeps them.`,
+    },
+  });
+}
+
+/**
+ * `/sources remove`: puts the article on the removal list (DATA_DIR/removed-articles.json, which
+ * every build reads) and runs the update in place that takes it out of the index.
+ */
+async function remove(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
+  if (!isAdmin(interaction, ctx)) return refuse(interaction, ctx, 'remove');
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  const started = performance.now();
+  const typed = interaction.options.getString('article', true).trim();
+  const { total, items } = await ctx.search.listArticles(typed, 0, 5);
+  const article = items.find((a) => a.id === typed) ?? (total === 1 ? items[0] : undefined);
+  if (!article) {
+    const content =
+      total === 0
+        ? `No article in the index matches “${escapeMarkup(clip(typed, 100))}”. Pick one from the suggestions as you type its title. Nothing was changed.`
+        : `${count(total, 'article')} match “${escapeMarkup(clip(typed, 100))}”: pick one from the suggestions as you type its title. Nothing was changed.`;
+    await editReplyWithRetry(interaction, { content, allowedMentions: NO_MENTIONS }, ctx.log, { ephemeral: true });
+    return;
+  }
+  const entry: RemovedArticle = { id: article.id, title: article.title, outlet: article.outlet, url: article.url, at: new Date().toISOString(), by: interaction.user.id };
+  try {
+    await addRemoval(ctx.config.DATA_DIR, entry);
+  } catch (err) {
+    if (!(err instanceof RemovalsError)) throw err;
+    await finish(interaction, ctx, { color: COLORS.error, title: 'Nothing removed', description: escapeMarkup(err.message) });
+    return;
+  }
+  const outcome = await updateIndex(ctx, interaction.user.id, {});
+  const label = `“${escapeMarkup(clip(article.title, 200))}”${article.outlet || article.date ? ` (${escapeMarkup([article.outlet, article.date].filter(Boolean).join(', '))})` : ''}`;
+  if (!outcome.ok) {
+    await forgetRemovals(ctx.config.DATA_DIR, [article.id]);
+    ctx.log.error({ error: outcome.error, article: article.id }, 'sources remove: the update failed');
+    const why = outcome.busy
+      ? 'Another build of the index is running (on another shard or from the command line). Try again when it is done.'
+      : `The index could not be updated: ${clip(outcome.error, 1200)}`;
+    await finish(interaction, ctx, { color: COLORS.error, title: 'Nothing removed', description: `${label}\n\n${escapeMarkup(why)}\nThe index is unchanged.` });
+    return;
+  }
+  ctx.log.info({ user: interaction.user.id, article: article.id, ms: Math.round(performance.now() - started) }, 'source removed');
+  await finish(interaction, ctx, {
+    color: COLORS.ok,
+    title: '🗑️ Article removed',
+    description: `${label} no longer answers questions. It stays removed across reindexes (listed in the data folder's ${REMOVALS_FILE}); adding it again with \`/sources add\` brings it back.`,
+    footer: { text: `Done in ${seconds(performance.now() - started)}; the index now has ${count(outcome.report.articles, 'article')}.` },
+  });
+}
+
+async function finish(interaction: ChatInputCommandInteraction, ctx: BotContext, embed: APIEmbed): Promise<void> {
+  const body = { ...embed, title: clip(embed.title ?? '', LIMITS.title), description: clip(embed.description ?? '', LIMITS.description) };
+  await editReplyWithRetry(interaction, { content: '', embeds: [body], allowedMentions: NO_MENTIONS }, ctx.log, { ephemeral: true });
 }

@@ -14,6 +14,8 @@ export const coreConfigSchema = z.object({
   /** Comma-separated corpus files or folders. */
   CORPUS_PATHS: z.string().min(1).default('corpus'),
   INDEX_DIR: z.string().min(1).default('embeddings'),
+  /** The bot's data: feedback, and sources added or removed from chat (DATA_DIR/sources, DATA_DIR/removed-articles.json), which every build reads. */
+  DATA_DIR: z.string().min(1).default('data'),
   EMBEDDING_MODEL: z.string().min(1).default('Xenova/bge-small-en-v1.5'),
   /** Folder of local models in the Transformers.js layout: MODEL_DIR/<org>/<name>/{config.json,tokenizer.json,onnx/…}. */
   MODEL_DIR: z.string().min(1).default('models'),

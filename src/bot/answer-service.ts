@@ -1,4 +1,5 @@
 import type { CoreConfig } from '../config.js';
+import type { OutletCount } from '../storage/backend.js';
 import { openSearcher } from '../open.js';
 import type { Answer, ArticleSummary, IndexStatus, SearchOptions } from '../types.js';
 
@@ -16,6 +17,8 @@ export interface AnswerService {
   ask(question: string, options: SearchOptions): Promise<Answer>;
   status(): Promise<IndexStatus>;
   listArticles(query: string, offset: number, limit: number): Promise<ArticleList>;
+  /** Outlets by case-insensitive prefix, most articles first. */
+  listOutlets(prefix: string, limit: number): Promise<OutletCount[]>;
 }
 
 /** One opened index inside a search worker. */
@@ -23,6 +26,7 @@ export interface OpenedIndex {
   ask(question: string, options: SearchOptions): Promise<Answer>;
   status(): IndexStatus;
   listArticles(query: string, offset: number, limit: number): ArticleList | Promise<ArticleList>;
+  listOutlets(prefix: string, limit: number): OutletCount[] | Promise<OutletCount[]>;
   /** Resolves when the embedding model has loaded or failed (the index answers from keywords until then). */
   ready(): Promise<void>;
   /** Picks up a newer generation of the same index in place (after /reindex); true if it changed. */

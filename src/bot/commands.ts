@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   ApplicationCommandType,
+  type AutocompleteInteraction,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type MessageContextMenuCommandInteraction,
@@ -21,6 +22,8 @@ export interface CommandModule {
   /** Buttons on this command's replies carry custom ids starting with `${buttonPrefix}:`. */
   buttonPrefix?: string;
   handleButton?(interaction: ButtonInteraction, ctx: BotContext): Promise<void>;
+  /** Suggestions for this command's options marked `setAutocomplete(true)` (discord.js guide: `autocomplete`). */
+  autocomplete?(interaction: AutocompleteInteraction, ctx: BotContext): Promise<void>;
 }
 
 export const COMMANDS_DIR = fileURLToPath(new URL('../../commands/', import.meta.url));
@@ -33,7 +36,8 @@ function isCommandModule(value: unknown): value is CommandModule {
     typeof m.data?.name === 'string' &&
     typeof m.data.toJSON === 'function' &&
     typeof m.execute === 'function' &&
-    (m.handleButton === undefined || typeof m.buttonPrefix === 'string')
+    (m.handleButton === undefined || typeof m.buttonPrefix === 'string') &&
+    (m.autocomplete === undefined || typeof m.autocomplete === 'function')
   );
 }
 

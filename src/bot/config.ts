@@ -56,8 +56,6 @@ export const botConfigSchema = coreConfigSchema.merge(discordConfigSchema).exten
    * privileged Message Content intent, requested only when this is set.
    */
   ASK_CHANNEL_IDS: channelIds.default(''),
-  /** Where feedback (👍/👎) is recorded. */
-  DATA_DIR: z.string().min(1).default('data'),
   /** Per user: at most RATE_LIMIT_MAX searches per RATE_LIMIT_WINDOW_SECONDS. */
   RATE_LIMIT_MAX: int(1, 1000).default(5),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
@@ -70,6 +68,10 @@ export const botConfigSchema = coreConfigSchema.merge(discordConfigSchema).exten
   FEEDBACK: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
   /** A file the bot rewrites every 30 s while connected, for container health checks (unset: none). */
   HEALTH_FILE: z.string().min(1).optional(),
+  /** /sources add: the largest file accepted, in megabytes (Discord's own upload limit is 10 MB without boosts). */
+  SOURCES_MAX_FILE_MB: int(1, 500).default(10),
+  /** /sources add: files per command (the command has ten attachment options). */
+  SOURCES_MAX_FILES: int(1, 10).default(5),
   /** Shards under `npm run start:sharded`: a number, or auto (Discord's recommendation). */
   SHARD_COUNT: z
     .string()

@@ -3,6 +3,7 @@ import type { FollowUpInfo, IndexStatus } from '../types.js';
 import type { AnswerService } from './answer-service.js';
 import type { BuildReport } from '../indexer/build.js';
 import type { Logger } from './logger.js';
+import type { OutletCache } from './outlets.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Reindexer } from './reindex.js';
 import type { SessionStore } from './sessions.js';
@@ -61,6 +62,8 @@ export interface BotContext {
   /** The question chains of the threads answers can be continued in (follow-ups). */
   threads: ThreadChains;
   reindexer: Reindexer;
+  /** The index's outlets for autocomplete, refreshed after every (re)index. */
+  outlets: OutletCache;
   startedAt: Date;
   /** Tells the other shards (if any) that the index changed, so they reopen it too. */
   announceReindex: () => void;

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { Events } from 'discord.js';
 import { corpusPaths, storeTarget } from '../config.js';
 import { loadDotenv } from '../env.js';
+import { corpusInputs, removeStaleIncoming } from '../ingest/kept-sources.js';
 import { runIndex } from '../indexer/run.js';
 import { MissingIndexError } from '../storage/errors.js';
 import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
@@ -15,6 +16,8 @@ import { loadBotConfigOrExit, type BotConfig } from './config.js';
 import type { BotContext } from './context.js';
 import { createLogger, defaultLogFormat, isSecretDebugLine, type Logger } from './logger.js';
 import { RateLimiter } from './rate-limit.js';
+import { refreshOutlets } from './index-update.js';
+import { OutletCache } from './outlets.js';
 import { REINDEXED, Reindexer } from './reindex.js';
 import { routeMessages } from './messages.js';
 import { routeInteractions } from './router.js';
@@ -68,8 +71,10 @@ async function startSearch(pool: SearchPool, cfg: BotConfig, logger: Logger): Pr
       break;
     }
   }
+  const inputs = await corpusInputs(corpusPaths(cfg), cfg.DATA_DIR);
   const report = await runIndex(storeTarget(cfg, cfg.INDEX_DIR), {
-    corpus: corpusPaths(cfg),
+    corpus: inputs.corpus,
+    exclude: inputs.exclude,
     settings: cfg,
     onProgress: (p) => p.message && logger.info({ stage: p.stage }, p.message),
   });
@@ -112,6 +117,7 @@ try {
     state,
     threads: new ThreadChains(),
     reindexer: new Reindexer(log),
+    outlets: new OutletCache(pool),
     startedAt: new Date(),
     // Sharded: the manager (sharded.ts) forwards this to every other shard, which reopens the index.
     announceReindex: () => {
@@ -122,12 +128,18 @@ try {
     process.on('message', (msg: unknown) => {
       if ((msg as { type?: unknown } | null)?.type !== REINDEXED) return;
       ctx.search.reopen().then(
-        (s) => log.info({ articles: s.articles, chunks: s.chunks }, 'reopened the index after a reindex on another shard'),
+        (s) => {
+          log.info({ articles: s.articles, chunks: s.chunks }, 'reopened the index after a reindex on another shard');
+          void refreshOutlets(ctx);
+        },
         (err: unknown) => log.error({ err }, 'could not reopen the index after a reindex on another shard'),
       );
     });
   }
 
+  await refreshOutlets(ctx);
+  const stale = await removeStaleIncoming(config.DATA_DIR).catch(() => 0);
+  if (stale) log.info({ files: stale }, 'deleted downloads a previous run left half-checked (DATA_DIR/sources/.incoming)');
   if (messageContent) {
     log.warn(
       { askChannels: config.ASK_CHANNEL_IDS },

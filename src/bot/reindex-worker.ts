@@ -1,11 +1,14 @@
 /**
- * Child process of Reindexer: builds the configured corpus into INDEX_DIR with the core's
- * buildIndex (which locks the folder and swaps the new build in atomically), reporting over IPC.
+ * Child process of Reindexer: builds the configured corpus (plus the sources kept from chat, minus
+ * the removed articles) into INDEX_DIR with the core's buildIndex — an update in place when the
+ * index exists, which locks the folder and commits atomically — reporting over IPC. Its one
+ * argument is the ReindexJob as JSON.
  */
 import { corpusPaths, loadCoreConfig, storeTarget } from '../config.js';
+import { corpusInputs } from '../ingest/kept-sources.js';
 import { runIndex } from '../indexer/run.js';
 import { IndexBusyError } from '../storage/errors.js';
-import type { WorkerMessage } from './reindex.js';
+import type { ReindexJob, WorkerMessage } from './reindex.js';
 
 const send = (msg: WorkerMessage): Promise<void> =>
   new Promise((resolve) => {
@@ -20,8 +23,12 @@ process.on('disconnect', () => controller.abort());
 
 try {
   const config = loadCoreConfig();
+  const job = JSON.parse(process.argv[2] ?? '{}') as ReindexJob;
+  const inputs = await corpusInputs(corpusPaths(config), config.DATA_DIR);
   const report = await runIndex(storeTarget(config, config.INDEX_DIR), {
-    corpus: corpusPaths(config),
+    corpus: inputs.corpus,
+    exclude: inputs.exclude,
+    track: job.track,
     settings: config,
     signal: controller.signal,
     onProgress: (progress) => void send({ type: 'progress', progress }),

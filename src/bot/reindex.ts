@@ -21,6 +21,11 @@ export interface RunningReindex {
   startedAt: Date;
 }
 
+/** What a run is for, passed to the worker: `track` names files whose new articles the report counts (/sources add). */
+export interface ReindexJob {
+  track?: string[];
+}
+
 // Compiled (dist/*.js, `npm start`), the worker is JavaScript and runs on plain node. In development
 // it is TypeScript, run with tsx's loader, resolved from here (so any cwd works) and only then, so a
 // production install without dev dependencies never looks for tsx.
@@ -35,6 +40,7 @@ const workerExecArgv = (): string[] => (COMPILED ? [] : ['--import', pathToFileU
 export class Reindexer {
   private child: ChildProcess | undefined;
   private info: RunningReindex | undefined;
+  private current: Promise<ReindexOutcome> | undefined;
 
   constructor(
     private readonly log: Logger,
@@ -45,12 +51,29 @@ export class Reindexer {
     return this.info;
   }
 
-  /** Starts a build, or returns undefined when one is already running. */
-  start(by: string, onProgress: (p: BuildProgress) => void): Promise<ReindexOutcome> | undefined {
+  /** Resolves once no build is running (at once when none is). */
+  async idle(): Promise<void> {
+    while (this.current) await this.current;
+  }
+
+  /**
+   * Starts a build (an update in place of the configured corpus plus the sources kept from chat),
+   * or returns undefined when one is already running.
+   */
+  start(by: string, onProgress: (p: BuildProgress) => void, job: ReindexJob = {}): Promise<ReindexOutcome> | undefined {
     if (this.info) return undefined;
+    const run = this.run(by, onProgress, job);
+    this.current = run;
+    void run.then(() => {
+      if (this.current === run) this.current = undefined;
+    });
+    return run;
+  }
+
+  private run(by: string, onProgress: (p: BuildProgress) => void, job: ReindexJob): Promise<ReindexOutcome> {
     const started = performance.now();
     this.info = { by, startedAt: new Date() };
-    const child = fork(WORKER, [], {
+    const child = fork(WORKER, [JSON.stringify(job)], {
       execArgv: workerExecArgv(),
       env: this.env,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -1,4 +1,4 @@
-import { Events, type Client, type Interaction } from 'discord.js';
+import { Events, type AutocompleteInteraction, type Client, type Interaction } from 'discord.js';
 import { ANSWER_PREFIX, handleAnswerButton } from './answers.js';
 import type { CommandModule } from './commands.js';
 import type { BotContext } from './context.js';
@@ -21,6 +21,7 @@ export function routeInteractions(client: Client, commands: ReadonlyMap<string, 
   });
 
   async function dispatch(interaction: Interaction): Promise<void> {
+    if (interaction.isAutocomplete()) return suggest(interaction);
     if (!interaction.isRepliable()) return;
     const started = performance.now();
     const what = interaction.isCommand() ? interaction.commandName : interaction.isButton() ? interaction.customId.split(':')[0] : `type ${interaction.type}`;
@@ -48,6 +49,23 @@ export function routeInteractions(client: Client, commands: ReadonlyMap<string, 
       else if (down) ctx.log.warn({ interaction: what, user: interaction.user.id, reason: (err as Error).message }, 'search unavailable');
       else ctx.log.error({ err, interaction: what, user: interaction.user.id }, 'interaction failed');
       await replyPrivately(interaction, busy ? BUSY : down ? UNAVAILABLE : FAILED).catch((e: unknown) => ctx.log.warn({ err: e }, 'could not report the failure'));
+    }
+  }
+
+  /**
+   * Autocomplete is not repliable: it is answered with choices (or none) within Discord's 3 s. A
+   * module without suggestions, or one that fails, gets an empty list rather than silence.
+   */
+  async function suggest(interaction: AutocompleteInteraction): Promise<void> {
+    const started = performance.now();
+    const command = commands.get(interaction.commandName);
+    try {
+      if (command?.autocomplete) await command.autocomplete(interaction, ctx);
+      else await interaction.respond([]);
+      ctx.log.debug({ interaction: `${interaction.commandName} autocomplete`, user: interaction.user.id, ms: Math.round(performance.now() - started) }, 'autocomplete answered');
+    } catch (err) {
+      ctx.log.warn({ err, interaction: interaction.commandName }, 'autocomplete failed');
+      if (!interaction.responded) await interaction.respond([]).catch(() => undefined);
     }
   }
 }

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { IndexError, MissingIndexError } from '../storage/errors.js';
 import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
+import type { OutletCount } from '../storage/backend.js';
 import type { Answer, IndexStatus, SearchOptions } from '../types.js';
 import type { AnswerService, ArticleList, SearchConfig } from './answer-service.js';
 
@@ -18,6 +19,7 @@ export type PoolRequest =
   | { id: number; op: 'ask'; question: string; options: SearchOptions }
   | { id: number; op: 'status' }
   | { id: number; op: 'list'; query: string; offset: number; limit: number }
+  | { id: number; op: 'outlets'; prefix: string; limit: number }
   | { id: number; op: 'reopen' };
 
 /** A request without its id (distributes over the union). */
@@ -146,6 +148,10 @@ export class SearchPool extends EventEmitter implements AnswerService {
 
   listArticles(query: string, offset: number, limit: number): Promise<ArticleList> {
     return this.request({ op: 'list', query, offset, limit }) as Promise<ArticleList>;
+  }
+
+  listOutlets(prefix: string, limit: number): Promise<OutletCount[]> {
+    return this.request({ op: 'outlets', prefix, limit }) as Promise<OutletCount[]>;
   }
 
   /**

@@ -84,6 +84,7 @@ async function handle(req: PoolRequest): Promise<void> {
     if (req.op === 'ask') value = await live.use((ix) => ix.ask(req.question, req.options));
     else if (req.op === 'status') value = await live.use((ix) => ix.status());
     else if (req.op === 'list') value = await live.use((ix) => ix.listArticles(req.query, req.offset, req.limit));
+    else if (req.op === 'outlets') value = await live.use((ix) => ix.listOutlets(req.prefix, req.limit));
     else if (live.index.refresh) {
       // The index updates in place: read only what changed (new segments, deletion marks, vectors).
       await live.index.refresh();

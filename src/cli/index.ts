@@ -1,5 +1,6 @@
 import { ConfigError, corpusPaths, loadCoreConfig, storeTarget } from '../config.js';
 import { loadDotenv } from '../env.js';
+import { corpusInputs, RemovalsError } from '../ingest/kept-sources.js';
 import { BuildError } from '../indexer/build.js';
 import { runIndex } from '../indexer/run.js';
 import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
@@ -14,6 +15,7 @@ const program = cliProgram('npm run index --', 'Index a corpus (keyword + vector
   .option('--out <dir>', 'index folder (default: INDEX_DIR, else embeddings/; ignored with SEARCH_BACKEND=postgres)')
   .option('--rebuild', 'build a fresh index and swap it in when complete (also converts an old-format or damaged index)')
   .option('--lexical-only', 'skip the embedding model and build the keyword index only')
+  .option('--no-kept-sources', 'leave out what was added and removed from Discord (DATA_DIR/sources, DATA_DIR/removed-articles.json)')
   .option('--json', 'print the build report as JSON on stdout')
   .addHelpText(
     'after',
@@ -22,7 +24,7 @@ const program = cliProgram('npm run index --', 'Index a corpus (keyword + vector
   );
 
 program.parse();
-const opts = program.opts<{ corpus?: string[]; out?: string; rebuild?: boolean; lexicalOnly?: boolean; json?: boolean }>();
+const opts = program.opts<{ corpus?: string[]; out?: string; rebuild?: boolean; lexicalOnly?: boolean; keptSources: boolean; json?: boolean }>();
 
 // SIGTERM / Ctrl-C stop the build itself: it cleans its staging files and lock, and the previous index stays live.
 const controller = new AbortController();
@@ -38,9 +40,13 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
 try {
   const config = loadCoreConfig();
+  const paths = opts.corpus ?? corpusPaths(config);
+  // Sources added from chat, and articles removed there, count in every build (see kept-sources.ts).
+  const inputs = opts.keptSources ? await corpusInputs(paths, config.DATA_DIR) : { corpus: paths, exclude: new Set<string>() };
   const progress = progressReporter();
   const report = await runIndex(storeTarget(config, opts.out ?? config.INDEX_DIR), {
-    corpus: opts.corpus ?? corpusPaths(config),
+    corpus: inputs.corpus,
+    exclude: inputs.exclude,
     settings: config,
     rebuild: opts.rebuild,
     lexicalOnly: opts.lexicalOnly,
@@ -51,7 +57,7 @@ try {
   if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else process.stderr.write(`${formatBuildReport(report)}\n`);
 } catch (err) {
-  const known = err instanceof ConfigError || err instanceof IndexError || err instanceof BuildError || err instanceof DatabaseUnavailableError;
+  const known = err instanceof ConfigError || err instanceof IndexError || err instanceof BuildError || err instanceof DatabaseUnavailableError || err instanceof RemovalsError;
   process.stderr.write(`${known ? (err as Error).message : `Indexing failed: ${(err as Error).stack ?? String(err)}`}\n`);
   process.exitCode = signalled ? (signalled === 'SIGINT' ? 130 : 143) : EXIT_FAILURE;
 }

@@ -68,6 +68,7 @@ export function formatBuildReport(report: BuildReport): string {
     `Mode: ${report.mode}${report.mode === 'hybrid' ? ` (model ${report.model}: ${report.embedded} passages embedded, ${report.reused} reused)` : ''}.`,
   ];
   if (report.duplicates) lines.push(`Skipped ${report.duplicates} duplicate articles.`);
+  if (report.excluded) lines.push(`Left out ${report.excluded} removed articles (DATA_DIR/removed-articles.json).`);
   const list = (heading: string, problems: BuildReport['problems']): void => {
     if (!problems.length) return;
     lines.push(heading);

@@ -46,8 +46,12 @@ export type BuildSettings = Pick<
 > &
   Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX' | 'DATE_ORDER' | 'MAX_ARTICLE_CHARS'>>;
 
-/** Date reading and the per-article size limit, as the settings give them. */
-const ingestOptions = (settings: BuildSettings): IngestOptions => ({ dateOrder: settings.DATE_ORDER, maxArticleChars: settings.MAX_ARTICLE_CHARS });
+/** Date reading and the per-article size limit, as the settings give them, and the articles to leave out. */
+const ingestOptions = (options: Pick<BuildOptions, 'settings' | 'exclude'>): IngestOptions => ({
+  dateOrder: options.settings.DATE_ORDER,
+  maxArticleChars: options.settings.MAX_ARTICLE_CHARS,
+  exclude: options.exclude,
+});
 
 export interface BuildOptions {
   corpus: string[];
@@ -62,6 +66,10 @@ export interface BuildOptions {
   embedder?: Embedder;
   onProgress?: (progress: BuildProgress) => void;
   signal?: AbortSignal;
+  /** Article ids never to index (an admin removed them); see IngestOptions.exclude. */
+  exclude?: ReadonlySet<string>;
+  /** Files of the corpus whose newly indexed articles and passages the report counts (`tracked`). */
+  track?: readonly string[];
 }
 
 export interface BuildReport {
@@ -79,7 +87,11 @@ export interface BuildReport {
   removed: number;
   unchanged: number;
   duplicates: number;
+  /** Articles left out because they are in `exclude`. */
+  excluded: number;
   problems: IngestProblem[];
+  /** For each file of `track`: the articles and passages this build indexed from it (new or changed). */
+  tracked?: Record<string, { articles: number; passages: number }>;
   mode: 'hybrid' | 'lexical';
   model: string;
   /** Why there is no dense index, when mode is lexical. */
@@ -145,15 +157,16 @@ export class Stopwatch {
 
 /** The report fields every kind of build fills the same way: inputs, model, embedding counts, time. */
 export function commonReport(
-  stats: Pick<StreamStats, 'files' | 'duplicates' | 'problems'>,
+  stats: Pick<StreamStats, 'files' | 'duplicates' | 'excluded' | 'problems'>,
   embedding: Embedding,
   settings: Pick<BuildSettings, 'EMBEDDING_MODEL'>,
   counts: { embedded: number; reused: number },
   clock: Stopwatch,
-): Pick<BuildReport, 'files' | 'duplicates' | 'problems' | 'mode' | 'model' | 'modelError' | 'embedded' | 'reused' | 'stageMs' | 'totalMs'> {
+): Pick<BuildReport, 'files' | 'duplicates' | 'excluded' | 'problems' | 'mode' | 'model' | 'modelError' | 'embedded' | 'reused' | 'stageMs' | 'totalMs'> {
   return {
     files: stats.files,
     duplicates: stats.duplicates,
+    excluded: stats.excluded,
     problems: stats.problems,
     mode: embedding.embedder ? 'hybrid' : 'lexical',
     model: embedding.embedder?.modelId ?? settings.EMBEDDING_MODEL,
@@ -163,6 +176,35 @@ export function commonReport(
     stageMs: clock.stageMs,
     totalMs: Math.round(performance.now() - clock.started),
   };
+}
+
+/**
+ * Counts, per tracked file, the articles and passages a build indexes from it (for `track`). A
+ * line-oriented file's articles have sources such as `file.jsonl:12`.
+ */
+export class TrackedCounts {
+  readonly counts: Record<string, { articles: number; passages: number }> | undefined;
+  constructor(files: readonly string[] | undefined) {
+    this.counts = files ? Object.fromEntries(files.map((f) => [f, { articles: 0, passages: 0 }])) : undefined;
+  }
+
+  add(source: string, passages: number): void {
+    if (!this.counts) return;
+    for (const [file, c] of Object.entries(this.counts)) {
+      if (source === file || source.startsWith(`${file}:`)) {
+        c.articles++;
+        c.passages += passages;
+        return;
+      }
+    }
+  }
+}
+
+/** Passages per placeholder or real article row of a prepared batch. */
+function passagesPerArticle(prepared: readonly Prepared[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const p of prepared) out.set(p.row.article, (out.get(p.row.article) ?? 0) + 1);
+  return out;
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
@@ -390,6 +432,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
   const { cache } = await vectorCache(base, embedder);
   try {
     const stats = newStreamStats();
+    const tracked = new TrackedCounts(options.track);
     const counts = { embedded: 0, reused: 0 };
     const nextId = { value: 0 };
     const readStart = performance.now();
@@ -412,6 +455,8 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       const rows = db!.transaction(() => batch.map(({ article, keys }) => ({ article, rowid: db!.insertArticle(article, articleHash(article), keys) })));
       clock.add('write', since);
       const prepared = await preparePassages(rows, nextId, options, embedder, cache, counts, clock);
+      const per = passagesPerArticle(prepared);
+      for (const { article, rowid } of rows) tracked.add(article.source, per.get(rowid) ?? 0);
       since = performance.now();
       db!.transaction(() => db!.insertPassages(prepared.map((p) => p.row)));
       clock.add('write', since);
@@ -435,7 +480,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     };
 
     let lastReport = 0;
-    for await (const item of streamCorpus(options.corpus, stats, undefined, ingestOptions(options.settings))) {
+    for await (const item of streamCorpus(options.corpus, stats, undefined, ingestOptions(options))) {
       if (item.kind !== 'article') continue;
       pending.push(item);
       articles++;
@@ -515,6 +560,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       changed: 0,
       removed: 0,
       unchanged: 0,
+      tracked: tracked.counts,
       ...commonReport(stats, embedding, settings, counts, clock),
     };
   } finally {
@@ -545,7 +591,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   let lastReport = 0;
   let unchanged = 0;
   let since = performance.now();
-  for await (const item of streamCorpus(options.corpus, stats, (raw) => byRaw.get(raw), ingestOptions(options.settings))) {
+  for await (const item of streamCorpus(options.corpus, stats, (raw) => byRaw.get(raw), ingestOptions(options))) {
     articles++;
     const id = item.kind === 'known' ? item.id : item.article.id;
     seen.add(id);
@@ -597,6 +643,11 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
     clock,
   );
   throwIfAborted(signal);
+  const tracked = new TrackedCounts(options.track);
+  const per = passagesPerArticle(prepared);
+  todo.forEach(({ article }, i) => {
+    tracked.add(article.source, per.get(-1 - i) ?? 0);
+  });
 
   // Keyword: the base segments plus one small segment for the new passages.
   since = performance.now();
@@ -685,6 +736,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
     changed: replaced.length,
     removed: removedRows.length,
     unchanged,
+    tracked: tracked.counts,
     ...commonReport(stats, embedding, settings, counts, clock),
   };
 }

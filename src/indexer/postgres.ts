@@ -21,6 +21,7 @@ import {
   prepareModel,
   readProgress,
   Stopwatch,
+  TrackedCounts,
   throwIfAborted,
   type BuildOptions,
   type BuildReport,
@@ -120,6 +121,7 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
   if (!full) for (const [id, k] of known) if (k.raw && k.text) byRaw.set(k.raw, { id, url: k.url ?? undefined, text: k.text });
 
   const stats = newStreamStats();
+  const tracked = new TrackedCounts(options.track);
   const counts = { embedded: 0, reused: 0, passages: 0 };
   const moved: Array<{ rowid: number; source: string; keys?: ArticleKeys }> = [];
   const seen = new Set<string>();
@@ -140,6 +142,11 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
     const batch = pending;
     pending = [];
     const prepared = await preparePassages(sql, batch, options, embedder, counts, clock);
+    const per = new Map<number, number>();
+    for (const p of prepared) per.set(p.articleIndex, (per.get(p.articleIndex) ?? 0) + 1);
+    batch.forEach(({ article }, i) => {
+      tracked.add(article.source, per.get(i) ?? 0);
+    });
     const t = performance.now();
     generation++;
     await sql.transaction(async (tx) => {
@@ -156,7 +163,7 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
     flushMs += performance.now() - started;
   };
 
-  for await (const item of streamCorpus(options.corpus, stats, full ? undefined : (raw) => byRaw.get(raw))) {
+  for await (const item of streamCorpus(options.corpus, stats, full ? undefined : (raw) => byRaw.get(raw), { exclude: options.exclude })) {
     articles++;
     const id = item.kind === 'known' ? item.id : item.article.id;
     seen.add(id);
@@ -256,6 +263,7 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
     changed,
     removed: removed.length,
     unchanged,
+    tracked: tracked.counts,
     ...commonReport(stats, embedding, settings, counts, clock),
   };
 }

@@ -98,6 +98,11 @@ export interface IngestOptions {
   dateOrder?: DateOrder;
   /** Longer articles (after cleaning) are truncated at a sentence end and reported (default 1,000,000). */
   maxArticleChars?: number;
+  /**
+   * Ids of articles to leave out (removed by an admin, e.g. `/sources remove`): they are read and
+   * counted as excluded, and later copies of them are dropped as their duplicates.
+   */
+  exclude?: ReadonlySet<string>;
 }
 
 /**

@@ -19,6 +19,8 @@ export interface StreamStats {
   bytesDone: number;
   totalBytes: number;
   duplicates: number;
+  /** Articles left out because their id is in `IngestOptions.exclude`. */
+  excluded: number;
   problems: IngestProblem[];
 }
 
@@ -49,6 +51,7 @@ export async function* streamCorpus(
 ): AsyncGenerator<Streamed> {
   const dateOrder = options.dateOrder ?? 'mdy';
   const maxChars = options.maxArticleChars ?? DEFAULT_MAX_ARTICLE_CHARS;
+  const exclude = options.exclude;
   const files = await listCorpusFiles(paths, stats.problems);
   stats.files = files.length;
   stats.totalBytes = 0;
@@ -70,6 +73,10 @@ export async function* streamCorpus(
       if (seenBefore.url) seenUrls.add(seenBefore.url);
       seenTexts.add(seenBefore.text);
       seenIds.add(seenBefore.id);
+      if (exclude?.has(seenBefore.id)) {
+        stats.excluded++;
+        return undefined;
+      }
       return { kind: 'known', id: seenBefore.id, source };
     }
     const title = cleanTitle(raw.title);
@@ -91,6 +98,11 @@ export async function* streamCorpus(
     let id = raw.id ?? (urlK ? sha1(urlK).slice(0, 16) : textK.slice(0, 16));
     if (seenIds.has(id)) id = `${id}~${textK.slice(0, 8)}`;
     seenIds.add(id);
+    // Checked after its keys are marked seen, so a copy of an excluded article does not come back.
+    if (exclude?.has(id)) {
+      stats.excluded++;
+      return undefined;
+    }
     return {
       kind: 'article',
       article: { id, title: title || firstWords(text), text, url: raw.url, date, outlet: raw.outlet, source },
@@ -188,7 +200,7 @@ function firstWords(text: string, max = 12): string {
 }
 
 export function newStreamStats(): StreamStats {
-  return { files: 0, filesDone: 0, bytesDone: 0, totalBytes: 0, duplicates: 0, problems: [] };
+  return { files: 0, filesDone: 0, bytesDone: 0, totalBytes: 0, duplicates: 0, excluded: 0, problems: [] };
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { CoreConfig } from '../config.js';
-import type { IndexInfo, SearchBackend } from '../storage/backend.js';
+import type { IndexInfo, OutletCount, SearchBackend } from '../storage/backend.js';
 import { EmbeddedBackend } from '../storage/embedded.js';
 import { IndexError } from '../storage/errors.js';
 import { analyze } from '../text/analyze.js';
@@ -270,20 +270,41 @@ export class Searcher {
     return out;
   }
 
-  /** Articles in the index, newest first, optionally narrowed by words in the title or outlet. */
+  /** Outlets by case-insensitive prefix, most articles first (for autocomplete). */
+  listOutlets(prefix = '', limit = 25): Promise<OutletCount[]> {
+    return this.backend.listOutlets(prefix, limit);
+  }
+
+  /**
+   * Articles in the index, newest first, optionally narrowed by words in the title or outlet (or an
+   * article's exact id). The last word may be unfinished (autocomplete while typing): it also
+   * matches as the start of a title or outlet word.
+   */
   listArticles(query = '', offset = 0, limit = 10): Promise<{ total: number; items: ArticleSummary[] }> {
-    const words = analyze(query);
+    const id = query.trim();
+    const raw = fold(id).split(/\s+/).filter(Boolean);
+    const partial = /\s$/.test(query) ? undefined : raw.at(-1);
+    const words = analyze(partial ? raw.slice(0, -1).join(' ') : id);
+    const partialTerms = partial ? analyze(partial) : [];
     return this.backend.listArticles(
       (a) => {
-        if (words.length === 0) return true;
-        const have = new Set(analyze(`${a.title} ${a.outlet ?? ''}`));
-        return words.every((w) => have.has(w));
+        if (a.id === id) return true;
+        if (words.length === 0 && !partial) return true;
+        const text = `${a.title} ${a.outlet ?? ''}`;
+        const have = new Set(analyze(text));
+        if (!words.every((w) => have.has(w))) return false;
+        if (!partial) return true;
+        if (partialTerms.length > 0 && partialTerms.every((w) => have.has(w))) return true;
+        return fold(text).split(/[^\p{L}\p{N}]+/u).some((w) => w.startsWith(partial));
       },
       offset,
       limit,
     );
   }
 }
+
+/** Lower case without diacritics, for matching what someone is typing. */
+const fold = (s: string): string => s.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
 
 function toResult(c: Scored, rank: number, quote: { text: string; sentences: SearchResult['quoteSentences'] }): SearchResult {
   const a = c.passage.article;

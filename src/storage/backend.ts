@@ -97,6 +97,12 @@ export interface PassageFilter {
   readonly filters: SearchFilters;
 }
 
+/** An outlet of the index and how many articles it has. */
+export interface OutletCount {
+  name: string;
+  articles: number;
+}
+
 export interface SearchBackend {
   readonly info: IndexInfo;
   readonly terms: TermStats;
@@ -114,6 +120,8 @@ export interface SearchBackend {
   passages(ids: readonly number[]): Promise<Map<number, StoredPassage>>;
   /** Articles, newest first, narrowed by a predicate over title and outlet. */
   listArticles(match: (a: ArticleSummary) => boolean, offset: number, limit: number): Promise<{ total: number; items: ArticleSummary[] }>;
+  /** Outlets whose name starts with `prefix` (case-insensitive; '' for all), most articles first. */
+  listOutlets(prefix: string, limit: number): Promise<OutletCount[]>;
   /** Picks up a newer committed generation, if any, without blocking for long; true if it changed. */
   refresh(): Promise<boolean>;
   close(): Promise<void>;

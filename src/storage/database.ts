@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { ArticleSummary, SearchFilters } from '../types.js';
-import type { CorpusInfo, DenseInfo, IndexInfo, NoDenseInfo, StoredPassage } from './backend.js';
+import type { CorpusInfo, DenseInfo, IndexInfo, NoDenseInfo, OutletCount, StoredPassage } from './backend.js';
 import { IndexError, REBUILD_HINT } from './errors.js';
 import { ARTICLE_COLUMNS, decodeArticle, decodePassage, encodeArticle, PASSAGE_COLUMNS, type ArticleRow, type PassageRow } from './rows.js';
 import { META, SCHEMA, SCHEMA_VERSION } from './schema.js';
@@ -210,6 +210,18 @@ export class IndexDatabase {
   articles(): ArticleSummary[] {
     const rows = this.db.prepare(`SELECT ${ARTICLE_COLUMNS} FROM articles ORDER BY date DESC NULLS LAST, title`).all() as ArticleRow[];
     return rows.map(decodeArticle);
+  }
+
+  /** Outlets whose lower-cased name starts with `prefix`, most articles first (one spelling per outlet). */
+  outlets(prefix: string, limit: number): OutletCount[] {
+    const key = prefix.trim().toLowerCase();
+    return this.db
+      .prepare(
+        `SELECT min(outlet) AS name, count(*) AS articles FROM articles
+         WHERE outlet_key IS NOT NULL AND outlet_key <> '' AND substr(outlet_key, 1, length(?)) = ?
+         GROUP BY outlet_key ORDER BY articles DESC, name LIMIT ?`,
+      )
+      .all(key, key, limit) as OutletCount[];
   }
 
   /** Article id → rowid, content hash and keys: what an update compares the corpus against. */

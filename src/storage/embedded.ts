@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ArticleSummary, SearchFilters } from '../types.js';
-import type { IndexInfo, KeywordHit, KeywordQueryTerm, PassageFilter, SearchBackend, StoredPassage, TermStats, VectorHit } from './backend.js';
+import type { IndexInfo, KeywordHit, OutletCount, KeywordQueryTerm, PassageFilter, SearchBackend, StoredPassage, TermStats, VectorHit } from './backend.js';
 import { damaged, IndexDatabase } from './database.js';
 import { IndexError, REBUILD_HINT } from './errors.js';
 import { resolveIndex } from './folder.js';
@@ -102,6 +102,10 @@ export class EmbeddedBackend implements SearchBackend {
   async listArticles(match: (a: ArticleSummary) => boolean, offset: number, limit: number): Promise<{ total: number; items: ArticleSummary[] }> {
     const all = this.state.db.articles().filter(match);
     return { total: all.length, items: all.slice(offset, offset + limit) };
+  }
+
+  async listOutlets(prefix: string, limit: number): Promise<OutletCount[]> {
+    return this.state.db.outlets(prefix, limit);
   }
 
   /**

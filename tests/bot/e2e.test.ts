@@ -276,14 +276,14 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
 
   it('/sources lists the indexed articles and /status describes the index', async () => {
     const user = fake.user('judy');
-    const sources = fake.slash('sources', {}, user);
+    const sources = fake.subcommand('sources', 'list', {}, user);
     expect((await callback(sources)).data!.flags! & EPHEMERAL).toBe(EPHEMERAL);
     const list = (await edit(sources)).embeds![0]!;
     expect(list.description).toContain('Euromaidan Press (relaying the Associated Press) · 2023-11');
     expect(list.description).toContain('Western officials: Ukraine can take back Kherson from Russia in a week');
     expect(list.footer?.text).toBe('1–2 of 2');
 
-    const filtered = fake.slash('sources', { query: 'liberation' }, user);
+    const filtered = fake.subcommand('sources', 'list', { query: 'liberation' }, user);
     expect((await edit(filtered)).embeds![0]!.footer?.text).toBe('1–1 of 1');
 
     const status = fake.slash('status', {}, user);

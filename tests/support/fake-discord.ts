@@ -98,6 +98,19 @@ export const INTENTS = { guilds: 1 << 0, guildMessages: 1 << 9, messageContent: 
 /** Channel types used here. */
 const CHANNEL = { text: 0, publicThread: 11, forum: 15 } as const;
 
+/** Where the stand-in serves attachment files (Discord: cdn.discordapp.com/attachments/…). */
+const ATTACHMENTS_PATH = '/attachments/';
+
+/** An attachment as Discord describes it in `resolved.attachments`. */
+export interface FakeAttachment {
+  id: string;
+  filename: string;
+  size: number;
+  url: string;
+  proxy_url: string;
+  content_type: string;
+}
+
 export class FakeDiscord extends EventEmitter {
   readonly requests: RecordedRequest[] = [];
   /** Gateway payloads received from the bot (IDENTIFY, heartbeats…). */
@@ -302,21 +315,27 @@ export class FakeDiscord extends EventEmitter {
 
   /**
    * A slash command with a subcommand (and optionally its group), as Discord nests them:
-   * `subcommand('settings', ['admin-roles', 'add'], { role: { role: id } }, …)`. Option values:
-   * string → STRING, number → INTEGER, boolean → BOOLEAN, { role } → ROLE, { channel } → CHANNEL
-   * (with the `resolved` data Discord sends for those).
+   * `subcommand('settings', ['admin-roles', 'add'], { role: { role: id } }, …)`,
+   * `subcommand('sources', 'add', { file1: fake.attachment(…) }, …)`. Option values: string → STRING,
+   * number → INTEGER, boolean → BOOLEAN, { role } → ROLE, { channel } → CHANNEL, a FakeAttachment →
+   * ATTACHMENT (with the `resolved` data Discord sends for those).
    */
   subcommand(
     name: string,
-    path: [string] | [string, string],
-    options: Record<string, string | number | boolean | { role: string } | { channel: string }>,
+    path: string | [string] | [string, string],
+    options: Record<string, string | number | boolean | { role: string } | { channel: string } | FakeAttachment>,
     user: FakeUser,
     member: { admin?: boolean; roles?: string[] } = {},
     guildId = this.guildId,
   ): SentInteraction {
     const roles: Json = {};
     const channels: Json = {};
+    const attachments: Record<string, FakeAttachment> = {};
     const typed = Object.entries(options).map(([k, v]) => {
+      if (typeof v === 'object' && 'filename' in v) {
+        attachments[v.id] = v;
+        return { name: k, type: 11, value: v.id };
+      }
       if (typeof v === 'object' && 'role' in v) {
         roles[v.role] = { id: v.role, name: 'a role', color: 0, hoist: false, position: 1, permissions: '0', managed: false, mentionable: false, icon: null, unicode_emoji: null, flags: 0 };
         return { name: k, type: 8, value: v.role };
@@ -327,10 +346,15 @@ export class FakeDiscord extends EventEmitter {
       }
       return { name: k, type: typeof v === 'string' ? 3 : typeof v === 'number' ? 4 : 5, value: v };
     });
-    const sub = { name: path.at(-1)!, type: 1, options: typed };
-    const top = path.length === 2 ? [{ name: path[0], type: 2, options: [sub] }] : [sub];
+    const steps = typeof path === 'string' ? [path] : path;
+    const sub = { name: steps.at(-1)!, type: 1, options: typed };
+    const top = steps.length === 2 ? [{ name: steps[0], type: 2, options: [sub] }] : [sub];
     const payload = this.base(2, user, member, guildId);
-    const resolved = { ...(Object.keys(roles).length ? { roles } : {}), ...(Object.keys(channels).length ? { channels } : {}) };
+    const resolved = {
+      ...(Object.keys(roles).length ? { roles } : {}),
+      ...(Object.keys(channels).length ? { channels } : {}),
+      ...(Object.keys(attachments).length ? { attachments } : {}),
+    };
     payload.data = { id: snowflake(), name, type: 1, options: top, guild_id: guildId, ...(Object.keys(resolved).length ? { resolved } : {}) };
     return this.dispatchInteraction(payload);
   }
@@ -532,6 +556,7 @@ export class FakeDiscord extends EventEmitter {
       res.end(body === undefined ? undefined : JSON.stringify(body));
       this.emit('request', record);
     };
+    if (req.method === 'GET' && url.pathname.startsWith(ATTACHMENTS_PATH)) return this.serveAttachment(url.pathname, record, res);
     if (!url.pathname.startsWith('/api/v10/')) return reply(404, { message: '404: Not Found', code: 0 });
     const path = record.path;
     const body = (record.body ?? {}) as Json;
@@ -829,6 +854,60 @@ export class FakeDiscord extends EventEmitter {
     payload.channel = this.channelById(channelId);
     payload.data = { id: snowflake(), name, type: 1, options: typed, guild_id: this.guildId };
     return this.dispatchInteraction(payload);
+  }
+
+  // ---- sources from chat: attachments, subcommands, autocomplete (helper "sources") ----------
+
+  private files = new Map<string, { body: Buffer; contentType: string }>();
+  /** Downloads of attachment files, by path, in arrival order. */
+  readonly attachmentDownloads: string[] = [];
+
+  /**
+   * A file "uploaded" with a command: served by this stand-in over HTTP at its `url`, as Discord's
+   * CDN serves attachments. `size` is what Discord reports (default: the real size).
+   */
+  attachment(filename: string, body: string | Buffer, options: { contentType?: string; size?: number } = {}): FakeAttachment {
+    const id = snowflake();
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    const contentType = options.contentType ?? 'text/plain; charset=utf-8';
+    const path = `${ATTACHMENTS_PATH}${id}/${encodeURIComponent(filename)}`;
+    this.files.set(path, { body: bytes, contentType });
+    return { id, filename, size: options.size ?? bytes.byteLength, url: `${this.url}${path}`, proxy_url: `${this.url}${path}`, content_type: contentType };
+  }
+
+  /**
+   * An autocomplete request (interaction type 4) while the user types into option `focused`; the
+   * bot answers with a callback of type 8 carrying `choices` (see `choices()`).
+   */
+  autocomplete(
+    name: string,
+    sub: string | undefined,
+    options: Record<string, string>,
+    focused: string,
+    user: FakeUser,
+    member: { admin?: boolean; roles?: string[] } = {},
+    guildId = this.guildId,
+  ): SentInteraction {
+    const typed = Object.entries(options).map(([k, v]) => ({ name: k, type: 3, value: v, ...(k === focused ? { focused: true } : {}) }));
+    const payload = this.base(4, user, member, guildId);
+    payload.data = { id: snowflake(), name, type: 1, options: sub ? [{ name: sub, type: 1, options: typed }] : typed, guild_id: guildId };
+    return this.dispatchInteraction(payload);
+  }
+
+  /** The choices the bot answered an autocomplete interaction with (waits for the type 8 callback). */
+  async choices(i: SentInteraction, timeoutMs = 5000): Promise<{ choices: Array<{ name: string; value: string }>; ms: number }> {
+    const r = await this.waitForRequest((r) => r.method === 'POST' && r.path === `/interactions/${i.id}/${i.token}/callback`, timeoutMs, `the autocomplete answer to ${i.id}`);
+    const body = r.body as { type: number; data?: { choices?: Array<{ name: string; value: string }> } };
+    if (body.type !== 8) throw new Error(`expected an autocomplete result (type 8), got type ${body.type}`);
+    return { choices: body.data?.choices ?? [], ms: r.at - i.sentAt };
+  }
+
+  private serveAttachment(pathname: string, record: RecordedRequest, res: ServerResponse): void {
+    const file = this.files.get(pathname);
+    record.status = file ? 200 : 404;
+    this.attachmentDownloads.push(pathname);
+    if (!file) res.writeHead(404).end();
+    else res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.body.byteLength) }).end(file.body);
   }
 
   async close(): Promise<void> {

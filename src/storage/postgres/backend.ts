@@ -1,5 +1,5 @@
 import type { ArticleSummary, SearchFilters } from '../../types.js';
-import type { DenseInfo, IndexInfo, KeywordHit, KeywordQueryTerm, NoDenseInfo, PassageFilter, SearchBackend, StoredPassage, TermStats, VectorHit } from '../backend.js';
+import type { DenseInfo, IndexInfo, KeywordHit, KeywordQueryTerm, NoDenseInfo, OutletCount, PassageFilter, SearchBackend, StoredPassage, TermStats, VectorHit } from '../backend.js';
 import { chunkingSchema, corpusSchema, denseSchema } from '../database.js';
 import { KEYWORD_OPTIONS } from '../embedded.js';
 import { IndexError, MissingIndexError } from '../errors.js';
@@ -188,6 +188,16 @@ export class PostgresBackend implements SearchBackend {
     const rows = await this.sql.query<ArticleRow>(`SELECT ${ARTICLE_COLUMNS} FROM articles ORDER BY date DESC NULLS LAST, title`);
     const all = rows.map(decodeArticle).filter(match);
     return { total: all.length, items: all.slice(offset, offset + limit) };
+  }
+
+  async listOutlets(prefix: string, limit: number): Promise<OutletCount[]> {
+    const rows = await this.sql.query<{ name: string; articles: string }>(
+      `SELECT min(outlet) AS name, count(*) AS articles FROM articles
+       WHERE outlet_key IS NOT NULL AND outlet_key <> '' AND starts_with(outlet_key, $1)
+       GROUP BY outlet_key ORDER BY count(*) DESC, min(outlet) LIMIT $2::int`,
+      [prefix.trim().toLowerCase(), limit],
+    );
+    return rows.map((r) => ({ name: r.name, articles: Number(r.articles) }));
   }
 
   /** Reloads the in-memory statistics when the indexer has committed a newer generation. */
