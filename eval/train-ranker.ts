@@ -2,6 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { loadCoreConfig } from '../src/config.js';
 import { loadDotenv } from '../src/env.js';
+import { MIN_COVERAGE } from '../src/search/postprocess/abstain.js';
+import { topicShare } from '../src/search/ranker/evidence.js';
 import { PASSAGE_FEATURES, SENTENCE_FEATURES } from '../src/search/ranker/features.js';
 import { CONFIDENCE_FEATURES, CONFIDENCE_SIGNS, LinearModel, neutralRanker, type LinearWeights, type RankerWeights } from '../src/search/ranker/model.js';
 import { Searcher, DEFAULT_RANKING, type CandidatePool } from '../src/search/searcher.js';
@@ -93,6 +95,10 @@ function confidenceInput(item: Labelled, model: LinearModel, depth: number): { x
     topMissing: f('topMissing'),
     yearMissing: f('yearMissing'),
     coverOwn: f('coverOwn'),
+    topicShare: topicShare(
+      item.pool.info,
+      order.map((o) => item.pool!.candidates[o.i]!),
+    ),
   };
   return { x: CONFIDENCE_FEATURES.map((n) => values[n]), topRight: item.labels[order[0]!.i] === 1, top5: order.slice(0, 5).some((o) => item.labels[o.i] === 1) };
 }
@@ -158,7 +164,10 @@ async function main(): Promise<void> {
   const confidence = new LinearModel(confidenceWeights);
   const devProbs = dev.map((d) => {
     const c = confidenceInput(d, passage, best!.depth);
-    return { unanswerable: d.q.unanswerable === true, p: c ? confidence.probability(c.x) : 0, top5: c?.top5 ?? false };
+    // The search refuses below the coverage floor whatever the model says: count those as refused here too,
+    // or the threshold would be chosen for fewer false refusals than the search then makes.
+    const floored = !c || c.x[CONFIDENCE_FEATURES.indexOf('coverAll')]! < MIN_COVERAGE;
+    return { unanswerable: d.q.unanswerable === true, p: floored ? 0 : confidence.probability(c.x), top5: c?.top5 ?? false };
   });
   const ans = devProbs.filter((d) => !d.unanswerable);
   const un = devProbs.filter((d) => d.unanswerable);
