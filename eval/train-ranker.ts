@@ -9,7 +9,7 @@ import { CONFIDENCE_FEATURES, CONFIDENCE_SIGNS, LinearModel, neutralRanker, type
 import { Searcher, DEFAULT_RANKING, type CandidatePool } from '../src/search/searcher.js';
 import { ensureIndex, readQuestions } from './evaluate.js';
 import { DEFAULT_TRAIN, rounded, trainLogistic, trainPairwise, type Group } from './learn.js';
-import { containsAnswer, type EvalQuestion } from './metrics.js';
+import { chooseThreshold, containsAnswer, type EvalQuestion } from './metrics.js';
 
 /**
  * `npm run train-ranker`: learns the passage ranker, the quote (sentence) model and the confidence
@@ -164,36 +164,29 @@ async function main(): Promise<void> {
   const confidence = new LinearModel(confidenceWeights);
   const devProbs = dev.map((d) => {
     const c = confidenceInput(d, passage, best!.depth);
-    // The search refuses below the coverage floor whatever the model says: count those as refused here too,
-    // or the threshold would be chosen for fewer false refusals than the search then makes.
+    // The search refuses below the coverage floor whatever the model says (chooseThreshold counts those).
     const floored = !c || c.x[CONFIDENCE_FEATURES.indexOf('coverAll')]! < MIN_COVERAGE;
-    return { unanswerable: d.q.unanswerable === true, p: floored ? 0 : confidence.probability(c.x), top5: c?.top5 ?? false };
+    return { unanswerable: d.q.unanswerable === true, probability: c ? confidence.probability(c.x) : 0, floored, top5: c?.top5 ?? false };
   });
   const ans = devProbs.filter((d) => !d.unanswerable);
   const un = devProbs.filter((d) => d.unanswerable);
-  let threshold = 0;
-  let refused = 0;
-  for (const t of [...new Set(devProbs.map((d) => d.p))].sort((a, b) => a - b)) {
-    if (ans.filter((d) => d.p < t).length / Math.max(1, ans.length) > opts.maxFalseRefusal) break;
-    const r = un.filter((d) => d.p < t).length;
-    if (r > refused) {
-      refused = r;
-      threshold = t;
-    }
-  }
+  const chosen = chooseThreshold(devProbs, opts.maxFalseRefusal);
+  const threshold = chosen.threshold;
   // "Strong match": the lowest probability above which at least 75% of dev questions (and at least
   // ten) are answerable with the answer among the first five results; failing that, the top quarter
   // of the answerable questions' probabilities.
   let strong: number | undefined;
-  for (const t of [...new Set(devProbs.map((d) => d.p))].sort((a, b) => b - a)) {
-    const above = devProbs.filter((d) => d.p >= t);
+  // What the search shows: a floored question is refused, never a strong match.
+  const shown = devProbs.map((d) => ({ ...d, probability: d.floored ? 0 : d.probability }));
+  for (const t of [...new Set(shown.map((d) => d.probability))].sort((a, b) => b - a)) {
+    const above = shown.filter((d) => d.probability >= t);
     if (above.length >= 10 && above.filter((d) => !d.unanswerable && d.top5).length / above.length >= 0.75) strong = t;
   }
-  const sortedAns = ans.map((d) => d.p).sort((a, b) => a - b);
+  const sortedAns = shown.filter((d) => !d.unanswerable).map((d) => d.probability).sort((a, b) => a - b);
   strong ??= sortedAns[Math.floor(sortedAns.length * 0.75)] ?? 1;
   strong = Math.max(strong, threshold);
   log(
-    `confidence: threshold ${threshold.toFixed(4)} refuses ${refused}/${un.length} unanswerable and ${ans.filter((d) => d.p < threshold).length}/${ans.length} answerable dev questions; strong ≥ ${strong.toFixed(4)}`,
+    `confidence: threshold ${threshold.toFixed(4)} refuses ${Math.round(chosen.refusal * un.length)}/${un.length} unanswerable and ${Math.round(chosen.falseRefusal * ans.length)}/${ans.length} answerable dev questions (the coverage floor's included); strong ≥ ${strong.toFixed(4)}`,
   );
 
   const weights: RankerWeights = {
