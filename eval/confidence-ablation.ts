@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { loadCoreConfig } from '../src/config.js';
 import { loadDotenv } from '../src/env.js';
 import { MIN_COVERAGE } from '../src/search/postprocess/abstain.js';
-import { topicShare } from '../src/search/ranker/evidence.js';
+import { topicShare, unitNear } from '../src/search/ranker/evidence.js';
 import { PASSAGE_FEATURES } from '../src/search/ranker/features.js';
 import { CONFIDENCE_FEATURES, CONFIDENCE_SIGNS, LinearModel, loadRanker, neutralRanker } from '../src/search/ranker/model.js';
 import { DEFAULT_RANKING, Searcher } from '../src/search/searcher.js';
@@ -53,6 +53,7 @@ async function rows(file: string): Promise<Row[]> {
     const x: Record<string, number> = Object.fromEntries(PASSAGE_FEATURES.map((f, i) => [f, top[i]!]));
     x.absentShare = pool.info.absentShare;
     x.topicShare = topicShare(pool.info, order);
+    x.unitNear = unitNear(pool.info, order[0]!.text);
     Object.assign(x, candidateEvidence(pool.info, order, scored.map((s) => s.score)));
     const found = !q.unanswerable && order.slice(0, 5).some((c) => containsAnswer(c.text, q.answers));
     out.push({ unanswerable: q.unanswerable === true, found, x });
@@ -100,3 +101,9 @@ line('shipped features', shipped);
 for (const f of shipped) if (f !== 'similarity') line(`  without ${f}`, shipped.filter((n) => n !== f));
 for (const f of CANDIDATE_FEATURES) line(`  with ${f}`, [...shipped, f], f);
 line('  with every candidate', [...shipped, ...CANDIDATE_FEATURES]);
+// Which way each feature leans: its mean over unanswerable questions vs answerable ones whose answer is in the top 5.
+const mean = (rows: Row[], f: string): string => (rows.reduce((s, r) => s + r.x[f]!, 0) / Math.max(1, rows.length)).toFixed(3);
+for (const f of ['topicShare', 'unitNear', ...CANDIDATE_FEATURES]) {
+  const cells = [train, dev].map((set) => `${mean(set.filter((r) => r.unanswerable), f)} / ${mean(set.filter((r) => r.found), f)}`);
+  process.stdout.write(`mean ${f.padEnd(14)} unanswerable / answered: train ${cells[0]}, dev ${cells[1]}\n`);
+}

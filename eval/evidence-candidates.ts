@@ -22,6 +22,7 @@ export const CANDIDATE_FEATURES = [
   'wordnetShare', // share of the top passage's matched weight that only WordNet alternatives match
   'agreement', // share of the next articles that cover the detail as well as the top one
   'futureOnly', // the question asks in the past tense, the best sentences speak of plans
+  'dateForm', // a "what date / what day" question and a day-level date (month and day, or a weekday) in the top passage; for "when", any date
 ] as const;
 export type CandidateFeature = (typeof CANDIDATE_FEATURES)[number];
 
@@ -36,6 +37,7 @@ export const CANDIDATE_SIGNS: Record<CandidateFeature, number> = {
   wordnetShare: -1,
   agreement: 0,
   futureOnly: -1,
+  dateForm: 1,
 };
 
 const TOPIC_POOL = 5;
@@ -82,6 +84,10 @@ function focusConcept(plan: QueryPlan): number | undefined {
   }
   return undefined;
 }
+
+const DAY_QUESTION = /\b(what|which|on what) (date|day)\b/i;
+const DAY_DATE = /\b(jan(uary)?|feb(ruary)?|march|april|may|june|july|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?|dec(ember)?)\.?\s+\d{1,2}\b|\b\d{1,2}(st|nd|rd|th)?\s+(of\s+)?(jan(uary)?|feb(ruary)?|march|april|may|june|july|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?|dec(ember)?)\b|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b/i;
+const ANY_DATE = /\b(jan(uary)?|feb(ruary)?|march|april|june|july|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?|dec(ember)?|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|last (week|month|year))\b|\b(19|20)\d\d\b/i;
 
 /** The candidates' values for the top answer; `scores` are the ranker's scores in the same order. */
 export function candidateEvidence(info: QuestionInfo, ranked: readonly RankedEvidence[], scores: readonly number[]): Record<CandidateFeature, number> {
@@ -141,5 +147,6 @@ export function candidateEvidence(info: QuestionInfo, ranked: readonly RankedEvi
     wordnetShare: matched ? viaWordnet / matched : 0,
     agreement: others.length ? otherHits.filter((h) => detailShare(h) >= topDetail - 1e-9).length / others.length : 0,
     futureOnly: future ? 1 : 0,
+    dateForm: info.type !== 'date' ? 1 : DAY_QUESTION.test(plan.question) ? (DAY_DATE.test(top.text) ? 1 : 0) : ANY_DATE.test(top.text) ? 1 : 0,
   };
 }

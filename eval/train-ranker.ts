@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { loadCoreConfig } from '../src/config.js';
 import { loadDotenv } from '../src/env.js';
 import { MIN_COVERAGE } from '../src/search/postprocess/abstain.js';
-import { topicShare } from '../src/search/ranker/evidence.js';
+import { topicShare, unitNear } from '../src/search/ranker/evidence.js';
 import { PASSAGE_FEATURES, SENTENCE_FEATURES } from '../src/search/ranker/features.js';
 import { CONFIDENCE_FEATURES, CONFIDENCE_SIGNS, LinearModel, neutralRanker, type LinearWeights, type RankerWeights } from '../src/search/ranker/model.js';
 import { Searcher, DEFAULT_RANKING, type CandidatePool } from '../src/search/searcher.js';
@@ -99,6 +99,7 @@ function confidenceInput(item: Labelled, model: LinearModel, depth: number): { x
       item.pool.info,
       order.map((o) => item.pool!.candidates[o.i]!),
     ),
+    unitNear: unitNear(item.pool.info, item.pool.candidates[order[0]!.i]!.text),
   };
   return { x: CONFIDENCE_FEATURES.map((n) => values[n]), topRight: item.labels[order[0]!.i] === 1, top5: order.slice(0, 5).some((o) => item.labels[o.i] === 1) };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planQuery } from '../src/search/query.js';
-import { topicShare, type RankedEvidence } from '../src/search/ranker/evidence.js';
+import { countedConcept, topicShare, unitNear, type RankedEvidence } from '../src/search/ranker/evidence.js';
 import { questionInfo } from '../src/search/ranker/features.js';
 import { CONFIDENCE_FEATURES, CONFIDENCE_SIGNS, loadRanker } from '../src/search/ranker/model.js';
 import type { TermStats } from '../src/storage/backend.js';
@@ -65,14 +65,45 @@ describe('topic agreement (topicShare)', () => {
   });
 });
 
+describe('the unit a question measures in (unitNear)', () => {
+  const unit = (question: string, passage: string): number => unitNear(questionInfo(planQuery(question, stats)), passage);
+  const grainShip = 'The Razoni, carrying 26,000 tonnes of corn, left the port of Odesa on Monday with a crew of 12.';
+
+  it('"how many X" wants a number next to X, not any number about the topic', () => {
+    for (const q of ['how many crew members were aboard the first grain ship', 'how many of the 12 crew members were Syrian']) {
+      const info = questionInfo(planQuery(q, stats));
+      expect(info.plan.concepts[countedConcept(info)!]!.term, q).toBe('crew');
+    }
+    expect(unit('how many crew members were aboard the first grain ship', grainShip)).toBe(1);
+    expect(unit('how many crew members were aboard the first grain ship', 'The Razoni, carrying 26,000 tonnes of corn, left the port of Odesa on Monday.')).toBe(0);
+    // A number the question already holds is no answer.
+    expect(unit('how many of the 12 crew members were Syrian', 'All 12 crew members were safe, the owner said.')).toBe(0);
+  });
+
+  it('money, shares and lengths want a number in that unit', () => {
+    expect(unit('how much did the council spend on the new buses', 'The council spent £4.5m on 30 new buses.')).toBe(1);
+    expect(unit('how much did the council spend on the new buses', 'The council bought 30 new buses, delivered in 2021.')).toBe(0);
+    expect(unit('what share of the vote did the president get', 'The president won 58.5% of the vote in the runoff.')).toBe(1);
+    expect(unit('what share of the vote did the president get', 'The president won the runoff against 11 rivals.')).toBe(0);
+    expect(unit('how long is the border between the two countries', 'The 970km border has never been fully marked.')).toBe(1);
+    expect(unit('how long is the border between the two countries', 'Two countries have clashed along the border since 1991.')).toBe(0);
+  });
+
+  it('never lowers confidence for questions that name no unit', () => {
+    expect(unit('who brokered the grain deal', 'No numbers here.')).toBe(1);
+    expect(unit('when did the first grain ship leave odesa', 'No date here.')).toBe(1);
+    expect(unit('how many were there', 'Nothing.')).toBe(1);
+  });
+});
+
 describe('the confidence model', () => {
-  it('uses topic agreement only to raise confidence (a known direction, sane on any corpus)', () => {
-    expect(CONFIDENCE_SIGNS.topicShare).toBe(1);
+  it.each(['topicShare', 'unitNear'] as const)('uses %s only to raise confidence (a known direction, sane on any corpus)', (feature) => {
+    expect(CONFIDENCE_SIGNS[feature]).toBe(1);
     const ranker = loadRanker();
-    const at = CONFIDENCE_FEATURES.indexOf('topicShare');
+    const at = CONFIDENCE_FEATURES.indexOf(feature);
     const x = CONFIDENCE_FEATURES.map(() => 0.5);
     const low = ranker.confidence.probability(x.map((v, i) => (i === at ? 0 : v)));
     const high = ranker.confidence.probability(x.map((v, i) => (i === at ? 1 : v)));
-    expect(high).toBeGreaterThanOrEqual(low);
+    expect(high).toBeGreaterThan(low);
   });
 });

@@ -68,7 +68,6 @@ describe('lexical-only index of the seed corpus (no model available)', () => {
   it('answers the seed corpus’s own questions, each from the right article, confidently enough to show', async () => {
     const cases: Array<[string, RegExp, RegExp]> = [
       ['What did Saldo urge Kherson residents to do?', /Ukraine can take back Kherson/, /Saldo/],
-      ['how many people were still living in kherson when zelensky visited', /One year after liberation/, /\d/],
       ['When was Kherson liberated?', /./, /November|October|liberat/],
       ['How many settlements did Ukraine liberate in the Kherson region?', /Ukraine can take back Kherson/, /five more settlements/],
       ['Who asked the Kremlin to evacuate civilians?', /Ukraine can take back Kherson/, /Kremlin-picked leader|Saldo/],
@@ -89,6 +88,8 @@ describe('lexical-only index of the seed corpus (no model available)', () => {
       'Who won the 2018 football World Cup final?',
       'What is the capital of Australia?',
       'the of and',
+      // On the topic, but the seed articles give no such number (news-2022 does: see README).
+      'how many people were still living in kherson when zelensky visited',
     ]) {
       const answer = await searcher.ask(q);
       expect(answer.abstained, q).toBe(true);

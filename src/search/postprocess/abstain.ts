@@ -1,6 +1,6 @@
 import { analyze } from '../../text/analyze.js';
 import { coverage } from '../query.js';
-import { topicShare } from '../ranker/evidence.js';
+import { topicShare, unitNear } from '../ranker/evidence.js';
 import { PASSAGE_FEATURES, questionInfo, type PassageFeature } from '../ranker/features.js';
 import { CONFIDENCE_FEATURES, type Ranker } from '../ranker/model.js';
 import type { PostProcessor, Walk } from '../walk.js';
@@ -59,6 +59,7 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined): 
           info,
           (walk.reranked ?? walk.ranked).map((c) => ({ text: c.text, title: c.passage.article.title, articleId: c.articleId })),
         ),
+        unitNear: unitNear(info, best.text),
       };
       const x = CONFIDENCE_FEATURES.map((n) => values[n]);
       const probability = ranker.confidence.probability(x);

@@ -36,6 +36,7 @@ export const CONFIDENCE_FEATURES = [
   'yearMissing',
   'coverOwn',
   'topicShare', // share of the question's weight that the top passage and most of the next articles match (see evidence.ts)
+  'unitNear', // 0: the question measures in a unit (money, a share, "how many crew") and the top passage has no number in it
 ] as const;
 
 /**
@@ -54,6 +55,7 @@ export const CONFIDENCE_SIGNS: Record<(typeof CONFIDENCE_FEATURES)[number], 1 | 
   yearMissing: -1,
   coverOwn: 1,
   topicShare: 1,
+  unitNear: 1,
 };
 
 const weightsSchema = z.object({
