@@ -54,6 +54,7 @@ async function rows(file: string): Promise<Row[]> {
     x.absentShare = pool.info.absentShare;
     x.topicShare = topicShare(pool.info, order);
     x.unitNear = unitNear(pool.info, order[0]!.text);
+    x.bestQuote = Math.max(0, ...order[0]!.features.sentences.map((s) => ranker.sentence.probability(s.features)));
     Object.assign(x, candidateEvidence(pool.info, order, scored.map((s) => s.score)));
     const found = !q.unanswerable && order.slice(0, 5).some((c) => containsAnswer(c.text, q.answers));
     out.push({ unanswerable: q.unanswerable === true, found, x });
@@ -64,7 +65,7 @@ const train = await rows(opts.train);
 const dev = await rows(opts.dev);
 await searcher.close();
 
-const SIGNS: Record<string, number> = { ...CONFIDENCE_SIGNS, ...CANDIDATE_SIGNS };
+const SIGNS: Record<string, number> = { ...CONFIDENCE_SIGNS, ...CANDIDATE_SIGNS, bestQuote: 1 };
 function judge(names: string[]): { auc: number; refused: number; falseRefusals: number; weights: number[] } {
   const fit = train.filter((r) => r.unanswerable || r.found);
   const w = trainLogistic(
@@ -99,11 +100,11 @@ const line = (label: string, names: string[], show?: string): void => {
 process.stdout.write(`${train.length} train, ${dev.length} dev questions with results; dev false-refusal budget ${opts.maxFalseRefusal}\n`);
 line('shipped features', shipped);
 for (const f of shipped) if (f !== 'similarity') line(`  without ${f}`, shipped.filter((n) => n !== f));
-for (const f of CANDIDATE_FEATURES) line(`  with ${f}`, [...shipped, f], f);
+for (const f of [...CANDIDATE_FEATURES, 'bestQuote']) line(`  with ${f}`, [...shipped, f], f);
 line('  with every candidate', [...shipped, ...CANDIDATE_FEATURES]);
 // Which way each feature leans: its mean over unanswerable questions vs answerable ones whose answer is in the top 5.
 const mean = (rows: Row[], f: string): string => (rows.reduce((s, r) => s + r.x[f]!, 0) / Math.max(1, rows.length)).toFixed(3);
-for (const f of ['topicShare', 'unitNear', ...CANDIDATE_FEATURES]) {
+for (const f of ['topicShare', 'unitNear', ...CANDIDATE_FEATURES, 'bestQuote']) {
   const cells = [train, dev].map((set) => `${mean(set.filter((r) => r.unanswerable), f)} / ${mean(set.filter((r) => r.found), f)}`);
   process.stdout.write(`mean ${f.padEnd(14)} unanswerable / answered: train ${cells[0]}, dev ${cells[1]}\n`);
 }
