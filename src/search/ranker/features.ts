@@ -123,14 +123,14 @@ export interface PassageFeatures {
 
 const DEPENDENT_OPENING = /^[“"]?(he|she|they|it|this|that|these|those|but|however|and|also|his|her|their|its)\b/i;
 
-interface ConceptHit {
+export interface ConceptHit {
   own: boolean;
   alt: number;
   variant: number;
 }
 
 /** How each concept is matched by a set of terms: by its own word, or by an alternative's share. */
-function conceptHits(plan: QueryPlan, terms: ReadonlySet<string>): ConceptHit[] {
+export function conceptHits(plan: QueryPlan, terms: ReadonlySet<string>): ConceptHit[] {
   return plan.concepts.map((c) => {
     let alt = 0;
     let variant = 0;
