@@ -31,10 +31,14 @@ export const discordConfigSchema = z.object({
   DISCORD_API_URL: apiUrl.optional(),
 });
 
-const roleIds = z
-  .string()
-  .transform((s) => s.split(',').map((id) => id.trim()).filter(Boolean))
-  .pipe(z.array(z.string().regex(SNOWFLAKE, 'must be comma-separated role IDs of 17–20 digits each')));
+/** A comma-separated list of Discord IDs; `message` says which kind when one is not an ID. */
+const idList = (message: string) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((id) => id.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(SNOWFLAKE, message)));
+
+const roleIds = idList('must be comma-separated role IDs of 17–20 digits each');
 
 const int = (min: number, max: number) =>
   z.coerce
@@ -43,10 +47,7 @@ const int = (min: number, max: number) =>
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
 
-const channelIds = z
-  .string()
-  .transform((s) => s.split(',').map((id) => id.trim()).filter(Boolean))
-  .pipe(z.array(z.string().regex(SNOWFLAKE, 'must be comma-separated channel IDs of 17–20 digits each (Developer Mode → right-click the channel → Copy Channel ID)')));
+const channelIds = idList('must be comma-separated channel IDs of 17–20 digits each (Developer Mode → right-click the channel → Copy Channel ID)');
 
 export const botConfigSchema = coreConfigSchema.merge(discordConfigSchema).extend({
   /** Roles allowed to run /reindex besides members with Administrator. */
