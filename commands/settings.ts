@@ -6,6 +6,7 @@ import {
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
 } from 'discord.js';
+import { SNOWFLAKE } from '../src/bot/config.js';
 import type { BotContext } from '../src/bot/context.js';
 import { isAdmin } from '../src/bot/permissions.js';
 import { replyPrivately } from '../src/bot/reply.js';
@@ -15,7 +16,6 @@ import type { GuildSettings } from '../src/bot/state/store.js';
 
 const MAX_ASK_CHANNELS = 50;
 const MAX_ADMIN_ROLES = 50;
-const SNOWFLAKE = /^\d{17,20}$/;
 
 export const data = new SlashCommandBuilder()
   .setName('settings')

@@ -8,7 +8,8 @@ import { ConfigError, coreConfigSchema, parseWith } from '../config.js';
  * never echo the value (the token is a secret).
  */
 
-const SNOWFLAKE = /^\d{17,20}$/;
+/** A Discord ID (snowflake): 17–20 digits. */
+export const SNOWFLAKE = /^\d{17,20}$/;
 const snowflake = (required?: string) =>
   z.string(required ? { required_error: required } : {}).regex(SNOWFLAKE, 'must be a Discord ID of 17–20 digits (Developer Mode → right-click → Copy ID)');
 
