@@ -6,6 +6,7 @@ import {
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
 } from 'discord.js';
+import { SNOWFLAKE } from '../src/bot/config.js';
 import type { BotContext } from '../src/bot/context.js';
 import { isAdmin } from '../src/bot/permissions.js';
 import { replyPrivately } from '../src/bot/reply.js';
@@ -15,7 +16,6 @@ import type { GuildSettings } from '../src/bot/state/store.js';
 
 const MAX_ASK_CHANNELS = 50;
 const MAX_ADMIN_ROLES = 50;
-const SNOWFLAKE = /^\d{17,20}$/;
 
 export const data = new SlashCommandBuilder()
   .setName('settings')
@@ -114,7 +114,8 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
     if (!role) return replyPrivately(interaction, 'That is not a role of this server. Pick one from the list.');
     if (role === guildId) return replyPrivately(interaction, 'Not @everyone: that would make every member an admin. Pick a role.');
     if (sub === 'add') {
-      if (state.settings(guildId).adminRoleIds.length >= MAX_ADMIN_ROLES && !state.settings(guildId).adminRoleIds.includes(role)) {
+      const current = state.settings(guildId).adminRoleIds;
+      if (current.length >= MAX_ADMIN_ROLES && !current.includes(role)) {
         return replyPrivately(interaction, `This server already has ${MAX_ADMIN_ROLES} admin roles: remove one first.`);
       }
       const added = state.addAdminRole(guildId, role);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ConfigError, loadCoreConfig } from '../src/config.js';
 import { loadDotenv } from '../src/env.js';
 import { openBackend } from '../src/open.js';
+import { SNOWFLAKE } from '../src/bot/config.js';
 import { BotState, STATE_FILE_NAME, StateError } from '../src/bot/state/store.js';
 import { cliProgram, EXIT_FAILURE, EXIT_USAGE, UsageError } from '../src/cli/common.js';
 import { IndexError, MissingIndexError } from '../src/storage/errors.js';
@@ -15,8 +16,6 @@ import { labelVotes, type FeedbackPair } from './feedback.js';
  * `npm run train-ranker -- --feedback FILE`. How votes become labels: eval/feedback.ts.
  */
 loadDotenv();
-
-const SNOWFLAKE = /^\d{17,20}$/;
 
 const program = cliProgram('npm run export-feedback --', "Write the Discord bot's votes as labelled (question, passage, relevant) pairs for npm run train-ranker -- --feedback.")
   .requiredOption('--out <file>', 'where to write the pairs (JSONL)')

@@ -8,7 +8,8 @@ import { ConfigError, coreConfigSchema, parseWith } from '../config.js';
  * never echo the value (the token is a secret).
  */
 
-const SNOWFLAKE = /^\d{17,20}$/;
+/** A Discord ID (snowflake): 17–20 digits. */
+export const SNOWFLAKE = /^\d{17,20}$/;
 const snowflake = (required?: string) =>
   z.string(required ? { required_error: required } : {}).regex(SNOWFLAKE, 'must be a Discord ID of 17–20 digits (Developer Mode → right-click → Copy ID)');
 
@@ -31,10 +32,14 @@ export const discordConfigSchema = z.object({
   DISCORD_API_URL: apiUrl.optional(),
 });
 
-const roleIds = z
-  .string()
-  .transform((s) => s.split(',').map((id) => id.trim()).filter(Boolean))
-  .pipe(z.array(z.string().regex(SNOWFLAKE, 'must be comma-separated role IDs of 17–20 digits each')));
+/** A comma-separated list of Discord IDs; `message` says which kind when one is not an ID. */
+const idList = (message: string) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((id) => id.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(SNOWFLAKE, message)));
+
+const roleIds = idList('must be comma-separated role IDs of 17–20 digits each');
 
 const int = (min: number, max: number) =>
   z.coerce
@@ -43,10 +48,7 @@ const int = (min: number, max: number) =>
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
 
-const channelIds = z
-  .string()
-  .transform((s) => s.split(',').map((id) => id.trim()).filter(Boolean))
-  .pipe(z.array(z.string().regex(SNOWFLAKE, 'must be comma-separated channel IDs of 17–20 digits each (Developer Mode → right-click the channel → Copy Channel ID)')));
+const channelIds = idList('must be comma-separated channel IDs of 17–20 digits each (Developer Mode → right-click the channel → Copy Channel ID)');
 
 export const botConfigSchema = coreConfigSchema.merge(discordConfigSchema).extend({
   /** Roles allowed to run /reindex besides members with Administrator. */

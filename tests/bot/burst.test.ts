@@ -9,9 +9,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIndex } from '../../src/indexer/build.js';
-import { BotProcess, cleanEnv } from '../support/bot-process.js';
+import { botEnv, isCallback, isEdit, startBot } from '../support/bot-harness.js';
+import type { BotProcess } from '../support/bot-process.js';
 import { tempDir, testSettings } from '../support/corpus.js';
-import { FakeDiscord, type RecordedRequest, type SentInteraction } from '../support/fake-discord.js';
+import { FakeDiscord } from '../support/fake-discord.js';
 
 const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GbUrSt.burst-test-token-never-logged_24680';
 const USERS = 60;
@@ -52,23 +53,8 @@ beforeAll(async () => {
   await buildIndex({ corpus: [corpus], out: path.join(dir, 'index'), settings: testSettings({ EMBEDDING_MODEL: 'no-such-org/no-such-model' }) });
   fake = await FakeDiscord.start({ token: TOKEN });
   fake.setMaxListeners(0);
-  bot = new BotProcess(
-    'src/bot/main.ts',
-    cleanEnv({
-      DISCORD_TOKEN: TOKEN,
-      DISCORD_CLIENT_ID: fake.applicationId,
-      DISCORD_API_URL: fake.url,
-      CORPUS_PATHS: corpus,
-      INDEX_DIR: path.join(dir, 'index'),
-      MODEL_DIR: path.join(dir, 'models'),
-      ALLOW_REMOTE_MODELS: 'false',
-      DATA_DIR: path.join(dir, 'data'),
-      SEARCH_WORKERS: '2',
-      LOG_LEVEL: 'info',
-    }),
-    dir,
-  );
-  await bot.waitForLog((l) => l.msg === 'ready' || l.level >= 50, 60_000, 'the bot to be ready');
+  const env = botEnv(fake, TOKEN, dir, { CORPUS_PATHS: corpus, INDEX_DIR: path.join(dir, 'index'), SEARCH_WORKERS: '2', LOG_LEVEL: 'info' });
+  bot = await startBot(env, dir, { readyMs: 60_000, ready: (l) => l.msg === 'ready' || l.level >= 50 });
 }, 180_000);
 
 afterAll(async () => {
@@ -77,8 +63,6 @@ afterAll(async () => {
   await cleanup?.();
 });
 
-const isCallback = (i: SentInteraction) => (r: RecordedRequest) => r.method === 'POST' && r.path === `/interactions/${i.id}/${i.token}/callback`;
-const isEdit = (i: SentInteraction) => (r: RecordedRequest) => r.method === 'PATCH' && r.path.endsWith(`/${i.token}/messages/@original`) && r.status === 200;
 
 describe('a burst of distinct users', () => {
   it('acknowledges and answers every one, streaming answers in arrival order', async () => {
@@ -88,7 +72,7 @@ describe('a burst of distinct users', () => {
     const sent = questions.map((question, n) => fake.slash('ask', { question, k: 10 }, fake.user(`burst${n}`)));
     const acks = await Promise.all(sent.map((i) => fake.waitForRequest(isCallback(i), 30_000, `the ack of ${i.id}`)));
     for (const a of acks) expect((a.body as { type: number }).type).toBe(5);
-    const answers = await Promise.all(sent.map((i) => fake.waitForRequest(isEdit(i), 120_000, `the answer to ${i.id}`)));
+    const answers = await Promise.all(sent.map((i) => fake.waitForRequest((r) => isEdit(i)(r) && r.status === 200, 120_000, `the answer to ${i.id}`)));
     for (const a of answers) expect((a.body as { embeds: unknown[] }).embeds.length).toBeGreaterThan(0);
 
     const times = answers.map((r) => r.at - start);

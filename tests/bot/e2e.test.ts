@@ -9,9 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BotState } from '../../src/bot/state/store.js';
-import { BotProcess, cleanEnv } from '../support/bot-process.js';
-import { FakeDiscord, type FakeMessage, type RecordedRequest, type SentInteraction } from '../support/fake-discord.js';
-import { createTinyModel } from '../support/tiny-model.js';
+import { botEnv, callbackOf, editOf, isEdit, startBot } from '../support/bot-harness.js';
+import { BotProcess } from '../support/bot-process.js';
+import { FakeDiscord, type FakeMessage, type SentInteraction } from '../support/fake-discord.js';
+import { createTinyModel, DEFAULT_TINY_MODEL_ID } from '../support/tiny-model.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GfAkEt.e2e-test-token-never-logged_0123456789';
@@ -44,19 +45,13 @@ let corpus = '';
 let fake: FakeDiscord;
 let bot: BotProcess;
 
-function botEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return cleanEnv({
-    DISCORD_TOKEN: TOKEN,
-    DISCORD_CLIENT_ID: fake.applicationId,
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return botEnv(fake, TOKEN, tmp, {
     DISCORD_GUILD_ID: fake.guildId,
-    DISCORD_API_URL: fake.url,
     ADMIN_ROLE_IDS: fake.adminRoleId,
     CORPUS_PATHS: corpus,
     INDEX_DIR: path.join(tmp, 'embeddings'),
-    MODEL_DIR: path.join(tmp, 'models'),
-    EMBEDDING_MODEL: 'archivist-test/tiny-static-embed',
-    ALLOW_REMOTE_MODELS: 'false',
-    DATA_DIR: path.join(tmp, 'data'),
+    EMBEDDING_MODEL: DEFAULT_TINY_MODEL_ID,
     RATE_LIMIT_MAX: String(RATE_LIMIT_MAX),
     RATE_LIMIT_WINDOW_SECONDS: '600',
     LOG_LEVEL: 'trace',
@@ -64,16 +59,8 @@ function botEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   });
 }
 
-const isCallback = (i: SentInteraction) => (r: RecordedRequest) => r.method === 'POST' && r.path === `/interactions/${i.id}/${i.token}/callback`;
-const isEdit = (i: SentInteraction) => (r: RecordedRequest) => r.method === 'PATCH' && r.path.endsWith(`/${i.token}/messages/@original`);
-
-async function callback(i: SentInteraction): Promise<Callback> {
-  return (await fake.waitForRequest(isCallback(i), 5000, `the response to interaction ${i.id}`)).body as Callback;
-}
-async function edit(i: SentInteraction, pred: (b: MessageBody) => boolean = () => true): Promise<MessageBody> {
-  const r = await fake.waitForRequest((r) => isEdit(i)(r) && pred(r.body as MessageBody), 10_000, `an edit of interaction ${i.id}'s reply`);
-  return r.body as MessageBody;
-}
+const callback = async (i: SentInteraction): Promise<Callback> => (await callbackOf<Callback>(fake, i, 5000)).body;
+const edit = (i: SentInteraction, pred: (b: MessageBody) => boolean = () => true): Promise<MessageBody> => editOf(fake, i, 10_000, pred);
 const buttonLabels = (body: MessageBody): string[] => (body.components ?? []).flatMap((row) => row.components.map((c) => c.label));
 const button = (body: MessageBody, label: string): string => {
   const row = (body.components ?? []).flatMap((r) => r.components).find((c) => c.label.includes(label));
@@ -93,9 +80,7 @@ beforeAll(async () => {
   await createTinyModel(path.join(tmp, 'models'), { words: ['Kherson', 'Saldo', 'Zaporizhzhia'] });
   fake = await FakeDiscord.start({ token: TOKEN });
   // No index yet: like `npm start` on a fresh checkout, the bot builds one first.
-  bot = new BotProcess('src/bot/main.ts', botEnv(), tmp);
-  await bot.waitForLog((l) => l.msg === 'ready', 45_000, 'the bot to be ready');
-  await bot.waitForLog((l) => l.msg === 'embedding model loaded' || l.msg === 'keyword search only', 20_000, 'the model to load');
+  bot = await startBot(env(), tmp, { readyMs: 45_000, modelMs: 20_000 });
 }, 90_000);
 
 afterAll(async () => {
@@ -388,7 +373,7 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
   }, 30_000);
 
   it('refuses to start with invalid settings, naming each variable, and with a rejected token', async () => {
-    const bad = new BotProcess('src/bot/main.ts', botEnv({ DISCORD_CLIENT_ID: 'my-app', RATE_LIMIT_MAX: '0', DISCORD_TOKEN: 'oops-not-a-token' }), tmp);
+    const bad = new BotProcess('src/bot/main.ts', env({ DISCORD_CLIENT_ID: 'my-app', RATE_LIMIT_MAX: '0', DISCORD_TOKEN: 'oops-not-a-token' }), tmp);
     expect(await bad.wait()).toBe(1);
     expect(bad.output).toMatch(/^DISCORD_TOKEN: does not look like a bot token/m);
     expect(bad.output).toMatch(/^DISCORD_CLIENT_ID: must be a Discord ID/m);
@@ -396,7 +381,7 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
     expect(bad.output).not.toContain('oops-not-a-token');
 
     const wrongToken = 'MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GfAkEt.wrong-token-wrong-token-wrong';
-    const rejected = new BotProcess('src/bot/main.ts', botEnv({ DISCORD_TOKEN: wrongToken }), tmp);
+    const rejected = new BotProcess('src/bot/main.ts', env({ DISCORD_TOKEN: wrongToken }), tmp);
     expect(await rejected.wait()).toBe(1);
     expect(rejected.logs.some((l) => l.level === 60 && /Discord rejected DISCORD_TOKEN/.test(l.msg ?? ''))).toBe(true);
     expect(rejected.output).not.toContain(wrongToken);
@@ -437,7 +422,7 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
   });
 
   it('npm run deploy-commands registers every command to the guild', async () => {
-    const deploy = new BotProcess('src/bot/deploy.ts', botEnv(), tmp);
+    const deploy = new BotProcess('src/bot/deploy.ts', env(), tmp);
     expect(await deploy.wait()).toBe(0);
     expect(deploy.output).toMatch(/Registered 8 commands to server \d+/);
     const put = await fake.waitForRequest((r) => r.method === 'PUT', 1000, 'the command registration');

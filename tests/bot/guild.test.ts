@@ -12,9 +12,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIndex } from '../../src/indexer/build.js';
 import { BotState } from '../../src/bot/state/store.js';
-import { BotProcess, cleanEnv } from '../support/bot-process.js';
+import { botEnv, callbackOf, editOf, startBot } from '../support/bot-harness.js';
+import { BotProcess } from '../support/bot-process.js';
 import { SEED_CORPUS, testSettings } from '../support/corpus.js';
-import { FakeDiscord, snowflake, type FakeMessage, type FakeUser, type RecordedRequest, type SentInteraction } from '../support/fake-discord.js';
+import { FakeDiscord, snowflake, type FakeMessage, type FakeUser, type SentInteraction } from '../support/fake-discord.js';
 
 const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GgUiLd.guild-test-token-never-logged_0123456789';
 const EPHEMERAL = 64;
@@ -43,15 +44,10 @@ const GUILD_C = snowflake();
 /** How long each interaction took to be acknowledged (its first callback). */
 const acks: number[] = [];
 
-function env(dataDir: string, fakeUrl: string, applicationId: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return cleanEnv({
-    DISCORD_TOKEN: TOKEN,
-    DISCORD_CLIENT_ID: applicationId,
-    DISCORD_API_URL: fakeUrl,
+function env(on: FakeDiscord, dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return botEnv(on, TOKEN, tmp, {
     CORPUS_PATHS: path.join(tmp, 'corpus'),
     INDEX_DIR: path.join(tmp, 'index'),
-    MODEL_DIR: path.join(tmp, 'models'),
-    ALLOW_REMOTE_MODELS: 'false',
     DATA_DIR: dataDir,
     SEARCH_WORKERS: '1',
     RATE_LIMIT_MAX: '50',
@@ -61,17 +57,12 @@ function env(dataDir: string, fakeUrl: string, applicationId: string, extra: Rec
   });
 }
 
-const isCallback = (i: SentInteraction) => (r: RecordedRequest) => r.method === 'POST' && r.path === `/interactions/${i.id}/${i.token}/callback`;
-const isEdit = (i: SentInteraction) => (r: RecordedRequest) => r.method === 'PATCH' && r.path.endsWith(`/${i.token}/messages/@original`);
-
-async function callback(i: SentInteraction, on = fake): Promise<Callback> {
-  const r = await on.waitForRequest(isCallback(i), 10_000, `the response to interaction ${i.id}`);
-  acks.push(r.at - i.sentAt);
-  return r.body as Callback;
+async function callback(i: SentInteraction): Promise<Callback> {
+  const cb = await callbackOf<Callback>(fake, i, 10_000);
+  acks.push(cb.ms);
+  return cb.body;
 }
-async function edit(i: SentInteraction, on = fake): Promise<MessageBody> {
-  return (await on.waitForRequest(isEdit(i), 20_000, `an edit of interaction ${i.id}'s reply`)).body as MessageBody;
-}
+const edit = (i: SentInteraction, on = fake): Promise<MessageBody> => editOf(on, i, 20_000);
 /** A private (ephemeral) reply's text, direct or edited into a deferral. */
 async function privateText(i: SentInteraction): Promise<string> {
   const cb = await callback(i);
@@ -110,8 +101,7 @@ beforeAll(async () => {
   // Keyword-only (no model): the settings and feedback paths do not depend on the search mode.
   await buildIndex({ corpus: [corpus], out: path.join(tmp, 'index'), settings: testSettings({ EMBEDDING_MODEL: 'no-such-org/no-such-model' }) });
   fake = await FakeDiscord.start({ token: TOKEN, otherGuildIds: [GUILD_B, GUILD_C] });
-  bot = new BotProcess('src/bot/main.ts', env(path.join(tmp, 'data'), fake.url, fake.applicationId), tmp);
-  await bot.waitForLog((l) => l.msg === 'ready', 60_000, 'the bot to be ready');
+  bot = await startBot(env(fake, path.join(tmp, 'data')), tmp, { readyMs: 60_000 });
 }, 120_000);
 
 afterAll(async () => {
@@ -254,9 +244,9 @@ describe('FEEDBACK=off', { timeout: 60_000 }, () => {
   it('stores no question and no vote, while settings still work', async () => {
     const quiet = await FakeDiscord.start({ token: TOKEN });
     const dataDir = path.join(tmp, 'data-off');
-    const off = new BotProcess('src/bot/main.ts', env(dataDir, quiet.url, quiet.applicationId, { FEEDBACK: 'off' }), tmp);
+    let off: BotProcess | undefined;
     try {
-      await off.waitForLog((l) => l.msg === 'ready', 60_000, 'the FEEDBACK=off bot to be ready');
+      off = await startBot(env(quiet, dataDir, { FEEDBACK: 'off' }), tmp, { readyMs: 60_000 });
       const user = quiet.user('quiet');
       const i = quiet.slash('ask', { question: DAM, private: true }, user);
       const body = await edit(i, quiet);
@@ -266,25 +256,25 @@ describe('FEEDBACK=off', { timeout: 60_000 }, () => {
       // A vote forged on this answer (the buttons are not even shown) is refused and stores nothing.
       const session = button(body, 'Share to channel').split(':')[2];
       const forged = quiet.click(messageOf(i, quiet), `ans:down:${session}:0`, user);
-      const cb = (await quiet.waitForRequest(isCallback(forged), 10_000, 'the forged vote reply')).body as Callback;
+      const cb = (await callbackOf<Callback>(quiet, forged, 10_000, 'the forged vote reply')).body;
       expect(cb.data!.content).toBe('Feedback is turned off on this bot: nothing was recorded.');
       expect(existsSync(dataDir)).toBe(false);
 
       const report = quiet.subcommand('feedback', ['report'], {}, user, { admin: true });
-      expect(((await quiet.waitForRequest(isCallback(report), 10_000, 'the report')).body as Callback).data!.content).toMatch(/FEEDBACK=off/);
+      expect((await callbackOf<Callback>(quiet, report, 10_000, 'the report')).body.data!.content).toMatch(/FEEDBACK=off/);
       // Settings are not feedback: they are stored, and the file holds no question or vote.
       const set = quiet.subcommand('settings', ['visibility'], { default: 'private' }, user, { admin: true });
-      await quiet.waitForRequest(isCallback(set), 10_000, 'the settings reply');
+      await callbackOf(quiet, set, 10_000, 'the settings reply');
       const again = quiet.slash('ask', { question: DAM }, user);
-      expect(((await quiet.waitForRequest(isCallback(again), 10_000, 'the private answer')).body as Callback).data!.flags! & EPHEMERAL).toBe(EPHEMERAL);
-      await quiet.waitForRequest(isEdit(again), 20_000, 'the answer');
+      expect((await callbackOf<Callback>(quiet, again, 10_000, 'the private answer')).body.data!.flags! & EPHEMERAL).toBe(EPHEMERAL);
+      await editOf(quiet, again, 20_000, undefined, 'the answer');
       expect(await readdir(dataDir)).not.toContain('feedback.jsonl');
       const state = BotState.open(dataDir, { adminRoleIds: [], rateLimitMax: 1, rateLimitWindowSeconds: 1, visibility: 'public' });
       expect(state.counts()).toEqual({ questions: 0, votes: 0 });
       expect(state.settings(quiet.guildId).visibility).toBe('private');
       state.close();
     } finally {
-      expect(await off.stop('SIGTERM')).toBe(0);
+      if (off) expect(await off.stop('SIGTERM')).toBe(0);
       await quiet.close();
     }
   });
@@ -296,7 +286,7 @@ describe('a damaged state file', { timeout: 60_000 }, () => {
     await mkdir(dataDir);
     const file = path.join(dataDir, 'state.db');
     await writeFile(file, 'not a database, just text long enough to be read as a header\n'.repeat(30));
-    const damaged = new BotProcess('src/bot/main.ts', env(dataDir, fake.url, fake.applicationId), tmp);
+    const damaged = new BotProcess('src/bot/main.ts', env(fake, dataDir), tmp);
     expect(await damaged.wait()).toBe(1);
     const fatal = damaged.logs.filter((l) => l.level === 60);
     expect(fatal).toHaveLength(1);

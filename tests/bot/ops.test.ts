@@ -8,9 +8,10 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIndex } from '../../src/indexer/build.js';
+import { botEnv, editOf } from '../support/bot-harness.js';
 import { BotProcess, cleanEnv } from '../support/bot-process.js';
 import { SEED_CORPUS, tempDir, testSettings } from '../support/corpus.js';
-import { FakeDiscord, type RecordedRequest, type SentInteraction } from '../support/fake-discord.js';
+import { FakeDiscord, type SentInteraction } from '../support/fake-discord.js';
 
 const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GoPsTs.ops-test-token-never-logged_987654321';
 let dir: string;
@@ -18,15 +19,9 @@ let cleanup: () => Promise<void>;
 let fake: FakeDiscord;
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return cleanEnv({
-    DISCORD_TOKEN: TOKEN,
-    DISCORD_CLIENT_ID: fake.applicationId,
-    DISCORD_API_URL: fake.url,
+  return botEnv(fake, TOKEN, dir, {
     CORPUS_PATHS: SEED_CORPUS,
     INDEX_DIR: path.join(dir, 'index'),
-    MODEL_DIR: path.join(dir, 'models'),
-    ALLOW_REMOTE_MODELS: 'false',
-    DATA_DIR: path.join(dir, 'data'),
     SEARCH_WORKERS: '1',
     LOG_LEVEL: 'info',
     ...extra,
@@ -120,8 +115,7 @@ describe('the bot scripts for operators', { timeout: 60_000 }, () => {
     try {
       await bot.waitForLog((l) => l.msg === 'ready', 45_000, 'the bot to be ready');
       const i: SentInteraction = fake.slash('ask', { question: 'What did Saldo urge Kherson residents to do?' }, fake.user('quiet'));
-      const edit: RecordedRequest = await fake.waitForRequest((r) => r.method === 'PATCH' && r.path.endsWith(`/${i.token}/messages/@original`), 20_000, 'the answer');
-      const body = edit.body as { embeds: { title: string }[]; components?: { components: { label: string }[] }[] };
+      const body = await editOf<{ embeds: { title: string }[]; components?: { components: { label: string }[] }[] }>(fake, i, 20_000, undefined, 'the answer');
       expect(body.embeds[0]!.title).toBe('Western officials: Ukraine can take back Kherson from Russia in a week');
       const labels = (body.components ?? []).flatMap((r) => r.components.map((c) => c.label));
       expect(labels.some((l) => /Helpful/.test(l))).toBe(false);

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BotProcess, cleanEnv } from '../support/bot-process.js';
+import { botEnv, editOf, startBot } from '../support/bot-harness.js';
+import type { BotProcess } from '../support/bot-process.js';
 import { FakeDiscord, type SentInteraction } from '../support/fake-discord.js';
 
 const run = promisify(execFile);
@@ -43,26 +44,17 @@ describe.skipIf(!cluster)('the bot on PostgreSQL', { timeout: 60_000 }, () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'archivist-bot-pg-'));
     await cp(path.join(ROOT, 'corpus'), path.join(tmp, 'corpus'), { recursive: true });
     fake = await FakeDiscord.start({ token: TOKEN });
-    bot = new BotProcess(
-      'src/bot/main.ts',
-      cleanEnv({
-        DISCORD_TOKEN: TOKEN,
-        DISCORD_CLIENT_ID: fake.applicationId,
-        DISCORD_GUILD_ID: fake.guildId,
-        DISCORD_API_URL: fake.url,
-        CORPUS_PATHS: path.join(tmp, 'corpus'),
-        INDEX_DIR: path.join(tmp, 'embeddings'),
-        MODEL_DIR: path.join(tmp, 'no-models'),
-        ALLOW_REMOTE_MODELS: 'false',
-        DATA_DIR: path.join(tmp, 'data'),
-        LOG_LEVEL: 'debug',
-        SEARCH_BACKEND: 'postgres',
-        DATABASE_URL: cluster!.url,
-        PG_STATEMENT_TIMEOUT_MS: '5000',
-      }),
-      tmp,
-    );
-    await bot.waitForLog((l) => l.msg === 'ready', 90_000, 'the bot to be ready');
+    const env = botEnv(fake, TOKEN, tmp, {
+      DISCORD_GUILD_ID: fake.guildId,
+      CORPUS_PATHS: path.join(tmp, 'corpus'),
+      INDEX_DIR: path.join(tmp, 'embeddings'),
+      MODEL_DIR: path.join(tmp, 'no-models'),
+      LOG_LEVEL: 'debug',
+      SEARCH_BACKEND: 'postgres',
+      DATABASE_URL: cluster!.url,
+      PG_STATEMENT_TIMEOUT_MS: '5000',
+    });
+    bot = await startBot(env, tmp, { readyMs: 90_000 });
   }, 120_000);
 
   afterAll(async () => {
@@ -72,10 +64,7 @@ describe.skipIf(!cluster)('the bot on PostgreSQL', { timeout: 60_000 }, () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  const answer = async (i: SentInteraction): Promise<{ content?: string; embeds?: Array<{ title?: string }> }> => {
-    const r = await fake.waitForRequest((r) => r.method === 'PATCH' && r.path.endsWith(`/${i.token}/messages/@original`), 15_000, `the reply to ${i.id}`);
-    return r.body as { content?: string; embeds?: Array<{ title?: string }> };
-  };
+  const answer = (i: SentInteraction): Promise<{ content?: string; embeds?: Array<{ title?: string }> }> => editOf(fake, i, 15_000, undefined, `the reply to ${i.id}`);
 
   it('built the index in the database on first start and answers from it', async () => {
     expect(bot.logs.some((l) => l.msg === 'built the index (there was none)')).toBe(true);

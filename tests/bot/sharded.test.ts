@@ -9,8 +9,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireLock } from '../../src/storage/lock.js';
+import { botEnv, editOf, guildPerShard, startBot } from '../support/bot-harness.js';
 import { BotProcess, cleanEnv } from '../support/bot-process.js';
-import { FakeDiscord, shardOf, snowflake, type RecordedRequest, type SentInteraction } from '../support/fake-discord.js';
+import { FakeDiscord, type SentInteraction } from '../support/fake-discord.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GfAkEt.sharded-test-token-never-logged_01234';
@@ -29,13 +30,9 @@ let indexDir = '';
 let fake: FakeDiscord;
 let bot: BotProcess;
 /** A guild routed to each shard: guilds[n] → shard n. */
-const guilds: string[] = [];
+const guilds = guildPerShard(2);
 
-const isEdit = (i: SentInteraction) => (r: RecordedRequest) => r.method === 'PATCH' && r.path.endsWith(`/${i.token}/messages/@original`);
-async function edit(i: SentInteraction, pred: (b: MessageBody) => boolean = () => true, timeoutMs = 15_000): Promise<MessageBody> {
-  const r = await fake.waitForRequest((r) => isEdit(i)(r) && pred(r.body as MessageBody), timeoutMs, `an edit of interaction ${i.id}'s reply`);
-  return r.body as MessageBody;
-}
+const edit = (i: SentInteraction, pred: (b: MessageBody) => boolean = () => true, timeoutMs = 15_000): Promise<MessageBody> => editOf(fake, i, timeoutMs, pred);
 /** The shards that logged handling an interaction from `guild`. */
 const shardsFor = (guild: string | undefined): unknown[] => [...new Set(bot.logs.filter((l) => l.msg === 'interaction handled' && l.guild === guild).map((l) => l.shard))];
 
@@ -44,23 +41,11 @@ beforeAll(async () => {
   corpus = path.join(tmp, 'corpus');
   indexDir = path.join(tmp, 'embeddings');
   await cp(path.join(ROOT, 'corpus'), corpus, { recursive: true });
-  // Snowflakes one millisecond apart differ in (id >> 22) by one: one lands on each of two shards.
-  const now = Date.now();
-  for (let t = now; guilds[0] === undefined || guilds[1] === undefined; t++) {
-    const id = snowflake(t);
-    guilds[shardOf(id, 2)] ??= id;
-  }
   fake = await FakeDiscord.start({ token: TOKEN, guildId: guilds[0], otherGuildIds: [guilds[1]!], recommendedShards: 1 });
-  const env = cleanEnv({
-    DISCORD_TOKEN: TOKEN,
-    DISCORD_CLIENT_ID: fake.applicationId,
-    DISCORD_API_URL: fake.url,
+  const env = botEnv(fake, TOKEN, tmp, {
     ADMIN_ROLE_IDS: fake.adminRoleId,
     CORPUS_PATHS: corpus,
     INDEX_DIR: indexDir,
-    MODEL_DIR: path.join(tmp, 'models'),
-    ALLOW_REMOTE_MODELS: 'false',
-    DATA_DIR: path.join(tmp, 'data'),
     SEARCH_WORKERS: '1',
     RATE_LIMIT_MAX: '100',
     LOG_LEVEL: 'debug',
@@ -68,10 +53,7 @@ beforeAll(async () => {
     SHARD_COUNT: '2',
   });
   // No index yet: shard 0 builds it before shard 1 is started (the manager spawns them in turn).
-  bot = new BotProcess('src/bot/sharded.ts', env, tmp);
-  await bot.waitForLog((l) => l.msg === 'all shards ready', 100_000, 'both shards to be ready');
-  // The manager hears of a shard's readiness over IPC, a moment before that shard's own log line.
-  for (const shard of [0, 1]) await bot.waitForLog((l) => l.msg === 'ready' && l.shard === shard, 10_000, `shard ${shard} to log ready`);
+  bot = await startBot(env, tmp, { shards: 2, readyMs: 100_000 });
 }, 120_000);
 
 afterAll(async () => {

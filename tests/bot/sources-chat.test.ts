@@ -8,9 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BotProcess, cleanEnv } from '../support/bot-process.js';
-import { FakeDiscord, type RecordedRequest, type SentInteraction } from '../support/fake-discord.js';
-import { createTinyModel } from '../support/tiny-model.js';
+import { botEnv, callbackOf, editOf, startBot } from '../support/bot-harness.js';
+import type { BotProcess } from '../support/bot-process.js';
+import { FakeDiscord, type SentInteraction } from '../support/fake-discord.js';
+import { createTinyModel, DEFAULT_TINY_MODEL_ID } from '../support/tiny-model.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GfAkEt.sources-test-token-never-logged_012345';
@@ -43,17 +44,13 @@ const BAKERY_TITLE = 'Oskarshamn bakery delivers rye bread by cargo bicycle';
 const BAKERY = 'A cooperative bakery in Oskarshamn started delivering rye bread by cargo bicycle to elderly residents of the old town.';
 const WIRE = [article('orchard-1', ORCHARD_TITLE, ORCHARD, 'Baltic Wire'), article('ferry-1', FERRY_TITLE, FERRY, 'Baltic Wire')].join('\n');
 
-const isCallback = (i: SentInteraction) => (r: RecordedRequest) => r.method === 'POST' && r.path === `/interactions/${i.id}/${i.token}/callback`;
-const isEdit = (i: SentInteraction) => (r: RecordedRequest) => r.method === 'PATCH' && r.path.endsWith(`/${i.token}/messages/@original`);
-
 async function ack(i: SentInteraction): Promise<{ type: number; data?: MessageBody; ms: number }> {
-  const r = await fake.waitForRequest(isCallback(i), 5000, `the response to interaction ${i.id}`);
-  return { ...(r.body as { type: number; data?: MessageBody }), ms: r.at - i.sentAt };
+  const { body, ms } = await callbackOf<{ type: number; data?: MessageBody }>(fake, i, 5000);
+  return { ...body, ms };
 }
 /** The final reply of a command: an edit with an embed (progress edits have none). */
 async function result(i: SentInteraction, timeoutMs = 60_000): Promise<Embed> {
-  const r = await fake.waitForRequest((r) => isEdit(i)(r) && ((r.body as MessageBody).embeds?.length ?? 0) > 0, timeoutMs, `the result of interaction ${i.id}`);
-  return (r.body as MessageBody).embeds![0]!;
+  return (await editOf<MessageBody>(fake, i, timeoutMs, (b) => (b.embeds?.length ?? 0) > 0, `the result of interaction ${i.id}`)).embeds![0]!;
 }
 async function listed(query: string): Promise<string> {
   const i = fake.subcommand('sources', 'list', { query }, fake.user('lister'));
@@ -62,8 +59,7 @@ async function listed(query: string): Promise<string> {
 }
 async function topTitle(question: string): Promise<string | undefined> {
   const i = fake.slash('ask', { question }, fake.user(`asker${Math.random()}`));
-  const r = await fake.waitForRequest((r) => isEdit(i)(r), 20_000, `the answer to ${question}`);
-  return (r.body as MessageBody).embeds?.[0]?.title;
+  return (await editOf<MessageBody>(fake, i, 20_000, undefined, `the answer to ${question}`)).embeds?.[0]?.title;
 }
 const keptFiles = async (): Promise<string[]> => (await readdir(path.join(dataDir, 'sources')).catch(() => [] as string[])).filter((f) => !f.startsWith('.'));
 const admin = { roles: [] as string[], admin: true };
@@ -75,30 +71,20 @@ beforeAll(async () => {
   await cp(path.join(ROOT, 'corpus'), corpus, { recursive: true });
   await createTinyModel(path.join(tmp, 'models'), { words: ['Kherson', 'orchard', 'ferry'] });
   fake = await FakeDiscord.start({ token: TOKEN });
-  bot = new BotProcess(
-    'src/bot/main.ts',
-    cleanEnv({
-      DISCORD_TOKEN: TOKEN,
-      DISCORD_CLIENT_ID: fake.applicationId,
-      DISCORD_GUILD_ID: fake.guildId,
-      DISCORD_API_URL: fake.url,
-      ADMIN_ROLE_IDS: fake.adminRoleId,
-      CORPUS_PATHS: corpus,
-      INDEX_DIR: path.join(tmp, 'embeddings'),
-      MODEL_DIR: path.join(tmp, 'models'),
-      EMBEDDING_MODEL: 'archivist-test/tiny-static-embed',
-      ALLOW_REMOTE_MODELS: 'false',
-      DATA_DIR: dataDir,
-      SEARCH_WORKERS: '1',
-      RATE_LIMIT_MAX: '100',
-      SOURCES_MAX_FILE_MB: '1',
-      SOURCES_MAX_FILES: '5',
-      LOG_LEVEL: 'debug',
-    }),
-    tmp,
-  );
-  await bot.waitForLog((l) => l.msg === 'ready', 60_000, 'the bot to be ready');
-  await bot.waitForLog((l) => l.msg === 'embedding model loaded' || l.msg === 'keyword search only', 30_000, 'the model to load');
+  const env = botEnv(fake, TOKEN, tmp, {
+    DISCORD_GUILD_ID: fake.guildId,
+    ADMIN_ROLE_IDS: fake.adminRoleId,
+    CORPUS_PATHS: corpus,
+    INDEX_DIR: path.join(tmp, 'embeddings'),
+    EMBEDDING_MODEL: DEFAULT_TINY_MODEL_ID,
+    DATA_DIR: dataDir,
+    SEARCH_WORKERS: '1',
+    RATE_LIMIT_MAX: '100',
+    SOURCES_MAX_FILE_MB: '1',
+    SOURCES_MAX_FILES: '5',
+    LOG_LEVEL: 'debug',
+  });
+  bot = await startBot(env, tmp, { readyMs: 60_000, modelMs: 30_000 });
 }, 120_000);
 
 afterAll(async () => {
@@ -210,7 +196,7 @@ describe('sources from chat', { timeout: 90_000 }, () => {
     // Articles come from the pool: its answer, or no suggestions if it was too busy to answer in time.
     expect(articles.ms).toBeLessThan(ACK_MS);
     for (const c of articles.choices) expect(c.value).toBe('ferry-1');
-    for (const i of burst) await fake.waitForRequest(isEdit(i), 30_000, 'a burst answer');
+    for (const i of burst) await editOf(fake, i, 30_000, undefined, 'a burst answer');
   });
 
   it('refuses /sources remove from a non-admin; an admin removes an article, which stays removed after a full /reindex', async () => {
@@ -242,7 +228,7 @@ describe('sources from chat', { timeout: 90_000 }, () => {
 
     // Unknown or ambiguous input changes nothing.
     const unknown = fake.subcommand('sources', 'remove', { article: 'no such article anywhere' }, fake.user('olga'), admin);
-    expect((await fake.waitForRequest((r) => isEdit(unknown)(r), 10_000, 'the reply')).body).toMatchObject({ content: expect.stringMatching(/^No article in the index matches/) });
+    expect(await editOf(fake, unknown, 10_000, undefined, 'the reply')).toMatchObject({ content: expect.stringMatching(/^No article in the index matches/) });
   });
 
   it('a damaged removal list is reported and changes nothing (it is never silently replaced)', async () => {

@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BotProcess, cleanEnv } from '../support/bot-process.js';
+import { botEnv, editOf, startBot } from '../support/bot-harness.js';
+import type { BotProcess } from '../support/bot-process.js';
 import { FakeDiscord, type SentInteraction } from '../support/fake-discord.js';
 import { testDatabase } from '../support/postgres.js';
 
@@ -28,25 +29,16 @@ describe.skipIf(!db)('sources from chat on PostgreSQL', { timeout: 90_000 }, () 
     tmp = await mkdtemp(path.join(os.tmpdir(), 'archivist-sources-pg-'));
     await cp(path.join(ROOT, 'corpus'), path.join(tmp, 'corpus'), { recursive: true });
     fake = await FakeDiscord.start({ token: TOKEN });
-    bot = new BotProcess(
-      'src/bot/main.ts',
-      cleanEnv({
-        DISCORD_TOKEN: TOKEN,
-        DISCORD_CLIENT_ID: fake.applicationId,
-        DISCORD_GUILD_ID: fake.guildId,
-        DISCORD_API_URL: fake.url,
-        CORPUS_PATHS: path.join(tmp, 'corpus'),
-        MODEL_DIR: path.join(tmp, 'no-models'),
-        ALLOW_REMOTE_MODELS: 'false',
-        DATA_DIR: path.join(tmp, 'data'),
-        SEARCH_WORKERS: '1',
-        LOG_LEVEL: 'debug',
-        SEARCH_BACKEND: 'postgres',
-        DATABASE_URL: db!.url,
-      }),
-      tmp,
-    );
-    await bot.waitForLog((l) => l.msg === 'ready', 90_000, 'the bot to be ready');
+    const env = botEnv(fake, TOKEN, tmp, {
+      DISCORD_GUILD_ID: fake.guildId,
+      CORPUS_PATHS: path.join(tmp, 'corpus'),
+      MODEL_DIR: path.join(tmp, 'no-models'),
+      SEARCH_WORKERS: '1',
+      LOG_LEVEL: 'debug',
+      SEARCH_BACKEND: 'postgres',
+      DATABASE_URL: db!.url,
+    });
+    bot = await startBot(env, tmp, { readyMs: 90_000 });
   }, 120_000);
 
   afterAll(async () => {
@@ -56,10 +48,8 @@ describe.skipIf(!db)('sources from chat on PostgreSQL', { timeout: 90_000 }, () 
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  const reply = async (i: SentInteraction, pred: (b: { embeds?: unknown[] }) => boolean = () => true): Promise<{ content?: string; embeds?: Array<{ title?: string; description?: string }> }> => {
-    const r = await fake.waitForRequest((r) => r.method === 'PATCH' && r.path.endsWith(`/${i.token}/messages/@original`) && pred(r.body as { embeds?: unknown[] }), 60_000, `the reply to ${i.id}`);
-    return r.body as { content?: string; embeds?: Array<{ title?: string; description?: string }> };
-  };
+  type Reply = { content?: string; embeds?: Array<{ title?: string; description?: string }> };
+  const reply = (i: SentInteraction, pred: (b: { embeds?: unknown[] }) => boolean = () => true): Promise<Reply> => editOf<Reply>(fake, i, 60_000, pred, `the reply to ${i.id}`);
   const withEmbed = (b: { embeds?: unknown[] }): boolean => (b.embeds?.length ?? 0) > 0;
   const admin = { admin: true };
 

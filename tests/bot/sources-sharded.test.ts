@@ -8,8 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BotProcess, cleanEnv } from '../support/bot-process.js';
-import { FakeDiscord, shardOf, snowflake, type RecordedRequest, type SentInteraction } from '../support/fake-discord.js';
+import { botEnv, editOf, guildPerShard, startBot } from '../support/bot-harness.js';
+import type { BotProcess } from '../support/bot-process.js';
+import { FakeDiscord, type SentInteraction } from '../support/fake-discord.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GfAkEt.sharded-sources-token-never-logged_0';
@@ -26,41 +27,26 @@ let tmp = '';
 let fake: FakeDiscord;
 let bot: BotProcess;
 /** A guild routed to each shard: guilds[n] → shard n. */
-const guilds: string[] = [];
+const guilds = guildPerShard(2);
 
 interface Body {
   embeds?: { title?: string; description?: string }[];
 }
-const isEdit = (i: SentInteraction) => (r: RecordedRequest) => r.method === 'PATCH' && r.path.endsWith(`/${i.token}/messages/@original`);
-async function reply(i: SentInteraction, pred: (b: Body) => boolean = () => true): Promise<Body> {
-  return (await fake.waitForRequest((r) => isEdit(i)(r) && pred(r.body as Body), 60_000, `the reply to ${i.id}`)).body as Body;
-}
+const reply = (i: SentInteraction, pred: (b: Body) => boolean = () => true): Promise<Body> => editOf(fake, i, 60_000, pred, `the reply to ${i.id}`);
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'archivist-sources-sharded-'));
   await cp(path.join(ROOT, 'corpus'), path.join(tmp, 'corpus'), { recursive: true });
-  for (let t = Date.now(); guilds[0] === undefined || guilds[1] === undefined; t++) {
-    const id = snowflake(t);
-    guilds[shardOf(id, 2)] ??= id;
-  }
   fake = await FakeDiscord.start({ token: TOKEN, guildId: guilds[0], otherGuildIds: [guilds[1]!], recommendedShards: 1 });
-  const env = cleanEnv({
-    DISCORD_TOKEN: TOKEN,
-    DISCORD_CLIENT_ID: fake.applicationId,
-    DISCORD_API_URL: fake.url,
+  const env = botEnv(fake, TOKEN, tmp, {
     CORPUS_PATHS: path.join(tmp, 'corpus'),
     INDEX_DIR: path.join(tmp, 'embeddings'),
-    MODEL_DIR: path.join(tmp, 'models'),
-    ALLOW_REMOTE_MODELS: 'false',
-    DATA_DIR: path.join(tmp, 'data'),
     SEARCH_WORKERS: '1',
     LOG_LEVEL: 'debug',
     LOG_FORMAT: 'json',
     SHARD_COUNT: '2',
   });
-  bot = new BotProcess('src/bot/sharded.ts', env, tmp);
-  await bot.waitForLog((l) => l.msg === 'all shards ready', 100_000, 'both shards to be ready');
-  for (const shard of [0, 1]) await bot.waitForLog((l) => l.msg === 'ready' && l.shard === shard, 10_000, `shard ${shard} to log ready`);
+  bot = await startBot(env, tmp, { shards: 2, readyMs: 100_000 });
 }, 120_000);
 
 afterAll(async () => {

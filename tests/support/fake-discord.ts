@@ -94,6 +94,11 @@ export function shardOf(guildId: string, count: number): number {
 type Json = Record<string, unknown>;
 
 /** Gateway intent bits the stand-in honours. */
+/** A command option as Discord sends it: string → STRING (3), number → INTEGER (4), boolean → BOOLEAN (5). */
+function scalarOption(name: string, value: string | number | boolean): { name: string; type: number; value: string | number | boolean } {
+  return { name, type: typeof value === 'string' ? 3 : typeof value === 'number' ? 4 : 5, value };
+}
+
 export const INTENTS = { guilds: 1 << 0, guildMessages: 1 << 9, messageContent: 1 << 15 } as const;
 /** Channel types used here. */
 const CHANNEL = { text: 0, publicThread: 11, forum: 15 } as const;
@@ -273,7 +278,7 @@ export class FakeDiscord extends EventEmitter {
     member: { admin?: boolean; roles?: string[] } = {},
     guildId = this.guildId,
   ): SentInteraction {
-    const typed = Object.entries(options).map(([k, v]) => ({ name: k, type: typeof v === 'string' ? 3 : typeof v === 'number' ? 4 : 5, value: v }));
+    const typed = Object.entries(options).map(([k, v]) => scalarOption(k, v));
     const payload = this.base(2, user, member, guildId);
     payload.data = { id: snowflake(), name, type: 1, options: typed, guild_id: guildId };
     return this.dispatchInteraction(payload);
@@ -286,9 +291,9 @@ export class FakeDiscord extends EventEmitter {
     return this.dispatchInteraction(payload);
   }
 
-  /** Clicks a button of a message the bot sent. */
-  click(message: FakeMessage, customId: string, user: FakeUser): SentInteraction {
-    const payload = this.base(3, user, {});
+  /** Clicks a button of a message the bot sent (as a member of `guildId`, by default the main guild). */
+  click(message: FakeMessage, customId: string, user: FakeUser, guildId = this.guildId): SentInteraction {
+    const payload = this.base(3, user, {}, guildId);
     payload.data = { custom_id: customId, component_type: 2 };
     payload.message = message;
     const sent = this.dispatchInteraction(payload);
@@ -344,7 +349,7 @@ export class FakeDiscord extends EventEmitter {
         channels[v.channel] = { id: v.channel, name: 'asks', type: 0, permissions: MEMBER_PERMISSIONS, parent_id: null, flags: 0 };
         return { name: k, type: 7, value: v.channel };
       }
-      return { name: k, type: typeof v === 'string' ? 3 : typeof v === 'number' ? 4 : 5, value: v };
+      return scalarOption(k, v);
     });
     const steps = typeof path === 'string' ? [path] : path;
     const sub = { name: steps.at(-1)!, type: 1, options: typed };
@@ -361,12 +366,7 @@ export class FakeDiscord extends EventEmitter {
 
   /** Clicks a button as a member of another guild's channel (votes and paging in a second server). */
   clickIn(guildId: string, message: FakeMessage, customId: string, user: FakeUser): SentInteraction {
-    const payload = this.base(3, user, {}, guildId);
-    payload.data = { custom_id: customId, component_type: 2 };
-    payload.message = message;
-    const sent = this.dispatchInteraction(payload);
-    this.originals.set(sent.token, message.id);
-    return sent;
+    return this.click(message, customId, user, guildId);
   }
 
   // ---- gateway ------------------------------------------------------------------------------
@@ -848,7 +848,7 @@ export class FakeDiscord extends EventEmitter {
 
   /** A slash command used in another channel or thread than the main one. */
   slashIn(channelId: string, name: string, options: Record<string, string | number | boolean>, user: FakeUser): SentInteraction {
-    const typed = Object.entries(options).map(([k, v]) => ({ name: k, type: typeof v === 'string' ? 3 : typeof v === 'number' ? 4 : 5, value: v }));
+    const typed = Object.entries(options).map(([k, v]) => scalarOption(k, v));
     const payload = this.base(2, user, {});
     payload.channel_id = channelId;
     payload.channel = this.channelById(channelId);

@@ -258,29 +258,7 @@ export class BotState {
 
   /** Logs an answered (or refused) question; returns its id for votes on the answer. */
   logQuestion(q: QuestionEntry): number {
-    return this.write((db) =>
-      Number(
-        db
-          .prepare(
-            `INSERT INTO questions (guild_id, channel_id, kind, question, filters, answered, confidence, top_article_id, top_chunk_id, top_title, top_url, asked_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            q.guildId,
-            q.channelId,
-            q.kind,
-            q.question,
-            JSON.stringify(q.filters),
-            q.answered ? 1 : 0,
-            q.confidence ?? null,
-            q.top?.articleId ?? null,
-            q.top?.chunkId ?? null,
-            q.top?.title ?? null,
-            q.top?.url ?? null,
-            (q.at ?? new Date()).toISOString(),
-          ).lastInsertRowid,
-      ),
-    );
+    return this.write((db) => this.questionInserter(db)(q, (q.at ?? new Date()).toISOString()));
   }
 
   /** Records a vote: one per user per page of an answer (a second vote replaces the first). */
@@ -434,6 +412,35 @@ export class BotState {
     db.prepare('UPDATE guild_settings SET own_admin_roles = 1, updated_at = ? WHERE guild_id = ?').run(now(), guildId);
   }
 
+  /**
+   * Writes one row of the question log; prepared once, for the import's many rows. `askedAt` is
+   * given as stored (the import keeps the old log's timestamps as they were written).
+   */
+  private questionInserter(db: Database.Database): (q: QuestionEntry, askedAt: string, origin?: string) => number {
+    const insert = db.prepare(
+      `INSERT INTO questions (guild_id, channel_id, kind, question, filters, answered, confidence, top_article_id, top_chunk_id, top_title, top_url, asked_at, origin)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    return (q, askedAt, origin = 'bot') =>
+      Number(
+        insert.run(
+          q.guildId,
+          q.channelId,
+          q.kind,
+          q.question,
+          JSON.stringify(q.filters),
+          q.answered ? 1 : 0,
+          q.confidence ?? null,
+          q.top?.articleId ?? null,
+          q.top?.chunkId ?? null,
+          q.top?.title ?? null,
+          q.top?.url ?? null,
+          askedAt,
+          origin,
+        ).lastInsertRowid,
+      );
+  }
+
   /** A keyed hash of a user id: enough to keep one vote per user, without storing who voted. */
   private voterKey(db: Database.Database, userId: string): string {
     if (!this.salt) {
@@ -451,10 +458,7 @@ export class BotState {
       const lines = readFileSync(file, 'utf8').split('\n');
       const skipped: number[] = [];
       let imported = 0;
-      const insertQuestion = db.prepare(
-        `INSERT INTO questions (guild_id, channel_id, kind, question, filters, answered, top_article_id, top_chunk_id, top_title, asked_at, origin)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'feedback.jsonl')`,
-      );
+      const insertQuestion = this.questionInserter(db);
       const insertVote = db.prepare('INSERT INTO votes (question_id, page_offset, voter, vote, results, voted_at) VALUES (?, ?, ?, ?, ?, ?)');
       lines.forEach((line, i) => {
         if (!line.trim()) return;
@@ -467,18 +471,19 @@ export class BotState {
         }
         const top = parsed.results[0];
         // The old log has a line per vote and no question log: each vote stands for one answered question.
-        const id = insertQuestion.run(
-          parsed.guildId,
-          parsed.channelId,
-          parsed.kind,
-          parsed.question,
-          JSON.stringify(parsed.filters),
-          parsed.abstained ? 0 : 1,
-          top?.articleId ?? null,
-          top?.chunkId ?? null,
-          top?.title ?? null,
+        const id = insertQuestion(
+          {
+            guildId: parsed.guildId,
+            channelId: parsed.channelId,
+            kind: parsed.kind,
+            question: parsed.question,
+            filters: parsed.filters,
+            answered: !parsed.abstained,
+            top: top && { articleId: top.articleId, chunkId: top.chunkId, title: top.title },
+          },
           parsed.at,
-        ).lastInsertRowid;
+          LEGACY_FEEDBACK,
+        );
         insertVote.run(id, parsed.offset, this.voterKey(db, parsed.userId), parsed.vote, JSON.stringify(parsed.results), parsed.at);
         imported++;
       });
