@@ -115,13 +115,16 @@ describe('the sharded bot against a local Discord', { timeout: 60_000 }, () => {
 
     const reindex = fake.slash('reindex', {}, fake.user('admin0'), { admin: true }, guilds[0]);
     await edit(reindex, (b) => b.embeds?.[0]?.title === '✅ Reindex complete', 40_000);
-    expect(bot.logs.find((l) => l.msg === 'reindex done')?.shard).toBe(0);
+    expect((await bot.waitForLog((l) => l.msg === 'reindex done', 5000, 'the reindex to be logged')).shard).toBe(0);
     const reopened = await bot.waitForLog((l) => l.msg === 'reopened the index after a reindex on another shard', 15_000, 'shard 1 to reopen the index');
     expect(reopened.shard).toBe(1);
     expect(reopened.articles).toBe(3);
 
-    const after = await edit(fake.slash('ask', { question }, fake.user('late'), {}, guilds[1]));
+    const late = fake.user('late');
+    const after = await edit(fake.slash('ask', { question }, late, {}, guilds[1]));
     expect(after.embeds![0]!.title).toBe(NEW_TITLE);
+    // Logged once the reply is out (and written asynchronously): wait for the last one before counting.
+    await bot.waitForLog((l) => l.msg === 'interaction handled' && l.user === late.id, 5000, "the last interaction's log line");
     // Everything from guild 1 went to shard 1 and everything from guild 0 to shard 0.
     expect(shardsFor(guilds[1])).toEqual([1]);
     expect(shardsFor(guilds[0])).toEqual([0]);

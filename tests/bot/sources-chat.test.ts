@@ -119,7 +119,7 @@ describe('sources from chat', { timeout: 90_000 }, () => {
     expect(embed.title).toMatch(/^📥 Added 2 articles \(\d+ passages?\)$/);
     expect(embed.description).toMatch(/✅ \*\*wire\.jsonl\*\*: 2 articles, \d+ passages? added/);
     expect(embed.footer!.text).toMatch(/indexed by an update in place in \d+\.\d s\); the index now has 4 articles/);
-    expect(bot.logs.some((l) => l.msg === 'sources added' && l.articles === 2)).toBe(true);
+    await bot.waitForLog((l) => l.msg === 'sources added' && l.articles === 2, 5000, 'the addition to be logged');
 
     expect(await topTitle('How many apple trees were replanted in the Lindholm orchard?')).toBe(ORCHARD_TITLE);
     expect(await listed('kalmar')).toContain(FERRY_TITLE);

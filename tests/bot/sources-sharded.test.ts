@@ -74,6 +74,6 @@ describe('sources from chat, sharded', { timeout: 60_000 }, () => {
       if (after.choices.length === 0) await new Promise((r) => setTimeout(r, 250));
     }
     expect(after.choices).toEqual([{ name: 'Coast News (1 article)', value: 'Coast News' }]);
-    expect(bot.logs.some((l) => l.msg === 'sources added' && l.shard === 0)).toBe(true);
+    await bot.waitForLog((l) => l.msg === 'sources added' && l.shard === 0, 5000, 'the addition to be logged on shard 0');
   });
 });
