@@ -1,8 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BuildProgress, BuildReport } from '../indexer/build.js';
 import type { Logger } from './logger.js';
+
+/** How much lower than the bot's own priority a rebuild runs (nice). */
+const BACKGROUND_NICE = 10;
 
 /** IPC message type (shard → manager → other shards): the index changed, reopen it. */
 export const REINDEXED = 'archivist:reindexed';
@@ -79,6 +83,14 @@ export class Reindexer {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     this.child = child;
+    // A rebuild is background work: under load, answering questions comes first.
+    if (child.pid !== undefined) {
+      try {
+        os.setPriority(child.pid, Math.min(19, os.getPriority() + BACKGROUND_NICE));
+      } catch {
+        /* not allowed here: it runs at the bot's priority */
+      }
+    }
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);

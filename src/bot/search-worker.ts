@@ -3,6 +3,7 @@
  * openIndexForSearch and answers one request at a time. `reopen` opens the new index while the
  * old one keeps answering, then swaps; the old one is closed once no request uses it.
  */
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isUnreachable } from '../storage/postgres/sql.js';
 import { openIndexForSearch, type OpenedIndex, type SearchConfig } from './answer-service.js';
@@ -22,6 +23,21 @@ const errorOf = (err: unknown): { name: string; message: string } =>
       : { name: 'Error', message: String(err) };
 
 const post = (reply: WorkerReply): void => port.postMessage(reply);
+
+/**
+ * Searches yield the CPU to the bot's main thread when both want it: in a burst the main thread must
+ * acknowledge every interaction within Discord's 3 s and send the answers already found, and a
+ * search can wait a few milliseconds. On Linux a nice value is per thread, so this lowers only this
+ * worker (elsewhere it would lower the whole bot, so it is left alone there).
+ */
+const YIELD_TO_MAIN_THREAD = 5;
+if (process.platform === 'linux') {
+  try {
+    os.setPriority(0, Math.min(19, os.getPriority(0) + YIELD_TO_MAIN_THREAD));
+  } catch {
+    /* not allowed here: searches then run at the bot's own priority */
+  }
+}
 
 class Live {
   busy = 0;

@@ -3,7 +3,9 @@
  * core's, requests finish in arrival order with one worker, a full queue refuses, a missing index is
  * reported as such, and a reindex is swapped in while questions keep being answered.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIndex } from '../../src/indexer/build.js';
@@ -43,6 +45,24 @@ describe('SearchPool', () => {
       expect(pooled[0]!.results[0]!.title).toBe('Western officials: Ukraine can take back Kherson from Russia in a week');
       expect((await pool.listArticles('liberation', 0, 10)).total).toBe(1);
       expect(await pool.status()).toMatchObject({ articles: 2 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it.runIf(process.platform === 'linux' && os.getPriority() < 19)('runs searches at a lower priority than the main thread, which acknowledges interactions', async () => {
+    // Nice values of this process's threads (Linux keeps one per thread): field 19 of /proc/…/task/TID/stat.
+    const niceOfThreads = (): number[] =>
+      readdirSync('/proc/self/task').map((tid) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[16]));
+    const own = os.getPriority();
+    const lowered = (): number => niceOfThreads().filter((n) => n > own).length;
+    const before = lowered();
+    const pool = new SearchPool({ dir: index, settings, workers: 2 });
+    try {
+      await pool.start();
+      expect(os.getPriority()).toBe(own);
+      // One lowered thread per worker; the main thread keeps its priority.
+      expect(lowered() - before).toBe(2);
     } finally {
       await pool.close();
     }
