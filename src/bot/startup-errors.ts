@@ -34,7 +34,7 @@ export function startupFailure(
     if (intents.messageContent) {
       return {
         message:
-          'Discord refused the privileged Message Content intent (close code 4014), which ASK_CHANNEL_IDS needs: enable it in the Developer Portal → your application → Bot → Privileged Gateway Intents → Message Content Intent, or unset ASK_CHANNEL_IDS (mentions and /ask work without it).',
+          'Discord refused the privileged Message Content intent (close code 4014), which ask channels need: enable it in the Developer Portal → your application → Bot → Privileged Gateway Intents → Message Content Intent, or unset ASK_CHANNEL_IDS and remove the servers\' own (/settings ask-channels remove; mentions and /ask work without it).',
         detail: false,
       };
     }
