@@ -1,7 +1,7 @@
 /** `npm start`: opens (or first builds) the index in the search workers, connects to Discord and serves the commands. */
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { Events } from 'discord.js';
+import { Events, type Client } from 'discord.js';
 import { corpusPaths, storeTarget } from '../config.js';
 import { loadDotenv } from '../env.js';
 import { corpusInputs, removeStaleIncoming } from '../ingest/kept-sources.js';
@@ -24,7 +24,7 @@ import { routeInteractions } from './router.js';
 import { SearchPool } from './search-pool.js';
 import { SessionStore } from './sessions.js';
 import { BotState } from './state/store.js';
-import { startupFailure } from './startup-errors.js';
+import { isDisallowedIntents, startupFailure } from './startup-errors.js';
 import { ThreadChains } from './threads.js';
 
 new Command('npm start --')
@@ -146,17 +146,6 @@ try {
       'Ask channels are set (ASK_CHANNEL_IDS or /settings): requesting the privileged Message Content intent. Enable it in the Developer Portal → your application → Bot → Privileged Gateway Intents → Message Content Intent, or Discord refuses the connection (close code 4014).',
     );
   }
-  const client = createClient(config, { messageContent });
-  routeInteractions(client, commands, ctx);
-  routeMessages(client, ctx);
-  client.once(Events.ClientReady, (c) => log.info({ user: c.user.tag, guilds: c.guilds.cache.size, commands: [...commands.keys()] }, 'ready'));
-  client.on(Events.Error, (err) => log.error({ err }, 'client error'));
-  client.on(Events.Warn, (message) => log.warn(message));
-  // discord.js prints part of the token in some debug lines: those are dropped, not just scrubbed.
-  client.on(Events.Debug, (message) => {
-    if (!isSecretDebugLine(message)) log.trace(message);
-  });
-
   // For container health checks: a file rewritten while the bot is connected (see healthcheck.ts).
   const healthFile = config.HEALTH_FILE;
   const beat = (): void => {
@@ -164,7 +153,22 @@ try {
     const body = JSON.stringify({ at: new Date().toISOString(), ready: client.isReady(), ping: client.ws.ping, waiting: pool.waiting, workers: pool.size });
     writeFile(healthFile, `${body}\n`).catch((err: unknown) => log.warn({ err, file: healthFile }, 'could not write HEALTH_FILE'));
   };
-  client.once(Events.ClientReady, beat);
+  /** A client with the given intents, wired to the commands, messages and logs. */
+  const connect = (withContent: boolean): Client => {
+    const c = createClient(config, { messageContent: withContent });
+    routeInteractions(c, commands, ctx);
+    routeMessages(c, ctx);
+    c.once(Events.ClientReady, (ready) => log.info({ user: ready.user.tag, guilds: ready.guilds.cache.size, commands: [...commands.keys()] }, 'ready'));
+    c.on(Events.Error, (err) => log.error({ err }, 'client error'));
+    c.on(Events.Warn, (message) => log.warn(message));
+    // discord.js prints part of the token in some debug lines: those are dropped, not just scrubbed.
+    c.on(Events.Debug, (message) => {
+      if (!isSecretDebugLine(message)) log.trace(message);
+    });
+    c.once(Events.ClientReady, beat);
+    return c;
+  };
+  let client = connect(messageContent);
   const heartbeat = setInterval(beat, 30_000).unref();
 
   let stopping = false;
@@ -186,7 +190,21 @@ try {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-  await client.login(config.DISCORD_TOKEN);
+  try {
+    await client.login(config.DISCORD_TOKEN);
+  } catch (err) {
+    // Ask channels a server set with /settings must not take the bot down for every server: without the
+    // intent it goes on answering commands and mentions. (ASK_CHANNEL_IDS is the operator's own choice:
+    // a refusal of it stops the bot with the fix.)
+    if (!(messageContent && config.ASK_CHANNEL_IDS.length === 0 && isDisallowedIntents(err))) throw err;
+    log.error(
+      'Discord refused the privileged Message Content intent (close code 4014) that the ask channels set with /settings need. Continuing without it: commands and mentions work, ask channels are not answered. Enable it in the Developer Portal → your application → Bot → Privileged Gateway Intents → Message Content Intent, then restart the bot.',
+    );
+    await client.destroy();
+    messageContent = false;
+    client = connect(false);
+    await client.login(config.DISCORD_TOKEN);
+  }
 } catch (err) {
   const failure = startupFailure(err, config, { messageContent });
   if (failure.detail) log.debug({ err }, 'startup error details');

@@ -30,11 +30,11 @@ export function startupFailure(
   if (e?.code === 'TokenInvalid' || e?.status === 401 || /4004|Authentication failed/.test(message)) {
     return { message: 'Discord rejected DISCORD_TOKEN: reset the token in the Developer Portal (Bot → Reset Token) and update .env.', detail: false };
   }
-  if (e?.code === 'DisallowedIntents' || /4014|disallowed intent/i.test(message)) {
+  if (isDisallowedIntents(err)) {
     if (intents.messageContent) {
       return {
         message:
-          'Discord refused the privileged Message Content intent (close code 4014), which ask channels need: enable it in the Developer Portal → your application → Bot → Privileged Gateway Intents → Message Content Intent, or unset ASK_CHANNEL_IDS and remove the servers\' own (/settings ask-channels remove; mentions and /ask work without it).',
+          'Discord refused the privileged Message Content intent (close code 4014), which ASK_CHANNEL_IDS needs: enable it in the Developer Portal → your application → Bot → Privileged Gateway Intents → Message Content Intent, or unset ASK_CHANNEL_IDS (mentions and /ask work without it).',
         detail: false,
       };
     }
@@ -49,4 +49,10 @@ export function startupFailure(
     return { message: `Cannot reach Discord at ${where} (${code}): ${hint}, then start the bot again.`, detail: true };
   }
   return { message: `The bot could not start: ${message}`, detail: true };
+}
+
+/** Discord closed the gateway with 4014: an intent the application may not use (Message Content not enabled). */
+export function isDisallowedIntents(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return e?.code === 'DisallowedIntents' || /4014|disallowed intent/i.test(String(e?.message ?? ''));
 }

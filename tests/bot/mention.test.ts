@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BotState } from '../../src/bot/state/store.js';
 import { botEnv, callbackOf, editOf, startBot } from '../support/bot-harness.js';
 import { BotProcess } from '../support/bot-process.js';
 import { FakeDiscord, INTENTS, type FakeMessage, type RecordedRequest } from '../support/fake-discord.js';
@@ -270,6 +271,27 @@ describe('Message Content intent not enabled in the Developer Portal', { timeout
       expect(code).toBe(1);
       const fatal = bot.logs.find((l) => l.level === 60);
       expect(fatal?.msg).toMatch(/Message Content intent \(close code 4014\).*Developer Portal.*Message Content Intent.*ASK_CHANNEL_IDS/);
+    } finally {
+      await bot.stop('SIGKILL');
+      await fake.close();
+    }
+  });
+  it('with ask channels set only by a server (/settings), goes on without the intent instead of stopping', async () => {
+    const fake = await FakeDiscord.start({ token: TOKEN, messageContentAllowed: false });
+    const dataDir = path.join(tmp, 'data-4014');
+    const state = BotState.open(dataDir, { adminRoleIds: [], rateLimitMax: 5, rateLimitWindowSeconds: 60, visibility: 'public' });
+    state.addAskChannel(fake.guildId, fake.channelId);
+    state.close();
+    const bot = new BotProcess('src/bot/main.ts', env(fake, { DATA_DIR: dataDir }), tmp);
+    try {
+      await bot.waitForLog((l) => l.msg === 'ready', 45_000, 'the bot to be ready without the intent');
+      const refused = bot.logs.find((l) => l.level === 50 && /close code 4014/.test(l.msg ?? ''));
+      expect(refused?.msg).toMatch(/Continuing without it.*Developer Portal.*Message Content Intent/);
+      expect(fake.identifyIntents).toBe(INTENTS.guilds | INTENTS.guildMessages);
+      const i = fake.slash('ask', { question: SALDO }, fake.user('nora'));
+      const body = await editOf<{ embeds?: Embed[] }>(fake, i, 20_000);
+      expect(body.embeds?.[0]?.title).toBe(SEED_TITLE);
+      expect(bot.exitCode).toBeUndefined();
     } finally {
       await bot.stop('SIGKILL');
       await fake.close();
