@@ -100,9 +100,22 @@ export async function autocomplete(interaction: AutocompleteInteraction, ctx: Bo
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 const count = (n: number, what: string): string => `${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'}`;
 
-async function refuse(interaction: ChatInputCommandInteraction, ctx: BotContext, what: string): Promise<void> {
-  ctx.log.warn({ user: interaction.user.id, guild: interaction.guildId }, `refused /sources ${what}: not an admin`);
-  return replyPrivately(interaction, `Only server administrators (or members of an admin role: /settings show lists them) can ${what} sources. Nothing was changed.`);
+/**
+ * Why this member may not change the index from here, or undefined when they may: an admin, in a
+ * server allowed to (SOURCES_GUILD_IDS; the index is shared by every server the bot is in).
+ */
+function refusal(interaction: ChatInputCommandInteraction, ctx: BotContext, what: string): string | undefined {
+  const allowed = ctx.config.SOURCES_GUILD_IDS;
+  if (allowed.length > 0 && !allowed.includes(interaction.guildId ?? '')) {
+    return `Sources can only be ${what === 'add' ? 'added' : 'removed'} from the servers the bot's operator named (SOURCES_GUILD_IDS): the index is shared by every server the bot is in. Nothing was changed.`;
+  }
+  if (!isAdmin(interaction, ctx)) return `Only server administrators (or members of an admin role: /settings show lists them) can ${what} sources. Nothing was changed.`;
+  return undefined;
+}
+
+async function refuse(interaction: ChatInputCommandInteraction, ctx: BotContext, what: string, why: string): Promise<void> {
+  ctx.log.warn({ user: interaction.user.id, guild: interaction.guildId }, `refused /sources ${what}`);
+  return replyPrivately(interaction, why);
 }
 
 /**
@@ -110,7 +123,8 @@ async function refuse(interaction: ChatInputCommandInteraction, ctx: BotContext,
  * the others), the good ones are kept in DATA_DIR/sources, then one update in place indexes them.
  */
 async function add(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
-  if (!isAdmin(interaction, ctx)) return refuse(interaction, ctx, 'add');
+  const why = refusal(interaction, ctx, 'add');
+  if (why) return refuse(interaction, ctx, 'add', why);
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const started = performance.now();
   const { DATA_DIR: dataDir, SOURCES_MAX_FILES: maxFiles } = ctx.config;
@@ -200,7 +214,8 @@ async function add(interaction: ChatInputCommandInteraction, ctx: BotContext): P
  * every build reads) and runs the update in place that takes it out of the index.
  */
 async function remove(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
-  if (!isAdmin(interaction, ctx)) return refuse(interaction, ctx, 'remove');
+  const why = refusal(interaction, ctx, 'remove');
+  if (why) return refuse(interaction, ctx, 'remove', why);
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const started = performance.now();
   const typed = interaction.options.getString('article', true).trim();

@@ -48,6 +48,7 @@ const int = (min: number, max: number) =>
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
 
+const guildIds = idList('must be comma-separated server IDs of 17–20 digits each (Developer Mode → right-click the server → Copy Server ID)');
 const channelIds = idList('must be comma-separated channel IDs of 17–20 digits each (Developer Mode → right-click the channel → Copy Channel ID)');
 
 export const botConfigSchema = coreConfigSchema.merge(discordConfigSchema).extend({
@@ -58,6 +59,11 @@ export const botConfigSchema = coreConfigSchema.merge(discordConfigSchema).exten
    * privileged Message Content intent, requested only when this is set.
    */
   ASK_CHANNEL_IDS: channelIds.default(''),
+  /**
+   * Servers whose admins may change the shared index from chat (/sources add and remove). Unset: every
+   * server the bot is in — one index serves them all, so a bot in several communities should name its own.
+   */
+  SOURCES_GUILD_IDS: guildIds.default(''),
   /** Per user: at most RATE_LIMIT_MAX searches per RATE_LIMIT_WINDOW_SECONDS. */
   RATE_LIMIT_MAX: int(1, 1000).default(5),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),

@@ -101,7 +101,8 @@ beforeAll(async () => {
   // Keyword-only (no model): the settings and feedback paths do not depend on the search mode.
   await buildIndex({ corpus: [corpus], out: path.join(tmp, 'index'), settings: testSettings({ EMBEDDING_MODEL: 'no-such-org/no-such-model' }) });
   fake = await FakeDiscord.start({ token: TOKEN, otherGuildIds: [GUILD_B, GUILD_C] });
-  bot = await startBot(env(fake, path.join(tmp, 'data')), tmp, { readyMs: 60_000 });
+  // Only server A's admins may change the shared index from chat.
+  bot = await startBot(env(fake, path.join(tmp, 'data'), { SOURCES_GUILD_IDS: fake.guildId }), tmp, { readyMs: 60_000 });
 }, 120_000);
 
 afterAll(async () => {
@@ -121,6 +122,17 @@ describe('per-server settings and feedback', { timeout: 40_000 }, () => {
     expect(shown).toContain('Rate limit: 50 searches per 600 s per member — default, from RATE_LIMIT_MAX');
     expect(shown).toContain('Answers: public unless /ask says otherwise — default');
     expect(shown).toContain('Admin roles: none (only members with Administrator)');
+  });
+
+  it('with SOURCES_GUILD_IDS, only the named servers\' admins may add or remove sources (the index is shared)', async () => {
+    const owner = fake.user('owner');
+    const file = fake.attachment('notes.txt', 'Title: Harbour notes\n\nThe harbour reopened on Monday after repairs.');
+    const added = await privateText(fake.subcommand('sources', 'add', { file1: file }, owner, { admin: true }, GUILD_B));
+    expect(added).toMatch(/only be added from the servers the bot's operator named \(SOURCES_GUILD_IDS\).*Nothing was changed/);
+    expect(await privateText(fake.subcommand('sources', 'remove', { article: 'x' }, owner, { admin: true }, GUILD_B))).toMatch(/only be removed from the servers/);
+    expect(fake.attachmentDownloads).toEqual([]);
+    // In server A the same admin gets past that check (here: to "no such article").
+    expect(await privateText(fake.subcommand('sources', 'remove', { article: 'no such article at all' }, owner, { admin: true }))).not.toMatch(/SOURCES_GUILD_IDS|Only server administrators/);
   });
 
   it('an admin role added in one server grants /settings and /feedback there, and not in another', async () => {
