@@ -1,4 +1,4 @@
-import { Client, GatewayIntentBits } from 'discord.js';
+import { Client, GatewayIntentBits, Options } from 'discord.js';
 import { restApiBase, type DiscordConfig } from './config.js';
 import { NO_MENTIONS } from './format.js';
 
@@ -13,6 +13,8 @@ export function gatewayIntents(messageContent: boolean): GatewayIntentBits[] {
   return messageContent ? [...intents, GatewayIntentBits.MessageContent] : intents;
 }
 
+const MESSAGES_PER_CHANNEL = 10;
+
 /**
  * The discord.js client with `gatewayIntents(messageContent)`; REST goes to DISCORD_API_URL when
  * set, and the gateway URL then comes from that server's /gateway/bot.
@@ -24,5 +26,9 @@ export function createClient(config: Pick<DiscordConfig, 'DISCORD_API_URL'>, opt
     // A default as well as per reply: nothing the bot sends may ping.
     allowedMentions: NO_MENTIONS,
     rest: api ? { api } : {},
+    // With GuildMessages, discord.js would keep the last 200 messages of every channel it sees: memory
+    // that grows with the servers' activity, for messages the bot mostly ignores. It needs only the few
+    // it answers (each arrives with its event, or is fetched).
+    makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: MESSAGES_PER_CHANNEL }),
   });
 }

@@ -38,6 +38,9 @@ async function onMessage(message: Message, ctx: BotContext): Promise<void> {
   // Direct messages are not served (the bot asks for no DM intent): only server channels.
   if (message.author.bot || message.system || !message.inGuild()) return;
   const botId = message.client.user.id;
+  // Most messages: without Message Content their text is empty unless they mention the bot. (A forum
+  // post's question may be its title alone: its starter message has the thread's id.)
+  if (message.content === '' && !message.mentions.users.has(botId) && message.id !== message.channelId) return;
   const channel = message.channel;
   const askChannels = askChannelIds(ctx, message.guildId);
   const thread = channel.isThread() ? channel : undefined;
