@@ -15,10 +15,11 @@ import { acquireLock } from '../storage/lock.js';
 import { META } from '../storage/schema.js';
 import { addVectors, createVectorIndex, deleteVectors, readVectorIndex, vectorOf, type VectorIndex } from '../storage/vectors.js';
 import { analyze } from '../text/analyze.js';
+import { pruneRelated, RelatedCollector } from '../text/related.js';
 import { buildExpansions } from '../text/wordnet.js';
 import type { Article, Chunk, IngestProblem } from '../types.js';
 
-export type BuildStage = 'load' | 'chunk' | 'model' | 'embed' | 'hnsw' | 'lexical' | 'write';
+export type BuildStage = 'load' | 'chunk' | 'model' | 'embed' | 'hnsw' | 'lexical' | 'related' | 'write';
 
 export interface BuildProgress {
   stage: BuildStage;
@@ -379,8 +380,11 @@ async function preparePassages(
   return out;
 }
 
-/** Adds passages to a segment builder (a title is analysed once for all its article's passages). */
-function addToSegment(builder: SegmentBuilder, passages: readonly Prepared[]): void {
+/**
+ * Adds passages to a segment builder (a title is analysed once for all its article's passages); their
+ * analysed text also feeds the related-words statistics, when collected.
+ */
+function addToSegment(builder: SegmentBuilder, passages: readonly Prepared[], related?: RelatedCollector): void {
   let title = '';
   let terms: string[] = [];
   for (const p of passages) {
@@ -388,7 +392,9 @@ function addToSegment(builder: SegmentBuilder, passages: readonly Prepared[]): v
       title = p.title;
       terms = analyze(title);
     }
-    builder.add({ id: p.row.id, title: terms, text: analyze(p.row.text) });
+    const text = analyze(p.row.text);
+    related?.add(text);
+    builder.add({ id: p.row.id, title: terms, text });
   }
 }
 
@@ -443,6 +449,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     let builder = new SegmentBuilder();
     let inBuilder = 0;
     const segments: Segment[] = [];
+    const relatedStats = new RelatedCollector();
     if (embedder) graphOut = createVectorIndex(embedder.dim, 1024, { M: settings.HNSW_M, efConstruction: settings.HNSW_EF_CONSTRUCTION, efSearch: settings.HNSW_EF_SEARCH });
 
     let flushMs = 0;
@@ -467,7 +474,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       }
       passages += prepared.length;
       since = performance.now();
-      addToSegment(builder, prepared);
+      addToSegment(builder, prepared, relatedStats);
       inBuilder += prepared.length;
       if (inBuilder >= SEGMENT_PASSAGES) {
         segments.push(builder.finish());
@@ -512,6 +519,13 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     throwIfAborted(signal);
 
     since = performance.now();
+    options.onProgress?.({ stage: 'related', done: 0, total: 1, message: 'Learning related words from the corpus' });
+    const related = relatedStats.compute();
+    options.onProgress?.({ stage: 'related', done: 1, total: 1 });
+    clock.add('related', since);
+    throwIfAborted(signal);
+
+    since = performance.now();
     options.onProgress?.({ stage: 'write', done: 0, total: 1, message: 'Writing the index' });
     let vectorsFile: string | null = null;
     if (graphOut) {
@@ -527,6 +541,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       db!.addSegment(segment.docCount, segment.encode());
       db!.setPassageRanges();
       db!.replaceExpansions(expansions);
+      db!.replaceRelated(related);
       db!.setMeta(META.createdAt, now);
       db!.setMeta(META.updatedAt, now);
       db!.setMeta(META.generation, 1);
@@ -666,6 +681,11 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   const merged = merge ? mergeSegments([...keyword.segments], (id) => deleted.has(id)) : undefined;
   const expansions = await buildExpansions((term) => keyword.df(term) > 0);
   clock.add('lexical', since);
+  // Related words are corpus-wide statistics, learned again only by a full build (that reads every
+  // passage); an update keeps them, restricted to the terms the index still uses.
+  since = performance.now();
+  const related = pruneRelated(db.allRelated(), (term) => keyword.df(term) > 0);
+  clock.add('related', since);
   throwIfAborted(signal);
 
   // Vectors: the next generation's file is complete on disk before the commit that names it.
@@ -708,6 +728,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
         db.markDeleted(removedPassages);
       }
       db.replaceExpansions(expansions);
+      db.replaceRelated(related);
       db.setMeta(META.updatedAt, now);
       db.setMeta(META.generation, generation);
       db.setMeta(META.nextPassageId, nextId.value);
