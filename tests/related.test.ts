@@ -8,7 +8,7 @@ import { Searcher } from '../src/search/searcher.js';
 import { IndexDatabase } from '../src/storage/database.js';
 import { resolveIndex } from '../src/storage/folder.js';
 import { analyze } from '../src/text/analyze.js';
-import { DEFAULT_RELATED, relatedTerms, type RelatedOptions } from '../src/text/related.js';
+import { DEFAULT_RELATED, pruneRelated, RelatedCollector, relatedTerms, type RelatedOptions } from '../src/text/related.js';
 import { tempDir, testSettings } from './support/corpus.js';
 
 /**
@@ -73,6 +73,31 @@ describe('related words from co-occurrence', () => {
     expect(relatedTerms(reversed, SMALL)).toEqual(related);
   });
 
+  it('learns the same in a worker thread as in this one', async () => {
+    const collector = new RelatedCollector();
+    for (const p of passages) collector.add(p);
+    expect(await collector.computeInWorker(SMALL)).toEqual(related);
+  });
+
+  it('an aborted build stops the worker and rejects with the abort reason', async () => {
+    const collector = new RelatedCollector();
+    for (const p of passages) collector.add(p);
+    const controller = new AbortController();
+    const job = collector.computeInWorker(SMALL, controller.signal);
+    controller.abort(new Error('stop'));
+    await expect(job).rejects.toThrow('stop');
+  });
+
+  it('pruning keeps only terms, and neighbours, that the index still uses', () => {
+    const jail = analyze('jailed')[0]!;
+    const detain = analyze('detained')[0]!;
+    const pruned = pruneRelated(related, (t) => t !== detain);
+    expect(pruned[detain]).toBeUndefined();
+    expect(pruned[jail]!.map(([t]) => t)).not.toContain(detain);
+    expect(pruned[jail]!.length).toBe(related[jail]!.length - 1);
+    expect(Object.values(pruned).flat().some(([t]) => t === detain)).toBe(false);
+  });
+
   it('gives nothing for a corpus too small to learn from', () => {
     expect(relatedTerms([analyze('A single short passage.')], DEFAULT_RELATED)).toEqual({});
   });
@@ -127,6 +152,38 @@ describe('a build stores the related words of its corpus', () => {
     } finally {
       searcher.close();
     }
+  });
+
+  it('an update in place keeps them, without the words no passage uses any more', async () => {
+    const out = path.join(dir, 'index');
+    const detain = analyze('detained')[0]!;
+    const soldier = analyze('soldiers')[0]!;
+    const read = async (term: string): Promise<string[] | undefined> => {
+      const db = IndexDatabase.open((await resolveIndex(out)).file, { readonly: true });
+      try {
+        return db.related(term)?.map(([t]) => t);
+      } finally {
+        db.close();
+      }
+    };
+    const police = analyze('police')[0]!;
+    const border = analyze('border')[0]!;
+    const before = { police: await read(police), border: await read(border) };
+    expect(before.police).toContain(detain);
+    expect(before.border?.length).toBeGreaterThan(0);
+    expect(before.border).not.toContain(detain);
+    // The same wire with every "detained" passage gone: 'detained' leaves the vocabulary.
+    const lines = sentences()
+      .map((text, i) => ({ id: `r${i}`, title: `Wire ${i}`, text, date: '2022-06-01', outlet: 'Test Wire' }))
+      .filter((a) => !/\bdetained\b/.test(a.text))
+      .map((a) => JSON.stringify(a));
+    await writeFile(path.join(dir, 'wire.jsonl'), lines.join('\n'));
+    const report = await buildIndex({ corpus: [path.join(dir, 'wire.jsonl')], out, settings: testSettings(), lexicalOnly: true });
+    expect(report).toMatchObject({ kind: 'update', removed: 24 });
+    expect(await read(police)).toEqual(before.police!.filter((t) => t !== detain));
+    expect(await read(detain)).toBeUndefined();
+    // The rest are the last full build's, not learned again from the smaller corpus.
+    expect(await read(border)).toEqual(before.border);
   });
 
   it('an index written before related words existed reads as having none', async () => {

@@ -508,6 +508,11 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     if (articles === 0) throw noArticles(options, stats);
     throwIfAborted(signal);
 
+    // Related words are learned in a worker thread while this one builds and writes the keyword index.
+    const relatedJob = relatedStats.computeInWorker(undefined, signal);
+    // Settled now if the build fails before awaiting it; the failure is the one thrown below.
+    relatedJob.catch(() => undefined);
+
     let since = performance.now();
     options.onProgress?.({ stage: 'lexical', done: 0, total: passages, message: 'Building the keyword index' });
     if (inBuilder > 0 || segments.length === 0) segments.push(builder.finish());
@@ -516,13 +521,6 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     const expansions = await buildExpansions((term) => keyword.df(term) > 0);
     options.onProgress?.({ stage: 'lexical', done: passages, total: passages });
     clock.add('lexical', since);
-    throwIfAborted(signal);
-
-    since = performance.now();
-    options.onProgress?.({ stage: 'related', done: 0, total: 1, message: 'Learning related words from the corpus' });
-    const related = relatedStats.compute();
-    options.onProgress?.({ stage: 'related', done: 1, total: 1 });
-    clock.add('related', since);
     throwIfAborted(signal);
 
     since = performance.now();
@@ -541,7 +539,6 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       db!.addSegment(segment.docCount, segment.encode());
       db!.setPassageRanges();
       db!.replaceExpansions(expansions);
-      db!.replaceRelated(related);
       db!.setMeta(META.createdAt, now);
       db!.setMeta(META.updatedAt, now);
       db!.setMeta(META.generation, 1);
@@ -552,6 +549,18 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       db!.setMeta(META.vectorsFile, vectorsFile);
       db!.setMeta(META.lastUpdate, { kind: 'full', at: now, added: articles, changed: 0, removed: 0 });
       db!.setMeta(META.counts, { articles, passages });
+    });
+    clock.add('write', since);
+    // Only the time spent waiting for the worker counts as this stage's.
+    since = performance.now();
+    options.onProgress?.({ stage: 'related', done: 0, total: 1, message: 'Learning related words from the corpus' });
+    const related = await relatedJob;
+    options.onProgress?.({ stage: 'related', done: 1, total: 1 });
+    clock.add('related', since);
+    throwIfAborted(signal);
+    since = performance.now();
+    db.transaction(() => {
+      db!.replaceRelated(related);
       // Written last: a database without it is never opened or recovered.
       db!.setMeta(META.complete, true);
     });

@@ -197,6 +197,9 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
   await flush();
   readProgress({ ...options, out: sql.location }, stats, readStart, articles, true);
   clock.stageMs.load = Math.round(performance.now() - readStart - flushMs);
+  // A full build learns them in a worker thread while this one commits the removals and expansions.
+  const relatedJob = relatedStats?.computeInWorker(undefined, signal);
+  relatedJob?.catch(() => undefined);
 
   since = performance.now();
   options.onProgress?.({ stage: 'write', done: 0, total: 1, message: 'Committing the update' });
@@ -232,9 +235,9 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
   clock.add('write', since);
   since = performance.now();
   let related: RelatedTerms;
-  if (relatedStats) {
+  if (relatedJob) {
     options.onProgress?.({ stage: 'related', done: 0, total: 1, message: 'Learning related words from the corpus' });
-    related = relatedStats.compute();
+    related = await relatedJob;
     options.onProgress?.({ stage: 'related', done: 1, total: 1 });
   } else {
     const stored: RelatedTerms = {};

@@ -1,3 +1,6 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import hnswlib from 'hnswlib-node';
 
 /**
@@ -91,6 +94,77 @@ export class RelatedCollector {
   compute(options: RelatedOptions = DEFAULT_RELATED): RelatedTerms {
     return relatedFromIds(this.names, this.docs, options);
   }
+
+  /**
+   * The same as `compute`, in a worker thread, so a build can go on with its other stages meanwhile
+   * (the work is a few CPU-seconds on a 10k-article corpus). The collector is emptied. If no worker
+   * can be started, it is computed here.
+   */
+  computeInWorker(options: RelatedOptions = DEFAULT_RELATED, signal?: AbortSignal): Promise<RelatedTerms> {
+    const offsets = new Int32Array(this.docs.length + 1);
+    this.docs.forEach((d, i) => {
+      offsets[i + 1] = offsets[i]! + d.length;
+    });
+    const ids = new Int32Array(offsets[this.docs.length]!);
+    this.docs.forEach((d, i) => ids.set(d, offsets[i]!));
+    const job: RelatedJob = { names: this.names, ids, offsets, options };
+    this.docs.length = 0;
+    return runJob(job, signal);
+  }
+}
+
+/** What a related-words worker is sent: the term names and every passage's term ids, concatenated. */
+export interface RelatedJob {
+  names: readonly string[];
+  ids: Int32Array;
+  offsets: Int32Array;
+  options: RelatedOptions;
+}
+
+type RelatedReply = { ok: true; related: RelatedTerms } | { ok: false; message: string };
+
+// Compiled (dist/*.js) the worker is plain JavaScript. In development it is TypeScript: on Node 20 a
+// worker does not inherit tsx's `--import` hooks, so a tiny bootstrap loads it with tsx's tsImport
+// (as src/bot/search-pool.ts does).
+const COMPILED = import.meta.url.endsWith('.js');
+
+function newWorker(): Worker {
+  if (COMPILED) return new Worker(new URL('./related-worker.js', import.meta.url));
+  const entry = new URL('./related-worker.ts', import.meta.url).href;
+  const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  return new Worker(`import(${JSON.stringify(api)}).then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`, { eval: true });
+}
+
+function inThread(job: RelatedJob): RelatedTerms {
+  const docs: Int32Array[] = [];
+  for (let i = 0; i + 1 < job.offsets.length; i++) docs.push(job.ids.subarray(job.offsets[i]!, job.offsets[i + 1]!));
+  return relatedFromIds(job.names, docs, job.options);
+}
+
+function runJob(job: RelatedJob, signal?: AbortSignal): Promise<RelatedTerms> {
+  let worker: Worker;
+  try {
+    worker = newWorker();
+  } catch {
+    return Promise.resolve(inThread(job));
+  }
+  return new Promise<RelatedTerms>((resolve, reject) => {
+    let settled = false;
+    const finish = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', abort);
+      void worker.terminate();
+      fn();
+    };
+    const abort = (): void => finish(() => reject(signal!.reason));
+    signal?.addEventListener('abort', abort, { once: true });
+    worker.once('message', (reply: RelatedReply) => finish(() => (reply.ok ? resolve(reply.related) : reject(new Error(`learning related words failed: ${reply.message}`)))));
+    // A worker that cannot run (no tsx in a stripped install, no threads) leaves the work to this thread.
+    worker.once('error', () => finish(() => resolve(inThread(job))));
+    worker.once('exit', () => finish(() => resolve(inThread(job))));
+    worker.postMessage(job);
+  });
 }
 
 /** Related terms of a corpus given as analysed passages (see RelatedCollector for large corpora). */
@@ -100,7 +174,8 @@ export function relatedTerms(passages: Iterable<readonly string[]>, options: Rel
   return collector.compute(options);
 }
 
-function relatedFromIds(names: readonly string[], docs: readonly Int32Array[], o: RelatedOptions): RelatedTerms {
+/** Related terms of passages given as ids into `names` (the work behind `RelatedCollector`). */
+export function relatedFromIds(names: readonly string[], docs: readonly Int32Array[], o: RelatedOptions): RelatedTerms {
   const n = names.length;
   const freq = new Float64Array(n);
   for (const d of docs) for (let i = 0; i < d.length; i++) freq[d[i]!]!++;
