@@ -1,3 +1,4 @@
+import { MIN_COVERAGE } from '../src/search/postprocess/abstain.js';
 import type { Confidence } from '../src/types.js';
 
 /** Retrieval-quality metrics over a question set: pure functions, so they can be unit-tested. */
@@ -123,21 +124,46 @@ export interface Calibration {
   refusal: number;
 }
 
+/** One question as the threshold sees it: its confidence, and whether the search refuses it whatever the threshold. */
+export interface ThresholdItem {
+  unanswerable: boolean;
+  probability: number;
+  /** Below the coverage floor (or no result at all): refused at any threshold. */
+  floored: boolean;
+}
+
 /**
  * The confidence threshold that refuses the most unanswerable questions while refusing at most
- * `maxFalseRefusal` of the answerable ones (on ties, the lowest threshold).
+ * `maxFalseRefusal` of the answerable ones (on ties, the lowest threshold). Questions the search
+ * refuses anyway (the coverage floor) count as refused at every threshold, so the budget is the
+ * search's real false-refusal rate.
  */
-export function calibrateThreshold(outcomes: readonly QuestionOutcome[], maxFalseRefusal = 0.05): Calibration {
-  const ans = outcomes.filter((o) => !o.unanswerable);
-  const un = outcomes.filter((o) => o.unanswerable);
-  const p = (o: QuestionOutcome): number => o.confidence?.probability ?? 0;
-  let best: Calibration = { threshold: 0, falseRefusal: 0, refusal: share(un.filter((o) => !o.confidence).length, un.length) };
-  const candidates = [...new Set(outcomes.map(p))].sort((a, b) => a - b);
-  for (const t of candidates) {
-    const falseRefusal = share(ans.filter((o) => p(o) < t).length, ans.length);
-    if (falseRefusal > maxFalseRefusal) break;
-    const refusal = share(un.filter((o) => p(o) < t).length, un.length);
-    if (refusal > best.refusal) best = { threshold: t, falseRefusal, refusal };
+export function chooseThreshold(items: readonly ThresholdItem[], maxFalseRefusal = 0.05): Calibration {
+  const ans = items.filter((o) => !o.unanswerable);
+  const un = items.filter((o) => o.unanswerable);
+  const refusedAt = (o: ThresholdItem, t: number): boolean => o.floored || o.probability < t;
+  const at = (t: number): Calibration => ({
+    threshold: t,
+    falseRefusal: share(ans.filter((o) => refusedAt(o, t)).length, ans.length),
+    refusal: share(un.filter((o) => refusedAt(o, t)).length, un.length),
+  });
+  let best = at(0);
+  for (const t of [...new Set(items.filter((o) => !o.floored).map((o) => o.probability))].sort((a, b) => a - b)) {
+    const c = at(t);
+    if (c.falseRefusal > maxFalseRefusal) break;
+    if (c.refusal > best.refusal) best = c;
   }
   return best;
+}
+
+/** `chooseThreshold` over evaluated questions (their confidence and coverage as the search reported them). */
+export function calibrateThreshold(outcomes: readonly QuestionOutcome[], maxFalseRefusal = 0.05): Calibration {
+  return chooseThreshold(
+    outcomes.map((o) => ({
+      unanswerable: o.unanswerable === true,
+      probability: o.confidence?.probability ?? 0,
+      floored: !o.confidence || o.confidence.coverage < MIN_COVERAGE,
+    })),
+    maxFalseRefusal,
+  );
 }

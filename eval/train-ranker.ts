@@ -2,13 +2,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { loadCoreConfig } from '../src/config.js';
 import { loadDotenv } from '../src/env.js';
+import { MIN_COVERAGE } from '../src/search/postprocess/abstain.js';
+import { topicShare, unitNear } from '../src/search/ranker/evidence.js';
 import { PASSAGE_FEATURES, SENTENCE_FEATURES } from '../src/search/ranker/features.js';
 import { CONFIDENCE_FEATURES, CONFIDENCE_SIGNS, LinearModel, neutralRanker, parseWeights, type LinearWeights, type RankerWeights } from '../src/search/ranker/model.js';
 import { Searcher, DEFAULT_RANKING, type CandidatePool } from '../src/search/searcher.js';
 import { ensureIndex, parseOverrides, readQuestions } from './evaluate.js';
 import { byQuestion, feedbackGroup, readFeedbackPairs } from './feedback.js';
 import { DEFAULT_TRAIN, rounded, trainLogistic, trainPairwise, type Group } from './learn.js';
-import { containsAnswer, type EvalQuestion } from './metrics.js';
+import { chooseThreshold, containsAnswer, type EvalQuestion } from './metrics.js';
 
 /**
  * `npm run train-ranker`: learns the passage ranker, the quote (sentence) model and the confidence
@@ -26,7 +28,7 @@ const program = new Command()
   .option('--corpus <path...>', 'corpus files or folders', ['../shared/corpus/news-2022.jsonl', 'corpus'])
   .option('--index <dir>', 'index folder (default: the eval cache for this corpus)')
   .option('--lexical-only', 'train on keyword retrieval alone even if a model is available')
-  .option('--max-false-refusal <share>', 'the dev share of answerable questions the threshold may refuse', Number, 0.04)
+  .option('--max-false-refusal <share>', 'the dev share of answerable questions the search may refuse (the target: ≤ 5 %)', Number, 0.05)
   .option('--out <file>', 'where to write the weights', 'src/search/ranker/weights.json')
   .option('--feedback <file...>', 'votes from Discord (npm run export-feedback), learned by the passage ranker besides --train')
   .option('--feedback-only', 'learn the passage ranker from --feedback alone; the quote and confidence models and the depth are kept from --base')
@@ -128,6 +130,11 @@ function confidenceInput(item: Labelled, model: LinearModel, depth: number): { x
     topMissing: f('topMissing'),
     yearMissing: f('yearMissing'),
     coverOwn: f('coverOwn'),
+    topicShare: topicShare(
+      item.pool.info,
+      order.map((o) => item.pool!.candidates[o.i]!),
+    ),
+    unitNear: unitNear(item.pool.info, item.pool.candidates[order[0]!.i]!.text),
   };
   return { x: CONFIDENCE_FEATURES.map((n) => values[n]), topRight: item.labels[order[0]!.i] === 1, top5: order.slice(0, 5).some((o) => item.labels[o.i] === 1) };
 }
@@ -213,33 +220,29 @@ async function main(): Promise<void> {
   const confidence = new LinearModel(confidenceWeights);
   const devProbs = dev.map((d) => {
     const c = confidenceInput(d, passage, best!.depth);
-    return { unanswerable: d.q.unanswerable === true, p: c ? confidence.probability(c.x) : 0, top5: c?.top5 ?? false };
+    // The search refuses below the coverage floor whatever the model says (chooseThreshold counts those).
+    const floored = !c || c.x[CONFIDENCE_FEATURES.indexOf('coverAll')]! < MIN_COVERAGE;
+    return { unanswerable: d.q.unanswerable === true, probability: c ? confidence.probability(c.x) : 0, floored, top5: c?.top5 ?? false };
   });
   const ans = devProbs.filter((d) => !d.unanswerable);
   const un = devProbs.filter((d) => d.unanswerable);
-  let threshold = 0;
-  let refused = 0;
-  for (const t of [...new Set(devProbs.map((d) => d.p))].sort((a, b) => a - b)) {
-    if (ans.filter((d) => d.p < t).length / Math.max(1, ans.length) > opts.maxFalseRefusal) break;
-    const r = un.filter((d) => d.p < t).length;
-    if (r > refused) {
-      refused = r;
-      threshold = t;
-    }
-  }
+  const chosen = chooseThreshold(devProbs, opts.maxFalseRefusal);
+  const threshold = chosen.threshold;
   // "Strong match": the lowest probability above which at least 75% of dev questions (and at least
   // ten) are answerable with the answer among the first five results; failing that, the top quarter
   // of the answerable questions' probabilities.
   let strong: number | undefined;
-  for (const t of [...new Set(devProbs.map((d) => d.p))].sort((a, b) => b - a)) {
-    const above = devProbs.filter((d) => d.p >= t);
+  // What the search shows: a floored question is refused, never a strong match.
+  const shown = devProbs.map((d) => ({ ...d, probability: d.floored ? 0 : d.probability }));
+  for (const t of [...new Set(shown.map((d) => d.probability))].sort((a, b) => b - a)) {
+    const above = shown.filter((d) => d.probability >= t);
     if (above.length >= 10 && above.filter((d) => !d.unanswerable && d.top5).length / above.length >= 0.75) strong = t;
   }
-  const sortedAns = ans.map((d) => d.p).sort((a, b) => a - b);
+  const sortedAns = shown.filter((d) => !d.unanswerable).map((d) => d.probability).sort((a, b) => a - b);
   strong ??= sortedAns[Math.floor(sortedAns.length * 0.75)] ?? 1;
   strong = Math.max(strong, threshold);
   log(
-    `confidence: threshold ${threshold.toFixed(4)} refuses ${refused}/${un.length} unanswerable and ${ans.filter((d) => d.p < threshold).length}/${ans.length} answerable dev questions; strong ≥ ${strong.toFixed(4)}`,
+    `confidence: threshold ${threshold.toFixed(4)} refuses ${Math.round(chosen.refusal * un.length)}/${un.length} unanswerable and ${Math.round(chosen.falseRefusal * ans.length)}/${ans.length} answerable dev questions (the coverage floor's included); strong ≥ ${strong.toFixed(4)}`,
   );
 
   const weights: RankerWeights = {

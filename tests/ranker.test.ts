@@ -137,12 +137,12 @@ describe('learning and calibration', () => {
   });
 
   it('the threshold refuses the most unanswerable questions within the false-refusal budget', () => {
-    const o = (id: string, unanswerable: boolean, probability: number): QuestionOutcome => ({
+    const o = (id: string, unanswerable: boolean, probability: number, coverage = 0.6): QuestionOutcome => ({
       id,
       question: id,
       unanswerable,
       quoteHit: false,
-      confidence: { probability, strong: false, features: [], coverage: 0, quoteCoverage: 0 },
+      confidence: { probability, strong: false, features: [], coverage, quoteCoverage: 0 },
     });
     const outcomes = [
       ...Array.from({ length: 20 }, (_, i) => o(`a${i}`, false, 0.3 + i * 0.03)),
@@ -156,6 +156,16 @@ describe('learning and calibration', () => {
     expect(c.threshold).toBeCloseTo(0.33);
     expect(c.falseRefusal).toBe(0.05);
     expect(c.refusal).toBe(0.75);
+
+    // An answerable question the coverage floor refuses anyway uses up the budget: the threshold may
+    // then refuse no other answerable question (it once ignored the floor and overspent).
+    const floored = [o('a-floor', false, 0.95, 0.1), ...outcomes];
+    const f = calibrateThreshold(floored, 0.05);
+    expect(f.falseRefusal).toBeLessThanOrEqual(0.05);
+    expect(f.threshold).toBeLessThanOrEqual(0.3);
+    expect(f.refusal).toBe(0.5);
+    // A floored unanswerable question counts as refused at any threshold.
+    expect(calibrateThreshold([o('u-floor', true, 0.99, 0.1), o('a', false, 0.5)], 0).refusal).toBe(1);
   });
 });
 

@@ -63,12 +63,33 @@ describe('lexical-only index of the seed corpus (no model available)', () => {
     expect(answer.results[0]!.quote).toMatch(/beginning of the end of the war/);
   });
 
+  // The guard against a confidence model whose scale depends on the corpus: one trained on news-2022
+  // once refused every answer in this two-article corpus.
+  it('answers the seed corpus’s own questions, each from the right article, confidently enough to show', async () => {
+    const cases: Array<[string, RegExp, RegExp]> = [
+      ['What did Saldo urge Kherson residents to do?', /Ukraine can take back Kherson/, /Saldo/],
+      ['When was Kherson liberated?', /./, /November|October|liberat/],
+      ['How many settlements did Ukraine liberate in the Kherson region?', /Ukraine can take back Kherson/, /five more settlements/],
+      ['Who asked the Kremlin to evacuate civilians?', /Ukraine can take back Kherson/, /Kremlin-picked leader|Saldo/],
+      ['what do municipal workers in kherson have to wear', /One year after liberation/, /bullet-proof vests/],
+    ];
+    for (const [q, title, quote] of cases) {
+      const answer = await searcher.ask(q);
+      expect(answer.abstained, q).toBe(false);
+      expect(answer.confidence!.probability, q).toBeGreaterThan(0);
+      expect(answer.results[0]!.title, q).toMatch(title);
+      expect(answer.results[0]!.passage, q).toMatch(quote);
+    }
+  });
+
   it('abstains on questions the corpus cannot answer', async () => {
     for (const q of [
       'What is the best recipe for banana bread?',
       'Who won the 2018 football World Cup final?',
       'What is the capital of Australia?',
       'the of and',
+      // On the topic, but the seed articles give no such number (news-2022 does: see README).
+      'how many people were still living in kherson when zelensky visited',
     ]) {
       const answer = await searcher.ask(q);
       expect(answer.abstained, q).toBe(true);

@@ -44,7 +44,7 @@ export interface OpenOptions {
 /** One question's candidate pool with the ranker's features: what `npm run train-ranker` learns from. */
 export interface CandidatePool {
   info: QuestionInfo;
-  candidates: Array<{ chunkId: number; articleId: string; text: string; keywordScore: number; features: PassageFeatures }>;
+  candidates: Array<{ chunkId: number; articleId: string; title: string; text: string; keywordScore: number; features: PassageFeatures }>;
 }
 
 /**
@@ -257,7 +257,7 @@ export class Searcher {
       info: walk.info!,
       candidates: walk.ranked
         .filter((c) => c.features)
-        .map((c) => ({ chunkId: c.chunkId, articleId: c.articleId, text: c.text, keywordScore: c.keywordScore ?? 0, features: c.features! })),
+        .map((c) => ({ chunkId: c.chunkId, articleId: c.articleId, title: c.passage.article.title, text: c.text, keywordScore: c.keywordScore ?? 0, features: c.features! })),
     };
   }
 

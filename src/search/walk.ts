@@ -41,6 +41,8 @@ export interface Walk {
   /** Keyword score and 0-based rank of each passage the keyword retriever found. */
   keyword?: Map<number, { score: number; rank: number }>;
   confidence?: Confidence;
+  /** The ranker's order before diversification (the confidence judges the topic on it). */
+  reranked?: Scored[];
   /** What the question asks for, analysed once (by the ranker, for its features). */
   info?: QuestionInfo;
   abstained: boolean;

@@ -1,5 +1,6 @@
 import { analyze } from '../../text/analyze.js';
 import { coverage } from '../query.js';
+import { topicShare, unitNear } from '../ranker/evidence.js';
 import { PASSAGE_FEATURES, questionInfo, type PassageFeature } from '../ranker/features.js';
 import { CONFIDENCE_FEATURES, type Ranker } from '../ranker/model.js';
 import type { PostProcessor, Walk } from '../walk.js';
@@ -54,6 +55,11 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined): 
         topMissing: feature('topMissing'),
         yearMissing: feature('yearMissing'),
         coverOwn: feature('coverOwn'),
+        topicShare: topicShare(
+          info,
+          (walk.reranked ?? walk.ranked).map((c) => ({ text: c.text, title: c.passage.article.title, articleId: c.articleId })),
+        ),
+        unitNear: unitNear(info, best.text),
       };
       const x = CONFIDENCE_FEATURES.map((n) => values[n]);
       const probability = ranker.confidence.probability(x);

@@ -42,6 +42,7 @@ export function rerankStep(ranker: Ranker, vectorOf: (id: number) => Promise<Flo
       // Stable: equal scores keep the fused order.
       const order = head.map((c, i) => ({ c, i })).sort((x, y) => y.c.rankScore! - x.c.rankScore! || x.i - y.i);
       walk.ranked = [...order.map((o) => o.c), ...walk.ranked.slice(ranker.depth)];
+      walk.reranked = walk.ranked;
       walk.lap('rerank');
     },
   };

@@ -124,7 +124,7 @@ export interface PassageFeatures {
 
 const DEPENDENT_OPENING = /^[“"]?(he|she|they|it|this|that|these|those|but|however|and|also|his|her|their|its)\b/i;
 
-interface ConceptHit {
+export interface ConceptHit {
   own: boolean;
   alt: number;
   variant: number;
@@ -132,7 +132,7 @@ interface ConceptHit {
 }
 
 /** How each concept is matched by a set of terms: by its own word, or by an alternative's share. */
-function conceptHits(plan: QueryPlan, terms: ReadonlySet<string>): ConceptHit[] {
+export function conceptHits(plan: QueryPlan, terms: ReadonlySet<string>): ConceptHit[] {
   return plan.concepts.map((c) => {
     let alt = 0;
     let variant = 0;

@@ -35,6 +35,8 @@ export const CONFIDENCE_FEATURES = [
   'topMissing',
   'yearMissing',
   'coverOwn',
+  'topicShare', // share of the question's weight that the top passage and most of the next articles match (see evidence.ts)
+  'unitNear', // 0: the question measures in a unit (money, a share, "how many crew") and the top passage has no number in it
 ] as const;
 
 /**
@@ -52,6 +54,8 @@ export const CONFIDENCE_SIGNS: Record<(typeof CONFIDENCE_FEATURES)[number], 1 | 
   topMissing: -1,
   yearMissing: -1,
   coverOwn: 1,
+  topicShare: 1,
+  unitNear: 1,
 };
 
 const weightsSchema = z.object({

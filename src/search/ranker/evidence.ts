@@ -1,0 +1,118 @@
+import { analyze, processTerm, tokenize } from '../../text/analyze.js';
+import { splitSentences } from '../../text/sentences.js';
+import { conceptHits, type ConceptHit, type QuestionInfo } from './features.js';
+
+/**
+ * Evidence about the answer beyond the ranker's passage features, for the confidence model. Each is a
+ * share or a yes/no, so it means the same at any corpus size.
+ * - Topic agreement: does the question have a topic that the best results agree on? An off-topic
+ *   question ("how do you get red wine out of a carpet") matches scattered words — one passage "red",
+ *   the next "carpet" — while a question the corpus covers finds several articles sharing its words.
+ * - Unit: a question that measures something ("how much did it cost", "what share of the vote", "how
+ *   many crew members") is answered by a number in that unit, not by any number about the topic.
+ */
+
+/** One result in the ranker's order, as the evidence needs it. */
+export interface RankedEvidence {
+  text: string;
+  title: string;
+  articleId: string;
+}
+
+/** How many articles (the top one and the next ones) the topic is judged on. */
+export const TOPIC_POOL = 5;
+
+const matched = (h: ConceptHit): boolean => h.own || h.alt > 0 || h.variant > 0;
+
+/**
+ * Weight share of the question's concepts that the top passage (with its title) matches and that at
+ * least half of the next articles' best passages match too. With no other article among the results
+ * (a one-article corpus, a narrow filter) nothing disagrees: the top passage's own matched share.
+ */
+export function topicShare(info: QuestionInfo, ranked: readonly RankedEvidence[]): number {
+  const { concepts } = info.plan;
+  const top = ranked[0];
+  const total = concepts.reduce((s, c) => s + c.weight, 0);
+  if (!top || total === 0) return 0;
+  const seen = new Set([top.articleId]);
+  const others: RankedEvidence[] = [];
+  for (const r of ranked) {
+    if (others.length >= TOPIC_POOL - 1) break;
+    if (seen.has(r.articleId)) continue;
+    seen.add(r.articleId);
+    others.push(r);
+  }
+  const hitsOf = (r: RankedEvidence): ConceptHit[] => conceptHits(info.plan, new Set(analyze(`${r.title}\n${r.text}`)));
+  const topHits = hitsOf(top);
+  const otherHits = others.map(hitsOf);
+  let shared = 0;
+  concepts.forEach((c, i) => {
+    if (matched(topHits[i]!) && otherHits.filter((h) => matched(h[i]!)).length * 2 >= others.length) shared += c.weight;
+  });
+  return shared / total;
+}
+
+const MONTH_OR_DAY = /^(jan(uary)?|feb(ruary)?|march|april|may|june|july|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?|dec(ember)?|monday|tuesday|wednesday|thursday|friday|saturday|sunday)$/i;
+const NUMBER_WORD = /^(hundreds?|thousands?|millions?|billions?|dozens?|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|half|quarter|third)$/i;
+const WORD = /[\p{L}\p{N}][\p{L}\p{N}'’.,%$£€-]*/gu;
+/** Words after "how many" that name no countable thing. */
+const NOT_COUNTED = new Set(['kind', 'type', 'sort', 'exact', 'actual', 'total', 'number', 'amount', 'more', 'times']);
+/** "how many X": X within this many words of a number. */
+const COUNT_NEAR = 3;
+
+/** Questions about money, and numbers that are amounts of money. */
+const MONEY_QUESTION =
+  /\b(how much|what price|what sum|what amount)\b.*\b(cost|costs|paid|pay|paying|spend|spent|worth|price|raise|raised|raising|donat\w*|save|saved|fine|fined|earn\w*|sold|sell|bought|buy|money|cash|funding|fund|budget|salary|wage|bill|fee)\b|\bhow much (money|cash|funding)\b/i;
+const MONEY = /[$£€]\s?\d|\d\s?(bn|m|k)\b|\b\d[\d,.]*\s+(million|billion|trillion|thousand)?\s*(dollars?|pounds?|euros?|roubles?|rubles?|hryvnias?|yuan|rupees?|francs?)\b|\b(million|billion)\b/i;
+/** Questions about a share, and numbers that are shares. */
+const SHARE_QUESTION = /\b(what (share|percentage|percent|proportion)|how much of|by how much|what fraction)\b/i;
+const SHARE = /\d\s?(%|per ?cent|percent)|\b(half|third|quarter|two-thirds|three-quarters)\b/i;
+/** Questions about a length, distance, size or duration, and numbers with such a unit. */
+const MEASURE_QUESTION = /\bhow (far|long|tall|high|deep|wide|big)\b/i;
+const MEASURE = /\d[\d,.]*\s?-?(km|kilomet\w+|miles?|met(er|re)s?|m\b|feet|ft|foot|yards?|inch\w*|cm|hours?|minutes?|days?|weeks?|months?|years?|seconds?|square|acres?|hectares?|tonnes?|tons?|kg)\b/i;
+
+/** The concept "how many" counts ("how many crew members were aboard" → crew), if the question has one. */
+export function countedConcept(info: QuestionInfo): number | undefined {
+  const m = /\bhow many\s+(.+)$/i.exec(info.plan.question);
+  if (!m) return undefined;
+  // "how many of the 12 crew members": skip to the first word that names a thing.
+  for (const token of tokenize(m[1]!).slice(0, 4)) {
+    if (NOT_COUNTED.has(token) || /^\d/.test(token)) continue;
+    const term = processTerm(token);
+    if (term === null) continue;
+    const i = info.plan.concepts.findIndex((c) => c.term === term);
+    return i >= 0 ? i : undefined;
+  }
+  return undefined;
+}
+
+/** A number the question does not already hold, within `within` words of a word standing for the concept. */
+function numberNear(sentence: string, info: QuestionInfo, concept: number, within: number): boolean {
+  const words = sentence.match(WORD) ?? [];
+  const numbers: number[] = [];
+  const hits: number[] = [];
+  words.forEach((raw, i) => {
+    const word = raw.replace(/[’'.,-]+$/u, '');
+    if (!info.words.has(word.toLowerCase()) && (/\d/.test(word) || NUMBER_WORD.test(word)) && !MONTH_OR_DAY.test(word)) numbers.push(i);
+    const token = tokenize(raw)[0];
+    const term = token === undefined ? null : processTerm(token);
+    if (term !== null && (info.plan.conceptOf.get(term) ?? []).includes(concept)) hits.push(i);
+  });
+  return numbers.some((n) => hits.some((h) => h !== n && Math.abs(h - n) <= within));
+}
+
+/**
+ * 0 when the question measures in a unit — money, a share, a length or duration, or the thing "how
+ * many" counts — and the passage holds no number in it; 1 otherwise (also when the question names no
+ * unit, so it never lowers confidence for other questions).
+ */
+export function unitNear(info: QuestionInfo, passage: string): number {
+  if (info.type !== 'number') return 1;
+  const q = info.plan.question;
+  if (MONEY_QUESTION.test(q)) return MONEY.test(passage) ? 1 : 0;
+  if (SHARE_QUESTION.test(q)) return SHARE.test(passage) ? 1 : 0;
+  if (MEASURE_QUESTION.test(q)) return MEASURE.test(passage) ? 1 : 0;
+  const counted = countedConcept(info);
+  if (counted === undefined) return 1;
+  return splitSentences(passage).some((s) => numberNear(s.text, info, counted, COUNT_NEAR)) ? 1 : 0;
+}

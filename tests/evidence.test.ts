@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { planQuery } from '../src/search/query.js';
+import { countedConcept, topicShare, unitNear, type RankedEvidence } from '../src/search/ranker/evidence.js';
+import { questionInfo } from '../src/search/ranker/features.js';
+import { CONFIDENCE_FEATURES, CONFIDENCE_SIGNS, loadRanker } from '../src/search/ranker/model.js';
+import type { TermStats } from '../src/storage/backend.js';
+import { analyze } from '../src/text/analyze.js';
+
+/** Term statistics of the passages themselves (a real, if tiny, corpus). */
+function statsOf(texts: string[]): TermStats {
+  const df = new Map<string, number>();
+  for (const t of texts) for (const term of new Set(analyze(t))) df.set(term, (df.get(term) ?? 0) + 1);
+  return { docs: texts.length, df: (t) => df.get(t) ?? 0, vocabulary: () => [...df.keys()] };
+}
+
+const article = (articleId: string, title: string, text: string): RankedEvidence => ({ articleId, title, text });
+
+// Real-looking news text: several articles on one story, and unrelated ones that share a word or two.
+const grain = [
+  article('a1', 'First grain ship leaves Odesa', 'The Razoni, carrying 26,000 tonnes of corn, left the port of Odesa on Monday under the grain deal brokered by Turkey and the UN.'),
+  article('a2', 'Grain corridor opens', 'Ukraine said more ships would follow the first grain vessel out of Odesa once the corridor proved safe.'),
+  article('a3', 'Turkey hails grain deal', 'Ankara said the grain deal signed in Istanbul showed that diplomacy could still work between Kyiv and Moscow.'),
+  article('a4', 'Wheat prices fall', 'Wheat futures fell in Chicago as the first grain ship left Ukraine, easing fears of a global food crisis.'),
+];
+const scattered = [
+  article('b1', 'Festival red carpet', 'A protester rushed the red carpet at the Cannes film festival premiere on Friday.'),
+  article('b2', 'Wine exports slump', 'French wine exports fell sharply as shipping costs rose and demand in China weakened.'),
+  article('b3', 'Budget row', 'The council said its budget could not stretch to new beige buses this year.'),
+  article('b4', 'Cleaning staff strike', 'Hospital cleaners walked out over pay, leaving wards to be cleaned by nurses.'),
+];
+const stats = statsOf([...grain, ...scattered].map((a) => `${a.title}\n${a.text}`));
+const share = (question: string, ranked: RankedEvidence[]): number => topicShare(questionInfo(planQuery(question, stats)), ranked);
+
+describe('topic agreement (topicShare)', () => {
+  it('is high when the top articles share the question’s words, low when each matches a different one', () => {
+    const onTopic = share('when did the first grain ship leave odesa', grain);
+    const offTopic = share('how do you get red wine out of a beige carpet', scattered);
+    expect(onTopic).toBeGreaterThan(0.5);
+    expect(offTopic).toBeLessThan(0.2);
+    for (const v of [onTopic, offTopic]) {
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('counts only words the top passage itself matches', () => {
+    const q = 'when did the first grain ship leave odesa';
+    // The Istanbul article matches only "grain" of the words the others share (first, ship, left, Odesa).
+    const istanbulFirst = share(q, [grain[2]!, grain[0]!, grain[1]!, grain[3]!]);
+    expect(istanbulFirst).toBeGreaterThan(0);
+    expect(istanbulFirst).toBeLessThan(share(q, grain) / 2);
+  });
+
+  it('judges by articles, not passages: a second passage of the top article is no agreement', () => {
+    const q = 'how do you get red wine out of a beige carpet';
+    const same = [scattered[0]!, { ...scattered[0]!, text: 'The red carpet was replaced after the protest.' }];
+    // No other article: nothing disagrees, so the top passage's own matched share (not 0, which would
+    // refuse every answer in a one-article corpus).
+    expect(share(q, same)).toBeGreaterThan(0);
+    expect(share(q, same)).toBeGreaterThan(share(q, scattered));
+  });
+
+  it('is 0 without results or question words', () => {
+    expect(share('grain ship', [])).toBe(0);
+  });
+});
+
+describe('the unit a question measures in (unitNear)', () => {
+  const unit = (question: string, passage: string): number => unitNear(questionInfo(planQuery(question, stats)), passage);
+  const grainShip = 'The Razoni, carrying 26,000 tonnes of corn, left the port of Odesa on Monday with a crew of 12.';
+
+  it('"how many X" wants a number next to X, not any number about the topic', () => {
+    for (const q of ['how many crew members were aboard the first grain ship', 'how many of the 12 crew members were Syrian']) {
+      const info = questionInfo(planQuery(q, stats));
+      expect(info.plan.concepts[countedConcept(info)!]!.term, q).toBe('crew');
+    }
+    expect(unit('how many crew members were aboard the first grain ship', grainShip)).toBe(1);
+    expect(unit('how many crew members were aboard the first grain ship', 'The Razoni, carrying 26,000 tonnes of corn, left the port of Odesa on Monday.')).toBe(0);
+    // A number the question already holds is no answer.
+    expect(unit('how many of the 12 crew members were Syrian', 'All 12 crew members were safe, the owner said.')).toBe(0);
+  });
+
+  it('money, shares and lengths want a number in that unit', () => {
+    expect(unit('how much did the council spend on the new buses', 'The council spent £4.5m on 30 new buses.')).toBe(1);
+    expect(unit('how much did the council spend on the new buses', 'The council bought 30 new buses, delivered in 2021.')).toBe(0);
+    expect(unit('what share of the vote did the president get', 'The president won 58.5% of the vote in the runoff.')).toBe(1);
+    expect(unit('what share of the vote did the president get', 'The president won the runoff against 11 rivals.')).toBe(0);
+    expect(unit('how long is the border between the two countries', 'The 970km border has never been fully marked.')).toBe(1);
+    expect(unit('how long is the border between the two countries', 'Two countries have clashed along the border since 1991.')).toBe(0);
+  });
+
+  it('never lowers confidence for questions that name no unit', () => {
+    expect(unit('who brokered the grain deal', 'No numbers here.')).toBe(1);
+    expect(unit('when did the first grain ship leave odesa', 'No date here.')).toBe(1);
+    expect(unit('how many were there', 'Nothing.')).toBe(1);
+  });
+});
+
+describe('the confidence model', () => {
+  it.each(['topicShare', 'unitNear'] as const)('uses %s only to raise confidence (a known direction, sane on any corpus)', (feature) => {
+    expect(CONFIDENCE_SIGNS[feature]).toBe(1);
+    const ranker = loadRanker();
+    const at = CONFIDENCE_FEATURES.indexOf(feature);
+    const x = CONFIDENCE_FEATURES.map(() => 0.5);
+    const low = ranker.confidence.probability(x.map((v, i) => (i === at ? 0 : v)));
+    const high = ranker.confidence.probability(x.map((v, i) => (i === at ? 1 : v)));
+    expect(high).toBeGreaterThan(low);
+  });
+});
