@@ -78,8 +78,8 @@ export async function cacheDir(corpus: string[], lexicalOnly: boolean, model: st
     const s = await stat(p);
     h.update(`${path.resolve(p)}:${s.size}:${s.mtimeMs}\n`);
   }
-  // The index format is part of the key: a cache from an older layout is not reused.
-  h.update(`${lexicalOnly}:${model}:sqlite-2`);
+  // The index format is part of the key: a cache from an older layout (or without related words) is not reused.
+  h.update(`${lexicalOnly}:${model}:sqlite-2-related`);
   return path.join('.cache', 'eval', h.digest('hex').slice(0, 12));
 }
 

@@ -436,6 +436,8 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
   const created: string[] = [file, `${file}-wal`, `${file}-shm`];
   let graphOut: VectorIndex | undefined;
   const { cache } = await vectorCache(base, embedder);
+  const relatedStats = new RelatedCollector();
+  relatedStats.warmUp();
   try {
     const stats = newStreamStats();
     const tracked = new TrackedCounts(options.track);
@@ -449,7 +451,6 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     let builder = new SegmentBuilder();
     let inBuilder = 0;
     const segments: Segment[] = [];
-    const relatedStats = new RelatedCollector();
     if (embedder) graphOut = createVectorIndex(embedder.dim, 1024, { M: settings.HNSW_M, efConstruction: settings.HNSW_EF_CONSTRUCTION, efSearch: settings.HNSW_EF_SEARCH });
 
     let flushMs = 0;
@@ -588,6 +589,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       ...commonReport(stats, embedding, settings, counts, clock),
     };
   } finally {
+    relatedStats.dispose();
     db?.close();
     for (const f of created) await rm(f, { force: true });
   }

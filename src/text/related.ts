@@ -29,6 +29,9 @@ export interface RelatedOptions {
   neighbours: number;
   /** Cosine below which a neighbour is dropped. */
   minSimilarity: number;
+  /** The candidate graph's links per node and build-time beam (HNSW M and efConstruction). */
+  graphM: number;
+  graphEf: number;
 }
 
 export const DEFAULT_RELATED: RelatedOptions = {
@@ -39,6 +42,8 @@ export const DEFAULT_RELATED: RelatedOptions = {
   dim: 128,
   neighbours: 5,
   minSimilarity: 0.3,
+  graphM: 12,
+  graphEf: 40,
 };
 
 /** Context-distribution smoothing (Levy et al. 2015): rare contexts would otherwise dominate PMI. */
@@ -69,6 +74,7 @@ function random(seed: number): () => number {
 /** Collects analysed passages as term ids (compact: the strings are kept once). */
 export class RelatedCollector {
   private readonly ids = new Map<string, number>();
+  private warm: Worker | undefined;
   private readonly names: string[] = [];
   private readonly docs: Int32Array[] = [];
 
@@ -109,7 +115,31 @@ export class RelatedCollector {
     this.docs.forEach((d, i) => ids.set(d, offsets[i]!));
     const job: RelatedJob = { names: this.names, ids, offsets, options };
     this.docs.length = 0;
-    return runJob(job, signal);
+    const worker = this.warm;
+    this.warm = undefined;
+    return runJob(job, worker, signal);
+  }
+
+  /**
+   * Starts the worker now, so its start-up (loading the code) overlaps the stages before
+   * `computeInWorker`; it does not keep the process alive while it waits. Undone by `dispose`.
+   */
+  warmUp(): void {
+    if (this.warm) return;
+    try {
+      this.warm = newWorker();
+      this.warm.unref();
+      // An idle worker that fails to start is replaced by this thread's work in runJob.
+      this.warm.on('error', () => undefined);
+    } catch {
+      this.warm = undefined;
+    }
+  }
+
+  /** Stops a warmed-up worker that was not used (the build failed before it needed it). */
+  dispose(): void {
+    void this.warm?.terminate();
+    this.warm = undefined;
   }
 }
 
@@ -141,13 +171,15 @@ function inThread(job: RelatedJob): RelatedTerms {
   return relatedFromIds(job.names, docs, job.options);
 }
 
-function runJob(job: RelatedJob, signal?: AbortSignal): Promise<RelatedTerms> {
+function runJob(job: RelatedJob, warm: Worker | undefined, signal?: AbortSignal): Promise<RelatedTerms> {
   let worker: Worker;
   try {
-    worker = newWorker();
+    worker = warm ?? newWorker();
   } catch {
     return Promise.resolve(inThread(job));
   }
+  // Busy now: the process waits for it.
+  worker.ref();
   return new Promise<RelatedTerms>((resolve, reject) => {
     let settled = false;
     const finish = (fn: () => void): void => {
@@ -163,7 +195,9 @@ function runJob(job: RelatedJob, signal?: AbortSignal): Promise<RelatedTerms> {
     // A worker that cannot run (no tsx in a stripped install, no threads) leaves the work to this thread.
     worker.once('error', () => finish(() => resolve(inThread(job))));
     worker.once('exit', () => finish(() => resolve(inThread(job))));
-    worker.postMessage(job);
+    // A warmed-up worker that already died (its exit has been emitted) will not answer.
+    if (worker.threadId < 0) finish(() => resolve(inThread(job)));
+    else worker.postMessage(job);
   });
 }
 
@@ -275,9 +309,9 @@ export function relatedFromIds(names: readonly string[], docs: readonly Int32Arr
   // Candidates through an HNSW graph over the projections (exact search would be quadratic in the
   // vocabulary), then ranked by the exact cosine of the PPMI rows.
   const index = new hnswlib.HierarchicalNSW('cosine', o.dim);
-  index.initIndex(live.length, 12, 40, SEED);
+  index.initIndex(live.length, o.graphM, o.graphEf, SEED);
   for (const t of live) index.addPoint(Array.from(vectors.subarray(t * o.dim, (t + 1) * o.dim)), t);
-  index.setEf(Math.max(50, CANDIDATES + 1));
+  index.setEf(Math.max(o.graphEf, CANDIDATES + 1));
   const k = Math.min(CANDIDATES + 1, live.length);
   const scratch = new Float32Array(C);
   const result: RelatedTerms = {};
