@@ -157,7 +157,6 @@ describe('a build stores the related words of its corpus', () => {
   it('an update in place keeps them, without the words no passage uses any more', async () => {
     const out = path.join(dir, 'index');
     const detain = analyze('detained')[0]!;
-    const soldier = analyze('soldiers')[0]!;
     const read = async (term: string): Promise<string[] | undefined> => {
       const db = IndexDatabase.open((await resolveIndex(out)).file, { readonly: true });
       try {

@@ -112,7 +112,9 @@ export class RelatedCollector {
       offsets[i + 1] = offsets[i]! + d.length;
     });
     const ids = new Int32Array(offsets[this.docs.length]!);
-    this.docs.forEach((d, i) => ids.set(d, offsets[i]!));
+    this.docs.forEach((d, i) => {
+      ids.set(d, offsets[i]!);
+    });
     const job: RelatedJob = { names: this.names, ids, offsets, options };
     this.docs.length = 0;
     const worker = this.warm;
