@@ -37,7 +37,7 @@ describe.skipIf(!db)('embedded and PostgreSQL backends agree', () => {
   let cleanup: () => Promise<void>;
   let sql: Sql;
   let questions: Question[];
-  const settings = testSettings();
+  const settings = testSettings({ RELATED_WORDS: true });
 
   beforeAll(async () => {
     ({ dir, cleanup } = await tempDir());

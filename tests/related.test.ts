@@ -135,7 +135,7 @@ describe('a build stores the related words of its corpus', () => {
     const corpus = path.join(dir, 'wire.jsonl');
     await writeFile(corpus, lines.join('\n'));
     const out = path.join(dir, 'index');
-    const report = await buildIndex({ corpus: [corpus], out, settings: testSettings(), lexicalOnly: true });
+    const report = await buildIndex({ corpus: [corpus], out, settings: testSettings({ RELATED_WORDS: true }), lexicalOnly: true });
     expect(report.stageMs.related).toBeGreaterThanOrEqual(0);
 
     const db = IndexDatabase.open((await resolveIndex(out)).file, { readonly: true });
@@ -177,12 +177,28 @@ describe('a build stores the related words of its corpus', () => {
       .filter((a) => !/\bdetained\b/.test(a.text))
       .map((a) => JSON.stringify(a));
     await writeFile(path.join(dir, 'wire.jsonl'), lines.join('\n'));
-    const report = await buildIndex({ corpus: [path.join(dir, 'wire.jsonl')], out, settings: testSettings(), lexicalOnly: true });
+    const report = await buildIndex({ corpus: [path.join(dir, 'wire.jsonl')], out, settings: testSettings({ RELATED_WORDS: true }), lexicalOnly: true });
     expect(report).toMatchObject({ kind: 'update', removed: 24 });
     expect(await read(police)).toEqual(before.police!.filter((t) => t !== detain));
     expect(await read(detain)).toBeUndefined();
     // The rest are the last full build's, not learned again from the smaller corpus.
     expect(await read(border)).toEqual(before.border);
+  });
+
+  it('without RELATED_WORDS (the default) a build learns none, and questions plan without them', async () => {
+    const out = path.join(dir, 'index-off');
+    const report = await buildIndex({ corpus: [path.join(dir, 'wire.jsonl')], out, settings: testSettings(), lexicalOnly: true });
+    expect(report.stageMs.related).toBeUndefined();
+    const db = IndexDatabase.open((await resolveIndex(out)).file, { readonly: true });
+    expect(db.allRelated()).toEqual({});
+    db.close();
+    const searcher = await Searcher.open(out, testSettings(), { model: 'never' });
+    try {
+      const pool = await searcher.pool('which blogger was jailed');
+      expect(pool!.info.plan.concepts.flatMap((c) => c.alternatives).some((a) => a.kind === 'corpus')).toBe(false);
+    } finally {
+      searcher.close();
+    }
   });
 
   it('an index written before related words existed reads as having none', async () => {

@@ -15,7 +15,7 @@ import { acquireLock } from '../storage/lock.js';
 import { META } from '../storage/schema.js';
 import { addVectors, createVectorIndex, deleteVectors, readVectorIndex, vectorOf, type VectorIndex } from '../storage/vectors.js';
 import { analyze } from '../text/analyze.js';
-import { pruneRelated, RelatedCollector } from '../text/related.js';
+import { pruneRelated, RelatedCollector, type RelatedTerms } from '../text/related.js';
 import { buildExpansions } from '../text/wordnet.js';
 import type { Article, Chunk, IngestProblem } from '../types.js';
 
@@ -45,7 +45,7 @@ export type BuildSettings = Pick<
   | 'HNSW_EF_CONSTRUCTION'
   | 'HNSW_EF_SEARCH'
 > &
-  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX' | 'DATE_ORDER' | 'MAX_ARTICLE_CHARS'>>;
+  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX' | 'DATE_ORDER' | 'MAX_ARTICLE_CHARS' | 'RELATED_WORDS'>>;
 
 /** Date reading and the per-article size limit, as the settings give them, and the articles to leave out. */
 const ingestOptions = (options: Pick<BuildOptions, 'settings' | 'exclude'>): IngestOptions => ({
@@ -436,8 +436,8 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
   const created: string[] = [file, `${file}-wal`, `${file}-shm`];
   let graphOut: VectorIndex | undefined;
   const { cache } = await vectorCache(base, embedder);
-  const relatedStats = new RelatedCollector();
-  relatedStats.warmUp();
+  const relatedStats = settings.RELATED_WORDS ? new RelatedCollector() : undefined;
+  relatedStats?.warmUp();
   try {
     const stats = newStreamStats();
     const tracked = new TrackedCounts(options.track);
@@ -510,9 +510,9 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     throwIfAborted(signal);
 
     // Related words are learned in a worker thread while this one builds and writes the keyword index.
-    const relatedJob = relatedStats.computeInWorker(undefined, signal);
+    const relatedJob = relatedStats?.computeInWorker(undefined, signal);
     // Settled now if the build fails before awaiting it; the failure is the one thrown below.
-    relatedJob.catch(() => undefined);
+    relatedJob?.catch(() => undefined);
 
     let since = performance.now();
     options.onProgress?.({ stage: 'lexical', done: 0, total: passages, message: 'Building the keyword index' });
@@ -553,12 +553,15 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     });
     clock.add('write', since);
     // Only the time spent waiting for the worker counts as this stage's.
-    since = performance.now();
-    options.onProgress?.({ stage: 'related', done: 0, total: 1, message: 'Learning related words from the corpus' });
-    const related = await relatedJob;
-    options.onProgress?.({ stage: 'related', done: 1, total: 1 });
-    clock.add('related', since);
-    throwIfAborted(signal);
+    let related: RelatedTerms = {};
+    if (relatedJob) {
+      since = performance.now();
+      options.onProgress?.({ stage: 'related', done: 0, total: 1, message: 'Learning related words from the corpus' });
+      related = await relatedJob;
+      options.onProgress?.({ stage: 'related', done: 1, total: 1 });
+      clock.add('related', since);
+      throwIfAborted(signal);
+    }
     since = performance.now();
     db.transaction(() => {
       db!.replaceRelated(related);
@@ -589,7 +592,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       ...commonReport(stats, embedding, settings, counts, clock),
     };
   } finally {
-    relatedStats.dispose();
+    relatedStats?.dispose();
     db?.close();
     for (const f of created) await rm(f, { force: true });
   }

@@ -111,8 +111,9 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
   } else if (JSON.stringify(meta.chunking) !== JSON.stringify(chunking)) fullReason = 'the chunking settings changed';
   if (vectors.ok && vectors.recreated && !fullReason) fullReason = 'the vector table was recreated for a new dimension';
   const full = fullReason !== undefined;
-  // A full build passes every passage through here: the related words are learned from them (an update keeps the old ones).
-  const relatedStats = full ? new RelatedCollector() : undefined;
+  // A full build passes every passage through here: the related words are learned from them (with
+  // RELATED_WORDS; an update keeps the old ones).
+  const relatedStats = full && settings.RELATED_WORDS ? new RelatedCollector() : undefined;
 
   const known = new Map<string, Known>();
   for (const r of await sql.query<{ rowid: number; id: string; hash: string; raw_hash: string | null; url_key: string | null; text_key: string | null; source: string }>(
@@ -239,7 +240,8 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
     options.onProgress?.({ stage: 'related', done: 0, total: 1, message: 'Learning related words from the corpus' });
     related = await relatedJob;
     options.onProgress?.({ stage: 'related', done: 1, total: 1 });
-  } else {
+  } else if (full) related = {};
+  else {
     const stored: RelatedTerms = {};
     for (const r of await sql.query<{ term: string; neighbours: Array<[string, number]> }>('SELECT term, neighbours FROM related')) stored[r.term] = r.neighbours;
     related = pruneRelated(stored, (term) => vocabulary.has(term));
