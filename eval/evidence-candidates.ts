@@ -120,6 +120,7 @@ export function candidateEvidence(info: QuestionInfo, ranked: readonly RankedEvi
     own: windowIdx.some((j) => sentenceHits[j]![i]!.own),
     alt: Math.max(0, ...windowIdx.map((j) => sentenceHits[j]![i]!.alt)),
     variant: Math.max(0, ...windowIdx.map((j) => sentenceHits[j]![i]!.variant)),
+    corpus: Math.max(0, ...windowIdx.map((j) => sentenceHits[j]![i]!.corpus)),
   }));
 
   let detailMissing = 0;

@@ -23,12 +23,13 @@ const program = new Command()
   .option('--no-baseline', 'skip the plain-MiniSearch baseline')
   .option('--gold-only', 'only the questions with a gold article')
   .option('--set <key=value...>', 'override ranking parameters')
+  .option('--weights <file>', 'ranker weights (default: the committed src/search/ranker/weights.json)')
   .option('--misses <n>', 'how many missed questions to list', (v) => Number(v), 20)
   .option('--keep <dir>', 'write the converted corpus/questions (and the index) here and keep them')
   .option('--json <file>', 'also write the summary as JSON')
   .showHelpAfterError();
 program.parse();
-const opts = program.opts<{ source: string; k: number; lexicalOnly?: boolean; baseline: boolean; goldOnly?: boolean; set?: string[]; misses: number; keep?: string; json?: string }>();
+const opts = program.opts<{ source: string; k: number; lexicalOnly?: boolean; baseline: boolean; goldOnly?: boolean; set?: string[]; misses: number; keep?: string; json?: string; weights?: string }>();
 
 async function main(): Promise<void> {
   const set = await loadRealtimeQa(opts.source);
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
       corpus: [corpusFile],
       index: path.join(dir, 'index'),
       ...sharedOptions(opts, loadCoreConfig()),
+      weights: opts.weights,
     });
     process.stdout.write(`Corpus: ${set.docs.length} documents (gold + GCS, deduplicated by URL)\n${report.text}\n`);
     if (opts.json) {

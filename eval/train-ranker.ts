@@ -7,7 +7,7 @@ import { topicShare, unitNear } from '../src/search/ranker/evidence.js';
 import { PASSAGE_FEATURES, SENTENCE_FEATURES } from '../src/search/ranker/features.js';
 import { CONFIDENCE_FEATURES, CONFIDENCE_SIGNS, LinearModel, neutralRanker, parseWeights, type LinearWeights, type RankerWeights } from '../src/search/ranker/model.js';
 import { Searcher, DEFAULT_RANKING, type CandidatePool } from '../src/search/searcher.js';
-import { ensureIndex, readQuestions } from './evaluate.js';
+import { ensureIndex, parseOverrides, readQuestions } from './evaluate.js';
 import { byQuestion, feedbackGroup, readFeedbackPairs } from './feedback.js';
 import { DEFAULT_TRAIN, rounded, trainLogistic, trainPairwise, type Group } from './learn.js';
 import { chooseThreshold, containsAnswer, type EvalQuestion } from './metrics.js';
@@ -33,6 +33,7 @@ const program = new Command()
   .option('--feedback <file...>', 'votes from Discord (npm run export-feedback), learned by the passage ranker besides --train')
   .option('--feedback-only', 'learn the passage ranker from --feedback alone; the quote and confidence models and the depth are kept from --base')
   .option('--base <file>', 'with --feedback-only: the weights to keep the other models from', 'src/search/ranker/weights.json')
+  .option('--set <key=value...>', `override ranking parameters (${Object.keys(DEFAULT_RANKING).join(', ')}); train and evaluate with the same`)
   .showHelpAfterError();
 program.parse();
 const opts = program.opts<{
@@ -46,6 +47,7 @@ const opts = program.opts<{
   feedback?: string[];
   feedbackOnly?: boolean;
   base: string;
+  set?: string[];
 }>();
 if (opts.feedbackOnly && !opts.feedback?.length) program.error('--feedback-only needs --feedback FILE (written by npm run export-feedback).');
 
@@ -141,7 +143,7 @@ async function main(): Promise<void> {
   const config = loadCoreConfig();
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const dir = await ensureIndex({ index: opts.index, corpus: opts.corpus, lexicalOnly: opts.lexicalOnly, config }, log);
-  const searcher = await Searcher.open(dir, config, { model: opts.lexicalOnly ? 'never' : 'await', ranker: neutralRanker(POOL_DEPTH) }, { ...DEFAULT_RANKING, minConfidence: 0 });
+  const searcher = await Searcher.open(dir, config, { model: opts.lexicalOnly ? 'never' : 'await', ranker: neutralRanker(POOL_DEPTH) }, { ...DEFAULT_RANKING, ...parseOverrides(opts.set), minConfidence: 0 });
   log(`Collecting candidate pools (${searcher.mode}, depth ${POOL_DEPTH})…`);
   const feedback = await collectFeedback(searcher, opts.feedback ?? []);
   if (opts.feedback?.length) {

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIndex } from '../src/indexer/build.js';
 import { buildPostgres } from '../src/indexer/postgres.js';
+import { IndexDatabase } from '../src/storage/database.js';
+import { resolveIndex } from '../src/storage/folder.js';
 import { Searcher } from '../src/search/searcher.js';
 import { PostgresBackend } from '../src/storage/postgres/backend.js';
 import { poolSql, type Sql } from '../src/storage/postgres/sql.js';
@@ -35,7 +37,7 @@ describe.skipIf(!db)('embedded and PostgreSQL backends agree', () => {
   let cleanup: () => Promise<void>;
   let sql: Sql;
   let questions: Question[];
-  const settings = testSettings();
+  const settings = testSettings({ RELATED_WORDS: true });
 
   beforeAll(async () => {
     ({ dir, cleanup } = await tempDir());
@@ -90,5 +92,39 @@ describe.skipIf(!db)('embedded and PostgreSQL backends agree', () => {
     expect(Math.abs(hit5.embedded - hit5.postgres)).toBeLessThanOrEqual(0.05);
     await embedded.close();
     await postgres.close();
+  }, 600_000);
+
+  /** Both stores' related words (src/text/related.ts), term → [[term, similarity], …]. */
+  const relatedOf = async (): Promise<{ embedded: Record<string, Array<[string, number]>>; postgres: Record<string, Array<[string, number]>> }> => {
+    const db = IndexDatabase.open((await resolveIndex(path.join(dir, 'index'))).file, { readonly: true });
+    const embedded = db.allRelated();
+    db.close();
+    const rows = await sql.query<{ term: string; neighbours: Array<[string, number]> }>('SELECT term, neighbours FROM related');
+    return { embedded, postgres: Object.fromEntries(rows.map((r) => [r.term, r.neighbours])) };
+  };
+
+  it('learns the same related words, and an update keeps them pruned to the words the index still uses in both', async () => {
+    const full = await relatedOf();
+    expect(Object.keys(full.embedded).length).toBeGreaterThan(500);
+    expect(full.postgres).toEqual(full.embedded);
+
+    // An update in place that removes 300 articles: both keep the full build's words, minus the ones no passage uses now.
+    const lines = (await readFile(path.join(dir, 'slice.jsonl'), 'utf8')).split('\n').filter((l) => l.trim());
+    await writeFile(path.join(dir, 'slice.jsonl'), `${lines.slice(300).join('\n')}\n`);
+    const corpus = [SEED_CORPUS, path.join(dir, 'slice.jsonl')];
+    expect(await buildIndex({ corpus, out: path.join(dir, 'index'), settings, lexicalOnly: true })).toMatchObject({ kind: 'update', removed: 300 });
+    expect(await buildPostgres({ sql, corpus, settings, lexicalOnly: true, batchArticles: 500 })).toMatchObject({ kind: 'update', removed: 300 });
+    const updated = await relatedOf();
+    expect(updated.postgres).toEqual(updated.embedded);
+    const backend = await PostgresBackend.open(sql, { efSearch: 64 }, false);
+    const df = backend.terms.df;
+    const gone = Object.keys(full.embedded).filter((t) => df(t) === 0);
+    expect(gone.length).toBeGreaterThan(0);
+    for (const [term, list] of Object.entries(updated.postgres)) {
+      expect(df(term), term).toBeGreaterThan(0);
+      for (const [t] of list) expect(df(t), t).toBeGreaterThan(0);
+    }
+    for (const t of gone) expect(updated.postgres[t]).toBeUndefined();
+    await backend.close();
   }, 600_000);
 });

@@ -15,10 +15,11 @@ import { acquireLock } from '../storage/lock.js';
 import { META } from '../storage/schema.js';
 import { addVectors, createVectorIndex, deleteVectors, readVectorIndex, vectorOf, type VectorIndex } from '../storage/vectors.js';
 import { analyze } from '../text/analyze.js';
+import { pruneRelated, RelatedCollector, type RelatedTerms } from '../text/related.js';
 import { buildExpansions } from '../text/wordnet.js';
 import type { Article, Chunk, IngestProblem } from '../types.js';
 
-export type BuildStage = 'load' | 'chunk' | 'model' | 'embed' | 'hnsw' | 'lexical' | 'write';
+export type BuildStage = 'load' | 'chunk' | 'model' | 'embed' | 'hnsw' | 'lexical' | 'related' | 'write';
 
 export interface BuildProgress {
   stage: BuildStage;
@@ -44,7 +45,7 @@ export type BuildSettings = Pick<
   | 'HNSW_EF_CONSTRUCTION'
   | 'HNSW_EF_SEARCH'
 > &
-  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX' | 'DATE_ORDER' | 'MAX_ARTICLE_CHARS'>>;
+  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX' | 'DATE_ORDER' | 'MAX_ARTICLE_CHARS' | 'RELATED_WORDS'>>;
 
 /** Date reading and the per-article size limit, as the settings give them, and the articles to leave out. */
 const ingestOptions = (options: Pick<BuildOptions, 'settings' | 'exclude'>): IngestOptions => ({
@@ -379,8 +380,11 @@ async function preparePassages(
   return out;
 }
 
-/** Adds passages to a segment builder (a title is analysed once for all its article's passages). */
-function addToSegment(builder: SegmentBuilder, passages: readonly Prepared[]): void {
+/**
+ * Adds passages to a segment builder (a title is analysed once for all its article's passages); their
+ * analysed text also feeds the related-words statistics, when collected.
+ */
+function addToSegment(builder: SegmentBuilder, passages: readonly Prepared[], related?: RelatedCollector): void {
   let title = '';
   let terms: string[] = [];
   for (const p of passages) {
@@ -388,7 +392,9 @@ function addToSegment(builder: SegmentBuilder, passages: readonly Prepared[]): v
       title = p.title;
       terms = analyze(title);
     }
-    builder.add({ id: p.row.id, title: terms, text: analyze(p.row.text) });
+    const text = analyze(p.row.text);
+    related?.add(text);
+    builder.add({ id: p.row.id, title: terms, text });
   }
 }
 
@@ -430,6 +436,8 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
   const created: string[] = [file, `${file}-wal`, `${file}-shm`];
   let graphOut: VectorIndex | undefined;
   const { cache } = await vectorCache(base, embedder);
+  const relatedStats = settings.RELATED_WORDS ? new RelatedCollector() : undefined;
+  relatedStats?.warmUp();
   try {
     const stats = newStreamStats();
     const tracked = new TrackedCounts(options.track);
@@ -467,7 +475,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       }
       passages += prepared.length;
       since = performance.now();
-      addToSegment(builder, prepared);
+      addToSegment(builder, prepared, relatedStats);
       inBuilder += prepared.length;
       if (inBuilder >= SEGMENT_PASSAGES) {
         segments.push(builder.finish());
@@ -500,6 +508,11 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     clock.stageMs.load = Math.round(performance.now() - readStart - flushMs);
     if (articles === 0) throw noArticles(options, stats);
     throwIfAborted(signal);
+
+    // Related words are learned in a worker thread while this one builds and writes the keyword index.
+    const relatedJob = relatedStats?.computeInWorker(undefined, signal);
+    // Settled now if the build fails before awaiting it; the failure is the one thrown below.
+    relatedJob?.catch(() => undefined);
 
     let since = performance.now();
     options.onProgress?.({ stage: 'lexical', done: 0, total: passages, message: 'Building the keyword index' });
@@ -537,6 +550,21 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       db!.setMeta(META.vectorsFile, vectorsFile);
       db!.setMeta(META.lastUpdate, { kind: 'full', at: now, added: articles, changed: 0, removed: 0 });
       db!.setMeta(META.counts, { articles, passages });
+    });
+    clock.add('write', since);
+    // Only the time spent waiting for the worker counts as this stage's.
+    let related: RelatedTerms = {};
+    if (relatedJob) {
+      since = performance.now();
+      options.onProgress?.({ stage: 'related', done: 0, total: 1, message: 'Learning related words from the corpus' });
+      related = await relatedJob;
+      options.onProgress?.({ stage: 'related', done: 1, total: 1 });
+      clock.add('related', since);
+      throwIfAborted(signal);
+    }
+    since = performance.now();
+    db.transaction(() => {
+      db!.replaceRelated(related);
       // Written last: a database without it is never opened or recovered.
       db!.setMeta(META.complete, true);
     });
@@ -564,6 +592,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       ...commonReport(stats, embedding, settings, counts, clock),
     };
   } finally {
+    relatedStats?.dispose();
     db?.close();
     for (const f of created) await rm(f, { force: true });
   }
@@ -666,6 +695,11 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   const merged = merge ? mergeSegments([...keyword.segments], (id) => deleted.has(id)) : undefined;
   const expansions = await buildExpansions((term) => keyword.df(term) > 0);
   clock.add('lexical', since);
+  // Related words are corpus-wide statistics, learned again only by a full build (that reads every
+  // passage); an update keeps them, restricted to the terms the index still uses.
+  since = performance.now();
+  const related = pruneRelated(db.allRelated(), (term) => keyword.df(term) > 0);
+  clock.add('related', since);
   throwIfAborted(signal);
 
   // Vectors: the next generation's file is complete on disk before the commit that names it.
@@ -708,6 +742,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
         db.markDeleted(removedPassages);
       }
       db.replaceExpansions(expansions);
+      db.replaceRelated(related);
       db.setMeta(META.updatedAt, now);
       db.setMeta(META.generation, generation);
       db.setMeta(META.nextPassageId, nextId.value);

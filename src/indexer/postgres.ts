@@ -8,6 +8,7 @@ import { migrate } from '../storage/postgres/migrations.js';
 import { pgArray, pgVector, type Queryable, type Sql } from '../storage/postgres/sql.js';
 import { encodeArticle } from '../storage/rows.js';
 import { analyze } from '../text/analyze.js';
+import { pruneRelated, RelatedCollector, type RelatedTerms } from '../text/related.js';
 import { buildExpansions } from '../text/wordnet.js';
 import type { Article } from '../types.js';
 import {
@@ -110,6 +111,9 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
   } else if (JSON.stringify(meta.chunking) !== JSON.stringify(chunking)) fullReason = 'the chunking settings changed';
   if (vectors.ok && vectors.recreated && !fullReason) fullReason = 'the vector table was recreated for a new dimension';
   const full = fullReason !== undefined;
+  // A full build passes every passage through here: the related words are learned from them (with
+  // RELATED_WORDS; an update keeps the old ones).
+  const relatedStats = full && settings.RELATED_WORDS ? new RelatedCollector() : undefined;
 
   const known = new Map<string, Known>();
   for (const r of await sql.query<{ rowid: number; id: string; hash: string; raw_hash: string | null; url_key: string | null; text_key: string | null; source: string }>(
@@ -141,7 +145,7 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
     const started = performance.now();
     const batch = pending;
     pending = [];
-    const prepared = await preparePassages(sql, batch, options, embedder, counts, clock);
+    const prepared = await preparePassages(sql, batch, options, embedder, counts, clock, relatedStats);
     const per = new Map<number, number>();
     for (const p of prepared) per.set(p.articleIndex, (per.get(p.articleIndex) ?? 0) + 1);
     batch.forEach(({ article }, i) => {
@@ -194,6 +198,9 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
   await flush();
   readProgress({ ...options, out: sql.location }, stats, readStart, articles, true);
   clock.stageMs.load = Math.round(performance.now() - readStart - flushMs);
+  // A full build learns them in a worker thread while this one commits the removals and expansions.
+  const relatedJob = relatedStats?.computeInWorker(undefined, signal);
+  relatedJob?.catch(() => undefined);
 
   since = performance.now();
   options.onProgress?.({ stage: 'write', done: 0, total: 1, message: 'Committing the update' });
@@ -224,6 +231,24 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
   // WordNet alternatives are restricted to the words the corpus now uses.
   const vocabulary = new Set((await sql.query<{ term: string }>('SELECT term FROM term_stats WHERE df > 0')).map((r) => r.term));
   const expansions = await buildExpansions((term) => vocabulary.has(term));
+  // Related words are corpus-wide statistics: learned by a full build; an update keeps the last ones,
+  // restricted to the words the corpus now uses (learning them again would read every passage).
+  clock.add('write', since);
+  since = performance.now();
+  let related: RelatedTerms;
+  if (relatedJob) {
+    options.onProgress?.({ stage: 'related', done: 0, total: 1, message: 'Learning related words from the corpus' });
+    related = await relatedJob;
+    options.onProgress?.({ stage: 'related', done: 1, total: 1 });
+  } else if (full) related = {};
+  else {
+    const stored: RelatedTerms = {};
+    for (const r of await sql.query<{ term: string; neighbours: Array<[string, number]> }>('SELECT term, neighbours FROM related')) stored[r.term] = r.neighbours;
+    related = pruneRelated(stored, (term) => vocabulary.has(term));
+  }
+  clock.add('related', since);
+  throwIfAborted(signal);
+  since = performance.now();
   const now = new Date().toISOString();
   generation++;
   const kind = full ? 'full' : 'update';
@@ -234,6 +259,14 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
       await tx.query('INSERT INTO expansions (lemma, alternatives) SELECT l, a::jsonb FROM unnest($1::text[], $2::text[]) AS e(l, a)', [
         pgArray(entries.map(([l]) => l)),
         pgArray(entries.map(([, a]) => JSON.stringify(a))),
+      ]);
+    }
+    await tx.query('DELETE FROM related');
+    const relatedEntries = Object.entries(related);
+    if (relatedEntries.length) {
+      await tx.query('INSERT INTO related (term, neighbours) SELECT t, n::jsonb FROM unnest($1::text[], $2::text[]) AS r(t, n)', [
+        pgArray(relatedEntries.map(([t]) => t)),
+        pgArray(relatedEntries.map(([, n]) => JSON.stringify(n))),
       ]);
     }
     await setMeta(tx, {
@@ -354,6 +387,7 @@ async function preparePassages(
   embedder: Embedder | undefined,
   counts: { embedded: number; reused: number },
   clock: Stopwatch,
+  related?: RelatedCollector,
 ): Promise<PreparedPassage[]> {
   const chunking = options.chunking ?? DEFAULT_CHUNK_OPTIONS;
   let since = performance.now();
@@ -363,6 +397,7 @@ async function preparePassages(
     const titleTerms = analyze(article.title);
     for (const c of chunkArticle(article, () => local++, chunking)) {
       const textTerms = analyze(c.text);
+      related?.add(textTerms);
       out.push({
         id: c.id,
         articleIndex,

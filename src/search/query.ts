@@ -17,8 +17,13 @@ export interface Concept {
   absent: boolean;
 }
 
-/** WordNet synonyms and derived forms, spelling variants of names, or a place ↔ its adjective ("Turkish" ↔ Turkey). */
-export type AlternativeKind = 'wordnet' | 'variant' | 'place';
+/**
+ * WordNet synonyms and derived forms, spelling variants of names, a place ↔ its adjective ("Turkish" ↔ Turkey),
+ * or words the corpus uses in the same company ("jail" ↔ "detain", learned at index time).
+ */
+export type AlternativeKind = 'wordnet' | 'variant' | 'place' | 'corpus';
+/** Looks up the corpus-learned related terms of an index term, with their similarity (0–1). */
+export type RelatedLookup = (term: string) => Array<[string, number]> | undefined;
 
 export interface QueryPlan {
   question: string;
@@ -62,11 +67,16 @@ export interface PlanOptions {
   /** Multiplier on expansion weights. */
   scale?: number;
   variants?: VariantFinder;
+  related?: RelatedLookup;
+  /** Multiplier on a related term's similarity to give its share. */
+  relatedScale?: number;
+  /** Whether related terms join the keyword query (else they only count in features). */
+  relatedRetrieval?: boolean;
 }
 
 /** Analyses a question into weighted concepts, expanded with related words the corpus contains. */
 export function planQuery(question: string, stats: Pick<TermStats, 'docs' | 'df'>, options: PlanOptions = {}): QueryPlan {
-  const { expansions, scale = 1, variants } = options;
+  const { expansions, scale = 1, variants, related, relatedScale = 0.3, relatedRetrieval = true } = options;
   const concepts: Concept[] = [];
   const seen = new Set<string>();
   const tokens = tokenize(question);
@@ -86,6 +96,12 @@ export function planQuery(question: string, stats: Pick<TermStats, 'docs' | 'df'
     }
     if (variants && (absent || names.has(term))) {
       for (const v of variants.find(term)) alternatives.push({ term: v, share: VARIANT_SHARE, kind: 'variant' });
+    }
+    // Names have spelling variants instead: a name's distributional neighbours are other names.
+    if (related && !names.has(term)) {
+      for (const [t, similarity] of related(term) ?? []) {
+        if (t !== term && !alternatives.some((a) => a.term === t)) alternatives.push({ term: t, share: Math.min(1, similarity * relatedScale), kind: 'corpus' });
+      }
     }
     // Any other word the corpus lacks means more the larger the corpus (in two articles, most words are absent).
     const absentWeight = names.has(term) ? ABSENT_WEIGHT : 1 + (ABSENT_WEIGHT - 1) * Math.min(1, stats.docs / LARGE_CORPUS);
@@ -109,7 +125,7 @@ export function planQuery(question: string, stats: Pick<TermStats, 'docs' | 'df'
     link(c.term, i);
     for (const alt of c.alternatives) {
       // A word the question itself uses is never demoted to an alternative.
-      if (own.has(alt.term)) continue;
+      if (own.has(alt.term) || (alt.kind === 'corpus' && !relatedRetrieval)) continue;
       boosts.set(alt.term, Math.max(boosts.get(alt.term) ?? 0, alt.share));
       termWeights.set(alt.term, Math.max(termWeights.get(alt.term) ?? 0, alt.share * c.weight));
       link(alt.term, i);

@@ -15,6 +15,10 @@ export interface RankingParams {
    * features for the candidates the question's own words (and names, places) found.
    */
   wordnetRetrieval: number;
+  /** Multiplier on the similarity of corpus-learned related words to give their share (0 turns them off). */
+  related: number;
+  /** 1: related words also find passages (keyword query); 0: they only count in the ranker's features. */
+  relatedRetrieval: number;
   /** Abstain below this probability that the answer is right (undefined: the trained model's threshold). */
   minConfidence?: number;
 }
@@ -27,4 +31,6 @@ export const DEFAULT_RANKING: RankingParams = {
   keywordCandidates: 100,
   expansion: 0.6,
   wordnetRetrieval: 0,
+  related: 0.3,
+  relatedRetrieval: 1,
 };

@@ -168,6 +168,9 @@ export class Searcher {
       expansions: this.ranking.expansion > 0 ? (lemma) => this.backend.expansions(lemma) : undefined,
       scale: this.ranking.expansion,
       variants: this.variants,
+      related: this.ranking.related > 0 ? (term) => this.backend.related(term) : undefined,
+      relatedScale: this.ranking.related,
+      relatedRetrieval: this.ranking.relatedRetrieval > 0,
     });
   }
 

@@ -108,6 +108,8 @@ export interface SearchBackend {
   readonly terms: TermStats;
   /** WordNet alternatives of a lemma that the corpus uses, with their shares. */
   expansions(lemma: string): Array<[string, number]> | undefined;
+  /** Related index terms learned from the corpus at build time, with their similarity (0–1). */
+  related(term: string): Array<[string, number]> | undefined;
   /** The question's filters compiled for this backend (evaluated by the store), or undefined when there are none. */
   filterFor(filters: SearchFilters): Promise<PassageFilter | undefined>;
   /** Best-first keyword matches. */

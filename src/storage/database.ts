@@ -4,7 +4,7 @@ import type { ArticleSummary, SearchFilters } from '../types.js';
 import type { CorpusInfo, DenseInfo, IndexInfo, NoDenseInfo, OutletCount, StoredPassage } from './backend.js';
 import { IndexError, REBUILD_HINT } from './errors.js';
 import { ARTICLE_COLUMNS, decodeArticle, decodePassage, encodeArticle, PASSAGE_COLUMNS, type ArticleRow, type PassageRow } from './rows.js';
-import { META, SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { META, RELATED_TABLE, SCHEMA, SCHEMA_VERSION } from './schema.js';
 import type { Article } from '../types.js';
 
 export const denseSchema = z.union([
@@ -46,6 +46,8 @@ export interface SegmentRow {
  * holds the folder's lock (src/storage/lock.ts) and changes it in transactions.
  */
 export class IndexDatabase {
+  private hasRelated: boolean | undefined;
+
   private constructor(
     readonly file: string,
     readonly db: Database.Database,
@@ -260,6 +262,14 @@ export class IndexDatabase {
     return this.db.prepare('SELECT id FROM keyword_deleted').pluck().all() as number[];
   }
 
+  /** Corpus-learned related terms of an index term (none in an index built before they existed). */
+  related(term: string): Array<[string, number]> | undefined {
+    this.hasRelated ??= this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'related'").get() !== undefined;
+    if (!this.hasRelated) return undefined;
+    const row = this.db.prepare('SELECT neighbours FROM related WHERE term = ?').pluck().get(term) as string | undefined;
+    return row === undefined ? undefined : (JSON.parse(row) as Array<[string, number]>);
+  }
+
   expansion(lemma: string): Array<[string, number]> | undefined {
     const row = this.db.prepare('SELECT alternatives FROM expansions WHERE lemma = ?').pluck().get(lemma) as string | undefined;
     return row === undefined ? undefined : (JSON.parse(row) as Array<[string, number]>);
@@ -311,6 +321,25 @@ export class IndexDatabase {
     this.db.prepare('DELETE FROM expansions').run();
     const stmt = this.db.prepare('INSERT INTO expansions (lemma, alternatives) VALUES (?, ?)');
     for (const [lemma, list] of Object.entries(expansions)) stmt.run(lemma, JSON.stringify(list));
+  }
+
+  /** Every term's related terms (empty in an index built before they existed). */
+  allRelated(): Record<string, Array<[string, number]>> {
+    this.hasRelated ??= this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'related'").get() !== undefined;
+    const out: Record<string, Array<[string, number]>> = {};
+    if (!this.hasRelated) return out;
+    for (const r of this.db.prepare('SELECT term, neighbours FROM related').iterate() as IterableIterator<{ term: string; neighbours: string }>) {
+      out[r.term] = JSON.parse(r.neighbours) as Array<[string, number]>;
+    }
+    return out;
+  }
+
+  replaceRelated(related: Record<string, Array<[string, number]>>): void {
+    this.db.exec(RELATED_TABLE);
+    this.db.prepare('DELETE FROM related').run();
+    const stmt = this.db.prepare('INSERT INTO related (term, neighbours) VALUES (?, ?)');
+    for (const [term, list] of Object.entries(related)) stmt.run(term, JSON.stringify(list));
+    this.hasRelated = true;
   }
 
   /** Folds the WAL into the database file (after a full build, so the file stands alone). */

@@ -62,6 +62,10 @@ export class EmbeddedBackend implements SearchBackend {
     return this.state.db.expansion(lemma);
   }
 
+  related(term: string): Array<[string, number]> | undefined {
+    return this.state.db.related(term);
+  }
+
   async filterFor(filters: SearchFilters): Promise<PassageFilter | undefined> {
     const ranges = this.state.db.passageRanges(filters);
     if (!ranges) return undefined;

@@ -4,6 +4,17 @@
  */
 export const SCHEMA_VERSION = 2;
 
+/**
+ * Related words learned from the corpus at build time (src/text/related.ts), JSON [[term, similarity], …].
+ * Indexes written before it have no such table: they are read as having no related words.
+ */
+export const RELATED_TABLE = `
+CREATE TABLE IF NOT EXISTS related (
+  term TEXT PRIMARY KEY,
+  neighbours TEXT NOT NULL
+) WITHOUT ROWID;
+`;
+
 export const SCHEMA = `
 CREATE TABLE meta (
   key TEXT PRIMARY KEY,
@@ -67,7 +78,7 @@ CREATE TABLE expansions (
   lemma TEXT PRIMARY KEY,
   alternatives TEXT NOT NULL
 ) WITHOUT ROWID;
-`;
+${RELATED_TABLE}`;
 
 /** Keys of the meta table. Values are JSON. */
 export const META = {

@@ -75,6 +75,7 @@ export const PASSAGE_FEATURES = [
   'coverOwn', // idf-weighted share of concepts present through the question's own words
   'coverAlt', // … added through WordNet alternatives
   'coverVariant', // … added through name spellings and place adjectives
+  'coverCorpus', // … added through related words learned from the corpus
   'coverTitle', // share present in the title
   'coverAll', // passage + title, own or alternative (today's abstention coverage)
   'namesMissing', // share of the question's names found nowhere in the passage or title
@@ -127,6 +128,7 @@ export interface ConceptHit {
   own: boolean;
   alt: number;
   variant: number;
+  corpus: number;
 }
 
 /** How each concept is matched by a set of terms: by its own word, or by an alternative's share. */
@@ -134,12 +136,14 @@ export function conceptHits(plan: QueryPlan, terms: ReadonlySet<string>): Concep
   return plan.concepts.map((c) => {
     let alt = 0;
     let variant = 0;
+    let corpus = 0;
     for (const a of c.alternatives) {
       if (!terms.has(a.term)) continue;
       if (a.kind === 'wordnet') alt = Math.max(alt, a.share);
+      else if (a.kind === 'corpus') corpus = Math.max(corpus, a.share);
       else variant = Math.max(variant, a.share);
     }
-    return { own: terms.has(c.term), alt, variant };
+    return { own: terms.has(c.term), alt, variant, corpus };
   });
 }
 
@@ -149,7 +153,7 @@ function weightedCover(plan: QueryPlan, hits: ConceptHit[]): number {
   plan.concepts.forEach((c, i) => {
     total += c.weight;
     const h = hits[i]!;
-    covered += c.weight * (h.own ? 1 : Math.max(h.alt, h.variant));
+    covered += c.weight * (h.own ? 1 : Math.max(h.alt, h.variant, h.corpus));
   });
   return total ? covered / total : 0;
 }
@@ -205,17 +209,22 @@ export function passageFeatures(info: QuestionInfo, pool: readonly CandidateEvid
     let own = 0;
     let alt = 0;
     let variant = 0;
+    let corpus = 0;
     let title = 0;
     let all = 0;
     plan.concepts.forEach((k, i) => {
       const h = hits[i]!;
       const t = titleHits[i]!;
+      const best = Math.max(h.alt, h.variant, h.corpus);
       if (h.own) own += k.weight;
-      else if (h.alt >= h.variant) alt += k.weight * h.alt;
-      else variant += k.weight * h.variant;
-      const inTitle = t.own ? 1 : Math.max(t.alt, t.variant);
+      else if (best === 0) {
+        /* not matched in the text */
+      } else if (h.alt === best) alt += k.weight * h.alt;
+      else if (h.variant === best) variant += k.weight * h.variant;
+      else corpus += k.weight * h.corpus;
+      const inTitle = t.own ? 1 : Math.max(t.alt, t.variant, t.corpus);
       title += k.weight * inTitle;
-      all += k.weight * Math.max(h.own ? 1 : Math.max(h.alt, h.variant), inTitle);
+      all += k.weight * Math.max(h.own ? 1 : best, inTitle);
     });
     const namesMissing = names.length
       ? names.filter((i) => {
@@ -272,7 +281,7 @@ export function passageFeatures(info: QuestionInfo, pool: readonly CandidateEvid
     plan.concepts.forEach((k, i) => {
       const h = hits[i]!;
       const t = titleHits[i]!;
-      if (!h.own && !h.alt && !h.variant && !t.own && !t.alt && !t.variant) topMissing = Math.max(topMissing, k.weight / total);
+      if (!h.own && !h.alt && !h.variant && !h.corpus && !t.own && !t.alt && !t.variant && !t.corpus) topMissing = Math.max(topMissing, k.weight / total);
     });
     const lowerText = `${c.title} ${c.text} ${c.date ?? ''}`;
     const yearMissing = info.years.some((y) => !lowerText.includes(y)) ? 1 : 0;
@@ -284,6 +293,7 @@ export function passageFeatures(info: QuestionInfo, pool: readonly CandidateEvid
       coverOwn: own / total,
       coverAlt: alt / total,
       coverVariant: variant / total,
+      coverCorpus: corpus / total,
       coverTitle: title / total,
       coverAll: all / total,
       namesMissing,

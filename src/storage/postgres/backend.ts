@@ -31,6 +31,8 @@ interface State {
   avgTitle: number;
   avgText: number;
   expansions: Map<string, Array<[string, number]>>;
+  /** Corpus-learned related words (src/text/related.ts), JSON [[term, similarity], …] per term. */
+  related: Map<string, Array<[string, number]>>;
   /** Whether `passage_vectors` can be searched (pgvector present and the index built with a model). */
   vectors: boolean;
 }
@@ -53,8 +55,8 @@ const META = {
 /**
  * The search backend on PostgreSQL: articles and passages tables, keyword candidates ranked by BM25F
  * in SQL over the query terms' postings (derived from each passage's weighted tsvector), date / outlet filters in SQL,
- * vectors in pgvector (HNSW, cosine) when the server has it. Term statistics and WordNet
- * alternatives are held in memory (query planning consults them word by word) and reloaded by
+ * vectors in pgvector (HNSW, cosine) when the server has it. Term statistics, WordNet
+ * alternatives and related words are held in memory (query planning consults them word by word) and reloaded by
  * `refresh` when the indexer has committed a newer generation.
  */
 export class PostgresBackend implements SearchBackend {
@@ -87,6 +89,10 @@ export class PostgresBackend implements SearchBackend {
 
   expansions(lemma: string): Array<[string, number]> | undefined {
     return this.state.expansions.get(lemma);
+  }
+
+  related(term: string): Array<[string, number]> | undefined {
+    return this.state.related.get(term);
   }
 
   async filterFor(filters: SearchFilters): Promise<PassageFilter | undefined> {
@@ -254,6 +260,10 @@ async function loadState(sql: Sql): Promise<State> {
     for (const r of await tx.query<{ lemma: string; alternatives: Array<[string, number]> }>('SELECT lemma, alternatives FROM expansions')) {
       expansions.set(r.lemma, r.alternatives);
     }
+    const related = new Map<string, Array<[string, number]>>();
+    for (const r of await tx.query<{ term: string; neighbours: Array<[string, number]> }>('SELECT term, neighbours FROM related')) {
+      related.set(r.term, r.neighbours);
+    }
     let vectors = false;
     if (dense.status === 'ok') {
       const [t] = await tx.query<{ t: string | null }>("SELECT to_regclass('passage_vectors')::text AS t");
@@ -279,6 +289,7 @@ async function loadState(sql: Sql): Promise<State> {
       avgTitle: docs ? Number(stats!.title_terms) / docs : 0,
       avgText: docs ? Number(stats!.text_terms) / docs : 0,
       expansions,
+      related,
       vectors,
     };
   });

@@ -103,6 +103,17 @@ INSERT INTO postings
   FROM passages p CROSS JOIN LATERAL unnest(p.tsv) u
 `,
   },
+  {
+    version: 3,
+    name: 'related: words learned from the corpus (src/text/related.ts), written by a full build',
+    // Empty until the next full build (`npm run index -- --rebuild`): an index without them ranks as before.
+    sql: `
+CREATE TABLE related (
+  term text PRIMARY KEY,
+  neighbours jsonb NOT NULL
+)
+`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
