@@ -76,7 +76,8 @@ function followUpLine(answer: Answer): string {
   if (!f) return '';
   if (f.topicChange) return 'New topic: the earlier questions were not used.\n';
   if (f.used.length === 0) return 'Answered as a question of its own: the earlier questions were not needed.\n';
-  return `Following up on: ${f.used.map((q) => `"${q}"`).join(', ')} (added: ${f.terms.join(', ')})\n`;
+  // The added terms are stems (see --json): people read the questions they came from.
+  return `Following up on: ${f.used.map((q) => `"${q}"`).join(', ')}\n`;
 }
 
 function formatText(answer: Answer): string {
