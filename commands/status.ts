@@ -2,12 +2,13 @@ import { MessageFlags, SlashCommandBuilder, time, TimestampStyles, type APIEmbed
 import type { BotContext } from '../src/bot/context.js';
 import { editReplyWithRetry } from '../src/bot/edit-retry.js';
 import { clip, COLORS, escapeMarkup, NO_MENTIONS } from '../src/bot/format.js';
+import { keptSummary } from '../src/ingest/kept-sources.js';
 
 export const data = new SlashCommandBuilder().setName('status').setDescription('Index size, search mode and model, last reindex');
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-  const s = await ctx.search.status();
+  const [s, kept] = await Promise.all([ctx.search.status(), keptSummary(ctx.config.DATA_DIR)]);
   const last = ctx.lastReindex;
   const running = ctx.reindexer.running;
   const mode = s.mode === 'hybrid' ? 'Hybrid (keyword + semantic)' : 'Lexical only (keyword search)';
@@ -25,6 +26,10 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
       inline: false,
     },
   ];
+  if (kept.files || kept.removed) {
+    const parts = [kept.files ? `${kept.files} file${kept.files === 1 ? '' : 's'} added` : '', kept.removed ? `${kept.removed} article${kept.removed === 1 ? '' : 's'} removed` : ''];
+    fields.push({ name: 'Sources from chat', value: `${parts.filter(Boolean).join(', ')} (/sources add and remove)`, inline: false });
+  }
   if (s.modelError) fields.push({ name: 'Why lexical only', value: escapeMarkup(clip(s.modelError, 1000)), inline: false });
   if (running) fields.push({ name: 'Reindex running', value: `Started ${time(running.startedAt, TimestampStyles.RelativeTime)} by <@${running.by}>`, inline: false });
   await editReplyWithRetry(interaction, {

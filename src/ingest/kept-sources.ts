@@ -53,6 +53,19 @@ export async function corpusInputs(paths: readonly string[], dataDir: string): P
   return { corpus: hasKept ? [...paths, kept] : [...paths], exclude: new Set(removed.map((r) => r.id)) };
 }
 
+/** How many files admins added from chat and how many articles they removed (for /status). */
+export async function keptSummary(dataDir: string): Promise<{ files: number; removed: number }> {
+  const files = await readdir(keptSourcesDir(dataDir)).then(
+    (names) => names.filter((n) => !n.startsWith('.')).length,
+    () => 0,
+  );
+  const removed = await readRemovals(dataDir).then(
+    (list) => list.length,
+    () => 0,
+  );
+  return { files, removed };
+}
+
 export async function readRemovals(dataDir: string): Promise<RemovedArticle[]> {
   const file = removalsFile(dataDir);
   let text: string;

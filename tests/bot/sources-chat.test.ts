@@ -23,6 +23,7 @@ interface Embed {
   title?: string;
   description?: string;
   footer?: { text: string };
+  fields?: { name: string; value: string }[];
 }
 interface MessageBody {
   content?: string;
@@ -127,6 +128,8 @@ describe('sources from chat', { timeout: 90_000 }, () => {
     expect(kept).toHaveLength(1);
     expect(kept[0]).toMatch(/-wire\.jsonl$/);
     expect(await readFile(path.join(dataDir, 'sources', kept[0]!), 'utf8')).toBe(WIRE);
+    const status = await editOf<MessageBody>(fake, fake.slash('status', {}, fake.user('olga')), 20_000, (b) => (b.embeds?.length ?? 0) > 0);
+    expect(status.embeds![0]!.fields!.find((f) => f.name === 'Sources from chat')?.value).toBe('1 file added (/sources add and remove)');
   });
 
   it('reports each bad file by name and why, adds the good one, and says what was already indexed', async () => {
