@@ -1,5 +1,5 @@
 import type { QueryPlan } from '../src/search/query.js';
-import type { RankedEvidence } from '../src/search/ranker/evidence.js';
+import { nextArticles, type RankedEvidence } from '../src/search/ranker/evidence.js';
 import { conceptHits, type ConceptHit, type QuestionInfo } from '../src/search/ranker/features.js';
 import { analyze, processTerm, tokenize } from '../src/text/analyze.js';
 import { splitSentences } from '../src/text/sentences.js';
@@ -40,7 +40,6 @@ export const CANDIDATE_SIGNS: Record<CandidateFeature, number> = {
   dateForm: 1,
 };
 
-const TOPIC_POOL = 5;
 const MONTH_OR_DAY = /^(jan(uary)?|feb(ruary)?|march|april|may|june|july|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?|dec(ember)?|monday|tuesday|wednesday|thursday|friday|saturday|sunday)$/i;
 const NUMBER_WORD = /^(hundreds?|thousands?|millions?|billions?|dozens?|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|half|quarter|third)$/i;
 const WORD = /[\p{L}\p{N}][\p{L}\p{N}'’.,%$£€-]*/gu;
@@ -95,14 +94,7 @@ export function candidateEvidence(info: QuestionInfo, ranked: readonly RankedEvi
   const concepts = plan.concepts;
   const total = concepts.reduce((s, c) => s + c.weight, 0) || 1;
   const top = ranked[0]!;
-  const seen = new Set([top.articleId]);
-  const others: RankedEvidence[] = [];
-  for (const r of ranked) {
-    if (others.length >= TOPIC_POOL - 1) break;
-    if (seen.has(r.articleId)) continue;
-    seen.add(r.articleId);
-    others.push(r);
-  }
+  const others = nextArticles(ranked);
   const titleHits = conceptHits(plan, new Set(analyze(top.title)));
   const passageHits = conceptHits(plan, new Set(analyze(`${top.title}\n${top.text}`)));
   const otherHits = others.map((o) => conceptHits(plan, new Set(analyze(`${o.title}\n${o.text}`))));

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import hnswlib from 'hnswlib-node';
+import { seededRandom } from '../random.js';
 
 /**
  * Related words learned from the indexed corpus itself (distributional similarity): two terms are
@@ -57,18 +58,6 @@ function hashString(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
-}
-
-/** mulberry32: a small seeded generator, so builds are reproducible. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Collects analysed passages as term ids (compact: the strings are kept once). */
@@ -274,7 +263,7 @@ export function relatedFromIds(names: readonly string[], docs: readonly Int32Arr
   // context term itself, so a slightly different corpus projects the same way.
   const proj = new Float32Array(C * o.dim);
   contexts.forEach((id, c) => {
-    const rand = random(hashString(names[id]!) ^ SEED);
+    const rand = seededRandom(hashString(names[id]!) ^ SEED);
     for (let k = 0; k < o.dim; k++) proj[c * o.dim + k] = rand() < 0.5 ? -1 : 1;
   });
   const vectors = new Float32Array(V * o.dim);

@@ -1,11 +1,2 @@
-/** mulberry32: a small, well-mixed seeded PRNG, so generated corpora, models and failing cases replay exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The project's one seeded PRNG lives in the core (index builds use it too).
+export { seededRandom } from '../../src/random.js';

@@ -24,6 +24,19 @@ export const TOPIC_POOL = 5;
 
 const matched = (h: ConceptHit): boolean => h.own || h.alt > 0 || h.variant > 0;
 
+/** The best passages of the next articles after the top one (one each, at most TOPIC_POOL − 1). */
+export function nextArticles(ranked: readonly RankedEvidence[]): RankedEvidence[] {
+  const seen = new Set(ranked[0] ? [ranked[0].articleId] : []);
+  const others: RankedEvidence[] = [];
+  for (const r of ranked) {
+    if (others.length >= TOPIC_POOL - 1) break;
+    if (seen.has(r.articleId)) continue;
+    seen.add(r.articleId);
+    others.push(r);
+  }
+  return others;
+}
+
 /**
  * Weight share of the question's concepts that the top passage (with its title) matches and that at
  * least half of the next articles' best passages match too. With no other article among the results
@@ -34,14 +47,7 @@ export function topicShare(info: QuestionInfo, ranked: readonly RankedEvidence[]
   const top = ranked[0];
   const total = concepts.reduce((s, c) => s + c.weight, 0);
   if (!top || total === 0) return 0;
-  const seen = new Set([top.articleId]);
-  const others: RankedEvidence[] = [];
-  for (const r of ranked) {
-    if (others.length >= TOPIC_POOL - 1) break;
-    if (seen.has(r.articleId)) continue;
-    seen.add(r.articleId);
-    others.push(r);
-  }
+  const others = nextArticles(ranked);
   const hitsOf = (r: RankedEvidence): ConceptHit[] => conceptHits(info.plan, new Set(analyze(`${r.title}\n${r.text}`)));
   const topHits = hitsOf(top);
   const otherHits = others.map(hitsOf);
