@@ -13,6 +13,7 @@ import { botEnv, callbackOf, editOf, isEdit, startBot } from '../support/bot-har
 import { BotProcess } from '../support/bot-process.js';
 import { FakeDiscord, type FakeMessage, type SentInteraction } from '../support/fake-discord.js';
 import { createTinyModel, DEFAULT_TINY_MODEL_ID } from '../support/tiny-model.js';
+import { NEW_ARTICLE, NEW_ARTICLE_TITLE } from '../support/corpus.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GfAkEt.e2e-test-token-never-logged_0123456789';
@@ -298,20 +299,7 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
   });
 
   it('an admin /reindex builds off the event loop and swaps the index in while /ask keeps answering', async () => {
-    await writeFile(
-      path.join(corpus, 'zz_new.md'),
-      [
-        '---',
-        'title: "Zaporizhzhia plant inspectors report stable cooling"',
-        'outlet: Test Wire',
-        'date: 2024-02-03',
-        'url: https://example.org/zaporizhzhia-cooling',
-        '---',
-        'Inspectors at the Zaporizhzhia nuclear plant said the cooling ponds were stable on Saturday.',
-        'The inspectors added that the reactors remained in cold shutdown.',
-        '',
-      ].join('\n'),
-    );
+    await writeFile(path.join(corpus, 'zz_new.md'), NEW_ARTICLE);
     const admin = fake.user('root');
     const reindex = fake.slash('reindex', {}, admin, { roles: [fake.adminRoleId] });
     expect((await callback(reindex)).type).toBe(5);
@@ -337,7 +325,7 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
 
     const after = fake.slash('ask', { question: 'Were the Zaporizhzhia cooling ponds stable?' }, fake.user('nina'));
     const top = (await edit(after)).embeds![0]!;
-    expect(top.title).toBe('Zaporizhzhia plant inspectors report stable cooling');
+    expect(top.title).toBe(NEW_ARTICLE_TITLE);
     expect(top.url).toBe('https://example.org/zaporizhzhia-cooling');
     expect(top.fields![0]).toMatchObject({ name: 'Outlet', value: 'Test Wire' });
 
@@ -368,7 +356,7 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
     expect(body.allowed_mentions).toEqual({ parse: [] });
 
     const still = fake.slash('ask', { question: 'Were the Zaporizhzhia cooling ponds stable?' }, fake.user('oscar'));
-    expect((await edit(still)).embeds![0]!.title).toBe('Zaporizhzhia plant inspectors report stable cooling');
+    expect((await edit(still)).embeds![0]!.title).toBe(NEW_ARTICLE_TITLE);
     for (const f of await readdir(aside)) await rename(path.join(aside, f), path.join(corpus, f));
   }, 30_000);
 

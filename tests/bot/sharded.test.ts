@@ -12,12 +12,12 @@ import { acquireLock } from '../../src/storage/lock.js';
 import { botEnv, editOf, guildPerShard, startBot } from '../support/bot-harness.js';
 import { BotProcess, cleanEnv } from '../support/bot-process.js';
 import { FakeDiscord, type SentInteraction } from '../support/fake-discord.js';
+import { NEW_ARTICLE, NEW_ARTICLE_TITLE } from '../support/corpus.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GfAkEt.sharded-test-token-never-logged_01234';
 const SALDO = 'What did Saldo urge Kherson residents to do?';
 const SEED_TITLE = 'Western officials: Ukraine can take back Kherson from Russia in a week';
-const NEW_TITLE = 'Zaporizhzhia plant inspectors report stable cooling';
 
 interface MessageBody {
   content?: string;
@@ -95,23 +95,10 @@ describe('the sharded bot against a local Discord', { timeout: 60_000 }, () => {
   });
 
   it('a /reindex on shard 0 is seen by shard 1: an /ask routed there finds the new article', async () => {
-    await writeFile(
-      path.join(corpus, 'zz_new.md'),
-      [
-        '---',
-        `title: "${NEW_TITLE}"`,
-        'outlet: Test Wire',
-        'date: 2024-02-03',
-        'url: https://example.org/zaporizhzhia-cooling',
-        '---',
-        'Inspectors at the Zaporizhzhia nuclear plant said the cooling ponds were stable on Saturday.',
-        'The inspectors added that the reactors remained in cold shutdown.',
-        '',
-      ].join('\n'),
-    );
+    await writeFile(path.join(corpus, 'zz_new.md'), NEW_ARTICLE);
     const question = 'What did inspectors say about the Zaporizhzhia cooling ponds?';
     const before = await edit(fake.slash('ask', { question }, fake.user('early'), {}, guilds[1]));
-    expect(before.embeds?.[0]?.title).not.toBe(NEW_TITLE);
+    expect(before.embeds?.[0]?.title).not.toBe(NEW_ARTICLE_TITLE);
 
     const reindex = fake.slash('reindex', {}, fake.user('admin0'), { admin: true }, guilds[0]);
     await edit(reindex, (b) => b.embeds?.[0]?.title === '✅ Reindex complete', 40_000);
@@ -122,7 +109,7 @@ describe('the sharded bot against a local Discord', { timeout: 60_000 }, () => {
 
     const late = fake.user('late');
     const after = await edit(fake.slash('ask', { question }, late, {}, guilds[1]));
-    expect(after.embeds![0]!.title).toBe(NEW_TITLE);
+    expect(after.embeds![0]!.title).toBe(NEW_ARTICLE_TITLE);
     // Logged once the reply is out (and written asynchronously): wait for the last one before counting.
     await bot.waitForLog((l) => l.msg === 'interaction handled' && l.user === late.id, 5000, "the last interaction's log line");
     // Everything from guild 1 went to shard 1 and everything from guild 0 to shard 0.

@@ -25,3 +25,17 @@ export async function copySeeds(dir: string): Promise<string> {
 export function testSettings(overrides: Partial<CoreConfig> = {}): CoreConfig {
   return { ...coreConfigSchema.parse({}), ALLOW_REMOTE_MODELS: false, MODEL_LOAD_TIMEOUT_MS: 30_000, MODEL_DIR: path.join(os.tmpdir(), 'archivist-no-models'), ...overrides };
 }
+
+/** An article a test adds to a copied corpus before a /reindex, to see it picked up. */
+export const NEW_ARTICLE_TITLE = 'Zaporizhzhia plant inspectors report stable cooling';
+export const NEW_ARTICLE = [
+  '---',
+  `title: "${NEW_ARTICLE_TITLE}"`,
+  'outlet: Test Wire',
+  'date: 2024-02-03',
+  'url: https://example.org/zaporizhzhia-cooling',
+  '---',
+  'Inspectors at the Zaporizhzhia nuclear plant said the cooling ponds were stable on Saturday.',
+  'The inspectors added that the reactors remained in cold shutdown.',
+  '',
+].join('\n');
