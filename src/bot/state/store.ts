@@ -114,6 +114,8 @@ export class StateError extends Error {
 
 export const STATE_FILE_NAME = 'state.db';
 const LEGACY_FEEDBACK = 'feedback.jsonl';
+/** How long opening the file waits out other processes (shards starting together) before giving up. */
+const CONNECT_PATIENCE_MS = 15_000;
 const IMPORTED_KEY = 'imported-feedback-jsonl';
 
 const legacyRecord = z.object({
@@ -374,10 +376,27 @@ export class BotState {
   /** Opens (creating if needed) and migrates the file; any failure is a StateError saying what to do. */
   private connect(): Database.Database {
     if (this.db) return this.db;
-    let db: Database.Database | undefined;
+    // Shards starting together open (and may create and migrate) the file at once. SQLite's busy
+    // timeout covers most waits, but not every one (switching a new file to WAL, recovering a WAL
+    // another process is writing): those report "database is locked" at once, so wait and try again.
+    const until = Date.now() + CONNECT_PATIENCE_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.db = this.connectOnce();
+        return this.db;
+      } catch (err) {
+        if (err instanceof StateError) throw err;
+        if (!isBusy(err) || Date.now() >= until) throw damaged(this.file, err);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(250, 20 * attempt));
+      }
+    }
+  }
+
+  /** One try at opening and migrating the file; errors are SQLite's own (StateError for a newer format). */
+  private connectOnce(): Database.Database {
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    const db = new Database(this.file);
     try {
-      mkdirSync(path.dirname(this.file), { recursive: true });
-      db = new Database(this.file);
       db.pragma('busy_timeout = 10000');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
@@ -385,12 +404,10 @@ export class BotState {
       const check = db.pragma('quick_check(1)', { simple: true });
       if (check !== 'ok') throw new Error(String(check));
       migrate(db, this.file);
-      this.db = db;
       return db;
     } catch (err) {
-      db?.close();
-      if (err instanceof StateError) throw err;
-      throw damaged(this.file, err);
+      db.close();
+      throw err;
     }
   }
 
@@ -508,6 +525,12 @@ function migrate(db: Database.Database, file: string): void {
     for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
     if (version !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
+}
+
+/** SQLite's "database is locked": another process holds the file for a moment. */
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) || /database is locked/i.test(String((err as Error | null)?.message ?? ''));
 }
 
 function damaged(file: string, err: unknown): StateError {
