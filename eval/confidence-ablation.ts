@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import { loadCoreConfig } from '../src/config.js';
 import { loadDotenv } from '../src/env.js';
-import { MIN_COVERAGE } from '../src/search/postprocess/abstain.js';
-import { topicShare, unitNear } from '../src/search/ranker/evidence.js';
+import { refusedByRule } from '../src/search/postprocess/abstain.js';
+import { yearAfterCorpus } from '../src/search/postprocess/after-corpus.js';
+import { confidenceInputs } from '../src/search/ranker/confidence-inputs.js';
+import { asksAdvice } from '../src/search/ranker/evidence.js';
 import { PASSAGE_FEATURES } from '../src/search/ranker/features.js';
 import { CONFIDENCE_FEATURES, CONFIDENCE_SIGNS, LinearModel, loadRanker, neutralRanker } from '../src/search/ranker/model.js';
 import { DEFAULT_RANKING, Searcher } from '../src/search/searcher.js';
@@ -16,7 +18,7 @@ import { containsAnswer } from './metrics.js';
  * model on dev. Collects train and dev candidate pools once, ranks them with the committed passage
  * model, then fits the sign-constrained confidence model (as `npm run train-ranker` does) on the
  * shipped features, each shipped feature left out, and each measured candidate added; reports dev
- * ROC AUC (answerable vs unanswerable, the coverage floor applied) and the share of unanswerable dev
+ * ROC AUC (answerable vs unanswerable, the search's refusal rules applied) and the share of unanswerable dev
  * questions refused at the threshold that keeps dev false refusals within --max-false-refusal.
  */
 loadDotenv();
@@ -33,6 +35,8 @@ const opts = new Command()
 interface Row {
   unanswerable: boolean;
   found: boolean;
+  /** Refused by the search's rules (coverage floors, years after the corpus) whatever the model says. */
+  ruled: boolean;
   x: Record<string, number>;
 }
 
@@ -51,13 +55,18 @@ async function rows(file: string): Promise<Row[]> {
     const order = scored.map((s) => s.c);
     const top = order[0]!.features.values;
     const x: Record<string, number> = Object.fromEntries(PASSAGE_FEATURES.map((f, i) => [f, top[i]!]));
-    x.absentShare = pool.info.absentShare;
-    x.topicShare = topicShare(pool.info, order);
-    x.unitNear = unitNear(pool.info, order[0]!.text);
+    // The shipped confidence inputs exactly as the search computes them.
+    const shipped = confidenceInputs(pool.info, { features: top, similarity: x.similarity!, text: order[0]!.text }, order);
+    CONFIDENCE_FEATURES.forEach((f, i) => {
+      x[f] = shipped[i]!;
+    });
     x.bestQuote = Math.max(0, ...order[0]!.features.sentences.map((s) => ranker.sentence.probability(s.features)));
     Object.assign(x, candidateEvidence(pool.info, order, scored.map((s) => s.score)));
     const found = !q.unanswerable && order.slice(0, 5).some((c) => containsAnswer(c.text, q.answers));
-    out.push({ unanswerable: q.unanswerable === true, found, x });
+    const year = yearAfterCorpus(q.question, searcher.info.newestDate);
+    const afterCorpus = year === undefined ? undefined : { year, newestDate: searcher.info.newestDate! };
+    const ruled = refusedByRule({ coverage: x.coverAll!, advice: asksAdvice(q.question) || undefined, afterCorpus });
+    out.push({ unanswerable: q.unanswerable === true, found, ruled, x });
   }
   return out;
 }
@@ -76,7 +85,7 @@ function judge(names: string[]): { auc: number; refused: number; falseRefusals: 
     names.map((n) => SIGNS[n] ?? 0),
   );
   const model = new LinearModel(w);
-  const p = (r: Row): number => (r.x.coverAll! < MIN_COVERAGE ? -1 : model.probability(names.map((n) => r.x[n]!)));
+  const p = (r: Row): number => (r.ruled ? -1 : model.probability(names.map((n) => r.x[n]!)));
   const ans = dev.filter((r) => !r.unanswerable).map(p);
   const un = dev.filter((r) => r.unanswerable).map(p);
   let pairs = 0;

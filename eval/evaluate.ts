@@ -10,7 +10,7 @@ import { storeTarget } from '../src/config.js';
 import { IndexDatabase } from '../src/storage/database.js';
 import { MissingIndexError } from '../src/storage/errors.js';
 import { resolveIndex } from '../src/storage/folder.js';
-import { MIN_COVERAGE } from '../src/search/postprocess/abstain.js';
+import { refusedByRule } from '../src/search/postprocess/abstain.js';
 import { loadRanker } from '../src/search/ranker/model.js';
 import { DEFAULT_RANKING, type RankingParams } from '../src/search/searcher.js';
 import type { Confidence } from '../src/types.js';
@@ -190,7 +190,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
   // Retrieve without abstaining, then apply the confidence threshold offline so it can be calibrated.
   const searcher = await openSearcher(config, dir, { model: opts.lexicalOnly ? 'never' : 'await', ranker }, { ...ranking, minConfidence: 0 });
   const times: number[] = [];
-  const abstains = (c: Confidence | undefined): boolean => !c || c.probability < threshold || c.coverage < MIN_COVERAGE;
+  const abstains = (c: Confidence | undefined): boolean => refusedByRule(c) || c!.probability < threshold;
   const lines = [`Index ${searcher.info.location} (${searcher.mode}, ${searcher.info.passages} passages); confidence threshold ${threshold}`];
   const sets: SetReport[] = [];
   let baselineP50Ms: number | undefined;

@@ -1,5 +1,5 @@
 import type { QueryPlan } from '../src/search/query.js';
-import { nextArticles, type RankedEvidence } from '../src/search/ranker/evidence.js';
+import { nextArticles, unitNear, type RankedEvidence } from '../src/search/ranker/evidence.js';
 import { conceptHits, type ConceptHit, type QuestionInfo } from '../src/search/ranker/features.js';
 import { analyze, processTerm, tokenize } from '../src/text/analyze.js';
 import { splitSentences } from '../src/text/sentences.js';
@@ -23,6 +23,10 @@ export const CANDIDATE_FEATURES = [
   'agreement', // share of the next articles that cover the detail as well as the top one
   'futureOnly', // the question asks in the past tense, the best sentences speak of plans
   'dateForm', // a "what date / what day" question and a day-level date (month and day, or a weekday) in the top passage; for "when", any date
+  'unitTop3', // unitNear over the top three passages (1 if any holds a number in the asked unit)
+  'unitArticle', // unitNear over the top article's passages among the results
+  'yearAfter', // the question asks in the past about a year later than the top article's date
+  'nameNear', // "the name of the X" / "who was the X": a fresh capitalised name within 3 words of X (1 when no such question)
 ] as const;
 export type CandidateFeature = (typeof CANDIDATE_FEATURES)[number];
 
@@ -38,6 +42,10 @@ export const CANDIDATE_SIGNS: Record<CandidateFeature, number> = {
   agreement: 0,
   futureOnly: -1,
   dateForm: 1,
+  unitTop3: 1,
+  unitArticle: 1,
+  yearAfter: -1,
+  nameNear: 1,
 };
 
 const MONTH_OR_DAY = /^(jan(uary)?|feb(ruary)?|march|april|may|june|july|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?|dec(ember)?|monday|tuesday|wednesday|thursday|friday|saturday|sunday)$/i;
@@ -141,5 +149,47 @@ export function candidateEvidence(info: QuestionInfo, ranked: readonly RankedEvi
     agreement: others.length ? otherHits.filter((h) => detailShare(h) >= topDetail - 1e-9).length / others.length : 0,
     futureOnly: future ? 1 : 0,
     dateForm: info.type !== 'date' ? 1 : DAY_QUESTION.test(plan.question) ? (DAY_DATE.test(top.text) ? 1 : 0) : ANY_DATE.test(top.text) ? 1 : 0,
+    unitTop3: Math.max(...ranked.slice(0, 3).map((r) => unitNear(info, r.text))),
+    unitArticle: Math.max(...ranked.filter((r) => r.articleId === top.articleId).map((r) => unitNear(info, r.text))),
+    yearAfter: yearAfter(info, top.date),
+    nameNear: nameNear(info, ranked.slice(0, 3)),
   };
 }
+
+/** Words that mark a question about what will happen, not what did. */
+const FUTURE_QUESTION = /\b(will|would|going to|gonna|plans?|planned|expected|scheduled|due|set to|forecast|predict\w*)\b/i;
+
+/** 1 when the question asks (not in the future tense) about a year after the top article was published. */
+function yearAfter(info: QuestionInfo, date: string | undefined): number {
+  if (!date || info.years.length === 0 || FUTURE_QUESTION.test(info.plan.question)) return 0;
+  const published = Number(date.slice(0, 4));
+  return info.years.some((y) => Number(y) > published) ? 1 : 0;
+}
+
+const ROLE_QUESTION = /\b(?:name of (?:the |that |this |a |an )?|who (?:was|is|were) (?:the |that )|which )(\w[\w-]*)(?:\s+(\w[\w-]*))?/i;
+
+/** "what's the name of the driver", "who was the pilot": a fresh capitalised name within 3 words of a word for that role. */
+function nameNear(info: QuestionInfo, ranked: readonly RankedEvidence[]): number {
+  const m = ROLE_QUESTION.exec(info.plan.question);
+  if (!m) return 1;
+  const roles = [m[1], m[2]].filter((w): w is string => w !== undefined).map((w) => processTerm(w.toLowerCase())).filter((t): t is string => t !== null);
+  if (roles.length === 0) return 1;
+  const wanted = new Set(roles.flatMap((t) => info.plan.conceptOf.get(t) ?? []));
+  for (const r of ranked) {
+    for (const s of splitSentences(r.text)) {
+      const words = s.text.match(WORD) ?? [];
+      const names: number[] = [];
+      const hits: number[] = [];
+      words.forEach((raw, i) => {
+        const word = raw.replace(/[’'.,-]+$/u, '');
+        if (i > 0 && /^\p{Lu}[\p{L}'’-]+$/u.test(word) && !info.words.has(word.toLowerCase()) && !MONTH_OR_DAY.test(word)) names.push(i);
+        const token = tokenize(raw)[0];
+        const term = token === undefined ? null : processTerm(token);
+        if (term !== null && (roles.includes(term) || (plan(info).conceptOf.get(term) ?? []).some((c) => wanted.has(c)))) hits.push(i);
+      });
+      if (names.some((n) => hits.some((h) => h !== n && Math.abs(h - n) <= 3))) return 1;
+    }
+  }
+  return 0;
+}
+const plan = (info: QuestionInfo): QueryPlan => info.plan;

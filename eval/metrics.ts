@@ -1,4 +1,4 @@
-import { MIN_COVERAGE } from '../src/search/postprocess/abstain.js';
+import { refusedByRule } from '../src/search/postprocess/abstain.js';
 import type { Confidence } from '../src/types.js';
 
 /** Retrieval-quality metrics over a question set: pure functions, so they can be unit-tested. */
@@ -162,7 +162,7 @@ export function calibrateThreshold(outcomes: readonly QuestionOutcome[], maxFals
     outcomes.map((o) => ({
       unanswerable: o.unanswerable === true,
       probability: o.confidence?.probability ?? 0,
-      floored: !o.confidence || o.confidence.coverage < MIN_COVERAGE,
+      floored: refusedByRule(o.confidence),
     })),
     maxFalseRefusal,
   );

@@ -2,8 +2,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { loadCoreConfig } from '../src/config.js';
 import { loadDotenv } from '../src/env.js';
-import { MIN_COVERAGE } from '../src/search/postprocess/abstain.js';
-import { topicShare, unitNear } from '../src/search/ranker/evidence.js';
+import { refusedByRule } from '../src/search/postprocess/abstain.js';
+import { yearAfterCorpus } from '../src/search/postprocess/after-corpus.js';
+import { confidenceInputs } from '../src/search/ranker/confidence-inputs.js';
+import { asksAdvice } from '../src/search/ranker/evidence.js';
 import { PASSAGE_FEATURES, SENTENCE_FEATURES } from '../src/search/ranker/features.js';
 import { CONFIDENCE_FEATURES, CONFIDENCE_SIGNS, LinearModel, neutralRanker, parseWeights, type LinearWeights, type RankerWeights } from '../src/search/ranker/model.js';
 import { Searcher, DEFAULT_RANKING, type CandidatePool } from '../src/search/searcher.js';
@@ -117,26 +119,10 @@ function mrr(items: Labelled[], model: LinearModel, depth: number): { mrr: numbe
 function confidenceInput(item: Labelled, model: LinearModel, depth: number): { x: number[]; topRight: boolean; top5: boolean } | undefined {
   if (!item.pool || item.pool.candidates.length === 0) return undefined;
   const order = rerank(item, model, depth);
-  const top = item.pool.candidates[order[0]!.i]!.features.values;
-  const f = (name: (typeof PASSAGE_FEATURES)[number]): number => top[PASSAGE_FEATURES.indexOf(name)]!;
-  const values: Record<(typeof CONFIDENCE_FEATURES)[number], number> = {
-    coverAll: f('coverAll'),
-    bestSentence: f('bestSentence'),
-    namesMissing: f('namesMissing'),
-    similarity: f('similarity'),
-    absentShare: item.pool.info.absentShare,
-    answerNear: f('answerNear'),
-    answerAny: f('answerAny'),
-    topMissing: f('topMissing'),
-    yearMissing: f('yearMissing'),
-    coverOwn: f('coverOwn'),
-    topicShare: topicShare(
-      item.pool.info,
-      order.map((o) => item.pool!.candidates[o.i]!),
-    ),
-    unitNear: unitNear(item.pool.info, item.pool.candidates[order[0]!.i]!.text),
-  };
-  return { x: CONFIDENCE_FEATURES.map((n) => values[n]), topRight: item.labels[order[0]!.i] === 1, top5: order.slice(0, 5).some((o) => item.labels[o.i] === 1) };
+  const top = item.pool.candidates[order[0]!.i]!;
+  const similarity = top.features.values[PASSAGE_FEATURES.indexOf('similarity')]!;
+  const x = confidenceInputs(item.pool.info, { features: top.features.values, similarity, text: top.text }, order.map((o) => item.pool!.candidates[o.i]!));
+  return { x, topRight: item.labels[order[0]!.i] === 1, top5: order.slice(0, 5).some((o) => item.labels[o.i] === 1) };
 }
 
 async function main(): Promise<void> {
@@ -167,6 +153,7 @@ async function main(): Promise<void> {
   }
   const train = await collect(searcher, opts.train);
   const dev = await collect(searcher, opts.dev);
+  const { newestDate } = searcher.info;
   log(`${train.length} training questions, ${dev.length} dev questions`);
 
   // 1. Passage ranker: pairwise, choose depth and L2 on dev MRR@10.
@@ -220,8 +207,12 @@ async function main(): Promise<void> {
   const confidence = new LinearModel(confidenceWeights);
   const devProbs = dev.map((d) => {
     const c = confidenceInput(d, passage, best!.depth);
-    // The search refuses below the coverage floor whatever the model says (chooseThreshold counts those).
-    const floored = !c || c.x[CONFIDENCE_FEATURES.indexOf('coverAll')]! < MIN_COVERAGE;
+    // The search refuses below the coverage floor, and questions about years after the corpus,
+    // whatever the model says (chooseThreshold counts those).
+    const year = yearAfterCorpus(d.q.question, newestDate);
+    const floored = refusedByRule(
+      c && { coverage: c.x[CONFIDENCE_FEATURES.indexOf('coverAll')]!, advice: asksAdvice(d.q.question) || undefined, afterCorpus: year === undefined ? undefined : { year, newestDate: newestDate! } },
+    );
     return { unanswerable: d.q.unanswerable === true, probability: c ? confidence.probability(c.x) : 0, floored, top5: c?.top5 ?? false };
   });
   const ans = devProbs.filter((d) => !d.unanswerable);

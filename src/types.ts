@@ -134,6 +134,13 @@ export interface Confidence {
   quoteCoverage: number;
   /** Cosine similarity of the best passage to the question (hybrid mode only). */
   similarity?: number;
+  /**
+   * Set when the question asks what happened in a year after the index's newest article: it is
+   * refused whatever the passages, and the reply says why.
+   */
+  afterCorpus?: { year: number; newestDate: string };
+  /** Set when the question asks for advice or a how-to: it must clear a higher coverage floor. */
+  advice?: true;
 }
 
 export interface IndexStatus {

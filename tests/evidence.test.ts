@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planQuery } from '../src/search/query.js';
-import { countedConcept, topicShare, unitNear, type RankedEvidence } from '../src/search/ranker/evidence.js';
+import { asksAdvice, countedConcepts, topicShare, unitNear, type RankedEvidence } from '../src/search/ranker/evidence.js';
 import { questionInfo } from '../src/search/ranker/features.js';
 import { CONFIDENCE_FEATURES, CONFIDENCE_SIGNS, loadRanker } from '../src/search/ranker/model.js';
 import type { TermStats } from '../src/storage/backend.js';
@@ -72,8 +72,11 @@ describe('the unit a question measures in (unitNear)', () => {
   it('"how many X" wants a number next to X, not any number about the topic', () => {
     for (const q of ['how many crew members were aboard the first grain ship', 'how many of the 12 crew members were Syrian']) {
       const info = questionInfo(planQuery(q, stats));
-      expect(info.plan.concepts[countedConcept(info)!]!.term, q).toBe('crew');
+      expect(info.plan.concepts[countedConcepts(info)[0]!]!.term, q).toBe('crew');
     }
+    // The whole noun phrase counts: the passage may name the thing by its last word only.
+    expect(unit('how many shell casings were found at the scene', 'Police found 63 bullet casings at the scene.')).toBe(1);
+    expect(unit('how many shell casings were found at the scene', 'Police found the gun at the scene on 3 May.')).toBe(0);
     expect(unit('how many crew members were aboard the first grain ship', grainShip)).toBe(1);
     expect(unit('how many crew members were aboard the first grain ship', 'The Razoni, carrying 26,000 tonnes of corn, left the port of Odesa on Monday.')).toBe(0);
     // A number the question already holds is no answer.
@@ -87,12 +90,36 @@ describe('the unit a question measures in (unitNear)', () => {
     expect(unit('what share of the vote did the president get', 'The president won the runoff against 11 rivals.')).toBe(0);
     expect(unit('how long is the border between the two countries', 'The 970km border has never been fully marked.')).toBe(1);
     expect(unit('how long is the border between the two countries', 'Two countries have clashed along the border since 1991.')).toBe(0);
+    // Durations in words, and money or shares asked for without "how much".
+    expect(unit('how long did he get for smuggling the chips', 'He was sentenced to two years in federal prison.')).toBe(1);
+    expect(unit('what was the budget for the film', 'The film, shot in 1931, was banned for a decade.')).toBe(0);
+    expect(unit('what was the budget for the film', 'The film cost $1.2 million to make.')).toBe(1);
+    expect(unit('what % of the vote did the party get', 'The party came second in the election.')).toBe(0);
+    // "How big" a crowd or a following is a count as often as a measure.
+    expect(unit('how big was the facebook group', 'The group had 9,500 members.')).toBe(1);
+    expect(unit('how big was the facebook group', 'The group was private.')).toBe(0);
   });
 
   it('never lowers confidence for questions that name no unit', () => {
     expect(unit('who brokered the grain deal', 'No numbers here.')).toBe(1);
     expect(unit('when did the first grain ship leave odesa', 'No date here.')).toBe(1);
     expect(unit('how many were there', 'Nothing.')).toBe(1);
+  });
+});
+
+describe('advice and how-to questions (asksAdvice)', () => {
+  const advice = (q: string): number => (asksAdvice(q) ? 1 : 0);
+
+  it('marks questions asking for advice, a recipe or a how-to', () => {
+    for (const q of ['how do i keep a sourdough starter alive', 'how to set up a python venv', 'best budget gaming mouse under 50 bucks?', 'any good laptop for video editing', 'is the new film worth watching', 'difference between baking soda and baking powder']) {
+      expect(advice(q), q).toBe(1);
+    }
+  });
+
+  it('leaves questions about events alone, even when they start with "how"', () => {
+    for (const q of ['how did the grain ship leave odesa', 'how many crew members were aboard', 'who brokered the grain deal', 'what is the best-selling car in ukraine this year']) {
+      expect(advice(q), q).toBe(0);
+    }
   });
 });
 

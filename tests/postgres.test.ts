@@ -76,6 +76,9 @@ describe.skipIf(!db)('PostgreSQL backend against a real server', () => {
       [...(await b.passages(ids)).values()].map((p) => ({ ...p, id: 0, article: { ...p.article, source: path.basename(p.article.source) } })).sort((x, y) => (x.article.id + x.position < y.article.id + y.position ? -1 : 1));
     const pgIds = (await sql.query<{ id: number }>('SELECT id FROM passages')).map((r) => r.id);
     expect(await all(postgres, pgIds)).toEqual(await all(embedded, [...Array(embedded.info.passages).keys()]));
+    // The same newest article date (questions about later years are refused by it).
+    expect(postgres.info.newestDate).toBe(embedded.info.newestDate);
+    expect(postgres.info.newestDate).toMatch(/^\d{4}/);
     // And the same term statistics.
     for (const term of ['kherson', 'saldo', 'orchard', 'appl', 'russia']) expect(postgres.terms.df(term)).toBe(embedded.terms.df(term));
     expect(postgres.terms.docs).toBe(embedded.terms.docs);

@@ -1,5 +1,6 @@
 import type { APIEmbed } from 'discord.js';
 import type { Answer, ArticleSummary, QuoteSentence, SearchResult } from '../types.js';
+import { refusalReason } from '../search/postprocess/abstain.js';
 
 /** Discord's message limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits). */
 export const LIMITS = {
@@ -175,7 +176,7 @@ export function answerMessage(answer: Answer, view: AnswerView): { content: stri
         {
           color: COLORS.none,
           title: answer.results.length === 0 && !answer.abstained ? 'No more results.' : view.noneText,
-          description: 'Try other words or fewer filters, or see what is indexed with /sources.',
+          description: [answer.abstained ? refusalReason(answer.confidence) : undefined, 'Try other words or fewer filters, or see what is indexed with /sources.'].filter(Boolean).join('\n'),
         },
       ],
     };

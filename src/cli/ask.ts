@@ -10,6 +10,7 @@ import { IndexError, MissingIndexError } from '../storage/errors.js';
 import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
 import { openOrBuild } from '../open.js';
 import { Searcher } from '../search/searcher.js';
+import { refusalReason } from '../search/postprocess/abstain.js';
 import type { Answer, SearchOptions } from '../types.js';
 import { cliProgram, EXIT_FAILURE, EXIT_USAGE, isoDateOption, UsageError } from './common.js';
 import { formatBuildReport, progressReporter } from './progress.js';
@@ -53,6 +54,8 @@ function toJson(id: string | undefined, answer: Answer): Record<string, unknown>
     // The calibrated probability that the top result holds the answer (0 when nothing matched).
     confidence: answer.confidence?.probability ?? 0,
     ...(answer.lowConfidence ? { lowConfidence: true } : {}),
+    // Why a rule refused it (a year after the index's newest article, an advice question), when one did.
+    ...(answer.abstained && refusalReason(answer.confidence) ? { reason: refusalReason(answer.confidence) } : {}),
     ...(answer.followUp ? { followUp: answer.followUp } : {}),
     results: answer.results.map(({ rank, score, title, outlet, date, url, source, quote, passage }) => ({
       rank,
@@ -81,7 +84,10 @@ function followUpLine(answer: Answer): string {
 }
 
 function formatText(answer: Answer): string {
-  if (answer.abstained) return `${followUpLine(answer)}No source in the corpus answers this.`;
+  if (answer.abstained) {
+    const why = refusalReason(answer.confidence);
+    return `${followUpLine(answer)}No source in the corpus answers this.${why ? `\n${why}` : ''}`;
+  }
   const header = `${followUpLine(answer)}${confidenceWords(answer)}\n\n`;
   return header + answer.results
     .map((r) => {

@@ -44,7 +44,7 @@ export interface OpenOptions {
 /** One question's candidate pool with the ranker's features: what `npm run train-ranker` learns from. */
 export interface CandidatePool {
   info: QuestionInfo;
-  candidates: Array<{ chunkId: number; articleId: string; title: string; text: string; keywordScore: number; features: PassageFeatures }>;
+  candidates: Array<{ chunkId: number; articleId: string; title: string; date?: string; text: string; keywordScore: number; features: PassageFeatures }>;
 }
 
 /**
@@ -71,7 +71,7 @@ export class Searcher {
     this.dense = dense.status === 'ok' ? new DenseRetriever(backend, dense, settings) : undefined;
     this.disabledReason = dense.status === 'ok' ? undefined : dense.reason;
     this.rerank = rerankStep(ranker, (id) => backend.vectorOf(id));
-    this.post = [this.rerank, diversifyStep, abstainStep(ranker, ranking.minConfidence), quoteStep];
+    this.post = [this.rerank, diversifyStep, abstainStep(ranker, ranking.minConfidence, () => backend.info.newestDate), quoteStep];
     this.variants = new VariantFinder(backend.terms.vocabulary());
   }
 
@@ -257,7 +257,7 @@ export class Searcher {
       info: walk.info!,
       candidates: walk.ranked
         .filter((c) => c.features)
-        .map((c) => ({ chunkId: c.chunkId, articleId: c.articleId, title: c.passage.article.title, text: c.text, keywordScore: c.keywordScore ?? 0, features: c.features! })),
+        .map((c) => ({ chunkId: c.chunkId, articleId: c.articleId, title: c.passage.article.title, date: c.passage.article.date, text: c.text, keywordScore: c.keywordScore ?? 0, features: c.features! })),
     };
   }
 

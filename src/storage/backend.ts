@@ -45,6 +45,8 @@ export interface IndexInfo {
   generation: number;
   articles: number;
   passages: number;
+  /** The newest article's date as written (YYYY-MM-DD, YYYY-MM or YYYY); undefined when none is dated. */
+  newestDate?: string;
   dense: DenseInfo | NoDenseInfo;
   chunking: ChunkOptions;
   corpus: CorpusInfo;

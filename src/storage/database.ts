@@ -119,6 +119,12 @@ export class IndexDatabase {
     return { articles, passages };
   }
 
+  /** The newest article's date as written (a month-only date stays one); read through the dates index, so cheap on every refresh. */
+  private newestDate(): string | undefined {
+    const row = this.db.prepare('SELECT date FROM articles WHERE date_first IS NOT NULL ORDER BY date_first DESC LIMIT 1').get() as { date: string | null } | undefined;
+    return row?.date ?? undefined;
+  }
+
   info(): IndexInfo {
     const parse = <T>(schema: z.ZodType<T>, key: string): T => {
       const value = schema.safeParse(this.meta(key));
@@ -133,6 +139,7 @@ export class IndexDatabase {
       generation: this.meta<number>(META.generation) ?? 0,
       // Counted at commit: counting 170k rows on every refresh would stall a reader's event loop.
       ...(this.meta<{ articles: number; passages: number }>(META.counts) ?? this.counts()),
+      newestDate: this.newestDate(),
       dense: parse(denseSchema, META.dense) as DenseInfo | NoDenseInfo,
       chunking: parse(chunkingSchema, META.chunking),
       corpus: parse(corpusSchema, META.corpus) as CorpusInfo,

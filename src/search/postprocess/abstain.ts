@@ -1,9 +1,12 @@
 import { analyze } from '../../text/analyze.js';
 import { coverage } from '../query.js';
-import { topicShare, unitNear } from '../ranker/evidence.js';
-import { PASSAGE_FEATURES, questionInfo, type PassageFeature } from '../ranker/features.js';
-import { CONFIDENCE_FEATURES, type Ranker } from '../ranker/model.js';
+import { confidenceInputs } from '../ranker/confidence-inputs.js';
+import { asksAdvice } from '../ranker/evidence.js';
+import { questionInfo } from '../ranker/features.js';
+import type { Ranker } from '../ranker/model.js';
+import type { Confidence } from '../../types.js';
 import type { PostProcessor, Walk } from '../walk.js';
+import { yearAfterCorpus } from './after-corpus.js';
 import { quoteFor } from './quote-step.js';
 
 /** Cosine similarity of two unit vectors. */
@@ -12,8 +15,6 @@ export function cosine(a: Float32Array, b: Float32Array): number {
   for (let i = 0; i < a.length; i++) dot += a[i]! * b[i]!;
   return dot;
 }
-
-const FEATURE_INDEX = new Map<string, number>(PASSAGE_FEATURES.map((f, i) => [f, i]));
 
 /**
  * A floor under the learned confidence: a top passage (with its title) that covers less than this
@@ -25,12 +26,38 @@ const FEATURE_INDEX = new Map<string, number>(PASSAGE_FEATURES.map((f, i) => [f,
 export const MIN_COVERAGE = 0.3;
 
 /**
+ * The floor for questions asking for advice or a how-to ("how do i…", "best … for"), which news
+ * rarely answers: twice the general floor. Every such question of the training set is off-topic;
+ * a news passage that does answer one ("how do i apply for the visa scheme") covers most of it.
+ */
+export const MIN_COVERAGE_ADVICE = 0.6;
+
+/**
+ * Refused whatever the model's probability: below the coverage floor (the higher one for advice
+ * questions), or asking about a year after the corpus ends.
+ */
+export function refusedByRule(c: Pick<Confidence, 'coverage' | 'advice' | 'afterCorpus'> | undefined): boolean {
+  if (!c) return true;
+  return c.coverage < (c.advice ? MIN_COVERAGE_ADVICE : MIN_COVERAGE) || c.afterCorpus !== undefined;
+}
+
+/**
+ * Why a refusal happened, in words a reply can show, when a rule made it and the asker can act on
+ * it; undefined when the passages simply did not answer the question.
+ */
+export function refusalReason(c: Pick<Confidence, 'coverage' | 'advice' | 'afterCorpus'> | undefined): string | undefined {
+  if (c?.afterCorpus) return `The newest article in the index is dated ${c.afterCorpus.newestDate}, so none can report what happened in ${c.afterCorpus.year}.`;
+  if (c?.advice && c.coverage < MIN_COVERAGE_ADVICE && c.coverage >= MIN_COVERAGE) return 'This looks like a request for advice or a how-to; the index holds news articles, and none matches it closely.';
+  return undefined;
+}
+
+/**
  * Judges the answer: the trained confidence model's probability that the top passage holds what
  * was asked, from the ranker's features of that passage and its lead over the runner-up; abstains
  * below `minConfidence` (the threshold chosen on the dev questions, unless overridden). Coverage
  * figures are kept for reports.
  */
-export function abstainStep(ranker: Ranker, minConfidence: number | undefined): PostProcessor {
+export function abstainStep(ranker: Ranker, minConfidence: number | undefined, newestDate: () => string | undefined): PostProcessor {
   const threshold = minConfidence ?? ranker.threshold;
   return {
     name: 'abstain',
@@ -42,26 +69,8 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined): 
       }
       walk.info ??= questionInfo(walk.plan);
       const info = walk.info;
-      const f = best.features?.values;
-      const feature = (name: PassageFeature): number => (f ? f[FEATURE_INDEX.get(name)!]! : 0);
-      const values: Record<(typeof CONFIDENCE_FEATURES)[number], number> = {
-        coverAll: feature('coverAll'),
-        bestSentence: feature('bestSentence'),
-        namesMissing: feature('namesMissing'),
-        similarity: best.similarity ?? 0,
-        absentShare: info.absentShare,
-        answerNear: feature('answerNear'),
-        answerAny: feature('answerAny'),
-        topMissing: feature('topMissing'),
-        yearMissing: feature('yearMissing'),
-        coverOwn: feature('coverOwn'),
-        topicShare: topicShare(
-          info,
-          (walk.reranked ?? walk.ranked).map((c) => ({ text: c.text, title: c.passage.article.title, articleId: c.articleId })),
-        ),
-        unitNear: unitNear(info, best.text),
-      };
-      const x = CONFIDENCE_FEATURES.map((n) => values[n]);
+      const ranked = (walk.reranked ?? walk.ranked).map((c) => ({ text: c.text, title: c.passage.article.title, articleId: c.articleId }));
+      const x = confidenceInputs(info, { features: best.features?.values, similarity: best.similarity ?? 0, text: best.text }, ranked);
       const probability = ranker.confidence.probability(x);
       const title = best.passage.article.title;
       const round = (v: number): number => Math.round(v * 1000) / 1000;
@@ -74,7 +83,11 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined): 
         quoteCoverage: round(coverage(walk.plan, new Set(analyze(`${title}\n${quote}`)))),
         similarity: best.similarity,
       };
-      walk.abstained = probability < threshold || walk.confidence.coverage < MIN_COVERAGE;
+      if (asksAdvice(walk.question)) walk.confidence.advice = true;
+      const newest = newestDate();
+      const year = yearAfterCorpus(walk.question, newest);
+      if (year !== undefined && newest) walk.confidence.afterCorpus = { year, newestDate: newest };
+      walk.abstained = probability < threshold || refusedByRule(walk.confidence);
       walk.lap('abstain');
     },
   };

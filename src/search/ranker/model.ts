@@ -39,11 +39,13 @@ export const CONFIDENCE_FEATURES = [
   'unitNear', // 0: the question measures in a unit (money, a share, "how many crew") and the top passage has no number in it
 ] as const;
 
+export type ConfidenceFeature = (typeof CONFIDENCE_FEATURES)[number];
+
 /**
  * The direction each confidence feature may pull (1: more of it can only raise confidence, -1: only
  * lower it): training keeps to these, so the model stays sensible on corpora unlike news-2022.
  */
-export const CONFIDENCE_SIGNS: Record<(typeof CONFIDENCE_FEATURES)[number], 1 | -1> = {
+export const CONFIDENCE_SIGNS: Record<ConfidenceFeature, 1 | -1> = {
   coverAll: 1,
   bestSentence: 1,
   namesMissing: -1,

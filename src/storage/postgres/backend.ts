@@ -254,6 +254,7 @@ async function loadState(sql: Sql): Promise<State> {
     const dense = parse(denseSchema, META.dense) as DenseInfo | NoDenseInfo;
     const [stats] = await tx.query<{ passages: string; title_terms: string; text_terms: string }>('SELECT passages, title_terms, text_terms FROM corpus_stats');
     const [articles] = await tx.query<{ n: string }>('SELECT count(*) AS n FROM articles');
+    const [newest] = await tx.query<{ date: string | null }>('SELECT date FROM articles WHERE date_first IS NOT NULL ORDER BY date_first DESC LIMIT 1');
     const df = new Map<string, number>();
     for (const r of await tx.query<{ term: string; df: number }>('SELECT term, df FROM term_stats WHERE df > 0')) df.set(r.term, r.df);
     const expansions = new Map<string, Array<[string, number]>>();
@@ -278,6 +279,7 @@ async function loadState(sql: Sql): Promise<State> {
       generation: Number(meta.get(META.generation) ?? 0),
       articles: Number(articles?.n ?? 0),
       passages: docs,
+      newestDate: newest?.date ?? undefined,
       dense: vectors || dense.status !== 'ok' ? dense : { status: 'unavailable', model: dense.model, reason: 'the database has no vector table (pgvector missing)' },
       chunking: parse(chunkingSchema, META.chunking),
       corpus: parse(corpusSchema, META.corpus),

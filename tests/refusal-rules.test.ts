@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildIndex } from '../src/indexer/build.js';
+import { yearAfterCorpus } from '../src/search/postprocess/after-corpus.js';
+import { MIN_COVERAGE, MIN_COVERAGE_ADVICE, refusalReason, refusedByRule } from '../src/search/postprocess/abstain.js';
+import { Searcher } from '../src/search/searcher.js';
+import { REPO, SEED_CORPUS, tempDir, testSettings } from './support/corpus.js';
+
+/**
+ * The refusals a rule makes whatever the confidence model says: questions about a year after the
+ * index's newest article, and advice questions below their higher coverage floor.
+ */
+
+describe('questions about a year after the corpus ends (yearAfterCorpus)', () => {
+  it('finds a past-tense question about a later year', () => {
+    expect(yearAfterCorpus('who won the 2024 uk general election', '2022-12-30')).toBe(2024);
+    expect(yearAfterCorpus('did ukraine qualify for euro 2024', '2022-12')).toBe(2024);
+    expect(yearAfterCorpus('how many people died when the dam was blown up in june 2023', '2022')).toBe(2023);
+  });
+
+  it('leaves years the corpus reaches, horizons and plans alone', () => {
+    expect(yearAfterCorpus('who won the 2022 world cup', '2022-12-30')).toBeUndefined();
+    // "after 2024" is a horizon said in 2022, not an event of 2024.
+    expect(yearAfterCorpus('who told putin russia was ditching the iss after 2024', '2022-12-30')).toBeUndefined();
+    expect(yearAfterCorpus('what did the imf say about 2023 growth', '2022-12-30')).toBeUndefined();
+    // Plans and forecasts are reported before they happen.
+    expect(yearAfterCorpus('what will the 2024 budget cut', '2022-12-30')).toBeUndefined();
+    expect(yearAfterCorpus('when is the 2024 election expected', '2022-12-30')).toBeUndefined();
+  });
+
+  it('does nothing when no article is dated', () => {
+    expect(yearAfterCorpus('who won the 2024 uk general election', undefined)).toBeUndefined();
+  });
+});
+
+describe('the rules behind a refusal (refusedByRule, refusalReason)', () => {
+  it('holds advice questions to the higher coverage floor', () => {
+    const between = (MIN_COVERAGE + MIN_COVERAGE_ADVICE) / 2;
+    expect(refusedByRule({ coverage: between })).toBe(false);
+    expect(refusedByRule({ coverage: between, advice: true })).toBe(true);
+    expect(refusedByRule({ coverage: MIN_COVERAGE_ADVICE + 0.05, advice: true })).toBe(false);
+    expect(refusedByRule({ coverage: MIN_COVERAGE - 0.05 })).toBe(true);
+    expect(refusedByRule(undefined)).toBe(true);
+    expect(refusalReason({ coverage: between, advice: true })).toMatch(/advice or a how-to/);
+    // Below the general floor nothing matched: no rule to explain.
+    expect(refusalReason({ coverage: MIN_COVERAGE - 0.05, advice: true })).toBeUndefined();
+  });
+
+  it('refuses a question about a year after the corpus however well it matches, and says why', () => {
+    const afterCorpus = { year: 2025, newestDate: '2023-11' };
+    expect(refusedByRule({ coverage: 1, afterCorpus })).toBe(true);
+    expect(refusalReason({ coverage: 1, afterCorpus })).toBe('The newest article in the index is dated 2023-11, so none can report what happened in 2025.');
+  });
+});
+
+describe('on a real index of the seed corpus (newest article: 2023-11)', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let index: string;
+  let searcher: Searcher;
+  const settings = testSettings({ EMBEDDING_MODEL: 'no-such-org/no-such-model' });
+
+  beforeAll(async () => {
+    ({ dir, cleanup } = await tempDir());
+    index = path.join(dir, 'index');
+    await buildIndex({ corpus: [SEED_CORPUS], out: index, settings });
+    searcher = await Searcher.open(index, settings);
+  });
+  afterAll(async () => {
+    await searcher?.close();
+    await cleanup();
+  });
+
+  it('knows its newest article', () => {
+    expect(searcher.info.newestDate).toBe('2023-11');
+  });
+
+  it('refuses what happened after it, though the topic matches, and can still show the closest passages', async () => {
+    const question = 'Who did Kherson residents elect as mayor in 2025?';
+    const refused = await searcher.ask(question);
+    expect(refused.abstained).toBe(true);
+    expect(refused.confidence?.afterCorpus).toEqual({ year: 2025, newestDate: '2023-11' });
+    const anyway = await searcher.ask(question, { evenIfUnsure: true });
+    expect(anyway.lowConfidence).toBe(true);
+    expect(anyway.results[0]!.title).toMatch(/Kherson/);
+    // The same question about a year the corpus covers is judged on its passages as usual.
+    const covered = await searcher.ask('What did Saldo urge Kherson residents to do in 2022?');
+    expect(covered.confidence?.afterCorpus).toBeUndefined();
+    expect(covered.abstained).toBe(false);
+  });
+
+  it('npm run ask says why in text and in --json', async () => {
+    const run = promisify(execFile);
+    const tsx = path.join(REPO, 'node_modules/.bin/tsx');
+    const question = 'Who did Kherson residents elect as mayor in 2025?';
+    // No model anywhere: the index is keyword-only.
+    const options = { cwd: REPO, env: { ...process.env, ALLOW_REMOTE_MODELS: 'false', MODEL_DIR: path.join(dir, 'no-models'), EMBEDDING_MODEL: '' } };
+    const text = await run(tsx, ['src/cli/ask.ts', '--index', index, question], options);
+    expect(text.stdout).toMatch(/No source in the corpus answers this\.\nThe newest article in the index is dated 2023-11, so none can report what happened in 2025\./);
+    const json = JSON.parse((await run(tsx, ['src/cli/ask.ts', '--index', index, '--json', question], options)).stdout) as { abstained: boolean; reason?: string };
+    expect(json).toMatchObject({ abstained: true, reason: expect.stringMatching(/dated 2023-11.*2025/) });
+  });
+});
