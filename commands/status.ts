@@ -18,6 +18,8 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
     { name: 'Mode', value: mode, inline: true },
     { name: 'Model', value: escapeMarkup(s.model), inline: true },
     { name: 'Index built', value: time(new Date(s.createdAt), TimestampStyles.RelativeTime), inline: true },
+    // Questions about what happened after this date are refused: say where the news stops.
+    { name: 'Newest article', value: s.newestDate ?? 'undated', inline: true },
     {
       name: 'Last reindex',
       value: last

@@ -152,6 +152,8 @@ export interface IndexStatus {
   /** Why the dense index is missing, when mode is lexical. */
   modelError?: string;
   createdAt: string;
+  /** The newest article's date: questions about later years are refused. */
+  newestDate?: string;
 }
 
 export interface ArticleSummary {

@@ -178,11 +178,12 @@ describe('status', () => {
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^Index: +.*index \(index-\S+\.db, [\d.]+ kB on disk, update \d+\)$/m);
     expect(text.stdout).toMatch(/^Articles: +13 from 3 files/m);
+    expect(text.stdout).toMatch(/^Passages: +[\d,]+ \(newest article dated 2023-11\)$/m);
     expect(text.stdout).toMatch(/^Search: +keywords only: no vectors for .* \(lexical-only build requested\)$/m);
     expect(text.stdout).toContain(`Corpus:    ${SEED_CORPUS}, ${path.join(FIXTURES, 'dates.jsonl')}`);
     expect(json.code, json.stderr).toBe(0);
     const status = JSON.parse(json.stdout) as Record<string, unknown>;
-    expect(status).toMatchObject({ articles: 13, mode: 'lexical', modelError: 'lexical-only build requested', corpus: [SEED_CORPUS, path.join(FIXTURES, 'dates.jsonl')] });
+    expect(status).toMatchObject({ articles: 13, newestDate: '2023-11', mode: 'lexical', modelError: 'lexical-only build requested', corpus: [SEED_CORPUS, path.join(FIXTURES, 'dates.jsonl')] });
     expect(status.passages as number).toBeGreaterThanOrEqual(13);
     expect(status.bytes as number).toBeGreaterThan(1000);
     expect(Date.parse(status.createdAt as string)).not.toBeNaN();

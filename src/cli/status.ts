@@ -56,6 +56,7 @@ try {
     bytes: config.SEARCH_BACKEND === 'embedded' ? await bytesIn(dir) : null,
     articles: info.articles,
     passages: info.passages,
+    newestDate: info.newestDate ?? null,
     files: info.corpus.files,
     duplicates: info.corpus.duplicates,
     problems: info.corpus.problems,
@@ -77,7 +78,7 @@ try {
         ? `Index:     ${info.location} (PostgreSQL, update ${report.generation})`
         : `Index:     ${dir} (${report.database}, ${size(report.bytes)} on disk, update ${report.generation})`,
       `Articles:  ${report.articles.toLocaleString('en')} from ${report.files.toLocaleString('en')} files (${report.duplicates} duplicates, ${report.problems} input problems at build time)`,
-      `Passages:  ${report.passages.toLocaleString('en')}`,
+      `Passages:  ${report.passages.toLocaleString('en')}${report.newestDate ? ` (newest article dated ${report.newestDate})` : ''}`,
       report.mode === 'hybrid'
         ? `Search:    hybrid (keywords + vectors), model ${report.model} (${report.dim} dimensions)`
         : `Search:    keywords only: no vectors for ${report.model} (${report.modelError})`,

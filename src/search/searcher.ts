@@ -125,6 +125,7 @@ export class Searcher {
       model: info.dense.model,
       modelError: this.mode === 'lexical' ? (this.disabledReason ?? this.dense?.error) : undefined,
       createdAt: info.updatedAt || info.createdAt,
+      newestDate: info.newestDate,
     };
   }
 

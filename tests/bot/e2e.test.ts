@@ -178,6 +178,13 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
     expect(buttonLabels(shown)).not.toContain('Show closest passages anyway');
   });
 
+  it('says why it refuses a question about a year after the newest article, and still offers the closest passages', async () => {
+    const body = await edit(fake.slash('ask', { question: 'Who did Kherson residents elect as mayor in 2025?' }, fake.user('erin')));
+    expect(body.embeds![0]!.title).toBe('No source in the corpus answers this.');
+    expect(body.embeds![0]!.description).toMatch(/^The newest article in the index is dated 2023-11, so none can report what happened in 2025\./);
+    expect(buttonLabels(body)).toContain('Show closest passages anyway');
+  });
+
   it('says how strong the match is in words', async () => {
     const body = await edit(fake.slash('ask', { question: SALDO }, fake.user('trent')));
     expect(body.content).toMatch(/-# (Strong|Partial) match/);
@@ -274,7 +281,7 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
 
     const status = fake.slash('status', {}, user);
     const fields = Object.fromEntries((await edit(status)).embeds![0]!.fields!.map((f) => [f.name, f.value]));
-    expect(fields).toMatchObject({ Articles: '2', Mode: 'Hybrid (keyword + semantic)', Model: 'archivist-test/tiny-static-embed' });
+    expect(fields).toMatchObject({ Articles: '2', Mode: 'Hybrid (keyword + semantic)', Model: 'archivist-test/tiny-static-embed', 'Newest article': '2023-11' });
   });
 
   it('limits searches per user with a friendly ephemeral message', async () => {
