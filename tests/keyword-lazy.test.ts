@@ -151,6 +151,21 @@ describe('an index whose postings are read on demand', { timeout: 120_000 }, () 
     const removedPassages = new Set(before.search(queryOf('harbour council river'), 1000).map((h) => h.id).filter((id) => after.search(queryOf('harbour council river'), 1000).every((h) => h.id !== id)));
     expect(removedPassages.size).toBeGreaterThan(0);
     for (const h of await reader.keywordCandidates(queryOf('harbour council river'), 1000)) expect(removedPassages.has(h.id)).toBe(false);
+
+    // A small update (two articles gone, one changed): no merge, a new segment plus deletion marks the reader applies.
+    const changed = JSON.parse(lines[5]!) as { text: string };
+    changed.text += ' The zeppelin harbour council met on Friday.';
+    await writeFile(corpus, `${[...lines.slice(0, 5), JSON.stringify(changed), ...lines.slice(6, 98)].join('\n')}\n`);
+    expect(await buildIndex({ corpus: [corpus], out, settings, lexicalOnly: true })).toMatchObject({ kind: 'update', removed: 2, changed: 1 });
+    expect(await reader.refresh()).toBe(true);
+    const marked = eagerIndex(reader.info.location);
+    expect(marked.segments.length).toBe(2);
+    expect(marked.mergeStats().deleted).toBeGreaterThan(0);
+    for (const query of [...queries, queryOf('zeppelin harbour council')]) {
+      expect(await reader.keywordCandidates(query, 20)).toEqual(marked.search(query, 20));
+      for (const { term } of query) expect(reader.terms.df(term)).toBe(marked.df(term));
+    }
+    expect((await reader.keywordCandidates(queryOf('zeppelin'), 5)).length).toBeGreaterThan(0);
     await reader.close();
   });
 });
