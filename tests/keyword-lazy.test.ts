@@ -14,7 +14,7 @@ import { Searcher } from '../src/search/searcher.js';
 import { IndexDatabase } from '../src/storage/database.js';
 import { EmbeddedBackend, KEYWORD_OPTIONS } from '../src/storage/embedded.js';
 import { resolveIndex } from '../src/storage/folder.js';
-import { DEFAULT_PAGE_BYTES, KeywordIndex, PostingCache, type KeywordQueryTerm, type TermPostings } from '../src/storage/keyword/index.js';
+import { DamagedSegmentError, DEFAULT_PAGE_BYTES, KeywordIndex, type KeywordQueryTerm, type PageReader, PostingCache, Segment, SegmentBuilder, type TermPostings } from '../src/storage/keyword/index.js';
 import { META } from '../src/storage/schema.js';
 import { analyze } from '../src/text/analyze.js';
 import { SEED_CORPUS, tempDir, testSettings } from './support/corpus.js';
@@ -92,6 +92,70 @@ describe('PostingCache', () => {
     expect(cache.bytes).toBeLessThanOrEqual(10_000);
     expect(cache.size).toBeLessThan(100);
     expect(() => new PostingCache(-1)).toThrow(/≥ 0/);
+  });
+});
+
+describe('Segment.open over stored pages', () => {
+  // Postings of many docs, so common terms span several small pages.
+  const builder = new SegmentBuilder();
+  const words = 'alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu'.split(' ');
+  for (let id = 0; id < 400; id++) builder.add({ id: id * 3, title: [words[id % 5]!], text: Array.from({ length: 5 + (id % 7) }, (_, j) => words[(id * j + j) % words.length]!) });
+  const memory = builder.finish();
+
+  it('reads each term from the pages holding it (terms spanning many pages included) and answers as in memory', () => {
+    for (const pageBytes of [64, 1000, DEFAULT_PAGE_BYTES]) {
+      const { head, pages } = memory.stored(pageBytes);
+      const reads: Array<[number, number]> = [];
+      const cache = new PostingCache(1 << 20);
+      const paged = Segment.open(head, (first, last) => {
+        reads.push([first, last]);
+        return pages.slice(first, last + 1);
+      }, { cache, name: 'segment 1' });
+      expect(paged.paged).toBe(true);
+      expect(reads).toEqual([]);
+      for (let t = 0; t < memory.termCount; t++) {
+        const a = memory.postings(t);
+        const b = paged.postings(t);
+        expect([...b.docs]).toEqual([...a.docs]);
+        expect([...b.tfTitle]).toEqual([...a.tfTitle]);
+        expect([...b.tfText]).toEqual([...a.tfText]);
+      }
+      // One range read per term; the second pass is served by the cache.
+      expect(reads.length).toBe(memory.termCount);
+      if (pageBytes === 64) expect(reads.some(([first, last]) => last - first > 3)).toBe(true);
+      for (let t = 0; t < memory.termCount; t++) paged.postings(t);
+      expect(reads.length).toBe(memory.termCount);
+      const query = words.slice(0, 6).map((term, i) => ({ term, boost: 1 + i / 4 }));
+      expect(new KeywordIndex([paged]).search(query, 25)).toEqual(new KeywordIndex([memory]).search(query, 25));
+      expect(Buffer.from(paged.load().encode(pageBytes)).equals(Buffer.from(memory.encode(pageBytes)))).toBe(true);
+    }
+  });
+
+  it('a missing, swapped, cut or damaged page, or a damaged head, is a DamagedSegmentError naming the segment and page', () => {
+    const { head, pages } = memory.stored(1000);
+    expect(pages.length).toBeGreaterThan(3);
+    const open = (read: PageReader) => Segment.open(head, read, { cache: new PostingCache(0), name: 'segment 7' });
+    const last = memory.termCount - 1;
+    const missing = open(() => []);
+    expect(() => missing.postings(0)).toThrow(DamagedSegmentError);
+    expect(() => missing.postings(0)).toThrow(/segment 7: posting pages 0–\d+ missing/);
+    const swapped = open((first, lastPage) => pages.slice(first, lastPage + 1).map((_, i) => pages[(first + i + 1) % pages.length]!));
+    expect(() => swapped.postings(0)).toThrow(/segment 7: posting page 0 (checksum mismatch|holds)/);
+    const cut = open((first, lastPage) => pages.slice(first, lastPage + 1).map((p) => p.subarray(0, p.length - 1)));
+    expect(() => cut.postings(last)).toThrow(/posting page \d+ holds \d+ bytes, expected/);
+    const flipped = open((first, lastPage) =>
+      pages.slice(first, lastPage + 1).map((p, i) => {
+        const copy = p.slice();
+        if (first + i === 2) copy[17]! ^= 4;
+        return copy;
+      }),
+    );
+    const termInPage2 = [...Array(memory.termCount).keys()].find((t) => 6 * memory.postingStarts[t]! < 3000 && 6 * memory.postingStarts[t + 1]! > 2000)!;
+    expect(() => flipped.postings(termInPage2)).toThrow(/segment 7: posting page 2 checksum mismatch/);
+    const badHead = head.slice();
+    badHead[200]! ^= 1;
+    expect(() => Segment.open(badHead, () => pages, { cache: new PostingCache(0), name: 'segment 7' })).toThrow(/segment 7: head checksum mismatch/);
+    expect(() => Segment.open(head.subarray(0, head.length - 8), () => pages, { cache: new PostingCache(0), name: 'segment 7' })).toThrow(DamagedSegmentError);
   });
 });
 
