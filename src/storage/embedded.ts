@@ -155,6 +155,15 @@ export class EmbeddedBackend implements SearchBackend {
    * answered from the old generation's snapshot, whose pages an update cannot take away.
    */
   async refresh(): Promise<boolean> {
+    // One at a time: two overlapping refreshes would both build on the same old state.
+    const run = this.refreshing.then(() => this.refreshNow());
+    this.refreshing = run.catch(() => undefined);
+    return run;
+  }
+
+  private refreshing: Promise<unknown> = Promise.resolve();
+
+  private async refreshNow(): Promise<boolean> {
     const { file } = await resolveIndex(this.dir);
     const old = this.state;
     const db = openPinned(file);
