@@ -4,6 +4,8 @@
  * on a 4× synthetic corpus (passages resampled with new ids). Reports analysis and build time,
  * encoded size, decode (load) time, merge time, query latency p50/p95/p99 for MaxScore and for the
  * exhaustive scorer (k = 10 and 300), docs evaluated, and RSS. Checks both scorers agree.
+ * "decode" is a whole encoded segment into memory (`Segment.decode`, every page verified and copied); an
+ * index folder opens only the segments' heads (`Segment.open`) and reads postings on demand.
  * Not part of `npm test`; run it on a quiet machine (`nice -n 10`).
  */
 import { readFile } from 'node:fs/promises';

@@ -32,6 +32,8 @@ export const coreConfigSchema = z.object({
   HNSW_M: int(4, 128).default(16),
   HNSW_EF_CONSTRUCTION: int(16, 2000).default(200),
   HNSW_EF_SEARCH: int(64, 5000).default(64),
+  /** Keyword postings kept in memory once read, per opened index (each search worker has its own), in MB. */
+  KEYWORD_CACHE_MB: int(1, 65_536).default(64),
   /**
    * Learn related words from the corpus at each full build (src/text/related.ts; about +6 CPU-seconds,
    * +40 % on news-2022), matched as 'corpus' alternatives. Off: the index has none and ranks as before.

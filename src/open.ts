@@ -3,7 +3,7 @@ import type { BuildProgress, BuildReport } from './indexer/build.js';
 import { runIndex } from './indexer/run.js';
 import { DEFAULT_RANKING, Searcher, type OpenOptions, type RankingParams } from './search/searcher.js';
 import type { SearchBackend } from './storage/backend.js';
-import { EmbeddedBackend } from './storage/embedded.js';
+import { cacheBytes, EmbeddedBackend } from './storage/embedded.js';
 import { MissingIndexError } from './storage/errors.js';
 import { PostgresBackend } from './storage/postgres/backend.js';
 import { connect } from './storage/postgres/connect.js';
@@ -29,7 +29,7 @@ export async function openSearcher(config: CoreConfig, dir: string, options: Ope
 /** The configured store's backend alone, for reading passages without searching (e.g. `npm run export-feedback`). */
 export async function openBackend(config: CoreConfig, dir: string, options: Pick<OpenOrBuildOptions, 'onNotice' | 'onConnectionError'> = {}): Promise<SearchBackend> {
   const target = storeTarget(config, dir);
-  if (target.kind === 'embedded') return EmbeddedBackend.open(target.dir, { efSearch: config.HNSW_EF_SEARCH, onNotice: options.onNotice });
+  if (target.kind === 'embedded') return EmbeddedBackend.open(target.dir, { efSearch: config.HNSW_EF_SEARCH, postingCacheBytes: cacheBytes(config.KEYWORD_CACHE_MB), onNotice: options.onNotice });
   return PostgresBackend.open(connect(target, options.onConnectionError), { efSearch: config.HNSW_EF_SEARCH, onNotice: options.onNotice });
 }
 

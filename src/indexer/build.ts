@@ -7,10 +7,10 @@ import { loadEmbedder, type Embedder } from '../embed/embedder.js';
 import { newStreamStats, streamCorpus, type ArticleKeys, type StreamStats } from '../ingest/stream.js';
 import type { IngestOptions } from '../ingest/load.js';
 import type { DenseInfo, NoDenseInfo } from '../storage/backend.js';
-import { IndexDatabase, type NewPassage } from '../storage/database.js';
+import { damagedKeywords, IndexDatabase, type NewPassage } from '../storage/database.js';
 import { MissingIndexError } from '../storage/errors.js';
 import { fsyncFile, newDatabaseName, publishDatabase, removeIncomplete, removeUnused, resolveIndex, vectorsFileName, POINTER } from '../storage/folder.js';
-import { KeywordIndex, mergeSegments, Segment, SegmentBuilder, shouldMerge } from '../storage/keyword/index.js';
+import { KeywordIndex, mergeSegments, PostingCache, type Segment, SegmentBuilder, shouldMerge } from '../storage/keyword/index.js';
 import { acquireLock } from '../storage/lock.js';
 import { META } from '../storage/schema.js';
 import { addVectors, createVectorIndex, deleteVectors, readVectorIndex, vectorOf, type VectorIndex } from '../storage/vectors.js';
@@ -537,7 +537,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     const now = new Date().toISOString();
     const dense = denseInfo(settings, embedding);
     db.transaction(() => {
-      db!.addSegment(segment.docCount, segment.encode());
+      db!.addSegment(segment.stored());
       db!.setPassageRanges();
       db!.replaceExpansions(expansions);
       db!.setMeta(META.createdAt, now);
@@ -685,8 +685,14 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   const removedArticleRows = [...replaced, ...removedRows];
   const stmt = db.db.prepare('SELECT id FROM passages WHERE article = ?').pluck();
   for (const rowid of removedArticleRows) for (const id of stmt.all(rowid) as number[]) removedPassages.add(id);
-  const segmentRows = db.segments();
-  const baseSegments = segmentRows.map((r) => Segment.decode(r.data));
+  // All postings in memory, as the update reads df of many terms and may merge everything.
+  const segmentIds = db.segmentIds();
+  let baseSegments: Segment[];
+  try {
+    baseSegments = [...db.openSegments(segmentIds, new PostingCache(0)).values()].map((s) => s.load());
+  } catch (err) {
+    throw damagedKeywords(db.file, err);
+  }
   const fresh = prepared.length ? segmentOf(prepared) : undefined;
   const keyword = new KeywordIndex(fresh ? [...baseSegments, fresh] : baseSegments);
   const deleted = new Set([...db.deletedIds(), ...removedPassages]);
@@ -734,11 +740,11 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
         if (m.keys) setKeys.run(m.keys.raw, m.keys.url ?? null, m.keys.text, m.rowid);
       }
       if (merged) {
-        db.removeSegments(segmentRows.map((r) => r.id));
-        db.addSegment(merged.docCount, merged.encode());
+        db.removeSegments(segmentIds);
+        db.addSegment(merged.stored());
         db.clearDeleted();
       } else {
-        if (fresh) db.addSegment(fresh.docCount, fresh.encode());
+        if (fresh) db.addSegment(fresh.stored());
         db.markDeleted(removedPassages);
       }
       db.replaceExpansions(expansions);

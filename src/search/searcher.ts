@@ -1,6 +1,6 @@
 import type { CoreConfig } from '../config.js';
 import type { IndexInfo, OutletCount, SearchBackend } from '../storage/backend.js';
-import { EmbeddedBackend } from '../storage/embedded.js';
+import { cacheBytes, EmbeddedBackend } from '../storage/embedded.js';
 import { IndexError } from '../storage/errors.js';
 import { analyze } from '../text/analyze.js';
 import type { Answer, ArticleSummary, Confidence, IndexStatus, QueryStage, SearchOptions, SearchResult } from '../types.js';
@@ -25,6 +25,8 @@ export type SearchSettings = Pick<
   CoreConfig,
   'MODEL_DIR' | 'ALLOW_REMOTE_MODELS' | 'MODEL_QUANTIZED' | 'MODEL_LOAD_TIMEOUT_MS' | 'HNSW_EF_SEARCH'
 > & {
+  /** Keyword postings cache per opened index, MB (default 64: DEFAULT_POSTING_CACHE_MB). */
+  KEYWORD_CACHE_MB?: number;
   /** The model the user configured, if they set one: an index built with another model is an error. */
   EMBEDDING_MODEL?: string;
 };
@@ -76,7 +78,7 @@ export class Searcher {
   }
 
   static async open(dir: string, settings: SearchSettings, options: OpenOptions = {}, ranking: RankingParams = DEFAULT_RANKING): Promise<Searcher> {
-    const backend = await EmbeddedBackend.open(dir, { efSearch: settings.HNSW_EF_SEARCH, onNotice: options.onNotice });
+    const backend = await EmbeddedBackend.open(dir, { efSearch: settings.HNSW_EF_SEARCH, postingCacheBytes: cacheBytes(settings.KEYWORD_CACHE_MB), onNotice: options.onNotice });
     return Searcher.over(backend, settings, options, ranking);
   }
 

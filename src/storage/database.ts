@@ -6,6 +6,7 @@ import { IndexError, REBUILD_HINT } from './errors.js';
 import { ARTICLE_COLUMNS, decodeArticle, decodePassage, encodeArticle, PASSAGE_COLUMNS, type ArticleRow, type PassageRow } from './rows.js';
 import { META, RELATED_TABLE, SCHEMA, SCHEMA_VERSION } from './schema.js';
 import type { Article } from '../types.js';
+import { DamagedSegmentError, Segment, type PostingCache, type StoredSegment } from './keyword/index.js';
 
 export const denseSchema = z.union([
   z.object({
@@ -35,10 +36,10 @@ export interface NewPassage {
   embedKey: string | null;
 }
 
-export interface SegmentRow {
+export interface SegmentHeadRow {
   id: number;
   docs: number;
-  data: Uint8Array;
+  head: Uint8Array;
 }
 
 /**
@@ -47,6 +48,7 @@ export interface SegmentRow {
  */
 export class IndexDatabase {
   private hasRelated: boolean | undefined;
+  private pagesStatement: Database.Statement | undefined;
 
   private constructor(
     readonly file: string,
@@ -106,6 +108,18 @@ export class IndexDatabase {
   /** Runs `fn` in one write transaction (BEGIN IMMEDIATE): all of it commits, or none. */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();
+  }
+
+  /**
+   * Starts a read transaction that lasts until `close`: this connection then sees one generation,
+   * whatever a writer commits meanwhile (so a reader can still read the posting pages of segments
+   * an update has since merged away). A reader takes its next generation on a new connection.
+   */
+  pinSnapshot(): void {
+    if (this.db.inTransaction) return;
+    this.db.prepare('BEGIN').run();
+    // A deferred transaction takes its snapshot at the first read.
+    this.meta(META.format);
   }
 
   /** Runs `fn` in one read transaction: a consistent snapshot across statements. */
@@ -252,13 +266,42 @@ export class IndexDatabase {
     return out;
   }
 
-  segments(): SegmentRow[] {
-    return this.db.prepare('SELECT id, docs, data FROM keyword_segments ORDER BY id').all() as SegmentRow[];
+  /** The heads of the keyword segments `ids` (what opening a segment reads). */
+  segmentHeads(ids: readonly number[]): SegmentHeadRow[] {
+    const stmt = this.db.prepare('SELECT id, docs, head FROM keyword_segments WHERE id = ?');
+    return ids.map((id) => {
+      const row = stmt.get(id) as SegmentHeadRow | undefined;
+      if (!row) throw new IndexError(`The index ${this.file} lists keyword segment ${id} but does not hold it: ${REBUILD_HINT}.`);
+      return row;
+    });
   }
 
-  segmentsByIds(ids: readonly number[]): SegmentRow[] {
-    const stmt = this.db.prepare('SELECT id, docs, data FROM keyword_segments WHERE id = ?');
-    return ids.map((id) => stmt.get(id) as SegmentRow);
+  /**
+   * Opens the stored keyword segments `ids`: their heads are read and verified now, their postings
+   * read on demand (into `cache`) through `pages.db` — a holder, so that a reader can move kept
+   * segments to its next connection when it refreshes.
+   */
+  openSegments(ids: readonly number[], cache: PostingCache, pages: { db: IndexDatabase } = { db: this }): Map<number, Segment> {
+    const out = new Map<number, Segment>();
+    for (const row of this.segmentHeads(ids)) {
+      const { id } = row;
+      try {
+        out.set(id, Segment.open(row.head, (first, last) => pages.db.postingPages(id, first, last), { cache, name: `segment ${id}` }));
+      } catch (err) {
+        throw damagedKeywords(this.file, err);
+      }
+    }
+    return out;
+  }
+
+  /** Posting pages first..last of a keyword segment, in order: one range query (the segment checks what it gets). */
+  postingPages(segment: number, first: number, last: number): Uint8Array[] {
+    this.pagesStatement ??= this.db.prepare('SELECT data FROM keyword_pages WHERE segment = ? AND page BETWEEN ? AND ? ORDER BY page').pluck();
+    try {
+      return this.pagesStatement.all(segment, first, last) as Uint8Array[];
+    } catch (err) {
+      throw damaged(this.file, err);
+    }
   }
 
   segmentIds(): number[] {
@@ -306,13 +349,24 @@ export class IndexDatabase {
     return ids;
   }
 
-  addSegment(docs: number, data: Uint8Array): void {
-    this.db.prepare('INSERT INTO keyword_segments (docs, data) VALUES (?, ?)').run(docs, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  /** Writes a segment (`Segment.stored()`): its head row, then its pages; returns its id. */
+  addSegment(segment: StoredSegment): number {
+    const blob = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    const id = Number(this.db.prepare('INSERT INTO keyword_segments (docs, head) VALUES (?, ?)').run(segment.docs, blob(segment.head)).lastInsertRowid);
+    const page = this.db.prepare('INSERT INTO keyword_pages (segment, page, data) VALUES (?, ?, ?)');
+    segment.pages.forEach((data, n) => {
+      page.run(id, n, blob(data));
+    });
+    return id;
   }
 
   removeSegments(ids: readonly number[]): void {
-    const stmt = this.db.prepare('DELETE FROM keyword_segments WHERE id = ?');
-    for (const id of ids) stmt.run(id);
+    const pages = this.db.prepare('DELETE FROM keyword_pages WHERE segment = ?');
+    const heads = this.db.prepare('DELETE FROM keyword_segments WHERE id = ?');
+    for (const id of ids) {
+      pages.run(id);
+      heads.run(id);
+    }
   }
 
   markDeleted(ids: Iterable<number>): void {
@@ -353,6 +407,12 @@ export class IndexDatabase {
   checkpoint(): void {
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
+}
+
+/** A keyword segment that fails its checks (at open, or a posting page when read), as the one-line error naming the index and the fix. */
+export function damagedKeywords(file: string, err: unknown): Error {
+  if (err instanceof DamagedSegmentError) return new IndexError(`The keyword index in ${file} is damaged (${err.detail}): ${REBUILD_HINT}.`);
+  return err as Error;
 }
 
 /** SQLite's "not a database" / "malformed" and friends, as the one-line error naming the fix. */

@@ -1,24 +1,41 @@
 import path from 'node:path';
 import type { ArticleSummary, SearchFilters } from '../types.js';
 import type { IndexInfo, KeywordHit, OutletCount, KeywordQueryTerm, PassageFilter, SearchBackend, StoredPassage, TermStats, VectorHit } from './backend.js';
-import { damaged, IndexDatabase } from './database.js';
+import { damaged, damagedKeywords, IndexDatabase } from './database.js';
 import { IndexError, REBUILD_HINT } from './errors.js';
 import { resolveIndex } from './folder.js';
-import { KeywordIndex, KeywordIndexError, Segment } from './keyword/index.js';
+import { KeywordIndex, PostingCache, type Segment } from './keyword/index.js';
 import { META } from './schema.js';
 import { readVectorIndex, searchVectors, vectorOf, type VectorIndex } from './vectors.js';
 
 /** BM25F parameters; b as MiniSearch had it (0.7), which measured slightly better than 0.75 here. */
 export const KEYWORD_OPTIONS = { k1: 1.2, b: 0.7 };
 
+/**
+ * Keyword postings kept in memory once read, per opened index (so per search worker): 64 MB holds
+ * the whole of news-2022's postings (22 MB) and the working set of the 40k index's questions,
+ * while a 1M-article index (~2 GB of postings) no longer has to fit in RAM.
+ */
+export const DEFAULT_POSTING_CACHE_MB = 64;
+
+/** Megabytes (a setting) to bytes; undefined keeps the default. */
+export function cacheBytes(mb: number | undefined): number | undefined {
+  return mb === undefined ? undefined : mb * 2 ** 20;
+}
+
 export interface EmbeddedOptions {
   efSearch: number;
+  /** Bytes of keyword postings kept once read (default DEFAULT_POSTING_CACHE_MB). */
+  postingCacheBytes?: number;
   onNotice?: (message: string) => void;
 }
 
 /** Everything a search reads, for one generation; replaced whole by `refresh`. */
 interface State {
+  /** Pinned to this generation's snapshot (`pinSnapshot`). */
   db: IndexDatabase;
+  /** The connection this state's segments read their posting pages through. */
+  pages: { db: IndexDatabase };
   info: IndexInfo;
   segments: Map<number, Segment>;
   keyword: KeywordIndex;
@@ -28,21 +45,29 @@ interface State {
 
 /**
  * The embedded backend: one SQLite file (articles, passages, keyword segments, metadata) and an
- * HNSW file beside it. The keyword index is held in memory as its compact segments; passages are
- * read from SQLite by id, only for the candidates of a question.
+ * HNSW file beside it. The keyword index keeps its segments' heads (ids, lengths, dictionary) in
+ * memory and reads a term's postings from SQLite when a question needs them, into a bounded cache;
+ * passages are read by id, only for the candidates of a question.
  */
 export class EmbeddedBackend implements SearchBackend {
   private constructor(
     private readonly dir: string,
     private readonly options: EmbeddedOptions,
+    private readonly cache: PostingCache,
     private state: State,
   ) {}
 
   static async open(dir: string, options: EmbeddedOptions): Promise<EmbeddedBackend> {
     const resolved = await resolveIndex(dir);
     if (resolved.recovered) options.onNotice?.(resolved.recovered);
-    const state = await loadState(resolved.file, options.efSearch);
-    return new EmbeddedBackend(dir, options, state);
+    const cache = new PostingCache(options.postingCacheBytes ?? DEFAULT_POSTING_CACHE_MB * 2 ** 20);
+    const state = await loadState(openPinned(resolved.file), options.efSearch, cache);
+    return new EmbeddedBackend(dir, options, cache, state);
+  }
+
+  /** The keyword postings cache (for tests and tools). */
+  get postingCache(): PostingCache {
+    return this.cache;
   }
 
   get info(): IndexInfo {
@@ -50,10 +75,16 @@ export class EmbeddedBackend implements SearchBackend {
   }
 
   get terms(): TermStats {
-    const keyword = this.state.keyword;
+    const { keyword, db } = this.state;
     return {
       docs: keyword.docCount,
-      df: (term) => keyword.df(term),
+      df: (term) => {
+        try {
+          return keyword.df(term);
+        } catch (err) {
+          throw damagedKeywords(db.file, err);
+        }
+      },
       vocabulary: () => keyword.vocabulary(),
     };
   }
@@ -86,7 +117,12 @@ export class EmbeddedBackend implements SearchBackend {
   }
 
   async keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter): Promise<KeywordHit[]> {
-    return this.state.keyword.search(query, k, predicate(filter));
+    const { keyword, db } = this.state;
+    try {
+      return keyword.search(query, k, predicate(filter));
+    } catch (err) {
+      throw damagedKeywords(db.file, err);
+    }
   }
 
   async denseCandidates(vector: Float32Array, k: number, filter?: PassageFilter): Promise<VectorHit[]> {
@@ -113,23 +149,42 @@ export class EmbeddedBackend implements SearchBackend {
   }
 
   /**
-   * Picks up a newer generation: only the keyword segments it does not hold yet, the deletion
-   * marks, new passages' article ids and the new HNSW file (read off the event loop). A rebuilt
-   * index (a new database file) is opened whole.
+   * Picks up a newer generation, on a new connection pinned to it: only the heads of the keyword
+   * segments it does not hold yet, the deletion marks and the new HNSW file (read off the event
+   * loop). A rebuilt index (a new database file) is opened whole. Until the swap, questions are
+   * answered from the old generation's snapshot, whose pages an update cannot take away.
    */
   async refresh(): Promise<boolean> {
+    // One at a time: two overlapping refreshes would both build on the same old state.
+    const run = this.refreshing.then(() => this.refreshNow());
+    this.refreshing = run.catch(() => undefined);
+    return run;
+  }
+
+  private refreshing: Promise<unknown> = Promise.resolve();
+
+  private async refreshNow(): Promise<boolean> {
     const { file } = await resolveIndex(this.dir);
     const old = this.state;
-    let next: State;
-    if (file !== old.db.file) {
-      next = await loadState(file, this.options.efSearch);
-    } else {
-      const generation = old.db.meta<number>(META.generation) ?? 0;
-      if (generation === old.info.generation) return false;
-      next = await loadState(file, this.options.efSearch, old);
+    const db = openPinned(file);
+    const sameFile = file === old.db.file;
+    let generation: number;
+    try {
+      generation = db.meta<number>(META.generation) ?? 0;
+    } catch (err) {
+      db.close();
+      throw damaged(file, err);
     }
+    if (sameFile && generation === old.info.generation) {
+      db.close();
+      return false;
+    }
+    const next = await loadState(db, this.options.efSearch, this.cache, sameFile ? old : undefined);
+    next.pages.db = next.db;
     this.state = next;
-    if (next.db !== old.db) old.db.close();
+    old.db.close();
+    // A rebuilt index shares no segment with the old one.
+    if (!sameFile) this.cache.clear();
     return true;
   }
 
@@ -147,32 +202,30 @@ function predicate(filter: PassageFilter | undefined): ((id: number) => boolean)
   return filter ? (filter as EmbeddedFilter).test : undefined;
 }
 
-/** Reads one generation's state, re-using what `previous` (same database) already holds. */
-async function loadState(file: string, efSearch: number, previous?: State): Promise<State> {
-  const db = previous?.db ?? IndexDatabase.open(file, { readonly: true });
+/**
+ * Reads one generation's state from `db` (opened and pinned to its snapshot; closed here on
+ * failure), re-using the segments and vectors `previous` (same database file) already holds.
+ * Only the segments' heads are read; their postings are read when a question needs them.
+ */
+async function loadState(db: IndexDatabase, efSearch: number, cache: PostingCache, previous?: State): Promise<State> {
+  const { file } = db;
   try {
     const snapshot = db.snapshot(() => {
       const info = db.info();
       const vectorsFile = db.meta<string | null>(META.vectorsFile) ?? undefined;
       const ids = db.segmentIds();
-      const have = previous?.segments;
-      const fresh = db.segmentsByIds(ids.filter((id) => !have?.has(id)));
       const deleted = db.deletedIds();
-      return { info, vectorsFile, ids, fresh, deleted };
+      return { info, vectorsFile, ids, deleted };
     });
+    // Kept segments read their pages through the same holder; it moves to `db` when this state goes live.
+    const pages = previous?.pages ?? { db };
+    const fresh = db.openSegments(
+      snapshot.ids.filter((id) => !previous?.segments.has(id)),
+      cache,
+      pages,
+    );
     const segments = new Map<number, Segment>();
-    for (const id of snapshot.ids) {
-      const kept = previous?.segments.get(id);
-      if (kept) segments.set(id, kept);
-    }
-    for (const row of snapshot.fresh) {
-      try {
-        segments.set(row.id, Segment.decode(row.data));
-      } catch (err) {
-        if (err instanceof KeywordIndexError) throw new IndexError(`The keyword index in ${file} is damaged (${err.message}): ${REBUILD_HINT}.`);
-        throw err;
-      }
-    }
+    for (const id of snapshot.ids) segments.set(id, previous?.segments.get(id) ?? fresh.get(id)!);
     const keyword = new KeywordIndex(snapshot.ids.map((id) => segments.get(id)!), KEYWORD_OPTIONS);
     keyword.delete(snapshot.deleted);
 
@@ -186,9 +239,21 @@ async function loadState(file: string, efSearch: number, previous?: State): Prom
       }
     }
     if (dense.status === 'ok' && !vectors) throw new IndexError(`The vector index of ${file} is missing: ${REBUILD_HINT}.`);
-    return { db, info: snapshot.info, segments, keyword, vectors, vectorsFile: snapshot.vectorsFile };
+    return { db, pages, info: snapshot.info, segments, keyword, vectors, vectorsFile: snapshot.vectorsFile };
   } catch (err) {
-    if (!previous) db.close();
+    db.close();
+    throw damaged(file, err);
+  }
+}
+
+/** Opens an index database for reading, pinned to its current generation. */
+function openPinned(file: string): IndexDatabase {
+  const db = IndexDatabase.open(file, { readonly: true });
+  try {
+    db.pinSnapshot();
+    return db;
+  } catch (err) {
+    db.close();
     throw damaged(file, err);
   }
 }

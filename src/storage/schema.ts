@@ -1,8 +1,10 @@
 /**
  * The SQLite schema of an index. Version 1 was the JSON build folders (`build-*` folders with store.json);
- * a database whose `format` differs from SCHEMA_VERSION is refused with the rebuild command.
+ * version 2 stored each keyword segment as one blob, read whole at open; version 3 stores a segment's
+ * head and its posting pages apart, so opening reads only the heads. A database whose `format`
+ * differs from SCHEMA_VERSION is refused with the rebuild command.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * Related words learned from the corpus at build time (src/text/related.ts), JSON [[term, similarity], …].
@@ -61,13 +63,21 @@ CREATE TABLE passages (
 CREATE INDEX passages_article ON passages (article);
 CREATE INDEX passages_embed_key ON passages (embed_key) WHERE embed_key IS NOT NULL;
 
--- The keyword index: immutable segments (one binary blob each) plus deletion marks for passages
--- that were replaced or removed since their segment was written.
+-- The keyword index: immutable segments plus deletion marks for passages that were replaced or
+-- removed since their segment was written. A segment is its head (ids, field lengths, dictionary,
+-- page checksums: read at open) and its posting pages (read when a question needs a term's
+-- postings); the format is src/storage/keyword/segment.ts's.
 CREATE TABLE keyword_segments (
-  -- never reused (a reader keeps decoded segments by id across refreshes)
+  -- never reused (a reader keeps opened segments by id across refreshes)
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   docs INTEGER NOT NULL,
-  data BLOB NOT NULL
+  head BLOB NOT NULL
+);
+CREATE TABLE keyword_pages (
+  segment INTEGER NOT NULL REFERENCES keyword_segments (id),
+  page INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (segment, page)
 );
 CREATE TABLE keyword_deleted (
   id INTEGER PRIMARY KEY

@@ -3,13 +3,15 @@
  *
  *   const b = new SegmentBuilder();
  *   for (const p of passages) b.add({ id: p.id, title: analyze(p.title), text: analyze(p.text) }); // ids increasing
- *   const blob = b.finish().encode();                      // store as one BLOB per segment
- *   const index = new KeywordIndex(blobs.map((x) => Segment.decode(x)));
+ *   const { head, pages } = b.finish().stored();           // store the head and the posting pages
+ *   const seg = Segment.open(head, (first, last) => readPages(first, last), { cache, name }); // postings read on demand
+ *   const index = new KeywordIndex([seg]);
  *   index.delete(replacedIds);                             // marks; replaced passages come back under new ids
  *   index.search(terms.map((term) => ({ term, boost })), k, filter);
  *   if (shouldMerge(index.mergeStats())) store(mergeSegments([...index.segments], (id) => index.isDeleted(id)));
  */
-export { KeywordIndexError } from './errors.js';
-export { Segment, SegmentBuilder, SEGMENT_FORMAT_VERSION, type SegmentDoc } from './segment.js';
+export { DamagedSegmentError, KeywordIndexError } from './errors.js';
+export { PostingCache } from './posting-cache.js';
+export { DEFAULT_PAGE_BYTES, Segment, SegmentBuilder, SEGMENT_FORMAT_VERSION, type PageReader, type SegmentDoc, type StoredSegment, type TermPostings } from './segment.js';
 export { KeywordIndex, type KeywordHit, type KeywordIndexMergeStats, type KeywordIndexOptions, type KeywordQueryTerm, type KeywordSearchStats } from './keyword-index.js';
 export { DEFAULT_MERGE_POLICY, mergeSegments, shouldMerge, type MergePolicy } from './merge.js';

@@ -1,5 +1,5 @@
 import { KeywordIndexError } from './errors.js';
-import type { Segment } from './segment.js';
+import type { Segment, TermPostings } from './segment.js';
 
 /** A query term, already analysed, with its weight (≥ 0). */
 export interface KeywordQueryTerm {
@@ -164,6 +164,9 @@ function seek(docs: Uint32Array, from: number, end: number, target: number): num
  * Score of a doc = Σ over query terms t it contains of boost_t · idf_t · (k1+1)·tfn / (k1 + tfn),
  * tfn = Σ over fields f of weight_f · tf_f / (1 − b + b · len_f / avgLen_f) (tf saturates once, over both fields),
  * idf_t = ln(1 + (N − df_t + 0.5) / (df_t + 0.5)).
+ *
+ * A segment's postings come from `Segment.postings` (in memory, or read from stored pages and
+ * cached), one term at a time; positions below are within that term's postings.
  *
  * Statistics are exact for the live docs: N, df and the average lengths leave deleted docs out
  * (unlike Lucene, whose df counts deleted docs until a merge), so merging away deleted docs never
@@ -330,19 +333,17 @@ export class KeywordIndex {
     const ordinal = seg.termOrdinal(term);
     let state = ABSENT;
     if (ordinal >= 0) {
-      const start = seg.postingStarts[ordinal]!;
-      const end = seg.postingStarts[ordinal + 1]!;
-      const { postingDocs: docs, tfTitle, tfText } = seg;
+      const { docs, tfTitle, tfText } = seg.postings(ordinal);
       let liveDf = 0;
       let maxTfn = 0;
-      for (let p = start; p < end; p++) {
+      for (let p = 0; p < docs.length; p++) {
         const d = docs[p]!;
         if (deleted !== null && deleted[d] === 1) continue;
         liveDf++;
         const tfn = tfTitle[p]! * normTitle[d]! + tfText[p]! * normText[d]!;
         if (tfn > maxTfn) maxTfn = tfn;
       }
-      if (stats) stats.postingsScannedForBounds += end - start;
+      if (stats) stats.postingsScannedForBounds += docs.length;
       state = { ordinal, liveDf, maxTfn };
     }
     if (st.terms.size >= TERM_CACHE_LIMIT) st.terms.clear();
@@ -377,22 +378,25 @@ export class KeywordIndex {
     let scored = 0;
     for (const st of this.states) {
       const { seg, deleted, normTitle, normText } = st;
-      const { postingDocs: docs, tfTitle, tfText, ids } = seg;
-      // Cursors over the terms present here, by upper bound ascending.
-      const cursors: Array<{ qi: number; w: number; pos: number; end: number; bound: number }> = [];
+      const { ids } = seg;
+      // Cursors over the terms present here, by upper bound ascending; each over its term's own postings.
+      const cursors: Array<{ qi: number; w: number; postings: TermPostings; bound: number }> = [];
       query.forEach((q, qi) => {
         const w = weights[qi]!;
         const ts = this.termState(st, q.term, stats);
         if (ts.ordinal < 0 || ts.liveDf === 0) return;
-        cursors.push({ qi, w, pos: seg.postingStarts[ts.ordinal]!, end: seg.postingStarts[ts.ordinal + 1]!, bound: ((w * ts.maxTfn) / (k1 + ts.maxTfn)) * BOUND_SLACK });
+        cursors.push({ qi, w, postings: seg.postings(ts.ordinal), bound: ((w * ts.maxTfn) / (k1 + ts.maxTfn)) * BOUND_SLACK });
       });
       if (cursors.length === 0) continue;
       cursors.sort((a, b) => a.bound - b.bound || a.qi - b.qi);
       const m = cursors.length;
       const qis = Int32Array.from(cursors, (c) => c.qi);
       const ws = Float64Array.from(cursors, (c) => c.w);
-      const pos = Uint32Array.from(cursors, (c) => c.pos);
-      const end = Uint32Array.from(cursors, (c) => c.end);
+      const docsOf = cursors.map((c) => c.postings.docs);
+      const titleOf = cursors.map((c) => c.postings.tfTitle);
+      const textOf = cursors.map((c) => c.postings.tfText);
+      const pos = new Uint32Array(m);
+      const end = Uint32Array.from(cursors, (c) => c.postings.docs.length);
       // prefix[i] = sum of the bounds of cursors 0..i−1.
       const prefix = new Float64Array(m + 1);
       for (let i = 0; i < m; i++) prefix[i + 1] = prefix[i]! + cursors[i]!.bound;
@@ -405,13 +409,13 @@ export class KeywordIndex {
         let cand = 0xffffffff;
         for (let i = e; i < m; i++) {
           if (pos[i]! < end[i]!) {
-            const d = docs[pos[i]!]!;
+            const d = docsOf[i]![pos[i]!]!;
             if (d < cand) cand = d;
           }
         }
         if (cand === 0xffffffff) break;
         if (deleted !== null && deleted[cand] === 1) {
-          for (let i = e; i < m; i++) if (pos[i]! < end[i]! && docs[pos[i]!] === cand) pos[i]!++;
+          for (let i = e; i < m; i++) if (pos[i]! < end[i]! && docsOf[i]![pos[i]!] === cand) pos[i]!++;
           continue;
         }
         evaluated++;
@@ -421,9 +425,9 @@ export class KeywordIndex {
         const nX = normText[cand]!;
         for (let i = e; i < m; i++) {
           const p = pos[i]!;
-          if (p < end[i]! && docs[p] === cand) {
+          if (p < end[i]! && docsOf[i]![p] === cand) {
             pos[i] = p + 1;
-            const tfn = tfTitle[p]! * nT + tfText[p]! * nX;
+            const tfn = titleOf[i]![p]! * nT + textOf[i]![p]! * nX;
             const c = (ws[i]! * tfn) / (k1 + tfn);
             s += c;
             contrib[qis[i]!] = c;
@@ -437,10 +441,11 @@ export class KeywordIndex {
             pruned = true;
             break;
           }
+          const docs = docsOf[i]!;
           let p = pos[i]!;
           if (p < end[i]! && docs[p]! < cand) pos[i] = p = seek(docs, p, end[i]!, cand);
           if (p < end[i]! && docs[p] === cand) {
-            const tfn = tfTitle[p]! * nT + tfText[p]! * nX;
+            const tfn = titleOf[i]![p]! * nT + textOf[i]![p]! * nX;
             const c = (ws[i]! * tfn) / (k1 + tfn);
             s += c;
             contrib[qis[i]!] = c;
@@ -480,7 +485,7 @@ export class KeywordIndex {
     let scored = 0;
     for (const st of this.states) {
       const { seg, deleted, normTitle, normText } = st;
-      const { postingDocs: docs, tfTitle, tfText, ids } = seg;
+      const { ids } = seg;
       const acc = new Float64Array(seg.docCount);
       const seen = new Uint8Array(seg.docCount);
       const touched: number[] = [];
@@ -488,7 +493,8 @@ export class KeywordIndex {
         const ts = this.termState(st, q.term, stats);
         if (ts.ordinal < 0 || ts.liveDf === 0) return;
         const w = weights[qi]!;
-        for (let p = seg.postingStarts[ts.ordinal]!, end = seg.postingStarts[ts.ordinal + 1]!; p < end; p++) {
+        const { docs, tfTitle, tfText } = seg.postings(ts.ordinal);
+        for (let p = 0; p < docs.length; p++) {
           const d = docs[p]!;
           const tfn = tfTitle[p]! * normTitle[d]! + tfText[p]! * normText[d]!;
           acc[d]! += (w * tfn) / (k1 + tfn);
@@ -517,9 +523,9 @@ export class KeywordIndex {
       query.forEach((q, qi) => {
         const ts = this.termState(st, q.term, undefined);
         if (ts.ordinal < 0) return;
-        const end = st.seg.postingStarts[ts.ordinal + 1]!;
-        const p = seek(st.seg.postingDocs, st.seg.postingStarts[ts.ordinal]!, end, local);
-        if (p < end && st.seg.postingDocs[p] === local) matched.push(qi);
+        const { docs } = st.seg.postings(ts.ordinal);
+        const p = seek(docs, 0, docs.length, local);
+        if (p < docs.length && docs[p] === local) matched.push(qi);
       });
       return { id: h.id, score: h.score, matched };
     });

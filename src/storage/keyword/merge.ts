@@ -60,6 +60,8 @@ export function mergeSegments(segments: Segment[], isDeleted: (id: number) => bo
 
   let bound = 0;
   for (const seg of segments) bound += seg.postingCount;
+  // All postings at once (a stored segment reads its pages once here, not through the query cache).
+  const flat = segments.map((seg) => seg.flatPostings());
   const postingDocs = new Uint32Array(bound);
   const tfTitle = new Uint8Array(bound);
   const tfText = new Uint8Array(bound);
@@ -82,7 +84,7 @@ export function mergeSegments(segments: Segment[], isDeleted: (id: number) => bo
     }
     const before = out;
     if (runs === 1) {
-      const seg = segments[runSeg[0]!]!;
+      const seg = flat[runSeg[0]!]!;
       const map = newLocal[runSeg[0]!]!;
       for (let p = runPos[0]!, end = runEnd[0]!; p < end; p++) {
         const d = map[seg.postingDocs[p]!]!;
@@ -98,7 +100,7 @@ export function mergeSegments(segments: Segment[], isDeleted: (id: number) => bo
         let best = -1;
         let bestDoc = 0;
         for (let r = 0; r < runs; r++) {
-          const seg = segments[runSeg[r]!]!;
+          const seg = flat[runSeg[r]!]!;
           const map = newLocal[runSeg[r]!]!;
           let p = runPos[r]!;
           while (p < runEnd[r]! && map[seg.postingDocs[p]!]! < 0) p++;
@@ -111,7 +113,7 @@ export function mergeSegments(segments: Segment[], isDeleted: (id: number) => bo
           }
         }
         if (best < 0) break;
-        const seg = segments[runSeg[best]!]!;
+        const seg = flat[runSeg[best]!]!;
         const p = runPos[best]!;
         postingDocs[out] = bestDoc;
         tfTitle[out] = seg.tfTitle[p]!;

@@ -1,22 +1,30 @@
-import { KeywordIndexError } from './errors.js';
+import { DamagedSegmentError, KeywordIndexError } from './errors.js';
+import type { PostingCache } from './posting-cache.js';
 
 /**
- * One immutable keyword segment: the postings of a batch of passages, in ONE binary buffer that
- * `decode` wraps with typed-array views (no per-posting objects), so loading is a checksum and a
- * few bounds checks.
+ * One immutable keyword segment. It is stored in two parts so that opening an index reads only
+ * what every search needs: a small HEAD (doc ids, field lengths, the term dictionary) and the
+ * POSTING REGION, cut into fixed-size pages that are read (and checksummed) when a query needs a
+ * term's postings, then kept in a shared, size-bounded cache (posting-cache.ts).
  *
- * Layout (little-endian; every section starts on an 8-byte boundary):
- *   header (64 bytes): magic "AKWS", version, total byte length, checksum of bytes 16.., doc count,
- *     term count, posting count, term-block bytes, total title length (f64), total text length (f64)
+ * Head (little-endian; every section starts on an 8-byte boundary):
+ *   header (64 bytes): magic "AKWS", version, head byte length, checksum of head bytes 16.., doc
+ *     count, term count, posting count, term-block bytes, total title length (f64), total text
+ *     length (f64), page bytes, page count
  *   ids            u32[docs]     passage ids, strictly increasing
  *   titleLengths   u32[docs]     analysed terms per field (the BM25 length)
  *   textLengths    u32[docs]
  *   termOffsets    u32[terms+1]  into the term block
- *   postingStarts  u32[terms+1]  into the posting arrays; df = end − start
- *   postingDocs    u32[postings] local doc numbers (index into ids), increasing within a term
- *   tfTitle        u8[postings]  term frequency per field, clamped to 255
- *   tfText         u8[postings]
+ *   postingStarts  u32[terms+1]  posting numbers; df = end − start
+ *   pageChecksums  u32[pages]    one per posting page (so the head's checksum covers them)
  *   termBlock      UTF-8 terms, concatenated, sorted by code point (= byte order)
+ * Posting region, 6 bytes per posting: the postings start..end−1 of a term are the bytes
+ *   6·start .. 6·end — local doc numbers u32[df] (increasing), then tfTitle u8[df], then tfText
+ *   u8[df] (term frequencies clamped to 255) — so a term is one contiguous byte range, and reading
+ *   it is one range of pages. Pages hold `page bytes` each (the last one the rest).
+ *
+ * `encode()` gives the head followed by the whole region as one buffer (for tests and tools);
+ * the index database stores `stored()`: the head and the pages as separate rows.
  */
 
 /** A passage as the index sees it: already-analysed terms (`analyze()`), in order, with repeats. */
@@ -26,21 +34,53 @@ export interface SegmentDoc {
   text: readonly string[];
 }
 
+/** One term's postings in one segment: position i is a doc (local number) and its two term frequencies. */
+export interface TermPostings {
+  docs: Uint32Array;
+  tfTitle: Uint8Array;
+  tfText: Uint8Array;
+}
+
+/** Returns the stored posting pages first..last (inclusive) of one segment, in page order. */
+export type PageReader = (first: number, last: number) => readonly Uint8Array[];
+
+/** A segment as the index database stores it. */
+export interface StoredSegment {
+  docs: number;
+  head: Uint8Array;
+  pages: Uint8Array[];
+}
+
+export interface OpenSegmentOptions {
+  /** Where read postings are kept (shared by the segments of an index). */
+  cache: PostingCache;
+  /** Names the segment in errors, e.g. "segment 3". */
+  name: string;
+}
+
 const MAGIC = 0x53574b41; // "AKWS"
-export const SEGMENT_FORMAT_VERSION = 2;
+export const SEGMENT_FORMAT_VERSION = 3;
+/**
+ * 16 KB: a rare term (most query terms) costs one page read — four SQLite pages and a 16 KB
+ * checksum — while a common one (40k postings = 240 KB) is still one range query of 15 rows.
+ */
+export const DEFAULT_PAGE_BYTES = 16 * 1024;
 const HEADER_BYTES = 64;
+const BYTES_PER_POSTING = 6;
 const MAX_TF = 255;
 const MAX_U32 = 0xffffffff;
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
 /**
- * Order-sensitive 32-bit hash of the words from `start`: four interleaved multiply-xor chains (so
- * the CPU runs them in parallel), combined at the end. Each step is a bijection of its lane's
- * state, so any one changed word changes the result.
+ * Order-sensitive 32-bit hash of the bytes from `start`: four interleaved multiply-xor chains over
+ * the 32-bit words (so the CPU runs them in parallel), then any trailing bytes, combined at the
+ * end. Each step is a bijection of its lane's state, so any one changed word changes the result.
  */
-function checksum(bytes: Uint8Array, start: number): number {
-  const words = new Uint32Array(bytes.buffer, bytes.byteOffset + start, (bytes.byteLength - start) >>> 2);
+function checksum(input: Uint8Array, start: number): number {
+  const bytes = (input.byteOffset + start) % 4 === 0 ? input : input.slice();
+  const length = bytes.byteLength - start;
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset + start, length >>> 2);
   let h0 = 0x811c9dc5;
   let h1 = 0x01000193;
   let h2 = 0x9e3779b9;
@@ -57,33 +97,44 @@ function checksum(bytes: Uint8Array, start: number): number {
     h3 ^= h3 >>> 15;
   }
   for (let i = n; i < words.length; i++) h0 = Math.imul(h0 ^ words[i]!, 0x01000193);
+  for (let i = length & ~3; i < length; i++) h0 = Math.imul(h0 ^ bytes[start + i]!, 0x01000193);
   let h = Math.imul(h0 ^ (h1 >>> 7), 0x85ebca6b);
   h = Math.imul(h ^ h2 ^ (h >>> 13), 0xc2b2ae35);
   h = Math.imul(h ^ h3 ^ (h >>> 16), 0x01000193);
   return (h ^ (h >>> 15)) >>> 0;
 }
 
-interface Sections {
+/** The head's arrays. */
+interface HeadSections {
   ids: Uint32Array;
   titleLengths: Uint32Array;
   textLengths: Uint32Array;
   termOffsets: Uint32Array;
   postingStarts: Uint32Array;
+  pageChecksums: Uint32Array;
+  termBlock: Uint8Array;
+}
+
+/** All postings of a segment as three flat arrays, indexed by posting number (the builder's and merger's form). */
+interface FlatPostings {
   postingDocs: Uint32Array;
   tfTitle: Uint8Array;
   tfText: Uint8Array;
-  termBlock: Uint8Array;
 }
+
+/** What the builder and the merger hand over. */
+type Sections = Omit<HeadSections, 'pageChecksums'> & FlatPostings;
 
 interface Counts {
   docs: number;
   terms: number;
   postings: number;
   termBytes: number;
+  pages: number;
 }
 
-/** Byte offsets of each section, and the total length, for the given counts. */
-function layout(c: Counts): { offsets: Record<keyof Sections, number>; total: number } {
+/** Byte offsets of each head section, and the head's length, for the given counts. */
+function headLayout(c: Counts): { offsets: Record<keyof HeadSections, number>; total: number } {
   let at = HEADER_BYTES;
   const take = (bytes: number): number => {
     const start = at;
@@ -96,16 +147,14 @@ function layout(c: Counts): { offsets: Record<keyof Sections, number>; total: nu
     textLengths: take(4 * c.docs),
     termOffsets: take(4 * (c.terms + 1)),
     postingStarts: take(4 * (c.terms + 1)),
-    postingDocs: take(4 * c.postings),
-    tfTitle: take(c.postings),
-    tfText: take(c.postings),
+    pageChecksums: take(4 * c.pages),
     termBlock: take(c.termBytes),
   };
   return { offsets, total: at };
 }
 
-function views(bytes: Uint8Array, c: Counts): Sections {
-  const { offsets: o } = layout(c);
+function headViews(bytes: Uint8Array, c: Counts): HeadSections {
+  const { offsets: o } = headLayout(c);
   const { buffer, byteOffset: b } = bytes;
   return {
     ids: new Uint32Array(buffer, b + o.ids, c.docs),
@@ -113,12 +162,118 @@ function views(bytes: Uint8Array, c: Counts): Sections {
     textLengths: new Uint32Array(buffer, b + o.textLengths, c.docs),
     termOffsets: new Uint32Array(buffer, b + o.termOffsets, c.terms + 1),
     postingStarts: new Uint32Array(buffer, b + o.postingStarts, c.terms + 1),
-    postingDocs: new Uint32Array(buffer, b + o.postingDocs, c.postings),
-    tfTitle: new Uint8Array(buffer, b + o.tfTitle, c.postings),
-    tfText: new Uint8Array(buffer, b + o.tfText, c.postings),
+    pageChecksums: new Uint32Array(buffer, b + o.pageChecksums, c.pages),
     termBlock: new Uint8Array(buffer, b + o.termBlock, c.termBytes),
   };
 }
+
+const pageCountOf = (postings: number, pageBytes: number): number => Math.ceil((postings * BYTES_PER_POSTING) / pageBytes);
+
+/** A parsed, verified head. */
+interface Head {
+  counts: Counts;
+  headBytes: number;
+  pageBytes: number;
+  totalTitleLength: number;
+  totalTextLength: number;
+  sections: HeadSections;
+}
+
+type Fail = (why: string) => never;
+
+function failWith(make: (message: string, detail: string) => Error, prefix = ''): Fail {
+  return (why) => {
+    throw make(`Damaged keyword segment (${prefix}${why}); rebuild the keyword index from the corpus.`, `${prefix}${why}`);
+  };
+}
+
+/**
+ * Reads and verifies a head at the start of `input` (magic, version, lengths, checksum, the
+ * dictionary's bounds). `exact`: the input is the head alone (else the region may follow).
+ */
+function parseHead(input: Uint8Array, exact: boolean, fail: Fail): Head {
+  if (!(input instanceof Uint8Array)) fail('not a byte buffer');
+  if (input.byteLength < HEADER_BYTES) fail(`${input.byteLength} bytes, shorter than the ${HEADER_BYTES}-byte header`);
+  const bytes = input.byteOffset % 8 === 0 ? input : input.slice();
+  const header = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
+  if (header.getUint32(0, true) !== MAGIC) fail('not a keyword segment: bad magic number');
+  const version = header.getUint32(4, true);
+  if (version !== SEGMENT_FORMAT_VERSION) fail(`format version ${version}, this code reads version ${SEGMENT_FORMAT_VERSION}`);
+  const headBytes = header.getUint32(8, true);
+  if (headBytes > bytes.byteLength || (exact && headBytes !== bytes.byteLength)) {
+    fail(`header says ${headBytes} head bytes, buffer holds ${bytes.byteLength}: truncated or padded`);
+  }
+  const counts: Counts = {
+    docs: header.getUint32(16, true),
+    terms: header.getUint32(20, true),
+    postings: header.getUint32(24, true),
+    termBytes: header.getUint32(28, true),
+    pages: header.getUint32(52, true),
+  };
+  const pageBytes = header.getUint32(48, true);
+  if (pageBytes === 0 || pageBytes % 8 !== 0 || counts.pages !== pageCountOf(counts.postings, pageBytes)) fail('page size and count do not match the postings');
+  if (headLayout(counts).total !== headBytes) fail('section sizes do not add up to the head length');
+  const head = bytes.subarray(0, headBytes);
+  if (checksum(head, 16) !== header.getUint32(12, true)) fail('head checksum mismatch');
+  const sections = headViews(head, counts);
+  checkStructure(sections, counts, fail);
+  return { counts, headBytes, pageBytes, totalTitleLength: header.getFloat64(32, true), totalTextLength: header.getFloat64(40, true), sections };
+}
+
+function checkStructure(s: HeadSections, c: Counts, fail: Fail): void {
+  const { ids, termOffsets, postingStarts } = s;
+  for (let i = 1; i < ids.length; i++) if (ids[i]! <= ids[i - 1]!) fail('ids not increasing');
+  if (termOffsets[0] !== 0 || termOffsets[c.terms] !== c.termBytes) fail('term offsets out of bounds');
+  if (postingStarts[0] !== 0 || postingStarts[c.terms] !== c.postings) fail('posting starts out of bounds');
+  for (let t = 0; t < c.terms; t++) {
+    if (termOffsets[t + 1]! <= termOffsets[t]!) fail('term offsets not increasing');
+    if (postingStarts[t + 1]! <= postingStarts[t]!) fail('posting starts not increasing');
+  }
+}
+
+/** The posting region of flat postings (little-endian, as every typed-array view here assumes). */
+function regionOf(starts: Uint32Array, p: FlatPostings): Uint8Array {
+  const P = p.postingDocs.length;
+  const out = new Uint8Array(P * BYTES_PER_POSTING);
+  const docBytes = new Uint8Array(p.postingDocs.buffer, p.postingDocs.byteOffset, p.postingDocs.byteLength);
+  for (let t = 0; t + 1 < starts.length; t++) {
+    const a = starts[t]!;
+    const b = starts[t + 1]!;
+    const df = b - a;
+    const at = a * BYTES_PER_POSTING;
+    out.set(docBytes.subarray(4 * a, 4 * b), at);
+    out.set(p.tfTitle.subarray(a, b), at + 4 * df);
+    out.set(p.tfText.subarray(a, b), at + 5 * df);
+  }
+  return out;
+}
+
+/** The inverse of `regionOf`. */
+function flatOf(starts: Uint32Array, region: Uint8Array, P: number): FlatPostings {
+  const postingDocs = new Uint32Array(P);
+  const docBytes = new Uint8Array(postingDocs.buffer);
+  const tfTitle = new Uint8Array(P);
+  const tfText = new Uint8Array(P);
+  for (let t = 0; t + 1 < starts.length; t++) {
+    const a = starts[t]!;
+    const b = starts[t + 1]!;
+    const df = b - a;
+    const at = a * BYTES_PER_POSTING;
+    docBytes.set(region.subarray(at, at + 4 * df), 4 * a);
+    tfTitle.set(region.subarray(at + 4 * df, at + 5 * df), a);
+    tfText.set(region.subarray(at + 5 * df, at + 6 * df), a);
+  }
+  return { postingDocs, tfTitle, tfText };
+}
+
+/** Where a segment's postings are: all in memory, or in stored pages read on demand. */
+type PostingSource =
+  | ({ kind: 'memory' } & FlatPostings)
+  | { kind: 'pages'; read: PageReader; pageBytes: number; pageChecksums: Uint32Array; cache: PostingCache; key: number; name: string };
+
+/** Cache keys: segment number · 2^32 + term ordinal (numbers, so the cache's Map hashes no strings). */
+let nextSegmentKey = 0;
+const SEGMENT_KEYS = 2 ** 20;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -134,79 +289,176 @@ export class Segment {
   readonly ids: Uint32Array;
   readonly titleLengths: Uint32Array;
   readonly textLengths: Uint32Array;
-  /** Postings of term ordinal t are positions postingStarts[t] .. postingStarts[t+1]−1 of the three posting arrays. */
+  /** Term ordinal t has the postings postingStarts[t] .. postingStarts[t+1]−1; df = the difference. */
   readonly postingStarts: Uint32Array;
-  readonly postingDocs: Uint32Array;
-  readonly tfTitle: Uint8Array;
-  readonly tfText: Uint8Array;
   private readonly termOffsets: Uint32Array;
   private readonly termBlock: Uint8Array;
-  private readonly bytes: Uint8Array;
+  private readonly source: PostingSource;
 
-  private constructor(bytes: Uint8Array, header: DataView, c: Counts) {
-    this.bytes = bytes;
-    this.docCount = c.docs;
-    this.termCount = c.terms;
-    this.postingCount = c.postings;
-    this.totalTitleLength = header.getFloat64(32, true);
-    this.totalTextLength = header.getFloat64(40, true);
-    const s = views(bytes, c);
-    this.ids = s.ids;
-    this.titleLengths = s.titleLengths;
-    this.textLengths = s.textLengths;
-    this.termOffsets = s.termOffsets;
-    this.postingStarts = s.postingStarts;
-    this.postingDocs = s.postingDocs;
-    this.tfTitle = s.tfTitle;
-    this.tfText = s.tfText;
-    this.termBlock = s.termBlock;
+  private constructor(head: Omit<HeadSections, 'pageChecksums'>, totals: { title: number; text: number }, source: PostingSource) {
+    this.docCount = head.ids.length;
+    this.termCount = head.termOffsets.length - 1;
+    this.postingCount = head.postingStarts[this.termCount]!;
+    this.totalTitleLength = totals.title;
+    this.totalTextLength = totals.text;
+    this.ids = head.ids;
+    this.titleLengths = head.titleLengths;
+    this.textLengths = head.textLengths;
+    this.termOffsets = head.termOffsets;
+    this.postingStarts = head.postingStarts;
+    this.termBlock = head.termBlock;
+    this.source = source;
   }
 
-  /** The segment as one buffer (the same bytes `decode` read or `finish` wrote: do not mutate it). */
-  encode(): Uint8Array {
-    return this.bytes;
+  /** True when the postings are read from stored pages on demand (`open`), false when all are in memory. */
+  get paged(): boolean {
+    return this.source.kind === 'pages';
   }
 
   /**
-   * Wraps an encoded segment. Verifies the magic, version, length, checksum and the dictionary's
-   * bounds; throws KeywordIndexError when the buffer is damaged or truncated. A buffer that is not
-   * 4-byte aligned (possible for a Node Buffer slice) is copied once.
+   * Wraps a whole encoded segment (head and region, `encode()`), verifying the head and every
+   * page; throws KeywordIndexError when the buffer is damaged or truncated. The postings are
+   * copied into memory.
    */
   static decode(input: Uint8Array): Segment {
-    return Segment.wrap(input, true);
-  }
-
-  /** @internal `verify: false` only for buffers this module has just written. */
-  static wrap(input: Uint8Array, verify: boolean): Segment {
-    const fail = (why: string): never => {
-      throw new KeywordIndexError(`Damaged keyword segment (${why}); rebuild the keyword index from the corpus.`);
-    };
-    if (!(input instanceof Uint8Array)) fail('not a byte buffer');
-    if (input.byteLength < HEADER_BYTES) fail(`${input.byteLength} bytes, shorter than the ${HEADER_BYTES}-byte header`);
-    const bytes = input.byteOffset % 8 === 0 ? input : input.slice();
-    const header = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
-    if (header.getUint32(0, true) !== MAGIC) fail('not a keyword segment: bad magic number');
-    const version = header.getUint32(4, true);
-    if (version !== SEGMENT_FORMAT_VERSION) fail(`format version ${version}, this code reads version ${SEGMENT_FORMAT_VERSION}`);
-    const total = header.getUint32(8, true);
-    if (total !== bytes.byteLength) fail(`header says ${total} bytes, buffer holds ${bytes.byteLength}: truncated or padded`);
-    const c: Counts = { docs: header.getUint32(16, true), terms: header.getUint32(20, true), postings: header.getUint32(24, true), termBytes: header.getUint32(28, true) };
-    if (layout(c).total !== total) fail('section sizes do not add up to the buffer length');
-    if (verify && checksum(bytes, 16) !== header.getUint32(12, true)) fail('checksum mismatch');
-    const seg = new Segment(bytes, header, c);
-    if (verify) seg.checkStructure(fail);
-    return seg;
-  }
-
-  private checkStructure(fail: (why: string) => never): void {
-    const { ids, termOffsets, postingStarts } = this;
-    for (let i = 1; i < ids.length; i++) if (ids[i]! <= ids[i - 1]!) fail('ids not increasing');
-    if (termOffsets[0] !== 0 || termOffsets[this.termCount] !== this.termBlock.length) fail('term offsets out of bounds');
-    if (postingStarts[0] !== 0 || postingStarts[this.termCount] !== this.postingCount) fail('posting starts out of bounds');
-    for (let t = 0; t < this.termCount; t++) {
-      if (termOffsets[t + 1]! <= termOffsets[t]!) fail('term offsets not increasing');
-      if (postingStarts[t + 1]! <= postingStarts[t]!) fail('posting starts not increasing');
+    const fail = failWith((m) => new KeywordIndexError(m));
+    const head = parseHead(input, false, fail);
+    const regionBytes = head.counts.postings * BYTES_PER_POSTING;
+    if (input.byteLength !== head.headBytes + regionBytes) {
+      fail(`header says ${head.headBytes + regionBytes} bytes, buffer holds ${input.byteLength}: truncated or padded`);
     }
+    const region = input.subarray(head.headBytes);
+    const { pageBytes } = head;
+    for (let n = 0; n < head.counts.pages; n++) {
+      if (checksum(region.subarray(n * pageBytes, (n + 1) * pageBytes), 0) !== head.sections.pageChecksums[n]) fail(`posting page ${n}: checksum mismatch`);
+    }
+    const flat = flatOf(head.sections.postingStarts, region, head.counts.postings);
+    return new Segment(head.sections, { title: head.totalTitleLength, text: head.totalTextLength }, { kind: 'memory', ...flat });
+  }
+
+  /**
+   * Opens a stored segment from its head (verified here: checksum and dictionary bounds); each
+   * term's postings are read through `read` when first needed, their pages checked against the
+   * head's checksums (a damaged page throws DamagedSegmentError, never answers), and kept in
+   * `options.cache`.
+   */
+  static open(head: Uint8Array, read: PageReader, options: OpenSegmentOptions): Segment {
+    const parsed = parseHead(head, true, failWith((m, d) => new DamagedSegmentError(m, d), `${options.name}: `));
+    const key = (nextSegmentKey++ % SEGMENT_KEYS) * 2 ** 32;
+    return new Segment(
+      parsed.sections,
+      { title: parsed.totalTitleLength, text: parsed.totalTextLength },
+      { kind: 'pages', read, pageBytes: parsed.pageBytes, pageChecksums: parsed.sections.pageChecksums, cache: options.cache, key, name: options.name },
+    );
+  }
+
+  /** The postings of term ordinal t (views; do not mutate). A paged segment reads them from the cache or its pages. */
+  postings(t: number): TermPostings {
+    const src = this.source;
+    const a = this.postingStarts[t]!;
+    const b = this.postingStarts[t + 1]!;
+    if (src.kind === 'memory') return { docs: src.postingDocs.subarray(a, b), tfTitle: src.tfTitle.subarray(a, b), tfText: src.tfText.subarray(a, b) };
+    const key = src.key + t;
+    const cached = src.cache.get(key);
+    if (cached) return cached;
+    const bytes = this.readRegion(a * BYTES_PER_POSTING, b * BYTES_PER_POSTING);
+    const df = b - a;
+    const postings = { docs: new Uint32Array(bytes.buffer, 0, df), tfTitle: bytes.subarray(4 * df, 5 * df), tfText: bytes.subarray(5 * df, 6 * df) };
+    src.cache.set(key, postings, bytes.byteLength);
+    return postings;
+  }
+
+  /** Bytes from..to−1 of the posting region, from the pages holding them (one read), each page verified. */
+  private readRegion(from: number, to: number): Uint8Array {
+    const out = new Uint8Array(to - from);
+    const src = this.source;
+    if (src.kind !== 'pages' || to === from) return out;
+    const { pageBytes, pageChecksums, name } = src;
+    const fail = failWith((m, d) => new DamagedSegmentError(m, d), `${name}: `);
+    const first = Math.floor(from / pageBytes);
+    const last = Math.floor((to - 1) / pageBytes);
+    const pages = src.read(first, last);
+    if (pages.length !== last - first + 1) fail(`posting pages ${first}–${last} missing, ${pages.length} of ${last - first + 1} found`);
+    const regionBytes = this.postingCount * BYTES_PER_POSTING;
+    for (let i = 0; i < pages.length; i++) {
+      const n = first + i;
+      const page = pages[i]!;
+      const pageStart = n * pageBytes;
+      const expected = Math.min(pageBytes, regionBytes - pageStart);
+      if (page.byteLength !== expected) fail(`posting page ${n} holds ${page.byteLength} bytes, expected ${expected}`);
+      if (checksum(page, 0) !== pageChecksums[n]) fail(`posting page ${n} checksum mismatch`);
+      const lo = Math.max(from, pageStart);
+      const hi = Math.min(to, pageStart + expected);
+      out.set(page.subarray(lo - pageStart, hi - pageStart), lo - from);
+    }
+    return out;
+  }
+
+  /** Every posting as flat arrays (a paged segment reads all its pages, bypassing the cache): for merging and re-encoding. */
+  flatPostings(): FlatPostings {
+    const src = this.source;
+    if (src.kind === 'memory') return src;
+    return flatOf(this.postingStarts, this.readRegion(0, this.postingCount * BYTES_PER_POSTING), this.postingCount);
+  }
+
+  /** This segment with all its postings in memory (itself if they already are). */
+  load(): Segment {
+    if (this.source.kind === 'memory') return this;
+    const head = { ids: this.ids, titleLengths: this.titleLengths, textLengths: this.textLengths, termOffsets: this.termOffsets, postingStarts: this.postingStarts, termBlock: this.termBlock };
+    return new Segment(head, { title: this.totalTitleLength, text: this.totalTextLength }, { kind: 'memory', ...this.flatPostings() });
+  }
+
+  /** The segment as the index database stores it: its head and its posting pages. */
+  stored(pageBytes = DEFAULT_PAGE_BYTES): StoredSegment {
+    if (!Number.isInteger(pageBytes) || pageBytes <= 0 || pageBytes % 8 !== 0 || pageBytes > MAX_U32) {
+      throw new KeywordIndexError(`Posting page size ${pageBytes} must be a positive multiple of 8 bytes.`);
+    }
+    const region = regionOf(this.postingStarts, this.flatPostings());
+    const pages: Uint8Array[] = [];
+    for (let at = 0; at < region.length; at += pageBytes) pages.push(region.subarray(at, Math.min(region.length, at + pageBytes)));
+    const pageChecksums = Uint32Array.from(pages, (p) => checksum(p, 0));
+    return { docs: this.docCount, head: this.writeHead(pageBytes, pageChecksums), pages };
+  }
+
+  /** The segment as one buffer: its head followed by its posting region (what `decode` reads). */
+  encode(pageBytes = DEFAULT_PAGE_BYTES): Uint8Array {
+    const { head, pages } = this.stored(pageBytes);
+    let total = head.length;
+    for (const p of pages) total += p.length;
+    const out = new Uint8Array(total);
+    out.set(head, 0);
+    let at = head.length;
+    for (const p of pages) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  private writeHead(pageBytes: number, pageChecksums: Uint32Array): Uint8Array {
+    const c: Counts = { docs: this.docCount, terms: this.termCount, postings: this.postingCount, termBytes: this.termBlock.length, pages: pageChecksums.length };
+    const { offsets, total } = headLayout(c);
+    if (total > MAX_U32) throw new KeywordIndexError(`Keyword segment head would be ${total} bytes, over the 4 GiB format limit; build smaller segments.`);
+    const bytes = new Uint8Array(total);
+    const parts: HeadSections = { ids: this.ids, titleLengths: this.titleLengths, textLengths: this.textLengths, termOffsets: this.termOffsets, postingStarts: this.postingStarts, pageChecksums, termBlock: this.termBlock };
+    for (const key of Object.keys(offsets) as Array<keyof HeadSections>) {
+      const src = parts[key];
+      bytes.set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength), offsets[key]);
+    }
+    const header = new DataView(bytes.buffer, 0, HEADER_BYTES);
+    header.setUint32(0, MAGIC, true);
+    header.setUint32(4, SEGMENT_FORMAT_VERSION, true);
+    header.setUint32(8, total, true);
+    header.setUint32(16, c.docs, true);
+    header.setUint32(20, c.terms, true);
+    header.setUint32(24, c.postings, true);
+    header.setUint32(28, c.termBytes, true);
+    header.setFloat64(32, this.totalTitleLength, true);
+    header.setFloat64(40, this.totalTextLength, true);
+    header.setUint32(48, pageBytes, true);
+    header.setUint32(52, c.pages, true);
+    header.setUint32(12, checksum(bytes, 16), true);
+    return bytes;
   }
 
   /** Ordinal of a term in this segment's dictionary, or −1 (binary search over the UTF-8 bytes). */
@@ -261,28 +513,11 @@ export class Segment {
     return -1;
   }
 
-  /** @internal Writes a segment from its parts (the builder's and the merger's output). */
+  /** @internal Wraps a segment's parts (the builder's and the merger's output), all in memory. */
   static fromParts(s: Sections, totalTitleLength: number, totalTextLength: number): Segment {
-    const c: Counts = { docs: s.ids.length, terms: s.termOffsets.length - 1, postings: s.postingDocs.length, termBytes: s.termBlock.length };
-    const { offsets, total } = layout(c);
-    if (total > MAX_U32) throw new KeywordIndexError(`Keyword segment would be ${total} bytes, over the 4 GiB format limit; build smaller segments.`);
-    const bytes = new Uint8Array(total);
-    for (const key of Object.keys(offsets) as Array<keyof Sections>) {
-      const src = s[key];
-      bytes.set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength), offsets[key]);
-    }
-    const header = new DataView(bytes.buffer, 0, HEADER_BYTES);
-    header.setUint32(0, MAGIC, true);
-    header.setUint32(4, SEGMENT_FORMAT_VERSION, true);
-    header.setUint32(8, total, true);
-    header.setUint32(16, c.docs, true);
-    header.setUint32(20, c.terms, true);
-    header.setUint32(24, c.postings, true);
-    header.setUint32(28, c.termBytes, true);
-    header.setFloat64(32, totalTitleLength, true);
-    header.setFloat64(40, totalTextLength, true);
-    header.setUint32(12, checksum(bytes, 16), true);
-    return Segment.wrap(bytes, false);
+    if (s.postingDocs.length > MAX_U32) throw new KeywordIndexError(`Keyword segment would hold ${s.postingDocs.length} postings, over the format's limit; build smaller segments.`);
+    const { postingDocs, tfTitle, tfText, ...head } = s;
+    return new Segment(head, { title: totalTitleLength, text: totalTextLength }, { kind: 'memory', postingDocs, tfTitle, tfText });
   }
 }
 

@@ -1,0 +1,342 @@
+/**
+ * Keyword postings read on demand: an opened index holds only its segments' heads; a term's
+ * postings come from the SQLite posting pages (checksummed when read) through a bounded cache.
+ * Real index folders built by `buildIndex`, real SQLite files, real updates.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildIndex } from '../src/indexer/build.js';
+import { Searcher } from '../src/search/searcher.js';
+import { IndexDatabase } from '../src/storage/database.js';
+import { EmbeddedBackend, KEYWORD_OPTIONS } from '../src/storage/embedded.js';
+import { resolveIndex } from '../src/storage/folder.js';
+import { DamagedSegmentError, DEFAULT_PAGE_BYTES, KeywordIndex, type KeywordQueryTerm, type PageReader, PostingCache, Segment, SegmentBuilder, type TermPostings } from '../src/storage/keyword/index.js';
+import { META } from '../src/storage/schema.js';
+import { analyze } from '../src/text/analyze.js';
+import { SEED_CORPUS, tempDir, testSettings } from './support/corpus.js';
+import { hasShared, SHARED } from './support/shared.js';
+import { writeGeneratedCorpus } from './support/synthetic-corpus.js';
+
+const settings = testSettings();
+const open = (dir: string, cacheBytes?: number): Promise<EmbeddedBackend> => EmbeddedBackend.open(dir, { efSearch: 64, postingCacheBytes: cacheBytes });
+
+/** The same index with every posting loaded up front (what opening did before postings were paged). */
+function eagerIndex(file: string): KeywordIndex {
+  const db = IndexDatabase.open(file, { readonly: true });
+  try {
+    const segments = [...db.openSegments(db.segmentIds(), new PostingCache(0)).values()].map((s) => s.load());
+    const index = new KeywordIndex(segments, KEYWORD_OPTIONS);
+    index.delete(db.deletedIds());
+    return index;
+  } finally {
+    db.close();
+  }
+}
+
+function segmentIdsOf(file: string): number[] {
+  const db = IndexDatabase.open(file, { readonly: true });
+  try {
+    return db.segmentIds();
+  } finally {
+    db.close();
+  }
+}
+
+const queryOf = (text: string): KeywordQueryTerm[] => [...new Set(analyze(text))].map((term, i) => ({ term, boost: 1 + (i % 3) / 2 }));
+
+/** Generated-corpus questions: a few of its words and a number, most present, one absent. */
+function generatedQueries(): KeywordQueryTerm[][] {
+  const words = 'harbour council river bridge market winter grain power station train school hospital mayor village ferry port crane tax court'.split(' ');
+  return Array.from({ length: 30 }, (_, i) => queryOf(`${words[i % words.length]} ${words[(i * 7 + 3) % words.length]} ${i} ${i % 4 === 0 ? 'zeppelin' : ''} ${words[(i * 5 + 1) % words.length]}`));
+}
+
+let tmp: { dir: string; cleanup: () => Promise<void> };
+beforeAll(async () => {
+  tmp = await tempDir();
+});
+afterAll(async () => {
+  await tmp.cleanup();
+});
+
+describe('PostingCache', () => {
+  const postings = (n: number): TermPostings => ({ docs: new Uint32Array(n), tfTitle: new Uint8Array(n), tfText: new Uint8Array(n) });
+
+  it('never holds more than its budget, dropping the least recently used first', () => {
+    const cache = new PostingCache(3000);
+    for (let key = 0; key < 20; key++) {
+      cache.set(key, postings(100), 600);
+      expect(cache.bytes).toBeLessThanOrEqual(3000);
+    }
+    // 600 bytes + the per-term overhead each: 3 fit.
+    expect(cache.size).toBe(3);
+    expect(cache.get(17)).toBeDefined();
+    expect(cache.get(16)).toBeUndefined();
+    // 17 was used last: 18 goes first when 20 comes in.
+    cache.get(17);
+    cache.set(20, postings(100), 600);
+    expect(cache.get(18)).toBeUndefined();
+    expect(cache.get(17)).toBeDefined();
+    expect(cache.get(19)).toBeDefined();
+    expect(cache.get(20)).toBeDefined();
+  });
+
+  it('returns a term bigger than the whole budget without keeping it, and counts tiny terms by their overhead', () => {
+    const cache = new PostingCache(10_000);
+    cache.set(1, postings(5000), 30_000);
+    expect(cache.size).toBe(0);
+    for (let key = 0; key < 1000; key++) cache.set(key, postings(1), 6);
+    expect(cache.bytes).toBeLessThanOrEqual(10_000);
+    expect(cache.size).toBeLessThan(100);
+    expect(() => new PostingCache(-1)).toThrow(/≥ 0/);
+  });
+});
+
+describe('Segment.open over stored pages', () => {
+  // Postings of many docs, so common terms span several small pages.
+  const builder = new SegmentBuilder();
+  const words = 'alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu'.split(' ');
+  for (let id = 0; id < 400; id++) builder.add({ id: id * 3, title: [words[id % 5]!], text: Array.from({ length: 5 + (id % 7) }, (_, j) => words[(id * j + j) % words.length]!) });
+  const memory = builder.finish();
+
+  it('reads each term from the pages holding it (terms spanning many pages included) and answers as in memory', () => {
+    for (const pageBytes of [64, 1000, DEFAULT_PAGE_BYTES]) {
+      const { head, pages } = memory.stored(pageBytes);
+      const reads: Array<[number, number]> = [];
+      const cache = new PostingCache(1 << 20);
+      const paged = Segment.open(head, (first, last) => {
+        reads.push([first, last]);
+        return pages.slice(first, last + 1);
+      }, { cache, name: 'segment 1' });
+      expect(paged.paged).toBe(true);
+      expect(reads).toEqual([]);
+      for (let t = 0; t < memory.termCount; t++) {
+        const a = memory.postings(t);
+        const b = paged.postings(t);
+        expect([...b.docs]).toEqual([...a.docs]);
+        expect([...b.tfTitle]).toEqual([...a.tfTitle]);
+        expect([...b.tfText]).toEqual([...a.tfText]);
+      }
+      // One range read per term; the second pass is served by the cache.
+      expect(reads.length).toBe(memory.termCount);
+      if (pageBytes === 64) expect(reads.some(([first, last]) => last - first > 3)).toBe(true);
+      for (let t = 0; t < memory.termCount; t++) paged.postings(t);
+      expect(reads.length).toBe(memory.termCount);
+      const query = words.slice(0, 6).map((term, i) => ({ term, boost: 1 + i / 4 }));
+      expect(new KeywordIndex([paged]).search(query, 25)).toEqual(new KeywordIndex([memory]).search(query, 25));
+      expect(Buffer.from(paged.load().encode(pageBytes)).equals(Buffer.from(memory.encode(pageBytes)))).toBe(true);
+    }
+  });
+
+  it('a missing, swapped, cut or damaged page, or a damaged head, is a DamagedSegmentError naming the segment and page', () => {
+    const { head, pages } = memory.stored(1000);
+    expect(pages.length).toBeGreaterThan(3);
+    const open = (read: PageReader) => Segment.open(head, read, { cache: new PostingCache(0), name: 'segment 7' });
+    const last = memory.termCount - 1;
+    const missing = open(() => []);
+    expect(() => missing.postings(0)).toThrow(DamagedSegmentError);
+    expect(() => missing.postings(0)).toThrow(/segment 7: posting pages 0–\d+ missing/);
+    const swapped = open((first, lastPage) => pages.slice(first, lastPage + 1).map((_, i) => pages[(first + i + 1) % pages.length]!));
+    expect(() => swapped.postings(0)).toThrow(/segment 7: posting page 0 (checksum mismatch|holds)/);
+    const cut = open((first, lastPage) => pages.slice(first, lastPage + 1).map((p) => p.subarray(0, p.length - 1)));
+    expect(() => cut.postings(last)).toThrow(/posting page \d+ holds \d+ bytes, expected/);
+    const flipped = open((first, lastPage) =>
+      pages.slice(first, lastPage + 1).map((p, i) => {
+        const copy = p.slice();
+        if (first + i === 2) copy[17]! ^= 4;
+        return copy;
+      }),
+    );
+    const termInPage2 = [...Array(memory.termCount).keys()].find((t) => 6 * memory.postingStarts[t]! < 3000 && 6 * memory.postingStarts[t + 1]! > 2000)!;
+    expect(() => flipped.postings(termInPage2)).toThrow(/segment 7: posting page 2 checksum mismatch/);
+    const badHead = head.slice();
+    badHead[200]! ^= 1;
+    expect(() => Segment.open(badHead, () => pages, { cache: new PostingCache(0), name: 'segment 7' })).toThrow(/segment 7: head checksum mismatch/);
+    expect(() => Segment.open(head.subarray(0, head.length - 8), () => pages, { cache: new PostingCache(0), name: 'segment 7' })).toThrow(DamagedSegmentError);
+  });
+});
+
+describe('an index whose postings are read on demand', { timeout: 120_000 }, () => {
+  let out: string;
+  let corpus: string;
+
+  beforeAll(async () => {
+    corpus = path.join(tmp.dir, 'generated.jsonl');
+    await writeGeneratedCorpus(corpus, 150);
+    out = path.join(tmp.dir, 'generated-index');
+    await buildIndex({ corpus: [corpus], out, settings, lexicalOnly: true });
+  });
+
+  it('opens without reading a posting, then answers exactly as the eagerly loaded index, with any cache size', async () => {
+    const eager = eagerIndex((await resolveIndex(out)).file);
+    for (const cacheBytes of [undefined, 64 * 1024, 1]) {
+      const backend = await open(out, cacheBytes);
+      expect(backend.postingCache.misses + backend.postingCache.hits).toBe(0);
+      expect(backend.terms.docs).toBe(eager.docCount);
+      for (const query of generatedQueries()) {
+        for (const k of [1, 10, 40]) {
+          expect(await backend.keywordCandidates(query, k)).toEqual(eager.search(query, k));
+          expect(backend.postingCache.bytes).toBeLessThanOrEqual(cacheBytes ?? 64 * 2 ** 20);
+        }
+        for (const { term } of query) expect(backend.terms.df(term)).toBe(eager.df(term));
+      }
+      expect(backend.postingCache.misses).toBeGreaterThan(0);
+      if (cacheBytes === 1) expect(backend.postingCache.size).toBe(0);
+      else expect(backend.postingCache.hits).toBeGreaterThan(0);
+      await backend.close();
+    }
+  });
+
+  it('a reader keeps answering from its generation while an update merges its segment away, then refreshes onto the new one', async () => {
+    // Nothing cached: every question reads pages, so the old segment's pages must still be there for this reader.
+    const reader = await open(out, 1);
+    const before = eagerIndex(reader.info.location);
+    const queries = generatedQueries();
+    const oldIds = segmentIdsOf(reader.info.location);
+
+    // A third of the articles go: more than 20 % deleted, so the update merges into a new segment.
+    const lines = (await readFile(corpus, 'utf8')).trim().split('\n');
+    await writeFile(corpus, `${lines.slice(0, 100).join('\n')}\n`);
+    const update = await buildIndex({ corpus: [corpus], out, settings, lexicalOnly: true });
+    expect(update).toMatchObject({ kind: 'update', removed: 50 });
+    const newIds = segmentIdsOf(reader.info.location);
+    expect(newIds.some((id) => oldIds.includes(id))).toBe(false);
+
+    for (const query of queries) expect(await reader.keywordCandidates(query, 20)).toEqual(before.search(query, 20));
+
+    expect(await reader.refresh()).toBe(true);
+    const after = eagerIndex(reader.info.location);
+    expect(after.docCount).toBeLessThan(before.docCount);
+    for (const query of queries) expect(await reader.keywordCandidates(query, 20)).toEqual(after.search(query, 20));
+    // The removed articles' passages are gone from the answers.
+    const removedPassages = new Set(before.search(queryOf('harbour council river'), 1000).map((h) => h.id).filter((id) => after.search(queryOf('harbour council river'), 1000).every((h) => h.id !== id)));
+    expect(removedPassages.size).toBeGreaterThan(0);
+    for (const h of await reader.keywordCandidates(queryOf('harbour council river'), 1000)) expect(removedPassages.has(h.id)).toBe(false);
+
+    // A small update (two articles gone, one changed): no merge, a new segment plus deletion marks the reader applies.
+    const changed = JSON.parse(lines[5]!) as { text: string };
+    changed.text += ' The zeppelin harbour council met on Friday.';
+    await writeFile(corpus, `${[...lines.slice(0, 5), JSON.stringify(changed), ...lines.slice(6, 98)].join('\n')}\n`);
+    expect(await buildIndex({ corpus: [corpus], out, settings, lexicalOnly: true })).toMatchObject({ kind: 'update', removed: 2, changed: 1 });
+    // Overlapping refreshes (two /reindex notices at once) take turns: one picks the generation up.
+    expect(await Promise.all([reader.refresh(), reader.refresh()])).toEqual([true, false]);
+    const marked = eagerIndex(reader.info.location);
+    expect(marked.segments.length).toBe(2);
+    expect(marked.mergeStats().deleted).toBeGreaterThan(0);
+    for (const query of [...queries, queryOf('zeppelin harbour council')]) {
+      expect(await reader.keywordCandidates(query, 20)).toEqual(marked.search(query, 20));
+      for (const { term } of query) expect(reader.terms.df(term)).toBe(marked.df(term));
+    }
+    expect((await reader.keywordCandidates(queryOf('zeppelin'), 5)).length).toBeGreaterThan(0);
+    await reader.close();
+  });
+});
+
+describe('damage and old formats', { timeout: 120_000 }, () => {
+  let out: string;
+
+  beforeAll(async () => {
+    const corpus = path.join(tmp.dir, 'damage.jsonl');
+    await writeGeneratedCorpus(corpus, 120);
+    out = path.join(tmp.dir, 'damage-index');
+    await buildIndex({ corpus: [corpus], out, settings, lexicalOnly: true });
+  });
+
+  it('a posting page damaged on disk: the index opens, and a question reading that page fails naming the index and the fix', async () => {
+    const { file } = await resolveIndex(out);
+    // Which terms live in page 0 of the (single) segment, and a run of that page's bytes to find in the file.
+    const db = IndexDatabase.open(file, { readonly: true });
+    const [id] = db.segmentIds();
+    const segment = db.openSegments([id!], new PostingCache(0)).get(id!)!;
+    const pages = db.postingPages(id!, 0, 1);
+    db.close();
+    expect(pages.length).toBe(2);
+    const at = 5000;
+    const byteOf = (t: number): number => 6 * segment.postingStarts[t]!;
+    const inPage = (page: number) => {
+      const terms: string[] = [];
+      for (let t = 0; t < segment.termCount; t++) {
+        const from = byteOf(t);
+        const to = byteOf(t + 1);
+        if (from < (page + 1) * DEFAULT_PAGE_BYTES && to > page * DEFAULT_PAGE_BYTES) terms.push(segment.term(t));
+      }
+      return terms;
+    };
+    const damagedTerm = inPage(0)[0]!;
+    const healthyTerm = inPage(1).find((t) => !inPage(0).includes(t))!;
+    expect(healthyTerm).toBeDefined();
+
+    const bytes = await readFile(file);
+    const needle = Buffer.from(pages[0]!.subarray(at, at + 48));
+    const where = bytes.indexOf(needle);
+    expect(where).toBeGreaterThan(0);
+    expect(bytes.indexOf(needle, where + 1)).toBe(-1);
+    bytes[where + 7]! ^= 0x10;
+    await writeFile(file, bytes);
+
+    const backend = await open(out);
+    const message = `The keyword index in ${file} is damaged (segment ${id}: posting page 0 checksum mismatch): rebuild it with \`npm run index -- --rebuild\`.`;
+    await expect(backend.keywordCandidates([{ term: damagedTerm, boost: 1 }], 5)).rejects.toThrow(message);
+    // Nothing was cached from the bad page: asking again fails again, never answers.
+    await expect(backend.keywordCandidates([{ term: damagedTerm, boost: 1 }], 5)).rejects.toThrow(message);
+    expect((await backend.keywordCandidates([{ term: healthyTerm, boost: 1 }], 5)).length).toBeGreaterThan(0);
+    await backend.close();
+
+    // End to end: the question fails with the same one line.
+    const searcher = await Searcher.open(out, settings, { model: 'never' });
+    await expect(searcher.ask(`${damagedTerm} ${healthyTerm}`)).rejects.toThrow(message);
+    await searcher.close();
+  });
+
+  it('an index written in the previous format (whole-segment blobs, format 2) is refused with the rebuild command', async () => {
+    const { file } = await resolveIndex(out);
+    const db = new Database(file);
+    db.prepare('UPDATE meta SET value = ? WHERE key = ?').run('2', META.format);
+    db.close();
+    await expect(open(out)).rejects.toThrow(`The index ${file} has format 2, this version reads 3: rebuild it with \`npm run index -- --rebuild\`.`);
+    await buildIndex({ corpus: [path.join(tmp.dir, 'damage.jsonl')], out, settings, lexicalOnly: true, rebuild: true });
+    const backend = await open(out);
+    expect(backend.terms.docs).toBeGreaterThan(0);
+    await backend.close();
+  });
+});
+
+/** The first `count` articles of news-2022 (a temporary copy; the corpus text is never committed). */
+async function newsSample(file: string, count: number): Promise<void> {
+  const lines: string[] = [];
+  for await (const line of createInterface({ input: createReadStream(path.join(SHARED, 'corpus/news-2022.jsonl')), crlfDelay: Infinity })) {
+    if (lines.length >= count) break;
+    if (line.trim()) lines.push(line);
+  }
+  await writeFile(file, `${lines.join('\n')}\n`);
+}
+
+describe.runIf(hasShared('paged postings vs eager, on real news', 'corpus/news-2022.jsonl'))('on real news (seeds + 400 news-2022 articles)', { timeout: 180_000 }, () => {
+  it('every evaluation question gets the same candidates, scores and matched terms from paged postings as from all postings in memory', async () => {
+    const corpus = path.join(tmp.dir, 'news-sample.jsonl');
+    await newsSample(corpus, 400);
+    const out = path.join(tmp.dir, 'news-index');
+    await buildIndex({ corpus: [corpus, SEED_CORPUS], out, settings, lexicalOnly: true });
+    const eager = eagerIndex((await resolveIndex(out)).file);
+    const questions = (await readFile(path.join('eval', 'questions', 'news2022-questions.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { question: string }).question);
+    expect(questions.length).toBeGreaterThan(100);
+    // A cache far smaller than the postings (~1 MB here): answers cannot depend on what it holds.
+    const backend = await open(out, 256 * 1024);
+    let nonEmpty = 0;
+    for (const question of questions) {
+      const query = queryOf(question);
+      const hits = await backend.keywordCandidates(query, 50);
+      expect(hits).toEqual(eager.search(query, 50));
+      if (hits.length > 0) nonEmpty++;
+      expect(backend.postingCache.bytes).toBeLessThanOrEqual(256 * 1024);
+    }
+    expect(nonEmpty).toBeGreaterThan(questions.length / 2);
+    await backend.close();
+  });
+});
