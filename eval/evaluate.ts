@@ -8,6 +8,7 @@ import { runIndex } from '../src/indexer/run.js';
 import { openSearcher } from '../src/open.js';
 import { storeTarget } from '../src/config.js';
 import { IndexDatabase } from '../src/storage/database.js';
+import { SCHEMA_VERSION } from '../src/storage/schema.js';
 import { MissingIndexError } from '../src/storage/errors.js';
 import { resolveIndex } from '../src/storage/folder.js';
 import { refusedByRule } from '../src/search/postprocess/abstain.js';
@@ -79,7 +80,7 @@ export async function cacheDir(corpus: string[], lexicalOnly: boolean, model: st
     h.update(`${path.resolve(p)}:${s.size}:${s.mtimeMs}\n`);
   }
   // The index format is part of the key: a cache from an older layout (or with / without related words) is not reused.
-  h.update(`${lexicalOnly}:${model}:sqlite-2${relatedWords ? ':related' : ''}`);
+  h.update(`${lexicalOnly}:${model}:sqlite-${SCHEMA_VERSION}${relatedWords ? ':related' : ''}`);
   return path.join('.cache', 'eval', h.digest('hex').slice(0, 12));
 }
 

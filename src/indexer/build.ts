@@ -8,11 +8,11 @@ import { newStreamStats, streamCorpus, type ArticleKeys, type StreamStats } from
 import type { IngestOptions } from '../ingest/load.js';
 import type { DenseInfo, NoDenseInfo } from '../storage/backend.js';
 import { damagedKeywords, IndexDatabase, type NewPassage } from '../storage/database.js';
-import { MissingIndexError } from '../storage/errors.js';
+import { MissingIndexError, OldFormatError } from '../storage/errors.js';
 import { fsyncFile, newDatabaseName, publishDatabase, removeIncomplete, removeUnused, resolveIndex, vectorsFileName, POINTER } from '../storage/folder.js';
 import { KeywordIndex, mergeSegments, PostingCache, type Segment, SegmentBuilder, shouldMerge } from '../storage/keyword/index.js';
 import { acquireLock } from '../storage/lock.js';
-import { META } from '../storage/schema.js';
+import { META, SCHEMA_VERSION } from '../storage/schema.js';
 import { addVectors, createVectorIndex, deleteVectors, readVectorIndex, vectorOf, type VectorIndex } from '../storage/vectors.js';
 import { analyze } from '../text/analyze.js';
 import { pruneRelated, RelatedCollector, type RelatedTerms } from '../text/related.js';
@@ -262,7 +262,7 @@ async function openBase(options: BuildOptions): Promise<{ base?: Base; reason?: 
     file = (await resolveIndex(options.out)).file;
   } catch (err) {
     if (err instanceof MissingIndexError) return { reason: 'first build' };
-    // An old-format or damaged index is replaced by a full build only when asked for.
+    // A damaged index is replaced by a full build only when asked for.
     if (!options.rebuild) throw err;
     return { reason: 'rebuild requested' };
   }
@@ -270,6 +270,9 @@ async function openBase(options: BuildOptions): Promise<{ base?: Base; reason?: 
   try {
     db = IndexDatabase.open(file, { readonly: false });
   } catch (err) {
+    // An index of an older version is not damaged, just unreadable now: indexing builds it anew
+    // (into a new file; the old one stays current until the new one is complete).
+    if (err instanceof OldFormatError) return { reason: `the index was in format ${err.format}, this version writes ${SCHEMA_VERSION}` };
     if (!options.rebuild) throw err;
     return { reason: 'rebuild requested' };
   }

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { ArticleSummary, SearchFilters } from '../types.js';
 import type { CorpusInfo, DenseInfo, IndexInfo, NoDenseInfo, OutletCount, StoredPassage } from './backend.js';
-import { IndexError, REBUILD_HINT } from './errors.js';
+import { IndexError, OldFormatError, REBUILD_HINT } from './errors.js';
 import { ARTICLE_COLUMNS, decodeArticle, decodePassage, encodeArticle, PASSAGE_COLUMNS, type ArticleRow, type PassageRow } from './rows.js';
 import { META, RELATED_TABLE, SCHEMA, SCHEMA_VERSION } from './schema.js';
 import type { Article } from '../types.js';
@@ -79,7 +79,8 @@ export class IndexDatabase {
       const store = new IndexDatabase(file, db);
       const format = store.meta<number>(META.format);
       if (format !== SCHEMA_VERSION) {
-        throw new IndexError(`The index ${file} has format ${String(format)}, this version reads ${SCHEMA_VERSION}: ${REBUILD_HINT}.`);
+        const message = `The index ${file} has format ${String(format)}, this version reads ${SCHEMA_VERSION}: ${REBUILD_HINT}.`;
+        throw typeof format === 'number' && format < SCHEMA_VERSION ? new OldFormatError(message, format) : new IndexError(message);
       }
       if (store.meta<boolean>(META.complete) !== true) throw new IndexError(`The index ${file} was never completed: ${REBUILD_HINT}.`);
       // Read the metadata a search needs, so a damaged file fails here, with the fix, not mid-question

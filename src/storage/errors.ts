@@ -14,6 +14,17 @@ export class MissingIndexError extends IndexError {
   }
 }
 
+/** An index written by an older version (a format this one no longer reads): `npm run index` builds it anew. */
+export class OldFormatError extends IndexError {
+  constructor(
+    message: string,
+    readonly format: number,
+  ) {
+    super(message);
+    this.name = 'OldFormatError';
+  }
+}
+
 export const REBUILD_HINT = 'rebuild it with `npm run index -- --rebuild`';
 
 /** Another build holds the writer lock (a file lock, or PostgreSQL's advisory lock): nothing is wrong, it is busy. */
