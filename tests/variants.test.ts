@@ -7,6 +7,10 @@ describe('spelling variants', () => {
     expect(editDistance('kherson', 'kherson')).toBe(0);
     expect(editDistance('shoigu', 'shoygu')).toBe(1);
     expect(editDistance('abcdefgh', 'zzzzzzzz', 2)).toBe(3);
+    // Two neighbouring letters swapped is one slip, not two edits.
+    expect(editDistance('kherosn', 'kherson')).toBe(1);
+    expect(editDistance('russain', 'russian', 1)).toBe(1);
+    expect(editDistance('ab', 'ba')).toBe(1);
   });
 
   it('finds corpus terms one or two edits away that share a prefix', () => {
@@ -15,5 +19,6 @@ describe('spelling variants', () => {
     expect(finder.find('shoigu')).toEqual(['shoygu']);
     expect(finder.find('kherson')).toEqual([]);
     expect(finder.find('kyiv')).toEqual([]);
+    expect(finder.find('kherosn')).toEqual(['kherson']);
   });
 });

@@ -39,18 +39,26 @@ export class VariantFinder {
   }
 }
 
-/** Levenshtein distance, giving up (returning max + 1) once it must exceed `max`. */
+/**
+ * Edit distance counting a swap of two neighbouring letters as one edit ("kherosn" → "kherson",
+ * "russain" → "russian": the commonest typing slip), as well as an insertion, deletion or
+ * substitution (optimal string alignment); gives up (returning max + 1) once it must exceed `max`.
+ */
 export function editDistance(a: string, b: string, max = Infinity): number {
+  let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
     let best = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
-      best = Math.min(best, row[j]!);
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, before[j - 2]! + 1);
+      row[j] = d;
+      best = Math.min(best, d);
     }
     if (best > max) return max + 1;
+    before = prev;
     prev = row;
   }
   return prev[b.length]!;
