@@ -1,6 +1,8 @@
 import type { QueryPlan } from '../src/search/query.js';
-import { nextArticles, unitNear, type RankedEvidence } from '../src/search/ranker/evidence.js';
-import { conceptHits, type ConceptHit, type QuestionInfo } from '../src/search/ranker/features.js';
+import { nextArticles, type RankedEvidence } from '../src/search/ranker/evidence.js';
+import { conceptHits, type ConceptHit } from '../src/search/ranker/features.js';
+import type { QuestionInfo } from '../src/search/ranker/question.js';
+import { unitNear } from '../src/search/ranker/units.js';
 import { analyze, processTerm, tokenize } from '../src/text/analyze.js';
 import { splitSentences } from '../src/text/sentences.js';
 

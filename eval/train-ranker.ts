@@ -3,11 +3,9 @@ import { Command } from 'commander';
 import { loadCoreConfig } from '../src/config.js';
 import { loadDotenv } from '../src/env.js';
 import { refusedByRule } from '../src/search/postprocess/abstain.js';
-import { yearAfterCorpus } from '../src/search/postprocess/after-corpus.js';
 import { confidenceInputs } from '../src/search/ranker/confidence-inputs.js';
-import { asksAdvice } from '../src/search/ranker/evidence.js';
 import { PASSAGE_FEATURES, SENTENCE_FEATURES } from '../src/search/ranker/features.js';
-import { CONFIDENCE_FEATURES, CONFIDENCE_SIGNS, LinearModel, neutralRanker, parseWeights, type LinearWeights, type RankerWeights } from '../src/search/ranker/model.js';
+import { CONFIDENCE_FEATURES, CONFIDENCE_SIGNS, LinearModel, neutralRanker, parseWeights, rankerFrom, type LinearWeights, type RankerWeights } from '../src/search/ranker/model.js';
 import { Searcher, DEFAULT_RANKING, type CandidatePool } from '../src/search/searcher.js';
 import { ensureIndex, parseOverrides, readQuestions } from './evaluate.js';
 import { byQuestion, feedbackGroup, readFeedbackPairs } from './feedback.js';
@@ -153,7 +151,6 @@ async function main(): Promise<void> {
   }
   const train = await collect(searcher, opts.train);
   const dev = await collect(searcher, opts.dev);
-  const { newestDate } = searcher.info;
   log(`${train.length} training questions, ${dev.length} dev questions`);
 
   // 1. Passage ranker: pairwise, choose depth and L2 on dev MRR@10.
@@ -204,17 +201,27 @@ async function main(): Promise<void> {
   }
   // Few unanswerable questions to learn from: a stronger L2 keeps the weights from fitting noise.
   const confidenceWeights = trainLogistic(cx, cy, CONFIDENCE_FEATURES, { ...DEFAULT_TRAIN, l2: CONFIDENCE_L2 }, CONFIDENCE_FEATURES.map((f) => CONFIDENCE_SIGNS[f]));
-  const confidence = new LinearModel(confidenceWeights);
-  const devProbs = dev.map((d) => {
-    const c = confidenceInput(d, passage, best!.depth);
-    // The search refuses below the coverage floor, and questions about years after the corpus,
-    // whatever the model says (chooseThreshold counts those).
-    const year = yearAfterCorpus(d.q.question, newestDate);
-    const floored = refusedByRule(
-      c && { coverage: c.x[CONFIDENCE_FEATURES.indexOf('coverAll')]!, advice: asksAdvice(d.q.question) || undefined, afterCorpus: year === undefined ? undefined : { year, newestDate: newestDate! } },
-    );
-    return { unanswerable: d.q.unanswerable === true, probability: c ? confidence.probability(c.x) : 0, floored, top5: c?.top5 ?? false };
+  // The threshold is chosen on dev *as the search refuses*: each dev question asked of the real
+  // search with these models (diversified results, the refusal rules), not re-computed from the pool.
+  const provisional = rankerFrom({
+    version: 1,
+    depth: best!.depth,
+    passage: best!.weights,
+    sentence,
+    confidence: { ...confidenceWeights, threshold: 0, strong: 1 },
   });
+  const judge = await Searcher.open(dir, config, { model: opts.lexicalOnly ? 'never' : 'await', ranker: provisional }, { ...DEFAULT_RANKING, ...parseOverrides(opts.set), minConfidence: 0 });
+  const devProbs: Array<{ unanswerable: boolean; probability: number; floored: boolean; top5: boolean }> = [];
+  for (const d of dev) {
+    const answer = await judge.ask(d.q.question, { k: 5, evenIfUnsure: true });
+    devProbs.push({
+      unanswerable: d.q.unanswerable === true,
+      probability: answer.confidence?.probability ?? 0,
+      floored: refusedByRule(answer.confidence),
+      top5: !d.q.unanswerable && answer.results.some((r) => containsAnswer(r.passage, d.q.answers)),
+    });
+  }
+  await judge.close();
   const ans = devProbs.filter((d) => !d.unanswerable);
   const un = devProbs.filter((d) => d.unanswerable);
   const chosen = chooseThreshold(devProbs, opts.maxFalseRefusal);

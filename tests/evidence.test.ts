@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { planQuery } from '../src/search/query.js';
-import { asksAdvice, countedConcepts, topicShare, unitNear, type RankedEvidence } from '../src/search/ranker/evidence.js';
-import { questionInfo } from '../src/search/ranker/features.js';
+import { asksAdvice, topicShare, type RankedEvidence } from '../src/search/ranker/evidence.js';
+import { questionInfo } from '../src/search/ranker/question.js';
+import { countedConcepts, unitNear } from '../src/search/ranker/units.js';
 import { CONFIDENCE_FEATURES, CONFIDENCE_SIGNS, loadRanker } from '../src/search/ranker/model.js';
 import type { TermStats } from '../src/storage/backend.js';
 import { analyze } from '../src/text/analyze.js';

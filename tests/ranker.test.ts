@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { calibrateThreshold, type QuestionOutcome } from '../eval/metrics.js';
 import { trainLogistic, trainPairwise } from '../eval/learn.js';
 import { planQuery } from '../src/search/query.js';
-import { PASSAGE_FEATURES, passageFeatures, questionInfo, SENTENCE_FEATURES, type CandidateEvidence } from '../src/search/ranker/features.js';
+import { PASSAGE_FEATURES, passageFeatures, SENTENCE_FEATURES, type CandidateEvidence } from '../src/search/ranker/features.js';
+import { questionInfo } from '../src/search/ranker/question.js';
 import { CONFIDENCE_FEATURES, LinearModel, loadRanker, parseWeights, RankerWeightsError } from '../src/search/ranker/model.js';
 import { placeTable } from '../src/text/places.js';
 import { processTerm } from '../src/text/analyze.js';
@@ -99,6 +100,19 @@ describe('ranker features', () => {
     expect(f(good, 'keyword')).toBe(1);
     expect(f(bad, 'keyword')).toBeCloseTo(0.2);
     expect(f(bad, 'position')).toBeCloseTo(0.25);
+  });
+
+  it('sees whether a passage holds a number in the unit the question measures in (unitMatch)', () => {
+    // A date question measures in no unit: every passage passes.
+    expect(f(good, 'unitMatch')).toBe(1);
+    expect(f(bad, 'unitMatch')).toBe(1);
+    const cost = questionInfo(planQuery('how much did the grain deal cost', stats));
+    const [priced, counted] = passageFeatures(cost, [
+      { ...pool[0]!, text: 'The grain deal cost $1.2 billion to set up.' },
+      { ...pool[0]!, text: 'The grain deal covered 3 ports and 16 ships.' },
+    ]);
+    expect(f(priced, 'unitMatch')).toBe(1);
+    expect(f(counted, 'unitMatch')).toBe(0);
   });
 
   it('keeps per-sentence features for the quote model', () => {

@@ -2,7 +2,8 @@ import type { PassageFilter, StoredPassage } from '../storage/backend.js';
 import type { Confidence, QueryStage } from '../types.js';
 import type { Quote } from './postprocess/quote.js';
 import type { QueryPlan } from './query.js';
-import type { PassageFeatures, QuestionInfo } from './ranker/features.js';
+import type { PassageFeatures } from './ranker/features.js';
+import type { QuestionInfo } from './ranker/question.js';
 
 /** A candidate passage on its way to an answer. */
 export interface Scored {

@@ -2,7 +2,7 @@ import { analyze } from '../../text/analyze.js';
 import { coverage } from '../query.js';
 import { confidenceInputs } from '../ranker/confidence-inputs.js';
 import { asksAdvice } from '../ranker/evidence.js';
-import { questionInfo } from '../ranker/features.js';
+import { questionInfo } from '../ranker/question.js';
 import type { Ranker } from '../ranker/model.js';
 import type { Confidence } from '../../types.js';
 import type { PostProcessor, Walk } from '../walk.js';

@@ -1,4 +1,5 @@
-import { passageFeatures, questionInfo, type CandidateEvidence } from '../ranker/features.js';
+import { passageFeatures, type CandidateEvidence } from '../ranker/features.js';
+import { questionInfo } from '../ranker/question.js';
 import type { Ranker } from '../ranker/model.js';
 import type { PostProcessor, Walk } from '../walk.js';
 import { cosine } from './abstain.js';

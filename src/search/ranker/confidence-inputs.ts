@@ -1,5 +1,7 @@
-import { topicShare, unitNear, type RankedEvidence } from './evidence.js';
-import { PASSAGE_FEATURES, type PassageFeature, type QuestionInfo } from './features.js';
+import { topicShare, type RankedEvidence } from './evidence.js';
+import { PASSAGE_FEATURES, type PassageFeature } from './features.js';
+import type { QuestionInfo } from './question.js';
+import { unitNear } from './units.js';
 import { CONFIDENCE_FEATURES, type ConfidenceFeature } from './model.js';
 
 const FEATURE_INDEX = new Map<string, number>(PASSAGE_FEATURES.map((f, i) => [f, i]));

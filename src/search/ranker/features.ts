@@ -1,7 +1,9 @@
 import { splitSentences } from '../../text/sentences.js';
 import { analyze } from '../../text/analyze.js';
 import type { QueryPlan } from '../query.js';
-import { answerType, hasFreshAnswer, sentenceScore, type AnswerType } from '../postprocess/quote.js';
+import { hasFreshAnswer, sentenceScore } from '../postprocess/quote.js';
+import type { QuestionInfo } from './question.js';
+import { unitNear } from './units.js';
 
 /**
  * Features of a (question, passage) pair for the learned ranker, and of a (question, sentence) pair
@@ -27,46 +29,6 @@ export interface CandidateEvidence {
   fusedRank: number;
 }
 
-/** What the question asks for, analysed once per question. */
-export interface QuestionInfo {
-  plan: QueryPlan;
-  type: AnswerType | undefined;
-  /** Lower-case words of the question, to tell a fresh answer from one the question already holds. */
-  words: ReadonlySet<string>;
-  /** Years and month names the question mentions. */
-  years: string[];
-  months: number[];
-  /** Consecutive pairs of the question's own terms ("grain deal"). */
-  bigrams: Array<[string, string]>;
-  /** Share of the question's weight in concepts the corpus never uses in any form. */
-  absentShare: number;
-}
-
-const MONTH_NAMES = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-
-export function questionInfo(plan: QueryPlan): QuestionInfo {
-  const q = plan.question;
-  const lower = q.toLowerCase();
-  const months: number[] = [];
-  for (const m of lower.matchAll(/\b(jan(?:uary)?|feb(?:ruary)?|march|april|june|july|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b/g)) {
-    months.push(MONTH_NAMES.indexOf(m[1]!.slice(0, 3)) + 1);
-  }
-  const own = analyze(q).filter((t) => plan.concepts.some((c) => c.term === t));
-  const bigrams: Array<[string, string]> = [];
-  for (let i = 0; i + 1 < own.length; i++) if (own[i] !== own[i + 1]) bigrams.push([own[i]!, own[i + 1]!]);
-  const total = plan.concepts.reduce((s, c) => s + c.weight, 0) || 1;
-  return {
-    plan,
-    type: answerType(q),
-    words: new Set(lower.match(/[\p{L}\p{N}][\p{L}\p{N}'.,-]*/gu) ?? []),
-    years: lower.match(/\b(19|20)\d\d\b/g) ?? [],
-    months,
-    bigrams,
-    // In a small corpus most words are absent and that says little; names never mentioned always count.
-    absentShare: plan.concepts.reduce((s, c) => s + (c.absent ? c.weight * (c.name ? 1 : plan.corpusScale) : 0), 0) / total,
-  };
-}
-
 export const PASSAGE_FEATURES = [
   'keyword', // keyword score / best keyword score in the pool
   'keywordRR', // 1 / (1 + keyword rank)
@@ -89,6 +51,7 @@ export const PASSAGE_FEATURES = [
   'length', // log words / 6
   'topMissing', // weight share of the heaviest question concept found nowhere in the passage or title
   'yearMissing', // the question names a year that the passage, title and date never mention
+  'unitMatch', // the question measures in a unit (money, a share, what "how many" counts) and the passage holds a number in it (1 when no unit is asked)
 ] as const;
 
 export type PassageFeature = (typeof PASSAGE_FEATURES)[number];
@@ -307,6 +270,7 @@ export function passageFeatures(info: QuestionInfo, pool: readonly CandidateEvid
       length: Math.log(1 + terms.length) / 6,
       topMissing,
       yearMissing,
+      unitMatch: unitNear(info, c.text),
     };
     return { values: PASSAGE_FEATURES.map((f) => values[f]), sentences: sentenceEvidence };
   });

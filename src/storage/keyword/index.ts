@@ -11,7 +11,7 @@
  *   if (shouldMerge(index.mergeStats())) store(mergeSegments([...index.segments], (id) => index.isDeleted(id)));
  */
 export { DamagedSegmentError, KeywordIndexError } from './errors.js';
-export { PostingCache } from './posting-cache.js';
-export { DEFAULT_PAGE_BYTES, Segment, SegmentBuilder, SEGMENT_FORMAT_VERSION, type PageReader, type SegmentDoc, type StoredSegment, type TermPostings } from './segment.js';
+export { PostingCache, type TermPostings } from './posting-cache.js';
+export { DEFAULT_PAGE_BYTES, Segment, SegmentBuilder, SEGMENT_FORMAT_VERSION, type PageReader, type SegmentDoc, type StoredSegment } from './segment.js';
 export { KeywordIndex, type KeywordHit, type KeywordIndexMergeStats, type KeywordIndexOptions, type KeywordQueryTerm, type KeywordSearchStats } from './keyword-index.js';
 export { DEFAULT_MERGE_POLICY, mergeSegments, shouldMerge, type MergePolicy } from './merge.js';

@@ -1,5 +1,6 @@
 import { KeywordIndexError } from './errors.js';
-import type { Segment, TermPostings } from './segment.js';
+import type { TermPostings } from './posting-cache.js';
+import type { Segment } from './segment.js';
 
 /** A query term, already analysed, with its weight (≥ 0). */
 export interface KeywordQueryTerm {

@@ -1,14 +1,20 @@
 import { KeywordIndexError } from './errors.js';
-import type { TermPostings } from './segment.js';
+
+/** One term's postings in one segment: position i is a doc (local number) and its two term frequencies. */
+export interface TermPostings {
+  docs: Uint32Array;
+  tfTitle: Uint8Array;
+  tfText: Uint8Array;
+}
+
+/** What an entry costs beyond its bytes (the Map entry and three typed-array views), so a million tiny terms stay bounded too. */
+const ENTRY_OVERHEAD = 200;
 
 /**
  * The postings read from stored segments, least recently used dropped first once their bytes pass
  * `maxBytes`. One per opened index, shared by its segments (keys are the segments' own). A term
  * bigger than the whole budget is returned to its reader but not kept.
  */
-/** What an entry costs beyond its bytes (the Map entry and three typed-array views), so a million tiny terms stay bounded too. */
-const ENTRY_OVERHEAD = 200;
-
 export class PostingCache {
   private readonly entries = new Map<number, { postings: TermPostings; bytes: number }>();
   private held = 0;

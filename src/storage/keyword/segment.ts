@@ -1,5 +1,5 @@
 import { DamagedSegmentError, KeywordIndexError } from './errors.js';
-import type { PostingCache } from './posting-cache.js';
+import type { PostingCache, TermPostings } from './posting-cache.js';
 
 /**
  * One immutable keyword segment. It is stored in two parts so that opening an index reads only
@@ -32,13 +32,6 @@ export interface SegmentDoc {
   id: number;
   title: readonly string[];
   text: readonly string[];
-}
-
-/** One term's postings in one segment: position i is a doc (local number) and its two term frequencies. */
-export interface TermPostings {
-  docs: Uint32Array;
-  tfTitle: Uint8Array;
-  tfText: Uint8Array;
 }
 
 /** Returns the stored posting pages first..last (inclusive) of one segment, in page order. */
