@@ -84,21 +84,24 @@ describe('the unit a question measures in (unitNear)', () => {
     expect(unit('how many of the 12 crew members were Syrian', 'All 12 crew members were safe, the owner said.')).toBe(0);
   });
 
-  it('money, shares and lengths want a number in that unit', () => {
-    expect(unit('how much did the council spend on the new buses', 'The council spent £4.5m on 30 new buses.')).toBe(1);
-    expect(unit('how much did the council spend on the new buses', 'The council bought 30 new buses, delivered in 2021.')).toBe(0);
-    expect(unit('what share of the vote did the president get', 'The president won 58.5% of the vote in the runoff.')).toBe(1);
-    expect(unit('what share of the vote did the president get', 'The president won the runoff against 11 rivals.')).toBe(0);
-    expect(unit('how long is the border between the two countries', 'The 970km border has never been fully marked.')).toBe(1);
-    expect(unit('how long is the border between the two countries', 'Two countries have clashed along the border since 1991.')).toBe(0);
+  // [question, passage, 1 if the passage holds a number in the asked unit]
+  it.each([
+    ['how much did the council spend on the new buses', 'The council spent £4.5m on 30 new buses.', 1],
+    ['how much did the council spend on the new buses', 'The council bought 30 new buses, delivered in 2021.', 0],
+    ['what share of the vote did the president get', 'The president won 58.5% of the vote in the runoff.', 1],
+    ['what share of the vote did the president get', 'The president won the runoff against 11 rivals.', 0],
+    ['how long is the border between the two countries', 'The 970km border has never been fully marked.', 1],
+    ['how long is the border between the two countries', 'Two countries have clashed along the border since 1991.', 0],
     // Durations in words, and money or shares asked for without "how much".
-    expect(unit('how long did he get for smuggling the chips', 'He was sentenced to two years in federal prison.')).toBe(1);
-    expect(unit('what was the budget for the film', 'The film, shot in 1931, was banned for a decade.')).toBe(0);
-    expect(unit('what was the budget for the film', 'The film cost $1.2 million to make.')).toBe(1);
-    expect(unit('what % of the vote did the party get', 'The party came second in the election.')).toBe(0);
+    ['how long did he get for smuggling the chips', 'He was sentenced to two years in federal prison.', 1],
+    ['what was the budget for the film', 'The film, shot in 1931, was banned for a decade.', 0],
+    ['what was the budget for the film', 'The film cost $1.2 million to make.', 1],
+    ['what % of the vote did the party get', 'The party came second in the election.', 0],
     // "How big" a crowd or a following is a count as often as a measure.
-    expect(unit('how big was the facebook group', 'The group had 9,500 members.')).toBe(1);
-    expect(unit('how big was the facebook group', 'The group was private.')).toBe(0);
+    ['how big was the facebook group', 'The group had 9,500 members.', 1],
+    ['how big was the facebook group', 'The group was private.', 0],
+  ] as const)('money, shares, lengths and sizes want a number in that unit: %s / %s', (question, passage, expected) => {
+    expect(unit(question, passage)).toBe(expected);
   });
 
   it('never lowers confidence for questions that name no unit', () => {
