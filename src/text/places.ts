@@ -38,6 +38,22 @@ const REGIONS: Array<[string, string[]]> = [
   ['Britain', ['British', 'Brit', 'Brits']],
   ['Korea', ['Korean', 'Koreans']],
   ['America', ['American', 'Americans']],
+  // Adjectives news uses that the country data set lacks (it has "Kazakhstani", not "Kazakh").
+  ['Kazakhstan', ['Kazakh', 'Kazakhs']],
+  ['Uzbekistan', ['Uzbek', 'Uzbeks']],
+  ['Tajikistan', ['Tajik', 'Tajiks']],
+  ['Azerbaijan', ['Azeri', 'Azeris']],
+  ['UAE', ['Emirati', 'Emiratis']],
+  ['Bosnia', ['Bosnian', 'Bosnians']],
+  ['Croatia', ['Croat', 'Croats']],
+  ['Serbia', ['Serb', 'Serbs']],
+  ['Argentina', ['Argentinian', 'Argentinians']],
+  ['Iceland', ['Icelandic']],
+  ['Luxembourg', ['Luxembourgish']],
+  ['Tatarstan', ['Tatar', 'Tatars']],
+  ['Ossetia', ['Ossetian', 'Ossetians']],
+  ['Abkhazia', ['Abkhaz', 'Abkhazian']],
+  ['Transnistria', ['Transnistrian']],
 ];
 
 /** Words never worth treating as a place (codes and names that are also common words). */
