@@ -388,6 +388,41 @@ describe('an in-place update reads postings on demand', { timeout: 240_000 }, ()
     expect(await answers(updated, queries)).toEqual(await answers(fresh, queries));
     expect(await expansionsOf(updated)).toEqual(await expansionsOf(fresh));
   });
+
+  it('a posting page damaged on disk fails a merging update with one line naming the index and the fix, and changes nothing', async () => {
+    const corpus = path.join(tmp.dir, 'damaged-update.jsonl');
+    await writeFile(corpus, `${lines.join('\n')}\n`);
+    const out = path.join(tmp.dir, 'damaged-update');
+    await buildIndex({ corpus: [corpus], out, settings, lexicalOnly: true });
+    const { file } = await resolveIndex(out);
+    const db = IndexDatabase.open(file, { readonly: true });
+    const [id] = db.segmentIds();
+    const [page] = db.postingPages(id!, 0, 0);
+    const generation = db.meta<number>(META.generation);
+    db.close();
+    const bytes = await readFile(file);
+    const needle = Buffer.from(page!.subarray(5000, 5048));
+    const where = bytes.indexOf(needle);
+    expect(where).toBeGreaterThan(0);
+    bytes[where + 7]! ^= 0x10;
+    await writeFile(file, bytes);
+
+    // A third of the articles go, so the update merges and must read that page.
+    await writeFile(corpus, `${lines.slice(0, 100).join('\n')}\n`);
+    await expect(buildIndex({ corpus: [corpus], out, settings, lexicalOnly: true })).rejects.toThrow(
+      `The keyword index in ${file} is damaged (segment ${id}: posting page 0 checksum mismatch): rebuild it with \`npm run index -- --rebuild\`.`,
+    );
+    const after = IndexDatabase.open(file, { readonly: true });
+    try {
+      expect(after.meta<number>(META.generation)).toBe(generation);
+      expect(after.segmentIds()).toEqual([id]);
+      expect(after.counts().articles).toBe(150);
+    } finally {
+      after.close();
+    }
+    // The fix the message names works.
+    expect(await buildIndex({ corpus: [corpus], out, settings, lexicalOnly: true, rebuild: true })).toMatchObject({ kind: 'full', articles: 100 });
+  });
 });
 
 describe('damage and old formats', { timeout: 120_000 }, () => {
