@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildIndex } from '../src/indexer/build.js';
 import { Searcher } from '../src/search/searcher.js';
 import { IndexDatabase } from '../src/storage/database.js';
@@ -232,6 +232,196 @@ describe('an index whose postings are read on demand', { timeout: 120_000 }, () 
     }
     expect((await reader.keywordCandidates(queryOf('zeppelin'), 5)).length).toBeGreaterThan(0);
     await reader.close();
+  });
+});
+
+describe('KeywordIndex.hasLive', () => {
+  it('equals df > 0 under deletions, reading postings only of terms no head settles', () => {
+    const words = 'alpha beta gamma delta epsilon zeta eta theta iota kappa'.split(' ');
+    const segments = [0, 1].map((s) => {
+      const b = new SegmentBuilder();
+      // Each segment's last doc alone holds a word of its own ("only0", "only1").
+      for (let d = 0; d < 40; d++) b.add({ id: s * 100 + d, title: [], text: [words[d % words.length]!, ...(d === 39 ? [`only${s}`] : [])] });
+      const { head, pages } = b.finish().stored(64);
+      return Segment.open(head, (first, last) => pages.slice(first, last + 1), { cache: new PostingCache(0), name: `segment ${s}` });
+    });
+    const index = new KeywordIndex(segments);
+    // Every "alpha" of segment 0, the lone "only0" doc, and one "beta" of segment 1.
+    index.delete([0, 10, 20, 30, 39, 101]);
+    const read = vi.spyOn(Segment.prototype, 'postings');
+    try {
+      for (const term of [...words, 'only0', 'only1', 'absent']) expect(index.hasLive(term), term).toBe(index.df(term) > 0);
+      read.mockClear();
+      const fresh = new KeywordIndex(segments);
+      fresh.delete([0, 10, 20, 30, 39, 101]);
+      expect(fresh.hasLive('gamma')).toBe(true);
+      expect(fresh.hasLive('absent')).toBe(false);
+      expect(read).not.toHaveBeenCalled();
+      // "alpha": 4 docs in segment 0 (all deleted, 5 deleted there) and 4 in segment 1 (1 deleted): segment 1's head settles it.
+      expect(fresh.hasLive('alpha')).toBe(true);
+      expect(read).not.toHaveBeenCalled();
+      expect(fresh.hasLive('only0')).toBe(false);
+      expect(read).toHaveBeenCalledTimes(1);
+    } finally {
+      read.mockRestore();
+    }
+  });
+});
+
+describe('an in-place update reads postings on demand', { timeout: 240_000 }, () => {
+  /** Every keyword hit of each query as (article, position, score), ordered: comparable across indexes whose passage ids differ. */
+  async function answers(dir: string, queries: KeywordQueryTerm[][]): Promise<string[][]> {
+    const backend = await open(dir);
+    const db = IndexDatabase.open(backend.info.location, { readonly: true });
+    try {
+      const keyOf = new Map<number, string>();
+      for (const row of db.db.prepare('SELECT p.id AS id, a.id AS article, p.position AS position FROM passages p JOIN articles a ON a.rowid = p.article').all() as Array<{ id: number; article: string; position: number }>) {
+        keyOf.set(row.id, `${row.article}#${row.position}`);
+      }
+      const out: string[][] = [];
+      for (const query of queries) {
+        const hits = await backend.keywordCandidates(query, 100_000);
+        out.push(hits.map((h) => `${h.score} ${keyOf.get(h.id)}`).sort());
+      }
+      return out;
+    } finally {
+      db.close();
+      await backend.close();
+    }
+  }
+
+  async function expansionsOf(dir: string): Promise<unknown[]> {
+    const db = IndexDatabase.open((await resolveIndex(dir)).file, { readonly: true });
+    try {
+      return db.db.prepare('SELECT lemma, alternatives FROM expansions ORDER BY lemma').all();
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Runs an update, recording which stored (paged) segments' postings it reads. */
+  async function tracedUpdate(corpus: string, out: string) {
+    const termReads = vi.spyOn(Segment.prototype, 'postings');
+    const allReads = vi.spyOn(Segment.prototype, 'flatPostings');
+    try {
+      const report = await buildIndex({ corpus: [corpus], out, settings, lexicalOnly: true });
+      const paged = (s: unknown): s is Segment => s instanceof Segment && s.paged;
+      const terms = termReads.mock.contexts.flatMap((seg, i) => (paged(seg) ? [{ seg, t: termReads.mock.calls[i]![0] }] : []));
+      const whole = allReads.mock.contexts.filter(paged);
+      return { report, terms, whole };
+    } finally {
+      termReads.mockRestore();
+      allReads.mockRestore();
+    }
+  }
+
+  let lines: string[];
+  let queries: KeywordQueryTerm[][];
+  beforeAll(async () => {
+    const corpus = path.join(tmp.dir, 'update-base.jsonl');
+    await writeGeneratedCorpus(corpus, 150);
+    lines = (await readFile(corpus, 'utf8')).trim().split('\n');
+    queries = [...generatedQueries(), queryOf('zeppelin harbour council')];
+  });
+
+  async function freshAndUpdated(name: string, edited: string[]): Promise<{ updated: string; fresh: string; corpus: string }> {
+    const corpus = path.join(tmp.dir, `${name}.jsonl`);
+    await writeFile(corpus, `${lines.join('\n')}\n`);
+    const updated = path.join(tmp.dir, `${name}-updated`);
+    await buildIndex({ corpus: [corpus], out: updated, settings, lexicalOnly: true });
+    await writeFile(corpus, `${edited.join('\n')}\n`);
+    const fresh = path.join(tmp.dir, `${name}-fresh`);
+    await buildIndex({ corpus: [corpus], out: fresh, settings, lexicalOnly: true });
+    return { updated, fresh, corpus };
+  }
+
+  it('one article changed and one removed: no merge, no segment read whole, only terms the deletions may have emptied; answers as a fresh build', async () => {
+    const changed = JSON.parse(lines[10]!) as { id: string; text: string };
+    changed.text += ' The zeppelin harbour council met on Friday.';
+    const removed = JSON.parse(lines[20]!) as { id: string };
+    const edited = lines.map((l, i) => (i === 10 ? JSON.stringify(changed) : l)).filter((_, i) => i !== 20);
+    const { updated, fresh, corpus } = await freshAndUpdated('small-update', edited);
+    const base = eagerIndex((await resolveIndex(updated)).file);
+    const basePostings = base.segments.reduce((n, s) => n + s.postingCount, 0);
+
+    const { report, terms, whole } = await tracedUpdate(corpus, updated);
+    expect(report).toMatchObject({ kind: 'update', changed: 1, removed: 1 });
+    const file = (await resolveIndex(updated)).file;
+    const after = eagerIndex(file);
+    expect(after.segments.length).toBe(2);
+    const deletedDocs = after.mergeStats().deleted;
+    expect(deletedDocs).toBeGreaterThan(0);
+    // The update loaded no segment whole (it used to load every posting of the index)…
+    expect(whole).toEqual([]);
+    // …and read a term's postings only where the segment's head could not tell whether a live doc holds it.
+    let read = 0;
+    for (const { seg, t } of terms) {
+      const df = seg.postingStarts[t + 1]! - seg.postingStarts[t]!;
+      expect(df).toBeLessThanOrEqual(deletedDocs);
+      read += df;
+    }
+    expect(read).toBeLessThan(basePostings / 10);
+    // (This corpus has such terms: the fallback is exercised, not just the heads.)
+    expect(terms.length).toBeGreaterThan(0);
+
+    // Same answers, scores and word alternatives as a fresh build of the edited corpus.
+    expect(await answers(updated, queries)).toEqual(await answers(fresh, queries));
+    expect(await expansionsOf(updated)).toEqual(await expansionsOf(fresh));
+    const top = await answers(updated, [queryOf('zeppelin harbour council')]);
+    expect(top[0]!.some((k) => k.includes(`${changed.id}#`))).toBe(true);
+    for (const q of await answers(updated, queries)) for (const k of q) expect(k.includes(` ${removed.id}#`)).toBe(false);
+  });
+
+  it('an update that merges reads each base segment whole once, and nothing term by term; answers as a fresh build', async () => {
+    // A third of the articles go: over 20 % deleted, so the update merges.
+    const edited = lines.slice(0, 100);
+    const { updated, fresh, corpus } = await freshAndUpdated('merge-update', edited);
+    const baseIds = segmentIdsOf((await resolveIndex(updated)).file);
+
+    const { report, terms, whole } = await tracedUpdate(corpus, updated);
+    expect(report).toMatchObject({ kind: 'update', removed: 50 });
+    const file = (await resolveIndex(updated)).file;
+    expect(segmentIdsOf(file).length).toBe(1);
+    expect(whole.length).toBe(baseIds.length);
+    expect(new Set(whole).size).toBe(baseIds.length);
+    expect(terms).toEqual([]);
+    expect(await answers(updated, queries)).toEqual(await answers(fresh, queries));
+    expect(await expansionsOf(updated)).toEqual(await expansionsOf(fresh));
+  });
+
+  it('a posting page damaged on disk fails a merging update with one line naming the index and the fix, and changes nothing', async () => {
+    const corpus = path.join(tmp.dir, 'damaged-update.jsonl');
+    await writeFile(corpus, `${lines.join('\n')}\n`);
+    const out = path.join(tmp.dir, 'damaged-update');
+    await buildIndex({ corpus: [corpus], out, settings, lexicalOnly: true });
+    const { file } = await resolveIndex(out);
+    const db = IndexDatabase.open(file, { readonly: true });
+    const [id] = db.segmentIds();
+    const [page] = db.postingPages(id!, 0, 0);
+    const generation = db.meta<number>(META.generation);
+    db.close();
+    const bytes = await readFile(file);
+    const needle = Buffer.from(page!.subarray(5000, 5048));
+    const where = bytes.indexOf(needle);
+    expect(where).toBeGreaterThan(0);
+    bytes[where + 7]! ^= 0x10;
+    await writeFile(file, bytes);
+
+    // A third of the articles go, so the update merges and must read that page.
+    await writeFile(corpus, `${lines.slice(0, 100).join('\n')}\n`);
+    await expect(buildIndex({ corpus: [corpus], out, settings, lexicalOnly: true })).rejects.toThrow(
+      `The keyword index in ${file} is damaged (segment ${id}: posting page 0 checksum mismatch): rebuild it with \`npm run index -- --rebuild\`.`,
+    );
+    const after = IndexDatabase.open(file, { readonly: true });
+    try {
+      expect(after.meta<number>(META.generation)).toBe(generation);
+      expect(after.segmentIds()).toEqual([id]);
+      expect(after.counts().articles).toBe(150);
+    } finally {
+      after.close();
+    }
+    // The fix the message names works.
+    expect(await buildIndex({ corpus: [corpus], out, settings, lexicalOnly: true, rebuild: true })).toMatchObject({ kind: 'full', articles: 100 });
   });
 });
 

@@ -8,6 +8,7 @@ import { newStreamStats, streamCorpus, type ArticleKeys, type StreamStats } from
 import type { IngestOptions } from '../ingest/load.js';
 import type { DenseInfo, NoDenseInfo } from '../storage/backend.js';
 import { damagedKeywords, IndexDatabase, type NewPassage } from '../storage/database.js';
+import { cacheBytes, DEFAULT_POSTING_CACHE_MB } from '../storage/embedded.js';
 import { MissingIndexError, OldFormatError } from '../storage/errors.js';
 import { fsyncFile, newDatabaseName, publishDatabase, removeIncomplete, removeUnused, resolveIndex, vectorsFileName, POINTER } from '../storage/folder.js';
 import { KeywordIndex, mergeSegments, PostingCache, type Segment, SegmentBuilder, shouldMerge } from '../storage/keyword/index.js';
@@ -16,7 +17,7 @@ import { META, SCHEMA_VERSION } from '../storage/schema.js';
 import { addVectors, createVectorIndex, deleteVectors, readVectorIndex, vectorOf, type VectorIndex } from '../storage/vectors.js';
 import { analyze } from '../text/analyze.js';
 import { pruneRelated, RelatedCollector, type RelatedTerms } from '../text/related.js';
-import { buildExpansions } from '../text/wordnet.js';
+import { buildExpansions, type Expansions } from '../text/wordnet.js';
 import type { Article, Chunk, IngestProblem } from '../types.js';
 
 export type BuildStage = 'load' | 'chunk' | 'model' | 'embed' | 'hnsw' | 'lexical' | 'related' | 'write';
@@ -45,7 +46,7 @@ export type BuildSettings = Pick<
   | 'HNSW_EF_CONSTRUCTION'
   | 'HNSW_EF_SEARCH'
 > &
-  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX' | 'DATE_ORDER' | 'MAX_ARTICLE_CHARS' | 'RELATED_WORDS'>>;
+  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX' | 'DATE_ORDER' | 'MAX_ARTICLE_CHARS' | 'RELATED_WORDS' | 'KEYWORD_CACHE_MB'>>;
 
 /** Date reading and the per-article size limit, as the settings give them, and the articles to leave out. */
 const ingestOptions = (options: Pick<BuildOptions, 'settings' | 'exclude'>): IngestOptions => ({
@@ -688,27 +689,36 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   const removedArticleRows = [...replaced, ...removedRows];
   const stmt = db.db.prepare('SELECT id FROM passages WHERE article = ?').pluck();
   for (const rowid of removedArticleRows) for (const id of stmt.all(rowid) as number[]) removedPassages.add(id);
-  // All postings in memory, as the update reads df of many terms and may merge everything.
+  // The base segments are opened as readers open them (heads only, postings read on demand through
+  // a bounded cache), so a small update does not hold every posting of the index in memory: only a
+  // merge reads all postings of the segments it merges (once, bypassing the cache).
   const segmentIds = db.segmentIds();
-  let baseSegments: Segment[];
-  try {
-    baseSegments = [...db.openSegments(segmentIds, new PostingCache(0)).values()].map((s) => s.load());
-  } catch (err) {
-    throw damagedKeywords(db.file, err);
-  }
+  const postingCache = new PostingCache(cacheBytes(settings.KEYWORD_CACHE_MB) ?? DEFAULT_POSTING_CACHE_MB * 2 ** 20);
+  const baseSegments = [...db.openSegments(segmentIds, postingCache).values()];
   const fresh = prepared.length ? segmentOf(prepared) : undefined;
   const keyword = new KeywordIndex(fresh ? [...baseSegments, fresh] : baseSegments);
   const deleted = new Set([...db.deletedIds(), ...removedPassages]);
   keyword.delete(deleted);
-  const merge = shouldMerge(keyword.mergeStats());
-  const merged = merge ? mergeSegments([...keyword.segments], (id) => deleted.has(id)) : undefined;
-  const expansions = await buildExpansions((term) => keyword.df(term) > 0);
-  clock.add('lexical', since);
-  // Related words are corpus-wide statistics, learned again only by a full build (that reads every
-  // passage); an update keeps them, restricted to the terms the index still uses.
-  since = performance.now();
-  const related = pruneRelated(db.allRelated(), (term) => keyword.df(term) > 0);
-  clock.add('related', since);
+  let merged: Segment | undefined;
+  let expansions: Expansions;
+  let related: RelatedTerms;
+  try {
+    merged = shouldMerge(keyword.mergeStats()) ? mergeSegments([...keyword.segments], (id) => deleted.has(id)) : undefined;
+    // The merged segment holds exactly the live docs, in memory; without a merge the heads settle
+    // almost every term (`hasLive`).
+    const live = merged;
+    const has = live ? (term: string) => live.df(term) > 0 : (term: string) => keyword.hasLive(term);
+    expansions = await buildExpansions(has);
+    clock.add('lexical', since);
+    // Related words are corpus-wide statistics, learned again only by a full build (that reads every
+    // passage); an update keeps them, restricted to the terms the index still uses.
+    since = performance.now();
+    related = pruneRelated(db.allRelated(), has);
+    clock.add('related', since);
+  } catch (err) {
+    // Pages are read (and checked) here now, not at open.
+    throw damagedKeywords(db.file, err);
+  }
   throwIfAborted(signal);
 
   // Vectors: the next generation's file is complete on disk before the commit that names it.

@@ -288,6 +288,23 @@ export class KeywordIndex {
     return df;
   }
 
+  /**
+   * True when a live doc holds the term, as `df(term) > 0` but mostly from the heads: a segment whose
+   * df exceeds its deleted docs must hold a live one, so postings are read only for a term no segment
+   * settles that way (at most as many postings per segment as it has deleted docs).
+   */
+  hasLive(term: string): boolean {
+    let unsettled = false;
+    for (const st of this.states) {
+      const df = st.seg.df(term);
+      if (df > st.deletedCount) return true;
+      if (df > 0) unsettled = true;
+    }
+    if (!unsettled) return false;
+    for (const st of this.states) if (st.seg.df(term) > 0 && this.termState(st, term, undefined).liveDf > 0) return true;
+    return false;
+  }
+
   /** Every term of every segment (a term whose docs are all deleted may still be listed until a merge). */
   *vocabulary(): Iterable<string> {
     if (this.states.length === 1) {
