@@ -47,6 +47,7 @@ const question = program.args.join(' ').trim();
 
 /** The public JSON shape of an answer (the CLI contract). */
 function toJson(id: string | undefined, answer: Answer): Record<string, unknown> {
+  const reason = answer.abstained ? refusalReason(answer.confidence) : undefined;
   return {
     ...(id !== undefined ? { id } : {}),
     question: answer.question,
@@ -55,7 +56,7 @@ function toJson(id: string | undefined, answer: Answer): Record<string, unknown>
     confidence: answer.confidence?.probability ?? 0,
     ...(answer.lowConfidence ? { lowConfidence: true } : {}),
     // Why a rule refused it (a year after the index's newest article, an advice question), when one did.
-    ...(answer.abstained && refusalReason(answer.confidence) ? { reason: refusalReason(answer.confidence) } : {}),
+    ...(reason ? { reason } : {}),
     ...(answer.followUp ? { followUp: answer.followUp } : {}),
     results: answer.results.map(({ rank, score, title, outlet, date, url, source, quote, passage }) => ({
       rank,

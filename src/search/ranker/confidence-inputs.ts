@@ -34,7 +34,8 @@ export function confidenceInputs(info: QuestionInfo, top: TopAnswer, ranked: rea
     yearMissing: feature('yearMissing'),
     coverOwn: feature('coverOwn'),
     topicShare: topicShare(info, ranked),
-    unitNear: unitNear(info, top.text),
+    // The ranker already judged the top passage's unit; past its depth there are no features to reuse.
+    unitNear: top.features ? feature('unitMatch') : unitNear(info, top.text),
   };
   return CONFIDENCE_FEATURES.map((n) => values[n]);
 }

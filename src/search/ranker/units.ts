@@ -67,21 +67,49 @@ function numberNear(sentence: string, info: QuestionInfo, concepts: readonly num
   return numbers.some((n) => hits.some((h) => h !== n && Math.abs(h - n) <= within));
 }
 
+/** What a question measures in, classified once per question (the ranker asks for every candidate). */
+type Unit = { kind: 'money' | 'share' | 'measure' | 'size' | 'none' } | { kind: 'count'; concepts: number[] };
+
+const units = new WeakMap<QuestionInfo, Unit>();
+
+function unitOf(info: QuestionInfo): Unit {
+  let unit = units.get(info);
+  if (unit) return unit;
+  const q = info.plan.question;
+  // Money and shares are asked for without "how much" too ("what was the budget", "what % of the vote").
+  if (MONEY_QUESTION.test(q)) unit = { kind: 'money' };
+  else if (SHARE_QUESTION.test(q)) unit = { kind: 'share' };
+  else if (info.type !== 'number') unit = { kind: 'none' };
+  else if (MEASURE_QUESTION.test(q)) unit = { kind: 'measure' };
+  else if (SIZE_QUESTION.test(q)) unit = { kind: 'size' };
+  else {
+    const concepts = countedConcepts(info);
+    unit = concepts.length ? { kind: 'count', concepts } : { kind: 'none' };
+  }
+  units.set(info, unit);
+  return unit;
+}
+
 /**
  * 0 when the question measures in a unit — money, a share, a length or duration, or the thing "how
  * many" counts — and the passage holds no number in it; 1 otherwise (also when the question names no
  * unit, so it never lowers confidence for other questions).
  */
 export function unitNear(info: QuestionInfo, passage: string): number {
-  const q = info.plan.question;
-  // Money and shares are asked for without "how much" too ("what was the budget", "what % of the vote").
-  if (MONEY_QUESTION.test(q)) return MONEY.test(passage) ? 1 : 0;
-  if (SHARE_QUESTION.test(q)) return SHARE.test(passage) ? 1 : 0;
-  if (info.type !== 'number') return 1;
-  if (MEASURE_QUESTION.test(q)) return MEASURE.test(passage) ? 1 : 0;
-  // "how big / how large" a crowd, a following, a group: a count as often as a measure.
-  if (SIZE_QUESTION.test(q)) return MEASURE.test(passage) || /\d/.test(passage) ? 1 : 0;
-  const counted = countedConcepts(info);
-  if (counted.length === 0) return 1;
-  return splitSentences(passage).some((s) => numberNear(s.text, info, counted, COUNT_NEAR)) ? 1 : 0;
+  const unit = unitOf(info);
+  switch (unit.kind) {
+    case 'none':
+      return 1;
+    case 'money':
+      return MONEY.test(passage) ? 1 : 0;
+    case 'share':
+      return SHARE.test(passage) ? 1 : 0;
+    case 'measure':
+      return MEASURE.test(passage) ? 1 : 0;
+    case 'size':
+      // "how big / how large" a crowd, a following, a group: a count as often as a measure.
+      return MEASURE.test(passage) || /\d/.test(passage) ? 1 : 0;
+    case 'count':
+      return splitSentences(passage).some((s) => numberNear(s.text, info, unit.concepts, COUNT_NEAR)) ? 1 : 0;
+  }
 }
