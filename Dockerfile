@@ -27,7 +27,6 @@ ENV NODE_ENV=production \
     DATA_DIR=/data/feedback \
     MODEL_DIR=/data/models \
     CORPUS_PATHS=/corpus \
-    HEALTH_FILE=/tmp/archivist-health.json \
     LOG_FORMAT=json
 WORKDIR /app
 COPY --from=build /app/package.json ./

@@ -16,11 +16,26 @@ export function gatewayIntents(messageContent: boolean): GatewayIntentBits[] {
 const MESSAGES_PER_CHANNEL = 10;
 
 /**
+ * discord.js's Client takes SHARD_COUNT from the environment whenever no option differs from its
+ * default. A ShardingManager child gets a number there from the manager; anywhere else SHARD_COUNT is
+ * the operator's setting for `start:sharded` ("auto" in .env.example, loaded by dotenv), which the
+ * client would read as NaN shards. So outside a manager's child it is taken out of the environment
+ * before a client is made: one process is one shard.
+ */
+export function dropOperatorShardCount(env: NodeJS.ProcessEnv): void {
+  if (env.SHARDING_MANAGER !== 'true') delete env.SHARD_COUNT;
+}
+
+/**
  * The discord.js client with `gatewayIntents(messageContent)`; REST goes to DISCORD_API_URL when
  * set, and the gateway URL then comes from that server's /gateway/bot.
  */
-export function createClient(config: Pick<DiscordConfig, 'DISCORD_API_URL'>, options: { messageContent?: boolean } = {}): Client {
+export function createClient(
+  config: Pick<DiscordConfig, 'DISCORD_API_URL'>,
+  options: { messageContent?: boolean } = {},
+): Client {
   const api = restApiBase(config);
+  dropOperatorShardCount(process.env);
   return new Client({
     intents: gatewayIntents(options.messageContent ?? false),
     // A default as well as per reply: nothing the bot sends may ping.

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError, coreConfigSchema, parseWith } from '../config.js';
 
@@ -74,7 +75,7 @@ export const botConfigSchema = coreConfigSchema.merge(discordConfigSchema).exten
   SEARCH_WORKERS: int(1, 64).default(os.availableParallelism()),
   /** off: no 👍/👎 buttons and nothing written to DATA_DIR/feedback.jsonl. */
   FEEDBACK: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
-  /** A file the bot rewrites every 30 s while connected, for container health checks (unset: none). */
+  /** A file the bot rewrites every 30 s while connected, for health checks (unset: DATA_DIR/health.json). */
   HEALTH_FILE: z.string().min(1).optional(),
   /** /sources add: the largest file accepted, in megabytes (Discord's own upload limit is 10 MB without boosts). */
   SOURCES_MAX_FILE_MB: int(1, 500).default(10),
@@ -108,6 +109,22 @@ export function loadBotConfigOrExit(env: NodeJS.ProcessEnv = process.env): BotCo
     process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\nSee .env.example for every setting.\n`);
     process.exit(1);
   }
+}
+
+const healthSchema = botConfigSchema.pick({ HEALTH_FILE: true, DATA_DIR: true });
+
+/**
+ * Where the heartbeat goes: HEALTH_FILE, or DATA_DIR/health.json when it is unset or empty. A default
+ * rather than "none", so an empty `HEALTH_FILE=` copied from .env.example (which a container's env_file
+ * passes through, overriding the image's own setting) still leaves the health check something to read.
+ */
+export function healthFilePath(config: Pick<BotConfig, 'HEALTH_FILE' | 'DATA_DIR'>): string {
+  return config.HEALTH_FILE ?? path.join(config.DATA_DIR, 'health.json');
+}
+
+/** The heartbeat's path from the environment alone (the health check needs no token). */
+export function healthFileFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return healthFilePath(parseWith(healthSchema, env));
 }
 
 /** The REST client's `api` option: Discord's own unless DISCORD_API_URL points at a stand-in. */

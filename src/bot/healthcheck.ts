@@ -3,12 +3,19 @@
  * last 90 seconds and was connected to Discord then. Exit code 0 healthy, 1 not, with one line why.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { loadDotenv } from '../env.js';
+import { healthFileFromEnv } from './config.js';
 
 const MAX_AGE_MS = 90_000;
-const file = process.env.HEALTH_FILE;
 
 async function check(): Promise<string | undefined> {
-  if (!file) return 'HEALTH_FILE is not set, so the bot writes no heartbeat to check';
+  loadDotenv();
+  let file: string;
+  try {
+    file = healthFileFromEnv();
+  } catch (err) {
+    return (err as Error).message.replace(/\n/g, ' ');
+  }
   let age: number;
   let body: { ready?: boolean };
   try {

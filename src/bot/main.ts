@@ -1,5 +1,6 @@
 /** `npm start`: opens (or first builds) the index in the search workers, connects to Discord and serves the commands. */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Command } from 'commander';
 import { Events, type Client } from 'discord.js';
 import { corpusPaths, storeTarget } from '../config.js';
@@ -12,7 +13,7 @@ import type { IndexStatus } from '../types.js';
 import { anyAskChannels } from './ask-channels.js';
 import { createClient } from './client.js';
 import { loadCommands } from './commands.js';
-import { loadBotConfigOrExit, type BotConfig } from './config.js';
+import { healthFilePath, loadBotConfigOrExit, type BotConfig } from './config.js';
 import type { BotContext } from './context.js';
 import { createLogger, defaultLogFormat, isSecretDebugLine, type Logger } from './logger.js';
 import { RateLimiter } from './rate-limit.js';
@@ -147,11 +148,13 @@ try {
     );
   }
   // For container health checks: a file rewritten while the bot is connected (see healthcheck.ts).
-  const healthFile = config.HEALTH_FILE;
+  const healthFile = healthFilePath(config);
   const beat = (): void => {
-    if (!healthFile) return;
     const body = JSON.stringify({ at: new Date().toISOString(), ready: client.isReady(), ping: client.ws.ping, waiting: pool.waiting, workers: pool.size });
-    writeFile(healthFile, `${body}\n`).catch((err: unknown) => log.warn({ err, file: healthFile }, 'could not write HEALTH_FILE'));
+    // Its folder (DATA_DIR by default) is made on the first beat, once connected: not by a start that fails.
+    mkdir(path.dirname(healthFile), { recursive: true })
+      .then(() => writeFile(healthFile, `${body}\n`))
+      .catch((err: unknown) => log.warn({ err, file: healthFile }, 'could not write HEALTH_FILE'));
   };
   /** A client with the given intents, wired to the commands, messages and logs. */
   const connect = (withContent: boolean): Client => {
