@@ -1,3 +1,4 @@
+import { commandLine } from '../src/command-line.js';
 import {
   ChannelType,
   GatewayIntentBits,
@@ -161,6 +162,6 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
       state.resetSettings(guildId);
       return done(`Back to the defaults.\n${describeSettings(state.settings(guildId), messageContent)}`);
     default:
-      return replyPrivately(interaction, `Unknown setting "${sub}". An admin should run \`npm run deploy-commands\` to refresh the command list.`);
+      return replyPrivately(interaction, `Unknown setting "${sub}". An admin should run \`${commandLine('deploy-commands')}\` to refresh the command list.`);
   }
 }

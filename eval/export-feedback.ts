@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { commandLine, usageName } from '../src/command-line.js';
 import { ConfigError, loadCoreConfig } from '../src/config.js';
 import { loadDotenv } from '../src/env.js';
 import { openBackend } from '../src/open.js';
@@ -17,7 +18,7 @@ import { labelVotes, type FeedbackPair } from './feedback.js';
  */
 loadDotenv();
 
-const program = cliProgram('npm run export-feedback --', "Write the Discord bot's votes as labelled (question, passage, relevant) pairs for npm run train-ranker -- --feedback.")
+const program = cliProgram(usageName('export-feedback'), `Write the Discord bot's votes as labelled (question, passage, relevant) pairs for ${commandLine('train-ranker', '--feedback')}.`)
   .requiredOption('--out <file>', 'where to write the pairs (JSONL)')
   .option('--data-dir <dir>', "the bot's DATA_DIR (default: DATA_DIR, else data/)")
   .option('--guild <id>', "only this server's votes")

@@ -1,6 +1,7 @@
 /** `npm run deploy-commands`: registers the commands of commands/ to one server or globally, or removes them. */
 import { Command } from 'commander';
 import { REST, Routes } from 'discord.js';
+import { commandLine, usageName } from '../command-line.js';
 import { ConfigError } from '../config.js';
 import { loadDotenv } from '../env.js';
 import { loadCommands } from './commands.js';
@@ -8,7 +9,7 @@ import { loadDiscordConfig, restApiBase } from './config.js';
 
 const SNOWFLAKE = /^\d{17,20}$/;
 
-const cli = new Command('npm run deploy-commands --')
+const cli = new Command(usageName('deploy-commands'))
   .description('Register the bot\'s slash commands with Discord (to DISCORD_GUILD_ID, or globally), or remove them with --clear.')
   .option('--clear', 'remove every registered command instead (e.g. the server copies after switching to global registration)')
   .option('--guild <id>', 'this server instead of DISCORD_GUILD_ID')
@@ -19,8 +20,10 @@ const cli = new Command('npm run deploy-commands --')
 Needs DISCORD_TOKEN and DISCORD_CLIENT_ID (environment or .env; see .env.example).
 Server commands appear at once; global ones may take a few minutes to show everywhere.
 Examples:
-  npm run deploy-commands                                 register (to DISCORD_GUILD_ID if set)
-  npm run deploy-commands -- --clear --guild 123456789012345678   remove one server's copies`,
+  ${commandLine('deploy-commands')}
+      register (to DISCORD_GUILD_ID if set)
+  ${commandLine('deploy-commands', '--clear --guild 123456789012345678')}
+      remove one server's copies`,
   )
   .parse();
 const opts = cli.opts<{ clear?: boolean; guild?: string; global?: boolean }>();

@@ -1,3 +1,4 @@
+import { commandLine } from '../command-line.js';
 import type { APIEmbed } from 'discord.js';
 import type { FeedbackReport } from './state/store.js';
 import { clipEscaped, COLORS, embedLength, LIMITS, safeUrl } from './format.js';
@@ -38,7 +39,7 @@ export function reportEmbed(report: FeedbackReport): APIEmbed {
     title: 'Feedback report for this server',
     description,
     fields: [{ name: 'Most down-voted questions', value: kept.length ? kept.join('\n') : 'None yet.', inline: false }],
-    footer: { text: 'Questions and votes of this server only. npm run export-feedback turns votes into training data for npm run train-ranker.' },
+    footer: { text: `Questions and votes of this server only. ${commandLine('export-feedback')} turns votes into training data for ${commandLine('train-ranker')}.` },
   };
   if (embedLength(embed) > LIMITS.total) throw new Error(`feedback report embed is ${embedLength(embed)} characters`);
   return embed;

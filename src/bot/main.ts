@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
+import { commandLine, usageName } from '../command-line.js';
 import { Events, type Client } from 'discord.js';
 import { corpusPaths, storeTarget } from '../config.js';
 import { loadDotenv } from '../env.js';
@@ -28,7 +29,7 @@ import { BotState } from './state/store.js';
 import { isDisallowedIntents, startupFailure } from './startup-errors.js';
 import { ThreadChains } from './threads.js';
 
-new Command('npm start --')
+new Command(usageName('start'))
   .description('Archivist\'s Discord bot: answers /ask, /cite, "Find sources", /sources, /status and /reindex from the index.')
   .addHelpText(
     'after',
@@ -39,7 +40,7 @@ first if there is none); DATA_DIR holds the bot's state file (state.db: per-serv
 FEEDBACK=on the question log and votes); SEARCH_WORKERS, LOG_LEVEL, LOG_FORMAT, RATE_LIMIT_*;
 ASK_CHANNEL_IDS (channels where every question is answered; needs the Message Content intent).
 Besides the commands, it answers @mentions, and follow-ups in the threads it answers in.
-Register the slash commands first: npm run deploy-commands.`,
+Register the slash commands first: ${commandLine('deploy-commands')}.`,
   )
   .parse();
 

@@ -1,3 +1,4 @@
+import { commandLine } from '../command-line.js';
 import { Events, type AutocompleteInteraction, type Client, type Interaction } from 'discord.js';
 import { ANSWER_PREFIX, handleAnswerButton } from './answers.js';
 import type { CommandModule } from './commands.js';
@@ -29,7 +30,7 @@ export function routeInteractions(client: Client, commands: ReadonlyMap<string, 
       if (interaction.isChatInputCommand() || interaction.isMessageContextMenuCommand()) {
         const command = commands.get(interaction.commandName);
         if (!command) {
-          await replyPrivately(interaction, `I don't know the command "${interaction.commandName}". An admin should run \`npm run deploy-commands\` to refresh the command list.`);
+          await replyPrivately(interaction, `I don't know the command "${interaction.commandName}". An admin should run \`${commandLine('deploy-commands')}\` to refresh the command list.`);
           return;
         }
         await command.execute(interaction, ctx);

@@ -7,18 +7,19 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
+import { commandLine, usageName } from '../command-line.js';
 import { ShardingManager, type Shard } from 'discord.js';
 import { loadDotenv } from '../env.js';
 import { loadBotConfigOrExit, restApiBase, type BotConfig } from './config.js';
 import { createLogger, defaultLogFormat } from './logger.js';
 import { REINDEXED } from './reindex.js';
 
-new Command('npm run start:sharded --')
+new Command(usageName('start --sharded'))
   .description("Archivist's Discord bot split into shards (one bot process per shard), for bots in many servers.")
   .addHelpText(
     'after',
     `
-Same settings as npm start (see .env.example), plus SHARD_COUNT: a number of shards, or auto
+Same settings as ${commandLine('start')} (see .env.example), plus SHARD_COUNT: a number of shards, or auto
 (default) for Discord's recommendation. Each shard opens the same index; a /reindex on any shard
 runs once, and every shard then answers from the new index.`,
   )

@@ -3,6 +3,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { InvalidArgumentError } from 'commander';
+import { commandLine, usageName } from '../command-line.js';
 import { ConfigError, loadCoreConfig } from '../config.js';
 import { loadDotenv } from '../env.js';
 import { BuildError } from '../indexer/build.js';
@@ -23,7 +24,7 @@ const positiveInt = (value: string): number => {
   return n;
 };
 
-const program = cliProgram('npm run ask --', 'Answer a question from the indexed corpus with quoted, attributed passages.')
+const program = cliProgram(usageName('ask'), 'Answer a question from the indexed corpus with quoted, attributed passages.')
   .argument('[question...]', 'the question')
   .option('--k <n>', 'number of results', positiveInt, 5)
   .option('--index <dir>', 'index folder (default: INDEX_DIR, else embeddings/); only the default one is built on first use')
@@ -148,7 +149,7 @@ async function open(config: ReturnType<typeof loadCoreConfig>): Promise<{ search
       return { searcher: await Searcher.open(opts.index, { ...config, EMBEDDING_MODEL: explicitModel }), built: false };
     } catch (err) {
       if (!(err instanceof MissingIndexError)) throw err;
-      throw new UsageError(`No index in ${opts.index}. Build one with: npm run index -- --out ${opts.index} [--corpus PATH ...]`);
+      throw new UsageError(`No index in ${opts.index}. Build one with: ${commandLine('index', `--out ${opts.index} [--corpus PATH ...]`)}`);
     }
   }
   let built = false;

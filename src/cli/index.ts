@@ -1,3 +1,4 @@
+import { usageName } from '../command-line.js';
 import { ConfigError, corpusPaths, loadCoreConfig, storeTarget } from '../config.js';
 import { loadDotenv } from '../env.js';
 import { corpusInputs, RemovalsError } from '../ingest/kept-sources.js';
@@ -10,7 +11,7 @@ import { formatBuildReport, progressReporter } from './progress.js';
 
 loadDotenv();
 
-const program = cliProgram('npm run index --', 'Index a corpus (keyword + vector): updates the live index in place, touching only new, changed and removed articles.')
+const program = cliProgram(usageName('index'), 'Index a corpus (keyword + vector): updates the live index in place, touching only new, changed and removed articles.')
   .option('--corpus <path...>', 'corpus files or folders (default: CORPUS_PATHS, else corpus/)')
   .option('--out <dir>', 'index folder (default: INDEX_DIR, else embeddings/; ignored with SEARCH_BACKEND=postgres)')
   .option('--rebuild', 'build a fresh index and swap it in when complete (also converts an old-format or damaged index)')

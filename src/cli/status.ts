@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { commandLine, usageName } from '../command-line.js';
 import { ConfigError, loadCoreConfig } from '../config.js';
 import { loadDotenv } from '../env.js';
 import { IndexError, MissingIndexError } from '../storage/errors.js';
@@ -10,7 +11,7 @@ import { cliProgram, EXIT_FAILURE } from './common.js';
 
 loadDotenv();
 
-const program = cliProgram('npm run status --', 'Describe the index: size on disk, articles, passages, search mode and model, when it was built, from which corpus.')
+const program = cliProgram(usageName('status'), 'Describe the index: size on disk, articles, passages, search mode and model, when it was built, from which corpus.')
   .option('--index <dir>', 'index folder (default: INDEX_DIR, else embeddings/)')
   .option('--json', 'print one JSON object on stdout')
   .addHelpText('after', '\nNever builds or changes the index. Exit codes: 0 described, 1 no index or a damaged one, 2 bad usage.');
@@ -42,7 +43,7 @@ try {
     // The model is not needed to describe the index, and loading it would take seconds.
     searcher = await openSearcher(config, dir, { model: 'never' });
   } catch (err) {
-    if (err instanceof MissingIndexError) throw new IndexError(`No index in ${dir}. Build one with: npm run index -- --out ${dir}`);
+    if (err instanceof MissingIndexError) throw new IndexError(`No index in ${dir}. Build one with: ${commandLine('index', `--out ${dir}`)}`);
     throw err;
   }
   const status = searcher.status();

@@ -1,3 +1,4 @@
+import { commandLine } from '../command-line.js';
 import { chunkArticle, DEFAULT_CHUNK_OPTIONS } from '../chunk.js';
 import type { Embedder } from '../embed/embedder.js';
 import { newStreamStats, streamCorpus, type ArticleKeys } from '../ingest/stream.js';
@@ -55,7 +56,7 @@ export async function buildPostgres(options: PostgresBuildOptions): Promise<Buil
   await migrate(sql);
   return sql.session(async (conn) => {
     const [lock] = await conn.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [WRITER_LOCK]);
-    if (!lock?.ok) throw new IndexBusyError(`Another \`npm run index\` is writing to ${sql.location}; run this one when it has finished.`);
+    if (!lock?.ok) throw new IndexBusyError(`Another \`${commandLine('index')}\` is writing to ${sql.location}; run this one when it has finished.`);
     try {
       return await run(options);
     } finally {
@@ -341,7 +342,7 @@ async function ensureVectorSupport(sql: Sql, dim: number): Promise<{ ok: true; r
   } catch (err) {
     return {
       ok: false,
-      reason: `PostgreSQL at ${sql.location} has no pgvector extension (${(err as Error).message}): keyword search only. Install pgvector (e.g. the pgvector/pgvector image) and run \`npm run index -- --rebuild\`.`,
+      reason: `PostgreSQL at ${sql.location} has no pgvector extension (${(err as Error).message}): keyword search only. Install pgvector (e.g. the pgvector/pgvector image) and run \`${commandLine('index', '--rebuild')}\`.`,
     };
   }
   const [col] = await sql.query<{ dim: number }>(

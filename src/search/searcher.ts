@@ -1,3 +1,4 @@
+import { commandLine } from '../command-line.js';
 import type { CoreConfig } from '../config.js';
 import type { IndexInfo, OutletCount, SearchBackend } from '../storage/backend.js';
 import { cacheBytes, EmbeddedBackend } from '../storage/embedded.js';
@@ -91,7 +92,7 @@ export class Searcher {
       await backend.close();
       throw new IndexError(
         `The index in ${dir} was built with ${dense.model} but EMBEDDING_MODEL is ${settings.EMBEDDING_MODEL}: ` +
-          `rebuild it with \`npm run index -- --rebuild\`, or set EMBEDDING_MODEL=${dense.model}.`,
+          `rebuild it with \`${commandLine('index', '--rebuild')}\`, or set EMBEDDING_MODEL=${dense.model}.`,
       );
     }
     const searcher = new Searcher(backend, settings, ranking, options.ranker ?? loadRanker());

@@ -1,3 +1,5 @@
+import { commandLine } from '../command-line.js';
+
 /** An index that cannot be used as it is; the message names the fix. */
 export class IndexError extends Error {
   constructor(message: string) {
@@ -25,7 +27,7 @@ export class OldFormatError extends IndexError {
   }
 }
 
-export const REBUILD_HINT = 'rebuild it with `npm run index -- --rebuild`';
+export const REBUILD_HINT = `rebuild it with \`${commandLine('index', '--rebuild')}\``;
 
 /** Another build holds the writer lock (a file lock, or PostgreSQL's advisory lock): nothing is wrong, it is busy. */
 export class IndexBusyError extends IndexError {

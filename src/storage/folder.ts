@@ -1,3 +1,4 @@
+import { commandLine } from '../command-line.js';
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -52,7 +53,7 @@ export async function resolveIndex(dir: string): Promise<ResolvedIndex> {
   try {
     entries = await readdir(dir);
   } catch {
-    throw new MissingIndexError(`No index found in ${dir}: build one with \`npm run index\`.`);
+    throw new MissingIndexError(`No index found in ${dir}: build one with \`${commandLine('index')}\`.`);
   }
   const pointer = entries.includes(POINTER) ? (await readFile(path.join(dir, POINTER), 'utf8').catch(() => '')).trim() : '';
   if (pointer) {
@@ -71,7 +72,7 @@ export async function resolveIndex(dir: string): Promise<ResolvedIndex> {
   if (candidates.length === 0) {
     if (await hasJsonIndex(entries)) throw new IndexError(oldFormatMessage(dir));
     if (pointer || entries.includes(POINTER)) throw new IndexError(`${dir}/${POINTER} does not name an index database: ${REBUILD_HINT}.`);
-    throw new MissingIndexError(`No index found in ${dir}: build one with \`npm run index\`.`);
+    throw new MissingIndexError(`No index found in ${dir}: build one with \`${commandLine('index')}\`.`);
   }
   // `current` is missing, empty or stale: use the newest complete database.
   let best: { file: string; updatedAt: string } | undefined;
@@ -87,11 +88,11 @@ export async function resolveIndex(dir: string): Promise<ResolvedIndex> {
     }
   }
   if (!best) throw new IndexError(`${dir} holds no complete index (${candidates.join(', ')}): ${REBUILD_HINT}.`);
-  return { file: best.file, recovered: `${dir}/${POINTER} was missing or empty; using the newest complete index, ${path.basename(best.file)} (the next \`npm run index\` repairs the pointer).` };
+  return { file: best.file, recovered: `${dir}/${POINTER} was missing or empty; using the newest complete index, ${path.basename(best.file)} (the next \`${commandLine('index')}\` repairs the pointer).` };
 }
 
 export function oldFormatMessage(dir: string): string {
-  return `${dir} holds an index in the old JSON format (build-* folders), which this version no longer reads: run \`npm run index -- --rebuild\` to convert it.`;
+  return `${dir} holds an index in the old JSON format (build-* folders), which this version no longer reads: run \`${commandLine('index', '--rebuild')}\` to convert it.`;
 }
 
 /** Writes a file and flushes it, so a crash right after cannot leave it half-written. */

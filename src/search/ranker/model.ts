@@ -1,3 +1,4 @@
+import { commandLine } from '../../command-line.js';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PASSAGE_FEATURES, SENTENCE_FEATURES } from './features.js';
@@ -112,11 +113,11 @@ export class RankerWeightsError extends Error {
 /** Checks that a weights file matches the features this code computes (a stale file is an error, not a silent misranking). */
 export function parseWeights(json: unknown, source: string): RankerWeights {
   const parsed = weightsSchema.safeParse(json);
-  if (!parsed.success) throw new RankerWeightsError(`${source} is not a ranker weights file (${parsed.error.issues[0]?.message}): run \`npm run train-ranker\`.`);
+  if (!parsed.success) throw new RankerWeightsError(`${source} is not a ranker weights file (${parsed.error.issues[0]?.message}): run \`${commandLine('train-ranker')}\`.`);
   const w = parsed.data;
   const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
   if (!same(w.passage.features, PASSAGE_FEATURES) || !same(w.sentence.features, SENTENCE_FEATURES) || !same(w.confidence.features, CONFIDENCE_FEATURES)) {
-    throw new RankerWeightsError(`${source} was trained on other features than this version computes: run \`npm run train-ranker\`.`);
+    throw new RankerWeightsError(`${source} was trained on other features than this version computes: run \`${commandLine('train-ranker')}\`.`);
   }
   return w;
 }
@@ -151,7 +152,7 @@ export function loadRanker(file?: string): Ranker {
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new RankerWeightsError(`Cannot read ranker weights ${file} (${(err as Error).message}): run \`npm run train-ranker\`.`);
+    throw new RankerWeightsError(`Cannot read ranker weights ${file} (${(err as Error).message}): run \`${commandLine('train-ranker')}\`.`);
   }
   return rankerFrom(parseWeights(json, file));
 }

@@ -1,3 +1,4 @@
+import { commandLine } from '../../command-line.js';
 import { loadEmbedder, type Embedder, type EmbedderSettings } from '../../embed/embedder.js';
 import type { DenseInfo, SearchBackend } from '../../storage/backend.js';
 import type { Retriever, Walk } from '../walk.js';
@@ -29,7 +30,7 @@ export class DenseRetriever implements Retriever {
       if ('error' in loaded) {
         this.error = loaded.error;
       } else if (loaded.embedder.dim !== dense.dim) {
-        this.error = `model ${dense.model} gives ${loaded.embedder.dim}-dimensional vectors but the index has ${dense.dim}: rebuild it with \`npm run index -- --rebuild\``;
+        this.error = `model ${dense.model} gives ${loaded.embedder.dim}-dimensional vectors but the index has ${dense.dim}: rebuild it with \`${commandLine('index', '--rebuild')}\``;
         await loaded.embedder.dispose();
       } else {
         this.embedder = loaded.embedder;

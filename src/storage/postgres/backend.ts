@@ -1,3 +1,4 @@
+import { commandLine } from '../../command-line.js';
 import type { ArticleSummary, SearchFilters } from '../../types.js';
 import type { DenseInfo, IndexInfo, KeywordHit, KeywordQueryTerm, NoDenseInfo, OutletCount, PassageFilter, SearchBackend, StoredPassage, TermStats, VectorHit } from '../backend.js';
 import { chunkingSchema, corpusSchema, denseSchema } from '../database.js';
@@ -237,18 +238,18 @@ async function readGeneration(q: Queryable): Promise<number> {
 /** Reads one generation's statistics and metadata in one snapshot. */
 async function loadState(sql: Sql): Promise<State> {
   const version = await schemaVersion(sql);
-  if (version === 0) throw new MissingIndexError(`No index in PostgreSQL at ${sql.location} yet: build it with \`npm run index\`.`);
+  if (version === 0) throw new MissingIndexError(`No index in PostgreSQL at ${sql.location} yet: build it with \`${commandLine('index')}\`.`);
   if (version > LATEST_VERSION) {
     throw new IndexError(`The database at ${sql.location} has schema version ${version}, newer than this Archivist (${LATEST_VERSION}): upgrade Archivist.`);
   }
-  if (version < LATEST_VERSION) throw new IndexError(`The database at ${sql.location} has schema version ${version}: run \`npm run db:migrate\`.`);
+  if (version < LATEST_VERSION) throw new IndexError(`The database at ${sql.location} has schema version ${version}: run \`${commandLine('db migrate')}\`.`);
   return sql.transaction(async (tx) => {
     await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const meta = new Map((await tx.query<{ key: string; value: unknown }>('SELECT key, value FROM meta')).map((r) => [r.key, r.value]));
-    if (meta.get(META.complete) !== true) throw new MissingIndexError(`No complete index in PostgreSQL at ${sql.location} yet: build it with \`npm run index\`.`);
+    if (meta.get(META.complete) !== true) throw new MissingIndexError(`No complete index in PostgreSQL at ${sql.location} yet: build it with \`${commandLine('index')}\`.`);
     const parse = <T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, key: string): T => {
       const value = schema.safeParse(meta.get(key));
-      if (!value.success) throw new IndexError(`The index at ${sql.location} has damaged metadata (${key}): rebuild it with \`npm run index -- --rebuild\`.`);
+      if (!value.success) throw new IndexError(`The index at ${sql.location} has damaged metadata (${key}): rebuild it with \`${commandLine('index', '--rebuild')}\`.`);
       return value.data;
     };
     const dense = parse(denseSchema, META.dense) as DenseInfo | NoDenseInfo;
