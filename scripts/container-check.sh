@@ -26,7 +26,6 @@ BASE=docker.io/library/node:20-bookworm-slim
 IMAGE=${IMAGE:-localhost/archivist:check}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 PODMAN=(podman --storage-driver vfs --runtime runc)
-ULIMITS=(--ulimit nofile=65536:65536 --ulimit nproc=65536:65536)
 WORK=$(mktemp -d /tmp/archivist-container-check.XXXXXX)
 SUMMARY=()
 FAKE_PID=
@@ -69,3 +68,79 @@ make_base() {
 
 make_base
 if [ "${1:-}" = --base-only ]; then printf '%s\n' "${SUMMARY[@]}"; exit 0; fi
+
+# nofile may not exceed this machine's hard limit (runc refuses to raise it).
+nofile=$(ulimit -Hn); [ "$nofile" = unlimited ] || [ "$nofile" -gt 65536 ] && nofile=65536
+ULIMITS=(--ulimit "nofile=$nofile:$nofile" --ulimit nproc=16384:16384)
+
+t0=$(now)
+# --format docker keeps the HEALTHCHECK (the OCI format has none); --network host: the build stage
+# installs Debian packages and npm modules.
+if ! "${PODMAN[@]}" build --format docker --pull=never --network host "${ULIMITS[@]}" -t "$IMAGE" . >"$WORK/build.log" 2>&1; then
+  tail -30 "$WORK/build.log" >&2
+  exit 1
+fi
+note "build: $(($(now) - t0)) s"
+bytes=$("${PODMAN[@]}" image inspect --format '{{.Size}}' "$IMAGE")
+note "image size: $((bytes / 1000000)) MB ($IMAGE)"
+"${PODMAN[@]}" run --rm "${ULIMITS[@]}" --network none "$IMAGE" sh -c \
+  'echo "archivist on PATH: $(command -v archivist), version $(archivist --version)";
+   echo "node_modules: $(du -sm node_modules | cut -f1) MB, dist: $(du -sm dist | cut -f1) MB";
+   echo "leftovers (tsbuildinfo, maps, sqlite3.a, obj*): $(find / -xdev \( -name "*.tsbuildinfo" -o -name "*.map" -o -name sqlite3.a -o -path "*/build/Release/obj*" \) 2>/dev/null | wc -l)"' \
+  | while read -r line; do note "$line"; done
+
+# /data bind-mounted from a folder of this machine: it must belong to uid 1000 (the image's node user).
+DATA="$WORK/data"
+mkdir -p "$DATA" && chown 1000:1000 "$DATA"
+RUN=("${PODMAN[@]}" run --rm "${ULIMITS[@]}" -v "$DATA:/data" -e ALLOW_REMOTE_MODELS=false)
+QUESTION="What did Saldo urge Kherson residents to do?"
+
+t0=$(now)
+"${RUN[@]}" --network none "$IMAGE" archivist index >"$WORK/index.log" 2>&1 || { cat "$WORK/index.log" >&2; exit 1; }
+note "archivist index: $(($(now) - t0)) s ($(grep -m1 '^Indexed' "$WORK/index.log"))"
+t0=$(now)
+"${RUN[@]}" --network none "$IMAGE" archivist ask "$QUESTION" >"$WORK/ask.log" 2>&1 || { cat "$WORK/ask.log" >&2; exit 1; }
+note "archivist ask: $(($(now) - t0)) s ($(sed -n 1p "$WORK/ask.log" | cut -c1-60); first source: $(grep -m1 '^1\. ' "$WORK/ask.log" | cut -c1-70))"
+"${RUN[@]}" --network none "$IMAGE" archivist status >"$WORK/status.log" 2>&1 || { cat "$WORK/status.log" >&2; exit 1; }
+note "archivist status: $(grep -m1 '^Articles' "$WORK/status.log")"
+set +e
+"${RUN[@]}" --network none "$IMAGE" archivist indx >"$WORK/typo.log" 2>&1
+code=$?
+set -e
+note "archivist indx: exit $code, $(grep -m1 'Did you mean' "$WORK/typo.log")"
+
+# The bot, configured as docker-compose.yml does (.env copied from .env.example, token and ids filled,
+# the paths set by compose), against the Discord stand-in on this machine.
+TOKEN="container-check.$(date +%s)"
+node --import tsx tests/support/fake-discord-server.ts --token "$TOKEN" --ask "$QUESTION" >"$WORK/fake.out" 2>&1 &
+FAKE_PID=$!
+for _ in $(seq 120); do grep -q '"url"' "$WORK/fake.out" && break; sleep 0.5; done
+URL=$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8").split("\n")[0]).url' "$WORK/fake.out")
+APP=$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8").split("\n")[0]).applicationId' "$WORK/fake.out")
+sed -e "s|^DISCORD_TOKEN=.*|DISCORD_TOKEN=$TOKEN|" -e "s|^DISCORD_CLIENT_ID=.*|DISCORD_CLIENT_ID=$APP|" -e "s|^DISCORD_API_URL=.*|DISCORD_API_URL=$URL|" .env.example >"$WORK/.env"
+COMPOSE_ENV=(--env-file "$WORK/.env" -e CORPUS_PATHS=/corpus -e INDEX_DIR=/data/index -e DATA_DIR=/data/feedback -e MODEL_DIR=/data/models -e ALLOW_REMOTE_MODELS=false)
+
+"${RUN[@]}" --network host "${COMPOSE_ENV[@]}" "$IMAGE" archivist deploy-commands >"$WORK/deploy.log" 2>&1 || { cat "$WORK/deploy.log" >&2; exit 1; }
+note "archivist deploy-commands: $(head -c 60 "$WORK/deploy.log")…"
+
+t0=$(now)
+"${PODMAN[@]}" run -d --name archivist-check-bot "${ULIMITS[@]}" --network host -v "$DATA:/data" "${COMPOSE_ENV[@]}" "$IMAGE" >/dev/null
+health=unhealthy
+for _ in $(seq 90); do
+  sleep 2
+  if "${PODMAN[@]}" healthcheck run archivist-check-bot >/dev/null 2>&1; then health=healthy; break; fi
+  if [ "$("${PODMAN[@]}" inspect --format '{{.State.Running}}' archivist-check-bot)" != true ]; then break; fi
+done
+note "bot (default CMD, compose settings): health check $health after $(($(now) - t0)) s"
+for _ in $(seq 60); do grep -q '^answered\|^no answer' "$WORK/fake.out" && break; sleep 1; done
+note "/ask through the stand-in: $(grep -m1 '^answered\|^no answer' "$WORK/fake.out" || echo 'no reply')"
+t0=$(now)
+"${PODMAN[@]}" stop -t 15 archivist-check-bot >/dev/null
+note "stop (SIGTERM): $(($(now) - t0)) s, exit code $("${PODMAN[@]}" inspect --format '{{.State.ExitCode}}' archivist-check-bot)"
+"${PODMAN[@]}" logs archivist-check-bot >"$WORK/bot.log" 2>&1 || true
+[ "$health" = healthy ] || { tail -20 "$WORK/bot.log" >&2; }
+
+echo
+echo "Summary ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)):"
+printf '  %s\n' "${SUMMARY[@]}"
+[ "$health" = healthy ]

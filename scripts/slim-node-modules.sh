@@ -29,6 +29,10 @@ for gyp in node_modules/*/binding.gyp node_modules/@*/*/binding.gyp; do
 done
 rm -rf node_modules/better-sqlite3/deps node_modules/better-sqlite3/src node_modules/hnswlib-node/src
 
+# The image runs the compiled dist/: the compiler and the type packages that a production install
+# (`npm ci --omit=dev`, which compiles on install) needs are dead weight here.
+rm -rf node_modules/typescript node_modules/@types node_modules/.bin/tsc node_modules/.bin/tsserver
+
 # Source maps whose sources are not in the image, and the compiler's incremental-build state.
 find node_modules dist -name '*.map' -type f -delete
 rm -f dist/.tsbuildinfo
