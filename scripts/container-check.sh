@@ -66,7 +66,22 @@ make_base() {
   note "base: made locally (debootstrap bookworm + Node $(node -v)) in $(($(now) - t0)) s"
 }
 
+# A TLS-intercepting proxy between this machine and the npm registry (NODE_EXTRA_CA_CERTS set here):
+# the build stage's npm must trust the same certificates, so the base gets them too.
+trust_host_ca() {
+  local ca=${NODE_EXTRA_CA_CERTS:-}
+  [ -n "$ca" ] && [ -f "$ca" ] || return 0
+  if "${PODMAN[@]}" run --rm --network none "$BASE" test -f /etc/host-extra-ca.crt 2>/dev/null; then return; fi
+  "${PODMAN[@]}" rm -f archivist-check-base >/dev/null 2>&1 || true
+  "${PODMAN[@]}" create --name archivist-check-base "$BASE" true >/dev/null
+  "${PODMAN[@]}" cp "$ca" archivist-check-base:/etc/host-extra-ca.crt
+  "${PODMAN[@]}" commit -q --change 'ENV NODE_EXTRA_CA_CERTS=/etc/host-extra-ca.crt' archivist-check-base "$BASE" >/dev/null
+  "${PODMAN[@]}" rm archivist-check-base >/dev/null
+  note "base: trusts this machine's extra CA certificates ($ca)"
+}
+
 make_base
+trust_host_ca
 if [ "${1:-}" = --base-only ]; then printf '%s\n' "${SUMMARY[@]}"; exit 0; fi
 
 # nofile may not exceed this machine's hard limit (runc refuses to raise it).

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,64 @@ describe('--help', () => {
       expect(r.stdout).toMatch(new RegExp(`^Usage: npm run ${scripts[i]} -- \\[options\\]`));
     });
   }, 120_000);
+});
+
+describe('archivist: one command with subcommands', () => {
+  const ARCHIVIST = 'src/cli/archivist.ts';
+
+  it('--help lists every subcommand, --version prints the package version, no command is bad usage', async () => {
+    const [help, version, none] = await Promise.all([run(ARCHIVIST, ['--help']), run(ARCHIVIST, ['--version']), run(ARCHIVIST, [])]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: archivist <command> \[options\]/);
+    const listed = [...help.stdout.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1]);
+    expect(listed).toEqual(['index', 'ask', 'status', 'start', 'deploy-commands', 'db', 'export-feedback', 'eval', 'train-ranker', 'help']);
+    expect(help.stdout).toContain('development clone');
+    const pkg = JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
+    expect(version.stdout.trim()).toBe(pkg.version);
+    expect(pkg.bin.archivist).toBe('dist/src/cli/archivist.js');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('Usage: archivist <command>');
+  }, 60_000);
+
+  it('an unknown command or option exits 2 with a suggestion', async () => {
+    const [typo, option] = await Promise.all([run(ARCHIVIST, ['idnex']), run(ARCHIVIST, ['status', '--jsno'])]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("error: unknown command 'idnex'\n(Did you mean index?)");
+    expect(option.code).toBe(2);
+    expect(option.stderr).toContain("error: unknown option '--jsno'\n(Did you mean --json?)");
+  }, 60_000);
+
+  it('each subcommand describes its own options, named as the npm script that runs it in a development clone', async () => {
+    const cases: Array<[string[], string]> = [
+      [['index'], 'npm run index --'],
+      [['ask'], 'npm run ask --'],
+      [['status'], 'npm run status --'],
+      [['start'], 'npm start --'],
+      [['start', '--sharded'], 'npm run start:sharded --'],
+      [['deploy-commands'], 'npm run deploy-commands --'],
+      [['db', 'migrate'], 'npm run db:migrate --'],
+      [['export-feedback'], 'npm run export-feedback --'],
+      [['eval'], 'npm run eval --'],
+      [['train-ranker'], 'npm run train-ranker --'],
+    ];
+    const runs = await Promise.all(cases.map(([words]) => run(ARCHIVIST, [...words, '--help'])));
+    runs.forEach((r, i) => {
+      expect(r.code, `${cases[i]![0].join(' ')}: ${r.stderr}`).toBe(0);
+      expect(r.stdout.startsWith(`Usage: ${cases[i]![1]} [options]`), r.stdout.slice(0, 200)).toBe(true);
+    });
+    // `archivist help db migrate` is `archivist db migrate --help`.
+    const viaHelp = await run(ARCHIVIST, ['help', 'db', 'migrate']);
+    expect(viaHelp.stdout).toBe(runs[6]!.stdout);
+  }, 300_000);
+
+  it('runs the job with the rest of the command line: status of an index, and its error naming the command that builds one', async () => {
+    const none = path.join(dir, 'nothing-here');
+    const [ok, missing] = await Promise.all([run(ARCHIVIST, ['status', '--json', '--index', index]), run(ARCHIVIST, ['status', '--index', none])]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ articles: 13, mode: 'lexical' });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toBe(`No index in ${none}. Build one with: npm run index -- --out ${none}`);
+  }, 60_000);
 });
 
 describe('ask: filters and the index folder', () => {
