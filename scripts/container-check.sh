@@ -28,6 +28,9 @@ MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 PODMAN=(podman --storage-driver vfs --runtime runc)
 WORK=$(mktemp -d /tmp/archivist-container-check.XXXXXX)
 SUMMARY=()
+# nofile may not exceed this machine's hard limit (runc refuses to raise it).
+nofile=$(ulimit -Hn); [ "$nofile" = unlimited ] || [ "$nofile" -gt 65536 ] && nofile=65536
+ULIMITS=(--ulimit "nofile=$nofile:$nofile" --ulimit nproc=16384:16384)
 FAKE_PID=
 cleanup() {
   "${PODMAN[@]}" rm -f archivist-check-bot >/dev/null 2>&1 || true
@@ -71,7 +74,7 @@ make_base() {
 trust_host_ca() {
   local ca=${NODE_EXTRA_CA_CERTS:-}
   [ -n "$ca" ] && [ -f "$ca" ] || return 0
-  if "${PODMAN[@]}" run --rm --network none "$BASE" test -f /etc/host-extra-ca.crt 2>/dev/null; then return; fi
+  if "${PODMAN[@]}" run --rm "${ULIMITS[@]}" --network none "$BASE" test -f /etc/host-extra-ca.crt 2>/dev/null; then return; fi
   "${PODMAN[@]}" rm -f archivist-check-base >/dev/null 2>&1 || true
   "${PODMAN[@]}" create --name archivist-check-base "$BASE" true >/dev/null
   "${PODMAN[@]}" cp "$ca" archivist-check-base:/etc/host-extra-ca.crt
@@ -84,9 +87,6 @@ make_base
 trust_host_ca
 if [ "${1:-}" = --base-only ]; then printf '%s\n' "${SUMMARY[@]}"; exit 0; fi
 
-# nofile may not exceed this machine's hard limit (runc refuses to raise it).
-nofile=$(ulimit -Hn); [ "$nofile" = unlimited ] || [ "$nofile" -gt 65536 ] && nofile=65536
-ULIMITS=(--ulimit "nofile=$nofile:$nofile" --ulimit nproc=16384:16384)
 
 t0=$(now)
 # --format docker keeps the HEALTHCHECK (the OCI format has none); --network host: the build stage

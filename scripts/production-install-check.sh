@@ -24,8 +24,10 @@ npx archivist ask "What did Saldo urge Kherson residents to do?" >ask.log 2>&1 |
 grep -q '^1\. ' ask.log || { cat ask.log >&2; fail "archivist ask gave no passage"; }
 npx archivist status >status.log 2>&1 || { cat status.log >&2; fail "archivist status"; }
 grep -q '^Articles:  2 ' status.log || { cat status.log >&2; fail "archivist status does not describe the two seed articles"; }
-npx archivist start --help | grep -q '^Usage: npx archivist start' || fail "archivist start --help"
-npx archivist db migrate --help | grep -q '^Usage: npx archivist db migrate' || fail "archivist db migrate --help"
+npx archivist start --help >start-help.log 2>&1 || { cat start-help.log >&2; fail "archivist start --help"; }
+grep -q '^Usage: npx archivist start' start-help.log || { cat start-help.log >&2; fail "archivist start --help should name npx archivist start"; }
+npx archivist db migrate --help >migrate-help.log 2>&1 || { cat migrate-help.log >&2; fail "archivist db migrate --help"; }
+grep -q '^Usage: npx archivist db migrate' migrate-help.log || { cat migrate-help.log >&2; fail "archivist db migrate --help should name npx archivist db migrate"; }
 set +e
 npx archivist status --index nowhere >missing.log 2>&1; missing=$?
 npx archivist eval >eval.log 2>&1; evalCode=$?

@@ -6,7 +6,7 @@ import path from 'node:path';
  * message names a command that works here:
  * - a development clone running the TypeScript (tsx): the npm scripts (`npm run index -- …`);
  * - compiled, with `archivist` on the PATH (the Docker image, a global install): `archivist index …`;
- * - compiled otherwise (a production install, `npm start`, systemd): `npx archivist index …`.
+ * - compiled otherwise (a production install, run with npx or `npm start`, systemd): `npx archivist index …`.
  * The one place that reads the environment for this (PATH); everything else calls commandLine().
  */
 const NPM_SCRIPTS = {
@@ -30,6 +30,8 @@ const FROM_SOURCE = import.meta.url.endsWith('.ts');
 let prefix: string | undefined;
 function archivistPrefix(): string {
   if (prefix === undefined) {
+    // npx puts the command on the PATH for that one run only: name npx, as the operator typed.
+    if (process.env.npm_command === 'exec') return (prefix = 'npx archivist');
     const names = process.platform === 'win32' ? ['archivist.cmd', 'archivist.exe'] : ['archivist'];
     const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
     prefix = dirs.some((dir) => names.some((name) => existsSync(path.join(dir, name)))) ? 'archivist' : 'npx archivist';
