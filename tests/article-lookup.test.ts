@@ -73,7 +73,12 @@ describe('the article lookup', () => {
     const prepare = db.db.prepare.bind(db.db);
     db.db.prepare = ((sql: string) => {
       const stmt = prepare(sql);
-      const record = <F extends (...a: unknown[]) => unknown>(f: F): F => ((...params: unknown[]) => (ran.push({ sql, params }), f.apply(stmt, params))) as F;
+      const record =
+        <F extends (...a: unknown[]) => unknown>(f: F): F =>
+        ((...params: unknown[]) => {
+          ran.push({ sql, params });
+          return f.apply(stmt, params);
+        }) as F;
       return Object.assign(Object.create(stmt), { all: record(stmt.all), get: record(stmt.get) });
     }) as typeof db.db.prepare;
     const page = db.listArticles({ id: 'x', words: ['harbour', 'not'], prefix: true }, 0, 10);

@@ -2,7 +2,6 @@ import type { CoreConfig } from '../config.js';
 import type { IndexInfo, OutletCount, SearchBackend } from '../storage/backend.js';
 import { cacheBytes, EmbeddedBackend } from '../storage/embedded.js';
 import { IndexError } from '../storage/errors.js';
-import { analyze } from '../text/analyze.js';
 import type { Answer, ArticleSummary, Confidence, IndexStatus, QueryStage, SearchOptions, SearchResult } from '../types.js';
 import { linearFusion, reciprocalRankFusion } from './fusion.js';
 import { abstainStep } from './postprocess/abstain.js';
