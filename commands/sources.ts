@@ -25,7 +25,7 @@ const PAGE = 10;
 const MAX_QUERY = 60;
 /** Attachment options of /sources add: file1 is required; SOURCES_MAX_FILES says how many are used. */
 const FILE_OPTIONS = Array.from({ length: 10 }, (_, i) => `file${i + 1}`);
-/** Autocomplete must answer within Discord's 3 s even when the search pool is busy: after this, no suggestions. */
+/** Autocomplete must answer within Discord's 3 s even when the search pool is busy: after this, no suggestions (and the queued lookup is dropped). */
 const SUGGEST_TIMEOUT_MS = 1500;
 
 export const data = new SlashCommandBuilder()
@@ -116,9 +116,8 @@ export async function autocomplete(interaction: AutocompleteInteraction, ctx: Bo
     else ctx.log.warn({ err }, 'article suggestions failed');
     return undefined;
   });
-  // Answered after the deadline: Discord no longer takes it.
-  if (deadline.aborted) return;
-  await interaction.respond(list ? articleChoices(list.items) : []);
+  // Past our deadline there is still time (Discord's 3 s) to say "no suggestions" instead of nothing.
+  await interaction.respond(list && !deadline.aborted ? articleChoices(list.items) : []);
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
