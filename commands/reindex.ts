@@ -12,7 +12,7 @@ import type { BotContext } from '../src/bot/context.js';
 import { clip, COLORS, escapeMarkup } from '../src/bot/format.js';
 import { LongReply } from '../src/bot/long-reply.js';
 import { refreshOutlets } from '../src/bot/index-update.js';
-import { isAdmin } from '../src/bot/permissions.js';
+import { indexChangeRefusal } from '../src/bot/permissions.js';
 import { replyPrivately } from '../src/bot/reply.js';
 
 export const data = new SlashCommandBuilder()
@@ -35,9 +35,11 @@ const STAGES: Record<BuildProgress['stage'], string> = {
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
-  if (!isAdmin(interaction, ctx)) {
-    ctx.log.warn({ user: interaction.user.id, guild: interaction.guildId }, 'refused /reindex: not an admin');
-    return replyPrivately(interaction, 'Only server administrators (or members of an admin role: /settings show lists them) can run /reindex.');
+  // Before anything else: the check may ask Discord who the operator is, and starting must stay one step.
+  const why = await indexChangeRefusal(interaction, ctx, '/reindex can be run');
+  if (why) {
+    ctx.log.warn({ user: interaction.user.id, guild: interaction.guildId }, 'refused /reindex');
+    return replyPrivately(interaction, why);
   }
   const reply = new LongReply(interaction, ctx.log);
   // Start before any await: checking and starting in one synchronous step is what makes a second,

@@ -7,8 +7,9 @@ import {
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
 } from 'discord.js';
-import { SNOWFLAKE } from '../src/bot/config.js';
+import { rateCeiling, SNOWFLAKE, withinCeiling } from '../src/bot/config.js';
 import type { BotContext } from '../src/bot/context.js';
+import { askChannelsAllowed } from '../src/bot/ask-channels.js';
 import { isAdmin } from '../src/bot/permissions.js';
 import { replyPrivately } from '../src/bot/reply.js';
 import type { GuildSettings } from '../src/bot/state/store.js';
@@ -27,7 +28,7 @@ export const data = new SlashCommandBuilder()
   .addSubcommandGroup((g) =>
     g
       .setName('admin-roles')
-      .setDescription('Roles allowed to run /reindex, /settings and /feedback (besides Administrators)')
+      .setDescription('Roles allowed to run /settings and /feedback (besides Administrators)')
       .addSubcommand((s) => s.setName('add').setDescription('Let a role run the admin commands').addRoleOption((o) => o.setName('role').setDescription('The role').setRequired(true)))
       .addSubcommand((s) => s.setName('remove').setDescription('Stop a role from running the admin commands').addRoleOption((o) => o.setName('role').setDescription('The role').setRequired(true))),
   )
@@ -91,6 +92,10 @@ function describeSettings(s: GuildSettings, messageContent: boolean): string {
   return lines.join('\n');
 }
 
+/** Admin roles are this server's: the shared index is the operator's (permissions.ts). */
+const INDEX_NOTE =
+  "\n-# Changing the shared index (/sources add and remove, /reindex) is the bot operator's: it is allowed to this server's admins only if the operator names the server in SOURCES_GUILD_IDS.";
+
 const MESSAGE_CONTENT_NOTE =
   'Ask channels need the privileged Message Content intent, which this bot is running without: the setting is saved and takes effect after a restart; enable Message Content in the Developer Portal (your application → Bot → Privileged Gateway Intents) first.';
 
@@ -120,7 +125,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
         return replyPrivately(interaction, `This server already has ${MAX_ADMIN_ROLES} admin roles: remove one first.`);
       }
       const added = state.addAdminRole(guildId, role);
-      return done(added ? `<@&${role}> can now run /reindex, /settings and /feedback here.` : `<@&${role}> was already an admin role: nothing changed.`);
+      return done(added ? `<@&${role}> can now run /settings and /feedback here.${INDEX_NOTE}` : `<@&${role}> was already an admin role: nothing changed.`);
     }
     const removed = state.removeAdminRole(guildId, role);
     return done(removed ? `<@&${role}> is no longer an admin role here (members with Administrator always are).` : `<@&${role}> was not an admin role: nothing changed.`);
@@ -130,6 +135,12 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
     const channel = idOption(interaction, 'channel');
     if (!channel) return replyPrivately(interaction, 'That is not a channel of this server. Pick one from the list.');
     if (sub === 'add') {
+      if (!askChannelsAllowed(ctx.config, guildId)) {
+        return replyPrivately(
+          interaction,
+          "Ask channels are off for this server: reading every message needs Discord's Message Content intent, which applies to every server the bot is in, so the bot's operator must allow it (ALLOW_ASK_CHANNELS). Nothing was changed; @mentions and /ask still work.",
+        );
+      }
       const current = state.settings(guildId).askChannelIds;
       if (current.size >= MAX_ASK_CHANNELS && !current.has(channel)) return replyPrivately(interaction, `This server already has ${MAX_ASK_CHANNELS} ask channels: remove one first.`);
       const added = state.addAskChannel(guildId, channel);
@@ -148,6 +159,14 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
       const windowSeconds = interaction.options.getInteger('window-seconds', true);
       if (max < 1 || max > 1000 || windowSeconds < 1 || windowSeconds > 86_400) {
         return replyPrivately(interaction, 'The limit must be 1–1000 searches per 1–86400 seconds.');
+      }
+      // The search pool is shared by every server: the operator's ceiling (.env) bounds what a server allows.
+      const ceiling = rateCeiling(ctx.config);
+      if (!withinCeiling({ max, windowSeconds }, ceiling)) {
+        return replyPrivately(
+          interaction,
+          `${max} searches per ${windowSeconds} s is above what this bot's operator allows each member: at most ${ceiling.max} per ${ceiling.windowSeconds} s (no more at once, and no faster). The search pool is shared by every server the bot is in. Nothing was changed.`,
+        );
       }
       state.setRateLimit(guildId, max, windowSeconds);
       return done(`Each member may now run ${max} searches per ${windowSeconds} s here.`);

@@ -11,20 +11,21 @@ import {
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import { addRemoval, forgetRemovals, keepFile, REMOVALS_FILE, RemovalsError, type RemovedArticle } from '../src/ingest/kept-sources.js';
+import { attachmentUrlProblem } from '../src/bot/attachment-hosts.js';
 import { checkAttachment, type CheckedFile, type RejectedFile } from '../src/bot/attachments.js';
 import { articleChoices } from '../src/bot/choices.js';
 import type { BotContext } from '../src/bot/context.js';
 import { editReplyWithRetry } from '../src/bot/edit-retry.js';
 import { clip, COLORS, escapeMarkup, LIMITS, NO_MENTIONS, sourcesEmbed } from '../src/bot/format.js';
 import { updateIndex } from '../src/bot/index-update.js';
-import { isAdmin } from '../src/bot/permissions.js';
-import { replyPrivately } from '../src/bot/reply.js';
+import { indexChangeRefusal, isAdmin, mayChangeIndexNow } from '../src/bot/permissions.js';
+import { allowSearch, replyPrivately } from '../src/bot/reply.js';
 
 const PAGE = 10;
 const MAX_QUERY = 60;
 /** Attachment options of /sources add: file1 is required; SOURCES_MAX_FILES says how many are used. */
 const FILE_OPTIONS = Array.from({ length: 10 }, (_, i) => `file${i + 1}`);
-/** Autocomplete must answer within Discord's 3 s even when the search pool is busy: after this, no suggestions. */
+/** Autocomplete must answer within Discord's 3 s even when the search pool is busy: after this, no suggestions (and the queued lookup is dropped). */
 const SUGGEST_TIMEOUT_MS = 1500;
 
 export const data = new SlashCommandBuilder()
@@ -70,47 +71,61 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
   const sub = interaction.options.getSubcommand();
   if (sub === 'add') return add(interaction, ctx);
   if (sub === 'remove') return remove(interaction, ctx);
+  if (!mayList(interaction, ctx)) return replyPrivately(interaction, LIST_REFUSED);
+  if (!(await allowSearch(interaction, ctx))) return;
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const query = (interaction.options.getString('query') ?? '').replace(/\s+/g, ' ').trim().slice(0, MAX_QUERY);
   await editReplyWithRetry(interaction, await page(ctx, query, 0), ctx.log, { ephemeral: true });
 }
 
+/**
+ * The list is for admins (server admins, and whoever may change the index): every page is a lookup
+ * in the shared search pool, so it is also taken from the same allowances as a search.
+ */
+const mayList = (interaction: ChatInputCommandInteraction | ButtonInteraction, ctx: BotContext): boolean => isAdmin(interaction, ctx) || mayChangeIndexNow(interaction, ctx);
+const LIST_REFUSED = 'Only server administrators (or members of an admin role: /settings show lists them) can list the indexed articles.';
+
 export async function handleButton(interaction: ButtonInteraction, ctx: BotContext): Promise<void> {
+  if (!mayList(interaction, ctx)) return replyPrivately(interaction, LIST_REFUSED);
+  if (!(await allowSearch(interaction, ctx))) return;
   const [, offset, ...rest] = interaction.customId.split(':');
   const n = Math.max(0, Number(offset) || 0);
   // Acknowledge first: the page comes from the search pool, which may be busy.
   await interaction.deferUpdate();
-  await editReplyWithRetry(interaction, await page(ctx, rest.join(':'), n), ctx.log, { ephemeral: true });
+  await editReplyWithRetry(interaction, await page(ctx, rest.join(':').slice(0, MAX_QUERY), n), ctx.log, { ephemeral: true });
 }
 
-/** `remove article:` suggestions: the index's articles by title, from the search pool, or none if it is too busy to answer in time. */
+/** Suggestions per person per minute (keystrokes; apart from the search allowance, which they would use up). */
+const SUGGESTIONS_PER_MINUTE = 60;
+
+/**
+ * `remove article:` suggestions, for those who may remove: the index's articles by title (a title
+ * index lookup in the search pool). None when over the limit, or when the pool cannot answer
+ * within the deadline — then the queued lookup is dropped rather than run for nobody.
+ */
 export async function autocomplete(interaction: AutocompleteInteraction, ctx: BotContext): Promise<void> {
   const focused = interaction.options.getFocused(true);
-  if (focused.name !== 'article') return interaction.respond([]);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), SUGGEST_TIMEOUT_MS);
+  if (focused.name !== 'article' || !mayChangeIndexNow(interaction, ctx)) return interaction.respond([]);
+  if (ctx.limiter.take(`suggest:${interaction.user.id}`, SUGGESTIONS_PER_MINUTE, 60_000) > 0) {
+    ctx.log.debug({ user: interaction.user.id }, 'article suggestions: over the limit');
+    return interaction.respond([]);
+  }
+  const deadline = AbortSignal.timeout(SUGGEST_TIMEOUT_MS);
+  const list = await ctx.search.listArticles(focused.value.slice(0, MAX_QUERY), 0, 25, deadline).catch((err: unknown) => {
+    if (deadline.aborted) ctx.log.debug({ typed: focused.value.length }, 'article suggestions: the search pool did not answer in time; dropped');
+    else ctx.log.warn({ err }, 'article suggestions failed');
+    return undefined;
   });
-  const list = await Promise.race([ctx.search.listArticles(focused.value.slice(0, MAX_QUERY), 0, 25).catch(() => undefined), timeout]);
-  clearTimeout(timer);
-  if (!list) ctx.log.debug({ typed: focused.value.length }, 'article suggestions: the search pool did not answer in time');
-  await interaction.respond(list ? articleChoices(list.items) : []);
+  // Past our deadline there is still time (Discord's 3 s) to say "no suggestions" instead of nothing.
+  await interaction.respond(list && !deadline.aborted ? articleChoices(list.items) : []);
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 const count = (n: number, what: string): string => `${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'}`;
 
-/**
- * Why this member may not change the index from here, or undefined when they may: an admin, in a
- * server allowed to (SOURCES_GUILD_IDS; the index is shared by every server the bot is in).
- */
-function refusal(interaction: ChatInputCommandInteraction, ctx: BotContext, what: string): string | undefined {
-  const allowed = ctx.config.SOURCES_GUILD_IDS;
-  if (allowed.length > 0 && !allowed.includes(interaction.guildId ?? '')) {
-    return `Sources can only be ${what === 'add' ? 'added' : 'removed'} from the servers the bot's operator named (SOURCES_GUILD_IDS): the index is shared by every server the bot is in. Nothing was changed.`;
-  }
-  if (!isAdmin(interaction, ctx)) return `Only server administrators (or members of an admin role: /settings show lists them) can ${what} sources. Nothing was changed.`;
-  return undefined;
+/** Why this member may not change the shared index, or undefined when they may (permissions.ts decides). */
+function refusal(interaction: ChatInputCommandInteraction, ctx: BotContext, what: string): Promise<string | undefined> {
+  return indexChangeRefusal(interaction, ctx, `Sources can be ${what === 'add' ? 'added' : 'removed'}`);
 }
 
 async function refuse(interaction: ChatInputCommandInteraction, ctx: BotContext, what: string, why: string): Promise<void> {
@@ -123,7 +138,7 @@ async function refuse(interaction: ChatInputCommandInteraction, ctx: BotContext,
  * the others), the good ones are kept in DATA_DIR/sources, then one update in place indexes them.
  */
 async function add(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
-  const why = refusal(interaction, ctx, 'add');
+  const why = await refusal(interaction, ctx, 'add');
   if (why) return refuse(interaction, ctx, 'add', why);
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const started = performance.now();
@@ -134,6 +149,12 @@ async function add(interaction: ChatInputCommandInteraction, ctx: BotContext): P
   for (const [i, a] of attachments.entries()) {
     if (i >= maxFiles) {
       rejected.push({ ok: false, name: a.name, error: `not added: at most ${maxFiles} files per command (SOURCES_MAX_FILES); send it again` });
+      continue;
+    }
+    const badHost = attachmentUrlProblem(a.url, ctx.config);
+    if (badHost) {
+      ctx.log.warn({ user: interaction.user.id, host: URL.canParse(a.url) ? new URL(a.url).host : undefined }, 'sources add: attachment not from Discord\'s CDN');
+      rejected.push({ ok: false, name: a.name, error: badHost });
       continue;
     }
     const checked = await checkAttachment(
@@ -214,7 +235,7 @@ async function add(interaction: ChatInputCommandInteraction, ctx: BotContext): P
  * every build reads) and runs the update in place that takes it out of the index.
  */
 async function remove(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
-  const why = refusal(interaction, ctx, 'remove');
+  const why = await refusal(interaction, ctx, 'remove');
   if (why) return refuse(interaction, ctx, 'remove', why);
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const started = performance.now();

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { answerMessage, headingLine } from '../src/bot/format.js';
 import type { Answer } from '../src/types.js';
 import { inlineMarkdown, markdown, messageHtml } from '../scripts/discord-preview.js';
+import { skipOrFail } from './support/ci.js';
 import { REPO, tempDir } from './support/corpus.js';
 
 const answer: Answer = {
@@ -124,8 +125,7 @@ describe('npm run render-answer', () => {
       execFileSync('chromium', ['--version'], { stdio: 'ignore', timeout: 30_000 });
       return true;
     } catch {
-      process.stderr.write('[skipped] render-answer screenshot: needs `chromium` on PATH (apt-get install -y chromium)\n');
-      return false;
+      return skipOrFail('render-answer screenshot: needs `chromium` on PATH (apt-get install -y chromium; .ci/run installs it)');
     }
   })();
 

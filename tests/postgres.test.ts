@@ -46,10 +46,10 @@ describe.skipIf(!db)('PostgreSQL backend against a real server', () => {
 
   it('applies versioned migrations once (idempotent), and finds no index before the first build', async () => {
     await expect(PostgresBackend.open(sql, { efSearch: 64 }, false)).rejects.toThrow(/No index in PostgreSQL at postgres:.*npm run index/);
-    expect(await migrate(sql)).toEqual([1, 2, 3]);
+    expect(await migrate(sql)).toEqual([1, 2, 3, 4]);
     expect(await migrate(sql)).toEqual([]);
     const rows = await sql.query<{ version: number }>('SELECT version FROM schema_migrations');
-    expect(rows.map((r) => r.version).sort()).toEqual([1, 2, LATEST_VERSION]);
+    expect(rows.map((r) => r.version).sort()).toEqual([1, 2, 3, LATEST_VERSION]);
     await expect(PostgresBackend.open(sql, { efSearch: 64 }, false)).rejects.toThrow(/No complete index/);
   });
 

@@ -16,7 +16,8 @@ export interface ArticleList {
 export interface AnswerService {
   ask(question: string, options: SearchOptions): Promise<Answer>;
   status(): Promise<IndexStatus>;
-  listArticles(query: string, offset: number, limit: number): Promise<ArticleList>;
+  /** `signal`: the answer is no longer wanted (an autocomplete past its deadline): a request still queued is dropped. */
+  listArticles(query: string, offset: number, limit: number, signal?: AbortSignal): Promise<ArticleList>;
   /** Outlets by case-insensitive prefix, most articles first. */
   listOutlets(prefix: string, limit: number): Promise<OutletCount[]>;
 }

@@ -87,7 +87,7 @@ async function download(url: string, limits: FileLimits): Promise<Downloaded> {
   if (!/^https?:\/\//i.test(url)) return { error: 'the attachment has no downloadable URL' };
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(limits.timeoutMs ?? 60_000) });
+    res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(limits.timeoutMs ?? 60_000) });
   } catch (err) {
     return { error: `could not be downloaded (${(err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message}): try again` };
   }

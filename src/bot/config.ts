@@ -61,13 +61,32 @@ export const botConfigSchema = coreConfigSchema.merge(discordConfigSchema).exten
    */
   ASK_CHANNEL_IDS: channelIds.default(''),
   /**
-   * Servers whose admins may change the shared index from chat (/sources add and remove). Unset: every
-   * server the bot is in — one index serves them all, so a bot in several communities should name its own.
+   * Servers whose ask channels set with /settings are answered (they need the privileged Message
+   * Content intent, which then applies to every server): `all`, or server IDs. Unset: none.
+   */
+  ALLOW_ASK_CHANNELS: z
+    .string()
+    .trim()
+    .transform((v) => (v.toLowerCase() === 'all' ? 'all' : v))
+    .pipe(z.union([z.literal('all'), guildIds]))
+    .default(''),
+  /**
+   * Servers whose admins may change the shared index (/sources add and remove, /reindex). Unset: only
+   * the bot application's owner (or its team) — one index serves every server the bot is in.
    */
   SOURCES_GUILD_IDS: guildIds.default(''),
-  /** Per user: at most RATE_LIMIT_MAX searches per RATE_LIMIT_WINDOW_SECONDS. */
+  /** Per member of a server: at most RATE_LIMIT_MAX searches per RATE_LIMIT_WINDOW_SECONDS (a server may change it, up to the ceiling). */
   RATE_LIMIT_MAX: int(1, 1000).default(5),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
+  /** The most a server's /settings rate-limit may allow each member: no more searches per window, and no faster. */
+  RATE_LIMIT_CEILING_MAX: int(1, 1000).default(20),
+  RATE_LIMIT_CEILING_WINDOW_SECONDS: int(1, 86_400).default(60),
+  /** Per person, across every server: at most USER_RATE_LIMIT_MAX searches per USER_RATE_LIMIT_WINDOW_SECONDS. */
+  USER_RATE_LIMIT_MAX: int(1, 10_000).default(20),
+  USER_RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
+  /** Per server, all members together: its share of the search pool. */
+  GUILD_RATE_LIMIT_MAX: int(1, 100_000).default(120),
+  GUILD_RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** pretty (one readable line per event) or json (one JSON object per line); unset: pretty on a terminal, else json. */
   LOG_FORMAT: z.enum(['pretty', 'json'], { message: 'must be pretty or json' }).optional(),
@@ -98,7 +117,35 @@ export function loadDiscordConfig(env: NodeJS.ProcessEnv = process.env): Discord
 }
 
 export function loadBotConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {
-  return parseWith(botConfigSchema, env);
+  const config = parseWith(botConfigSchema, env);
+  const ceiling = rateCeiling(config);
+  if (!withinCeiling({ max: config.RATE_LIMIT_MAX, windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS }, ceiling)) {
+    throw new ConfigError(
+      `Invalid configuration:\nRATE_LIMIT_MAX: ${config.RATE_LIMIT_MAX} per ${config.RATE_LIMIT_WINDOW_SECONDS} s (RATE_LIMIT_WINDOW_SECONDS) is above the ceiling of ${ceiling.max} per ${ceiling.windowSeconds} s (RATE_LIMIT_CEILING_MAX / RATE_LIMIT_CEILING_WINDOW_SECONDS): lower it or raise the ceiling`,
+    );
+  }
+  return config;
+}
+
+/** A number of searches per window. */
+export interface Rate {
+  max: number;
+  windowSeconds: number;
+}
+
+/** The operator's ceiling on a server's per-member rate limit. */
+export function rateCeiling(config: Pick<BotConfig, 'RATE_LIMIT_CEILING_MAX' | 'RATE_LIMIT_CEILING_WINDOW_SECONDS'>): Rate {
+  return { max: config.RATE_LIMIT_CEILING_MAX, windowSeconds: config.RATE_LIMIT_CEILING_WINDOW_SECONDS };
+}
+
+/** Whether `rate` stays under `ceiling`: no bigger burst (max) and no faster on average (max per second). */
+export function withinCeiling(rate: Rate, ceiling: Rate): boolean {
+  return rate.max <= ceiling.max && rate.max * ceiling.windowSeconds <= ceiling.max * rate.windowSeconds;
+}
+
+/** `rate` brought under `ceiling` (a limit stored before the ceiling was lowered): the ceiling itself when above it. */
+export function capRate(rate: Rate, ceiling: Rate): Rate {
+  return withinCeiling(rate, ceiling) ? rate : ceiling;
 }
 
 /** The bot's settings for an entry point (`npm start`, the shard manager): a bad one ends the process with what to fix. */

@@ -3,6 +3,7 @@ import type { FollowUpInfo, IndexStatus } from '../types.js';
 import type { AnswerService } from './answer-service.js';
 import type { BuildReport } from '../indexer/build.js';
 import type { Logger } from './logger.js';
+import type { Operators } from './operators.js';
 import type { OutletCache } from './outlets.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Reindexer } from './reindex.js';
@@ -62,6 +63,8 @@ export interface BotContext {
   /** The question chains of the threads answers can be continued in (follow-ups). */
   threads: ThreadChains;
   reindexer: Reindexer;
+  /** The application's owner or team: who may change the shared index when SOURCES_GUILD_IDS names no server. */
+  operators: Operators;
   /** The index's outlets for autocomplete, refreshed after every (re)index. */
   outlets: OutletCache;
   startedAt: Date;

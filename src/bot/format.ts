@@ -25,14 +25,14 @@ export const COLORS = { result: 0x5865f2, none: 0x99aab5, ok: 0x57f287, error: 0
 /**
  * Escapes markdown so quoted text shows as written and cannot break our layout: every character
  * that starts inline markup (bold, italics, code, spoilers, links, mentions) anywhere, and block
- * markup (headings, lists, quotes) at the start. Discord hides a backslash before punctuation.
+ * markup (headings, lists, quotes, subtext) at the start of every line. Discord hides a backslash before punctuation.
  * (discord.js's escapeMarkdown leaves runs like "***" unescaped.)
  */
 export function escapeMarkup(text: string): string {
   return text
     .replace(/[\\*_~`|[\]<@]/g, '\\$&')
-    .replace(/^(\s*)([>#+-])/, '$1\\$2')
-    .replace(/^(\s*\d+)\./, '$1\\.');
+    .replace(/^([ \t]*)([>#+-])/gm, '$1\\$2')
+    .replace(/^([ \t]*\d+)\./gm, '$1\\.');
 }
 
 const ELLIPSIS = '…';

@@ -11,7 +11,7 @@ import { runIndex } from '../indexer/run.js';
 import { MissingIndexError } from '../storage/errors.js';
 import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
 import type { IndexStatus } from '../types.js';
-import { anyAskChannels } from './ask-channels.js';
+import { anyAskChannels, storedAskChannels } from './ask-channels.js';
 import { createClient } from './client.js';
 import { loadCommands } from './commands.js';
 import { healthFilePath, loadBotConfigOrExit, type BotConfig } from './config.js';
@@ -19,6 +19,7 @@ import type { BotContext } from './context.js';
 import { createLogger, defaultLogFormat, isSecretDebugLine, type Logger } from './logger.js';
 import { RateLimiter } from './rate-limit.js';
 import { refreshOutlets } from './index-update.js';
+import { Operators } from './operators.js';
 import { OutletCache } from './outlets.js';
 import { REINDEXED, Reindexer } from './reindex.js';
 import { routeMessages } from './messages.js';
@@ -101,7 +102,15 @@ try {
     { importLegacy: config.FEEDBACK === 'on', onNotice: (message) => log.info(message) },
   );
   // Reading every message of the ask channels needs the privileged Message Content intent: only then is it requested.
+  // Servers' own ask channels count only where the operator allows them (ALLOW_ASK_CHANNELS), as the intent applies to every server.
   messageContent = anyAskChannels({ config, state });
+  const stored = storedAskChannels({ config, state });
+  if (stored.ignored.length > 0) {
+    log.warn(
+      { guilds: stored.ignored },
+      'Ask channels set with /settings in these servers are not answered: ALLOW_ASK_CHANNELS does not allow them (they need the Message Content intent, which applies to every server). Add the servers (or all) to ALLOW_ASK_CHANNELS to answer them.',
+    );
+  }
   const commands = await loadCommands();
   const status = await startSearch(pool, config, log);
   log.info({ dir: status.dir, articles: status.articles, chunks: status.chunks, model: status.model, workers: pool.size }, 'index opened');
@@ -119,6 +128,7 @@ try {
     state,
     threads: new ThreadChains(),
     reindexer: new Reindexer(log),
+    operators: new Operators(),
     outlets: new OutletCache(pool),
     startedAt: new Date(),
     // Sharded: the manager (sharded.ts) forwards this to every other shard, which reopens the index.
@@ -144,7 +154,7 @@ try {
   if (stale) log.info({ files: stale }, 'deleted downloads a previous run left half-checked (DATA_DIR/sources/.incoming)');
   if (messageContent) {
     log.warn(
-      { askChannels: config.ASK_CHANNEL_IDS },
+      { askChannels: config.ASK_CHANNEL_IDS, askChannelGuilds: stored.allowed },
       'Ask channels are set (ASK_CHANNEL_IDS or /settings): requesting the privileged Message Content intent. Enable it in the Developer Portal → your application → Bot → Privileged Gateway Intents → Message Content Intent, or Discord refuses the connection (close code 4014).',
     );
   }
@@ -162,7 +172,17 @@ try {
     const c = createClient(config, { messageContent: withContent });
     routeInteractions(c, commands, ctx);
     routeMessages(c, ctx);
-    c.once(Events.ClientReady, (ready) => log.info({ user: ready.user.tag, guilds: ready.guilds.cache.size, commands: [...commands.keys()] }, 'ready'));
+    c.once(Events.ClientReady, (ready) => {
+      log.info({ user: ready.user.tag, guilds: ready.guilds.cache.size, commands: [...commands.keys()] }, 'ready');
+      // Who may change the shared index, said once at start (and the owner fetched before anyone asks).
+      if (config.SOURCES_GUILD_IDS.length > 0) log.info({ guilds: config.SOURCES_GUILD_IDS }, 'the shared index can be changed by the admins of the SOURCES_GUILD_IDS servers');
+      else {
+        ctx.operators.ids(ready).then(
+          (ids) => log.info({ operators: [...ids] }, "the shared index can be changed by the application's owner (or team) only: SOURCES_GUILD_IDS names no server"),
+          (err: unknown) => log.warn({ err }, 'could not fetch the application owner from Discord (asked again on the next index change)'),
+        );
+      }
+    });
     c.on(Events.Error, (err) => log.error({ err }, 'client error'));
     c.on(Events.Warn, (message) => log.warn(message));
     // discord.js prints part of the token in some debug lines: those are dropped, not just scrubbed.

@@ -72,14 +72,10 @@ async function onMessage(message: Message, ctx: BotContext): Promise<void> {
   }
 
   const started = performance.now();
-  const { waitMs, max, windowSeconds } = takeSearch(ctx, message.guildId, message.author.id);
-  if (waitMs > 0) {
-    ctx.log.info({ user: message.author.id, guild: message.guildId, waitMs }, 'rate limited');
-    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-    await message.reply({
-      content: `You're searching faster than the limit of ${max} per ${windowSeconds} s. Try again in ${seconds} s.`,
-      allowedMentions: REPLY_MENTIONS,
-    });
+  const limited = takeSearch(ctx, message.guildId, message.author.id);
+  if (limited) {
+    ctx.log.info({ user: message.author.id, guild: message.guildId, waitMs: limited.waitMs }, 'rate limited');
+    await message.reply({ content: limited.message, allowedMentions: REPLY_MENTIONS });
     return;
   }
   // The forum post's own thread, or a new thread on the ask channel's message, or a reply in place.

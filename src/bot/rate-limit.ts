@@ -1,7 +1,14 @@
+/** One allowance a search is taken from: `max` hits per `windowMs` under `key`. */
+export interface Bucket {
+  key: string;
+  max: number;
+  windowMs: number;
+}
+
 /**
- * Per-user sliding-window limit on searches, so one user cannot monopolise the bot. Each guild may
- * set its own numbers (/settings rate-limit), so they are given per call, and a user's searches
- * count separately in each guild.
+ * Sliding-window limits on searches, so nobody monopolises the shared search pool. A search is
+ * taken from several allowances at once (the person's across every server, the server's share, the
+ * member's in that server): it counts in all of them, or — when one is used up — in none.
  */
 export class RateLimiter {
   private readonly hits = new Map<string, number[]>();
@@ -13,18 +20,25 @@ export class RateLimiter {
    * search again (no hit recorded).
    */
   take(key: string, max: number, windowMs: number): number {
+    return this.takeAll([{ key, max, windowMs }]).waitMs;
+  }
+
+  /**
+   * Records a hit in every bucket and returns waitMs 0, or returns the first used-up bucket and how
+   * many ms until it frees up (nothing recorded anywhere).
+   */
+  takeAll(buckets: readonly Bucket[]): { waitMs: number; bucket?: Bucket } {
     const t = this.now();
-    const recent = (this.hits.get(key) ?? []).filter((h) => h > t - windowMs);
-    if (recent.length >= max) {
-      this.hits.set(key, recent);
-      return recent[0]! + windowMs - t;
+    const recent = buckets.map((b) => (this.hits.get(b.key) ?? []).filter((h) => h > t - b.windowMs));
+    for (const [i, b] of buckets.entries()) {
+      this.hits.set(b.key, recent[i]!);
+      if (recent[i]!.length >= b.max) return { waitMs: recent[i]![recent[i]!.length - b.max]! + b.windowMs - t, bucket: b };
     }
-    recent.push(t);
-    this.hits.set(key, recent);
+    for (const list of recent) list.push(t);
     // Keep the map from growing with users who have gone quiet (a day covers the longest window).
     if (this.hits.size > 10_000) {
       for (const [id, list] of this.hits) if (list.every((h) => h <= t - 86_400_000)) this.hits.delete(id);
     }
-    return 0;
+    return { waitMs: 0 };
   }
 }

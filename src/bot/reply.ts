@@ -1,5 +1,7 @@
 import { MessageFlags, type RepliableInteraction } from 'discord.js';
+import { capRate, rateCeiling } from './config.js';
 import type { BotContext } from './context.js';
+import type { Bucket } from './rate-limit.js';
 import { NO_MENTIONS } from './format.js';
 
 /** A private message to the user who interacted, whatever state the interaction is in. */
@@ -15,21 +17,45 @@ export async function replyPrivately(interaction: RepliableInteraction, content:
   }
 }
 
-/**
- * Takes one search from a user's allowance in a guild, with that guild's limit (/settings
- * rate-limit, default RATE_LIMIT_*). Returns 0, or the ms to wait and the limit that applied.
- */
-export function takeSearch(ctx: Pick<BotContext, 'limiter' | 'state'>, guildId: string | null, userId: string): { waitMs: number; max: number; windowSeconds: number } {
-  const { max, windowSeconds } = ctx.state.settings(guildId).rateLimit;
-  return { waitMs: ctx.limiter.take(`${guildId ?? 'dm'}:${userId}`, max, windowSeconds * 1000), max, windowSeconds };
+/** Why a search was refused: which allowance was used up, and when to retry. */
+export interface Limited {
+  waitMs: number;
+  /** Said to the user (ends with when to try again). */
+  message: string;
 }
 
-/** Takes one search from the user's allowance; when it is used up, says when to retry and returns false. */
+/**
+ * Takes one search from every allowance it counts in: the person's across every server
+ * (USER_RATE_LIMIT_*), the server's share of the search pool (GUILD_RATE_LIMIT_*), and the member's
+ * in this server (/settings rate-limit, default RATE_LIMIT_*, never above RATE_LIMIT_CEILING_*).
+ * Returns undefined, or which one is used up (then nothing was taken).
+ */
+export function takeSearch(ctx: Pick<BotContext, 'limiter' | 'state' | 'config'>, guildId: string | null, userId: string): Limited | undefined {
+  const { config } = ctx;
+  const member = capRate(ctx.state.settings(guildId).rateLimit, rateCeiling(config));
+  const user: Bucket = { key: `user:${userId}`, max: config.USER_RATE_LIMIT_MAX, windowMs: config.USER_RATE_LIMIT_WINDOW_SECONDS * 1000 };
+  const own: Bucket = { key: `${guildId ?? 'dm'}:${userId}`, max: member.max, windowMs: member.windowSeconds * 1000 };
+  const buckets = [user, own];
+  const guild: Bucket | undefined = guildId ? { key: `guild:${guildId}`, max: config.GUILD_RATE_LIMIT_MAX, windowMs: config.GUILD_RATE_LIMIT_WINDOW_SECONDS * 1000 } : undefined;
+  if (guild) buckets.splice(1, 0, guild);
+  const { waitMs, bucket } = ctx.limiter.takeAll(buckets);
+  if (waitMs === 0) return undefined;
+  const retry = `Try again in ${Math.max(1, Math.ceil(waitMs / 1000))} s.`;
+  const per = (b: Bucket): string => `${b.max} per ${b.windowMs / 1000} s`;
+  const message =
+    bucket === guild
+      ? `This server has used its share of the bot's searches for now (${per(guild!)} for all members together; the bot serves other servers too). ${retry}`
+      : bucket === user
+        ? `You're searching faster than the limit of ${per(user)} (across every server this bot is in). ${retry}`
+        : `You're searching faster than the limit of ${per(own)}. ${retry}`;
+  return { waitMs, message };
+}
+
+/** Takes one search from the user's allowances; when one is used up, says when to retry and returns false. */
 export async function allowSearch(interaction: RepliableInteraction, ctx: BotContext): Promise<boolean> {
-  const { waitMs, max, windowSeconds } = takeSearch(ctx, interaction.guildId, interaction.user.id);
-  if (waitMs === 0) return true;
-  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-  ctx.log.info({ user: interaction.user.id, guild: interaction.guildId, waitMs }, 'rate limited');
-  await replyPrivately(interaction, `You're searching faster than the limit of ${max} per ${windowSeconds} s. Try again in ${seconds} s.`);
+  const limited = takeSearch(ctx, interaction.guildId, interaction.user.id);
+  if (!limited) return true;
+  ctx.log.info({ user: interaction.user.id, guild: interaction.guildId, waitMs: limited.waitMs }, 'rate limited');
+  await replyPrivately(interaction, limited.message);
   return false;
 }

@@ -84,6 +84,8 @@ interface Job {
   body: Body;
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
+  /** Stops listening for its caller's abort (once a worker has it). */
+  cleanup?: () => void;
 }
 
 interface Slot {
@@ -146,8 +148,8 @@ export class SearchPool extends EventEmitter implements AnswerService {
     return this.request({ op: 'status' }) as Promise<IndexStatus>;
   }
 
-  listArticles(query: string, offset: number, limit: number): Promise<ArticleList> {
-    return this.request({ op: 'list', query, offset, limit }) as Promise<ArticleList>;
+  listArticles(query: string, offset: number, limit: number, signal?: AbortSignal): Promise<ArticleList> {
+    return this.request({ op: 'list', query, offset, limit }, signal) as Promise<ArticleList>;
   }
 
   listOutlets(prefix: string, limit: number): Promise<OutletCount[]> {
@@ -209,15 +211,35 @@ export class SearchPool extends EventEmitter implements AnswerService {
     }
   }
 
-  private request(body: Body): Promise<unknown> {
+  /**
+   * Queues a request. When `signal` aborts before a worker takes it, it leaves the queue and rejects
+   * with the signal's reason, so no worker spends time on an answer nobody waits for any more.
+   */
+  private request(body: Body, signal?: AbortSignal): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('the search pool was closed'));
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const max = this.options.maxQueue ?? Number.POSITIVE_INFINITY;
     if (this.queue.length >= max) return Promise.reject(new PoolBusyError(this.queue.length));
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, body, resolve, reject });
+      const job: Job = { id: this.nextId++, body, resolve, reject };
+      if (signal) {
+        const drop = (): void => {
+          const at = this.queue.indexOf(job);
+          if (at < 0) return;
+          this.queue.splice(at, 1);
+          this.dropped++;
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', drop, { once: true });
+        job.cleanup = () => signal.removeEventListener('abort', drop);
+      }
+      this.queue.push(job);
       this.pump();
     });
   }
+
+  /** Requests dropped from the queue because their caller stopped waiting (for tests and logs). */
+  dropped = 0;
 
   private side(slot: Slot, body: Body): Promise<unknown> {
     return new Promise((resolve, reject) => {
@@ -232,6 +254,7 @@ export class SearchPool extends EventEmitter implements AnswerService {
       if (this.queue.length === 0) return;
       if (slot.job || !slot.status) continue;
       const job = this.queue.shift()!;
+      job.cleanup?.();
       slot.job = job;
       slot.worker.postMessage({ ...job.body, id: job.id } as PoolRequest);
     }

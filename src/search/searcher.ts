@@ -3,7 +3,6 @@ import type { CoreConfig } from '../config.js';
 import type { IndexInfo, OutletCount, SearchBackend } from '../storage/backend.js';
 import { cacheBytes, EmbeddedBackend } from '../storage/embedded.js';
 import { IndexError } from '../storage/errors.js';
-import { analyze } from '../text/analyze.js';
 import type { Answer, ArticleSummary, Confidence, IndexStatus, QueryStage, SearchOptions, SearchResult } from '../types.js';
 import { linearFusion, reciprocalRankFusion } from './fusion.js';
 import { abstainStep } from './postprocess/abstain.js';
@@ -286,28 +285,13 @@ export class Searcher {
   /**
    * Articles in the index, newest first, optionally narrowed by words in the title or outlet (or an
    * article's exact id). The last word may be unfinished (autocomplete while typing): it also
-   * matches as the start of a title or outlet word.
+   * matches as the start of a title or outlet word. Answered from the backend's title index.
    */
   listArticles(query = '', offset = 0, limit = 10): Promise<{ total: number; items: ArticleSummary[] }> {
     const id = query.trim();
-    const raw = fold(id).split(/\s+/).filter(Boolean);
-    const partial = /\s$/.test(query) ? undefined : raw.at(-1);
-    const words = analyze(partial ? raw.slice(0, -1).join(' ') : id);
-    const partialTerms = partial ? analyze(partial) : [];
-    return this.backend.listArticles(
-      (a) => {
-        if (a.id === id) return true;
-        if (words.length === 0 && !partial) return true;
-        const text = `${a.title} ${a.outlet ?? ''}`;
-        const have = new Set(analyze(text));
-        if (!words.every((w) => have.has(w))) return false;
-        if (!partial) return true;
-        if (partialTerms.length > 0 && partialTerms.every((w) => have.has(w))) return true;
-        return fold(text).split(/[^\p{L}\p{N}]+/u).some((w) => w.startsWith(partial));
-      },
-      offset,
-      limit,
-    );
+    // Bounded: a title lookup never needs more words than a title has.
+    const words = fold(id).split(/[^\p{L}\p{N}]+/u).filter(Boolean).slice(0, 12);
+    return this.backend.listArticles({ id, words, prefix: words.length > 0 && !/\s$/.test(query) }, offset, limit);
   }
 }
 

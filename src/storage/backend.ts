@@ -99,6 +99,20 @@ export interface PassageFilter {
   readonly filters: SearchFilters;
 }
 
+/**
+ * A title lookup (/sources list, autocomplete): `words` are lower-cased without diacritics; each
+ * matches a whole title or outlet word, the last one also the start of a word when `prefix` (it is
+ * still being typed). No words: every article.
+ */
+export interface ArticleQuery {
+  id: string;
+  words: string[];
+  prefix: boolean;
+}
+
+/** A lookup counts and pages through at most this many matches (and pages start below it): its cost is bounded. */
+export const LIST_MATCH_CAP = 2000;
+
 /** An outlet of the index and how many articles it has. */
 export interface OutletCount {
   name: string;
@@ -122,8 +136,11 @@ export interface SearchBackend {
   vectorOf(id: number): Promise<Float32Array | undefined>;
   /** Passages by id; ids removed by an update since this backend opened are left out. */
   passages(ids: readonly number[]): Promise<Map<number, StoredPassage>>;
-  /** Articles, newest first, narrowed by a predicate over title and outlet. */
-  listArticles(match: (a: ArticleSummary) => boolean, offset: number, limit: number): Promise<{ total: number; items: ArticleSummary[] }>;
+  /**
+   * Articles, newest first: all, or the one with the query's exact id plus those whose title or outlet
+   * has every word, from an index (never a scan of every title); at most LIST_MATCH_CAP matches count.
+   */
+  listArticles(query: ArticleQuery, offset: number, limit: number): Promise<{ total: number; items: ArticleSummary[] }>;
   /** Outlets whose name starts with `prefix` (case-insensitive; '' for all), most articles first. */
   listOutlets(prefix: string, limit: number): Promise<OutletCount[]>;
   /** Picks up a newer committed generation, if any, without blocking for long; true if it changed. */

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { ArticleSummary, SearchFilters } from '../types.js';
-import type { CorpusInfo, DenseInfo, IndexInfo, NoDenseInfo, OutletCount, StoredPassage } from './backend.js';
+import { LIST_MATCH_CAP, type ArticleQuery, type CorpusInfo, type DenseInfo, type IndexInfo, type NoDenseInfo, type OutletCount, type StoredPassage } from './backend.js';
 import { IndexError, OldFormatError, REBUILD_HINT } from './errors.js';
 import { ARTICLE_COLUMNS, decodeArticle, decodePassage, encodeArticle, PASSAGE_COLUMNS, type ArticleRow, type PassageRow } from './rows.js';
 import { META, RELATED_TABLE, SCHEMA, SCHEMA_VERSION } from './schema.js';
@@ -230,10 +230,25 @@ export class IndexDatabase {
     for (const row of stmt.iterate() as IterableIterator<PassageRow>) yield decodePassage(row);
   }
 
-  /** Every article, newest first (for listing). */
-  articles(): ArticleSummary[] {
-    const rows = this.db.prepare(`SELECT ${ARTICLE_COLUMNS} FROM articles ORDER BY date DESC NULLS LAST, title`).all() as ArticleRow[];
-    return rows.map(decodeArticle);
+  /**
+   * A page of articles, newest first: all of them (the listing index), or the lookup's matches (the
+   * title index, at most LIST_MATCH_CAP of them) plus the article with its exact id. (SQLite sorts
+   * NULL first, so DESC puts undated articles last.)
+   */
+  listArticles(query: ArticleQuery, offset: number, limit: number): { total: number; items: ArticleSummary[] } {
+    const start = Math.min(offset, LIST_MATCH_CAP);
+    if (query.words.length === 0) {
+      const rows = this.db.prepare(`SELECT ${ARTICLE_COLUMNS} FROM articles ORDER BY date DESC, title LIMIT ? OFFSET ?`).all(limit, start) as ArticleRow[];
+      return { total: this.info().articles, items: rows.map(decodeArticle) };
+    }
+    const matches = `SELECT rowid FROM articles_fts WHERE articles_fts MATCH @match LIMIT ${LIST_MATCH_CAP}`;
+    const ids = `SELECT rowid FROM articles WHERE id = @id UNION ${matches}`;
+    const params = { match: ftsQuery(query), id: query.id };
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM (${ids})`).get(params) as { n: number }).n;
+    const rows = this.db
+      .prepare(`SELECT ${ARTICLE_COLUMNS} FROM articles WHERE rowid IN (${ids}) ORDER BY date DESC, title LIMIT @limit OFFSET @start`)
+      .all({ ...params, limit, start }) as ArticleRow[];
+    return { total, items: rows.map(decodeArticle) };
   }
 
   /** Outlets whose lower-cased name starts with `prefix`, most articles first (one spelling per outlet). */
@@ -424,4 +439,9 @@ export function damaged(file: string, err: unknown): Error {
     return new IndexError(`The index database ${file} is damaged (${(err as Error).message}): ${REBUILD_HINT}.`);
   }
   return err as Error;
+}
+
+/** An FTS5 query: every word as a quoted token (words are letters and digits only), the last as a prefix while typed. */
+function ftsQuery(query: ArticleQuery): string {
+  return query.words.map((w, i) => `"${w.replaceAll('"', '""')}"${query.prefix && i === query.words.length - 1 ? '*' : ''}`).join(' ');
 }

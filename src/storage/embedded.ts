@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ArticleSummary, SearchFilters } from '../types.js';
-import type { IndexInfo, KeywordHit, OutletCount, KeywordQueryTerm, PassageFilter, SearchBackend, StoredPassage, TermStats, VectorHit } from './backend.js';
+import type { ArticleQuery, IndexInfo, KeywordHit, OutletCount, KeywordQueryTerm, PassageFilter, SearchBackend, StoredPassage, TermStats, VectorHit } from './backend.js';
 import { damaged, damagedKeywords, IndexDatabase } from './database.js';
 import { IndexError, REBUILD_HINT } from './errors.js';
 import { resolveIndex } from './folder.js';
@@ -139,9 +139,8 @@ export class EmbeddedBackend implements SearchBackend {
     return this.state.db.passagesByIds(ids);
   }
 
-  async listArticles(match: (a: ArticleSummary) => boolean, offset: number, limit: number): Promise<{ total: number; items: ArticleSummary[] }> {
-    const all = this.state.db.articles().filter(match);
-    return { total: all.length, items: all.slice(offset, offset + limit) };
+  async listArticles(query: ArticleQuery, offset: number, limit: number): Promise<{ total: number; items: ArticleSummary[] }> {
+    return this.state.db.listArticles(query, offset, limit);
   }
 
   async listOutlets(prefix: string, limit: number): Promise<OutletCount[]> {

@@ -1,10 +1,12 @@
 /**
  * The SQLite schema of an index. Version 1 was the JSON build folders (`build-*` folders with store.json);
  * version 2 stored each keyword segment as one blob, read whole at open; version 3 stores a segment's
- * head and its posting pages apart, so opening reads only the heads. A database whose `format`
- * differs from SCHEMA_VERSION is refused with the rebuild command.
+ * head and its posting pages apart, so opening reads only the heads; version 4 adds the title lookup
+ * (`articles_fts`, kept by triggers) that /sources list and autocomplete read instead of every title.
+ * A database whose `format` differs from SCHEMA_VERSION is refused with the rebuild command (a build
+ * rebuilds an older one in full).
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /**
  * Related words learned from the corpus at build time (src/text/related.ts), JSON [[term, similarity], …].
@@ -48,6 +50,22 @@ CREATE TABLE articles (
   last_passage INTEGER
 );
 CREATE INDEX articles_dates ON articles (date_first, date_last);
+-- the listing order (newest first), so a page of all articles reads only that page
+CREATE INDEX articles_listing ON articles (date DESC, title);
+
+-- Title and outlet words (case and diacritics folded), for looking articles up as someone types a
+-- title; kept in step with articles by the triggers, whoever writes them.
+CREATE VIRTUAL TABLE articles_fts USING fts5 (title, outlet, content = 'articles', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2');
+CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+  INSERT INTO articles_fts (rowid, title, outlet) VALUES (new.rowid, new.title, new.outlet);
+END;
+CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+  INSERT INTO articles_fts (articles_fts, rowid, title, outlet) VALUES ('delete', old.rowid, old.title, old.outlet);
+END;
+CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, outlet ON articles BEGIN
+  INSERT INTO articles_fts (articles_fts, rowid, title, outlet) VALUES ('delete', old.rowid, old.title, old.outlet);
+  INSERT INTO articles_fts (rowid, title, outlet) VALUES (new.rowid, new.title, new.outlet);
+END;
 
 CREATE TABLE passages (
   -- also the HNSW label and the keyword index's doc id; never reused after a delete

@@ -55,6 +55,8 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     EMBEDDING_MODEL: DEFAULT_TINY_MODEL_ID,
     RATE_LIMIT_MAX: String(RATE_LIMIT_MAX),
     RATE_LIMIT_WINDOW_SECONDS: '600',
+    // The index is changed from this server (its admins and admin role): the operator named it.
+    SOURCES_GUILD_IDS: fake.guildId,
     LOG_LEVEL: 'trace',
     ...extra,
   });
@@ -269,14 +271,17 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
 
   it('/sources lists the indexed articles and /status describes the index', async () => {
     const user = fake.user('judy');
-    const sources = fake.subcommand('sources', 'list', {}, user);
+    // The list is for admins: each page is a lookup in the shared search pool.
+    const refused = await callback(fake.subcommand('sources', 'list', {}, user));
+    expect(refused.data!.content).toMatch(/^Only server administrators .* can list the indexed articles\.$/);
+    const sources = fake.subcommand('sources', 'list', {}, user, { admin: true });
     expect((await callback(sources)).data!.flags! & EPHEMERAL).toBe(EPHEMERAL);
     const list = (await edit(sources)).embeds![0]!;
     expect(list.description).toContain('Euromaidan Press (relaying the Associated Press) · 2023-11');
     expect(list.description).toContain('Western officials: Ukraine can take back Kherson from Russia in a week');
     expect(list.footer?.text).toBe('1–2 of 2');
 
-    const filtered = fake.subcommand('sources', 'list', { query: 'liberation' }, user);
+    const filtered = fake.subcommand('sources', 'list', { query: 'liberation' }, user, { roles: [fake.adminRoleId] });
     expect((await edit(filtered)).embeds![0]!.footer?.text).toBe('1–1 of 1');
 
     const status = fake.slash('status', {}, user);

@@ -15,7 +15,7 @@ import { BotState } from '../../src/bot/state/store.js';
 import { botEnv, callbackOf, editOf, startBot } from '../support/bot-harness.js';
 import { BotProcess } from '../support/bot-process.js';
 import { SEED_CORPUS, testSettings } from '../support/corpus.js';
-import { FakeDiscord, snowflake, type FakeMessage, type FakeUser, type SentInteraction } from '../support/fake-discord.js';
+import { FakeDiscord, INTENTS, snowflake, type FakeMessage, type FakeUser, type SentInteraction } from '../support/fake-discord.js';
 
 const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GgUiLd.guild-test-token-never-logged_0123456789';
 const EPHEMERAL = 64;
@@ -52,6 +52,11 @@ function env(on: FakeDiscord, dataDir: string, extra: Record<string, string> = {
     SEARCH_WORKERS: '1',
     RATE_LIMIT_MAX: '50',
     RATE_LIMIT_WINDOW_SECONDS: '600',
+    // The operator's ceiling on what a server may allow each member, and one person's allowance across servers.
+    RATE_LIMIT_CEILING_MAX: '60',
+    RATE_LIMIT_CEILING_WINDOW_SECONDS: '600',
+    USER_RATE_LIMIT_MAX: '8',
+    USER_RATE_LIMIT_WINDOW_SECONDS: '600',
     LOG_LEVEL: 'info',
     ...extra,
   });
@@ -102,7 +107,8 @@ beforeAll(async () => {
   await buildIndex({ corpus: [corpus], out: path.join(tmp, 'index'), settings: testSettings({ EMBEDDING_MODEL: 'no-such-org/no-such-model' }) });
   fake = await FakeDiscord.start({ token: TOKEN, otherGuildIds: [GUILD_B, GUILD_C] });
   // Only server A's admins may change the shared index from chat.
-  bot = await startBot(env(fake, path.join(tmp, 'data'), { SOURCES_GUILD_IDS: fake.guildId }), tmp, { readyMs: 60_000 });
+  // Only server A's admins may change the shared index from chat, and only A may have ask channels.
+  bot = await startBot(env(fake, path.join(tmp, 'data'), { SOURCES_GUILD_IDS: fake.guildId, ALLOW_ASK_CHANNELS: fake.guildId }), tmp, { readyMs: 60_000 });
 }, 120_000);
 
 afterAll(async () => {
@@ -128,8 +134,9 @@ describe('per-server settings and feedback', { timeout: 40_000 }, () => {
     const owner = fake.user('owner');
     const file = fake.attachment('notes.txt', 'Title: Harbour notes\n\nThe harbour reopened on Monday after repairs.');
     const added = await privateText(fake.subcommand('sources', 'add', { file1: file }, owner, { admin: true }, GUILD_B));
-    expect(added).toMatch(/only be added from the servers the bot's operator named \(SOURCES_GUILD_IDS\).*Nothing was changed/);
-    expect(await privateText(fake.subcommand('sources', 'remove', { article: 'x' }, owner, { admin: true }, GUILD_B))).toMatch(/only be removed from the servers/);
+    expect(added).toMatch(/^Sources can be added only from the servers the bot's operator named \(SOURCES_GUILD_IDS\).*Nothing was changed\.$/);
+    expect(await privateText(fake.subcommand('sources', 'remove', { article: 'x' }, owner, { admin: true }, GUILD_B))).toMatch(/^Sources can be removed only from the servers/);
+    expect(await privateText(fake.slash('reindex', {}, owner, { admin: true }, GUILD_B))).toMatch(/^\/reindex can be run only from the servers the bot's operator named \(SOURCES_GUILD_IDS\)/);
     expect(fake.attachmentDownloads).toEqual([]);
     // In server A the same admin gets past that check (here: to "no such article").
     expect(await privateText(fake.subcommand('sources', 'remove', { article: 'no such article at all' }, owner, { admin: true }))).not.toMatch(/SOURCES_GUILD_IDS|Only server administrators/);
@@ -140,12 +147,12 @@ describe('per-server settings and feedback', { timeout: 40_000 }, () => {
     const owner = fake.user('owner');
     const moderator = fake.user('moderator');
     const added = await privateText(fake.subcommand('settings', ['admin-roles', 'add'], { role: { role } }, owner, { admin: true }));
-    expect(added).toBe(`<@&${role}> can now run /reindex, /settings and /feedback here.`);
+    expect(added).toMatch(new RegExp(`^<@&${role}> can now run /settings and /feedback here\\.\\n-# Changing the shared index .* SOURCES_GUILD_IDS\\.$`));
     expect(await privateText(fake.subcommand('settings', ['show'], {}, moderator, { roles: [role] }))).toContain(`Admin roles: <@&${role}> — set here`);
     expect(await privateText(fake.subcommand('feedback', ['report'], {}, moderator, { roles: [role] }))).not.toMatch(/^Only/);
     // The same role id in server B (where it was never added) grants nothing.
     expect(await privateText(fake.subcommand('settings', ['show'], {}, moderator, { roles: [role] }, GUILD_B))).toMatch(/^Only server administrators/);
-    expect(await privateText(fake.slash('reindex', {}, moderator, { roles: [role] }, GUILD_B))).toMatch(/^Only server administrators/);
+    expect(await privateText(fake.slash('reindex', {}, moderator, { roles: [role] }, GUILD_B))).toMatch(/^\/reindex can be run only from the servers the bot's operator named/);
     expect(bot.logs.some((l) => l.msg === 'reindex started')).toBe(false);
 
     const removed = await privateText(fake.subcommand('settings', ['admin-roles', 'remove'], { role: { role } }, moderator, { roles: [role] }));
@@ -184,11 +191,32 @@ describe('per-server settings and feedback', { timeout: 40_000 }, () => {
     expect(limited.data!.content).toMatch(/limit of 2 per 900 s\. Try again in \d+ s/);
     // The same member in server B: B's default (50 per 600 s) applies, untouched by A's searches.
     for (let n = 0; n < 3; n++) expect((await callback(fake.slash('ask', { question: SALDO }, busy, {}, GUILD_B))).type).toBe(5);
+    // …but one person's searches in every server together stay under USER_RATE_LIMIT_* (8 per 600 s):
+    // 7 so far (the refused one took nothing), so one more, and then none, although B's own allows 50.
+    expect((await callback(fake.slash('ask', { question: SALDO }, busy, {}, GUILD_B))).type).toBe(5);
+    const overall = await callback(fake.slash('ask', { question: SALDO }, busy, {}, GUILD_B));
+    expect(overall.type).toBe(4);
+    expect(overall.data!.content).toMatch(/^You're searching faster than the limit of 8 per 600 s \(across every server this bot is in\)\. Try again in \d+ s\.$/);
+  });
+
+  it("a server's /settings cannot raise the rate limit above the operator's ceiling, in any server", async () => {
+    const owner = fake.user('owner');
+    const tooMany = await privateText(fake.subcommand('settings', ['rate-limit'], { max: 1000, 'window-seconds': 60 }, owner, { admin: true }, GUILD_B));
+    expect(tooMany).toBe(
+      "1000 searches per 60 s is above what this bot's operator allows each member: at most 60 per 600 s (no more at once, and no faster). The search pool is shared by every server the bot is in. Nothing was changed.",
+    );
+    // Fewer searches but in a shorter window is faster than the ceiling too.
+    expect(await privateText(fake.subcommand('settings', ['rate-limit'], { max: 30, 'window-seconds': 60 }, owner, { admin: true }, GUILD_C))).toMatch(/above what this bot's operator allows/);
+    expect(await privateText(fake.subcommand('settings', ['show'], {}, owner, { admin: true }, GUILD_B))).toContain('Rate limit: 50 searches per 600 s per member — default');
+    expect(await privateText(fake.subcommand('settings', ['rate-limit'], { max: 60, 'window-seconds': 600 }, owner, { admin: true }, GUILD_B))).toBe('Each member may now run 60 searches per 600 s here.');
   });
 
   it('ask channels are stored per server, and adding one says the Message Content intent it needs', async () => {
     const owner = fake.user('owner');
     const channel = snowflake();
+    // Server B is not in ALLOW_ASK_CHANNELS: its admins cannot turn on Message Content for every server.
+    const refused = await privateText(fake.subcommand('settings', ['ask-channels', 'add'], { channel: { channel } }, owner, { admin: true }, GUILD_B));
+    expect(refused).toMatch(/^Ask channels are off for this server: .*Message Content intent, which applies to every server .*\(ALLOW_ASK_CHANNELS\)\. Nothing was changed/);
     const added = await privateText(fake.subcommand('settings', ['ask-channels', 'add'], { channel: { channel } }, owner, { admin: true }));
     expect(added).toContain(`Every question asked in <#${channel}> will be answered`);
     expect(added).toContain('takes effect after a restart; enable Message Content in the Developer Portal');
@@ -288,6 +316,26 @@ describe('FEEDBACK=off', { timeout: 60_000 }, () => {
     } finally {
       if (off) expect(await off.stop('SIGTERM')).toBe(0);
       await quiet.close();
+    }
+  });
+});
+
+describe("a server's ask channels and the Message Content intent", { timeout: 60_000 }, () => {
+  it('are not answered, and do not turn the intent on for every server, unless ALLOW_ASK_CHANNELS allows them: said at start', async () => {
+    const other = await FakeDiscord.start({ token: TOKEN });
+    const dataDir = path.join(tmp, 'data-ask');
+    const state = BotState.open(dataDir, { adminRoleIds: [], rateLimitMax: 5, rateLimitWindowSeconds: 60, visibility: 'public' });
+    state.addAskChannel(other.guildId, other.channelId);
+    state.close();
+    let started: BotProcess | undefined;
+    try {
+      started = await startBot(env(other, dataDir), tmp, { readyMs: 60_000 });
+      expect(other.identifyIntents! & INTENTS.messageContent).toBe(0);
+      const warned = started.logs.find((l) => l.level === 40 && /ALLOW_ASK_CHANNELS does not allow them/.test(l.msg ?? ''));
+      expect(warned?.guilds).toEqual([other.guildId]);
+    } finally {
+      if (started) await started.stop('SIGKILL');
+      await other.close();
     }
   });
 });

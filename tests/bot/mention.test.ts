@@ -41,6 +41,8 @@ function env(fake: FakeDiscord, extra: Record<string, string> = {}): NodeJS.Proc
     INDEX_DIR: path.join(tmp, 'embeddings'),
     EMBEDDING_MODEL: DEFAULT_TINY_MODEL_ID,
     RATE_LIMIT_MAX: '100',
+    RATE_LIMIT_CEILING_MAX: '100',
+    USER_RATE_LIMIT_MAX: '1000',
     SEARCH_WORKERS: '1',
     LOG_LEVEL: 'debug',
     ...extra,
@@ -282,7 +284,7 @@ describe('Message Content intent not enabled in the Developer Portal', { timeout
     const state = BotState.open(dataDir, { adminRoleIds: [], rateLimitMax: 5, rateLimitWindowSeconds: 60, visibility: 'public' });
     state.addAskChannel(fake.guildId, fake.channelId);
     state.close();
-    const bot = new BotProcess('src/bot/main.ts', env(fake, { DATA_DIR: dataDir }), tmp);
+    const bot = new BotProcess('src/bot/main.ts', env(fake, { DATA_DIR: dataDir, ALLOW_ASK_CHANNELS: fake.guildId }), tmp);
     try {
       await bot.waitForLog((l) => l.msg === 'ready', 45_000, 'the bot to be ready without the intent');
       const refused = bot.logs.find((l) => l.level === 50 && /close code 4014/.test(l.msg ?? ''));

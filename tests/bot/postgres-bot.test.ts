@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { botEnv, editOf, startBot } from '../support/bot-harness.js';
+import { skipOrFail } from '../support/ci.js';
 import type { BotProcess } from '../support/bot-process.js';
 import { FakeDiscord, type SentInteraction } from '../support/fake-discord.js';
 
@@ -27,8 +28,7 @@ async function startCluster(): Promise<{ dir: string; url: string } | undefined>
     return { dir: /PG_TEST_DIR=(\S+)/.exec(stdout)![1]!, url: /DATABASE_URL=(\S+)/.exec(stdout)![1]! };
   } catch (err) {
     const message = `PostgreSQL bot test skipped: no test cluster could be started (${((err as { stderr?: string }).stderr ?? String(err)).trim()}).`;
-    if (process.env.CI === 'true') throw new Error(message);
-    console.warn(message);
+    skipOrFail(message);
     return undefined;
   }
 }

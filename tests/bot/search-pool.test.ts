@@ -50,6 +50,28 @@ describe('SearchPool', () => {
     }
   });
 
+  it('drops a queued lookup whose caller stopped waiting (an autocomplete past its deadline) instead of running it', async () => {
+    const pool = new SearchPool({ dir: index, settings, workers: 1 });
+    try {
+      await pool.start();
+      // One worker busy with a queue of questions; a lookup waits behind them, and its deadline passes.
+      const asks = Array.from({ length: 20 }, () => pool.ask(SALDO, { k: 3 }));
+      const deadline = new AbortController();
+      const lookup = pool.listArticles('kherson', 0, 25, deadline.signal);
+      expect(pool.waiting).toBe(20);
+      deadline.abort(new Error('the autocomplete deadline passed'));
+      await expect(lookup).rejects.toThrow('the autocomplete deadline passed');
+      expect(pool.waiting).toBe(19);
+      expect(pool.dropped).toBe(1);
+      await Promise.all(asks);
+      // Already aborted: never queued. Not aborted: answered as usual.
+      await expect(pool.listArticles('kherson', 0, 25, deadline.signal)).rejects.toThrow('the autocomplete deadline passed');
+      expect((await pool.listArticles('kherson', 0, 25, new AbortController().signal)).total).toBeGreaterThan(0);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it.runIf(process.platform === 'linux' && os.getPriority() < 19)('runs searches at a lower priority than the main thread, which acknowledges interactions', async () => {
     // Nice values of this process's threads (Linux keeps one per thread): field 19 of /proc/…/task/TID/stat.
     const niceOfThreads = (): number[] =>

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { botEnv, callbackOf, editOf, startBot } from '../support/bot-harness.js';
 import type { BotProcess } from '../support/bot-process.js';
-import { FakeDiscord, type SentInteraction } from '../support/fake-discord.js';
+import { FakeDiscord, snowflake, type SentInteraction } from '../support/fake-discord.js';
 import { createTinyModel, DEFAULT_TINY_MODEL_ID } from '../support/tiny-model.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -54,7 +54,7 @@ async function result(i: SentInteraction, timeoutMs = 60_000): Promise<Embed> {
   return (await editOf<MessageBody>(fake, i, timeoutMs, (b) => (b.embeds?.length ?? 0) > 0, `the result of interaction ${i.id}`)).embeds![0]!;
 }
 async function listed(query: string): Promise<string> {
-  const i = fake.subcommand('sources', 'list', { query }, fake.user('lister'));
+  const i = fake.subcommand('sources', 'list', { query }, fake.user('lister'), admin);
   const embed = await result(i);
   return `${embed.description ?? ''}\n${embed.footer?.text ?? ''}`;
 }
@@ -64,6 +64,10 @@ async function topTitle(question: string): Promise<string | undefined> {
 }
 const keptFiles = async (): Promise<string[]> => (await readdir(path.join(dataDir, 'sources')).catch(() => [] as string[])).filter((f) => !f.startsWith('.'));
 const admin = { roles: [] as string[], admin: true };
+/** Another server the bot is in. */
+const GUILD_B = snowflake();
+/** The bot application's owner (the stand-in serves it at GET /applications/@me): here, a plain member. */
+const operator = () => fake.owner;
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'archivist-sources-chat-'));
@@ -71,7 +75,7 @@ beforeAll(async () => {
   dataDir = path.join(tmp, 'data');
   await cp(path.join(ROOT, 'corpus'), corpus, { recursive: true });
   await createTinyModel(path.join(tmp, 'models'), { words: ['Kherson', 'orchard', 'ferry'] });
-  fake = await FakeDiscord.start({ token: TOKEN });
+  fake = await FakeDiscord.start({ token: TOKEN, otherGuildIds: [GUILD_B] });
   const env = botEnv(fake, TOKEN, tmp, {
     DISCORD_GUILD_ID: fake.guildId,
     ADMIN_ROLE_IDS: fake.adminRoleId,
@@ -81,6 +85,8 @@ beforeAll(async () => {
     DATA_DIR: dataDir,
     SEARCH_WORKERS: '1',
     RATE_LIMIT_MAX: '100',
+    RATE_LIMIT_CEILING_MAX: '100',
+    USER_RATE_LIMIT_MAX: '1000',
     SOURCES_MAX_FILE_MB: '1',
     SOURCES_MAX_FILES: '5',
     LOG_LEVEL: 'debug',
@@ -102,16 +108,44 @@ describe('sources from chat', { timeout: 90_000 }, () => {
     const cb = await ack(i);
     expect(cb.type).toBe(4);
     expect(cb.data!.flags! & EPHEMERAL).toBe(EPHEMERAL);
-    expect(cb.data!.content).toMatch(/Only server administrators .* can add sources\. Nothing was changed\./);
+    expect(cb.data!.content).toMatch(/^Sources can be added only by the bot's operator .*SOURCES_GUILD_IDS.* Nothing was changed\.$/);
     expect(cb.ms).toBeLessThan(ACK_MS);
     expect(fake.attachmentDownloads).toEqual([]);
     expect(await keptFiles()).toEqual([]);
     expect(await listed('orchard')).toContain('No indexed article matches.');
   });
 
-  it('an admin adds a file: acknowledged at once, reported per file, answerable right after, kept in DATA_DIR/sources', async () => {
+  it("the shared index is the operator's: admins of this server or another, and admin roles, are refused with one line", async () => {
     const file = fake.attachment('wire.jsonl', WIRE);
-    const i = fake.subcommand('sources', 'add', { file1: file }, fake.user('olga'), { roles: [fake.adminRoleId] });
+    const refusals = [
+      fake.subcommand('sources', 'add', { file1: file }, fake.user('olga'), admin),
+      fake.subcommand('sources', 'add', { file1: file }, fake.user('bram'), admin, GUILD_B),
+      fake.subcommand('sources', 'add', { file1: file }, fake.user('role-holder'), { roles: [fake.adminRoleId] }),
+      fake.subcommand('sources', 'remove', { article: 'seed' }, fake.user('bram'), admin, GUILD_B),
+      fake.slash('reindex', {}, fake.user('bram'), admin, GUILD_B),
+      fake.slash('reindex', {}, fake.user('olga'), { roles: [fake.adminRoleId] }),
+    ];
+    for (const i of refusals) {
+      const cb = await ack(i);
+      expect(cb.type).toBe(4);
+      expect(cb.data!.flags! & EPHEMERAL).toBe(EPHEMERAL);
+      expect(cb.data!.content).toMatch(/^(Sources can be (added|removed)|\/reindex can be run) only by the bot's operator \(the owner of its Discord application\), unless they name this server in SOURCES_GUILD_IDS: .* Nothing was changed\.$/);
+      expect(cb.data!.content!.split('\n')).toHaveLength(1);
+      expect(cb.ms).toBeLessThan(ACK_MS);
+    }
+    expect(fake.attachmentDownloads).toEqual([]);
+    expect(bot.logs.some((l) => l.msg === 'reindex started')).toBe(false);
+    // Asked Discord once who owns the application (at ready), not per command.
+    expect(fake.requests.filter((r) => r.path === '/applications/@me')).toHaveLength(1);
+    // Admins get no removal suggestions either: they could not remove.
+    expect((await fake.choices(fake.autocomplete('sources', 'remove', { article: 'kherson' }, 'article', fake.user('olga'), admin))).choices).toEqual([]);
+    // …while the operator does (the same lookup): so the empty list above is the refusal, not a miss.
+    expect((await fake.choices(fake.autocomplete('sources', 'remove', { article: 'kherson' }, 'article', operator()))).choices.length).toBeGreaterThan(0);
+  });
+
+  it('the operator adds a file: acknowledged at once, reported per file, answerable right after, kept in DATA_DIR/sources', async () => {
+    const file = fake.attachment('wire.jsonl', WIRE);
+    const i = fake.subcommand('sources', 'add', { file1: file }, operator(), { roles: [] });
     const cb = await ack(i);
     expect(cb.type).toBe(5);
     expect(cb.data!.flags! & EPHEMERAL).toBe(EPHEMERAL);
@@ -143,7 +177,7 @@ describe('sources from chat', { timeout: 90_000 }, () => {
       'sources',
       'add',
       { file1: good, file2: pdf, file3: latin1, file4: big, file5: empty, file6: again },
-      fake.user('olga'),
+      operator(),
       admin,
     );
     expect((await ack(i)).ms).toBeLessThan(ACK_MS);
@@ -164,7 +198,7 @@ describe('sources from chat', { timeout: 90_000 }, () => {
     // The same file again: every article is a duplicate, so nothing is indexed twice and no copy is kept.
     // A file bigger than Discord said is stopped while downloading.
     const liar = fake.attachment('liar.txt', 'y '.repeat(600_000), { size: 100 });
-    const dup = fake.subcommand('sources', 'add', { file1: fake.attachment('wire.jsonl', WIRE), file2: liar }, fake.user('olga'), admin);
+    const dup = fake.subcommand('sources', 'add', { file1: fake.attachment('wire.jsonl', WIRE), file2: liar }, operator(), admin);
     const dupEmbed = await result(dup);
     expect(dupEmbed.title).toBe('Nothing new to add');
     expect(dupEmbed.description).toContain('➖ **wire.jsonl**: already indexed (2 articles), nothing added');
@@ -185,7 +219,7 @@ describe('sources from chat', { timeout: 90_000 }, () => {
   });
 
   it('autocompletes /sources remove article: with the index articles by title while typing', async () => {
-    const got = await fake.choices(fake.autocomplete('sources', 'remove', { article: 'lindholm orch' }, 'article', fake.user('ada'), admin));
+    const got = await fake.choices(fake.autocomplete('sources', 'remove', { article: 'lindholm orch' }, 'article', operator(), admin));
     expect(got.ms).toBeLessThan(ACK_MS);
     expect(got.choices).toEqual([{ name: `${ORCHARD_TITLE} — Baltic Wire, 2022-06-01`, value: 'orchard-1' }]);
   });
@@ -193,7 +227,7 @@ describe('sources from chat', { timeout: 90_000 }, () => {
   it('answers autocomplete within 3 s while the search pool is busy with a burst of questions', async () => {
     const burst = Array.from({ length: 60 }, (_, n) => fake.slash('ask', { question: `What happened to the ferry to Kalmar island, day ${n}?` }, fake.user(`burst${n}`)));
     const outlets = await fake.choices(fake.autocomplete('ask', undefined, { outlet: 'coa' }, 'outlet', fake.user('ada')));
-    const articles = await fake.choices(fake.autocomplete('sources', 'remove', { article: 'kalmar' }, 'article', fake.user('ada'), admin));
+    const articles = await fake.choices(fake.autocomplete('sources', 'remove', { article: 'kalmar' }, 'article', operator(), admin));
     expect(outlets.ms).toBeLessThan(ACK_MS);
     expect(outlets.choices.map((c) => c.value)).toEqual(['Coast News']);
     // Articles come from the pool: its answer, or no suggestions if it was too busy to answer in time.
@@ -202,14 +236,14 @@ describe('sources from chat', { timeout: 90_000 }, () => {
     for (const i of burst) await editOf(fake, i, 30_000, undefined, 'a burst answer');
   });
 
-  it('refuses /sources remove from a non-admin; an admin removes an article, which stays removed after a full /reindex', async () => {
+  it('refuses /sources remove from a non-admin; the operator removes an article, which stays removed after a full /reindex', async () => {
     const refused = fake.subcommand('sources', 'remove', { article: 'orchard-1' }, fake.user('mallory'), { roles: [] });
     const cb = await ack(refused);
     expect(cb.type).toBe(4);
-    expect(cb.data!.content).toMatch(/can remove sources\. Nothing was changed\./);
+    expect(cb.data!.content).toMatch(/^Sources can be removed only by the bot's operator/);
     expect(await listed('orchard')).toContain(ORCHARD_TITLE);
 
-    const i = fake.subcommand('sources', 'remove', { article: 'orchard-1' }, fake.user('olga'), admin);
+    const i = fake.subcommand('sources', 'remove', { article: 'orchard-1' }, operator(), admin);
     expect((await ack(i)).ms).toBeLessThan(ACK_MS);
     const embed = await result(i);
     expect(embed.title).toBe('🗑️ Article removed');
@@ -222,7 +256,7 @@ describe('sources from chat', { timeout: 90_000 }, () => {
     // The kept file still holds it: the removal list is what keeps it out.
     expect(await keptFiles()).toHaveLength(2);
 
-    const reindex = fake.slash('reindex', {}, fake.user('olga'), admin);
+    const reindex = fake.slash('reindex', {}, operator(), admin);
     const done = await result(reindex, 60_000);
     expect(done.title).toBe('✅ Reindex complete');
     expect(await listed('orchard')).toContain('No indexed article matches.');
@@ -230,7 +264,7 @@ describe('sources from chat', { timeout: 90_000 }, () => {
     expect(await listed('oskarshamn')).toContain(BAKERY_TITLE);
 
     // Unknown or ambiguous input changes nothing.
-    const unknown = fake.subcommand('sources', 'remove', { article: 'no such article anywhere' }, fake.user('olga'), admin);
+    const unknown = fake.subcommand('sources', 'remove', { article: 'no such article anywhere' }, operator(), admin);
     expect(await editOf(fake, unknown, 10_000, undefined, 'the reply')).toMatchObject({ content: expect.stringMatching(/^No article in the index matches/) });
   });
 
@@ -239,7 +273,7 @@ describe('sources from chat', { timeout: 90_000 }, () => {
     const good = await readFile(file, 'utf8');
     await writeFile(file, '[{ "id": "orchard-1", ');
     try {
-      const i = fake.subcommand('sources', 'remove', { article: 'ferry-1' }, fake.user('olga'), admin);
+      const i = fake.subcommand('sources', 'remove', { article: 'ferry-1' }, operator(), admin);
       const embed = await result(i);
       expect(embed.title).toBe('Nothing removed');
       expect(embed.description).toContain('removed-articles.json is not valid JSON');

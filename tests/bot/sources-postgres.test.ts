@@ -34,6 +34,7 @@ describe.skipIf(!db)('sources from chat on PostgreSQL', { timeout: 90_000 }, () 
       CORPUS_PATHS: path.join(tmp, 'corpus'),
       MODEL_DIR: path.join(tmp, 'no-models'),
       SEARCH_WORKERS: '1',
+      SOURCES_GUILD_IDS: fake.guildId,
       LOG_LEVEL: 'debug',
       SEARCH_BACKEND: 'postgres',
       DATABASE_URL: db!.url,
@@ -64,13 +65,13 @@ describe.skipIf(!db)('sources from chat on PostgreSQL', { timeout: 90_000 }, () 
   });
 
   it('removes it again, for good', async () => {
-    const list = await reply(fake.subcommand('sources', 'list', { query: 'lindholm' }, fake.user('alice')), withEmbed);
+    const list = await reply(fake.subcommand('sources', 'list', { query: 'lindholm' }, fake.user('alice'), admin), withEmbed);
     expect(list.embeds![0]!.description).toContain(TITLE);
     const [id] = (await fake.choices(fake.autocomplete('sources', 'remove', { article: 'lindholm' }, 'article', fake.user('olga'), admin))).choices.map((c) => c.value);
     expect(id).toBeDefined();
     const removed = await reply(fake.subcommand('sources', 'remove', { article: id! }, fake.user('olga'), admin), withEmbed);
     expect(removed.embeds![0]!.title).toBe('🗑️ Article removed');
-    const after = await reply(fake.subcommand('sources', 'list', { query: 'lindholm' }, fake.user('alice')), withEmbed);
+    const after = await reply(fake.subcommand('sources', 'list', { query: 'lindholm' }, fake.user('alice'), admin), withEmbed);
     expect(after.embeds![0]!.description).toBe('No indexed article matches.');
     expect((await fake.choices(fake.autocomplete('ask', undefined, { outlet: 'valley' }, 'outlet', fake.user('alice')))).choices).toEqual([]);
   });

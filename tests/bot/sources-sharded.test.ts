@@ -42,6 +42,7 @@ beforeAll(async () => {
     CORPUS_PATHS: path.join(tmp, 'corpus'),
     INDEX_DIR: path.join(tmp, 'embeddings'),
     SEARCH_WORKERS: '1',
+    SOURCES_GUILD_IDS: guilds.join(','),
     LOG_LEVEL: 'debug',
     LOG_FORMAT: 'json',
     SHARD_COUNT: '2',

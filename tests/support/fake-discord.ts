@@ -84,6 +84,10 @@ export interface FakeDiscordOptions {
   recommendedShards?: number;
   /** False: the application may not use the privileged Message Content intent (IDENTIFY with it is closed with 4014). */
   messageContentAllowed?: boolean;
+  /** The application belongs to a team of these users (its first is the team's owner) instead of to `owner`. */
+  team?: FakeUser[];
+  /** 503 for GET /applications/@me: Discord cannot say who owns the application. */
+  applicationUnavailable?: boolean;
 }
 
 /** The shard Discord sends a guild's events to. */
@@ -125,6 +129,8 @@ export class FakeDiscord extends EventEmitter {
   readonly channelId: string;
   readonly adminRoleId: string;
   readonly botUser: FakeUser;
+  /** The application's owner (the bot's operator), served by GET /applications/@me. */
+  readonly owner: FakeUser;
   url = '';
 
   private server: Server;
@@ -149,6 +155,7 @@ export class FakeDiscord extends EventEmitter {
     this.adminRoleId = options.adminRoleId ?? snowflake();
     this.guildIds = [this.guildId, ...(options.otherGuildIds ?? [])];
     this.botUser = { id: this.applicationId, username: 'Archivist', global_name: null, discriminator: '0000', avatar: null, bot: true };
+    this.owner = { id: snowflake(), username: 'operator', global_name: 'Operator', discriminator: '0', avatar: null };
     this.server = createServer((req, res) => void this.handle(req, res));
     this.wss = new WebSocketServer({ noServer: true });
     this.server.on('upgrade', (req, socket, head) => {
@@ -242,6 +249,31 @@ export class FakeDiscord extends EventEmitter {
       avatar: null,
       premium_since: null,
       communication_disabled_until: null,
+    };
+  }
+
+  /** The application as GET /applications/@me describes it: owned by `owner`, or by a team. */
+  private application(): Json {
+    const team = this.options.team;
+    return {
+      id: this.applicationId,
+      name: 'Archivist',
+      icon: null,
+      description: '',
+      bot_public: true,
+      bot_require_code_grant: false,
+      verify_key: 'f'.repeat(64),
+      flags: 0,
+      owner: team ? { id: snowflake(), username: `team${this.applicationId}`, discriminator: '0000', avatar: null, flags: 1024 } : this.owner,
+      team: team
+        ? {
+            id: snowflake(),
+            name: 'Operators',
+            icon: null,
+            owner_user_id: team[0]!.id,
+            members: team.map((user) => ({ membership_state: 2, team_id: '0', permissions: ['*'], role: 'admin', user })),
+          }
+        : null,
     };
   }
 
@@ -630,6 +662,11 @@ export class FakeDiscord extends EventEmitter {
     }
     if (req.method === 'GET' && path === '/gateway') return reply(200, { url: this.gatewayUrl });
     if (req.method === 'GET' && path === '/users/@me') return reply(200, this.botUser);
+    // discord.js's ClientApplication#fetch (GET /applications/@me); OAuth2's older route answers the same.
+    if (req.method === 'GET' && (path === '/applications/@me' || path === '/oauth2/applications/@me')) {
+      if (this.options.applicationUnavailable) return reply(503, { message: 'Service Unavailable', code: 0 });
+      return reply(200, this.application());
+    }
     if (this.handleChannelRest(req.method ?? 'GET', path, body, reply)) return;
     match = req.method === 'PUT' ? m(/^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/) : null;
     if (match) {

@@ -1,4 +1,5 @@
 import { PGlite, type Extension } from '@electric-sql/pglite';
+import { skipOrFail } from './ci.js';
 import { pgliteSql, type Sql } from '../../src/storage/postgres/sql.js';
 
 /**
@@ -11,8 +12,7 @@ export async function pgliteWithVector(): Promise<{ sql: Sql; close: () => Promi
   const vector = await loadVectorExtension();
   if (!vector) {
     const message = 'pgvector-on-PGlite tests skipped: @electric-sql/pglite-pgvector is not installed (npm i -D @electric-sql/pglite-pgvector).';
-    if (process.env.CI === 'true') throw new Error(message);
-    console.warn(message);
+    skipOrFail(message);
     return undefined;
   }
   const db = await PGlite.create({ extensions: { vector } });

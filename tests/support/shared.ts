@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isCI } from './ci.js';
 
 /**
  * The shared data beside the repo (../shared: seeds, the news-2022 corpus, raw datasets), read-only;
@@ -10,8 +11,7 @@ import { fileURLToPath } from 'node:url';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SHARED = path.resolve(REPO, process.env.ARCHIVIST_SHARED_DIR ?? '../shared');
 
-/** Whether this run is CI (`CI=true`, as CI services set it), where missing data must fail, not skip. */
-export const isCI = (): boolean => /^(true|1)$/i.test(process.env.CI ?? '');
+export { isCI } from './ci.js';
 
 /**
  * The one rule for tests that need ../shared: true when every path (relative to SHARED) exists.

@@ -199,6 +199,13 @@ export class BotState {
     };
   }
 
+  /** The guilds that set ask channels (they need the Message Content intent, chosen at startup). */
+  askChannelGuilds(): string[] {
+    const db = this.reader();
+    if (!db) return [];
+    return (db.prepare('SELECT DISTINCT guild_id FROM guild_ask_channels ORDER BY guild_id').all() as { guild_id: string }[]).map((r) => r.guild_id);
+  }
+
   /** Whether any guild has ask channels (they need the Message Content intent, chosen at startup). */
   anyAskChannels(): boolean {
     const db = this.reader();

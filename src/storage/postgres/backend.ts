@@ -1,6 +1,6 @@
 import { commandLine } from '../../command-line.js';
 import type { ArticleSummary, SearchFilters } from '../../types.js';
-import type { DenseInfo, IndexInfo, KeywordHit, KeywordQueryTerm, NoDenseInfo, OutletCount, PassageFilter, SearchBackend, StoredPassage, TermStats, VectorHit } from '../backend.js';
+import { LIST_MATCH_CAP, type ArticleQuery, type DenseInfo, type IndexInfo, type KeywordHit, type KeywordQueryTerm, type NoDenseInfo, type OutletCount, type PassageFilter, type SearchBackend, type StoredPassage, type TermStats, type VectorHit } from '../backend.js';
 import { chunkingSchema, corpusSchema, denseSchema } from '../database.js';
 import { KEYWORD_OPTIONS } from '../embedded.js';
 import { IndexError, MissingIndexError } from '../errors.js';
@@ -191,10 +191,22 @@ export class PostgresBackend implements SearchBackend {
     return out;
   }
 
-  async listArticles(match: (a: ArticleSummary) => boolean, offset: number, limit: number): Promise<{ total: number; items: ArticleSummary[] }> {
-    const rows = await this.sql.query<ArticleRow>(`SELECT ${ARTICLE_COLUMNS} FROM articles ORDER BY date DESC NULLS LAST, title`);
-    const all = rows.map(decodeArticle).filter(match);
-    return { total: all.length, items: all.slice(offset, offset + limit) };
+  /** A page of articles, from the listing index, or the title index's first LIST_MATCH_CAP matches (migration 4). */
+  async listArticles(query: ArticleQuery, offset: number, limit: number): Promise<{ total: number; items: ArticleSummary[] }> {
+    const start = Math.min(offset, LIST_MATCH_CAP);
+    if (query.words.length === 0) {
+      const rows = await this.sql.query<ArticleRow>(`SELECT ${ARTICLE_COLUMNS} FROM articles ORDER BY date DESC NULLS LAST, title LIMIT $1::int OFFSET $2::int`, [limit, start]);
+      return { total: this.state.info.articles, items: rows.map(decodeArticle) };
+    }
+    // Words are letters and digits only (Searcher.listArticles), so quoting them is enough.
+    const tsquery = query.words.map((w, i) => `'${w}'${query.prefix && i === query.words.length - 1 ? ':*' : ''}`).join(' & ');
+    const ids = `SELECT rowid FROM articles WHERE id = $1 UNION (SELECT rowid FROM articles WHERE title_words @@ to_tsquery('simple', $2) LIMIT ${LIST_MATCH_CAP})`;
+    const [count] = await this.sql.query<{ n: string }>(`SELECT count(*) AS n FROM (${ids}) m`, [query.id, tsquery]);
+    const rows = await this.sql.query<ArticleRow>(
+      `SELECT ${ARTICLE_COLUMNS} FROM articles WHERE rowid IN (${ids}) ORDER BY date DESC NULLS LAST, title LIMIT $3::int OFFSET $4::int`,
+      [query.id, tsquery, limit, start],
+    );
+    return { total: Number(count?.n ?? 0), items: rows.map(decodeArticle) };
   }
 
   async listOutlets(prefix: string, limit: number): Promise<OutletCount[]> {

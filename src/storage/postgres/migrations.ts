@@ -114,6 +114,17 @@ CREATE TABLE related (
 )
 `,
   },
+  {
+    version: 4,
+    name: 'title lookup: /sources list and autocomplete read a GIN index of title and outlet words, not every title',
+    // Measured on news-2022: reading and filtering the whole articles table took 67–173 ms per keystroke.
+    // 'simple' lower-cases without stemming (words are matched whole, the one being typed as a prefix).
+    sql: `
+ALTER TABLE articles ADD COLUMN title_words tsvector GENERATED ALWAYS AS (to_tsvector('simple', title || ' ' || coalesce(outlet, ''))) STORED;
+CREATE INDEX articles_title_words ON articles USING gin (title_words);
+CREATE INDEX articles_listing ON articles (date DESC NULLS LAST, title)
+`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
