@@ -138,9 +138,25 @@ export interface Confidence {
    * Set when the question asks what happened in a year after the index's newest article: it is
    * refused whatever the passages, and the reply says why.
    */
-  afterCorpus?: { year: number; newestDate: string };
+  afterCorpus?: {
+    year: number;
+    newestDate: string;
+    /** The index holds later articles, but none of those that match the question (the best few) is that late. */
+    ofMatches?: true;
+  };
   /** Set when the question asks for advice or a how-to: it must clear a higher coverage floor. */
   advice?: true;
+  /** How far the question is about this corpus's topics (see search/ranker/topic.ts). */
+  topic?: TopicEvidence;
+}
+
+/** The question's most topical word for the corpus (search/ranker/topic.ts). */
+export interface TopicEvidence {
+  /** How much more the corpus uses that word than everyday English does (log-ratio; -Infinity: no word the corpus uses). */
+  topicality: number;
+  word?: string;
+  /** The question's content words as written (numbers left out), to say why it was refused. */
+  words: string[];
 }
 
 export interface IndexStatus {

@@ -63,6 +63,7 @@ async function renderPage(ctx: BotContext, sessionId: string, session: AnswerSes
     mode: answer.mode,
     abstained: answer.abstained,
     confidence: answer.confidence?.probability,
+    strong: !answer.abstained && answer.confidence?.strong === true,
     results: answer.results.map((r) => ({ rank: r.rank, articleId: r.articleId, chunkId: r.chunkId, title: r.title, url: r.url })),
   });
   const message = answerMessage(answer, view(session));
@@ -140,7 +141,8 @@ function logFirstPage(ctx: BotContext, where: { guildId: string | null; channelI
 /**
  * Answers a question asked in a message (a mention, an ask channel, a thread): the same page as
  * /ask, sent by `send` (a reply, or a message in a new thread); its buttons work the same. Returns
- * the answer message and the thread chain to record for it.
+ * the answer message and the thread chain to record for it — or undefined when `onlyStrong` (a
+ * message nobody addressed to the bot) and the answer is not a strong match: nothing is sent then.
  */
 export async function answerInChannel(
   ctx: BotContext,
@@ -148,9 +150,11 @@ export async function answerInChannel(
   ownerId: string,
   where: { guildId: string | null; channelId: string | null },
   send: (page: Page) => Promise<Message>,
-): Promise<{ message: Message; chain: string[] }> {
+  onlyStrong = false,
+): Promise<{ message: Message; chain: string[] } | undefined> {
   const { full, page } = start(ctx, { ...session, kind: 'ask', ephemeral: false }, ownerId);
   const rendered = await page;
+  if (onlyStrong && !full.pages.get(0)?.strong) return undefined;
   logFirstPage(ctx, where, full);
   const message = await send(rendered);
   return { message, chain: chainAfter(full.text, full.context, full.followUp) };

@@ -40,6 +40,8 @@ export interface PageRecord {
   abstained: boolean;
   /** The confidence model's probability for the top passage. */
   confidence?: number;
+  /** Answered with a strong match (at or above the model's strong level, no rule refusing). */
+  strong?: boolean;
   results: { rank: number; articleId: string; chunkId: number; title: string; url?: string }[];
 }
 

@@ -93,9 +93,17 @@ async function onMessage(message: Message, ctx: BotContext): Promise<void> {
     }
     return message.reply({ ...page, allowedMentions: REPLY_MENTIONS });
   };
+  // Nobody asked the bot (an ask channel's message or forum post without a mention): it speaks only
+  // when it has a strong match, so chat that merely looks like a question gets no public wrong reply.
+  const unasked = (trigger === 'ask-channel' || trigger === 'forum-post') && !mentioned;
   try {
-    if (channel.isSendable()) void channel.sendTyping().catch(() => undefined);
-    const { message: sent, chain } = await answerInChannel(ctx, { text: question.value, k: 5, filters: {}, ...(context?.length ? { context } : {}) }, message.author.id, { guildId: message.guildId, channelId: message.channelId }, send);
+    if (channel.isSendable() && !unasked) void channel.sendTyping().catch(() => undefined);
+    const answered = await answerInChannel(ctx, { text: question.value, k: 5, filters: {}, ...(context?.length ? { context } : {}) }, message.author.id, { guildId: message.guildId, channelId: message.channelId }, send, unasked);
+    if (!answered) {
+      ctx.log.info({ message: trigger, user: message.author.id, guild: message.guildId, ms: Math.round(performance.now() - started) }, 'no strong match: stayed quiet');
+      return;
+    }
+    const { message: sent, chain } = answered;
     // Where a follow-up can come next: a thread on the answer (same id), and the thread it was posted in.
     ctx.threads.set(sent.id, chain);
     if (sent.channel.isThread()) ctx.threads.set(sent.channelId, chain);

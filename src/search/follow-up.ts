@@ -65,6 +65,7 @@ export function carryContext(own: QueryPlan, earlier: ReadonlyArray<QueryPlan>):
         alternatives: c.alternatives.filter((a) => a.kind !== 'wordnet' && !taken.has(a.term)).map((a) => ({ ...a, share: a.share * share })),
         name: c.name,
         absent: false,
+        df: c.df,
         share,
       });
     }

@@ -15,6 +15,8 @@ export interface Concept {
   name: boolean;
   /** Neither the term nor any alternative occurs in the corpus. */
   absent: boolean;
+  /** Passages holding the question's own term. */
+  df: number;
 }
 
 /**
@@ -38,6 +40,8 @@ export interface QueryPlan {
   termWeights: Map<string, number>;
   /** How large the corpus is, 0–1 (1 from LARGE_CORPUS passages up): how much a word it lacks says. */
   corpusScale: number;
+  /** Passages in the corpus. */
+  docs: number;
 }
 
 /** A spelling variant counts almost as much as the word itself. */
@@ -89,7 +93,8 @@ export function planQuery(question: string, stats: Pick<TermStats, 'docs' | 'df'
     const alternatives: Concept['alternatives'] = expansions
       ? expand(expansions, token, tokens[i + 1]).map(([t, share]) => ({ term: t, share: Math.min(1, share * scale), kind: 'wordnet' as const }))
       : [];
-    const absent = stats.df(term) === 0;
+    const df = stats.df(term);
+    const absent = df === 0;
     // A place said another way is matched before the word counts as one the corpus never uses.
     for (const p of placeTable().related(term)) {
       if (stats.df(p) > 0 && !alternatives.some((a) => a.term === p)) alternatives.push({ term: p, share: PLACE_SHARE, kind: 'place' });
@@ -106,7 +111,7 @@ export function planQuery(question: string, stats: Pick<TermStats, 'docs' | 'df'
     // Any other word the corpus lacks means more the larger the corpus (in two articles, most words are absent).
     const absentWeight = names.has(term) ? ABSENT_WEIGHT : 1 + (ABSENT_WEIGHT - 1) * Math.min(1, stats.docs / LARGE_CORPUS);
     const weight = idf(stats, term) * (absent && alternatives.length === 0 ? absentWeight : 1);
-    concepts.push({ term, weight, alternatives, name: names.has(term), absent: absent && alternatives.length === 0 });
+    concepts.push({ term, weight, alternatives, name: names.has(term), absent: absent && alternatives.length === 0, df });
   }
   const own = new Set(concepts.map((c) => c.term));
   const boosts = new Map<string, number>();
@@ -134,7 +139,7 @@ export function planQuery(question: string, stats: Pick<TermStats, 'docs' | 'df'
     }
   });
   for (const t of notWordnet) wordnetOnly.delete(t);
-  return { question, concepts, boosts, wordnetOnly, conceptOf, termWeights, corpusScale: Math.min(1, stats.docs / LARGE_CORPUS) };
+  return { question, concepts, boosts, wordnetOnly, conceptOf, termWeights, corpusScale: Math.min(1, stats.docs / LARGE_CORPUS), docs: stats.docs };
 }
 
 /**

