@@ -216,6 +216,23 @@ describe('with ASK_CHANNEL_IDS: ask channels, forum posts and thread follow-ups'
     expect(topTitle(await fake.waitForBotMessage(mentioned.id))).toBe(SEED_TITLE);
   });
 
+  it('stays quiet on a question-like message it has no strong match for; a mention of it gets the visible refusal', async () => {
+    const offTopic = 'Any tips for cooking a dinner party for Kherson friends tonight?';
+    const quiet = fake.post(askChannel, fake.user('ola'), offTopic);
+    await bot.waitForLog((l) => l.msg === 'no strong match: stayed quiet', 15_000, 'the quiet decision');
+    // A strong match asked after it is answered, so the bot had its turn at the off-topic one.
+    const after = fake.post(askChannel, fake.user('ola'), SALDO);
+    expect(topTitle(await fake.waitForBotMessage(after.id))).toBe(SEED_TITLE);
+    expect(fake.requests.some(threadCreated(askChannel, quiet.id))).toBe(false);
+    const replied = (m: FakeMessage): boolean => (m.message_reference as { message_id?: string } | undefined)?.message_id === quiet.id;
+    expect(fake.messagesIn(askChannel).some(replied)).toBe(false);
+    // Asked by name, the same question gets the refusal, with the closest passages a click away.
+    const mentioned = fake.post(askChannel, fake.user('ola'), `<@${fake.applicationId}> ${offTopic}`);
+    const refusal = await fake.waitForBotMessage(mentioned.id);
+    expect(refusal.content).toContain(`**Question:** ${offTopic}`);
+    expect(labels(refusal)).toContain('Show closest passages anyway');
+  });
+
   it('in its thread, a question without a mention is a follow-up; a new topic drops the context', async () => {
     const question = fake.post(askChannel, fake.user('ivan'), FOLLOW_UP.first);
     const answer = await fake.waitForBotMessage(question.id);

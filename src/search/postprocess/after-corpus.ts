@@ -10,7 +10,7 @@ const HORIZON = /\b(after|by|until|till|before|beyond|through|from|since|past|to
 const FUTURE = /\b(will|would|going to|gonna|plans?|planned|planning|expected|expects?|scheduled|due|set to|forecasts?|predict\w*|upcoming|next)\b/i;
 /** Asking about what did happen (a past auxiliary, a regular past tense, or a common irregular one). */
 const PAST =
-  /\b(did|didn'?t|was|wasn'?t|were|weren'?t|had|has been|have been|\w{3,}ed|won|lost|got|took|made|became|said|told|bought|sold|went|came|left|met|paid|spent|held|gave|ran|began|fell|rose|struck|shot|chose|beat|saw|wrote|hit|happened|ended)\b/i;
+  /\b(did|didn'?t|was|wasn'?t|were|weren'?t|had|has been|have been|\w{3,}ed|won|lost|got|took|made|became|said|died|told|bought|sold|went|came|left|met|paid|spent|held|gave|ran|began|fell|rose|struck|shot|chose|beat|saw|wrote|hit|happened|ended)\b/i;
 
 /**
  * The year, later than the newest article's, that the question asks about in the past tense; undefined

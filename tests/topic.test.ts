@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { newestOf, offTopic, refusalReason, refusedByRule } from '../src/search/postprocess/abstain.js';
+import { planQuery } from '../src/search/query.js';
+import { MIN_TOPICALITY, topicEvidence, topicality } from '../src/search/ranker/topic.js';
+import { backgroundShare } from '../src/text/background.js';
+
+/** Topicality: a word of the corpus's topics against everyday English (made-up corpus statistics). */
+
+/** A made-up corpus of 20,000 passages about a port strike: these are its document frequencies. */
+const DF: Record<string, number> = { docker: 900, strike: 2500, port: 3000, union: 1800, wage: 700, cook: 6, pasta: 2, dinner: 30, tonight: 40, parti: 150 };
+const stats = { docs: 20_000, df: (t: string) => DF[t] ?? 0 };
+
+describe('everyday English background (SUBTLEX-US)', () => {
+  it('knows everyday words far better than rare ones, and never gives zero', () => {
+    expect(backgroundShare('dinner')).toBeGreaterThan(backgroundShare('docker') * 10);
+    expect(backgroundShare('qzxv')).toBeGreaterThan(0);
+  });
+});
+
+describe('topicality', () => {
+  it('is high for the corpus’s own subject words and low for everyday ones it rarely uses', () => {
+    const plan = { docs: stats.docs };
+    expect(topicality(plan, { term: 'docker', df: DF.docker! })).toBeGreaterThan(MIN_TOPICALITY);
+    expect(topicality(plan, { term: 'strike', df: DF.strike! })).toBeGreaterThan(MIN_TOPICALITY);
+    expect(topicality(plan, { term: 'dinner', df: DF.dinner! })).toBeLessThan(MIN_TOPICALITY);
+    expect(topicality(plan, { term: 'pasta', df: DF.pasta! })).toBeLessThan(MIN_TOPICALITY);
+  });
+
+  it('follows the corpus: the same everyday word is topical where the corpus is about it', () => {
+    const cookery = { docs: 20_000 };
+    expect(topicality(cookery, { term: 'pasta', df: 2500 })).toBeGreaterThan(MIN_TOPICALITY);
+  });
+
+  it('a question with one word of the corpus’s topics is on topic, one with none is not, and the refusal names its words', () => {
+    const on = topicEvidence(planQuery('how much did the dockers ask for in the wage talks', stats));
+    expect(on.word).toBe('dockers');
+    expect(offTopic({ topic: on })).toBe(false);
+    const off = topicEvidence(planQuery('any tips on cooking pasta for a dinner party tonight?', stats));
+    expect(off.topicality).toBeLessThan(MIN_TOPICALITY);
+    const c = { coverage: 0.9, topic: off };
+    expect(refusedByRule(c)).toBe(true);
+    expect(refusalReason(c)).toMatch(/\(tips, cooking, pasta, dinner, party, tonight\).*everyday English/);
+  });
+
+  it('numbers and words the corpus never uses count for nothing: such a question has no topical word', () => {
+    const e = topicEvidence(planQuery('what is 4096 divided by 12 in zorbles', stats));
+    expect(e.topicality).toBe(-Infinity);
+    expect(e.word).toBeUndefined();
+  });
+});
+
+describe('after the corpus, judged on the matching articles', () => {
+  it('takes the newest of their dates, whatever their precision, and ignores undated ones', () => {
+    expect(newestOf(['2022-03-01', undefined, '2022-11', '2022-10-30'])).toBe('2022-11');
+    expect(newestOf([undefined])).toBeUndefined();
+  });
+
+  it('says the matching articles are too old when the index itself has a later one', () => {
+    const c = { coverage: 1, afterCorpus: { year: 2024, newestDate: '2022-12-30', ofMatches: true as const } };
+    expect(refusedByRule(c)).toBe(true);
+    expect(refusalReason(c)).toBe('The articles that match this question are dated 2022-12-30 or earlier, so none can report what happened in 2024.');
+  });
+});
