@@ -69,7 +69,11 @@ export interface EvaluateReport {
 
 export async function readQuestions(file: string): Promise<EvalQuestion[]> {
   const lines = (await readFile(file, 'utf8')).split('\n').filter((l) => l.trim());
-  return lines.map((l) => JSON.parse(l) as EvalQuestion);
+  // The unanswerable set's schema ({"answerable": false, "category"}) reads as the older one's {"unanswerable": true}.
+  return lines.map((l) => {
+    const q = JSON.parse(l) as EvalQuestion & { answerable?: boolean };
+    return { ...q, answers: q.answers ?? [], unanswerable: q.unanswerable ?? q.answerable === false };
+  });
 }
 
 /** A cache folder per corpus content + settings, so repeated evals skip indexing. */
