@@ -44,8 +44,10 @@ describe('the rules behind a refusal (refusedByRule, refusalReason)', () => {
     expect(refusedByRule({ coverage: MIN_COVERAGE - 0.05 })).toBe(true);
     expect(refusedByRule(undefined)).toBe(true);
     expect(refusalReason({ coverage: between, advice: true })).toMatch(/advice or a how-to/);
-    // Below the general floor nothing matched: no rule to explain.
-    expect(refusalReason({ coverage: MIN_COVERAGE - 0.05, advice: true })).toBeUndefined();
+    // Below the general floor the coverage rule refused it, and says so.
+    expect(refusalReason({ coverage: 0.25, advice: true })).toBe("The closest passage holds only 25 % of what this question's words weigh.");
+    // Answered passages that the model alone refused have no rule to explain.
+    expect(refusalReason({ coverage: MIN_COVERAGE_ADVICE + 0.05, advice: true })).toBeUndefined();
   });
 
   it('refuses a question about a year after the corpus however well it matches, and says why', () => {
