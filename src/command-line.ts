@@ -31,10 +31,10 @@ let prefix: string | undefined;
 function archivistPrefix(): string {
   if (prefix === undefined) {
     // npx puts the command on the PATH for that one run only: name npx, as the operator typed.
-    if (process.env.npm_command === 'exec') return (prefix = 'npx archivist');
     const names = process.platform === 'win32' ? ['archivist.cmd', 'archivist.exe'] : ['archivist'];
     const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
-    prefix = dirs.some((dir) => names.some((name) => existsSync(path.join(dir, name)))) ? 'archivist' : 'npx archivist';
+    const onPath = process.env.npm_command !== 'exec' && dirs.some((dir) => names.some((name) => existsSync(path.join(dir, name))));
+    prefix = onPath ? 'archivist' : 'npx archivist';
   }
   return prefix;
 }
