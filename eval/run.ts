@@ -33,6 +33,7 @@ const program = new Command()
   .option('--index <dir>', 'index folder for our own questions (default: a cache under .cache/eval keyed by the corpus)')
   .option('--no-rtqa', 'skip RealtimeQA')
   .option('--rtqa-source <dir>', 'the past/2022 folder of realtimeqa_public', DEFAULT_RTQA_DIR)
+  .option('--no-rtqa-baseline', 'skip plain MiniSearch beside RealtimeQA (slow: it scans every passage per question)')
   .option('--k <n>', 'results per question', (v) => Number(v), 10)
   .option('--lexical-only', 'evaluate keyword search alone even if a model is available')
   .option('--baseline', 'also evaluate plain MiniSearch on our own sets (RealtimeQA always has it)')
@@ -50,6 +51,7 @@ const opts = program.opts<{
   index?: string;
   rtqa: boolean;
   rtqaSource: string;
+  rtqaBaseline: boolean;
   k: number;
   lexicalOnly?: boolean;
   baseline?: boolean;
@@ -95,7 +97,7 @@ async function main(): Promise<void> {
     const bySplit = weekSplits(rtqa.questions);
     const rtqaSets: QuestionSet[] = splits.map((s) => {
       const weeks = bySplit[s].map((q) => weekOf(q.id)).sort();
-      return { name: `RealtimeQA ${s} (${weeks[0]}–${weeks.at(-1)})`, questions: bySplit[s], test: s === 'test', baseline: true };
+      return { name: `RealtimeQA ${s} (${weeks[0]}–${weeks.at(-1)})`, questions: bySplit[s], test: s === 'test', baseline: opts.rtqaBaseline };
     });
     const corpus = await writeRtqaCorpus(rtqa, path.join('.cache', 'rtqa'));
     process.stderr.write(`RealtimeQA 2022: ${rtqa.docs.length} documents (gold + GCS, deduplicated by URL); weeks split 60/20/20 in date order\n`);
