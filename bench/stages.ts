@@ -20,7 +20,7 @@ if (!dir) {
   process.stderr.write('usage: npx tsx bench/stages.ts INDEX_DIR [QUESTIONS.jsonl ...]\n');
   process.exit(2);
 }
-const questionFiles = files.length ? files : ['train', 'dev', 'test'].map((s) => `eval/questions/hard/${s}.jsonl`);
+const questionFiles = files.length ? files : ['train', 'dev'].map((s) => `eval/questions/hard/${s}.jsonl`);
 const questions = questionFiles.flatMap((f) =>
   readFileSync(f, 'utf8')
     .split('\n')

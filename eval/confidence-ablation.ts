@@ -20,8 +20,8 @@ import { containsAnswer } from './metrics.js';
  * shipped features, each shipped feature left out, and each measured candidate added; reports dev
  * ROC AUC (answerable vs unanswerable, the search's refusal rules applied) and the share of unanswerable dev
  * questions refused at the threshold that keeps dev false refusals within --max-false-refusal.
- * The last line is a ceiling, not a model: every number computed about the top answer, fitted on dev
- * itself without sign constraints — what keyword evidence could do at best on these questions.
+ * The last line (`ceiling`) is not a model to ship: a regularised linear logistic model over every number
+ * computed about the top answer, fitted on dev itself without sign constraints and judged on the same dev.
  */
 loadDotenv();
 const opts = new Command()
@@ -78,7 +78,7 @@ await searcher.close();
 
 const SIGNS: Record<string, number> = { ...CONFIDENCE_SIGNS, ...CANDIDATE_SIGNS, bestQuote: 1 };
 function judge(names: string[], ceiling = false): { auc: number; refused: number; falseRefusals: number; weights: number[] } {
-  // The ceiling fits on dev itself, every answerable question, no sign constraints: how far these words can go at best.
+  // The ceiling fits on dev itself, every answerable question, no sign constraints: what a regularised linear model of these inputs reaches on the questions it was fitted on.
   const fit = ceiling ? dev : train.filter((r) => r.unanswerable || r.found);
   const w = trainLogistic(
     fit.map((r) => names.map((n) => r.x[n]!)),

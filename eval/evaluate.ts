@@ -23,6 +23,10 @@ import { calibrateThreshold, judge, summarize, type Calibration, type EvalQuesti
 export interface QuestionSet {
   name: string;
   questions: EvalQuestion[];
+  /** A test split: aggregate figures only, never its misses nor the threshold it alone would choose. */
+  test?: boolean;
+  /** Also evaluate plain MiniSearch on this set (as `baseline` does for every set). */
+  baseline?: boolean;
 }
 
 export interface EvaluateOptions {
@@ -37,7 +41,7 @@ export interface EvaluateOptions {
   ranking?: Partial<RankingParams>;
   /** Ranker weights file (default: the committed one). */
   weights?: string;
-  /** How many missed questions to list. */
+  /** How many missed questions to list per set (never for a test split). */
   misses: number;
   config: CoreConfig;
   log?: (line: string) => void;
@@ -45,6 +49,7 @@ export interface EvaluateOptions {
 
 export interface SetReport {
   name: string;
+  test?: boolean;
   summary: Summary;
   baseline?: Summary;
   /** The threshold this set alone would choose (reported, never applied). */
@@ -67,12 +72,17 @@ export interface EvaluateReport {
   text: string;
 }
 
+/**
+ * A question file: JSONL of EvalQuestion, or of the unanswerable sets' shape
+ * ({"id","question","category","answerable":false,"contradictedBy"?}: see eval/questions/README.md).
+ */
 export async function readQuestions(file: string): Promise<EvalQuestion[]> {
   const lines = (await readFile(file, 'utf8')).split('\n').filter((l) => l.trim());
-  // The unanswerable set's schema ({"answerable": false, "category"}) reads as the older one's {"unanswerable": true}.
-  return lines.map((l) => {
-    const q = JSON.parse(l) as EvalQuestion & { answerable?: boolean };
-    return { ...q, answers: q.answers ?? [], unanswerable: q.unanswerable ?? q.answerable === false };
+  return lines.map((l, i) => {
+    const raw = JSON.parse(l) as EvalQuestion & { answerable?: boolean };
+    if (typeof raw.id !== 'string' || typeof raw.question !== 'string') throw new Error(`${file}:${i + 1}: a question needs "id" and "question" strings`);
+    const { answerable, ...q } = raw;
+    return { ...q, answers: q.answers ?? [], unanswerable: q.unanswerable ?? answerable === false };
   });
 }
 
@@ -210,25 +220,30 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
     const summary = summarize(outcomes, abstains);
     const calibration = calibrateThreshold(outcomes);
     lines.push(formatSummary(set.name, summary));
+    for (const [name, c] of Object.entries(summary.categories ?? {})) {
+      const contradicted = c.refusedOrContradicted === undefined ? '' : `  refused or contradicted ${c.refusedOrContradicted.toFixed(3)}`;
+      lines.push(`  ${name.padEnd(20)}  n ${c.n}  refused ${c.refused.toFixed(3)}${contradicted}`);
+    }
     let baseline: Summary | undefined;
-    if (opts.baseline) {
+    if (opts.baseline || set.baseline) {
       const b = await baselineOutcomes(searcher.info.location, set.questions, opts.k);
       baseline = summarize(b.outcomes);
       baselineP50Ms = b.p50;
       lines.push(`${formatSummary(`  minisearch defaults`, baseline)}  (p50 ${b.p50.toFixed(1)} ms)`);
     }
-    sets.push({ name: set.name, summary, baseline, calibration, outcomes });
+    sets.push({ name: set.name, test: set.test, summary, baseline, calibration, outcomes });
   }
   times.sort((a, b) => a - b);
   const queryP50Ms = times[Math.floor(times.length / 2)] ?? 0;
   const queryMaxMs = times.at(-1) ?? 0;
   const queryP99Ms = times[Math.min(times.length - 1, Math.floor(times.length * 0.99))] ?? 0;
   lines.push(`Query time p50 ${queryP50Ms.toFixed(1)} ms, p99 ${queryP99Ms.toFixed(1)} ms, max ${queryMaxMs.toFixed(1)} ms`);
+  // A test split's own threshold and its misses are never shown: reading them is tuning to it.
   for (const r of sets) {
-    if (r.summary.unanswerable === 0) continue;
+    if (r.summary.unanswerable === 0 || r.test) continue;
     lines.push(`${r.name}: this set alone would choose threshold ${r.calibration.threshold} (false refusals ${r.calibration.falseRefusal}, refused unanswerable ${r.calibration.refusal})`);
   }
-  for (const r of sets) {
+  for (const r of opts.misses > 0 ? sets.filter((s) => !s.test) : []) {
     const misses = r.outcomes.filter((o) => (o.unanswerable ? !abstains(o.confidence) : o.hitRank === undefined || abstains(o.confidence)));
     lines.push(`Misses in ${r.name} (${misses.length}):`);
     for (const o of misses.slice(0, opts.misses)) {

@@ -12,7 +12,14 @@ export interface EvalQuestion {
   articleIds?: string[];
   unanswerable?: boolean;
   nearMiss?: boolean;
+  /** Unanswerable sets (eval/questions/README.md): what kind of question the corpus cannot answer. */
+  category?: string;
+  /** A false premise: articles whose passage plainly contradicts it (showing one is a good answer). */
+  contradictedBy?: string[];
 }
+
+/** How many of the first results a passage contradicting a false premise may be among to count as a good answer. */
+export const CONTRADICTION_DEPTH = 3;
 
 export interface RankedPassage {
   articleId: string;
@@ -35,6 +42,9 @@ export interface QuestionOutcome {
   articleRank?: number;
   confidence?: Confidence;
   top?: string;
+  category?: string;
+  /** A false premise with a contradicting article among the first CONTRADICTION_DEPTH results. */
+  contradicted?: boolean;
 }
 
 const norm = (s: string): string =>
@@ -55,10 +65,13 @@ export function judge(q: EvalQuestion, results: readonly RankedPassage[], confid
   const quoteHit = results.findIndex((r) => containsAnswer(r.quote, q.answers));
   const gold = new Set(q.articleIds ?? []);
   const art = gold.size ? results.findIndex((r) => gold.has(r.articleId)) : -1;
+  const against = new Set(q.contradictedBy ?? []);
   return {
     id: q.id,
     question: q.question,
     unanswerable: q.unanswerable === true,
+    ...(q.category ? { category: q.category } : {}),
+    ...(against.size ? { contradicted: results.slice(0, CONTRADICTION_DEPTH).some((r) => against.has(r.articleId)) } : {}),
     hitRank: hit >= 0 ? hit + 1 : undefined,
     quoteHit: quoteHit === 0,
     quoteHitRank: quoteHit >= 0 ? quoteHit + 1 : undefined,
@@ -83,6 +96,8 @@ export interface Summary {
   correctAbstain?: number;
   /** Mean of (answerable answered) and (unanswerable abstained). */
   abstentionAccuracy?: number;
+  /** Unanswerable questions per category: how many, the share refused, and (when some are labelled with contradicting articles) the share refused or contradicted. */
+  categories?: Record<string, { n: number; refused: number; refusedOrContradicted?: number }>;
 }
 
 const share = (n: number, d: number): number => (d === 0 ? 0 : Math.round((n / d) * 1000) / 1000);
@@ -112,6 +127,18 @@ export function summarize(outcomes: readonly QuestionOutcome[], abstains?: (c: C
       (ans.length - falseAbstain) / Math.max(1, ans.length) + correctAbstain / Math.max(1, un.length),
       2,
     );
+    const categories = new Map<string, QuestionOutcome[]>();
+    for (const o of un) if (o.category) (categories.get(o.category) ?? categories.set(o.category, []).get(o.category)!).push(o);
+    if (categories.size) {
+      summary.categories = {};
+      for (const [name, items] of [...categories].sort(([a], [b]) => a.localeCompare(b))) {
+        const refused = items.filter((o) => abstains(o.confidence));
+        summary.categories[name] = { n: items.length, refused: share(refused.length, items.length) };
+        if (items.some((o) => o.contradicted !== undefined)) {
+          summary.categories[name]!.refusedOrContradicted = share(items.filter((o) => abstains(o.confidence) || o.contradicted).length, items.length);
+        }
+      }
+    }
   }
   return summary;
 }
@@ -130,11 +157,13 @@ export interface ThresholdItem {
   probability: number;
   /** Below the coverage floor (or no result at all): refused at any threshold. */
   floored: boolean;
+  /** The question set it comes from: the false-refusal budget holds for every set on its own. */
+  group?: string;
 }
 
 /**
  * The confidence threshold that refuses the most unanswerable questions while refusing at most
- * `maxFalseRefusal` of the answerable ones (on ties, the lowest threshold). Questions the search
+ * `maxFalseRefusal` of the answerable ones of every group (on ties, the lowest threshold). Questions the search
  * refuses anyway (the coverage floor) count as refused at every threshold, so the budget is the
  * search's real false-refusal rate.
  */
@@ -147,10 +176,12 @@ export function chooseThreshold(items: readonly ThresholdItem[], maxFalseRefusal
     falseRefusal: share(ans.filter((o) => refusedAt(o, t)).length, ans.length),
     refusal: share(un.filter((o) => refusedAt(o, t)).length, un.length),
   });
+  const groups = [...new Set(ans.map((o) => o.group))].map((g) => ans.filter((o) => o.group === g));
+  const worst = (t: number): number => Math.max(0, ...groups.map((g) => share(g.filter((o) => refusedAt(o, t)).length, g.length)));
   let best = at(0);
   for (const t of [...new Set(items.filter((o) => !o.floored).map((o) => o.probability))].sort((a, b) => a - b)) {
+    if (worst(t) > maxFalseRefusal) break;
     const c = at(t);
-    if (c.falseRefusal > maxFalseRefusal) break;
     if (c.refusal > best.refusal) best = c;
   }
   return best;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EvalQuestion } from './metrics.js';
 
@@ -123,4 +123,41 @@ export async function realtimeQaQuestionSentences(dir: string = DEFAULT_RTQA_DIR
   const out: string[] = [];
   for (const f of files) for (const q of await readJsonl<RawQa>(path.join(dir, f))) out.push(q.question_sentence);
   return out;
+}
+
+export type Split = 'train' | 'dev' | 'test';
+
+/** Shares of the weeks, in date order, that train and dev take (the rest is test). */
+export const WEEK_SHARES = { train: 0.6, dev: 0.2 } as const;
+
+/** The week a question belongs to: its file's date, the prefix of its id ("20221014_3" → "20221014"). */
+export const weekOf = (questionId: string): string => questionId.slice(0, 8);
+
+/**
+ * RealtimeQA split by week: the earliest 60 % of the weeks are train, the next 20 % dev, the last 20 %
+ * test, so a model is always judged on news and quizzes later than any it learned from.
+ */
+export function weekSplits(questions: readonly EvalQuestion[]): Record<Split, EvalQuestion[]> {
+  const weeks = [...new Set(questions.map((q) => weekOf(q.id)))].sort();
+  const trainEnd = Math.round(weeks.length * WEEK_SHARES.train);
+  const devEnd = trainEnd + Math.round(weeks.length * WEEK_SHARES.dev);
+  const splitOf = new Map(weeks.map((w, i) => [w, (i < trainEnd ? 'train' : i < devEnd ? 'dev' : 'test') as Split]));
+  const out: Record<Split, EvalQuestion[]> = { train: [], dev: [], test: [] };
+  for (const q of questions) out[splitOf.get(weekOf(q.id))!].push(q);
+  return out;
+}
+
+/**
+ * Writes the set's documents as a corpus JSONL in `dir` and returns its path; an unchanged file is
+ * left as it is, so the eval's index cache (keyed by the file's size and time) is reused.
+ */
+export async function writeRtqaCorpus(set: RtqaSet, dir: string): Promise<string> {
+  const file = path.join(dir, 'realtimeqa-2022.jsonl');
+  const text = `${set.docs.map((d) => JSON.stringify(d)).join('\n')}\n`;
+  const old = await readFile(file, 'utf8').catch(() => undefined);
+  if (old !== text) {
+    await mkdir(dir, { recursive: true });
+    await writeFile(file, text);
+  }
+  return file;
 }

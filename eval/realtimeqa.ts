@@ -5,12 +5,13 @@ import { Command } from 'commander';
 import { loadCoreConfig } from '../src/config.js';
 import { loadDotenv } from '../src/env.js';
 import { evaluate, sharedOptions } from './evaluate.js';
-import { DEFAULT_RTQA_DIR, loadRealtimeQa } from './realtimeqa-data.js';
+import { DEFAULT_RTQA_DIR, loadRealtimeQa, weekSplits, type Split } from './realtimeqa-data.js';
 
 /**
  * `npm run eval:realtimeqa`: converts RealtimeQA 2022 (past/2022) into a corpus JSONL (gold + GCS
  * documents, deduplicated by URL) and a question JSONL in a temp folder, then runs the same
- * evaluation as `npm run eval` (with the plain-MiniSearch baseline).
+ * evaluation as `npm run eval` (with the plain-MiniSearch baseline) on one split of the weeks
+ * (default dev; `test` and `all` hold the test weeks: aggregate figures only, never their misses).
  */
 loadDotenv();
 
@@ -21,19 +22,22 @@ const program = new Command()
   .option('--k <n>', 'results per question', (v) => Number(v), 10)
   .option('--lexical-only', 'evaluate keyword search alone even if a model is available')
   .option('--no-baseline', 'skip the plain-MiniSearch baseline')
+  .option('--split <name>', 'the weeks to ask: train, dev, test or all (see eval/realtimeqa-data.ts)', 'dev')
   .option('--gold-only', 'only the questions with a gold article')
   .option('--set <key=value...>', 'override ranking parameters')
   .option('--weights <file>', 'ranker weights (default: the committed src/search/ranker/weights.json)')
-  .option('--misses <n>', 'how many missed questions to list', (v) => Number(v), 20)
+  .option('--misses <n>', 'how many missed questions to list (train and dev only)', (v) => Number(v), 0)
   .option('--keep <dir>', 'write the converted corpus/questions (and the index) here and keep them')
   .option('--json <file>', 'also write the summary as JSON')
   .showHelpAfterError();
 program.parse();
-const opts = program.opts<{ source: string; k: number; lexicalOnly?: boolean; baseline: boolean; goldOnly?: boolean; set?: string[]; misses: number; keep?: string; json?: string; weights?: string }>();
+const opts = program.opts<{ split: string; source: string; k: number; lexicalOnly?: boolean; baseline: boolean; goldOnly?: boolean; set?: string[]; misses: number; keep?: string; json?: string; weights?: string }>();
 
 async function main(): Promise<void> {
+  if (!['train', 'dev', 'test', 'all'].includes(opts.split)) program.error(`--split ${opts.split}: expected train, dev, test or all`);
   const set = await loadRealtimeQa(opts.source);
-  const questions = opts.goldOnly ? set.questions.filter((q) => q.articleIds?.length) : set.questions;
+  const weeks = opts.split === 'all' ? set.questions : weekSplits(set.questions)[opts.split as Split];
+  const questions = opts.goldOnly ? weeks.filter((q) => q.articleIds?.length) : weeks;
   const dir = opts.keep ?? path.join(os.tmpdir(), `archivist-rtqa-${process.pid}`);
   await mkdir(dir, { recursive: true });
   const corpusFile = path.join(dir, 'realtimeqa-2022.jsonl');
@@ -46,7 +50,7 @@ async function main(): Promise<void> {
   );
   try {
     const report = await evaluate({
-      sets: [{ name: `RealtimeQA 2022${opts.goldOnly ? ' (gold only)' : ''}`, questions }],
+      sets: [{ name: `RealtimeQA 2022 ${opts.split}${opts.goldOnly ? ' (gold only)' : ''}`, questions, test: opts.split === 'test' || opts.split === 'all' }],
       corpus: [corpusFile],
       index: path.join(dir, 'index'),
       ...sharedOptions(opts, loadCoreConfig()),
@@ -56,7 +60,7 @@ async function main(): Promise<void> {
     if (opts.json) {
       const { summary, baseline, calibration } = report.sets[0]!;
       const { baselineP50Ms, mode, passages, queryP50Ms } = report;
-      await writeFile(opts.json, JSON.stringify({ documents: set.docs.length, questions: questions.length, goldQuestions: set.goldQuestions, mode, passages, summary, baseline, baselineP50Ms, calibration, queryP50Ms }, null, 2));
+      await writeFile(opts.json, JSON.stringify({ documents: set.docs.length, questions: questions.length, goldQuestions: set.goldQuestions, mode, passages, summary, baseline, baselineP50Ms, calibration: report.sets[0]!.test ? undefined : calibration, queryP50Ms }, null, 2));
     }
   } finally {
     if (!opts.keep) await rm(dir, { recursive: true, force: true });

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Command } from 'commander';
 import { loadCoreConfig } from '../src/config.js';
 import { loadDotenv } from '../src/env.js';
@@ -11,20 +13,32 @@ import { ensureIndex, parseOverrides, readQuestions } from './evaluate.js';
 import { byQuestion, feedbackGroup, readFeedbackPairs } from './feedback.js';
 import { DEFAULT_TRAIN, rounded, trainLogistic, trainPairwise, type Group } from './learn.js';
 import { chooseThreshold, containsAnswer, type EvalQuestion } from './metrics.js';
+import { DEFAULT_RTQA_DIR, loadRealtimeQa, weekSplits, writeRtqaCorpus } from './realtimeqa-data.js';
 
 /**
  * `npm run train-ranker`: learns the passage ranker, the quote (sentence) model and the confidence
  * model from labelled questions, chooses their settings on the dev questions, and writes the weights
  * file the search loads (default: the committed src/search/ranker/weights.json). Deterministic.
- * Retrain on your own questions with --train / --dev (same JSONL as `npm run eval`).
+ * By default it learns from our own train split (hard + unanswerable, over news-2022 + the seeds)
+ * and RealtimeQA's train weeks (over RealtimeQA's documents), and chooses on both dev splits: the
+ * depth and L2 by the mean of their MRR@10, the confidence threshold so that neither refuses more
+ * than --max-false-refusal of its answerable questions. Test splits are never read.
+ * Retrain on your own questions with --train / --dev (same JSONL as `npm run eval`) and --no-rtqa.
  */
 loadDotenv();
+
+/** Our own split: the hard questions, and the unanswerable ones when that file exists. */
+function ownSplit(split: 'train' | 'dev'): string[] {
+  return [`eval/questions/hard/${split}.jsonl`, `eval/questions/unanswerable/${split}.jsonl`].filter((f) => existsSync(f));
+}
 
 const program = new Command()
   .name('npm run train-ranker --')
   .description('Train the learned ranker, quote model and confidence model; writes the weights file.')
-  .option('--train <file...>', 'labelled training questions (JSONL)', ['eval/questions/hard/train.jsonl'])
-  .option('--dev <file...>', 'questions to choose settings on (JSONL)', ['eval/questions/hard/dev.jsonl'])
+  .option('--train <file...>', 'labelled training questions over --corpus (JSONL)', ownSplit('train'))
+  .option('--dev <file...>', 'questions over --corpus to choose settings on (JSONL)', ownSplit('dev'))
+  .option('--no-rtqa', "leave RealtimeQA's train and dev weeks out")
+  .option('--rtqa-source <dir>', 'the past/2022 folder of realtimeqa_public', DEFAULT_RTQA_DIR)
   .option('--corpus <path...>', 'corpus files or folders', ['../shared/corpus/news-2022.jsonl', 'corpus'])
   .option('--index <dir>', 'index folder (default: the eval cache for this corpus)')
   .option('--lexical-only', 'train on keyword retrieval alone even if a model is available')
@@ -39,6 +53,8 @@ program.parse();
 const opts = program.opts<{
   train: string[];
   dev: string[];
+  rtqa: boolean;
+  rtqaSource: string;
   corpus: string[];
   index?: string;
   lexicalOnly?: boolean;
@@ -63,16 +79,28 @@ interface Labelled {
   labels: number[];
 }
 
-async function collect(searcher: Searcher, files: string[]): Promise<Labelled[]> {
+async function collect(searcher: Searcher, questions: readonly EvalQuestion[]): Promise<Labelled[]> {
   const out: Labelled[] = [];
-  for (const file of files) {
-    for (const q of await readQuestions(file)) {
-      const pool = await searcher.pool(q.question);
-      const labels = pool ? pool.candidates.map((c) => (!q.unanswerable && containsAnswer(c.text, q.answers) ? 1 : 0)) : [];
-      out.push({ q, pool, labels });
-    }
+  for (const q of questions) {
+    const pool = await searcher.pool(q.question);
+    const labels = pool ? pool.candidates.map((c) => (!q.unanswerable && containsAnswer(c.text, q.answers) ? 1 : 0)) : [];
+    out.push({ q, pool, labels });
   }
   return out;
+}
+
+async function readAll(files: readonly string[]): Promise<EvalQuestion[]> {
+  const out: EvalQuestion[] = [];
+  for (const file of files) out.push(...(await readQuestions(file)));
+  return out;
+}
+
+/** One corpus and its questions: ours (news-2022 + seeds), or RealtimeQA's documents. */
+interface Source {
+  name: string;
+  dir: string;
+  train: Labelled[];
+  dev: Labelled[];
 }
 
 /** Voted questions as ranker groups (see eval/feedback.ts for how votes become labels). */
@@ -149,27 +177,44 @@ async function main(): Promise<void> {
     log(`wrote ${opts.out} (passage ranker from ${feedback.groups.length} voted questions; quote and confidence models from ${opts.base})`);
     return;
   }
-  const train = await collect(searcher, opts.train);
-  const dev = await collect(searcher, opts.dev);
-  log(`${train.length} training questions, ${dev.length} dev questions`);
+  const sources: Source[] = [{ name: 'own', dir, train: await collect(searcher, await readAll(opts.train)), dev: await collect(searcher, await readAll(opts.dev)) }];
+  const mode = searcher.mode;
+  await searcher.close();
+  let rtqaWeeks: Record<string, string[]> | undefined;
+  if (opts.rtqa) {
+    // RealtimeQA's train and dev weeks, over its own documents (the eval's cached index of them).
+    const rtqa = await loadRealtimeQa(opts.rtqaSource);
+    const weeks = weekSplits(rtqa.questions);
+    rtqaWeeks = { train: [...new Set(weeks.train.map((q) => q.id.slice(0, 8)))], dev: [...new Set(weeks.dev.map((q) => q.id.slice(0, 8)))] };
+    const rtqaDir = await ensureIndex({ corpus: [await writeRtqaCorpus(rtqa, path.join('.cache', 'rtqa'))], lexicalOnly: opts.lexicalOnly, config }, log);
+    const rtqaSearcher = await Searcher.open(rtqaDir, config, { model: opts.lexicalOnly ? 'never' : 'await', ranker: neutralRanker(POOL_DEPTH) }, { ...DEFAULT_RANKING, ...parseOverrides(opts.set), minConfidence: 0 });
+    sources.push({ name: 'RealtimeQA', dir: rtqaDir, train: await collect(rtqaSearcher, weeks.train), dev: await collect(rtqaSearcher, weeks.dev) });
+    await rtqaSearcher.close();
+  }
+  for (const src of sources) log(`${src.name}: ${src.train.length} training questions, ${src.dev.length} dev questions`);
+  const train = sources.flatMap((src) => src.train);
 
-  // 1. Passage ranker: pairwise, choose depth and L2 on dev MRR@10.
+  // 1. Passage ranker: pairwise, choose depth and L2 on the mean of the dev sets' MRR@10 (each set weighs the same).
   const groups: Group[] = [...train.filter((t) => t.pool).map((t) => ({ xs: t.pool!.candidates.map((c) => c.features.values), labels: t.labels })), ...feedback.groups];
-  const fusedScore = mrr(dev, neutralRanker(POOL_DEPTH).passage, POOL_DEPTH);
-  log(`dev in fused order (no ranker): MRR@10 ${fusedScore.mrr.toFixed(3)}, hit@5 ${fusedScore.hit5.toFixed(3)}`);
-  let best: { weights: LinearWeights; depth: number; l2: number; mrr: number; hit5: number } | undefined;
+  const devScore = (model: LinearModel, depth: number) => {
+    const per = sources.map((src) => mrr(src.dev, model, depth));
+    const mean = (f: (x: { mrr: number; hit5: number }) => number): number => per.reduce((a, x) => a + f(x), 0) / per.length;
+    return { mrr: mean((x) => x.mrr), hit5: mean((x) => x.hit5), text: per.map((x, i) => `${sources[i]!.name} MRR@10 ${x.mrr.toFixed(3)} hit@5 ${x.hit5.toFixed(3)}`).join('; '), per };
+  };
+  log(`dev in fused order (no ranker): ${devScore(neutralRanker(POOL_DEPTH).passage, POOL_DEPTH).text}`);
+  let best: { weights: LinearWeights; depth: number; l2: number; mrr: number; hit5: number; text: string; per: Array<{ mrr: number; hit5: number }> } | undefined;
   for (const l2 of L2) {
     const weights = trainPairwise(groups, PASSAGE_FEATURES, { ...DEFAULT_TRAIN, l2 });
     const model = new LinearModel(weights);
     for (const depth of DEPTHS) {
-      const score = mrr(dev, model, depth);
-      log(`  l2 ${l2} depth ${depth}: dev MRR@10 ${score.mrr.toFixed(3)}, hit@5 ${score.hit5.toFixed(3)}`);
+      const score = devScore(model, depth);
+      log(`  l2 ${l2} depth ${depth}: dev ${score.text}`);
       // Prefer the shallower depth on ties: it costs less per question.
       if (!best || score.mrr > best.mrr + 1e-9) best = { weights, depth, l2, ...score };
     }
   }
   const passage = new LinearModel(best!.weights);
-  log(`chose l2 ${best!.l2}, depth ${best!.depth}: dev MRR@10 ${best!.mrr.toFixed(3)}, hit@5 ${best!.hit5.toFixed(3)}`);
+  log(`chose l2 ${best!.l2}, depth ${best!.depth}: dev ${best!.text}`);
 
   // 2. Quote model: within passages that hold the answer, which sentence holds it.
   const sx: number[][] = [];
@@ -178,9 +223,9 @@ async function main(): Promise<void> {
     if (t.q.unanswerable || !t.pool) continue;
     t.pool.candidates.forEach((c, i) => {
       if (t.labels[i] !== 1) return;
-      for (const s of c.features.sentences) {
-        sx.push(s.features);
-        sy.push(containsAnswer(s.text, t.q.answers) ? 1 : 0);
+      for (const sentence of c.features.sentences) {
+        sx.push(sentence.features);
+        sy.push(containsAnswer(sentence.text, t.q.answers) ? 1 : 0);
       }
     });
   }
@@ -201,6 +246,7 @@ async function main(): Promise<void> {
   }
   // Few unanswerable questions to learn from: a stronger L2 keeps the weights from fitting noise.
   const confidenceWeights = trainLogistic(cx, cy, CONFIDENCE_FEATURES, { ...DEFAULT_TRAIN, l2: CONFIDENCE_L2 }, CONFIDENCE_FEATURES.map((f) => CONFIDENCE_SIGNS[f]));
+  log(`confidence model: ${cy.filter((y) => y === 1).length} answered and ${cy.filter((y) => y === 0).length} unanswerable training questions`);
   // The threshold is chosen on dev *as the search refuses*: each dev question asked of the real
   // search with these models (diversified results, the refusal rules), not re-computed from the pool.
   const provisional = rankerFrom({
@@ -210,20 +256,21 @@ async function main(): Promise<void> {
     sentence,
     confidence: { ...confidenceWeights, threshold: 0, strong: 1 },
   });
-  const judge = await Searcher.open(dir, config, { model: opts.lexicalOnly ? 'never' : 'await', ranker: provisional }, { ...DEFAULT_RANKING, ...parseOverrides(opts.set), minConfidence: 0 });
-  const devProbs: Array<{ unanswerable: boolean; probability: number; floored: boolean; top5: boolean }> = [];
-  for (const d of dev) {
-    const answer = await judge.ask(d.q.question, { k: 5, evenIfUnsure: true });
-    devProbs.push({
-      unanswerable: d.q.unanswerable === true,
-      probability: answer.confidence?.probability ?? 0,
-      floored: refusedByRule(answer.confidence),
-      top5: !d.q.unanswerable && answer.results.some((r) => containsAnswer(r.passage, d.q.answers)),
-    });
+  const devProbs: Array<{ unanswerable: boolean; probability: number; floored: boolean; top5: boolean; group: string }> = [];
+  for (const src of sources) {
+    const judge = await Searcher.open(src.dir, config, { model: opts.lexicalOnly ? 'never' : 'await', ranker: provisional }, { ...DEFAULT_RANKING, ...parseOverrides(opts.set), minConfidence: 0 });
+    for (const d of src.dev) {
+      const answer = await judge.ask(d.q.question, { k: 5, evenIfUnsure: true });
+      devProbs.push({
+        group: src.name,
+        unanswerable: d.q.unanswerable === true,
+        probability: answer.confidence?.probability ?? 0,
+        floored: refusedByRule(answer.confidence),
+        top5: !d.q.unanswerable && answer.results.some((r) => containsAnswer(r.passage, d.q.answers)),
+      });
+    }
+    await judge.close();
   }
-  await judge.close();
-  const ans = devProbs.filter((d) => !d.unanswerable);
-  const un = devProbs.filter((d) => d.unanswerable);
   const chosen = chooseThreshold(devProbs, opts.maxFalseRefusal);
   const threshold = chosen.threshold;
   // "Strong match": the lowest probability above which at least 75% of dev questions (and at least
@@ -239,9 +286,14 @@ async function main(): Promise<void> {
   const sortedAns = shown.filter((d) => !d.unanswerable).map((d) => d.probability).sort((a, b) => a - b);
   strong ??= sortedAns[Math.floor(sortedAns.length * 0.75)] ?? 1;
   strong = Math.max(strong, threshold);
-  log(
-    `confidence: threshold ${threshold.toFixed(4)} refuses ${Math.round(chosen.refusal * un.length)}/${un.length} unanswerable and ${Math.round(chosen.falseRefusal * ans.length)}/${ans.length} answerable dev questions (the coverage floor's included); strong ≥ ${strong.toFixed(4)}`,
-  );
+  for (const src of sources) {
+    const mine = devProbs.filter((d) => d.group === src.name);
+    const refused = (d: (typeof devProbs)[number]): boolean => d.floored || d.probability < threshold;
+    const ans = mine.filter((d) => !d.unanswerable);
+    const un = mine.filter((d) => d.unanswerable);
+    log(`confidence on ${src.name} dev: threshold ${threshold.toFixed(4)} refuses ${un.filter(refused).length}/${un.length} unanswerable and ${ans.filter(refused).length}/${ans.length} answerable questions (the coverage floor's included)`);
+  }
+  log(`strong ≥ ${strong.toFixed(4)}`);
 
   const weights: RankerWeights = {
     version: 1,
@@ -251,9 +303,10 @@ async function main(): Promise<void> {
     confidence: { ...rounded(confidenceWeights), threshold: Number(threshold.toFixed(6)), strong: Number(strong.toFixed(6)) },
     trainedOn: {
       files: { train: opts.train, dev: opts.dev, ...(opts.feedback?.length ? { feedback: opts.feedback } : {}) },
-      mode: searcher.mode,
-      questions: { train: train.length, dev: dev.length, ...(opts.feedback?.length ? { feedback: feedback.groups.length } : {}) },
-      devScores: { mrrAt10: Number(best!.mrr.toFixed(4)), hitAt5: Number(best!.hit5.toFixed(4)) },
+      ...(rtqaWeeks ? { realtimeqaWeeks: rtqaWeeks } : {}),
+      mode,
+      questions: Object.fromEntries(sources.map((src) => [src.name, { train: src.train.length, dev: src.dev.length }])),
+      devScores: Object.fromEntries(sources.map((src, i) => [src.name, { mrrAt10: Number(best!.per[i]!.mrr.toFixed(4)), hitAt5: Number(best!.per[i]!.hit5.toFixed(4)) }])),
       l2: best!.l2,
     },
   };

@@ -93,9 +93,9 @@ describe('the unit a question measures in (unitNear)', () => {
     ['how long is the border between the two countries', 'The 970km border has never been fully marked.', 1],
     ['how long is the border between the two countries', 'Two countries have clashed along the border since 1991.', 0],
     // Durations in words, and money or shares asked for without "how much".
-    ['how long did he get for smuggling the chips', 'He was sentenced to two years in federal prison.', 1],
-    ['what was the budget for the film', 'The film, shot in 1931, was banned for a decade.', 0],
-    ['what was the budget for the film', 'The film cost $1.2 million to make.', 1],
+    ['how long was the striker banned for the tackle', 'He was suspended for three matches and six weeks of training.', 1],
+    ['what was the transfer fee for the goalkeeper', 'The goalkeeper signed a contract until the end of the season.', 0],
+    ['what was the transfer fee for the goalkeeper', 'The club paid €12m for the goalkeeper.', 1],
     ['what % of the vote did the party get', 'The party came second in the election.', 0],
     // "How big" a crowd or a following is a count as often as a measure.
     ['how big was the facebook group', 'The group had 9,500 members.', 1],
@@ -115,7 +115,7 @@ describe('advice and how-to questions (asksAdvice)', () => {
   const advice = (q: string): number => (asksAdvice(q) ? 1 : 0);
 
   it('marks questions asking for advice, a recipe or a how-to', () => {
-    for (const q of ['how do i keep a sourdough starter alive', 'how to set up a python venv', 'best budget gaming mouse under 50 bucks?', 'any good laptop for video editing', 'is the new film worth watching', 'difference between baking soda and baking powder']) {
+    for (const q of ['how do i stop my cat scratching the sofa', 'how to set up a python venv', 'best budget gaming mouse under 50 bucks?', 'any good laptop for video editing', 'is the new film worth watching', 'any tips for growing tomatoes on a balcony']) {
       expect(advice(q), q).toBe(1);
     }
   });

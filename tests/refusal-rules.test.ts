@@ -15,13 +15,13 @@ import { REPO, SEED_CORPUS, tempDir, testSettings } from './support/corpus.js';
 
 describe('questions about a year after the corpus ends (yearAfterCorpus)', () => {
   it('finds a past-tense question about a later year', () => {
-    expect(yearAfterCorpus('who won the 2024 uk general election', '2022-12-30')).toBe(2024);
+    expect(yearAfterCorpus('who became mayor of the capital in 2024', '2022-12-30')).toBe(2024);
     expect(yearAfterCorpus('did ukraine qualify for euro 2024', '2022-12')).toBe(2024);
     expect(yearAfterCorpus('how many people died when the dam was blown up in june 2023', '2022')).toBe(2023);
   });
 
   it('leaves years the corpus reaches, horizons and plans alone', () => {
-    expect(yearAfterCorpus('who won the 2022 world cup', '2022-12-30')).toBeUndefined();
+    expect(yearAfterCorpus('which team lifted the 2022 trophy', '2022-12-30')).toBeUndefined();
     // "after 2024" is a horizon said in 2022, not an event of 2024.
     expect(yearAfterCorpus('who told putin russia was ditching the iss after 2024', '2022-12-30')).toBeUndefined();
     expect(yearAfterCorpus('what did the imf say about 2023 growth', '2022-12-30')).toBeUndefined();
@@ -31,7 +31,7 @@ describe('questions about a year after the corpus ends (yearAfterCorpus)', () =>
   });
 
   it('does nothing when no article is dated', () => {
-    expect(yearAfterCorpus('who won the 2024 uk general election', undefined)).toBeUndefined();
+    expect(yearAfterCorpus('who became mayor of the capital in 2024', undefined)).toBeUndefined();
   });
 });
 

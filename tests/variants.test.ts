@@ -9,7 +9,7 @@ describe('spelling variants', () => {
     expect(editDistance('abcdefgh', 'zzzzzzzz', 2)).toBe(3);
     // Two neighbouring letters swapped is one slip, not two edits.
     expect(editDistance('kherosn', 'kherson')).toBe(1);
-    expect(editDistance('russain', 'russian', 1)).toBe(1);
+    expect(editDistance('cahnnel', 'channel', 1)).toBe(1);
     expect(editDistance('ab', 'ba')).toBe(1);
   });
 

@@ -41,7 +41,7 @@ export class VariantFinder {
 
 /**
  * Edit distance counting a swap of two neighbouring letters as one edit ("kherosn" → "kherson",
- * "russain" → "russian": the commonest typing slip), as well as an insertion, deletion or
+ * "cahnnel" → "channel": the commonest typing slip), as well as an insertion, deletion or
  * substitution (optimal string alignment); gives up (returning max + 1) once it must exceed `max`.
  */
 export function editDistance(a: string, b: string, max = Infinity): number {

@@ -3,7 +3,7 @@ import { splitSentences } from '../../text/sentences.js';
 import type { QuestionInfo } from './question.js';
 
 /**
- * The unit a question measures in ("how much did it cost", "what share of the vote", "how many crew
+ * The unit a question measures in ("how much was paid", "what share of the vote", "how many crew
  * members") and whether a passage holds a number in it: a ranker feature (a passage answering such a
  * question holds one) and confidence evidence (a question whose best passage holds none is likely
  * asking for a fact the corpus lacks).
@@ -19,10 +19,10 @@ const COUNT_NEAR = 5;
 
 /** Questions about money, and numbers that are amounts of money. */
 const MONEY_QUESTION =
-  /\b(how much|what price|what sum|what amount)\b.*\b(cost|costs|paid|pay|paying|spend|spent|worth|price|raise|raised|raising|donat\w*|save|saved|fine|fined|earn\w*|sold|sell|bought|buy|money|cash|funding|fund|budget|salary|wage|bill|fee|ransom|prize|bail)\b|\bhow much (money|cash|funding)\b|\bwhat(?:'s|’s| is| was| were| are)? (?:the |their |its |his |her )?(?:\w+ )?(budget|cost|price|salary|fee|ransom|fine|bail|fundraising target|prize money|pay rise)\b/i;
+  /\b(how much|what price|what sum|what amount)\b.*\b(cost|costs|paid|pay|paying|spend|spent|worth|price|raised|raising|donat\w*|save|saved|fine|fined|earn\w*|sold|sell|bought|buy|money|cash|funding|fund|salary|wage|bill|fee|ransom|bail)\b|\bhow much (money|cash|funding)\b|\bwhat(?:'s|’s| is| was| were| are)? (?:the |their |its |his |her )?(?:\w+ )?(cost|price|salary|fee|ransom|fine|bail|fundraising target|pay rise)\b/i;
 const MONEY = /[$£€]\s?\d|\d\s?(bn|m|k)\b|\b\d[\d,.]*\s+(million|billion|trillion|thousand)?\s*(dollars?|pounds?|euros?|roubles?|rubles?|hryvnias?|yuan|rupees?|francs?)\b|\b(million|billion)\b/i;
 /** Questions about a share, and numbers that are shares. */
-const SHARE_QUESTION = /\b(what (share|percentage|percent|proportion)|what %|by what (percentage|percent|share)|how much of|by how much|what fraction|what (?:was |is )?(?:the )?(?:\w+ )?(inflation|interest|unemployment|growth|tax|turnout) rate)/i;
+const SHARE_QUESTION = /\b(what (share|percentage|percent|proportion)|what %|by what (percentage|percent|share)|how much of|by how much|what fraction|what (?:was |is )?(?:the )?(?:\w+ )?(interest|unemployment|growth|tax) rate)/i;
 const SHARE = /\d\s?(%|per ?cent|percent)|\b(half|third|quarter|two-thirds|three-quarters)\b/i;
 /** Questions about a length, distance, size or duration, and numbers with such a unit. */
 const MEASURE_QUESTION = /\bhow (far|long|tall|high|deep|wide)\b/i;
@@ -76,7 +76,7 @@ function unitOf(info: QuestionInfo): Unit {
   let unit = units.get(info);
   if (unit) return unit;
   const q = info.plan.question;
-  // Money and shares are asked for without "how much" too ("what was the budget", "what % of the vote").
+  // Money and shares are asked for without "how much" too ("what was the cost", "what % of the vote").
   if (MONEY_QUESTION.test(q)) unit = { kind: 'money' };
   else if (SHARE_QUESTION.test(q)) unit = { kind: 'share' };
   else if (info.type !== 'number') unit = { kind: 'none' };
