@@ -29,6 +29,8 @@ export const coreConfigSchema = z.object({
   EMBEDDING_POOLING: z.enum(['mean', 'cls']).optional(),
   EMBEDDING_QUERY_PREFIX: z.string().optional(),
   EMBED_BATCH_SIZE: int(1, 1024).default(32),
+  /** ONNX Runtime intra-op threads per model session; 0: its default (one per physical core). */
+  EMBED_THREADS: int(0, 256).default(0),
   HNSW_M: int(4, 128).default(16),
   HNSW_EF_CONSTRUCTION: int(16, 2000).default(200),
   HNSW_EF_SEARCH: int(64, 5000).default(64),

@@ -3,6 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { chunkArticle, DEFAULT_CHUNK_OPTIONS, type ChunkOptions } from '../chunk.js';
 import type { CoreConfig } from '../config.js';
+import { embedByLength } from '../embed/batches.js';
 import { loadEmbedder, type Embedder } from '../embed/embedder.js';
 import { newStreamStats, streamCorpus, type ArticleKeys, type StreamStats } from '../ingest/stream.js';
 import type { IngestOptions } from '../ingest/load.js';
@@ -125,18 +126,19 @@ export function embedKey(embedder: Embedder, text: string): string {
   return sha1(`${embedder.modelId}\u0000${embedder.profile.passagePrefix}${text}`);
 }
 
-/** Embeds texts in batches of `batchSize`, handing each batch's vectors to `done` (stops between batches when aborted). */
+/**
+ * Embeds texts in batches of `batchSize`, shortest first (embedByLength), and hands the vectors, in
+ * the texts' order, to `done` (stops between batches when aborted; `onBatch` gets the count done).
+ */
 export async function embedInBatches(
   embedder: Embedder,
   texts: readonly string[],
   batchSize: number,
   signal: AbortSignal | undefined,
   done: (start: number, vectors: Float32Array[]) => void,
+  onBatch?: (embedded: number) => void,
 ): Promise<void> {
-  for (let b = 0; b < texts.length; b += batchSize) {
-    throwIfAborted(signal);
-    done(b, await embedder.embedPassages(texts.slice(b, b + batchSize)));
-  }
+  done(0, await embedByLength(embedder, texts, batchSize, { beforeBatch: () => throwIfAborted(signal), onBatch }));
 }
 
 /** Everything indexed from an article except where it came from (a moved line is not a change). */
