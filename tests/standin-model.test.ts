@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStandin, standinPython, STANDIN_MODEL_ID } from '../bench/standin.js';
 import { embedByLength } from '../src/embed/batches.js';
 import { type Embedder, loadEmbedder } from '../src/embed/embedder.js';
-import { buildIndex } from '../src/indexer/build.js';
+import { type BuildProgress, buildIndex } from '../src/indexer/build.js';
 import { tempDir, testSettings } from './support/corpus.js';
 import { isCI } from './support/shared.js';
 
@@ -103,7 +103,7 @@ describe.runIf(python)('the stand-in of bge-small-en-v1.5', () => {
     expect(dot(int8!, fp32!)).toBeLessThan(0.99999);
   });
 
-  it('an update in place embeds only the new and changed passages', async () => {
+  it('an update in place embeds only the new and changed passages; progress counts what embedding has left', async () => {
     const corpus = path.join(dir, 'news.jsonl');
     const article = (id: string, title: string, text: string) => JSON.stringify({ id, title, text, url: `https://example.org/${id}`, date: '2024-03-01' });
     const a = article('a', 'Harbour reopens', 'The harbour reopened on Monday after the storm. Ferries ran again by noon.');
@@ -112,16 +112,24 @@ describe.runIf(python)('the stand-in of bge-small-en-v1.5', () => {
     await writeFile(corpus, `${a}\n${b}\n`);
     const out = path.join(dir, 'index');
     const s = settings({ HNSW_M: 8, HNSW_EF_CONSTRUCTION: 32 });
-    const first = await buildIndex({ corpus: [corpus], out, settings: s, embedder });
+    const events: BuildProgress[] = [];
+    const onProgress = (p: BuildProgress) => events.push(p);
+    const first = await buildIndex({ corpus: [corpus], out, settings: s, embedder, onProgress });
     expect(first).toMatchObject({ kind: 'full', mode: 'hybrid', reused: 0 });
     expect(first.embedded).toBe(first.chunks);
+    // A full build reads and embeds as one stage, over the corpus's bytes (its ETA includes the embedding).
+    const reading = events.filter((e) => (e.stage === 'embed' || e.stage === 'load') && !e.message);
+    expect(reading.length).toBeGreaterThan(0);
+    expect(reading.every((e) => e.stage === 'embed' && e.total === Buffer.byteLength(`${a}\n${b}\n`) && e.unit === 'passages/s')).toBe(true);
+    events.length = 0;
     const c = article('c', 'Library opens', 'A new library opened in the old town hall on Saturday.');
     const b2 = article('b', 'Bridge repairs', 'Crews repaired the bridge deck over the weekend. Traffic resumed on Monday morning instead.');
     await writeFile(corpus, `${a}\n${b2}\n${c}\n`);
-    const update = await buildIndex({ corpus: [corpus], out, settings: s, embedder });
+    const update = await buildIndex({ corpus: [corpus], out, settings: s, embedder, onProgress });
     expect(update).toMatchObject({ kind: 'update', added: 1, changed: 1, unchanged: 1 });
     // One passage each for the new and the changed article; the unchanged one is not even read.
     expect(update.embedded).toBe(2);
+    expect(events.filter((e) => e.stage === 'embed').map((e) => [e.done, e.total])).toEqual([[2, 2]]);
     expect((await stat(out)).isDirectory()).toBe(true);
   });
 });

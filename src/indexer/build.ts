@@ -354,6 +354,8 @@ async function preparePassages(
   cache: VectorCache,
   counts: { embedded: number; reused: number },
   clock: Stopwatch,
+  /** After each embedding batch: passages of this call embedded so far. */
+  onEmbedded?: (embedded: number, total: number) => void,
 ): Promise<Prepared[]> {
   const chunking = options.chunking ?? DEFAULT_CHUNK_OPTIONS;
   let since = performance.now();
@@ -381,7 +383,7 @@ async function preparePassages(
       todo[start + i]!.vector = v;
     });
     counts.embedded += vectors.length;
-  });
+  }, (n) => onEmbedded?.(n, todo.length));
   clock.add('embed', since);
   return out;
 }
@@ -410,16 +412,21 @@ function segmentOf(passages: readonly Prepared[]): Segment {
   return builder.finish();
 }
 
-/** Progress for the reading stage: articles, rate and an ETA from the bytes read so far. */
-export function readProgress(options: BuildOptions, stats: StreamStats, started: number, articles: number, final = false): void {
+/**
+ * Progress for the reading stage: articles, rate and an ETA from the bytes read so far. In a full
+ * build with a model, batches are embedded as they are read, so the stage is 'embed' (its rate in
+ * passages/s, `embedded` so far) and its ETA, over the bytes, includes the embedding still to come.
+ */
+export function readProgress(options: BuildOptions, stats: StreamStats, started: number, articles: number, final = false, embedded?: number): void {
   const seconds = (performance.now() - started) / 1000;
-  const rate = seconds > 0 ? Math.round(articles / seconds) : 0;
+  const embedding = embedded !== undefined && !final;
+  const rate = seconds > 0 ? Math.round((embedding ? embedded : articles) / seconds) : 0;
   options.onProgress?.({
-    stage: 'load',
+    stage: embedding ? 'embed' : 'load',
     done: final ? stats.totalBytes : Math.min(stats.bytesDone, stats.totalBytes),
     total: stats.totalBytes,
     rate,
-    unit: 'articles/s',
+    unit: embedding ? 'passages/s' : 'articles/s',
     message: final
       ? `Read ${articles} articles from ${stats.files} files in ${seconds.toFixed(1)} s (${rate} articles/s; ${stats.duplicates} duplicates, ${stats.problems.length} problems)`
       : undefined,
@@ -468,7 +475,9 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       let since = performance.now();
       const rows = db!.transaction(() => batch.map(({ article, keys }) => ({ article, rowid: db!.insertArticle(article, articleHash(article), keys) })));
       clock.add('write', since);
-      const prepared = await preparePassages(rows, nextId, options, embedder, cache, counts, clock);
+      const prepared = await preparePassages(rows, nextId, options, embedder, cache, counts, clock, (n) =>
+        readProgress(options, stats, readStart, articles, false, counts.embedded + counts.reused + n),
+      );
       const per = passagesPerArticle(prepared);
       for (const { article, rowid } of rows) tracked.add(article.source, per.get(rowid) ?? 0);
       since = performance.now();
@@ -489,7 +498,6 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
         inBuilder = 0;
       }
       clock.add('lexical', since);
-      if (embedder) options.onProgress?.({ stage: 'embed', done: counts.embedded + counts.reused, total: 0 });
       flushMs += performance.now() - flushStart;
     };
 
@@ -504,7 +512,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       }
       if (performance.now() - lastReport > 250) {
         lastReport = performance.now();
-        readProgress(options, stats, readStart, articles);
+        readProgress(options, stats, readStart, articles, false, embedder ? counts.embedded + counts.reused : undefined);
       }
     }
     throwIfAborted(signal);
@@ -676,6 +684,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
     cache,
     counts,
     clock,
+    (done, total) => options.onProgress?.({ stage: 'embed', done, total, unit: 'passages' }),
   );
   throwIfAborted(signal);
   const tracked = new TrackedCounts(options.track);
