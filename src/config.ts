@@ -28,7 +28,11 @@ export const coreConfigSchema = z.object({
   /** Override the pooling / query instruction of a model we do not know. */
   EMBEDDING_POOLING: z.enum(['mean', 'cls']).optional(),
   EMBEDDING_QUERY_PREFIX: z.string().optional(),
-  EMBED_BATCH_SIZE: int(1, 1024).default(32),
+  /**
+   * Passages per embedding batch. 8, measured (BENCHMARKS.md, the model path): with bge-small's
+   * ~300-token passages, batches of 32 cost 1.5× the CPU per passage and 1.5× the memory of 8.
+   */
+  EMBED_BATCH_SIZE: int(1, 1024).default(8),
   /** ONNX Runtime intra-op threads per model session; 0: its default (one per physical core). */
   EMBED_THREADS: int(0, 256).default(0),
   HNSW_M: int(4, 128).default(16),
