@@ -29,10 +29,11 @@ export const coreConfigSchema = z.object({
   EMBEDDING_POOLING: z.enum(['mean', 'cls']).optional(),
   EMBEDDING_QUERY_PREFIX: z.string().optional(),
   /**
-   * Passages per embedding batch. 8, measured (BENCHMARKS.md, the model path): with bge-small's
-   * ~300-token passages, batches of 32 cost 1.5× the CPU per passage and 1.5× the memory of 8.
+   * Passages per embedding batch. 2, measured (BENCHMARKS.md, the model path): with bge-small's
+   * ~300-token passages a batch is already large matrices; batches of 8 cost 1.6× the CPU per passage
+   * of 2, and 32 cost 2.4× (and more memory).
    */
-  EMBED_BATCH_SIZE: int(1, 1024).default(8),
+  EMBED_BATCH_SIZE: int(1, 1024).default(2),
   /** ONNX Runtime intra-op threads per model session; 0: its default (one per physical core). */
   EMBED_THREADS: int(0, 256).default(0),
   HNSW_M: int(4, 128).default(16),
