@@ -25,6 +25,7 @@ import { realtimeQaQuestionSentences } from '../eval/realtimeqa-data.js';
 import { createTinyModel } from '../tests/support/tiny-model.js';
 import { writeCharts } from './chart-data.js';
 import { checkTarget, distribution } from './stats.js';
+import { modelBench } from './model.js';
 import { generateSynthetic } from './synthetic.js';
 
 const program = new Command()
@@ -39,9 +40,27 @@ const program = new Command()
   .option('--out <file>', 'where to write the JSON report', 'bench/results.json')
   .option('--charts <dir>', 'where to write the SVG charts (default docs/; none with --quick unless given)')
   .option('--keep', 'keep the temp folder')
+  .option('--model', 'also measure the embedding model path with the stand-in of bge-small (bench/model.ts; needs python3-torch, python3-onnx)')
+  .option('--model-only', 'measure only the model path (implies --model)')
+  .option('--model-articles <n>', 'model path: build the first N news-2022 articles instead of all', (v) => Number(v))
+  .option('--model-sample <n>', 'model path: passages of the embedding sweep', (v) => Number(v))
   .showHelpAfterError();
 program.parse();
-const opts = program.opts<{ quick?: boolean; skipHybrid?: boolean; hybridLarge?: boolean; news: string; seeds: string; questions?: number; out: string; charts?: string; keep?: boolean }>();
+const opts = program.opts<{
+  quick?: boolean;
+  skipHybrid?: boolean;
+  hybridLarge?: boolean;
+  news: string;
+  seeds: string;
+  questions?: number;
+  out: string;
+  charts?: string;
+  keep?: boolean;
+  model?: boolean;
+  modelOnly?: boolean;
+  modelArticles?: number;
+  modelSample?: number;
+}>();
 
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
 const r1 = (x: number): number => Math.round(x * 10) / 10;
@@ -155,6 +174,36 @@ async function refreshStall(dir: string, env: NodeJS.ProcessEnv, update: () => P
   return result;
 }
 
+/** `--model` / `--model-only`: the embedding model path (bench/model.ts); `--model-only` writes its own report. */
+async function modelSection(tmp: string, env: NodeJS.ProcessEnv, results: Record<string, unknown>, nQuestions: number): Promise<void> {
+  const questions = await questionSet(nQuestions);
+  const questionsFile = path.join(tmp, 'model-questions.txt');
+  await writeFile(questionsFile, `${questions.join('\n')}\n`);
+  results.model = await modelBench({
+    news: opts.news,
+    seeds: opts.seeds,
+    tmp,
+    quick: Boolean(opts.quick),
+    samplePassages: opts.modelSample,
+    buildArticles: opts.modelArticles ?? (opts.quick ? 1000 : undefined),
+    questions,
+    questionsFile,
+    first: 'What did Saldo urge Kherson residents to do?',
+    env,
+    log,
+    child,
+    build,
+    answering,
+    firstLines,
+  });
+  if (!opts.modelOnly) return;
+  const out = opts.out === 'bench/results.json' ? 'bench/results-model.json' : opts.out;
+  await mkdir(path.dirname(out), { recursive: true });
+  await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify((results.model as { targets: unknown }).targets, null, 2)}\n`);
+  log(`wrote ${out}`);
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'archivist-bench-'));
@@ -168,6 +217,10 @@ async function main(): Promise<void> {
     sizes: { small, large, questions: nQuestions },
   };
   try {
+    if (opts.modelOnly) {
+      await modelSection(tmp, env, results, nQuestions);
+      return;
+    }
     const smallCorpus = path.join(tmp, 'news-first.jsonl');
     await firstLines(opts.news, smallCorpus, small);
     const synthetic = path.join(tmp, 'synthetic.jsonl');
@@ -251,6 +304,7 @@ async function main(): Promise<void> {
       incrementalShare: { measured: (results.incremental as { shareOfFullBuild: number }).shareOfFullBuild, ...checkTarget((results.incremental as { shareOfFullBuild: number }).shareOfFullBuild, 0.15, 'max') },
       refreshStallMs: { measured: r1(Number(stall.maxStallMs)), ...checkTarget(Number(stall.maxStallMs), 100, 'max') },
     };
+    if (opts.model) await modelSection(tmp, env, results, nQuestions);
     results.totalSeconds = Math.round((performance.now() - started) / 1000);
     await mkdir(path.dirname(opts.out), { recursive: true });
     await writeFile(opts.out, `${JSON.stringify(results, null, 2)}\n`);

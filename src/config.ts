@@ -28,7 +28,14 @@ export const coreConfigSchema = z.object({
   /** Override the pooling / query instruction of a model we do not know. */
   EMBEDDING_POOLING: z.enum(['mean', 'cls']).optional(),
   EMBEDDING_QUERY_PREFIX: z.string().optional(),
-  EMBED_BATCH_SIZE: int(1, 1024).default(32),
+  /**
+   * Passages per embedding batch. 2, measured (BENCHMARKS.md, the model path): with bge-small's
+   * ~300-token passages a batch is already large matrices; batches of 8 cost 1.6× the CPU per passage
+   * of 2, and 32 cost 2.4× (and more memory).
+   */
+  EMBED_BATCH_SIZE: int(1, 1024).default(2),
+  /** ONNX Runtime intra-op threads per model session; 0: its default (one per physical core). */
+  EMBED_THREADS: int(0, 256).default(0),
   HNSW_M: int(4, 128).default(16),
   HNSW_EF_CONSTRUCTION: int(16, 2000).default(200),
   HNSW_EF_SEARCH: int(64, 5000).default(64),

@@ -22,6 +22,7 @@ export function progressReporter(): { onProgress: (p: BuildProgress) => void; st
   let bar: cliProgress.SingleBar | undefined;
   let barStage: BuildStage | undefined;
   let started = 0;
+  let startDone = 0;
   const announced = new Set<BuildStage>();
   const stop = (): void => {
     bar?.stop();
@@ -47,17 +48,35 @@ export function progressReporter(): { onProgress: (p: BuildProgress) => void; st
       started = performance.now();
       const format =
         p.total > 0
-          ? `${LABELS[p.stage]} {bar} {percentage}% | ETA {eta_formatted} | {rate}`
+          ? `${LABELS[p.stage]} {bar} {percentage}% | ETA {eta} | {rate}`
           : `${LABELS[p.stage]} {value} | {elapsed} s | {rate}`;
       bar = new cliProgress.SingleBar({ format, stream: process.stderr, hideCursor: true, etaBuffer: 50 }, cliProgress.Presets.shades_classic);
-      bar.start(p.total > 0 ? p.total : 1, p.done, { rate: '', elapsed: '0' });
+      bar.start(p.total > 0 ? p.total : 1, p.done, { rate: '', elapsed: '0', eta: '…' });
       barStage = p.stage;
+      startDone = p.done;
     }
     const seconds = (performance.now() - started) / 1000;
     const rate = p.rate !== undefined ? `${Math.round(p.rate)} ${p.unit ?? 'per s'}` : seconds > 0 && p.total === 0 ? `${Math.round(p.done / seconds)}/s` : '';
-    bar?.update(p.done, { rate, elapsed: seconds.toFixed(0) });
+    bar?.update(p.done, { rate, elapsed: seconds.toFixed(0), eta: formatEta(etaSeconds(seconds, p.done - startDone, p.total - p.done)) });
   };
   return { onProgress, stop };
+}
+
+/**
+ * Seconds left at the stage's average rate since it started. Not a recent-window rate: in a build with
+ * a model, reading between two embedding batches is fast and would promise minutes that are hours.
+ */
+export function etaSeconds(elapsedSeconds: number, doneSinceStart: number, remaining: number): number | undefined {
+  if (doneSinceStart <= 0 || elapsedSeconds < 1) return undefined;
+  return (elapsedSeconds * remaining) / doneSinceStart;
+}
+
+export function formatEta(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return '…';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
 }
 
 export function formatBuildReport(report: BuildReport): string {

@@ -1,4 +1,9 @@
 import path from 'node:path';
+import { LRUCache } from 'lru-cache';
+// The session class onnxruntime-node registers its backend with (the copy Transformers.js uses).
+// It is CommonJS: the default import is module.exports; the type comes separately.
+import ort from 'onnxruntime-common';
+import type { InferenceSession } from 'onnxruntime-common';
 import type { CoreConfig } from '../config.js';
 import { modelProfile, type ModelProfile } from './models.js';
 
@@ -17,7 +22,10 @@ export type EmbedderSettings = Pick<
   CoreConfig,
   'EMBEDDING_MODEL' | 'MODEL_DIR' | 'ALLOW_REMOTE_MODELS' | 'MODEL_QUANTIZED' | 'MODEL_LOAD_TIMEOUT_MS'
 > &
-  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX'>>;
+  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX' | 'EMBED_THREADS'>>;
+
+/** Questions asked again (follow-ups, the same question from several users) reuse their vector. */
+const QUERY_CACHE_ENTRIES = 512;
 
 /** The slice of Transformers.js's feature-extraction pipeline we use: its tokenizer and model. */
 interface TensorLike {
@@ -86,6 +94,23 @@ function firstLine(err: unknown): string {
 }
 
 /**
+ * Runs `load` with ONNX Runtime sessions limited to `threads` intra-op threads (0: its default, one per
+ * physical core). Transformers.js 2 passes no session options of its own, so its session factory is
+ * wrapped until the load ends (a process loads one model at a time; any other would get the same limit).
+ */
+async function withIntraOpThreads<T>(threads: number, load: () => Promise<T>): Promise<T> {
+  if (threads <= 0) return load();
+  const session = ort.InferenceSession as unknown as { create: (model: unknown, options?: InferenceSession.SessionOptions) => Promise<InferenceSession> };
+  const create = session.create;
+  session.create = (model, options) => create.call(session, model, { ...options, intraOpNumThreads: threads, interOpNumThreads: 1 });
+  try {
+    return await load();
+  } finally {
+    session.create = create;
+  }
+}
+
+/**
  * Loads the configured model through Transformers.js: from MODEL_DIR first, then (if allowed)
  * from the Hub, caching downloads into MODEL_DIR so the next start works offline.
  * Never throws for an unavailable model: returns the reason instead, so callers fall back to lexical search.
@@ -102,7 +127,9 @@ export async function loadEmbedder(settings: EmbedderSettings): Promise<{ embedd
   });
   let extractor: Extractor;
   try {
-    const loading = pipeline('feature-extraction', settings.EMBEDDING_MODEL, { quantized: settings.MODEL_QUANTIZED });
+    const loading = withIntraOpThreads(settings.EMBED_THREADS ?? 0, () =>
+      pipeline('feature-extraction', settings.EMBEDDING_MODEL, { quantized: settings.MODEL_QUANTIZED }),
+    );
     // A load we stop waiting for may still reject later: keep that from becoming an unhandled rejection.
     loading.catch(() => undefined);
     extractor = (await timeout(loading, settings.MODEL_LOAD_TIMEOUT_MS, 'loading the model')) as unknown as Extractor;
@@ -124,13 +151,20 @@ export async function loadEmbedder(settings: EmbedderSettings): Promise<{ embedd
   } catch (err) {
     return { error: modelUnavailableMessage(settings, `the model failed on a test input: ${firstLine(err)}`) };
   }
+  const queries = new LRUCache<string, Float32Array>({ max: QUERY_CACHE_ENTRIES });
   return {
     embedder: {
       modelId: settings.EMBEDDING_MODEL,
       dim: probe[0]!.length,
       profile,
       embedPassages: (texts) => run(texts.map((t) => profile.passagePrefix + t)),
-      embedQuery: async (text) => (await run([profile.queryPrefix + text]))[0]!,
+      embedQuery: async (text) => {
+        const hit = queries.get(text);
+        if (hit) return hit;
+        const vector = (await run([profile.queryPrefix + text]))[0]!;
+        queries.set(text, vector);
+        return vector;
+      },
       dispose: async () => {
         await extractor.dispose?.();
       },

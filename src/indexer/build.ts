@@ -3,6 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { chunkArticle, DEFAULT_CHUNK_OPTIONS, type ChunkOptions } from '../chunk.js';
 import type { CoreConfig } from '../config.js';
+import { embedByLength } from '../embed/batches.js';
 import { loadEmbedder, type Embedder } from '../embed/embedder.js';
 import { newStreamStats, streamCorpus, type ArticleKeys, type StreamStats } from '../ingest/stream.js';
 import type { IngestOptions } from '../ingest/load.js';
@@ -125,18 +126,19 @@ export function embedKey(embedder: Embedder, text: string): string {
   return sha1(`${embedder.modelId}\u0000${embedder.profile.passagePrefix}${text}`);
 }
 
-/** Embeds texts in batches of `batchSize`, handing each batch's vectors to `done` (stops between batches when aborted). */
+/**
+ * Embeds texts in batches of `batchSize`, shortest first (embedByLength), and hands the vectors, in
+ * the texts' order, to `done` (stops between batches when aborted; `onBatch` gets the count done).
+ */
 export async function embedInBatches(
   embedder: Embedder,
   texts: readonly string[],
   batchSize: number,
   signal: AbortSignal | undefined,
   done: (start: number, vectors: Float32Array[]) => void,
+  onBatch?: (embedded: number) => void,
 ): Promise<void> {
-  for (let b = 0; b < texts.length; b += batchSize) {
-    throwIfAborted(signal);
-    done(b, await embedder.embedPassages(texts.slice(b, b + batchSize)));
-  }
+  done(0, await embedByLength(embedder, texts, batchSize, { beforeBatch: () => throwIfAborted(signal), onBatch }));
 }
 
 /** Everything indexed from an article except where it came from (a moved line is not a change). */
@@ -352,6 +354,8 @@ async function preparePassages(
   cache: VectorCache,
   counts: { embedded: number; reused: number },
   clock: Stopwatch,
+  /** After each embedding batch: passages of this call embedded so far. */
+  onEmbedded?: (embedded: number, total: number) => void,
 ): Promise<Prepared[]> {
   const chunking = options.chunking ?? DEFAULT_CHUNK_OPTIONS;
   let since = performance.now();
@@ -379,7 +383,7 @@ async function preparePassages(
       todo[start + i]!.vector = v;
     });
     counts.embedded += vectors.length;
-  });
+  }, (n) => onEmbedded?.(n, todo.length));
   clock.add('embed', since);
   return out;
 }
@@ -408,16 +412,21 @@ function segmentOf(passages: readonly Prepared[]): Segment {
   return builder.finish();
 }
 
-/** Progress for the reading stage: articles, rate and an ETA from the bytes read so far. */
-export function readProgress(options: BuildOptions, stats: StreamStats, started: number, articles: number, final = false): void {
+/**
+ * Progress for the reading stage: articles, rate and an ETA from the bytes read so far. In a full
+ * build with a model, batches are embedded as they are read, so the stage is 'embed' (its rate in
+ * passages/s, `embedded` so far) and its ETA, over the bytes, includes the embedding still to come.
+ */
+export function readProgress(options: BuildOptions, stats: StreamStats, started: number, articles: number, final = false, embedded?: number): void {
   const seconds = (performance.now() - started) / 1000;
-  const rate = seconds > 0 ? Math.round(articles / seconds) : 0;
+  const embedding = embedded !== undefined && !final;
+  const rate = seconds > 0 ? Math.round((embedding ? embedded : articles) / seconds) : 0;
   options.onProgress?.({
-    stage: 'load',
+    stage: embedding ? 'embed' : 'load',
     done: final ? stats.totalBytes : Math.min(stats.bytesDone, stats.totalBytes),
     total: stats.totalBytes,
     rate,
-    unit: 'articles/s',
+    unit: embedding ? 'passages/s' : 'articles/s',
     message: final
       ? `Read ${articles} articles from ${stats.files} files in ${seconds.toFixed(1)} s (${rate} articles/s; ${stats.duplicates} duplicates, ${stats.problems.length} problems)`
       : undefined,
@@ -466,7 +475,9 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       let since = performance.now();
       const rows = db!.transaction(() => batch.map(({ article, keys }) => ({ article, rowid: db!.insertArticle(article, articleHash(article), keys) })));
       clock.add('write', since);
-      const prepared = await preparePassages(rows, nextId, options, embedder, cache, counts, clock);
+      const prepared = await preparePassages(rows, nextId, options, embedder, cache, counts, clock, (n) =>
+        readProgress(options, stats, readStart, articles, false, counts.embedded + counts.reused + n),
+      );
       const per = passagesPerArticle(prepared);
       for (const { article, rowid } of rows) tracked.add(article.source, per.get(rowid) ?? 0);
       since = performance.now();
@@ -487,7 +498,6 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
         inBuilder = 0;
       }
       clock.add('lexical', since);
-      if (embedder) options.onProgress?.({ stage: 'embed', done: counts.embedded + counts.reused, total: 0 });
       flushMs += performance.now() - flushStart;
     };
 
@@ -502,7 +512,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       }
       if (performance.now() - lastReport > 250) {
         lastReport = performance.now();
-        readProgress(options, stats, readStart, articles);
+        readProgress(options, stats, readStart, articles, false, embedder ? counts.embedded + counts.reused : undefined);
       }
     }
     throwIfAborted(signal);
@@ -674,6 +684,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
     cache,
     counts,
     clock,
+    (done, total) => options.onProgress?.({ stage: 'embed', done, total, unit: 'passages' }),
   );
   throwIfAborted(signal);
   const tracked = new TrackedCounts(options.track);

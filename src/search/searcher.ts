@@ -30,6 +30,8 @@ export type SearchSettings = Pick<
   KEYWORD_CACHE_MB?: number;
   /** The model the user configured, if they set one: an index built with another model is an error. */
   EMBEDDING_MODEL?: string;
+  /** ONNX Runtime intra-op threads of the query model (0 or unset: one per core). */
+  EMBED_THREADS?: number;
 };
 
 export interface OpenOptions {

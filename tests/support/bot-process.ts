@@ -9,7 +9,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /** Settings the bot reads: dropped from the inherited environment so a developer's shell cannot leak in. */
-const BOT_VARS = /^(DISCORD_|SOURCES_|ADMIN_ROLE_IDS|ALLOW_ASK_CHANNELS|USER_RATE_LIMIT_|GUILD_RATE_LIMIT_|DATA_DIR|RATE_LIMIT_|LOG_LEVEL|LOG_FORMAT|FEEDBACK|SEARCH_WORKERS|HEALTH_FILE|CORPUS_PATHS|INDEX_DIR|EMBEDDING_|MODEL_|ALLOW_REMOTE_MODELS|EMBED_BATCH_SIZE|HNSW_)/;
+const BOT_VARS = /^(DISCORD_|SOURCES_|ADMIN_ROLE_IDS|ALLOW_ASK_CHANNELS|USER_RATE_LIMIT_|GUILD_RATE_LIMIT_|DATA_DIR|RATE_LIMIT_|LOG_LEVEL|LOG_FORMAT|FEEDBACK|SEARCH_WORKERS|HEALTH_FILE|CORPUS_PATHS|INDEX_DIR|EMBEDDING_|MODEL_|ALLOW_REMOTE_MODELS|EMBED_BATCH_SIZE|EMBED_THREADS|HNSW_)/;
 
 export function cleanEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};

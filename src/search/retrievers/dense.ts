@@ -3,7 +3,7 @@ import { loadEmbedder, type Embedder, type EmbedderSettings } from '../../embed/
 import type { DenseInfo, SearchBackend } from '../../storage/backend.js';
 import type { Retriever, Walk } from '../walk.js';
 
-export type DenseSettings = Pick<EmbedderSettings, 'MODEL_DIR' | 'ALLOW_REMOTE_MODELS' | 'MODEL_QUANTIZED' | 'MODEL_LOAD_TIMEOUT_MS'>;
+export type DenseSettings = Pick<EmbedderSettings, 'MODEL_DIR' | 'ALLOW_REMOTE_MODELS' | 'MODEL_QUANTIZED' | 'MODEL_LOAD_TIMEOUT_MS' | 'EMBED_THREADS'>;
 
 /**
  * Nearest passages by meaning: embeds the question with the model the index was built with

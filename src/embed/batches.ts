@@ -1,0 +1,29 @@
+import type { Embedder } from './embedder.js';
+
+/**
+ * Embeds texts in batches of `batchSize` taken in order of length, so a batch is padded to a length
+ * close to each of its members' rather than to the longest passage among 32 random ones (a
+ * transformer's cost grows with the padded length). Returns the vectors in the texts' order.
+ * `beforeBatch` runs before each batch (to stop between batches); `onBatch` gets the count done.
+ */
+export async function embedByLength(
+  embedder: Pick<Embedder, 'embedPassages'>,
+  texts: readonly string[],
+  batchSize: number,
+  hooks: { beforeBatch?: () => void; onBatch?: (done: number) => void } = {},
+): Promise<Float32Array[]> {
+  // Characters stand in for tokens: close enough to group passages, and free.
+  const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length || a - b);
+  const out = new Array<Float32Array>(texts.length);
+  for (let b = 0; b < order.length; b += batchSize) {
+    hooks.beforeBatch?.();
+    const ids = order.slice(b, b + batchSize);
+    const vectors = await embedder.embedPassages(ids.map((i) => texts[i]!));
+    if (vectors.length !== ids.length) throw new Error(`the model returned ${vectors.length} vectors for ${ids.length} passages`);
+    ids.forEach((id, j) => {
+      out[id] = vectors[j]!;
+    });
+    hooks.onBatch?.(Math.min(b + batchSize, order.length));
+  }
+  return out;
+}
