@@ -29,6 +29,11 @@ export const coreConfigSchema = z.object({
   EMBEDDING_POOLING: z.enum(['mean', 'cls']).optional(),
   EMBEDDING_QUERY_PREFIX: z.string().optional(),
   EMBED_BATCH_SIZE: int(1, 1024).default(32),
+  /**
+   * When EMBEDDING_MODEL cannot be loaded, `npm run index` trains a small embedding model on the corpus
+   * (saved beside the index) so the vector index is not empty ('auto'); 'off' keeps such builds lexical.
+   */
+  CORPUS_MODEL: z.enum(['auto', 'off']).default('auto'),
   HNSW_M: int(4, 128).default(16),
   HNSW_EF_CONSTRUCTION: int(16, 2000).default(200),
   HNSW_EF_SEARCH: int(64, 5000).default(64),
