@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEmbedder } from '../src/embed/embedder.js';
 import { staticModelFiles, writeStaticModel } from '../src/embed/static-model.js';
@@ -8,7 +10,7 @@ import { buildIndex } from '../src/indexer/build.js';
 import { CORPUS_MODELS_DIR } from '../src/indexer/corpus-model.js';
 import { Searcher } from '../src/search/searcher.js';
 import { seededRandom } from '../src/random.js';
-import { tempDir, testSettings } from './support/corpus.js';
+import { REPO, tempDir, testSettings } from './support/corpus.js';
 
 /**
  * A made-up corpus of four topics. Within a topic, passages draw their words from the topic's list,
@@ -142,6 +144,10 @@ describe('an index build without a loadable model', () => {
     expect(answer.results.length).toBeGreaterThan(0);
     expect(answer.confidence?.similarity).toBeGreaterThan(0);
     await searcher.close();
+
+    // `npm run status` names the model and says where it came from.
+    const status = await promisify(execFile)(path.join(REPO, 'node_modules/.bin/tsx'), ['src/cli/status.ts', '--index', out], { cwd: REPO });
+    expect(status.stdout).toContain(`model ${report.model} (16 dimensions, trained on this corpus`);
   });
 
   it('reuses the model in an update in place and embeds only the new passages', async () => {
