@@ -116,7 +116,7 @@ describe('an embedding model trained on the corpus', () => {
 describe('an index build without a loadable model', () => {
   let corpus: string;
   let out: string;
-  const settings = testSettings({ EMBEDDING_MODEL: 'nobody/no-such-model', HNSW_M: 8, HNSW_EF_CONSTRUCTION: 64 });
+  const settings = testSettings({ EMBEDDING_MODEL: 'nobody/no-such-model', CORPUS_MODEL: 'auto', HNSW_M: 8, HNSW_EF_CONSTRUCTION: 64 });
   const corpusModel = { ...TRAIN, seed: 1 };
 
   beforeAll(async () => {
