@@ -30,10 +30,11 @@ export const coreConfigSchema = z.object({
   EMBEDDING_QUERY_PREFIX: z.string().optional(),
   EMBED_BATCH_SIZE: int(1, 1024).default(32),
   /**
-   * When EMBEDDING_MODEL cannot be loaded, `npm run index` trains a small embedding model on the corpus
-   * (saved beside the index) so the vector index is not empty ('auto'); 'off' keeps such builds lexical.
+   * 'auto': when EMBEDDING_MODEL cannot be loaded, `npm run index` trains a small embedding model on the
+   * corpus (saved beside the index) and fills the vector index with it. Off by default: with today's
+   * ranker it does not improve dev or RealtimeQA dev and costs ~4.5× the lexical build's CPU (BENCHMARKS.md).
    */
-  CORPUS_MODEL: z.enum(['auto', 'off']).default('auto'),
+  CORPUS_MODEL: z.enum(['auto', 'off']).default('off'),
   HNSW_M: int(4, 128).default(16),
   HNSW_EF_CONSTRUCTION: int(16, 2000).default(200),
   HNSW_EF_SEARCH: int(64, 5000).default(64),
