@@ -87,14 +87,15 @@ export async function readQuestions(file: string): Promise<EvalQuestion[]> {
 }
 
 /** A cache folder per corpus content + settings, so repeated evals skip indexing. */
-export async function cacheDir(corpus: string[], lexicalOnly: boolean, model: string, relatedWords = false): Promise<string> {
+export async function cacheDir(corpus: string[], lexicalOnly: boolean, model: string, relatedWords = false, corpusModel = 'auto'): Promise<string> {
   const h = createHash('sha1');
   for (const p of corpus) {
     const s = await stat(p);
     h.update(`${path.resolve(p)}:${s.size}:${s.mtimeMs}\n`);
   }
   // The index format is part of the key: a cache from an older layout (or with / without related words) is not reused.
-  h.update(`${lexicalOnly}:${model}:sqlite-${SCHEMA_VERSION}${relatedWords ? ':related' : ''}`);
+  // Without a loadable model a build trains one on the corpus (src/indexer/corpus-model.ts) unless CORPUS_MODEL=off.
+  h.update(`${lexicalOnly}:${model}:sqlite-${SCHEMA_VERSION}${relatedWords ? ':related' : ''}${lexicalOnly ? '' : `:corpus-model-${corpusModel}`}`);
   return path.join('.cache', 'eval', h.digest('hex').slice(0, 12));
 }
 
@@ -171,7 +172,7 @@ export async function ensureIndex(
   opts: { index?: string; corpus: string[]; lexicalOnly?: boolean; config: CoreConfig },
   log: (line: string) => void,
 ): Promise<string> {
-  const dir = opts.index ?? (await cacheDir(opts.corpus, opts.lexicalOnly === true, opts.config.EMBEDDING_MODEL, opts.config.RELATED_WORDS));
+  const dir = opts.index ?? (await cacheDir(opts.corpus, opts.lexicalOnly === true, opts.config.EMBEDDING_MODEL, opts.config.RELATED_WORDS, opts.config.CORPUS_MODEL));
   const target = storeTarget(opts.config, dir);
   if (target.kind === 'postgres') {
     // The database is brought to exactly this corpus (an in-place update: cheap when it already is).

@@ -36,6 +36,12 @@ export const coreConfigSchema = z.object({
   EMBED_BATCH_SIZE: int(1, 1024).default(2),
   /** ONNX Runtime intra-op threads per model session; 0: its default (one per physical core). */
   EMBED_THREADS: int(0, 256).default(0),
+  /**
+   * 'auto': when EMBEDDING_MODEL cannot be loaded, `npm run index` trains a small embedding model on the
+   * corpus (saved beside the index) and fills the vector index with it. Off by default: with today's
+   * ranker it does not improve dev or RealtimeQA dev and costs ~4.5× the lexical build's CPU (BENCHMARKS.md).
+   */
+  CORPUS_MODEL: z.enum(['auto', 'off']).default('off'),
   HNSW_M: int(4, 128).default(16),
   HNSW_EF_CONSTRUCTION: int(16, 2000).default(200),
   HNSW_EF_SEARCH: int(64, 5000).default(64),

@@ -64,6 +64,8 @@ try {
     mode: dense.status === 'ok' ? ('hybrid' as const) : ('lexical' as const),
     model: dense.model,
     dim: dense.status === 'ok' ? dense.dim : null,
+    /** The model was trained on the corpus at build time (no pretrained model could be loaded); it lives in the index folder. */
+    modelTrainedOnCorpus: dense.status === 'ok' && dense.modelDir !== undefined,
     modelError: dense.status === 'ok' ? null : dense.reason,
     createdAt: info.createdAt,
     updatedAt: status.createdAt,
@@ -81,7 +83,7 @@ try {
       `Articles:  ${report.articles.toLocaleString('en')} from ${report.files.toLocaleString('en')} files (${report.duplicates} duplicates, ${report.problems} input problems at build time)`,
       `Passages:  ${report.passages.toLocaleString('en')}${report.newestDate ? ` (newest article dated ${report.newestDate})` : ''}`,
       report.mode === 'hybrid'
-        ? `Search:    hybrid (keywords + vectors), model ${report.model} (${report.dim} dimensions)`
+        ? `Search:    hybrid (keywords + vectors), model ${report.model} (${report.dim} dimensions${report.modelTrainedOnCorpus ? ', trained on this corpus: no pretrained model could be loaded at build time' : ''})`
         : `Search:    keywords only: no vectors for ${report.model} (${report.modelError})`,
       `Built at:  ${report.createdAt}${report.updatedAt !== report.createdAt ? `, last updated ${report.updatedAt}` : ''}`,
       `Corpus:    ${report.corpus.join(', ')}`,

@@ -17,6 +17,7 @@ import { acquireLock } from '../storage/lock.js';
 import { META, SCHEMA_VERSION } from '../storage/schema.js';
 import { addVectors, createVectorIndex, deleteVectors, readVectorIndex, vectorOf, type VectorIndex } from '../storage/vectors.js';
 import { analyze } from '../text/analyze.js';
+import { type CorpusModelOptions, withCorpusModel } from './corpus-model.js';
 import { pruneRelated, RelatedCollector, type RelatedTerms } from '../text/related.js';
 import { buildExpansions, type Expansions } from '../text/wordnet.js';
 import type { Article, Chunk, IngestProblem } from '../types.js';
@@ -47,7 +48,7 @@ export type BuildSettings = Pick<
   | 'HNSW_EF_CONSTRUCTION'
   | 'HNSW_EF_SEARCH'
 > &
-  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX' | 'DATE_ORDER' | 'MAX_ARTICLE_CHARS' | 'RELATED_WORDS' | 'KEYWORD_CACHE_MB'>>;
+  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX' | 'CORPUS_MODEL' | 'DATE_ORDER' | 'MAX_ARTICLE_CHARS' | 'RELATED_WORDS' | 'KEYWORD_CACHE_MB'>>;
 
 /** Date reading and the per-article size limit, as the settings give them, and the articles to leave out. */
 const ingestOptions = (options: Pick<BuildOptions, 'settings' | 'exclude'>): IngestOptions => ({
@@ -73,6 +74,8 @@ export interface BuildOptions {
   exclude?: ReadonlySet<string>;
   /** Files of the corpus whose newly indexed articles and passages the report counts (`tracked`). */
   track?: readonly string[];
+  /** Without a loadable model: train one on the corpus (default) or stay lexical (src/indexer/corpus-model.ts). */
+  corpusModel?: CorpusModelOptions;
 }
 
 export interface BuildReport {
@@ -238,7 +241,8 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
     let since = performance.now();
     const { base: found, reason } = await openBase(options);
     base = found;
-    const embedding = await prepareModel(options);
+    // Without a loadable model, the base index's corpus-trained model or a new one (src/indexer/corpus-model.ts).
+    const embedding = await withCorpusModel(options, base?.dense, await prepareModel(options));
     clock.add('model', since);
     throwIfAborted(options.signal);
 
@@ -287,6 +291,8 @@ async function openBase(options: BuildOptions): Promise<{ base?: Base; reason?: 
 export interface Embedding {
   embedder?: Embedder;
   modelError?: string;
+  /** For a model trained on the corpus: its MODEL_DIR relative to the index folder. */
+  modelDir?: string;
 }
 
 export async function prepareModel(options: BuildOptions): Promise<Embedding> {
@@ -316,6 +322,7 @@ export function denseInfo(settings: BuildSettings, embedding: Embedding): DenseI
     M: settings.HNSW_M,
     efConstruction: settings.HNSW_EF_CONSTRUCTION,
     efSearch: settings.HNSW_EF_SEARCH,
+    ...(embedding.modelDir ? { modelDir: embedding.modelDir } : {}),
   };
 }
 

@@ -89,7 +89,8 @@ export class Searcher {
   static async over(backend: SearchBackend, settings: SearchSettings, options: OpenOptions = {}, ranking: RankingParams = DEFAULT_RANKING): Promise<Searcher> {
     const dense = backend.info.dense;
     const dir = backend.info.location;
-    if (dense.status === 'ok' && settings.EMBEDDING_MODEL && settings.EMBEDDING_MODEL !== dense.model) {
+    // A model trained on the corpus stands in for a configured one that could not be loaded at build time.
+    if (dense.status === 'ok' && !dense.modelDir && settings.EMBEDDING_MODEL && settings.EMBEDDING_MODEL !== dense.model) {
       await backend.close();
       throw new IndexError(
         `The index in ${dir} was built with ${dense.model} but EMBEDDING_MODEL is ${settings.EMBEDDING_MODEL}: ` +

@@ -19,6 +19,8 @@ export interface DenseInfo {
   M: number;
   efConstruction: number;
   efSearch: number;
+  /** Set for a model trained on the corpus (src/indexer/corpus-model.ts): its MODEL_DIR, relative to the index folder. */
+  modelDir?: string;
 }
 
 export interface NoDenseInfo {

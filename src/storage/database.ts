@@ -20,6 +20,7 @@ export const denseSchema = z.union([
     M: z.number(),
     efConstruction: z.number(),
     efSearch: z.number(),
+    modelDir: z.string().optional(),
   }),
   z.object({ status: z.literal('unavailable'), model: z.string(), reason: z.string() }),
 ]);

@@ -22,8 +22,9 @@ export async function copySeeds(dir: string): Promise<string> {
 }
 
 /** Core settings for tests: defaults, no downloads, short model timeout. */
+/** Test defaults: no downloads, and no model trained on the corpus unless a test asks (CORPUS_MODEL: 'auto'). */
 export function testSettings(overrides: Partial<CoreConfig> = {}): CoreConfig {
-  return { ...coreConfigSchema.parse({}), ALLOW_REMOTE_MODELS: false, MODEL_LOAD_TIMEOUT_MS: 30_000, MODEL_DIR: path.join(os.tmpdir(), 'archivist-no-models'), ...overrides };
+  return { ...coreConfigSchema.parse({}), ALLOW_REMOTE_MODELS: false, MODEL_LOAD_TIMEOUT_MS: 30_000, MODEL_DIR: path.join(os.tmpdir(), 'archivist-no-models'), CORPUS_MODEL: 'off', ...overrides };
 }
 
 /** An article a test adds to a copied corpus before a /reindex, to see it picked up. */

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { commandLine } from '../../command-line.js';
 import { loadEmbedder, type Embedder, type EmbedderSettings } from '../../embed/embedder.js';
 import type { DenseInfo, SearchBackend } from '../../storage/backend.js';
@@ -26,7 +27,9 @@ export class DenseRetriever implements Retriever {
   load(): Promise<void> {
     const dense = this.dense;
     this.loading ??= (async () => {
-      const loaded = await loadEmbedder({ ...this.settings, EMBEDDING_MODEL: dense.model, EMBEDDING_POOLING: dense.pooling, EMBEDDING_QUERY_PREFIX: dense.queryPrefix });
+      // A model trained on the corpus lives beside the index (its database file's folder).
+      const own = dense.modelDir ? { MODEL_DIR: path.join(path.dirname(this.backend.info.location), dense.modelDir), ALLOW_REMOTE_MODELS: false } : {};
+      const loaded = await loadEmbedder({ ...this.settings, ...own, EMBEDDING_MODEL: dense.model, EMBEDDING_POOLING: dense.pooling, EMBEDDING_QUERY_PREFIX: dense.queryPrefix });
       if ('error' in loaded) {
         this.error = loaded.error;
       } else if (loaded.embedder.dim !== dense.dim) {
