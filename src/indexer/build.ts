@@ -11,14 +11,14 @@ import { damagedKeywords, IndexDatabase, type NewPassage } from '../storage/data
 import { cacheBytes, DEFAULT_POSTING_CACHE_MB } from '../storage/embedded.js';
 import { MissingIndexError, OldFormatError } from '../storage/errors.js';
 import { fsyncFile, newDatabaseName, publishDatabase, removeIncomplete, removeUnused, resolveIndex, vectorsFileName, POINTER } from '../storage/folder.js';
-import { KeywordIndex, mergeSegments, PostingCache, type Segment, SegmentBuilder, shouldMerge } from '../storage/keyword/index.js';
+import { KeywordIndex, PostingCache, shouldMerge } from '../storage/keyword/index.js';
 import { acquireLock } from '../storage/lock.js';
 import { META, SCHEMA_VERSION } from '../storage/schema.js';
 import { addVectors, createVectorIndex, deleteVectors, readVectorIndex, vectorOf, type VectorIndex } from '../storage/vectors.js';
-import { analyze } from '../text/analyze.js';
 import { pruneRelated, RelatedCollector, type RelatedTerms } from '../text/related.js';
-import { buildExpansions, type Expansions } from '../text/wordnet.js';
+import { buildExpansions, type Expansions, expansionsFrom, wordnetTable } from '../text/wordnet.js';
 import type { Article, Chunk, IngestProblem } from '../types.js';
+import { type KeywordPassage, mergeStored, segmentOf, SpillingSegments, writeBudgetBytes } from './keyword-writer.js';
 
 export type BuildStage = 'load' | 'chunk' | 'model' | 'embed' | 'hnsw' | 'lexical' | 'related' | 'write';
 
@@ -46,7 +46,7 @@ export type BuildSettings = Pick<
   | 'HNSW_EF_CONSTRUCTION'
   | 'HNSW_EF_SEARCH'
 > &
-  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX' | 'DATE_ORDER' | 'MAX_ARTICLE_CHARS' | 'RELATED_WORDS' | 'KEYWORD_CACHE_MB'>>;
+  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX' | 'DATE_ORDER' | 'MAX_ARTICLE_CHARS' | 'RELATED_WORDS' | 'KEYWORD_CACHE_MB' | 'KEYWORD_WRITE_MB'>>;
 
 /** Date reading and the per-article size limit, as the settings give them, and the articles to leave out. */
 const ingestOptions = (options: Pick<BuildOptions, 'settings' | 'exclude'>): IngestOptions => ({
@@ -146,8 +146,6 @@ export function articleHash(a: Article): string {
 
 /** Full builds write passages in transactions of this many articles. */
 export const BATCH_ARTICLES = 500;
-/** A keyword segment holds at most this many passages during a full build (merged at the end if there are several). */
-const SEGMENT_PASSAGES = 250_000;
 
 export class Stopwatch {
   readonly stageMs: Partial<Record<BuildStage, number>> = {};
@@ -336,6 +334,9 @@ async function vectorCache(base: Base | undefined, embedder: Embedder | undefine
   }
 }
 
+/** What the keyword index reads of prepared passages. */
+const keywordPassages = (prepared: readonly Prepared[]): KeywordPassage[] => prepared.map((p) => ({ id: p.row.id, title: p.title, text: p.row.text }));
+
 /** A passage ready to be written: its row, its keyword terms, and (with a model) its vector. */
 interface Prepared {
   row: NewPassage;
@@ -384,30 +385,6 @@ async function preparePassages(
   return out;
 }
 
-/**
- * Adds passages to a segment builder (a title is analysed once for all its article's passages); their
- * analysed text also feeds the related-words statistics, when collected.
- */
-function addToSegment(builder: SegmentBuilder, passages: readonly Prepared[], related?: RelatedCollector): void {
-  let title = '';
-  let terms: string[] = [];
-  for (const p of passages) {
-    if (p.title !== title) {
-      title = p.title;
-      terms = analyze(title);
-    }
-    const text = analyze(p.row.text);
-    related?.add(text);
-    builder.add({ id: p.row.id, title: terms, text });
-  }
-}
-
-function segmentOf(passages: readonly Prepared[]): Segment {
-  const builder = new SegmentBuilder();
-  addToSegment(builder, passages);
-  return builder.finish();
-}
-
 /** Progress for the reading stage: articles, rate and an ETA from the bytes read so far. */
 export function readProgress(options: BuildOptions, stats: StreamStats, started: number, articles: number, final = false): void {
   const seconds = (performance.now() - started) / 1000;
@@ -451,10 +428,10 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     let articles = 0;
     let passages = 0;
     let pending: Array<{ article: Article; keys: ArticleKeys }> = [];
-    // Passages go into the keyword segment batch by batch, so their text is not kept around.
-    let builder = new SegmentBuilder();
-    let inBuilder = 0;
-    const segments: Segment[] = [];
+    // Passages go into the keyword segment batch by batch, so their text is not kept around; the
+    // builder is spilled to the database whenever it holds the write budget.
+    const writeBudget = writeBudgetBytes(settings.KEYWORD_WRITE_MB);
+    const keywordSegments = new SpillingSegments(db, writeBudget, relatedStats);
     if (embedder) graphOut = createVectorIndex(embedder.dim, 1024, { M: settings.HNSW_M, efConstruction: settings.HNSW_EF_CONSTRUCTION, efSearch: settings.HNSW_EF_SEARCH });
 
     let flushMs = 0;
@@ -479,13 +456,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       }
       passages += prepared.length;
       since = performance.now();
-      addToSegment(builder, prepared, relatedStats);
-      inBuilder += prepared.length;
-      if (inBuilder >= SEGMENT_PASSAGES) {
-        segments.push(builder.finish());
-        builder = new SegmentBuilder();
-        inBuilder = 0;
-      }
+      keywordSegments.add(keywordPassages(prepared));
       clock.add('lexical', since);
       if (embedder) options.onProgress?.({ stage: 'embed', done: counts.embedded + counts.reused, total: 0 });
       flushMs += performance.now() - flushStart;
@@ -520,9 +491,9 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
 
     let since = performance.now();
     options.onProgress?.({ stage: 'lexical', done: 0, total: passages, message: 'Building the keyword index' });
-    if (inBuilder > 0 || segments.length === 0) segments.push(builder.finish());
-    const segment = segments.length === 1 ? segments[0]! : mergeSegments(segments, () => false);
-    const keyword = new KeywordIndex([segment]);
+    // The batch segments, merged into one (streamed, page by page) in the new database.
+    const segmentId = keywordSegments.finish();
+    const keyword = new KeywordIndex([...db.openSegments([segmentId], new PostingCache(0)).values()]);
     const expansions = await buildExpansions((term) => keyword.df(term) > 0);
     options.onProgress?.({ stage: 'lexical', done: passages, total: passages });
     clock.add('lexical', since);
@@ -541,7 +512,6 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     const now = new Date().toISOString();
     const dense = denseInfo(settings, embedding);
     db.transaction(() => {
-      db!.addSegment(segment.stored());
       db!.setPassageRanges();
       db!.replaceExpansions(expansions);
       db!.setMeta(META.createdAt, now);
@@ -610,59 +580,22 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   const { settings, signal } = options;
   const { db } = base;
   const embedder = embedding.embedder;
-  const known = db.articleHashes();
-  // Raw records indexed before, unchanged, are recognised by their hash and not cleaned again.
-  const byRaw = new Map<string, { id: string; url?: string; text: string }>();
-  for (const [id, k] of known) if (k.raw && k.text) byRaw.set(k.raw, { id, url: k.url ?? undefined, text: k.text });
-  const seen = new Set<string>();
-  const todo: Array<{ article: Article; keys: ArticleKeys }> = [];
-  const moved: Array<{ rowid: number; source: string; keys?: ArticleKeys }> = [];
-  const replaced: number[] = [];
-  const stats = newStreamStats();
-  const readStart = performance.now();
-  let articles = 0;
-  let lastReport = 0;
-  let unchanged = 0;
   let since = performance.now();
-  for await (const item of streamCorpus(options.corpus, stats, (raw) => byRaw.get(raw), ingestOptions(options))) {
-    articles++;
-    const id = item.kind === 'known' ? item.id : item.article.id;
-    seen.add(id);
-    const have = known.get(id);
-    if (item.kind === 'known' && have) {
-      unchanged++;
-      if (have.source !== item.source) moved.push({ rowid: have.rowid, source: item.source });
-    } else if (item.kind === 'article' && have && have.hash === articleHash(item.article)) {
-      unchanged++;
-      moved.push({ rowid: have.rowid, source: item.article.source, keys: item.keys });
-    } else if (item.kind === 'article') {
-      if (have) replaced.push(have.rowid);
-      todo.push(item);
-    }
-    if (performance.now() - lastReport > 250) {
-      lastReport = performance.now();
-      readProgress(options, stats, readStart, articles);
-      throwIfAborted(signal);
-    }
-  }
-  readProgress(options, stats, readStart, articles, true);
+  const changes = await readChanges(options, db);
   clock.add('load', since);
-  if (articles === 0) throw noArticles(options, stats);
-  throwIfAborted(signal);
-  const removedRows = [...known].filter(([id]) => !seen.has(id)).map(([, v]) => v.rowid);
+  const { todo, replaced, removedRows, stats } = changes;
   const added = todo.length - replaced.length;
   options.onProgress?.({
     stage: 'chunk',
     done: 0,
     total: todo.length,
-    message: `${added} new, ${replaced.length} changed, ${removedRows.length} removed, ${unchanged} unchanged articles`,
+    message: `${added} new, ${replaced.length} changed, ${removedRows.length} removed, ${changes.unchanged} unchanged articles`,
   });
 
   const counts = { embedded: 0, reused: 0 };
   const nextId = { value: db.meta<number>(META.nextPassageId) ?? 0 };
   const generation = (db.meta<number>(META.generation) ?? 0) + 1;
   const name = path.basename(base.file);
-  const oldVectorsFile = db.meta<string | null>(META.vectorsFile) ?? null;
   const { cache, graph } = await vectorCache(base, embedder);
   // Rowids for new articles are assigned inside the transaction; passages need them first, so
   // they are prepared with a placeholder and linked at commit.
@@ -682,49 +615,21 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
     tracked.add(article.source, per.get(-1 - i) ?? 0);
   });
 
-  // Keyword: the base segments plus one small segment for the new passages.
   since = performance.now();
   options.onProgress?.({ stage: 'lexical', done: 0, total: prepared.length, message: `Indexing ${prepared.length} new passages` });
-  const removedPassages = new Set<number>();
   const removedArticleRows = [...replaced, ...removedRows];
+  const removedPassages = new Set<number>();
   const stmt = db.db.prepare('SELECT id FROM passages WHERE article = ?').pluck();
   for (const rowid of removedArticleRows) for (const id of stmt.all(rowid) as number[]) removedPassages.add(id);
-  // The base segments are opened as readers open them (heads only, postings read on demand through
-  // a bounded cache), so a small update does not hold every posting of the index in memory: only a
-  // merge reads all postings of the segments it merges (once, bypassing the cache).
-  const segmentIds = db.segmentIds();
-  const postingCache = new PostingCache(cacheBytes(settings.KEYWORD_CACHE_MB) ?? DEFAULT_POSTING_CACHE_MB * 2 ** 20);
-  const baseSegments = [...db.openSegments(segmentIds, postingCache).values()];
-  const fresh = prepared.length ? segmentOf(prepared) : undefined;
-  const keyword = new KeywordIndex(fresh ? [...baseSegments, fresh] : baseSegments);
-  const deleted = new Set([...db.deletedIds(), ...removedPassages]);
-  keyword.delete(deleted);
-  let merged: Segment | undefined;
-  let expansions: Expansions;
-  let related: RelatedTerms;
-  try {
-    merged = shouldMerge(keyword.mergeStats()) ? mergeSegments([...keyword.segments], (id) => deleted.has(id)) : undefined;
-    // The merged segment holds exactly the live docs, in memory; without a merge the heads settle
-    // almost every term (`hasLive`).
-    const live = merged;
-    const has = live ? (term: string) => live.df(term) > 0 : (term: string) => keyword.hasLive(term);
-    expansions = await buildExpansions(has);
-    clock.add('lexical', since);
-    // Related words are corpus-wide statistics, learned again only by a full build (that reads every
-    // passage); an update keeps them, restricted to the terms the index still uses.
-    since = performance.now();
-    related = pruneRelated(db.allRelated(), has);
-    clock.add('related', since);
-  } catch (err) {
-    // Pages are read (and checked) here now, not at open.
-    throw damagedKeywords(db.file, err);
-  }
+  const keyword = keywordUpdate(db, settings, prepared, removedPassages);
+  const expansionTable = await wordnetTable();
+  clock.add('lexical', since);
   throwIfAborted(signal);
 
   // Vectors: the next generation's file is complete on disk before the commit that names it.
   since = performance.now();
   if (embedder) options.onProgress?.({ stage: 'hnsw', done: 0, total: prepared.length });
-  let vectorsFile = oldVectorsFile;
+  let vectorsFile = db.meta<string | null>(META.vectorsFile) ?? null;
   let written: string | undefined;
   if (embedder && graph && (prepared.length || removedPassages.size)) {
     addVectors(graph, prepared.map((p) => ({ id: p.row.id, vector: p.vector! })));
@@ -738,7 +643,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   try {
     throwIfAborted(signal);
     since = performance.now();
-    options.onProgress?.({ stage: 'write', done: 0, total: 1, message: 'Committing the update' });
+    options.onProgress?.({ stage: 'write', done: 0, total: 1, message: keyword.merge ? 'Merging the keyword segments and committing the update' : 'Committing the update' });
     const now = new Date().toISOString();
     db.transaction(() => {
       for (const rowid of removedArticleRows) db.deleteArticle(rowid);
@@ -748,20 +653,11 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
       db.setPassageRanges(rowids);
       const setSource = db.db.prepare('UPDATE articles SET source = ? WHERE rowid = ?');
       const setKeys = db.db.prepare('UPDATE articles SET raw_hash = ?, url_key = ?, text_key = ? WHERE rowid = ?');
-      for (const m of moved) {
+      for (const m of changes.moved) {
         setSource.run(m.source, m.rowid);
         if (m.keys) setKeys.run(m.keys.raw, m.keys.url ?? null, m.keys.text, m.rowid);
       }
-      if (merged) {
-        db.removeSegments(segmentIds);
-        db.addSegment(merged.stored());
-        db.clearDeleted();
-      } else {
-        if (fresh) db.addSegment(fresh.stored());
-        db.markDeleted(removedPassages);
-      }
-      db.replaceExpansions(expansions);
-      db.replaceRelated(related);
+      keyword.commit(expansionTable);
       db.setMeta(META.updatedAt, now);
       db.setMeta(META.generation, generation);
       db.setMeta(META.nextPassageId, nextId.value);
@@ -789,10 +685,107 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
     added,
     changed: replaced.length,
     removed: removedRows.length,
-    unchanged,
+    unchanged: changes.unchanged,
     tracked: tracked.counts,
     ...commonReport(stats, embedding, settings, counts, clock),
   };
+}
+
+/** What an update changes: the articles to (re)index, those only moved, and the rows to remove. */
+interface Changes {
+  todo: Array<{ article: Article; keys: ArticleKeys }>;
+  moved: Array<{ rowid: number; source: string; keys?: ArticleKeys }>;
+  /** Rows of changed articles (re-indexed under new rows). */
+  replaced: number[];
+  /** Rows of articles no longer in the corpus. */
+  removedRows: number[];
+  unchanged: number;
+  stats: StreamStats;
+}
+
+/** Streams the corpus against the index's article hashes: only new and changed articles are kept. */
+async function readChanges(options: BuildOptions, db: IndexDatabase): Promise<Changes> {
+  const known = db.articleHashes();
+  // Raw records indexed before, unchanged, are recognised by their hash and not cleaned again.
+  const byRaw = new Map<string, { id: string; url?: string; text: string }>();
+  for (const [id, k] of known) if (k.raw && k.text) byRaw.set(k.raw, { id, url: k.url ?? undefined, text: k.text });
+  const seen = new Set<string>();
+  const changes: Changes = { todo: [], moved: [], replaced: [], removedRows: [], unchanged: 0, stats: newStreamStats() };
+  const { stats } = changes;
+  const readStart = performance.now();
+  let articles = 0;
+  let lastReport = 0;
+  for await (const item of streamCorpus(options.corpus, stats, (raw) => byRaw.get(raw), ingestOptions(options))) {
+    articles++;
+    const id = item.kind === 'known' ? item.id : item.article.id;
+    seen.add(id);
+    const have = known.get(id);
+    if (item.kind === 'known' && have) {
+      changes.unchanged++;
+      if (have.source !== item.source) changes.moved.push({ rowid: have.rowid, source: item.source });
+    } else if (item.kind === 'article' && have && have.hash === articleHash(item.article)) {
+      changes.unchanged++;
+      changes.moved.push({ rowid: have.rowid, source: item.article.source, keys: item.keys });
+    } else if (item.kind === 'article') {
+      if (have) changes.replaced.push(have.rowid);
+      changes.todo.push(item);
+    }
+    if (performance.now() - lastReport > 250) {
+      lastReport = performance.now();
+      readProgress(options, stats, readStart, articles);
+      throwIfAborted(options.signal);
+    }
+  }
+  readProgress(options, stats, readStart, articles, true);
+  if (articles === 0) throw noArticles(options, stats);
+  throwIfAborted(options.signal);
+  for (const [id, v] of known) if (!seen.has(id)) changes.removedRows.push(v.rowid);
+  return changes;
+}
+
+/**
+ * The keyword side of an update: the base segments opened as readers open them (heads only,
+ * postings read on demand through a bounded cache), one small in-memory segment for the new
+ * passages, deletion marks for the removed ones. `commit` (inside the update's transaction)
+ * either adds the new segment and marks, or — when the policy says so — streams the merge of all
+ * of them into one new segment, page by page; then writes the word alternatives the index's live
+ * terms allow.
+ */
+function keywordUpdate(db: IndexDatabase, settings: BuildSettings, prepared: readonly Prepared[], removedPassages: ReadonlySet<number>) {
+  const segmentIds = db.segmentIds();
+  const postingCache = new PostingCache(cacheBytes(settings.KEYWORD_CACHE_MB) ?? DEFAULT_POSTING_CACHE_MB * 2 ** 20);
+  const baseSegments = [...db.openSegments(segmentIds, postingCache).values()];
+  const fresh = prepared.length ? segmentOf(keywordPassages(prepared)) : undefined;
+  const index = new KeywordIndex(fresh ? [...baseSegments, fresh] : baseSegments);
+  const deleted = new Set([...db.deletedIds(), ...removedPassages]);
+  index.delete(deleted);
+  const merge = shouldMerge(index.mergeStats());
+  const commit = (expansionTable: Expansions): void => {
+    // Pages are read (and checked) here, not at open: a damaged one names the index and the fix.
+    try {
+      let has: (term: string) => boolean;
+      if (merge) {
+        const id = mergeStored(db, index.segments, (passage) => deleted.has(passage), writeBudgetBytes(settings.KEYWORD_WRITE_MB));
+        db.removeSegments(segmentIds);
+        db.clearDeleted();
+        // The merged segment holds exactly the live docs: its head answers.
+        const merged = db.openSegments([id], new PostingCache(0)).get(id)!;
+        has = (term) => merged.df(term) > 0;
+      } else {
+        if (fresh) db.addSegment(fresh.stored());
+        db.markDeleted(removedPassages);
+        // The heads settle almost every term.
+        has = (term) => index.hasLive(term);
+      }
+      db.replaceExpansions(expansionsFrom(expansionTable, has));
+      // Related words are corpus-wide statistics, learned again only by a full build (that reads
+      // every passage); an update keeps them, restricted to the terms the index still uses.
+      db.replaceRelated(pruneRelated(db.allRelated(), has));
+    } catch (err) {
+      throw damagedKeywords(db.file, err);
+    }
+  };
+  return { merge, commit };
 }
 
 async function readPointer(file: string): Promise<string> {
