@@ -18,9 +18,9 @@ import { addVectors, createVectorIndex, deleteVectors, readVectorIndex, vectorOf
 import { pruneRelated, RelatedCollector, type RelatedTerms } from '../text/related.js';
 import { buildExpansions, type Expansions, expansionsFrom, wordnetTable } from '../text/wordnet.js';
 import type { Article, Chunk, IngestProblem } from '../types.js';
-import { type KeywordPassage, mergeStored, segmentOf, SpillingSegments, writeBudgetBytes } from './keyword-writer.js';
+import { type KeywordPassage, type MergeProgress, mergeStored, segmentOf, SpillingSegments, writeBudgetBytes } from './keyword-writer.js';
 
-export type BuildStage = 'load' | 'chunk' | 'model' | 'embed' | 'hnsw' | 'lexical' | 'related' | 'write';
+export type BuildStage = 'load' | 'chunk' | 'model' | 'embed' | 'hnsw' | 'lexical' | 'merge' | 'related' | 'write';
 
 export interface BuildProgress {
   stage: BuildStage;
@@ -334,6 +334,12 @@ async function vectorCache(base: Base | undefined, embedder: Embedder | undefine
   }
 }
 
+/** Merge progress as build progress (pages written, of at most `total`). */
+const mergeProgress =
+  (options: Pick<BuildOptions, 'onProgress'>): MergeProgress =>
+  (done, total) =>
+    options.onProgress?.({ stage: 'merge', done, total, unit: 'pages', message: done === 0 ? `Merging keyword segments (${total} pages)` : undefined });
+
 /** What the keyword index reads of prepared passages. */
 const keywordPassages = (prepared: readonly Prepared[]): KeywordPassage[] => prepared.map((p) => ({ id: p.row.id, title: p.title, text: p.row.text }));
 
@@ -492,7 +498,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     let since = performance.now();
     options.onProgress?.({ stage: 'lexical', done: 0, total: passages, message: 'Building the keyword index' });
     // The batch segments, merged into one (streamed, page by page) in the new database.
-    const segmentId = keywordSegments.finish();
+    const segmentId = keywordSegments.finish(mergeProgress(options));
     const keyword = new KeywordIndex([...db.openSegments([segmentId], new PostingCache(0)).values()]);
     const expansions = await buildExpansions((term) => keyword.df(term) > 0);
     options.onProgress?.({ stage: 'lexical', done: passages, total: passages });
@@ -621,7 +627,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   const removedPassages = new Set<number>();
   const stmt = db.db.prepare('SELECT id FROM passages WHERE article = ?').pluck();
   for (const rowid of removedArticleRows) for (const id of stmt.all(rowid) as number[]) removedPassages.add(id);
-  const keyword = keywordUpdate(db, settings, prepared, removedPassages);
+  const keyword = keywordUpdate(db, settings, prepared, removedPassages, mergeProgress(options));
   const expansionTable = await wordnetTable();
   clock.add('lexical', since);
   throwIfAborted(signal);
@@ -751,7 +757,7 @@ async function readChanges(options: BuildOptions, db: IndexDatabase): Promise<Ch
  * of them into one new segment, page by page; then writes the word alternatives the index's live
  * terms allow.
  */
-function keywordUpdate(db: IndexDatabase, settings: BuildSettings, prepared: readonly Prepared[], removedPassages: ReadonlySet<number>) {
+function keywordUpdate(db: IndexDatabase, settings: BuildSettings, prepared: readonly Prepared[], removedPassages: ReadonlySet<number>, onMerge?: MergeProgress) {
   const segmentIds = db.segmentIds();
   const postingCache = new PostingCache(cacheBytes(settings.KEYWORD_CACHE_MB) ?? DEFAULT_POSTING_CACHE_MB * 2 ** 20);
   const baseSegments = [...db.openSegments(segmentIds, postingCache).values()];
@@ -765,7 +771,7 @@ function keywordUpdate(db: IndexDatabase, settings: BuildSettings, prepared: rea
     try {
       let has: (term: string) => boolean;
       if (merge) {
-        const id = mergeStored(db, index.segments, (passage) => deleted.has(passage), writeBudgetBytes(settings.KEYWORD_WRITE_MB));
+        const id = mergeStored(db, index.segments, (passage) => deleted.has(passage), writeBudgetBytes(settings.KEYWORD_WRITE_MB), onMerge);
         db.removeSegments(segmentIds);
         db.clearDeleted();
         // The merged segment holds exactly the live docs: its head answers.

@@ -6,7 +6,7 @@
  * the segments involved (~12 B per passage) and one term's postings, whatever the corpus size.
  */
 import type { IndexDatabase } from '../storage/database.js';
-import { mergeSegmentsStreaming, PostingCache, type Segment, SegmentBuilder } from '../storage/keyword/index.js';
+import { DEFAULT_PAGE_BYTES, mergeSegmentsStreaming, PostingCache, type Segment, SegmentBuilder } from '../storage/keyword/index.js';
 import { analyze } from '../text/analyze.js';
 import type { RelatedCollector } from '../text/related.js';
 
@@ -71,12 +71,12 @@ export class SpillingSegments {
   }
 
   /** Spills the rest and merges the spilled segments into one (streamed); returns its id. */
-  finish(budgetBytes = this.budgetBytes): number {
+  finish(onProgress?: MergeProgress): number {
     if (this.builder.docCount > 0 || this.ids.length === 0) this.spill();
     if (this.ids.length === 1) return this.ids[0]!;
     const { db, ids } = this;
     return db.transaction(() => {
-      const merged = mergeStored(db, [...db.openSegments(ids, new PostingCache(0)).values()], () => false, budgetBytes);
+      const merged = mergeStored(db, [...db.openSegments(ids, new PostingCache(0)).values()], () => false, this.budgetBytes, onProgress);
       db.removeSegments(ids);
       return merged;
     });
@@ -88,11 +88,33 @@ export class SpillingSegments {
  * by page, leaving out the passages `isDeleted` names; returns its id. Call it inside the
  * transaction that also removes the merged segments, so readers see either all or none of it.
  */
-export function mergeStored(db: IndexDatabase, segments: readonly Segment[], isDeleted: (id: number) => boolean, budgetBytes: number): number {
+export function mergeStored(
+  db: IndexDatabase,
+  segments: readonly Segment[],
+  isDeleted: (id: number) => boolean,
+  budgetBytes: number,
+  onProgress?: MergeProgress,
+): number {
   // Read-ahead beyond a few MB per source buys little; a quarter of the budget leaves room for the head and a large term.
   const readBytes = Math.min(budgetBytes / 4, MAX_READ_AHEAD * segments.length);
-  return db.writeSegment((sink) => mergeSegmentsStreaming(segments, isDeleted, sink, { readBytes }));
+  let total = 0;
+  for (const seg of segments) total += Math.ceil((seg.postingCount * 6) / DEFAULT_PAGE_BYTES);
+  onProgress?.(0, total);
+  return db.writeSegment((sink) =>
+    mergeSegmentsStreaming(
+      segments,
+      isDeleted,
+      (page, data) => {
+        sink(page, data);
+        if (page % 16 === 15) onProgress?.(page + 1, total);
+      },
+      { readBytes },
+    ),
+  );
 }
+
+/** Pages written so far by a merge, of at most `total` (deleted passages leave fewer). */
+export type MergeProgress = (pages: number, total: number) => void;
 
 /** The write budget in bytes from `KEYWORD_WRITE_MB`. */
 export const writeBudgetBytes = (mb: number | undefined): number => (mb ?? DEFAULT_KEYWORD_WRITE_MB) * 2 ** 20;
