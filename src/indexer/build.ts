@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { chunkArticle, DEFAULT_CHUNK_OPTIONS, type ChunkOptions } from '../chunk.js';
+import { DEFAULT_CHUNK_OPTIONS, type ChunkOptions } from '../chunk.js';
 import type { CoreConfig } from '../config.js';
 import { loadEmbedder, type Embedder } from '../embed/embedder.js';
 import { newStreamStats, streamCorpus, type ArticleKeys, type StreamStats } from '../ingest/stream.js';
@@ -17,8 +17,10 @@ import { META, SCHEMA_VERSION } from '../storage/schema.js';
 import { addVectors, createVectorIndex, deleteVectors, readVectorIndex, vectorOf, type VectorIndex } from '../storage/vectors.js';
 import { pruneRelated, RelatedCollector, type RelatedTerms } from '../text/related.js';
 import { buildExpansions, type Expansions, expansionsFrom, wordnetTable } from '../text/wordnet.js';
-import type { Article, Chunk, IngestProblem } from '../types.js';
-import { type KeywordPassage, type MergeProgress, mergeStored, segmentOf, SpillingSegments, writeBudgetBytes } from './keyword-writer.js';
+import type { Article, IngestProblem } from '../types.js';
+import { BuildError, throwIfAborted } from './cancel.js';
+import { type PreparedPassage, type PrepareStep, preparePassages } from './passages.js';
+import { type MergeProgress, mergeStored, segmentOf, SpillingSegments, writeBudgetBytes } from './keyword-writer.js';
 
 export type BuildStage = 'load' | 'chunk' | 'model' | 'embed' | 'hnsw' | 'lexical' | 'merge' | 'related' | 'write';
 
@@ -105,39 +107,10 @@ export interface BuildReport {
   totalMs: number;
 }
 
-/** A build that cannot go ahead for a reason the user can fix (no articles, cancelled). */
-export class BuildError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BuildError';
-  }
-}
+export { BuildError, throwIfAborted } from './cancel.js';
+export { embeddingText, embedKey } from './passages.js';
 
 const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
-
-/** What the model sees of a chunk: the title gives a passage its topic. */
-export function embeddingText(article: Pick<Article, 'title'>, chunk: Pick<Chunk, 'text'>): string {
-  return article.title ? `${article.title}\n${chunk.text}` : chunk.text;
-}
-
-/** The re-embedding cache key of a text: its vector is reusable while model, prefix and text are the same. */
-export function embedKey(embedder: Embedder, text: string): string {
-  return sha1(`${embedder.modelId}\u0000${embedder.profile.passagePrefix}${text}`);
-}
-
-/** Embeds texts in batches of `batchSize`, handing each batch's vectors to `done` (stops between batches when aborted). */
-export async function embedInBatches(
-  embedder: Embedder,
-  texts: readonly string[],
-  batchSize: number,
-  signal: AbortSignal | undefined,
-  done: (start: number, vectors: Float32Array[]) => void,
-): Promise<void> {
-  for (let b = 0; b < texts.length; b += batchSize) {
-    throwIfAborted(signal);
-    done(b, await embedder.embedPassages(texts.slice(b, b + batchSize)));
-  }
-}
 
 /** Everything indexed from an article except where it came from (a moved line is not a change). */
 export function articleHash(a: Article): string {
@@ -200,15 +173,13 @@ export class TrackedCounts {
   }
 }
 
-/** Passages per placeholder or real article row of a prepared batch. */
-function passagesPerArticle(prepared: readonly Prepared[]): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const p of prepared) out.set(p.row.article, (out.get(p.row.article) ?? 0) + 1);
-  return out;
-}
-
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new BuildError('Index build cancelled; the previous index, if any, is unchanged.');
+/** Counts a prepared batch's passages per article, for `track`. */
+export function trackBatch(tracked: TrackedCounts, batch: ReadonlyArray<{ article: Article }>, prepared: readonly PreparedPassage[]): void {
+  const per = new Array<number>(batch.length).fill(0);
+  for (const p of prepared) per[p.article]!++;
+  batch.forEach(({ article }, i) => {
+    tracked.add(article.source, per[i]!);
+  });
 }
 
 interface Base {
@@ -316,80 +287,53 @@ export function denseInfo(settings: BuildSettings, embedding: Embedding): DenseI
 }
 
 /** Vectors that can be re-used: the base index's, keyed by (model, embedded text). */
-interface VectorCache {
-  get(key: string): Float32Array | undefined;
-}
+type VectorReuse = PrepareStep['reuse'];
 
-async function vectorCache(base: Base | undefined, embedder: Embedder | undefined): Promise<{ cache: VectorCache; graph?: VectorIndex }> {
-  const none = { cache: { get: () => undefined } };
+async function vectorCache(base: Base | undefined, embedder: Embedder | undefined): Promise<{ reuse: VectorReuse; graph?: VectorIndex }> {
+  const none = { reuse: () => new Map<string, Float32Array>() };
   if (!base || !embedder || base.dense.status !== 'ok' || base.dense.model !== embedder.modelId || base.dense.dim !== embedder.dim) return none;
   const name = base.db.meta<string | null>(META.vectorsFile);
   if (!name) return none;
   try {
     const graph = await readVectorIndex(path.join(path.dirname(base.file), name), base.dense.dim, base.dense.efSearch);
-    const keys = base.db.embedKeys();
-    return { graph, cache: { get: (key) => (keys.has(key) ? vectorOf(graph, keys.get(key)!) : undefined) } };
+    const stored = base.db.embedKeys();
+    const reuse: VectorReuse = (keys) => {
+      const out = new Map<string, Float32Array>();
+      for (const key of keys) {
+        const vector = stored.has(key) ? vectorOf(graph, stored.get(key)!) : undefined;
+        if (vector) out.set(key, vector);
+      }
+      return out;
+    };
+    return { graph, reuse };
   } catch {
     return none;
   }
 }
+
+/** The passage preparation step of this backend: ids from the index's counter, vectors reused from its graph. */
+function prepareStep(options: BuildOptions, embedder: Embedder | undefined, nextId: { value: number }, reuse: VectorReuse, counts: PrepareStep['counts'], clock: Stopwatch): PrepareStep {
+  return {
+    chunking: options.chunking ?? DEFAULT_CHUNK_OPTIONS,
+    embedder,
+    batchSize: options.settings.EMBED_BATCH_SIZE,
+    signal: options.signal,
+    ids: (count) => Array.from({ length: count }, () => nextId.value++),
+    reuse,
+    counts,
+    clock,
+  };
+}
+
+/** The rows of prepared passages, their articles' rowids given. */
+const passageRows = (prepared: readonly PreparedPassage[], rowids: readonly number[]): NewPassage[] =>
+  prepared.map((p) => ({ id: p.id, article: rowids[p.article]!, position: p.position, start: p.start, end: p.end, text: p.text, embedKey: p.embedKey }));
 
 /** Merge progress as build progress (pages written, of at most `total`). */
 const mergeProgress =
   (options: Pick<BuildOptions, 'onProgress'>): MergeProgress =>
   (done, total) =>
     options.onProgress?.({ stage: 'merge', done, total, unit: 'pages', message: done === 0 ? `Merging keyword segments (${total} pages)` : undefined });
-
-/** What the keyword index reads of prepared passages. */
-const keywordPassages = (prepared: readonly Prepared[]): KeywordPassage[] => prepared.map((p) => ({ id: p.row.id, title: p.title, text: p.row.text }));
-
-/** A passage ready to be written: its row, its keyword terms, and (with a model) its vector. */
-interface Prepared {
-  row: NewPassage;
-  title: string;
-  vector?: Float32Array;
-}
-
-/** Cuts articles into passages with ids from `nextId`, and embeds those whose vector is not cached. */
-async function preparePassages(
-  articles: Array<{ article: Article; rowid: number }>,
-  nextId: { value: number },
-  options: BuildOptions,
-  embedder: Embedder | undefined,
-  cache: VectorCache,
-  counts: { embedded: number; reused: number },
-  clock: Stopwatch,
-): Promise<Prepared[]> {
-  const chunking = options.chunking ?? DEFAULT_CHUNK_OPTIONS;
-  let since = performance.now();
-  const out: Prepared[] = [];
-  for (const { article, rowid } of articles) {
-    for (const c of chunkArticle(article, () => nextId.value++, chunking)) {
-      out.push({ row: { id: c.id, article: rowid, position: c.position, start: c.start, end: c.end, text: c.text, embedKey: null }, title: article.title });
-    }
-  }
-  clock.add('chunk', since);
-  if (!embedder) return out;
-  since = performance.now();
-  const todo: Prepared[] = [];
-  for (const p of out) {
-    const text = embeddingText({ title: p.title }, p.row);
-    p.row.embedKey = embedKey(embedder, text);
-    const hit = cache.get(p.row.embedKey);
-    if (hit) {
-      p.vector = hit;
-      counts.reused++;
-    } else todo.push(p);
-  }
-  await embedInBatches(embedder, todo.map((p) => embeddingText({ title: p.title }, p.row)), options.settings.EMBED_BATCH_SIZE, options.signal, (start, vectors) => {
-    vectors.forEach((v, i) => {
-      todo[start + i]!.vector = v;
-    });
-    counts.embedded += vectors.length;
-  });
-  clock.add('embed', since);
-  return out;
-}
 
 /** Progress for the reading stage: articles, rate and an ETA from the bytes read so far. */
 export function readProgress(options: BuildOptions, stats: StreamStats, started: number, articles: number, final = false): void {
@@ -422,7 +366,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
   let db: IndexDatabase | undefined = IndexDatabase.create(file);
   const created: string[] = [file, `${file}-wal`, `${file}-shm`];
   let graphOut: VectorIndex | undefined;
-  const { cache } = await vectorCache(base, embedder);
+  const { reuse } = await vectorCache(base, embedder);
   const relatedStats = settings.RELATED_WORDS ? new RelatedCollector() : undefined;
   relatedStats?.warmUp();
   try {
@@ -430,6 +374,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     const tracked = new TrackedCounts(options.track);
     const counts = { embedded: 0, reused: 0 };
     const nextId = { value: 0 };
+    const step = prepareStep(options, embedder, nextId, reuse, counts, clock);
     const readStart = performance.now();
     let articles = 0;
     let passages = 0;
@@ -447,22 +392,21 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       const batch = pending;
       pending = [];
       let since = performance.now();
-      const rows = db!.transaction(() => batch.map(({ article, keys }) => ({ article, rowid: db!.insertArticle(article, articleHash(article), keys) })));
+      const rowids = db!.transaction(() => batch.map(({ article, keys }) => db!.insertArticle(article, articleHash(article), keys)));
       clock.add('write', since);
-      const prepared = await preparePassages(rows, nextId, options, embedder, cache, counts, clock);
-      const per = passagesPerArticle(prepared);
-      for (const { article, rowid } of rows) tracked.add(article.source, per.get(rowid) ?? 0);
+      const prepared = await preparePassages(batch, step);
+      trackBatch(tracked, batch, prepared);
       since = performance.now();
-      db!.transaction(() => db!.insertPassages(prepared.map((p) => p.row)));
+      db!.transaction(() => db!.insertPassages(passageRows(prepared, rowids)));
       clock.add('write', since);
       if (graphOut) {
         since = performance.now();
-        addVectors(graphOut, prepared.map((p) => ({ id: p.row.id, vector: p.vector! })));
+        addVectors(graphOut, prepared.map((p) => ({ id: p.id, vector: p.vector! })));
         clock.add('hnsw', since);
       }
       passages += prepared.length;
       since = performance.now();
-      keywordSegments.add(keywordPassages(prepared));
+      keywordSegments.add(prepared);
       clock.add('lexical', since);
       if (embedder) options.onProgress?.({ stage: 'embed', done: counts.embedded + counts.reused, total: 0 });
       flushMs += performance.now() - flushStart;
@@ -602,24 +546,12 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   const nextId = { value: db.meta<number>(META.nextPassageId) ?? 0 };
   const generation = (db.meta<number>(META.generation) ?? 0) + 1;
   const name = path.basename(base.file);
-  const { cache, graph } = await vectorCache(base, embedder);
-  // Rowids for new articles are assigned inside the transaction; passages need them first, so
-  // they are prepared with a placeholder and linked at commit.
-  const prepared = await preparePassages(
-    todo.map(({ article }, i) => ({ article, rowid: -1 - i })),
-    nextId,
-    options,
-    embedder,
-    cache,
-    counts,
-    clock,
-  );
+  const { reuse, graph } = await vectorCache(base, embedder);
+  // Rowids for new articles are assigned inside the commit; the passages are linked to them there.
+  const prepared = await preparePassages(todo, prepareStep(options, embedder, nextId, reuse, counts, clock));
   throwIfAborted(signal);
   const tracked = new TrackedCounts(options.track);
-  const per = passagesPerArticle(prepared);
-  todo.forEach(({ article }, i) => {
-    tracked.add(article.source, per.get(-1 - i) ?? 0);
-  });
+  trackBatch(tracked, todo, prepared);
 
   since = performance.now();
   options.onProgress?.({ stage: 'lexical', done: 0, total: prepared.length, message: `Indexing ${prepared.length} new passages` });
@@ -638,7 +570,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   let vectorsFile = db.meta<string | null>(META.vectorsFile) ?? null;
   let written: string | undefined;
   if (embedder && graph && (prepared.length || removedPassages.size)) {
-    addVectors(graph, prepared.map((p) => ({ id: p.row.id, vector: p.vector! })));
+    addVectors(graph, prepared.map((p) => ({ id: p.id, vector: p.vector! })));
     deleteVectors(graph, removedPassages);
     vectorsFile = vectorsFileName(name, generation);
     written = path.join(options.out, vectorsFile);
@@ -654,8 +586,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
     db.transaction(() => {
       for (const rowid of removedArticleRows) db.deleteArticle(rowid);
       const rowids = todo.map(({ article, keys }) => db.insertArticle(article, articleHash(article), keys));
-      for (const p of prepared) p.row.article = rowids[-1 - p.row.article]!;
-      db.insertPassages(prepared.map((p) => p.row));
+      db.insertPassages(passageRows(prepared, rowids));
       db.setPassageRanges(rowids);
       const setSource = db.db.prepare('UPDATE articles SET source = ? WHERE rowid = ?');
       const setKeys = db.db.prepare('UPDATE articles SET raw_hash = ?, url_key = ?, text_key = ? WHERE rowid = ?');
@@ -757,11 +688,11 @@ async function readChanges(options: BuildOptions, db: IndexDatabase): Promise<Ch
  * of them into one new segment, page by page; then writes the word alternatives the index's live
  * terms allow.
  */
-function keywordUpdate(db: IndexDatabase, settings: BuildSettings, prepared: readonly Prepared[], removedPassages: ReadonlySet<number>, onMerge?: MergeProgress) {
+function keywordUpdate(db: IndexDatabase, settings: BuildSettings, prepared: readonly PreparedPassage[], removedPassages: ReadonlySet<number>, onMerge?: MergeProgress) {
   const segmentIds = db.segmentIds();
   const postingCache = new PostingCache(cacheBytes(settings.KEYWORD_CACHE_MB) ?? DEFAULT_POSTING_CACHE_MB * 2 ** 20);
   const baseSegments = [...db.openSegments(segmentIds, postingCache).values()];
-  const fresh = prepared.length ? segmentOf(keywordPassages(prepared)) : undefined;
+  const fresh = prepared.length ? segmentOf(prepared) : undefined;
   const index = new KeywordIndex(fresh ? [...baseSegments, fresh] : baseSegments);
   const deleted = new Set([...db.deletedIds(), ...removedPassages]);
   index.delete(deleted);
