@@ -15,7 +15,7 @@ import { IndexDatabase } from '../src/storage/database.js';
 import { EmbeddedBackend, KEYWORD_OPTIONS } from '../src/storage/embedded.js';
 import { resolveIndex } from '../src/storage/folder.js';
 import { DamagedSegmentError, DEFAULT_PAGE_BYTES, KeywordIndex, type KeywordQueryTerm, type PageReader, PostingCache, Segment, SegmentBuilder, type TermPostings } from '../src/storage/keyword/index.js';
-import { META } from '../src/storage/schema.js';
+import { META, SCHEMA_VERSION } from '../src/storage/schema.js';
 import { analyze } from '../src/text/analyze.js';
 import { SEED_CORPUS, tempDir, testSettings } from './support/corpus.js';
 import { hasShared, SHARED } from './support/shared.js';
@@ -490,10 +490,10 @@ describe('damage and old formats', { timeout: 120_000 }, () => {
     const db = new Database(file);
     db.prepare('UPDATE meta SET value = ? WHERE key = ?').run('2', META.format);
     db.close();
-    await expect(open(out)).rejects.toThrow(`The index ${file} has format 2, this version reads 3: rebuild it with \`npm run index -- --rebuild\`.`);
+    await expect(open(out)).rejects.toThrow(`The index ${file} has format 2, this version reads ${SCHEMA_VERSION}: rebuild it with \`npm run index -- --rebuild\`.`);
     // Indexing builds it anew without being asked to (an older format is not damage), and says why.
     const report = await buildIndex({ corpus: [path.join(tmp.dir, 'damage.jsonl')], out, settings, lexicalOnly: true });
-    expect(report).toMatchObject({ kind: 'full', fullReason: 'the index was in format 2, this version writes 3' });
+    expect(report).toMatchObject({ kind: 'full', fullReason: `the index was in format 2, this version writes ${SCHEMA_VERSION}` });
     const backend = await open(out);
     expect(backend.terms.docs).toBeGreaterThan(0);
     await backend.close();
