@@ -39,6 +39,7 @@ const program = new Command()
   .option('--questions <n>', 'questions for the query runs', (v) => Number(v))
   .option('--out <file>', 'where to write the JSON report', 'bench/results.json')
   .option('--charts <dir>', 'where to write the SVG charts (default docs/; none with --quick unless given)')
+  .option('--huge [articles]', 'also the 400k synthetic corpus (not in CI: about an hour on 2 cores): build, answers, cold start, one-change and merging updates, and the projection to 1M', (v) => Number(v))
   .option('--keep', 'keep the temp folder')
   .option('--model', 'also measure the embedding model path with the stand-in of bge-small (bench/model.ts; needs python3-torch, python3-onnx)')
   .option('--model-only', 'measure only the model path (implies --model)')
@@ -60,6 +61,7 @@ const opts = program.opts<{
   modelOnly?: boolean;
   modelArticles?: number;
   modelSample?: number;
+  huge?: boolean | number;
 }>();
 
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
@@ -204,6 +206,83 @@ async function modelSection(tmp: string, env: NodeJS.ProcessEnv, results: Record
   log(`wrote ${out}`);
 }
 
+/**
+ * The 400k synthetic corpus: the 40k measurements again (build rate and peak RSS, answers, cold
+ * start, answering RSS, one changed article), a merging update (the first three quarters kept:
+ * 25 % deleted, so the policy merges), and each figure's growth from 40k projected to 1M articles.
+ */
+async function hugeRun(
+  tmp: string,
+  count: number,
+  env: NodeJS.ProcessEnv,
+  first: string,
+  questionsFile: string,
+  at40k: { build: Record<string, unknown> & BuildChild; ask: Record<string, unknown>; small: Record<string, unknown>; articles: number },
+): Promise<Record<string, unknown>> {
+  const corpus = path.join(tmp, 'synthetic-huge.jsonl');
+  log(`generating the ${count}-article synthetic corpus`);
+  const synthetic = await generateSynthetic(opts.news, corpus, count);
+  const dir = path.join(tmp, 'idx-huge');
+  const lexical = ['--lexical-only'];
+  const load = (): number[] => os.loadavg().map((x) => r1(x));
+  const loadBuild = load();
+  const built = await build(`${count} lexical`, dir, [corpus], env, lexical);
+  log(`answering on ${count} (lexical)`);
+  const loadAsk = load();
+  const ask = await answering(dir, first, questionsFile, 'never', env, 3);
+  log(`one article changed, one removed (${count})`);
+  const edited = path.join(tmp, 'synthetic-huge-edited.jsonl');
+  await editCorpus(corpus, edited, Math.floor(count / 3), Math.floor(count / 2), 'The zebrafish parliament of Quuxhaven voted on Thursday to rename the harbour lighthouse after a retired ferry pilot.');
+  const update = await build(`${count} incremental`, dir, [edited], env, lexical);
+  log(`a merging update: the first ${Math.floor(count * 0.75)} articles kept (${count})`);
+  const kept = path.join(tmp, 'synthetic-huge-kept.jsonl');
+  await firstLines(edited, kept, Math.floor(count * 0.75));
+  const loadMerge = load();
+  const merging = await build(`${count} merging update`, dir, [kept], env, lexical);
+  const p = (x: Record<string, unknown>): { p50: number; p99: number } => x.queryMs as { p50: number; p99: number };
+  const ratio = (a: number, b: number): number => Math.round((100 * a) / b) / 100;
+  // Growth exponent from 40k to `count`, carried on to 1M: v(1M) = v(count) · (1M / count)^e.
+  const project = (v40: number, vHuge: number): number => {
+    const e = Math.log(vHuge / v40) / Math.log(count / at40k.articles);
+    return r1(vHuge * (1_000_000 / count) ** e);
+  };
+  const shareOfFull = update.report.totalMs / built.report.totalMs;
+  const figures = {
+    articlesPerSecond: built.articlesPerSecond as number,
+    buildPeakRssMB: built.peakRssMB,
+    p50Ms: p(ask).p50,
+    p99Ms: p(ask).p99,
+    p50RatioTo2k5: ratio(p(ask).p50, p(at40k.small).p50),
+    coldStartMs: ask.coldStartMs as number,
+    coldStartRatioTo2k5: ratio(Number(ask.coldStartMs), Number(at40k.small.coldStartMs)),
+    answeringRssMB: ask.answeringRssMB as number,
+    oneChangeSeconds: r1(update.report.totalMs / 1000),
+    oneChangeShareOfFullBuild: Math.round(shareOfFull * 1000) / 1000,
+    mergingUpdateSeconds: r1(merging.report.totalMs / 1000),
+    mergingUpdatePeakRssMB: merging.peakRssMB,
+  };
+  const projected1M = {
+    buildSeconds: project(at40k.build.report.totalMs / 1000, built.report.totalMs / 1000),
+    buildPeakRssMB: project(at40k.build.peakRssMB, built.peakRssMB),
+    p50Ms: project(p(at40k.ask).p50, p(ask).p50),
+    p99Ms: project(p(at40k.ask).p99, p(ask).p99),
+    coldStartMs: project(Number(at40k.ask.coldStartMs), Number(ask.coldStartMs)),
+    answeringRssMB: project(Number(at40k.ask.answeringRssMB), Number(ask.answeringRssMB)),
+  };
+  const targets = {
+    articlesPerSecond: { measured: figures.articlesPerSecond, ...checkTarget(figures.articlesPerSecond, 600, 'min') },
+    buildPeakRssMB: { measured: figures.buildPeakRssMB, ...checkTarget(figures.buildPeakRssMB, 1024, 'max') },
+    p50RatioTo2k5: { measured: figures.p50RatioTo2k5, ...checkTarget(figures.p50RatioTo2k5, 3, 'max') },
+    p99Ms: { measured: figures.p99Ms, ...checkTarget(figures.p99Ms, 150, 'max') },
+    coldStartRatioTo2k5: { measured: figures.coldStartRatioTo2k5, ...checkTarget(figures.coldStartRatioTo2k5, 1.5, 'max') },
+    answeringRssMB: { measured: figures.answeringRssMB, ...checkTarget(figures.answeringRssMB, 600, 'max') },
+    oneChangeShareOfFullBuild: { measured: figures.oneChangeShareOfFullBuild, ...checkTarget(figures.oneChangeShareOfFullBuild, 0.02, 'max') },
+    mergingUpdatePeakRssMB: { measured: figures.mergingUpdatePeakRssMB, ...checkTarget(figures.mergingUpdatePeakRssMB, 1024, 'max') },
+  };
+  log(`${count}: ${JSON.stringify(figures)}`);
+  return { articles: count, synthetic, load: { build: loadBuild, answering: loadAsk, merging: loadMerge }, build: built, answering: ask, update, merging, figures, projected1M, targets };
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'archivist-bench-'));
@@ -293,6 +372,12 @@ async function main(): Promise<void> {
     }
 
     const q = (x: Record<string, unknown>): { p50: number; p99: number } => x.queryMs as { p50: number; p99: number };
+    if (opts.huge) {
+      // The largest index last, once the 40k one is gone (disk) and with the same question set.
+      await rm(largeDir, { recursive: true, force: true });
+      const hugeCount = typeof opts.huge === 'number' ? opts.huge : large * 10;
+      results.huge = await hugeRun(tmp, hugeCount, env, first, questionsFile, { build: buildLarge, ask: askLarge, small: askSmall, articles: large });
+    }
     results.targets = {
       build40kArticlesPerSecond: { measured: buildLarge.articlesPerSecond, ...checkTarget(Number(buildLarge.articlesPerSecond), 500, 'min') },
       build40kPeakRssMB: { measured: buildLarge.peakRssMB, ...checkTarget(buildLarge.peakRssMB, 1536, 'max') },

@@ -28,6 +28,7 @@ const STAGES: Record<BuildProgress['stage'], string> = {
   embed: 'Embedding passages',
   hnsw: 'Building the vector index',
   lexical: 'Building the keyword index',
+  merge: 'Merging the keyword segments',
   related: 'Learning related words',
   write: 'Writing the index',
 };

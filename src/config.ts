@@ -48,6 +48,12 @@ export const coreConfigSchema = z.object({
   /** Keyword postings kept in memory once read, per opened index (each search worker has its own), in MB. */
   KEYWORD_CACHE_MB: int(1, 65_536).default(64),
   /**
+   * Memory for writing the keyword index, in MB: a full build spills its batch segment to the
+   * database once it holds this much, and merges read ahead within it. Writing holds about this
+   * plus ~12 B per passage (the segment heads), whatever the corpus size.
+   */
+  KEYWORD_WRITE_MB: int(1, 65_536).default(256),
+  /**
    * Learn related words from the corpus at each full build (src/text/related.ts; about +6 CPU-seconds,
    * +40 % on news-2022), matched as 'corpus' alternatives. Off: the index has none and ranks as before.
    */

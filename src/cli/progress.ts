@@ -8,6 +8,7 @@ const LABELS: Record<BuildStage, string> = {
   embed: 'Embedding        ',
   hnsw: 'Vector index     ',
   lexical: 'Keyword index    ',
+  merge: 'Merging segments ',
   related: 'Related words    ',
   write: 'Writing          ',
 };

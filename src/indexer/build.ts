@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { chunkArticle, DEFAULT_CHUNK_OPTIONS, type ChunkOptions } from '../chunk.js';
+import { DEFAULT_CHUNK_OPTIONS, type ChunkOptions } from '../chunk.js';
 import type { CoreConfig } from '../config.js';
 import { embedByLength } from '../embed/batches.js';
 import { loadEmbedder, type Embedder } from '../embed/embedder.js';
@@ -12,17 +12,19 @@ import { damagedKeywords, IndexDatabase, type NewPassage } from '../storage/data
 import { cacheBytes, DEFAULT_POSTING_CACHE_MB } from '../storage/embedded.js';
 import { MissingIndexError, OldFormatError } from '../storage/errors.js';
 import { fsyncFile, newDatabaseName, publishDatabase, removeIncomplete, removeUnused, resolveIndex, vectorsFileName, POINTER } from '../storage/folder.js';
-import { KeywordIndex, mergeSegments, PostingCache, type Segment, SegmentBuilder, shouldMerge } from '../storage/keyword/index.js';
+import { KeywordIndex, PostingCache, shouldMerge } from '../storage/keyword/index.js';
 import { acquireLock } from '../storage/lock.js';
 import { META, SCHEMA_VERSION } from '../storage/schema.js';
 import { addVectors, createVectorIndex, deleteVectors, readVectorIndex, vectorOf, type VectorIndex } from '../storage/vectors.js';
-import { analyze } from '../text/analyze.js';
 import { type CorpusModelOptions, withCorpusModel } from './corpus-model.js';
 import { pruneRelated, RelatedCollector, type RelatedTerms } from '../text/related.js';
-import { buildExpansions, type Expansions } from '../text/wordnet.js';
-import type { Article, Chunk, IngestProblem } from '../types.js';
+import { buildExpansions, type Expansions, expansionsFrom, wordnetTable } from '../text/wordnet.js';
+import type { Article, IngestProblem } from '../types.js';
+import { BuildError, throwIfAborted } from './cancel.js';
+import { type PreparedPassage, type PrepareStep, preparePassages } from './passages.js';
+import { type MergeProgress, mergeStored, segmentOf, SpillingSegments, writeBudgetBytes } from './keyword-writer.js';
 
-export type BuildStage = 'load' | 'chunk' | 'model' | 'embed' | 'hnsw' | 'lexical' | 'related' | 'write';
+export type BuildStage = 'load' | 'chunk' | 'model' | 'embed' | 'hnsw' | 'lexical' | 'merge' | 'related' | 'write';
 
 export interface BuildProgress {
   stage: BuildStage;
@@ -48,7 +50,7 @@ export type BuildSettings = Pick<
   | 'HNSW_EF_CONSTRUCTION'
   | 'HNSW_EF_SEARCH'
 > &
-  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX' | 'CORPUS_MODEL' | 'DATE_ORDER' | 'MAX_ARTICLE_CHARS' | 'RELATED_WORDS' | 'KEYWORD_CACHE_MB'>>;
+  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX' | 'CORPUS_MODEL' | 'DATE_ORDER' | 'MAX_ARTICLE_CHARS' | 'RELATED_WORDS' | 'KEYWORD_CACHE_MB' | 'KEYWORD_WRITE_MB'>>;
 
 /** Date reading and the per-article size limit, as the settings give them, and the articles to leave out. */
 const ingestOptions = (options: Pick<BuildOptions, 'settings' | 'exclude'>): IngestOptions => ({
@@ -109,40 +111,10 @@ export interface BuildReport {
   totalMs: number;
 }
 
-/** A build that cannot go ahead for a reason the user can fix (no articles, cancelled). */
-export class BuildError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BuildError';
-  }
-}
+export { BuildError, throwIfAborted } from './cancel.js';
+export { embeddingText, embedKey } from './passages.js';
 
 const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
-
-/** What the model sees of a chunk: the title gives a passage its topic. */
-export function embeddingText(article: Pick<Article, 'title'>, chunk: Pick<Chunk, 'text'>): string {
-  return article.title ? `${article.title}\n${chunk.text}` : chunk.text;
-}
-
-/** The re-embedding cache key of a text: its vector is reusable while model, prefix and text are the same. */
-export function embedKey(embedder: Embedder, text: string): string {
-  return sha1(`${embedder.modelId}\u0000${embedder.profile.passagePrefix}${text}`);
-}
-
-/**
- * Embeds texts in batches of `batchSize`, shortest first (embedByLength), and hands the vectors, in
- * the texts' order, to `done` (stops between batches when aborted; `onBatch` gets the count done).
- */
-export async function embedInBatches(
-  embedder: Embedder,
-  texts: readonly string[],
-  batchSize: number,
-  signal: AbortSignal | undefined,
-  done: (start: number, vectors: Float32Array[]) => void,
-  onBatch?: (embedded: number) => void,
-): Promise<void> {
-  done(0, await embedByLength(embedder, texts, batchSize, { beforeBatch: () => throwIfAborted(signal), onBatch }));
-}
 
 /** Everything indexed from an article except where it came from (a moved line is not a change). */
 export function articleHash(a: Article): string {
@@ -151,8 +123,6 @@ export function articleHash(a: Article): string {
 
 /** Full builds write passages in transactions of this many articles. */
 export const BATCH_ARTICLES = 500;
-/** A keyword segment holds at most this many passages during a full build (merged at the end if there are several). */
-const SEGMENT_PASSAGES = 250_000;
 
 export class Stopwatch {
   readonly stageMs: Partial<Record<BuildStage, number>> = {};
@@ -207,15 +177,13 @@ export class TrackedCounts {
   }
 }
 
-/** Passages per placeholder or real article row of a prepared batch. */
-function passagesPerArticle(prepared: readonly Prepared[]): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const p of prepared) out.set(p.row.article, (out.get(p.row.article) ?? 0) + 1);
-  return out;
-}
-
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new BuildError('Index build cancelled; the previous index, if any, is unchanged.');
+/** Counts a prepared batch's passages per article, for `track`. */
+export function trackBatch(tracked: TrackedCounts, batch: ReadonlyArray<{ article: Article }>, prepared: readonly PreparedPassage[]): void {
+  const per = new Array<number>(batch.length).fill(0);
+  for (const p of prepared) per[p.article]!++;
+  batch.forEach(({ article }, i) => {
+    tracked.add(article.source, per[i]!);
+  });
 }
 
 interface Base {
@@ -327,97 +295,53 @@ export function denseInfo(settings: BuildSettings, embedding: Embedding): DenseI
 }
 
 /** Vectors that can be re-used: the base index's, keyed by (model, embedded text). */
-interface VectorCache {
-  get(key: string): Float32Array | undefined;
-}
+type VectorReuse = PrepareStep['reuse'];
 
-async function vectorCache(base: Base | undefined, embedder: Embedder | undefined): Promise<{ cache: VectorCache; graph?: VectorIndex }> {
-  const none = { cache: { get: () => undefined } };
+async function vectorCache(base: Base | undefined, embedder: Embedder | undefined): Promise<{ reuse: VectorReuse; graph?: VectorIndex }> {
+  const none = { reuse: () => new Map<string, Float32Array>() };
   if (!base || !embedder || base.dense.status !== 'ok' || base.dense.model !== embedder.modelId || base.dense.dim !== embedder.dim) return none;
   const name = base.db.meta<string | null>(META.vectorsFile);
   if (!name) return none;
   try {
     const graph = await readVectorIndex(path.join(path.dirname(base.file), name), base.dense.dim, base.dense.efSearch);
-    const keys = base.db.embedKeys();
-    return { graph, cache: { get: (key) => (keys.has(key) ? vectorOf(graph, keys.get(key)!) : undefined) } };
+    const stored = base.db.embedKeys();
+    const reuse: VectorReuse = (keys) => {
+      const out = new Map<string, Float32Array>();
+      for (const key of keys) {
+        const vector = stored.has(key) ? vectorOf(graph, stored.get(key)!) : undefined;
+        if (vector) out.set(key, vector);
+      }
+      return out;
+    };
+    return { graph, reuse };
   } catch {
     return none;
   }
 }
 
-/** A passage ready to be written: its row, its keyword terms, and (with a model) its vector. */
-interface Prepared {
-  row: NewPassage;
-  title: string;
-  vector?: Float32Array;
+/** The passage preparation step of this backend: ids from the index's counter, vectors reused from its graph. */
+function prepareStep(options: BuildOptions, embedder: Embedder | undefined, nextId: { value: number }, reuse: VectorReuse, counts: PrepareStep['counts'], clock: Stopwatch): PrepareStep {
+  return {
+    chunking: options.chunking ?? DEFAULT_CHUNK_OPTIONS,
+    embedder,
+    batchSize: options.settings.EMBED_BATCH_SIZE,
+    signal: options.signal,
+    ids: (count) => Array.from({ length: count }, () => nextId.value++),
+    reuse,
+    counts,
+    clock,
+  };
 }
 
-/** Cuts articles into passages with ids from `nextId`, and embeds those whose vector is not cached. */
-async function preparePassages(
-  articles: Array<{ article: Article; rowid: number }>,
-  nextId: { value: number },
-  options: BuildOptions,
-  embedder: Embedder | undefined,
-  cache: VectorCache,
-  counts: { embedded: number; reused: number },
-  clock: Stopwatch,
-  /** After each embedding batch: passages of this call embedded so far. */
-  onEmbedded?: (embedded: number, total: number) => void,
-): Promise<Prepared[]> {
-  const chunking = options.chunking ?? DEFAULT_CHUNK_OPTIONS;
-  let since = performance.now();
-  const out: Prepared[] = [];
-  for (const { article, rowid } of articles) {
-    for (const c of chunkArticle(article, () => nextId.value++, chunking)) {
-      out.push({ row: { id: c.id, article: rowid, position: c.position, start: c.start, end: c.end, text: c.text, embedKey: null }, title: article.title });
-    }
-  }
-  clock.add('chunk', since);
-  if (!embedder) return out;
-  since = performance.now();
-  const todo: Prepared[] = [];
-  for (const p of out) {
-    const text = embeddingText({ title: p.title }, p.row);
-    p.row.embedKey = embedKey(embedder, text);
-    const hit = cache.get(p.row.embedKey);
-    if (hit) {
-      p.vector = hit;
-      counts.reused++;
-    } else todo.push(p);
-  }
-  await embedInBatches(embedder, todo.map((p) => embeddingText({ title: p.title }, p.row)), options.settings.EMBED_BATCH_SIZE, options.signal, (start, vectors) => {
-    vectors.forEach((v, i) => {
-      todo[start + i]!.vector = v;
-    });
-    counts.embedded += vectors.length;
-  }, (n) => onEmbedded?.(n, todo.length));
-  clock.add('embed', since);
-  return out;
-}
+/** The rows of prepared passages, their articles' rowids given. */
+const passageRows = (prepared: readonly PreparedPassage[], rowids: readonly number[]): NewPassage[] =>
+  prepared.map((p) => ({ id: p.id, article: rowids[p.article]!, position: p.position, start: p.start, end: p.end, text: p.text, embedKey: p.embedKey }));
 
-/**
- * Adds passages to a segment builder (a title is analysed once for all its article's passages); their
- * analysed text also feeds the related-words statistics, when collected.
- */
-function addToSegment(builder: SegmentBuilder, passages: readonly Prepared[], related?: RelatedCollector): void {
-  let title = '';
-  let terms: string[] = [];
-  for (const p of passages) {
-    if (p.title !== title) {
-      title = p.title;
-      terms = analyze(title);
-    }
-    const text = analyze(p.row.text);
-    related?.add(text);
-    builder.add({ id: p.row.id, title: terms, text });
-  }
-}
-
-function segmentOf(passages: readonly Prepared[]): Segment {
-  const builder = new SegmentBuilder();
-  addToSegment(builder, passages);
-  return builder.finish();
-}
+/** Merge progress as build progress (pages written, of at most `total`). */
+const mergeProgress =
+  (options: Pick<BuildOptions, 'onProgress'>): MergeProgress =>
+  (done, total) =>
+    options.onProgress?.({ stage: 'merge', done, total, unit: 'pages', message: done === 0 ? `Merging keyword segments (${total} pages)` : undefined });
 
 /**
  * Progress for the reading stage: articles, rate and an ETA from the bytes read so far. In a full
@@ -455,7 +379,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
   let db: IndexDatabase | undefined = IndexDatabase.create(file);
   const created: string[] = [file, `${file}-wal`, `${file}-shm`];
   let graphOut: VectorIndex | undefined;
-  const { cache } = await vectorCache(base, embedder);
+  const { reuse } = await vectorCache(base, embedder);
   const relatedStats = settings.RELATED_WORDS ? new RelatedCollector() : undefined;
   relatedStats?.warmUp();
   try {
@@ -463,14 +387,15 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     const tracked = new TrackedCounts(options.track);
     const counts = { embedded: 0, reused: 0 };
     const nextId = { value: 0 };
+    const step = prepareStep(options, embedder, nextId, reuse, counts, clock);
     const readStart = performance.now();
     let articles = 0;
     let passages = 0;
     let pending: Array<{ article: Article; keys: ArticleKeys }> = [];
-    // Passages go into the keyword segment batch by batch, so their text is not kept around.
-    let builder = new SegmentBuilder();
-    let inBuilder = 0;
-    const segments: Segment[] = [];
+    // Passages go into the keyword segment batch by batch, so their text is not kept around; the
+    // builder is spilled to the database whenever it holds the write budget.
+    const writeBudget = writeBudgetBytes(settings.KEYWORD_WRITE_MB);
+    const keywordSegments = new SpillingSegments(db, writeBudget, relatedStats);
     if (embedder) graphOut = createVectorIndex(embedder.dim, 1024, { M: settings.HNSW_M, efConstruction: settings.HNSW_EF_CONSTRUCTION, efSearch: settings.HNSW_EF_SEARCH });
 
     let flushMs = 0;
@@ -480,30 +405,21 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       const batch = pending;
       pending = [];
       let since = performance.now();
-      const rows = db!.transaction(() => batch.map(({ article, keys }) => ({ article, rowid: db!.insertArticle(article, articleHash(article), keys) })));
+      const rowids = db!.transaction(() => batch.map(({ article, keys }) => db!.insertArticle(article, articleHash(article), keys)));
       clock.add('write', since);
-      const prepared = await preparePassages(rows, nextId, options, embedder, cache, counts, clock, (n) =>
-        readProgress(options, stats, readStart, articles, false, counts.embedded + counts.reused + n),
-      );
-      const per = passagesPerArticle(prepared);
-      for (const { article, rowid } of rows) tracked.add(article.source, per.get(rowid) ?? 0);
+      const prepared = await preparePassages(batch, step, (n) => readProgress(options, stats, readStart, articles, false, counts.embedded + counts.reused + n));
+      trackBatch(tracked, batch, prepared);
       since = performance.now();
-      db!.transaction(() => db!.insertPassages(prepared.map((p) => p.row)));
+      db!.transaction(() => db!.insertPassages(passageRows(prepared, rowids)));
       clock.add('write', since);
       if (graphOut) {
         since = performance.now();
-        addVectors(graphOut, prepared.map((p) => ({ id: p.row.id, vector: p.vector! })));
+        addVectors(graphOut, prepared.map((p) => ({ id: p.id, vector: p.vector! })));
         clock.add('hnsw', since);
       }
       passages += prepared.length;
       since = performance.now();
-      addToSegment(builder, prepared, relatedStats);
-      inBuilder += prepared.length;
-      if (inBuilder >= SEGMENT_PASSAGES) {
-        segments.push(builder.finish());
-        builder = new SegmentBuilder();
-        inBuilder = 0;
-      }
+      keywordSegments.add(prepared);
       clock.add('lexical', since);
       flushMs += performance.now() - flushStart;
     };
@@ -537,9 +453,9 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
 
     let since = performance.now();
     options.onProgress?.({ stage: 'lexical', done: 0, total: passages, message: 'Building the keyword index' });
-    if (inBuilder > 0 || segments.length === 0) segments.push(builder.finish());
-    const segment = segments.length === 1 ? segments[0]! : mergeSegments(segments, () => false);
-    const keyword = new KeywordIndex([segment]);
+    // The batch segments, merged into one (streamed, page by page) in the new database.
+    const segmentId = keywordSegments.finish(mergeProgress(options));
+    const keyword = new KeywordIndex([...db.openSegments([segmentId], new PostingCache(0)).values()]);
     const expansions = await buildExpansions((term) => keyword.df(term) > 0);
     options.onProgress?.({ stage: 'lexical', done: passages, total: passages });
     clock.add('lexical', since);
@@ -558,7 +474,6 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     const now = new Date().toISOString();
     const dense = denseInfo(settings, embedding);
     db.transaction(() => {
-      db!.addSegment(segment.stored());
       db!.setPassageRanges();
       db!.replaceExpansions(expansions);
       db!.setMeta(META.createdAt, now);
@@ -627,52 +542,16 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   const { settings, signal } = options;
   const { db } = base;
   const embedder = embedding.embedder;
-  const known = db.articleHashes();
-  // Raw records indexed before, unchanged, are recognised by their hash and not cleaned again.
-  const byRaw = new Map<string, { id: string; url?: string; text: string }>();
-  for (const [id, k] of known) if (k.raw && k.text) byRaw.set(k.raw, { id, url: k.url ?? undefined, text: k.text });
-  const seen = new Set<string>();
-  const todo: Array<{ article: Article; keys: ArticleKeys }> = [];
-  const moved: Array<{ rowid: number; source: string; keys?: ArticleKeys }> = [];
-  const replaced: number[] = [];
-  const stats = newStreamStats();
-  const readStart = performance.now();
-  let articles = 0;
-  let lastReport = 0;
-  let unchanged = 0;
   let since = performance.now();
-  for await (const item of streamCorpus(options.corpus, stats, (raw) => byRaw.get(raw), ingestOptions(options))) {
-    articles++;
-    const id = item.kind === 'known' ? item.id : item.article.id;
-    seen.add(id);
-    const have = known.get(id);
-    if (item.kind === 'known' && have) {
-      unchanged++;
-      if (have.source !== item.source) moved.push({ rowid: have.rowid, source: item.source });
-    } else if (item.kind === 'article' && have && have.hash === articleHash(item.article)) {
-      unchanged++;
-      moved.push({ rowid: have.rowid, source: item.article.source, keys: item.keys });
-    } else if (item.kind === 'article') {
-      if (have) replaced.push(have.rowid);
-      todo.push(item);
-    }
-    if (performance.now() - lastReport > 250) {
-      lastReport = performance.now();
-      readProgress(options, stats, readStart, articles);
-      throwIfAborted(signal);
-    }
-  }
-  readProgress(options, stats, readStart, articles, true);
+  const changes = await readChanges(options, db);
   clock.add('load', since);
-  if (articles === 0) throw noArticles(options, stats);
-  throwIfAborted(signal);
-  const removedRows = [...known].filter(([id]) => !seen.has(id)).map(([, v]) => v.rowid);
+  const { todo, replaced, removedRows, stats } = changes;
   const added = todo.length - replaced.length;
   options.onProgress?.({
     stage: 'chunk',
     done: 0,
     total: todo.length,
-    message: `${added} new, ${replaced.length} changed, ${removedRows.length} removed, ${unchanged} unchanged articles`,
+    message: `${added} new, ${replaced.length} changed, ${removedRows.length} removed, ${changes.unchanged} unchanged articles`,
   });
 
   const counts = { embedded: 0, reused: 0 };
@@ -680,72 +559,33 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   const generation = (db.meta<number>(META.generation) ?? 0) + 1;
   const name = path.basename(base.file);
   const oldVectorsFile = db.meta<string | null>(META.vectorsFile) ?? null;
-  const { cache, graph } = await vectorCache(base, embedder);
-  // Rowids for new articles are assigned inside the transaction; passages need them first, so
-  // they are prepared with a placeholder and linked at commit.
-  const prepared = await preparePassages(
-    todo.map(({ article }, i) => ({ article, rowid: -1 - i })),
-    nextId,
-    options,
-    embedder,
-    cache,
-    counts,
-    clock,
-    (done, total) => options.onProgress?.({ stage: 'embed', done, total, unit: 'passages' }),
+  const { reuse, graph } = await vectorCache(base, embedder);
+  // Rowids for new articles are assigned inside the commit; the passages are linked to them there.
+  const prepared = await preparePassages(todo, prepareStep(options, embedder, nextId, reuse, counts, clock), (done, total) =>
+    options.onProgress?.({ stage: 'embed', done, total, unit: 'passages' }),
   );
   throwIfAborted(signal);
   const tracked = new TrackedCounts(options.track);
-  const per = passagesPerArticle(prepared);
-  todo.forEach(({ article }, i) => {
-    tracked.add(article.source, per.get(-1 - i) ?? 0);
-  });
+  trackBatch(tracked, todo, prepared);
 
-  // Keyword: the base segments plus one small segment for the new passages.
   since = performance.now();
   options.onProgress?.({ stage: 'lexical', done: 0, total: prepared.length, message: `Indexing ${prepared.length} new passages` });
-  const removedPassages = new Set<number>();
   const removedArticleRows = [...replaced, ...removedRows];
+  const removedPassages = new Set<number>();
   const stmt = db.db.prepare('SELECT id FROM passages WHERE article = ?').pluck();
   for (const rowid of removedArticleRows) for (const id of stmt.all(rowid) as number[]) removedPassages.add(id);
-  // The base segments are opened as readers open them (heads only, postings read on demand through
-  // a bounded cache), so a small update does not hold every posting of the index in memory: only a
-  // merge reads all postings of the segments it merges (once, bypassing the cache).
-  const segmentIds = db.segmentIds();
-  const postingCache = new PostingCache(cacheBytes(settings.KEYWORD_CACHE_MB) ?? DEFAULT_POSTING_CACHE_MB * 2 ** 20);
-  const baseSegments = [...db.openSegments(segmentIds, postingCache).values()];
-  const fresh = prepared.length ? segmentOf(prepared) : undefined;
-  const keyword = new KeywordIndex(fresh ? [...baseSegments, fresh] : baseSegments);
-  const deleted = new Set([...db.deletedIds(), ...removedPassages]);
-  keyword.delete(deleted);
-  let merged: Segment | undefined;
-  let expansions: Expansions;
-  let related: RelatedTerms;
-  try {
-    merged = shouldMerge(keyword.mergeStats()) ? mergeSegments([...keyword.segments], (id) => deleted.has(id)) : undefined;
-    // The merged segment holds exactly the live docs, in memory; without a merge the heads settle
-    // almost every term (`hasLive`).
-    const live = merged;
-    const has = live ? (term: string) => live.df(term) > 0 : (term: string) => keyword.hasLive(term);
-    expansions = await buildExpansions(has);
-    clock.add('lexical', since);
-    // Related words are corpus-wide statistics, learned again only by a full build (that reads every
-    // passage); an update keeps them, restricted to the terms the index still uses.
-    since = performance.now();
-    related = pruneRelated(db.allRelated(), has);
-    clock.add('related', since);
-  } catch (err) {
-    // Pages are read (and checked) here now, not at open.
-    throw damagedKeywords(db.file, err);
-  }
+  const keyword = keywordUpdate(db, settings, prepared, removedPassages, mergeProgress(options));
+  const expansionTable = await wordnetTable();
+  clock.add('lexical', since);
   throwIfAborted(signal);
 
   // Vectors: the next generation's file is complete on disk before the commit that names it.
   since = performance.now();
   if (embedder) options.onProgress?.({ stage: 'hnsw', done: 0, total: prepared.length });
-  let vectorsFile = oldVectorsFile;
+  let vectorsFile = db.meta<string | null>(META.vectorsFile) ?? null;
   let written: string | undefined;
   if (embedder && graph && (prepared.length || removedPassages.size)) {
-    addVectors(graph, prepared.map((p) => ({ id: p.row.id, vector: p.vector! })));
+    addVectors(graph, prepared.map((p) => ({ id: p.id, vector: p.vector! })));
     deleteVectors(graph, removedPassages);
     vectorsFile = vectorsFileName(name, generation);
     written = path.join(options.out, vectorsFile);
@@ -756,30 +596,20 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   try {
     throwIfAborted(signal);
     since = performance.now();
-    options.onProgress?.({ stage: 'write', done: 0, total: 1, message: 'Committing the update' });
+    options.onProgress?.({ stage: 'write', done: 0, total: 1, message: keyword.merge ? 'Merging the keyword segments and committing the update' : 'Committing the update' });
     const now = new Date().toISOString();
     db.transaction(() => {
       for (const rowid of removedArticleRows) db.deleteArticle(rowid);
       const rowids = todo.map(({ article, keys }) => db.insertArticle(article, articleHash(article), keys));
-      for (const p of prepared) p.row.article = rowids[-1 - p.row.article]!;
-      db.insertPassages(prepared.map((p) => p.row));
+      db.insertPassages(passageRows(prepared, rowids));
       db.setPassageRanges(rowids);
       const setSource = db.db.prepare('UPDATE articles SET source = ? WHERE rowid = ?');
       const setKeys = db.db.prepare('UPDATE articles SET raw_hash = ?, url_key = ?, text_key = ? WHERE rowid = ?');
-      for (const m of moved) {
+      for (const m of changes.moved) {
         setSource.run(m.source, m.rowid);
         if (m.keys) setKeys.run(m.keys.raw, m.keys.url ?? null, m.keys.text, m.rowid);
       }
-      if (merged) {
-        db.removeSegments(segmentIds);
-        db.addSegment(merged.stored());
-        db.clearDeleted();
-      } else {
-        if (fresh) db.addSegment(fresh.stored());
-        db.markDeleted(removedPassages);
-      }
-      db.replaceExpansions(expansions);
-      db.replaceRelated(related);
+      keyword.commit(expansionTable);
       db.setMeta(META.updatedAt, now);
       db.setMeta(META.generation, generation);
       db.setMeta(META.nextPassageId, nextId.value);
@@ -807,10 +637,107 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
     added,
     changed: replaced.length,
     removed: removedRows.length,
-    unchanged,
+    unchanged: changes.unchanged,
     tracked: tracked.counts,
     ...commonReport(stats, embedding, settings, counts, clock),
   };
+}
+
+/** What an update changes: the articles to (re)index, those only moved, and the rows to remove. */
+interface Changes {
+  todo: Array<{ article: Article; keys: ArticleKeys }>;
+  moved: Array<{ rowid: number; source: string; keys?: ArticleKeys }>;
+  /** Rows of changed articles (re-indexed under new rows). */
+  replaced: number[];
+  /** Rows of articles no longer in the corpus. */
+  removedRows: number[];
+  unchanged: number;
+  stats: StreamStats;
+}
+
+/** Streams the corpus against the index's article hashes: only new and changed articles are kept. */
+async function readChanges(options: BuildOptions, db: IndexDatabase): Promise<Changes> {
+  const known = db.articleHashes();
+  // Raw records indexed before, unchanged, are recognised by their hash and not cleaned again.
+  const byRaw = new Map<string, { id: string; url?: string; text: string }>();
+  for (const [id, k] of known) if (k.raw && k.text) byRaw.set(k.raw, { id, url: k.url ?? undefined, text: k.text });
+  const seen = new Set<string>();
+  const changes: Changes = { todo: [], moved: [], replaced: [], removedRows: [], unchanged: 0, stats: newStreamStats() };
+  const { stats } = changes;
+  const readStart = performance.now();
+  let articles = 0;
+  let lastReport = 0;
+  for await (const item of streamCorpus(options.corpus, stats, (raw) => byRaw.get(raw), ingestOptions(options))) {
+    articles++;
+    const id = item.kind === 'known' ? item.id : item.article.id;
+    seen.add(id);
+    const have = known.get(id);
+    if (item.kind === 'known' && have) {
+      changes.unchanged++;
+      if (have.source !== item.source) changes.moved.push({ rowid: have.rowid, source: item.source });
+    } else if (item.kind === 'article' && have && have.hash === articleHash(item.article)) {
+      changes.unchanged++;
+      changes.moved.push({ rowid: have.rowid, source: item.article.source, keys: item.keys });
+    } else if (item.kind === 'article') {
+      if (have) changes.replaced.push(have.rowid);
+      changes.todo.push(item);
+    }
+    if (performance.now() - lastReport > 250) {
+      lastReport = performance.now();
+      readProgress(options, stats, readStart, articles);
+      throwIfAborted(options.signal);
+    }
+  }
+  readProgress(options, stats, readStart, articles, true);
+  if (articles === 0) throw noArticles(options, stats);
+  throwIfAborted(options.signal);
+  for (const [id, v] of known) if (!seen.has(id)) changes.removedRows.push(v.rowid);
+  return changes;
+}
+
+/**
+ * The keyword side of an update: the base segments opened as readers open them (heads only,
+ * postings read on demand through a bounded cache), one small in-memory segment for the new
+ * passages, deletion marks for the removed ones. `commit` (inside the update's transaction)
+ * either adds the new segment and marks, or — when the policy says so — streams the merge of all
+ * of them into one new segment, page by page; then writes the word alternatives the index's live
+ * terms allow.
+ */
+function keywordUpdate(db: IndexDatabase, settings: BuildSettings, prepared: readonly PreparedPassage[], removedPassages: ReadonlySet<number>, onMerge?: MergeProgress) {
+  const segmentIds = db.segmentIds();
+  const postingCache = new PostingCache(cacheBytes(settings.KEYWORD_CACHE_MB) ?? DEFAULT_POSTING_CACHE_MB * 2 ** 20);
+  const baseSegments = [...db.openSegments(segmentIds, postingCache).values()];
+  const fresh = prepared.length ? segmentOf(prepared) : undefined;
+  const index = new KeywordIndex(fresh ? [...baseSegments, fresh] : baseSegments);
+  const deleted = new Set([...db.deletedIds(), ...removedPassages]);
+  index.delete(deleted);
+  const merge = shouldMerge(index.mergeStats());
+  const commit = (expansionTable: Expansions): void => {
+    // Pages are read (and checked) here, not at open: a damaged one names the index and the fix.
+    try {
+      let has: (term: string) => boolean;
+      if (merge) {
+        const id = mergeStored(db, index.segments, (passage) => deleted.has(passage), writeBudgetBytes(settings.KEYWORD_WRITE_MB), onMerge);
+        db.removeSegments(segmentIds);
+        db.clearDeleted();
+        // The merged segment holds exactly the live docs: its head answers.
+        const merged = db.openSegments([id], new PostingCache(0)).get(id)!;
+        has = (term) => merged.df(term) > 0;
+      } else {
+        if (fresh) db.addSegment(fresh.stored());
+        db.markDeleted(removedPassages);
+        // The heads settle almost every term.
+        has = (term) => index.hasLive(term);
+      }
+      db.replaceExpansions(expansionsFrom(expansionTable, has));
+      // Related words are corpus-wide statistics, learned again only by a full build (that reads
+      // every passage); an update keeps them, restricted to the terms the index still uses.
+      db.replaceRelated(pruneRelated(db.allRelated(), has));
+    } catch (err) {
+      throw damagedKeywords(db.file, err);
+    }
+  };
+  return { merge, commit };
 }
 
 async function readPointer(file: string): Promise<string> {

@@ -1,5 +1,5 @@
 import { commandLine } from '../command-line.js';
-import { chunkArticle, DEFAULT_CHUNK_OPTIONS } from '../chunk.js';
+import { DEFAULT_CHUNK_OPTIONS } from '../chunk.js';
 import type { Embedder } from '../embed/embedder.js';
 import { newStreamStats, streamCorpus, type ArticleKeys } from '../ingest/stream.js';
 import type { DenseInfo, NoDenseInfo } from '../storage/backend.js';
@@ -16,19 +16,18 @@ import {
   articleHash,
   commonReport,
   denseInfo,
-  embedInBatches,
-  embedKey,
-  embeddingText,
   noArticles,
   prepareModel,
   readProgress,
   Stopwatch,
   TrackedCounts,
   throwIfAborted,
+  trackBatch,
   type BuildOptions,
   type BuildReport,
   type Embedding,
 } from './build.js';
+import { type PreparedPassage, preparePassages } from './passages.js';
 
 export type PostgresBuildOptions = Omit<BuildOptions, 'out'> & {
   sql: Sql;
@@ -74,18 +73,11 @@ interface Known {
   source: string;
 }
 
-interface PreparedPassage {
-  id: number;
-  articleIndex: number;
-  position: number;
-  start: number;
-  end: number;
-  text: string;
+/** A prepared passage with what PostgreSQL's keyword search stores of it. */
+interface PgPassage extends PreparedPassage {
   titleLen: number;
   textLen: number;
   tsv: string;
-  embedKey: string | null;
-  vector?: Float32Array;
 }
 
 async function run(options: PostgresBuildOptions): Promise<BuildReport> {
@@ -146,12 +138,8 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
     const started = performance.now();
     const batch = pending;
     pending = [];
-    const prepared = await preparePassages(sql, batch, options, embedder, counts, clock, relatedStats);
-    const per = new Map<number, number>();
-    for (const p of prepared) per.set(p.articleIndex, (per.get(p.articleIndex) ?? 0) + 1);
-    batch.forEach(({ article }, i) => {
-      tracked.add(article.source, per.get(i) ?? 0);
-    });
+    const prepared = await preparePgPassages(sql, batch, options, embedder, counts, clock, relatedStats);
+    trackBatch(tracked, batch, prepared);
     const t = performance.now();
     generation++;
     await sql.transaction(async (tx) => {
@@ -380,8 +368,11 @@ export function passageVector(titleTerms: readonly string[], textTerms: readonly
   return [...entries].map(([t, ps]) => `'${t.replace(/\\/g, '\\\\').replace(/'/g, "''")}':${ps.join(',')}`).join(' ');
 }
 
-/** Chunks, analyses and (with a model) embeds a batch, re-using stored vectors of unchanged text. */
-async function preparePassages(
+/**
+ * The shared preparation (ids from the database's sequence: never reused, whoever else is reading;
+ * vectors reused from `passage_vectors`), then each passage's terms as a tsvector.
+ */
+async function preparePgPassages(
   sql: Sql,
   batch: ReadonlyArray<{ article: Article }>,
   options: PostgresBuildOptions,
@@ -389,66 +380,39 @@ async function preparePassages(
   counts: { embedded: number; reused: number },
   clock: Stopwatch,
   related?: RelatedCollector,
-): Promise<PreparedPassage[]> {
-  const chunking = options.chunking ?? DEFAULT_CHUNK_OPTIONS;
-  let since = performance.now();
-  const out: PreparedPassage[] = [];
-  let local = 0;
-  batch.forEach(({ article }, articleIndex) => {
-    const titleTerms = analyze(article.title);
-    for (const c of chunkArticle(article, () => local++, chunking)) {
-      const textTerms = analyze(c.text);
-      related?.add(textTerms);
-      out.push({
-        id: c.id,
-        articleIndex,
-        position: c.position,
-        start: c.start,
-        end: c.end,
-        text: c.text,
-        titleLen: titleTerms.length,
-        textLen: textTerms.length,
-        tsv: passageVector(titleTerms, textTerms),
-        embedKey: null,
-      });
+): Promise<PgPassage[]> {
+  const prepared = await preparePassages(batch, {
+    chunking: options.chunking ?? DEFAULT_CHUNK_OPTIONS,
+    embedder,
+    batchSize: options.settings.EMBED_BATCH_SIZE,
+    signal: options.signal,
+    ids: async (count) => (await sql.query<{ id: number }>("SELECT nextval('passage_ids')::int AS id FROM generate_series(1, $1::int)", [count])).map((r) => r.id),
+    reuse: async (keys) => {
+      const stored = new Map<string, Float32Array>();
+      for (const r of await sql.query<{ k: string; e: string }>(
+        'SELECT DISTINCT ON (p.embed_key) p.embed_key AS k, v.embedding::text AS e FROM passages p JOIN passage_vectors v ON v.id = p.id WHERE p.embed_key = ANY($1::text[])',
+        [pgArray([...keys])],
+      )) {
+        stored.set(r.k, Float32Array.from(JSON.parse(r.e) as number[]));
+      }
+      return stored;
+    },
+    counts,
+    clock,
+  });
+  const since = performance.now();
+  let title = '';
+  let titleTerms: string[] = [];
+  const out = prepared.map((p): PgPassage => {
+    if (p.title !== title) {
+      title = p.title;
+      titleTerms = analyze(title);
     }
+    const textTerms = analyze(p.text);
+    related?.add(textTerms);
+    return { ...p, titleLen: titleTerms.length, textLen: textTerms.length, tsv: passageVector(titleTerms, textTerms) };
   });
-  // Ids come from the database's sequence: never reused, whoever else is reading.
-  if (out.length) {
-    const ids = await sql.query<{ id: number }>("SELECT nextval('passage_ids')::int AS id FROM generate_series(1, $1::int)", [out.length]);
-    out.forEach((p, i) => {
-      p.id = ids[i]!.id;
-    });
-  }
   clock.add('chunk', since);
-  if (!embedder || out.length === 0) return out;
-  since = performance.now();
-  const texts = out.map((p) => embeddingText({ title: batch[p.articleIndex]!.article.title }, p));
-  out.forEach((p, i) => {
-    p.embedKey = embedKey(embedder, texts[i]!);
-  });
-  const cached = new Map<string, string>();
-  for (const r of await sql.query<{ k: string; e: string }>(
-    'SELECT DISTINCT ON (p.embed_key) p.embed_key AS k, v.embedding::text AS e FROM passages p JOIN passage_vectors v ON v.id = p.id WHERE p.embed_key = ANY($1::text[])',
-    [pgArray(out.map((p) => p.embedKey!))],
-  )) {
-    cached.set(r.k, r.e);
-  }
-  const todo: number[] = [];
-  out.forEach((p, i) => {
-    const hit = cached.get(p.embedKey!);
-    if (hit) {
-      p.vector = Float32Array.from(JSON.parse(hit) as number[]);
-      counts.reused++;
-    } else todo.push(i);
-  });
-  await embedInBatches(embedder, todo.map((i) => texts[i]!), options.settings.EMBED_BATCH_SIZE, options.signal, (start, vectors) => {
-    vectors.forEach((v, j) => {
-      out[todo[start + j]!]!.vector = v;
-    });
-    counts.embedded += vectors.length;
-  });
-  clock.add('embed', since);
   return out;
 }
 
@@ -466,7 +430,7 @@ async function insertArticles(tx: Queryable, batch: ReadonlyArray<{ article: Art
   return batch.map(({ article }) => byId.get(article.id)!);
 }
 
-async function insertPassages(tx: Queryable, passages: readonly PreparedPassage[], rowids: readonly number[]): Promise<void> {
+async function insertPassages(tx: Queryable, passages: readonly PgPassage[], rowids: readonly number[]): Promise<void> {
   if (passages.length === 0) return;
   await tx.query(
     `INSERT INTO passages (id, article, position, start_char, end_char, text, embed_key, title_len, text_len, tsv)
@@ -475,7 +439,7 @@ async function insertPassages(tx: Queryable, passages: readonly PreparedPassage[
        AS p(id, article, position, s, e, text, k, tl, xl, tsv)`,
     [
       pgArray(passages.map((p) => p.id)),
-      pgArray(passages.map((p) => rowids[p.articleIndex]!)),
+      pgArray(passages.map((p) => rowids[p.article]!)),
       pgArray(passages.map((p) => p.position)),
       pgArray(passages.map((p) => p.start)),
       pgArray(passages.map((p) => p.end)),

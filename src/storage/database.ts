@@ -6,7 +6,7 @@ import { IndexError, OldFormatError, REBUILD_HINT } from './errors.js';
 import { ARTICLE_COLUMNS, decodeArticle, decodePassage, encodeArticle, PASSAGE_COLUMNS, type ArticleRow, type PassageRow } from './rows.js';
 import { META, RELATED_TABLE, SCHEMA, SCHEMA_VERSION } from './schema.js';
 import type { Article } from '../types.js';
-import { DamagedSegmentError, Segment, type PostingCache, type StoredSegment } from './keyword/index.js';
+import { DamagedSegmentError, type PageSink, Segment, type PostingCache, type StoredSegment } from './keyword/index.js';
 
 export const denseSchema = z.union([
   z.object({
@@ -374,6 +374,21 @@ export class IndexDatabase {
     segment.pages.forEach((data, n) => {
       page.run(id, n, blob(data));
     });
+    return id;
+  }
+
+  /**
+   * Writes a segment whose pages come one at a time (a streaming merge): `write` hands each page
+   * to its sink as it fills and returns the head, stored last. Run it inside a transaction, so
+   * that no reader ever sees the segment half written.
+   */
+  writeSegment(write: (sink: PageSink) => { docs: number; head: Uint8Array }): number {
+    const id = Number(this.db.prepare("INSERT INTO keyword_segments (docs, head) VALUES (0, x'')").run().lastInsertRowid);
+    const page = this.db.prepare('INSERT INTO keyword_pages (segment, page, data) VALUES (?, ?, ?)');
+    const { docs, head } = write((n, data) => {
+      page.run(id, n, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    });
+    this.db.prepare('UPDATE keyword_segments SET docs = ?, head = ? WHERE id = ?').run(docs, Buffer.from(head.buffer, head.byteOffset, head.byteLength), id);
     return id;
   }
 

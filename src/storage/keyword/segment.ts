@@ -259,6 +259,44 @@ function flatOf(starts: Uint32Array, region: Uint8Array, P: number): FlatPosting
   return { postingDocs, tfTitle, tfText };
 }
 
+/** The head bytes of a segment's sections (its checksum computed last, over everything after it). */
+function encodeHead(parts: HeadSections, totals: { title: number; text: number }, pageBytes: number): Uint8Array {
+  const c: Counts = {
+    docs: parts.ids.length,
+    terms: parts.termOffsets.length - 1,
+    postings: parts.postingStarts[parts.postingStarts.length - 1]!,
+    termBytes: parts.termBlock.length,
+    pages: parts.pageChecksums.length,
+  };
+  const { offsets, total } = headLayout(c);
+  if (total > MAX_U32) throw new KeywordIndexError(`Keyword segment head would be ${total} bytes, over the 4 GiB format limit; build smaller segments.`);
+  const bytes = new Uint8Array(total);
+  for (const key of Object.keys(offsets) as Array<keyof HeadSections>) {
+    const src = parts[key];
+    bytes.set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength), offsets[key]);
+  }
+  const header = new DataView(bytes.buffer, 0, HEADER_BYTES);
+  header.setUint32(0, MAGIC, true);
+  header.setUint32(4, SEGMENT_FORMAT_VERSION, true);
+  header.setUint32(8, total, true);
+  header.setUint32(16, c.docs, true);
+  header.setUint32(20, c.terms, true);
+  header.setUint32(24, c.postings, true);
+  header.setUint32(28, c.termBytes, true);
+  header.setFloat64(32, totals.title, true);
+  header.setFloat64(40, totals.text, true);
+  header.setUint32(48, pageBytes, true);
+  header.setUint32(52, c.pages, true);
+  header.setUint32(12, checksum(bytes, 16), true);
+  return bytes;
+}
+
+function checkPageBytes(pageBytes: number): void {
+  if (!Number.isInteger(pageBytes) || pageBytes <= 0 || pageBytes % 8 !== 0 || pageBytes > MAX_U32) {
+    throw new KeywordIndexError(`Posting page size ${pageBytes} must be a positive multiple of 8 bytes.`);
+  }
+}
+
 /** Where a segment's postings are: all in memory, or in stored pages read on demand. */
 type PostingSource =
   | ({ kind: 'memory' } & FlatPostings)
@@ -403,9 +441,7 @@ export class Segment {
 
   /** The segment as the index database stores it: its head and its posting pages. */
   stored(pageBytes = DEFAULT_PAGE_BYTES): StoredSegment {
-    if (!Number.isInteger(pageBytes) || pageBytes <= 0 || pageBytes % 8 !== 0 || pageBytes > MAX_U32) {
-      throw new KeywordIndexError(`Posting page size ${pageBytes} must be a positive multiple of 8 bytes.`);
-    }
+    checkPageBytes(pageBytes);
     const region = regionOf(this.postingStarts, this.flatPostings());
     const pages: Uint8Array[] = [];
     for (let at = 0; at < region.length; at += pageBytes) pages.push(region.subarray(at, Math.min(region.length, at + pageBytes)));
@@ -429,29 +465,48 @@ export class Segment {
   }
 
   private writeHead(pageBytes: number, pageChecksums: Uint32Array): Uint8Array {
-    const c: Counts = { docs: this.docCount, terms: this.termCount, postings: this.postingCount, termBytes: this.termBlock.length, pages: pageChecksums.length };
-    const { offsets, total } = headLayout(c);
-    if (total > MAX_U32) throw new KeywordIndexError(`Keyword segment head would be ${total} bytes, over the 4 GiB format limit; build smaller segments.`);
-    const bytes = new Uint8Array(total);
-    const parts: HeadSections = { ids: this.ids, titleLengths: this.titleLengths, textLengths: this.textLengths, termOffsets: this.termOffsets, postingStarts: this.postingStarts, pageChecksums, termBlock: this.termBlock };
-    for (const key of Object.keys(offsets) as Array<keyof HeadSections>) {
-      const src = parts[key];
-      bytes.set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength), offsets[key]);
-    }
-    const header = new DataView(bytes.buffer, 0, HEADER_BYTES);
-    header.setUint32(0, MAGIC, true);
-    header.setUint32(4, SEGMENT_FORMAT_VERSION, true);
-    header.setUint32(8, total, true);
-    header.setUint32(16, c.docs, true);
-    header.setUint32(20, c.terms, true);
-    header.setUint32(24, c.postings, true);
-    header.setUint32(28, c.termBytes, true);
-    header.setFloat64(32, this.totalTitleLength, true);
-    header.setFloat64(40, this.totalTextLength, true);
-    header.setUint32(48, pageBytes, true);
-    header.setUint32(52, c.pages, true);
-    header.setUint32(12, checksum(bytes, 16), true);
-    return bytes;
+    const parts = { ids: this.ids, titleLengths: this.titleLengths, textLengths: this.textLengths, termOffsets: this.termOffsets, postingStarts: this.postingStarts, pageChecksums, termBlock: this.termBlock };
+    return encodeHead(parts, { title: this.totalTitleLength, text: this.totalTextLength }, pageBytes);
+  }
+
+  /** @internal The UTF-8 bytes of term t (a view): merges compare terms by their bytes. */
+  termBytes(t: number): Uint8Array {
+    return this.termBlock.subarray(this.termOffsets[t], this.termOffsets[t + 1]);
+  }
+
+  /**
+   * Reads terms' postings in increasing ordinal order (a merge's order), bypassing the query
+   * cache: a paged segment's pages are read in runs of about `readAheadBytes`, each verified, so a
+   * merge holds one run per source, not the segment. Returned postings are copies (or views of
+   * in-memory postings), valid after the next call.
+   */
+  sequentialReader(readAheadBytes: number): (t: number) => TermPostings {
+    const src = this.source;
+    if (src.kind === 'memory') return (t) => this.postings(t);
+    const regionBytes = this.postingCount * BYTES_PER_POSTING;
+    let window: Uint8Array = new Uint8Array(0);
+    let from = 0;
+    let last = -1;
+    return (t) => {
+      if (t <= last) throw new KeywordIndexError(`Sequential postings read out of order (term ${t} after ${last}).`);
+      last = t;
+      const a = this.postingStarts[t]! * BYTES_PER_POSTING;
+      const b = this.postingStarts[t + 1]! * BYTES_PER_POSTING;
+      if (a < from || b > from + window.byteLength) {
+        // From the page holding `a` to at least `b`, read ahead up to about readAheadBytes (whole pages).
+        const first = Math.floor(a / src.pageBytes) * src.pageBytes;
+        const want = Math.max(b, first + Math.max(src.pageBytes, Math.floor(readAheadBytes / src.pageBytes) * src.pageBytes));
+        const to = Math.min(regionBytes, Math.ceil(want / src.pageBytes) * src.pageBytes);
+        window = this.readRegion(first, to);
+        from = first;
+      }
+      const df = (b - a) / BYTES_PER_POSTING;
+      const at = a - from;
+      // A copy, so the docs are 4-byte aligned whatever the term's offset in the window.
+      const docs = new Uint32Array(df);
+      new Uint8Array(docs.buffer).set(window.subarray(at, at + 4 * df));
+      return { docs, tfTitle: window.subarray(at + 4 * df, at + 5 * df), tfText: window.subarray(at + 5 * df, at + 6 * df) };
+    };
   }
 
   /** Ordinal of a term in this segment's dictionary, or −1 (binary search over the UTF-8 bytes). */
@@ -583,6 +638,15 @@ export class SegmentBuilder {
     return this.ids.length;
   }
 
+  /**
+   * About what this builder holds now plus what `finish()` and `stored()` add: its posting buffers
+   * (10 B per posting slot), the finished postings and their stored pages (12 B per posting), the
+   * dictionary and the per-doc arrays. For spilling batches in bounded memory.
+   */
+  estimatedBytes(): number {
+    return this.postTerm.length * 10 + this.postings * 12 + this.vocab.length * 120 + this.ids.length * 40;
+  }
+
   add(doc: SegmentDoc): void {
     if (this.finished) throw new KeywordIndexError('SegmentBuilder.add after finish(): start a new SegmentBuilder for more passages.');
     const { id } = doc;
@@ -691,5 +755,118 @@ export class SegmentBuilder {
     this.dict.clear();
     this.vocab = [];
     return seg;
+  }
+}
+
+/** Byte order of two UTF-8 terms (= code-point order, the dictionary's). */
+export function compareTermBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+/** The docs of a segment being written, in increasing id order (a merge knows them before any posting). */
+export interface SegmentDocs {
+  ids: Uint32Array;
+  titleLengths: Uint32Array;
+  textLengths: Uint32Array;
+  totalTitleLength: number;
+  totalTextLength: number;
+}
+
+/** Receives a written posting page (a view valid during the call: copy it to keep it). */
+export type PageSink = (page: number, data: Uint8Array) => void;
+
+/**
+ * Writes a segment term by term, in dictionary order, handing each posting page to `sink` as soon
+ * as it is full; `finish` gives the head (written last: it holds the dictionary and the page
+ * checksums). It holds one page and the head's arrays, never the postings.
+ */
+export class SegmentWriter {
+  private readonly page: Uint8Array;
+  private fill = 0;
+  private pages = 0;
+  private checksums = new Uint32Array(64);
+  private termOffsets = new Uint32Array(1024);
+  private postingStarts = new Uint32Array(1024);
+  private termBlock = new Uint8Array(1 << 16);
+  private terms = 0;
+  private termBytes = 0;
+  private postings = 0;
+  private previous: Uint8Array | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly docs: SegmentDocs,
+    private readonly sink: PageSink,
+    private readonly pageBytes = DEFAULT_PAGE_BYTES,
+  ) {
+    checkPageBytes(pageBytes);
+    this.page = new Uint8Array(pageBytes);
+  }
+
+  /** Adds a term (after every term added so far) with its postings: local doc numbers increasing, tf clamped to 255. */
+  addTerm(term: Uint8Array, docs: Uint32Array, tfTitle: Uint8Array, tfText: Uint8Array): void {
+    if (this.finished) throw new KeywordIndexError('SegmentWriter.addTerm after finish().');
+    const df = docs.length;
+    if (df === 0) throw new KeywordIndexError('A term must have at least one posting.');
+    if (this.previous && compareTermBytes(this.previous, term) >= 0) throw new KeywordIndexError('Terms must be added in increasing dictionary order, each once.');
+    if (this.postings + df > MAX_U32) throw new KeywordIndexError('Keyword segment would hold over 2^32 postings; build smaller segments.');
+    this.termBlock = grow(this.termBlock, this.termBytes + term.length);
+    this.termBlock.set(term, this.termBytes);
+    this.previous = this.termBlock.subarray(this.termBytes, this.termBytes + term.length);
+    this.termOffsets = grow(this.termOffsets, this.terms + 2);
+    this.postingStarts = grow(this.postingStarts, this.terms + 2);
+    this.termOffsets[this.terms] = this.termBytes;
+    this.postingStarts[this.terms] = this.postings;
+    this.termBytes += term.length;
+    this.terms++;
+    this.postings += df;
+    this.write(new Uint8Array(docs.buffer, docs.byteOffset, 4 * df));
+    this.write(tfTitle.subarray(0, df));
+    this.write(tfText.subarray(0, df));
+  }
+
+  private write(bytes: Uint8Array): void {
+    for (let at = 0; at < bytes.length; ) {
+      const n = Math.min(bytes.length - at, this.pageBytes - this.fill);
+      this.page.set(bytes.subarray(at, at + n), this.fill);
+      this.fill += n;
+      at += n;
+      if (this.fill === this.pageBytes) this.flush();
+    }
+  }
+
+  private flush(): void {
+    if (this.fill === 0) return;
+    const data = this.page.subarray(0, this.fill);
+    this.checksums = grow(this.checksums, this.pages + 1);
+    this.checksums[this.pages] = checksum(data, 0);
+    this.sink(this.pages++, data);
+    this.fill = 0;
+  }
+
+  /** Writes the last page; returns the head (what `Segment.open` reads) and the doc count. */
+  finish(): { docs: number; head: Uint8Array } {
+    if (this.finished) throw new KeywordIndexError('SegmentWriter.finish() called twice.');
+    this.finished = true;
+    this.flush();
+    this.termOffsets[this.terms] = this.termBytes;
+    this.postingStarts[this.terms] = this.postings;
+    const { docs } = this;
+    const head = encodeHead(
+      {
+        ids: docs.ids,
+        titleLengths: docs.titleLengths,
+        textLengths: docs.textLengths,
+        termOffsets: this.termOffsets.subarray(0, this.terms + 1),
+        postingStarts: this.postingStarts.subarray(0, this.terms + 1),
+        pageChecksums: this.checksums.subarray(0, this.pages),
+        termBlock: this.termBlock.subarray(0, this.termBytes),
+      },
+      { title: docs.totalTitleLength, text: docs.totalTextLength },
+      this.pageBytes,
+    );
+    return { docs: docs.ids.length, head };
   }
 }
