@@ -126,7 +126,7 @@ note "archivist indx: exit $code, $(grep -m1 'Did you mean' "$WORK/typo.log")"
 
 # The bot, configured as docker-compose.yml does (.env copied from .env.example, token and ids filled,
 # the paths set by compose), against the Discord stand-in on this machine.
-TOKEN="container-check.$(date +%s)"
+TOKEN="Y29udGFpbmVyLWNoZWNr.$(date +%s).container-check"
 node --import tsx tests/support/fake-discord-server.ts --token "$TOKEN" --ask "$QUESTION" >"$WORK/fake.out" 2>&1 &
 FAKE_PID=$!
 for _ in $(seq 120); do grep -q '"url"' "$WORK/fake.out" && break; sleep 0.5; done
