@@ -29,6 +29,7 @@ import { SessionStore } from './sessions.js';
 import { BotState } from './state/store.js';
 import { isDisallowedIntents, startupFailure } from './startup-errors.js';
 import { ThreadChains } from './threads.js';
+import { watchEventLoop } from './loop-delay.js';
 
 new Command(usageName('start'))
   .description('Archivist\'s Discord bot: answers /ask, /cite, "Find sources", /sources, /status and /reindex from the index.')
@@ -194,6 +195,7 @@ try {
   };
   let client = connect(messageContent);
   const heartbeat = setInterval(beat, 30_000).unref();
+  const stopWatch = watchEventLoop(log);
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -201,6 +203,7 @@ try {
     stopping = true;
     log.info({ signal }, 'shutting down');
     clearInterval(heartbeat);
+    stopWatch();
     const force = setTimeout(() => process.exit(1), 10_000).unref();
     await ctx.reindexer.stop();
     await client.destroy();
