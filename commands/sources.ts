@@ -167,7 +167,7 @@ async function add(interaction: ChatInputCommandInteraction, ctx: BotContext): P
     if (file.ok) checked.push(file);
     else rejected.push(file);
   }
-  ctx.log.info({ user: interaction.user.id, accepted: checked.length, rejected: rejected.length }, 'sources add: files checked');
+  ctx.log.info({ user: interaction.user.id, accepted: checked.length, rejected: rejected.map((r) => r.error) }, 'sources add: files checked');
   const rejectedLines = rejected.map((r) => `❌ **${escapeMarkup(r.name)}**: ${escapeMarkup(r.error)}`);
   if (checked.length === 0) {
     await finish(interaction, ctx, { color: COLORS.error, title: 'Nothing added', description: rejectedLines.join('\n') });
