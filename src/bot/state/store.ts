@@ -199,7 +199,7 @@ export class BotState {
       return;
     }
     try {
-      rmSync(legacy);
+      rmSync(legacy, { force: true });
       this.notice(`Deleted ${legacy} (it held raw user ids): its ${done.imported ?? 0} votes were imported into ${this.file} before.`);
     } catch (err) {
       this.notice(`Could not delete ${legacy} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): its votes are in ${this.file}; delete it yourself (it holds raw user ids).`);
