@@ -102,6 +102,8 @@ beforeAll(async () => {
   fake = await FakeDiscord.start({ token: TOKEN });
   const env = botEnv(fake, TOKEN, tmp, {
     DISCORD_GUILD_ID: fake.guildId,
+    // The shared index may be changed from this server (issue 19: otherwise only by the application's owner).
+    SOURCES_GUILD_IDS: fake.guildId,
     CORPUS_PATHS: corpus,
     INDEX_DIR: path.join(tmp, 'embeddings'),
     EMBEDDING_MODEL: DEFAULT_TINY_MODEL_ID,
