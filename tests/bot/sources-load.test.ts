@@ -110,6 +110,8 @@ beforeAll(async () => {
     DATA_DIR: dataDir,
     SEARCH_WORKERS: '1',
     RATE_LIMIT_MAX: '1000',
+    RATE_LIMIT_CEILING_MAX: '1000',
+    GUILD_RATE_LIMIT_MAX: '10000',
     SOURCES_MAX_FILE_MB: '10',
     SOURCES_MAX_FILES: '5',
     // The 10 MB article is cut to this after cleaning: the test is about reading the file, not embedding it.
