@@ -14,5 +14,6 @@ export async function execute(interaction: MessageContextMenuCommandInteraction,
   if (!(await allowSearch(interaction, ctx))) return;
   // Messages can be long; the first 500 characters carry the claim well enough to search.
   const claim = text.length > MAX_QUESTION_LENGTH ? `${text.slice(0, MAX_QUESTION_LENGTH - 1)}…` : text;
-  await answer(interaction, ctx, { kind: 'cite', text: claim, messageUrl: message.url, k: 3, filters: {}, ephemeral: false });
+  const othersText = message.author.id !== interaction.user.id;
+  await answer(interaction, ctx, { kind: 'cite', text: claim, messageUrl: message.url, othersText, k: 3, filters: {}, ephemeral: false });
 }

@@ -13,6 +13,7 @@ import { clip, COLORS, escapeMarkup } from '../src/bot/format.js';
 import { LongReply } from '../src/bot/long-reply.js';
 import { refreshOutlets } from '../src/bot/index-update.js';
 import { indexChangeRefusal } from '../src/bot/permissions.js';
+import { publicText } from '../src/bot/redact.js';
 import { replyPrivately } from '../src/bot/reply.js';
 
 export const data = new SlashCommandBuilder()
@@ -47,11 +48,12 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
   // simultaneous /reindex see this one as running.
   const outcome = ctx.reindexer.start(interaction.user.id, (p) => {
     const count = p.total > 1 ? ` ${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')}` : '';
-    reply.progress({ content: `⏳ Reindexing… ${STAGES[p.stage]}${count}${p.message ? `\n-# ${escapeMarkup(clip(p.message, 300))}` : ''}` });
+    reply.progress({ content: `⏳ Reindexing… ${STAGES[p.stage]}${count}${p.message ? `\n-# ${escapeMarkup(clip(publicText(p.message), 300))}` : ''}` });
   });
   if (!outcome) {
     const running = ctx.reindexer.running;
-    const since = running ? ` (started ${time(running.startedAt, TimestampStyles.RelativeTime)} by <@${running.by}>)` : '';
+    // Who started it stays out: they may be a member of another server.
+    const since = running ? ` (started ${time(running.startedAt, TimestampStyles.RelativeTime)})` : '';
     return replyPrivately(interaction, `A reindex is already running${since}. Wait for it to finish; /status shows when it does.`);
   }
   // If acknowledging fails the build still runs and is swapped in; the result then goes to the channel.
@@ -69,7 +71,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
       const error = `the new index was built but could not be opened: ${(err as Error).message}`;
       ctx.lastReindex = { at: new Date(), by: interaction.user.id, ok: false, error };
       ctx.log.error({ err }, 'reindex: opening the new index failed');
-      await reply.finish({ content: '', embeds: [failedEmbed(error)] });
+      await reply.finish({ content: '', embeds: [failedEmbed()] });
       return;
     }
     const r = result.report;
@@ -89,20 +91,21 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
   } else if (result.busy) {
     // Another process (another shard's /reindex, or `npm run index`) holds the index's lock.
     ctx.log.info({ error: result.error }, 'reindex refused: another build is running');
-    await reply.finish({ content: 'A reindex is already running (possibly started on another shard or from the command line). Wait for it to finish; every shard answers from the new index when it does.' });
+    await reply.finish({ content: 'A reindex or a change of the sources is already running (possibly on another shard or from the command line). Wait for it to finish; every shard answers from the new index when it does.' });
     return;
   } else {
     ctx.lastReindex = { at: new Date(), by: interaction.user.id, ok: false, error: result.error };
     ctx.log.error({ error: result.error, ms: result.ms }, 'reindex failed');
-    embed = failedEmbed(result.error);
+    embed = failedEmbed();
   }
   await reply.finish({ content: '', embeds: [embed] });
 }
 
-function failedEmbed(error: string): APIEmbed {
+/** The reply is public: why it failed (paths, database details) is for admins, in /status and the log. */
+function failedEmbed(): APIEmbed {
   return {
     color: COLORS.error,
     title: '❌ Reindex failed',
-    description: `${escapeMarkup(clip(error, 1500))}\n\nThe previous index is unchanged and still answering.`,
+    description: 'The previous index is unchanged and still answering. Admins see why with /status (and in the bot log).',
   };
 }

@@ -20,6 +20,7 @@ import { clip, COLORS, escapeMarkup, LIMITS, NO_MENTIONS, sourcesEmbed } from '.
 import { updateIndex } from '../src/bot/index-update.js';
 import { indexChangeRefusal, isAdmin, mayChangeIndexNow } from '../src/bot/permissions.js';
 import { allowSearch, replyPrivately } from '../src/bot/reply.js';
+import { SourcesBusyError, withSourcesLock } from '../src/bot/sources-lock.js';
 
 const PAGE = 10;
 const MAX_QUERY = 60;
@@ -145,7 +146,7 @@ async function add(interaction: ChatInputCommandInteraction, ctx: BotContext): P
   const { DATA_DIR: dataDir, SOURCES_MAX_FILES: maxFiles } = ctx.config;
   const attachments = FILE_OPTIONS.map((name) => interaction.options.getAttachment(name)).filter((a) => a !== null);
   const rejected: RejectedFile[] = [];
-  const accepted: Array<CheckedFile & { kept: string }> = [];
+  const checked: CheckedFile[] = [];
   for (const [i, a] of attachments.entries()) {
     if (i >= maxFiles) {
       rejected.push({ ok: false, name: a.name, error: `not added: at most ${maxFiles} files per command (SOURCES_MAX_FILES); send it again` });
@@ -157,22 +158,39 @@ async function add(interaction: ChatInputCommandInteraction, ctx: BotContext): P
       rejected.push({ ok: false, name: a.name, error: badHost });
       continue;
     }
-    const checked = await checkAttachment(
+    const file = await checkAttachment(
       { name: a.name, url: a.url, size: a.size },
       dataDir,
       { maxBytes: ctx.config.SOURCES_MAX_FILE_MB * 1_048_576 },
       { dateOrder: ctx.config.DATE_ORDER, maxArticleChars: ctx.config.MAX_ARTICLE_CHARS },
     );
-    if (!checked.ok) rejected.push(checked);
-    else accepted.push({ ...checked, kept: await keepFile(dataDir, checked.staged, checked.name) });
+    if (file.ok) checked.push(file);
+    else rejected.push(file);
   }
-  ctx.log.info({ user: interaction.user.id, accepted: accepted.length, rejected: rejected.length }, 'sources add: files checked');
+  ctx.log.info({ user: interaction.user.id, accepted: checked.length, rejected: rejected.map((r) => r.error) }, 'sources add: files checked');
   const rejectedLines = rejected.map((r) => `❌ **${escapeMarkup(r.name)}**: ${escapeMarkup(r.error)}`);
-  if (accepted.length === 0) {
+  if (checked.length === 0) {
     await finish(interaction, ctx, { color: COLORS.error, title: 'Nothing added', description: rejectedLines.join('\n') });
     return;
   }
+  let embed: APIEmbed;
+  try {
+    // From keeping the files to judging the update's result, no other change of the sources runs
+    // (on any shard), so "nothing new from this file" can only mean it was indexed before.
+    embed = await withSourcesLock(dataDir, () => keepAndIndex(interaction, ctx, checked, rejectedLines, started));
+  } catch (err) {
+    if (!(err instanceof SourcesBusyError)) throw err;
+    for (const f of checked) await rm(f.staged, { force: true });
+    embed = { color: COLORS.error, title: 'Nothing added', description: [...rejectedLines, '', 'Other changes of the sources kept the index busy for too long. Send the files again later.'].join('\n') };
+  }
+  await finish(interaction, ctx, embed);
+}
 
+/** Keeps the checked files, indexes them with one update in place and describes the outcome (under the sources lock). */
+async function keepAndIndex(interaction: ChatInputCommandInteraction, ctx: BotContext, checked: CheckedFile[], rejectedLines: string[], started: number): Promise<APIEmbed> {
+  const dataDir = ctx.config.DATA_DIR;
+  const accepted: Array<CheckedFile & { kept: string }> = [];
+  for (const f of checked) accepted.push({ ...f, kept: await keepFile(dataDir, f.staged, f.name) });
   // Adding an article again from chat takes it off the removal list.
   let unremoved: RemovedArticle[];
   try {
@@ -180,13 +198,12 @@ async function add(interaction: ChatInputCommandInteraction, ctx: BotContext): P
   } catch (err) {
     if (!(err instanceof RemovalsError)) throw err;
     for (const f of accepted) await rm(f.kept, { force: true });
-    await finish(interaction, ctx, { color: COLORS.error, title: 'Nothing added', description: escapeMarkup(err.message) });
-    return;
+    return { color: COLORS.error, title: 'Nothing added', description: escapeMarkup(err.message) };
   }
   await interaction
     .editReply({ content: `⏳ Indexing ${count(accepted.length, 'file')}…`, allowedMentions: NO_MENTIONS })
     .catch((err: unknown) => ctx.log.warn({ err }, 'sources add: could not show progress'));
-  const outcome = await updateIndex(ctx, interaction.user.id, { track: accepted.map((f) => f.kept) });
+  const outcome = await updateIndex(ctx, interaction.user.id, { track: accepted.map((f) => f.kept), underSourcesLock: true });
   if (!outcome.ok) {
     // Nothing changed in the index: drop the kept copies and restore the removal list, so a later build does not pick them up.
     for (const f of accepted) await rm(f.kept, { force: true });
@@ -195,8 +212,7 @@ async function add(interaction: ChatInputCommandInteraction, ctx: BotContext): P
     const why = outcome.busy
       ? 'Another build of the index is running (on another shard or from the command line). Send the files again when it is done.'
       : `The index could not be updated: ${clip(outcome.error, 1200)}\nThe previous index is unchanged and still answering.`;
-    await finish(interaction, ctx, { color: COLORS.error, title: 'Nothing added', description: [...rejectedLines, '', escapeMarkup(why)].join('\n') });
-    return;
+    return { color: COLORS.error, title: 'Nothing added', description: [...rejectedLines, '', escapeMarkup(why)].join('\n') };
   }
 
   const report = outcome.report;
@@ -208,7 +224,7 @@ async function add(interaction: ChatInputCommandInteraction, ctx: BotContext): P
     const already = f.articleIds.length - got.articles;
     const notes = f.notes.map((n) => `\n-# ${escapeMarkup(clip(n, 200))}`).join('');
     if (got.articles === 0) {
-      // Every article of it was indexed already: the copy would only ever be a duplicate.
+      // Every article of it was indexed already (no other build could have read this copy: the lock): the copy would only ever be a duplicate.
       await rm(f.kept, { force: true });
       lines.push(`➖ **${escapeMarkup(f.name)}**: already indexed (${count(f.articleIds.length, 'article')}), nothing added${notes}`);
       continue;
@@ -220,14 +236,14 @@ async function add(interaction: ChatInputCommandInteraction, ctx: BotContext): P
   }
   const how = report.kind === 'update' ? 'by an update in place' : `by a full build (${report.fullReason ?? 'needed'})`;
   ctx.log.info({ user: interaction.user.id, articles, passages, ms: Math.round(performance.now() - started) }, 'sources added');
-  await finish(interaction, ctx, {
+  return {
     color: articles > 0 ? COLORS.ok : COLORS.none,
     title: articles > 0 ? `📥 Added ${count(articles, 'article')} (${count(passages, 'passage')})` : 'Nothing new to add',
     description: [...lines, ...rejectedLines].join('\n'),
     footer: {
       text: `Done in ${seconds(performance.now() - started)} (indexed ${how} in ${seconds(outcome.ms)}); the index now has ${count(report.articles, 'article')}. Added files are kept in the data folder, so a full /reindex keeps them.`,
     },
-  });
+  };
 }
 
 /**
@@ -251,31 +267,41 @@ async function remove(interaction: ChatInputCommandInteraction, ctx: BotContext)
     return;
   }
   const entry: RemovedArticle = { id: article.id, title: article.title, outlet: article.outlet, url: article.url, at: new Date().toISOString(), by: interaction.user.id };
+  const label = `“${escapeMarkup(clip(article.title, 200))}”${article.outlet || article.date ? ` (${escapeMarkup([article.outlet, article.date].filter(Boolean).join(', '))})` : ''}`;
+  let embed: APIEmbed;
+  try {
+    embed = await withSourcesLock(ctx.config.DATA_DIR, () => removeAndIndex(interaction, ctx, entry, label, started));
+  } catch (err) {
+    if (!(err instanceof SourcesBusyError)) throw err;
+    embed = { color: COLORS.error, title: 'Nothing removed', description: `${label}\n\nOther changes of the sources kept the index busy for too long. Try again later.` };
+  }
+  await finish(interaction, ctx, embed);
+}
+
+/** Puts the article on the removal list and runs the update that takes it out (under the sources lock). */
+async function removeAndIndex(interaction: ChatInputCommandInteraction, ctx: BotContext, entry: RemovedArticle, label: string, started: number): Promise<APIEmbed> {
   try {
     await addRemoval(ctx.config.DATA_DIR, entry);
   } catch (err) {
     if (!(err instanceof RemovalsError)) throw err;
-    await finish(interaction, ctx, { color: COLORS.error, title: 'Nothing removed', description: escapeMarkup(err.message) });
-    return;
+    return { color: COLORS.error, title: 'Nothing removed', description: escapeMarkup(err.message) };
   }
-  const outcome = await updateIndex(ctx, interaction.user.id, {});
-  const label = `“${escapeMarkup(clip(article.title, 200))}”${article.outlet || article.date ? ` (${escapeMarkup([article.outlet, article.date].filter(Boolean).join(', '))})` : ''}`;
+  const outcome = await updateIndex(ctx, interaction.user.id, { underSourcesLock: true });
   if (!outcome.ok) {
-    await forgetRemovals(ctx.config.DATA_DIR, [article.id]);
-    ctx.log.error({ error: outcome.error, article: article.id }, 'sources remove: the update failed');
+    await forgetRemovals(ctx.config.DATA_DIR, [entry.id]);
+    ctx.log.error({ error: outcome.error, article: entry.id }, 'sources remove: the update failed');
     const why = outcome.busy
       ? 'Another build of the index is running (on another shard or from the command line). Try again when it is done.'
       : `The index could not be updated: ${clip(outcome.error, 1200)}`;
-    await finish(interaction, ctx, { color: COLORS.error, title: 'Nothing removed', description: `${label}\n\n${escapeMarkup(why)}\nThe index is unchanged.` });
-    return;
+    return { color: COLORS.error, title: 'Nothing removed', description: `${label}\n\n${escapeMarkup(why)}\nThe index is unchanged.` };
   }
-  ctx.log.info({ user: interaction.user.id, article: article.id, ms: Math.round(performance.now() - started) }, 'source removed');
-  await finish(interaction, ctx, {
+  ctx.log.info({ user: interaction.user.id, article: entry.id, ms: Math.round(performance.now() - started) }, 'source removed');
+  return {
     color: COLORS.ok,
     title: '🗑️ Article removed',
     description: `${label} no longer answers questions. It stays removed across reindexes (listed in the data folder's ${REMOVALS_FILE}); adding it again with \`/sources add\` brings it back.`,
     footer: { text: `Done in ${seconds(performance.now() - started)}; the index now has ${count(outcome.report.articles, 'article')}.` },
-  });
+  };
 }
 
 async function finish(interaction: ChatInputCommandInteraction, ctx: BotContext, embed: APIEmbed): Promise<void> {

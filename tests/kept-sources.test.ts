@@ -9,6 +9,8 @@ import { Searcher } from '../src/search/searcher.js';
 import { EmbeddedBackend } from '../src/storage/embedded.js';
 import { PostgresBackend } from '../src/storage/postgres/backend.js';
 import { pgliteSql, type Sql } from '../src/storage/postgres/sql.js';
+import { withSourcesLock } from '../src/bot/sources-lock.js';
+import { BotProcess, cleanEnv } from './support/bot-process.js';
 import { tempDir, testSettings } from './support/corpus.js';
 
 /** Sources kept from chat: the removal list as ingest's `exclude`, the kept folder, per-file counts, and outlets. */
@@ -193,4 +195,38 @@ describe('PostgreSQL (PGlite): exclude, track and outlets', () => {
     ]);
     expect(await backend.listOutlets('coA', 10)).toEqual([{ name: 'Coast News', articles: 1 }]);
   });
+});
+
+describe('changes of the kept sources, serialised by the sources lock', () => {
+  const removalIds = async (data: string): Promise<string[]> => (await readRemovals(data)).map((r) => r.id).sort();
+
+  it('ten changes of the removal list at once in one process: none is lost', async () => {
+    const data = path.join(dir, 'lock-one-process');
+    await Promise.all(
+      Array.from({ length: 10 }, (_, n) => withSourcesLock(data, () => addRemoval(data, { id: `p-${n}`, title: `p ${n}`, at: new Date().toISOString(), by: 'test' }))),
+    );
+    await Promise.all([0, 1, 2].map((n) => withSourcesLock(data, () => forgetRemovals(data, [`p-${n}`]))));
+    expect(await removalIds(data)).toEqual(['p-3', 'p-4', 'p-5', 'p-6', 'p-7', 'p-8', 'p-9']);
+  });
+
+  it('a failed change releases the lock for the next one', async () => {
+    const data = path.join(dir, 'lock-failure');
+    await expect(withSourcesLock(data, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await withSourcesLock(data, () => addRemoval(data, { id: 'after', title: 'after', at: new Date().toISOString(), by: 'test' }), { waitMs: 2000 });
+    expect(await removalIds(data)).toEqual(['after']);
+  });
+
+  for (const writers of [2, 10]) {
+    it(`${writers} processes adding and removing at once (as shards do): every file and every entry is kept`, { timeout: 120_000 }, async () => {
+      const data = path.join(dir, `lock-${writers}-processes`);
+      const names = Array.from({ length: writers }, (_, n) => `w${n}`);
+      const procs = names.map((name) => new BotProcess('tests/support/sources-writer.ts', cleanEnv({}), dir, { args: [data, name, '4'] }));
+      const codes = await Promise.all(procs.map((p) => p.wait()));
+      expect(codes, procs.map((p) => p.output).join('\n')).toEqual(names.map(() => 0));
+      // Each writer kept 4 files and listed 4 removals, then took its first removal off again.
+      expect((await readdir(keptSourcesDir(data))).filter((f) => !f.startsWith('.'))).toHaveLength(writers * 4);
+      expect(await removalIds(data)).toEqual(names.flatMap((name) => [1, 2, 3].map((i) => `${name}-${i}`)).sort());
+      expect((await readdir(data)).filter((f) => f.includes('.lock'))).toEqual([]);
+    });
+  }
 });

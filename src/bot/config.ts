@@ -96,8 +96,12 @@ export const botConfigSchema = coreConfigSchema.merge(discordConfigSchema).exten
   FEEDBACK: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
   /** A file the bot rewrites every 30 s while connected, for health checks (unset: DATA_DIR/health.json). */
   HEALTH_FILE: z.string().min(1).optional(),
-  /** /sources add: the largest file accepted, in megabytes (Discord's own upload limit is 10 MB without boosts). */
-  SOURCES_MAX_FILE_MB: int(1, 500).default(10),
+  /**
+   * /sources add: the largest file accepted, in megabytes (Discord's own upload limit is 10 MB
+   * without boosts). At most 10: reading 10 MB of HTML takes ~12 s and ~400 MB in a worker thread
+   * (measured, BENCHMARKS.md); beyond that, split the file.
+   */
+  SOURCES_MAX_FILE_MB: int(1, 10).default(10),
   /** /sources add: files per command (the command has ten attachment options). */
   SOURCES_MAX_FILES: int(1, 10).default(5),
   /** Shards under `npm run start:sharded`: a number, or auto (Discord's recommendation). */

@@ -19,6 +19,8 @@ export interface AnswerSession {
   text: string;
   /** Link to the message a "Find sources" claim came from. */
   messageUrl?: string;
+  /** The text is another member's message ("Find sources"): never stored. */
+  othersText?: boolean;
   k: number;
   filters: Filters;
   ownerId: string;

@@ -1,4 +1,5 @@
 import type { AnswerSession, BotContext, PageRecord } from './context.js';
+import { UNSTORED_TEXT } from './state/store.js';
 
 /**
  * The bot's side of "feedback that counts": what gets logged when FEEDBACK=on (each answered
@@ -14,15 +15,23 @@ export interface AskedWhere {
  * Logs an answered or refused question with its first page; returns the id votes refer to, or
  * undefined (FEEDBACK=off, or the store failed: the answer is never held up by logging).
  */
-export function logQuestion(ctx: Pick<BotContext, 'config' | 'state' | 'log'>, where: AskedWhere, session: Pick<AnswerSession, 'kind' | 'text' | 'filters'>, page: PageRecord): number | undefined {
+export function logQuestion(
+  ctx: Pick<BotContext, 'config' | 'state' | 'log'>,
+  where: AskedWhere,
+  session: Pick<AnswerSession, 'kind' | 'text' | 'filters' | 'ephemeral' | 'othersText'>,
+  page: PageRecord,
+): number | undefined {
   if (ctx.config.FEEDBACK !== 'on') return undefined;
   const top = page.results[0];
+  // A private question counts, but its text is not kept (nor shown in the report); neither is
+  // another member's message that someone looked up with "Find sources".
+  const keepText = !session.ephemeral && !session.othersText;
   try {
     return ctx.state.logQuestion({
       guildId: where.guildId,
       channelId: where.channelId,
       kind: session.kind,
-      question: session.text,
+      question: keepText ? session.text : UNSTORED_TEXT,
       filters: session.filters,
       answered: !page.abstained,
       confidence: page.confidence,

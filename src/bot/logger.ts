@@ -12,6 +12,12 @@ const URL_TOKENS = /\/(interactions\/\d+|webhooks\/\d+)\/[\w.-]{20,}/g;
  * A secret and its dot-separated parts (a bot token is three; discord.js's debug output shows the
  * first two): every part is hidden wherever it appears.
  */
+function scrubParts(text: string, parts: readonly string[]): string {
+  let out = text.replace(URL_TOKENS, '/$1/[token]');
+  for (const secret of parts) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
 function secretParts(secrets: readonly string[]): string[] {
   const parts = new Set<string>();
   for (const secret of secrets) {
@@ -23,10 +29,19 @@ function secretParts(secrets: readonly string[]): string[] {
   return [...parts].sort((a, b) => b.length - a.length);
 }
 
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text.replace(URL_TOKENS, '/$1/[token]');
-  for (const secret of secretParts(secrets)) out = out.split(secret).join('[redacted]');
-  return out;
+export function scrub(text: string, secrets: readonly string[], exact: readonly string[] = []): string {
+  return scrubParts(text, [...exactForms(exact), ...secretParts(secrets)]);
+}
+
+/** `exact` secrets (a DATABASE_URL and its password's forms) as they appear in text and inside JSON strings, longest first. */
+function exactForms(exact: readonly string[]): string[] {
+  const forms = new Set<string>();
+  for (const s of exact) {
+    if (!s) continue;
+    forms.add(s);
+    forms.add(JSON.stringify(s).slice(1, -1));
+  }
+  return [...forms].sort((a, b) => b.length - a.length);
 }
 
 /** Errors without the request bodies discord.js attaches to API errors (whole messages, noisy). */
@@ -43,10 +58,14 @@ export function defaultLogFormat(isTTY = process.stdout.isTTY === true): LogForm
 
 /**
  * Logs on stdout, as JSON lines or (format 'pretty') one readable line per event. Every line
- * passes through `scrub` first, so the bot token cannot reach the logs whatever carries it.
+ * passes through `scrub` first, so the bot token (`secrets`, also by its dot-separated parts) and the
+ * DATABASE_URL (`exact`: see databaseSecrets) cannot reach the logs whatever carries them.
  */
-export function createLogger(options: { level: string; secrets: readonly string[]; format?: LogFormat }, destination?: pino.DestinationStream): Logger {
-  const parts = secretParts(options.secrets);
+export function createLogger(
+  options: { level: string; secrets: readonly string[]; exact?: readonly string[]; format?: LogFormat },
+  destination?: pino.DestinationStream,
+): Logger {
+  const parts = [...exactForms(options.exact ?? []), ...secretParts(options.secrets)];
   const stream =
     destination ??
     (options.format === 'pretty'
@@ -59,7 +78,7 @@ export function createLogger(options: { level: string; secrets: readonly string[
       level: options.level,
       base: { app: 'archivist-bot' },
       redact: { paths: ['token', '*.token', 'DISCORD_TOKEN', '*.DISCORD_TOKEN', 'headers.authorization', '*.headers.authorization'], censor: '[redacted]' },
-      hooks: { streamWrite: (line) => scrub(line, parts) },
+      hooks: { streamWrite: (line) => scrubParts(line, parts) },
       serializers: { err: serializeError },
     },
     stream,

@@ -16,6 +16,7 @@ import { createClient } from './client.js';
 import { loadCommands } from './commands.js';
 import { healthFilePath, loadBotConfigOrExit, type BotConfig } from './config.js';
 import type { BotContext } from './context.js';
+import { databaseSecrets } from '../storage/postgres/sql.js';
 import { createLogger, defaultLogFormat, isSecretDebugLine, type Logger } from './logger.js';
 import { RateLimiter } from './rate-limit.js';
 import { refreshOutlets } from './index-update.js';
@@ -29,6 +30,7 @@ import { SessionStore } from './sessions.js';
 import { BotState } from './state/store.js';
 import { isDisallowedIntents, startupFailure } from './startup-errors.js';
 import { ThreadChains } from './threads.js';
+import { watchEventLoop } from './loop-delay.js';
 
 new Command(usageName('start'))
   .description('Archivist\'s Discord bot: answers /ask, /cite, "Find sources", /sources, /status and /reindex from the index.')
@@ -52,7 +54,7 @@ const config: BotConfig = loadBotConfigOrExit();
 // Under `npm run start:sharded` discord.js's ShardingManager runs this file once per shard and says
 // which one in SHARDS (read by the client too); every log line then names its shard.
 const shardId = process.env.SHARDS !== undefined && process.send ? Number(process.env.SHARDS) : undefined;
-const baseLog = createLogger({ level: config.LOG_LEVEL, secrets: [config.DISCORD_TOKEN], format: config.LOG_FORMAT ?? defaultLogFormat() });
+const baseLog = createLogger({ level: config.LOG_LEVEL, secrets: [config.DISCORD_TOKEN], exact: databaseSecrets(config.DATABASE_URL), format: config.LOG_FORMAT ?? defaultLogFormat() });
 const log = shardId === undefined ? baseLog : baseLog.child({ shard: shardId });
 const explicitModel = process.env.EMBEDDING_MODEL || undefined;
 
@@ -194,6 +196,7 @@ try {
   };
   let client = connect(messageContent);
   const heartbeat = setInterval(beat, 30_000).unref();
+  const stopWatch = watchEventLoop(log);
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -201,6 +204,7 @@ try {
     stopping = true;
     log.info({ signal }, 'shutting down');
     clearInterval(heartbeat);
+    stopWatch();
     const force = setTimeout(() => process.exit(1), 10_000).unref();
     await ctx.reindexer.stop();
     await client.destroy();

@@ -8,6 +8,7 @@ import { corpusPaths, loadCoreConfig, storeTarget } from '../config.js';
 import { corpusInputs } from '../ingest/kept-sources.js';
 import { runIndex } from '../indexer/run.js';
 import { IndexBusyError } from '../storage/errors.js';
+import { lockSourcesNow } from './sources-lock.js';
 import type { ReindexJob, WorkerMessage } from './reindex.js';
 
 const send = (msg: WorkerMessage): Promise<void> =>
@@ -21,9 +22,12 @@ process.on('SIGTERM', () => controller.abort());
 // The parent going away means nobody waits for the result.
 process.on('disconnect', () => controller.abort());
 
+let release: (() => Promise<void>) | undefined;
 try {
   const config = loadCoreConfig();
   const job = JSON.parse(process.argv[2] ?? '{}') as ReindexJob;
+  // A /reindex must not read a file an admin is adding at this moment (see sources-lock.ts).
+  if (!job.underSourcesLock) release = await lockSourcesNow(config.DATA_DIR);
   const inputs = await corpusInputs(corpusPaths(config), config.DATA_DIR);
   const report = await runIndex(storeTarget(config, config.INDEX_DIR), {
     corpus: inputs.corpus,
@@ -37,5 +41,7 @@ try {
 } catch (err) {
   await send({ type: 'error', message: (err as Error).message, busy: err instanceof IndexBusyError });
   process.exitCode = 1;
+} finally {
+  await release?.();
 }
 process.disconnect?.();

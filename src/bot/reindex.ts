@@ -28,6 +28,11 @@ export interface RunningReindex {
 /** What a run is for, passed to the worker: `track` names files whose new articles the report counts (/sources add). */
 export interface ReindexJob {
   track?: string[];
+  /**
+   * The bot holds the kept sources' lock for this run (/sources add and remove). Otherwise (a
+   * /reindex) the worker takes it for the whole build, or reports busy when a change of the sources is under way.
+   */
+  underSourcesLock?: boolean;
 }
 
 // Compiled (dist/*.js, `npm start`), the worker is JavaScript and runs on plain node. In development

@@ -11,6 +11,7 @@ import { commandLine, usageName } from '../command-line.js';
 import { ShardingManager, type Shard } from 'discord.js';
 import { loadDotenv } from '../env.js';
 import { loadBotConfigOrExit, restApiBase, type BotConfig } from './config.js';
+import { databaseSecrets } from '../storage/postgres/sql.js';
 import { createLogger, defaultLogFormat } from './logger.js';
 import { REINDEXED } from './reindex.js';
 
@@ -28,7 +29,7 @@ runs once, and every shard then answers from the new index.`,
 loadDotenv();
 
 const config: BotConfig = loadBotConfigOrExit();
-const log = createLogger({ level: config.LOG_LEVEL, secrets: [config.DISCORD_TOKEN], format: config.LOG_FORMAT ?? defaultLogFormat() }).child({ manager: true });
+const log = createLogger({ level: config.LOG_LEVEL, secrets: [config.DISCORD_TOKEN], exact: databaseSecrets(config.DATABASE_URL), format: config.LOG_FORMAT ?? defaultLogFormat() }).child({ manager: true });
 
 // Compiled, the shards run dist's main.js on plain node; in development main.ts through tsx (as reindex.ts does).
 const COMPILED = import.meta.url.endsWith('.js');

@@ -8,16 +8,24 @@ const held = new Set<string>();
 
 export const LOCK_FILE = '.index.lock';
 
+export interface LockOptions {
+  /** The lock file's name in the folder (default LOCK_FILE: the index's writer lock). */
+  file?: string;
+  /** What holds it, for the busy message (default "index build"). */
+  what?: string;
+}
+
 /**
- * Takes the writer lock of an index folder, atomically: the pid is written to a private temp file
+ * Takes the writer lock of an index folder (or, with `options.file`, another lock in a folder), atomically: the pid is written to a private temp file
  * which is then hard-linked to the lock name, so the lock never exists without its content (a
  * racer can never read an empty lock and take it as stale). A lock whose process is gone is taken
  * over. Returns the release function; throws when a live process holds it.
  */
-export async function acquireLock(dir: string): Promise<() => Promise<void>> {
-  const lock = path.join(dir, LOCK_FILE);
+export async function acquireLock(dir: string, options: LockOptions = {}): Promise<() => Promise<void>> {
+  const lock = path.join(dir, options.file ?? LOCK_FILE);
+  const what = options.what ?? 'index build';
   const key = path.resolve(lock);
-  if (held.has(key)) throw new IndexBusyError(`Another index build (this process) is writing ${dir}; wait for it to finish.`);
+  if (held.has(key)) throw new IndexBusyError(`Another ${what} (this process) is writing ${dir}; wait for it to finish.`);
   held.add(key);
   const tmp = path.join(dir, `.lock-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
@@ -29,9 +37,9 @@ export async function acquireLock(dir: string): Promise<() => Promise<void>> {
     };
     for (let attempt = 0; attempt < 3; attempt++) {
       if (await tryLink(tmp, lock)) return once(release);
-      const owner = await lockOwner(dir);
+      const owner = await readPid(lock);
       if (owner !== undefined && isAlive(owner)) {
-        throw new IndexBusyError(`Another index build (process ${owner}) is writing ${dir}; wait for it to finish and run the command again.`);
+        throw new IndexBusyError(`Another ${what} (process ${owner}) is writing ${dir}; wait for it to finish and run the command again.`);
       }
       // The holder died without releasing it. Taking a stale lock over is itself done under a
       // second lock, so two processes that both saw it stale cannot both end up holding it.

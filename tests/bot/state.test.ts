@@ -5,12 +5,13 @@
  * with one line naming the file and the fix.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/bot/state/schema.js';
-import { BotState, StateError, type SettingsDefaults } from '../../src/bot/state/store.js';
+import { BotState, StateError, VOTER_KEY_FILE, type SettingsDefaults } from '../../src/bot/state/store.js';
 import { BotProcess, cleanEnv } from '../support/bot-process.js';
 import { tempDir } from '../support/corpus.js';
 
@@ -123,7 +124,7 @@ describe('BotState', () => {
     db.close();
   });
 
-  it('imports the old DATA_DIR/feedback.jsonl once, reporting unreadable lines and keeping the file', async () => {
+  it('imports the old DATA_DIR/feedback.jsonl once, reporting unreadable lines, then deletes it (it holds raw user ids)', async () => {
     const line = (vote: 'up' | 'down', userId: string, question: string, abstained = false) =>
       JSON.stringify({
         at: '2026-11-30T10:00:00.000Z',
@@ -143,18 +144,23 @@ describe('BotState', () => {
     await writeFile(path.join(dir, 'feedback.jsonl'), `${legacy}\n`);
     const notices: string[] = [];
     const state = BotState.open(dir, DEFAULTS, { importLegacy: true, onNotice: (m) => notices.push(m) });
-    expect(notices).toHaveLength(1);
+    expect(notices).toHaveLength(2);
     expect(notices[0]).toMatch(/^Imported 3 votes from .*feedback\.jsonl into .*state\.db; 1 unreadable lines left out \(feedback\.jsonl lines 2\)/);
+    expect(notices[1]).toMatch(/^Deleted .*feedback\.jsonl \(it held raw user ids\): its 3 votes were imported into .*state\.db before\.$/);
     expect(state.counts()).toEqual({ questions: 3, votes: 3 });
     expect(state.report(GUILD_A).totals).toEqual({ asked: 3, answered: 2, refused: 1, up: 1, down: 2 });
     expect(state.votes()[0]).toMatchObject({ question: 'old question', vote: 'down', filters: { outlet: 'Kyiv' }, results: [{ articleId: 'art-9', chunkId: 3 }] });
     state.close();
-    expect(await readFile(path.join(dir, 'feedback.jsonl'), 'utf8')).toBe(`${legacy}\n`);
+    expect(existsSync(path.join(dir, 'feedback.jsonl'))).toBe(false);
 
+    // A file that reappears (restored from a backup) is not imported twice, and not deleted unseen: it is not the one imported.
+    await writeFile(path.join(dir, 'feedback.jsonl'), `${legacy}\n${line('up', '999999999999999999', 'later')}\n`);
     const again = BotState.open(dir, DEFAULTS, { importLegacy: true, onNotice: (m) => notices.push(m) });
-    expect(notices).toHaveLength(1);
+    expect(notices).toHaveLength(3);
+    expect(notices[2]).toMatch(/feedback\.jsonl changed since its votes were imported into .*: kept, not read again/);
     expect(again.counts()).toEqual({ questions: 3, votes: 3 });
     again.close();
+    expect(existsSync(path.join(dir, 'feedback.jsonl'))).toBe(true);
   });
 
   it('FEEDBACK=off: the old feedback.jsonl is not imported and no file is created', async () => {
@@ -200,5 +206,55 @@ describe('BotState', () => {
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
     expect(() => BotState.open(newer, DEFAULTS)).toThrow(/was written by a newer Archivist \(format \d+, this one reads up to \d+\)/);
+  });
+
+  it('keeps private data private: DATA_DIR 0700, state file and voter-hash key 0600, the key apart from the hashes', async () => {
+    const data = path.join(dir, 'private');
+    const state = BotState.open(data, DEFAULTS);
+    const q = state.logQuestion({ guildId: GUILD_A, channelId: null, kind: 'ask', question: 'Who took Kherson?', filters: {}, answered: true });
+    state.recordVote({ questionId: q, offset: 0, userId: '777777777777777777', vote: 'up', results: [] });
+    state.close();
+    const mode = (f: string): number => statSync(f).mode & 0o777;
+    expect(mode(data)).toBe(0o700);
+    expect(mode(path.join(data, 'state.db'))).toBe(0o600);
+    for (const f of ['state.db-wal', 'state.db-shm']) if (existsSync(path.join(data, f))) expect(mode(path.join(data, f))).toBe(0o600);
+    expect(mode(path.join(data, VOTER_KEY_FILE))).toBe(0o600);
+    const key = (await readFile(path.join(data, VOTER_KEY_FILE), 'utf8')).trim();
+    expect(key.length).toBeGreaterThanOrEqual(32);
+    const db = new Database(path.join(data, 'state.db'), { readonly: true });
+    expect(db.prepare("SELECT count(*) AS n FROM meta WHERE value LIKE ?").get(`%${key}%`)).toEqual({ n: 0 });
+    db.close();
+    expect((await readFile(path.join(data, 'state.db'))).includes(Buffer.from(key))).toBe(false);
+  });
+
+  it('an older install: the key is moved out of state.db once, the file made 0600, and the stored hashes still match their voters', async () => {
+    const old = new Database(file());
+    old.exec(MIGRATIONS[0]!);
+    old.exec(MIGRATIONS[1]!);
+    old.pragma(`user_version = ${MIGRATIONS.length}`);
+    const salt = 'an-old-salt-kept-in-the-state-file-0123456789';
+    old.prepare("INSERT INTO meta (key, value) VALUES ('voter-salt', ?)").run(salt);
+    old.prepare("INSERT INTO questions (id, guild_id, kind, question, answered, asked_at) VALUES (1, ?, 'ask', 'old question', 1, '2026-01-01T00:00:00Z')").run(GUILD_A);
+    const voter = createHmac('sha256', salt).update('777777777777777777').digest('base64url').slice(0, 22);
+    old.prepare("INSERT INTO votes (question_id, page_offset, voter, vote, results, voted_at) VALUES (1, 0, ?, 'up', '[]', '2026-01-01T00:00:00Z')").run(voter);
+    old.close();
+    chmodSync(file(), 0o644);
+
+    const notices: string[] = [];
+    const state = BotState.open(dir, DEFAULTS, { onNotice: (m) => notices.push(m) });
+    expect(notices.join('\n')).toMatch(/Moved the voter-hash key out of .*state\.db into .*voter-key \(mode 0600\)/);
+    // The same voter voting again is recognised (the hash is unchanged): the vote changes, no second one.
+    expect(state.recordVote({ questionId: 1, offset: 0, userId: '777777777777777777', vote: 'down', results: [] })).toBe('changed');
+    expect(state.counts().votes).toBe(1);
+    state.close();
+    expect(statSync(file()).mode & 0o777).toBe(0o600);
+    expect((await readFile(path.join(dir, VOTER_KEY_FILE), 'utf8')).trim()).toBe(salt);
+    const db = new Database(file(), { readonly: true });
+    expect(db.prepare("SELECT count(*) AS n FROM meta WHERE key = 'voter-salt'").get()).toEqual({ n: 0 });
+    db.close();
+    const reopened = BotState.open(dir, DEFAULTS, { onNotice: (m) => notices.push(m) });
+    expect(reopened.recordVote({ questionId: 1, offset: 0, userId: '777777777777777777', vote: 'down', results: [] })).toBe('unchanged');
+    reopened.close();
+    expect(notices.filter((n) => n.startsWith('Moved'))).toHaveLength(1);
   });
 });

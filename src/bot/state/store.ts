@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
@@ -113,6 +113,14 @@ export class StateError extends Error {
 }
 
 export const STATE_FILE_NAME = 'state.db';
+/**
+ * The key of the voter hashes, apart from the hashes (mode 0600 in DATA_DIR): a copy of state.db
+ * alone cannot tell who voted. Installs before this kept it in the state file ('voter-salt' in
+ * meta); it is moved out once, unchanged, so the stored hashes stay valid.
+ */
+export const VOTER_KEY_FILE = 'voter-key';
+/** Stored instead of a question's text when it must not be kept: a private /ask, another member's message. */
+export const UNSTORED_TEXT = '';
 const LEGACY_FEEDBACK = 'feedback.jsonl';
 /** How long opening the file waits out other processes (shards starting together) before giving up. */
 const CONNECT_PATIENCE_MS = 15_000;
@@ -139,7 +147,7 @@ const filtersSchema = z.object({ after: z.string().optional(), before: z.string(
 export interface OpenOptions {
   /** Import DATA_DIR/feedback.jsonl (the bot's vote log before this file existed) if not done yet. */
   importLegacy?: boolean;
-  /** Told about one-off events worth a log line (the import). */
+  /** Told about one-off events worth a log line (the import, the key moved out of the file). */
   onNotice?: (message: string) => void;
 }
 
@@ -147,24 +155,55 @@ export class BotState {
   private db: Database.Database | undefined;
   private salt: string | undefined;
 
+  private notice: (message: string) => void = () => {};
+
   private constructor(
     readonly file: string,
     private readonly defaults: SettingsDefaults,
   ) {}
 
+  /** The voter-hash key's file. */
+  get keyFile(): string {
+    return path.join(path.dirname(this.file), VOTER_KEY_FILE);
+  }
+
   /** The state file of DATA_DIR (opened now if it exists, so a damaged one fails at startup). */
   static open(dataDir: string, defaults: SettingsDefaults, options: OpenOptions = {}): BotState {
     const state = new BotState(path.join(dataDir, STATE_FILE_NAME), defaults);
+    if (options.onNotice) state.notice = options.onNotice;
     const legacy = path.join(dataDir, LEGACY_FEEDBACK);
     if (existsSync(state.file) || (options.importLegacy && existsSync(legacy))) state.connect();
     if (options.importLegacy && existsSync(legacy)) {
       const result = state.importLegacy(legacy);
       if (result) {
         const bad = result.skipped.length ? `; ${result.skipped.length} unreadable lines left out (${LEGACY_FEEDBACK} lines ${result.skipped.slice(0, 10).join(', ')}${result.skipped.length > 10 ? ', …' : ''})` : '';
-        options.onNotice?.(`Imported ${result.imported} votes from ${legacy} into ${state.file}${bad}. The old file is kept as it was and not read again.`);
+        options.onNotice?.(`Imported ${result.imported} votes from ${legacy} into ${state.file}${bad}.`);
       }
+      state.removeImportedLegacy(legacy);
     }
     return state;
+  }
+
+  /**
+   * Deletes the old vote log (raw user ids) once the state file records its import and the file is
+   * the one imported (same size and time): the votes are in the state file, keyed by hashes.
+   */
+  private removeImportedLegacy(legacy: string): void {
+    const row = this.reader()?.prepare('SELECT value FROM meta WHERE key = ?').get(IMPORTED_KEY) as { value: string } | undefined;
+    if (!row) return;
+    const done = JSON.parse(row.value) as { size?: number; mtimeMs?: number; imported?: number };
+    const now = statSync(legacy, { throwIfNoEntry: false });
+    if (!now) return;
+    if (now.size !== done.size || now.mtimeMs !== done.mtimeMs) {
+      this.notice(`${legacy} changed since its votes were imported into ${this.file}: kept, not read again. Delete it once you no longer need it (it holds raw user ids).`);
+      return;
+    }
+    try {
+      rmSync(legacy, { force: true });
+      this.notice(`Deleted ${legacy} (it held raw user ids): its ${done.imported ?? 0} votes were imported into ${this.file} before.`);
+    } catch (err) {
+      this.notice(`Could not delete ${legacy} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): its votes are in ${this.file}; delete it yourself (it holds raw user ids).`);
+    }
   }
 
   close(): void {
@@ -273,7 +312,7 @@ export class BotState {
   /** Records a vote: one per user per page of an answer (a second vote replaces the first). */
   recordVote(v: VoteEntry): 'recorded' | 'changed' | 'unchanged' {
     return this.write((db) => {
-      const voter = this.voterKey(db, v.userId);
+      const voter = this.voterKey(v.userId);
       const before = db.prepare('SELECT vote FROM votes WHERE question_id = ? AND page_offset = ? AND voter = ?').get(v.questionId, v.offset, voter) as { vote: string } | undefined;
       db.prepare(
         `INSERT INTO votes (question_id, page_offset, voter, vote, results, voted_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -328,7 +367,7 @@ export class BotState {
            SELECT lower(q.question) AS key, q.kind AS kind, max(q.question) AS question,
                   sum(v.vote = 'down') AS down, sum(v.vote = 'up') AS up, max(v.voted_at) AS last
            FROM votes v JOIN questions q ON q.id = v.question_id
-           WHERE q.guild_id = ?
+           WHERE q.guild_id = ? AND q.question <> ''
            GROUP BY key, q.kind
            HAVING down > 0
            ORDER BY down DESC, down - up DESC, last DESC
@@ -353,7 +392,7 @@ export class BotState {
       .prepare(
         `SELECT q.id AS questionId, q.guild_id AS guildId, q.kind, q.question, q.filters, v.page_offset AS offset, v.vote, v.results, v.voted_at AS votedAt
          FROM votes v JOIN questions q ON q.id = v.question_id
-         WHERE (? IS NULL OR q.guild_id = ?) ORDER BY v.voted_at, q.id, v.page_offset`,
+         WHERE (? IS NULL OR q.guild_id = ?) AND q.question <> '' ORDER BY v.voted_at, q.id, v.page_offset`,
       )
       .all(options.guildId ?? null, options.guildId ?? null) as (Omit<VoteRecord, 'filters' | 'results'> & { filters: string; results: string })[];
     return rows.map((r) => ({ ...r, filters: filtersSchema.parse(JSON.parse(r.filters)), results: shownSchema.parse(JSON.parse(r.results)) }));
@@ -401,7 +440,12 @@ export class BotState {
 
   /** One try at opening and migrating the file; errors are SQLite's own (StateError for a newer format). */
   private connectOnce(): Database.Database {
-    mkdirSync(path.dirname(this.file), { recursive: true });
+    // Private to the bot's user: the folder 0700 when made here, the file (and SQLite's -wal and
+    // -shm, which copy its mode) 0600, also when an older version made it 0644.
+    mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    if (existsSync(this.file)) tighten(this.file);
+    else closeSync(openSync(this.file, 'a', 0o600));
+    for (const f of [`${this.file}-wal`, `${this.file}-shm`]) if (existsSync(f)) tighten(f);
     const db = new Database(this.file);
     try {
       db.pragma('busy_timeout = 10000');
@@ -411,6 +455,7 @@ export class BotState {
       const check = db.pragma('quick_check(1)', { simple: true });
       if (check !== 'ok') throw new Error(String(check));
       migrate(db, this.file);
+      this.moveKeyOut(db);
       return db;
     } catch (err) {
       db.close();
@@ -465,14 +510,26 @@ export class BotState {
       );
   }
 
-  /** A keyed hash of a user id: enough to keep one vote per user, without storing who voted. */
-  private voterKey(db: Database.Database, userId: string): string {
-    if (!this.salt) {
-      const row = db.prepare("SELECT value FROM meta WHERE key = 'voter-salt'").get() as { value: string } | undefined;
-      this.salt = row?.value ?? randomBytes(32).toString('base64url');
-      if (!row) db.prepare("INSERT INTO meta (key, value) VALUES ('voter-salt', ?)").run(this.salt);
-    }
+  /**
+   * A keyed hash (HMAC-SHA256) of a user id: enough to keep one vote per user, without storing who
+   * voted. The key lives in its own file, made once (by whichever shard comes first).
+   */
+  private voterKey(userId: string): string {
+    this.salt ??= readKey(this.keyFile) ?? createKey(this.keyFile);
     return createHmac('sha256', this.salt).update(userId).digest('base64url').slice(0, 22);
+  }
+
+  /** Moves a key kept in the state file by an older version out to the key file, unchanged (once; in a write transaction, so shards agree). */
+  private moveKeyOut(db: Database.Database): void {
+    db.transaction(() => {
+      const row = db.prepare("SELECT value FROM meta WHERE key = 'voter-salt'").get() as { value: string } | undefined;
+      if (!row) return;
+      const existing = readKey(this.keyFile);
+      if (existing === undefined) writeKey(this.keyFile, row.value, 'w');
+      else if (existing !== row.value) throw new StateError(`${this.keyFile} and the key kept in ${this.file} differ: restore the key file that belongs to this state file (or delete the key file to use the one in the state file).`);
+      db.prepare("DELETE FROM meta WHERE key = 'voter-salt'").run();
+      this.notice(`Moved the voter-hash key out of ${this.file} into ${this.keyFile} (mode 0600); the stored vote hashes stay valid.`);
+    }).immediate();
   }
 
   /** Imports the old vote log once; undefined when it was imported before. */
@@ -508,7 +565,7 @@ export class BotState {
           parsed.at,
           LEGACY_FEEDBACK,
         );
-        insertVote.run(id, parsed.offset, this.voterKey(db, parsed.userId), parsed.vote, JSON.stringify(parsed.results), parsed.at);
+        insertVote.run(id, parsed.offset, this.voterKey(parsed.userId), parsed.vote, JSON.stringify(parsed.results), parsed.at);
         imported++;
       });
       const { size, mtimeMs } = statSync(file);
@@ -520,6 +577,51 @@ export class BotState {
 
 function now(): string {
   return new Date().toISOString();
+}
+
+/** Mode 0600 for a file of ours that is open to others (as older versions created them). */
+function tighten(file: string): void {
+  try {
+    if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  } catch {
+    /* not ours to change: SQLite reports any real problem when opening it */
+  }
+}
+
+function readKey(file: string): string | undefined {
+  try {
+    tighten(file);
+    const key = readFileSync(file, 'utf8').trim();
+    if (key.length < 16) throw new StateError(`The voter-hash key file ${file} is empty or too short: restore it from a backup, or delete it (votes cast before then no longer count as the same voter's).`);
+    return key;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (err instanceof StateError) throw err;
+    throw new StateError(`Cannot read the voter-hash key file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): check that the bot may read it.`);
+  }
+}
+
+function writeKey(file: string, key: string, flag: 'w' | 'wx'): void {
+  writeFileSync(file, `${key}\n`, { mode: 0o600, flag });
+}
+
+/**
+ * A new random key, unless another process made one first (then theirs is used): written whole to
+ * a temp file and hard-linked to the name, so nobody ever reads a half-written key.
+ */
+function createKey(file: string): string {
+  const key = randomBytes(32).toString('base64url');
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeKey(tmp, key, 'wx');
+  try {
+    linkSync(tmp, file);
+    return key;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return readKey(file) ?? key;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
 }
 
 /** Brings the file to SCHEMA_VERSION, in one write transaction (shards starting together migrate once). */

@@ -39,15 +39,51 @@ export function isUnreachable(err: unknown): boolean {
   return /timeout exceeded when trying to connect|Connection terminated/i.test(e?.message ?? '');
 }
 
-/** A connection string with its password removed. */
+/**
+ * Where a connection string points, for messages: host (and port) and database at most — never the
+ * user, password or parameters (a password can sit in `?password=`, or make the URL unparsable:
+ * `user:pa#ss@host`). The whole URL is a secret.
+ */
 export function redact(url: string): string {
   try {
     const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
+    // A password with a raw "#" or "?" cuts the URL early (`u:12#x@host` parses as host u, port 12): nothing of it is trustworthy.
+    if (u.hash || u.search.includes('@')) return 'the DATABASE_URL server';
+    const db = decodeURIComponent(u.pathname.replace(/^\//, ''));
+    const host = u.host || (u.searchParams.get('host') ? 'a local socket' : 'localhost');
+    return `${host}${db ? `/${db}` : ''}`;
   } catch {
-    return '(an invalid DATABASE_URL)';
+    return 'the DATABASE_URL server';
   }
+}
+
+/**
+ * The strings of a connection string that must never be logged: the URL itself and every form
+ * its password may take (raw, decoded, as a parameter, cut at a "#").
+ */
+export function databaseSecrets(url: string | undefined): string[] {
+  if (!url) return [];
+  const out = new Set<string>([url]);
+  const raw = /^[a-z][\w+.-]*:\/\/[^:/@]*:(.*)@[^@]*$/i.exec(url)?.[1];
+  if (raw) {
+    out.add(raw);
+    for (const part of raw.split(/[#?/]/)) if (part.length >= 3) out.add(part);
+    try {
+      out.add(decodeURIComponent(raw));
+    } catch {
+      /* not percent-encoded */
+    }
+  }
+  for (const m of url.matchAll(/[?&]password=([^&#]*)/gi)) {
+    if (!m[1]) continue;
+    out.add(m[1]);
+    try {
+      out.add(decodeURIComponent(m[1]));
+    } catch {
+      /* not percent-encoded */
+    }
+  }
+  return [...out].filter((s) => s.length >= 3);
 }
 
 /** A PostgreSQL array literal. Both drivers get arrays this way: PGlite does not quote elements. */
