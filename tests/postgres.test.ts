@@ -45,7 +45,7 @@ describe.skipIf(!db)('PostgreSQL backend against a real server', () => {
   });
 
   it('applies versioned migrations once (idempotent), and finds no index before the first build', async () => {
-    await expect(PostgresBackend.open(sql, { efSearch: 64 }, false)).rejects.toThrow(/No index in PostgreSQL at postgres:.*npm run index/);
+    await expect(PostgresBackend.open(sql, { efSearch: 64 }, false)).rejects.toThrow(/No index in PostgreSQL at [\w.-]+:\d+\/\w+ yet: .*npm run index/);
     expect(await migrate(sql)).toEqual([1, 2, 3, 4]);
     expect(await migrate(sql)).toEqual([]);
     const rows = await sql.query<{ version: number }>('SELECT version FROM schema_migrations');
@@ -212,7 +212,7 @@ describe.skipIf(!db)('PostgreSQL backend against a real server', () => {
     it('npm run index then npm run ask work against the database', async () => {
       const url = db!.url;
       const index = await run(tsx, ['src/cli/index.ts', '--corpus', corpus, '--lexical-only', '--json'], { cwd: REPO, env: env(url) });
-      expect(JSON.parse(index.stdout)).toMatchObject({ indexFile: expect.stringContaining('postgres://'), mode: 'lexical' });
+      expect(JSON.parse(index.stdout)).toMatchObject({ indexFile: expect.stringMatching(/^[\w.-]+:\d+\/\w+$/), mode: 'lexical' });
       const ask = await run(tsx, ['src/cli/ask.ts', '--json', 'When did the Dalby ferry crossing reopen?'], { cwd: REPO, env: env(url) });
       const answer = JSON.parse(ask.stdout) as { results: Array<{ title: string }> };
       expect(answer.results[0]!.title).toBe('Ferry crossing reopens at Dalby');
@@ -224,7 +224,8 @@ describe.skipIf(!db)('PostgreSQL backend against a real server', () => {
         const result = await run(tsx, args, { cwd: REPO, env: env(UNREACHABLE_URL) }).catch((err: { code: number; stderr: string }) => err);
         expect('code' in result && result.code).toBe(1);
         const lines = result.stderr.trim().split('\n').filter((l) => !l.startsWith('Loading') && !l.startsWith('Reading'));
-        expect(lines.at(-1)).toMatch(/^Cannot reach PostgreSQL at postgres:\/\/archivist:\*\*\*@127\.0\.0\.1:1\/archivist \(.+\): check DATABASE_URL and that the server is running\.$/);
+        // The URL is shown as host and database at most: no user name, no password.
+        expect(lines.at(-1)).toMatch(/^Cannot reach PostgreSQL at 127\.0\.0\.1:1\/archivist \(.+\): check DATABASE_URL and that the server is running\.$/);
         expect(result.stderr).not.toContain('secret');
       }
     });

@@ -264,7 +264,8 @@ describe('with ASK_CHANNEL_IDS: ask channels, forum posts and thread follow-ups'
 
   it('the per-user rate limit applies to questions in messages too', async () => {
     const lee = fake.user('lee');
-    for (let n = 0; n < 5; n++) await fake.waitForBotMessage(fake.post(askChannel, lee, `${SALDO} (${n})`).id, () => true, 15_000);
+    // Distinct messages with the same words (an extra word would weaken the match, and a weak one gets no reply here).
+    for (let n = 0; n < 5; n++) await fake.waitForBotMessage(fake.post(askChannel, lee, `${SALDO}${'?'.repeat(n)}`).id, () => true, 15_000);
     const sixth = fake.post(askChannel, lee, SALDO);
     const reply = await replyTo(fake, sixth);
     expect(reply.content).toMatch(/faster than the limit of 5 per 600 s\. Try again in \d+ s\./);
