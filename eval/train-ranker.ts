@@ -37,7 +37,7 @@ const program = new Command()
   .description('Train the learned ranker, quote model and confidence model; writes the weights file.')
   .option('--train <file...>', 'labelled training questions over --corpus (JSONL)', ownSplit('train'))
   .option('--dev <file...>', 'questions over --corpus to choose settings on (JSONL)', ownSplit('dev'))
-  .option('--no-rtqa', "leave RealtimeQA's train and dev weeks out")
+  .option('--no-rtqa', "leave RealtimeQA's train and dev weeks out (with your own --train/--dev they join only when --rtqa-source is given)")
   .option('--rtqa-source <dir>', 'the past/2022 folder of realtimeqa_public', DEFAULT_RTQA_DIR)
   .option('--corpus <path...>', 'corpus files or folders', ['../shared/corpus/news-2022.jsonl', 'corpus'])
   .option('--index <dir>', 'index folder (default: the eval cache for this corpus)')
@@ -181,7 +181,10 @@ async function main(): Promise<void> {
   const mode = searcher.mode;
   await searcher.close();
   let rtqaWeeks: Record<string, string[]> | undefined;
-  if (opts.rtqa) {
+  // RealtimeQA joins our own split; a retrain on someone's own questions (--train / --dev, maybe with no
+  // ../shared at all) takes it only when asked for with --rtqa-source.
+  const ownQuestions = program.getOptionValueSource('train') === 'cli' || program.getOptionValueSource('dev') === 'cli';
+  if (opts.rtqa && (!ownQuestions || program.getOptionValueSource('rtqaSource') === 'cli')) {
     // RealtimeQA's train and dev weeks, over its own documents (the eval's cached index of them).
     const rtqa = await loadRealtimeQa(opts.rtqaSource);
     const weeks = weekSplits(rtqa.questions);
@@ -305,7 +308,10 @@ async function main(): Promise<void> {
       files: { train: opts.train, dev: opts.dev, ...(opts.feedback?.length ? { feedback: opts.feedback } : {}) },
       ...(rtqaWeeks ? { realtimeqaWeeks: rtqaWeeks } : {}),
       mode,
-      questions: Object.fromEntries(sources.map((src) => [src.name, { train: src.train.length, dev: src.dev.length }])),
+      questions: {
+        ...Object.fromEntries(sources.map((src) => [src.name, { train: src.train.length, dev: src.dev.length }])),
+        ...(opts.feedback?.length ? { feedback: feedback.groups.length } : {}),
+      },
       devScores: Object.fromEntries(sources.map((src, i) => [src.name, { mrrAt10: Number(best!.per[i]!.mrr.toFixed(4)), hitAt5: Number(best!.per[i]!.hit5.toFixed(4)) }])),
       l2: best!.l2,
     },

@@ -135,6 +135,7 @@ describe('the confidence model', () => {
     const x = CONFIDENCE_FEATURES.map(() => 0.5);
     const low = ranker.confidence.probability(x.map((v, i) => (i === at ? 0 : v)));
     const high = ranker.confidence.probability(x.map((v, i) => (i === at ? 1 : v)));
-    expect(high).toBeGreaterThan(low);
+    // Sign-constrained: training may find no use for it (weight 0), never a use that lowers confidence.
+    expect(high).toBeGreaterThanOrEqual(low);
   });
 });

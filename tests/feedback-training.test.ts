@@ -162,9 +162,11 @@ describe('votes → export-feedback → train-ranker', { timeout: 120_000 }, () 
     );
     const out = path.join(dir, 'weights-both.json');
     const train = run('eval/train-ranker.ts', ['--train', questions, '--dev', questions, '--feedback', path.join(dir, 'pairs.jsonl'), '--index', index, '--out', out]);
-    expect(await train.wait()).toBe(0);
+    expect(await train.wait(), train.output.slice(-1500)).toBe(0);
     const weights = parseWeights(JSON.parse(await readFile(out, 'utf8')), out);
-    expect(weights.trainedOn).toMatchObject({ files: { train: [questions], feedback: [path.join(dir, 'pairs.jsonl')] }, questions: { train: 3, dev: 3, feedback: 3 } });
+    expect(weights.trainedOn).toMatchObject({ files: { train: [questions], feedback: [path.join(dir, 'pairs.jsonl')] }, questions: { own: { train: 3, dev: 3 }, feedback: 3 } });
+    // The user's own questions alone: RealtimeQA joins only when asked for (--rtqa-source).
+    expect(weights.trainedOn).not.toHaveProperty('realtimeqaWeeks');
   });
 
   it('a file that is not an export is an error naming the line', async () => {

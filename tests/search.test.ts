@@ -69,7 +69,8 @@ describe('lexical-only index of the seed corpus (no model available)', () => {
     const cases: Array<[string, RegExp, RegExp]> = [
       ['What did Saldo urge Kherson residents to do?', /Ukraine can take back Kherson/, /Saldo/],
       ['When was Kherson liberated?', /./, /November|October|liberat/],
-      ['How many settlements did Ukraine liberate in the Kherson region?', /Ukraine can take back Kherson/, /five more settlements/],
+      // Two passages of the article answer it: "five more settlements" (one day) and "dozens of Kherson settlements" (since October).
+      ['How many settlements did Ukraine liberate in the Kherson region?', /Ukraine can take back Kherson/, /five more settlements|dozens of Kherson settlements/],
       ['Who asked the Kremlin to evacuate civilians?', /Ukraine can take back Kherson/, /Kremlin-picked leader|Saldo/],
       ['what do municipal workers in kherson have to wear', /One year after liberation/, /bullet-proof vests/],
     ];
