@@ -1,9 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coreConfigSchema } from '../src/config.js';
 import { buildIndex } from '../src/indexer/build.js';
@@ -14,9 +12,9 @@ import { IndexError } from '../src/storage/errors.js';
 import { resolveIndex } from '../src/storage/folder.js';
 import { REPO, SEED_CORPUS, tempDir, testSettings } from './support/corpus.js';
 import { writeGeneratedCorpus } from './support/synthetic-corpus.js';
+import { runIndexChild } from './support/run-index-child.js';
 
 /** The engine: in-place updates, the index folder's safety rules, and real indexing processes. */
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const settings = testSettings({ EMBEDDING_MODEL: 'no-such-org/no-such-model' });
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -169,22 +167,8 @@ describe('the index folder never loses a good index', () => {
   });
 });
 
-/** Runs tests/support/index-child.ts; resolves with its exit code, stdout lines, and the child. */
-function indexChild(args: string[], onLine?: (line: string, kill: (signal: NodeJS.Signals) => void) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; lines: string[] }> {
-  const child = spawn(process.execPath, ['--import', TSX, path.join(REPO, 'tests/support/index-child.ts'), ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  let pending = '';
-  child.stdout.on('data', (d: Buffer) => {
-    pending += d.toString();
-    const parts = pending.split('\n');
-    pending = parts.pop()!;
-    for (const line of parts) {
-      lines.push(line);
-      onLine?.(line, (signal) => child.kill(signal));
-    }
-  });
-  return once(child, 'close').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null, lines }));
-}
+/** Runs tests/support/index-child.ts in the test's folder. */
+const indexChild = (args: string[], onLine?: (line: string, kill: (signal: NodeJS.Signals) => void) => void) => runIndexChild(args, { cwd: dir }, onLine);
 
 async function waitFor(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
   for (const end = Date.now() + ms; Date.now() < end; ) {

@@ -4,12 +4,8 @@
  * segments to the database and merge them; a kill in the middle of a merging update leaves the
  * previous state answering. Real SQLite files, real indexing processes.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { cp, readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildIndex } from '../src/indexer/build.js';
 import { Searcher } from '../src/search/searcher.js';
@@ -28,10 +24,10 @@ import {
 } from '../src/storage/keyword/index.js';
 import { META } from '../src/storage/schema.js';
 import { analyze } from '../src/text/analyze.js';
-import { REPO, tempDir, testSettings } from './support/corpus.js';
+import { tempDir, testSettings } from './support/corpus.js';
 import { writeGeneratedCorpus } from './support/synthetic-corpus.js';
+import { runIndexChild } from './support/run-index-child.js';
 
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const settings = testSettings();
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -252,24 +248,10 @@ describe('full builds and merging updates in bounded memory', { timeout: 600_000
     await writeFile(edited, `${lines.slice(0, 400).join('\n')}\n`);
     const before = await keywordAnswers(out);
 
-    const child = spawn(process.execPath, ['--import', TSX, path.join(REPO, 'tests/support/index-child.ts'), out, edited], {
-      cwd: tmp.dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, KEYWORD_WRITE_MB: '1' },
+    // Pages of the merged segment are being written inside the update's transaction: kill it then.
+    const { signal, lines: seen } = await runIndexChild([out, edited], { cwd: tmp.dir, env: { ...process.env, KEYWORD_WRITE_MB: '1' } }, (line, kill) => {
+      if (/^merge [1-9]/.test(line)) kill('SIGKILL');
     });
-    const seen: string[] = [];
-    let pending = '';
-    child.stdout.on('data', (d: Buffer) => {
-      pending += d.toString();
-      const parts = pending.split('\n');
-      pending = parts.pop()!;
-      for (const line of parts) {
-        seen.push(line);
-        // Pages of the merged segment are being written inside the update's transaction.
-        if (/^merge [1-9]/.test(line)) child.kill('SIGKILL');
-      }
-    });
-    const [, signal] = await once(child, 'close');
     expect(seen.some((l) => /^merge [1-9]/.test(l)), seen.join('\n')).toBe(true);
     expect(signal).toBe('SIGKILL');
 
