@@ -121,6 +121,9 @@ export interface Answer {
 
 export type QueryStage = 'plan' | 'bm25' | 'embed' | 'ann' | 'fusion' | 'rerank' | 'rank' | 'quote' | 'abstain';
 
+/** The kinds of chat search/ranker/chat.ts tells from questions about the news. */
+export type ChatKind = 'social' | 'bot' | 'request' | 'personal' | 'now' | 'advice';
+
 export interface Confidence {
   /** Probability (0–1) that the top passage holds the answer, from the trained confidence model. */
   probability: number;
@@ -148,6 +151,8 @@ export interface Confidence {
   advice?: true;
   /** How far the question is about this corpus's topics (see search/ranker/topic.ts). */
   topic?: TopicEvidence;
+  /** Set when the message reads as chat rather than a question about the news (search/ranker/chat.ts). */
+  chat?: ChatKind;
 }
 
 /** The question's most topical word for the corpus (search/ranker/topic.ts). */

@@ -1,11 +1,12 @@
 import { analyze } from '../../text/analyze.js';
 import { coverage } from '../query.js';
 import { confidenceInputs } from '../ranker/confidence-inputs.js';
+import { chatKind } from '../ranker/chat.js';
 import { asksAdvice, TOPIC_POOL } from '../ranker/evidence.js';
 import { questionInfo } from '../ranker/question.js';
 import { MIN_TOPICALITY, topicEvidence } from '../ranker/topic.js';
 import type { Ranker } from '../ranker/model.js';
-import type { Confidence } from '../../types.js';
+import type { ChatKind, Confidence } from '../../types.js';
 import type { PostProcessor, Walk } from '../walk.js';
 import { yearAfterCorpus } from './after-corpus.js';
 import { quoteFor } from './quote-step.js';
@@ -40,7 +41,27 @@ export const MIN_COVERAGE = 0.3;
  */
 export const MIN_COVERAGE_ADVICE = 0.6;
 
-type RuleInputs = Pick<Confidence, 'coverage' | 'advice' | 'afterCorpus' | 'topic'>;
+type RuleInputs = Pick<Confidence, 'coverage' | 'advice' | 'afterCorpus' | 'topic' | 'chat'> & { strong?: boolean };
+
+/**
+ * Chat addressed to the bot (a greeting, a question about the bot, a request to write, translate or
+ * order something) is never a question about the news, whatever passage its words find. Personal
+ * advice, tonight's and tomorrow's events and everyday know-how are answered only from a strong match.
+ */
+const CHAT_ALWAYS_REFUSED: ReadonlySet<ChatKind> = new Set(['social', 'bot', 'request']);
+
+export function refusedAsChat(c: Pick<Confidence, 'chat'> & { strong?: boolean }): boolean {
+  return c.chat !== undefined && (CHAT_ALWAYS_REFUSED.has(c.chat) || !c.strong);
+}
+
+const CHAT_REASONS: Record<ChatKind, string> = {
+  social: 'I search and quote the news articles in this index: ask about an event, a person or a place they cover.',
+  bot: 'I search and quote the news articles in this index; I have no opinions or life of my own to tell about. Ask about an event, a person or a place they cover.',
+  request: 'I can only find and quote news articles; I cannot write, translate, convert, book or order anything.',
+  personal: 'This looks like a question about your own plans or life; the index holds news articles, and none matches it closely.',
+  now: 'This asks about today, tonight or tomorrow; the index holds news articles already published, and none matches it closely.',
+  advice: 'This looks like a request for advice or a how-to; the index holds news articles, and none matches it closely.',
+};
 
 /** Not one of the question's words is a word of the corpus's topics (ranker/topic.ts). */
 export function offTopic(c: Pick<Confidence, 'topic'>): boolean {
@@ -53,7 +74,7 @@ export function offTopic(c: Pick<Confidence, 'topic'>): boolean {
  */
 export function refusedByRule(c: RuleInputs | undefined): boolean {
   if (!c) return true;
-  return c.coverage < (c.advice ? MIN_COVERAGE_ADVICE : MIN_COVERAGE) || c.afterCorpus !== undefined || offTopic(c);
+  return c.coverage < (c.advice ? MIN_COVERAGE_ADVICE : MIN_COVERAGE) || c.afterCorpus !== undefined || offTopic(c) || refusedAsChat(c);
 }
 
 /**
@@ -63,6 +84,7 @@ export function refusedByRule(c: RuleInputs | undefined): boolean {
 export function refusalReason(c: RuleInputs | undefined): string | undefined {
   if (c?.afterCorpus?.ofMatches) return `The articles that match this question are dated ${c.afterCorpus.newestDate} or earlier, so none can report what happened in ${c.afterCorpus.year}.`;
   if (c?.afterCorpus) return `The newest article in the index is dated ${c.afterCorpus.newestDate}, so none can report what happened in ${c.afterCorpus.year}.`;
+  if (c && refusedAsChat(c)) return CHAT_REASONS[c.chat!];
   if (c && offTopic(c)) {
     const words = c.topic!.words.slice(0, 6).join(', ');
     return `None of this question's words${words ? ` (${words})` : ''} is one these news articles use more than everyday English does: it looks like a question about something else.`;
@@ -106,6 +128,8 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined, n
       };
       walk.confidence.topic = topicEvidence(walk.plan);
       if (asksAdvice(walk.question)) walk.confidence.advice = true;
+      const chat = chatKind(walk.question);
+      if (chat) walk.confidence.chat = chat;
       const newest = newestDate();
       const year = yearAfterCorpus(walk.question, newest);
       if (year !== undefined && newest) walk.confidence.afterCorpus = { year, newestDate: newest };
