@@ -3,7 +3,6 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_CHUNK_OPTIONS, type ChunkOptions } from '../chunk.js';
 import type { CoreConfig } from '../config.js';
-import { embedByLength } from '../embed/batches.js';
 import { loadEmbedder, type Embedder } from '../embed/embedder.js';
 import { newStreamStats, streamCorpus, type ArticleKeys, type StreamStats } from '../ingest/stream.js';
 import type { IngestOptions } from '../ingest/load.js';
@@ -558,7 +557,6 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   const nextId = { value: db.meta<number>(META.nextPassageId) ?? 0 };
   const generation = (db.meta<number>(META.generation) ?? 0) + 1;
   const name = path.basename(base.file);
-  const oldVectorsFile = db.meta<string | null>(META.vectorsFile) ?? null;
   const { reuse, graph } = await vectorCache(base, embedder);
   // Rowids for new articles are assigned inside the commit; the passages are linked to them there.
   const prepared = await preparePassages(todo, prepareStep(options, embedder, nextId, reuse, counts, clock), (done, total) =>
