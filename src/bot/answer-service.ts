@@ -28,7 +28,10 @@ export interface OpenedIndex {
   status(): IndexStatus;
   listArticles(query: string, offset: number, limit: number): ArticleList | Promise<ArticleList>;
   listOutlets(prefix: string, limit: number): OutletCount[] | Promise<OutletCount[]>;
-  /** Resolves when the embedding model has loaded or failed (the index answers from keywords until then). */
+  /**
+   * Loads the embedding model (not before this is first called) and resolves when it has loaded or
+   * failed; the index answers from keywords until then.
+   */
   ready(): Promise<void>;
   /** Picks up a newer generation of the same index in place (after /reindex); true if it changed. */
   refresh?(): Promise<boolean>;
@@ -41,7 +44,7 @@ export interface OpenedIndex {
  * another search core and the whole bot follows. Read-only; the model loads in the background.
  */
 export async function openIndexForSearch(dir: string, config: SearchConfig): Promise<OpenedIndex> {
-  return openSearcher(config, dir, { model: 'background', explicitModel: config.explicitModel });
+  return openSearcher(config, dir, { model: 'later', explicitModel: config.explicitModel });
 }
 
 /** What a search worker is given to open the index with: the core settings and the model the user named, if any. */

@@ -176,6 +176,9 @@ try {
     routeMessages(c, ctx);
     c.once(Events.ClientReady, (ready) => {
       log.info({ user: ready.user.tag, guilds: ready.guilds.cache.size, commands: [...commands.keys()] }, 'ready');
+      // The embedding model loads now, one search worker at a time: loading it holds a worker and a
+      // core for seconds, so start-up does not wait for it, and questions are answered from keywords meanwhile.
+      void pool.loadModels();
       // Who may change the shared index, said once at start (and the owner fetched before anyone asks).
       if (config.SOURCES_GUILD_IDS.length > 0) log.info({ guilds: config.SOURCES_GUILD_IDS }, 'the shared index can be changed by the admins of the SOURCES_GUILD_IDS servers');
       else {

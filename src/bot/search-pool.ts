@@ -20,7 +20,8 @@ export type PoolRequest =
   | { id: number; op: 'status' }
   | { id: number; op: 'list'; query: string; offset: number; limit: number }
   | { id: number; op: 'outlets'; prefix: string; limit: number }
-  | { id: number; op: 'reopen' };
+  | { id: number; op: 'reopen' }
+  | { id: number; op: 'load-model' };
 
 /** A request without its id (distributes over the union). */
 type Body = PoolRequest extends infer R ? (R extends PoolRequest ? Omit<R, 'id'> : never) : never;
@@ -28,7 +29,6 @@ type Body = PoolRequest extends infer R ? (R extends PoolRequest ? Omit<R, 'id'>
 export type WorkerReply =
   | { type: 'opened'; status: IndexStatus }
   | { type: 'open-failed'; error: SerializedError }
-  | { type: 'model'; status: IndexStatus }
   | { type: 'result'; id: number; value: unknown }
   | { type: 'error'; id: number; error: SerializedError };
 
@@ -95,17 +95,20 @@ interface Slot {
   /** Out-of-band requests (reopen) by id. */
   side: Map<number, Job>;
   status: IndexStatus | undefined;
-  /** Its model has loaded or failed since it last opened the index. */
+  /** No model load is pending or running in it (none asked for yet, or it has loaded or failed). */
   modelSettled: boolean;
+  /** Loading its model: the thread is held for seconds, so requests go to the other workers meanwhile. */
+  loadingModel: boolean;
 }
 
 /**
  * Searches off the bot's event loop: a pool of worker threads, each holding the index open
  * read-only. Requests wait in one FIFO queue and go to the next free worker, so in a burst users
  * are answered roughly in arrival order and the main thread stays free to acknowledge
- * interactions. Events: 'models-settled' (IndexStatus) once every worker's embedding model has
- * loaded or failed (after start and after each reopen); 'worker-exit' ({ code }) when a worker
- * died and was replaced; 'worker-error' (Error).
+ * interactions. The workers answer from keywords until `loadModels()` has loaded the embedding
+ * model, one worker at a time. Events: 'models-settled' (IndexStatus) once every worker's
+ * embedding model has loaded or failed (after `loadModels()` and after each reopen);
+ * 'worker-exit' ({ code }) when a worker died and was replaced; 'worker-error' (Error).
  */
 export class SearchPool extends EventEmitter implements AnswerService {
   private slots: Slot[] = [];
@@ -113,6 +116,10 @@ export class SearchPool extends EventEmitter implements AnswerService {
   private nextId = 1;
   private closed = false;
   private reopening: Promise<IndexStatus> | undefined;
+  /** `loadModels()` was called: a worker started later (a replacement) loads its model too. */
+  private modelsWanted: Promise<void> | undefined;
+  /** Model loads run one worker at a time, in this chain. */
+  private loads: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: SearchPoolOptions) {
     super();
@@ -169,7 +176,8 @@ export class SearchPool extends EventEmitter implements AnswerService {
         for (const slot of [...this.slots]) {
           status = (await this.side(slot, { op: 'reopen' })) as IndexStatus;
           slot.status = status;
-          slot.modelSettled = false;
+          // A newly opened index loads its model (a refreshed one has it already: settled at once).
+          if (this.modelsWanted) void this.loadModel(slot);
         }
         return status!;
       } finally {
@@ -180,7 +188,44 @@ export class SearchPool extends EventEmitter implements AnswerService {
   }
 
   /**
-   * Resolves once every worker's embedding model has loaded or failed (or after `timeoutMs`).
+   * Loads the embedding model in every worker, one worker at a time: a load holds its worker's
+   * thread (ONNX Runtime builds the session synchronously) and a core for seconds, so the other
+   * workers keep answering from keywords meanwhile. The bot calls this once it is connected, so
+   * start-up and the first answers do not compete with it. Resolves when every worker's model has
+   * loaded or failed; later calls return the same promise.
+   */
+  loadModels(): Promise<void> {
+    if (!this.modelsWanted) {
+      // All marked first, so 'models-settled' waits for the last worker, not the first.
+      const slots = [...this.slots];
+      for (const slot of slots) slot.modelSettled = false;
+      this.modelsWanted = Promise.all(slots.map((slot) => this.loadModel(slot))).then(() => undefined);
+    }
+    return this.modelsWanted;
+  }
+
+  private loadModel(slot: Slot): Promise<void> {
+    slot.modelSettled = false;
+    this.loads = this.loads.then(async () => {
+      if (!this.slots.includes(slot)) return; // closed or replaced meanwhile: a replacement loads its own
+      slot.loadingModel = true;
+      try {
+        slot.status = (await this.side(slot, { op: 'load-model' })) as IndexStatus;
+      } catch {
+        /* the worker stopped: its replacement loads the model again */
+      } finally {
+        slot.loadingModel = false;
+      }
+      slot.modelSettled = true;
+      if (this.slots.every((s) => s.modelSettled)) this.emit('models-settled', slot.status);
+      this.pump();
+    });
+    return this.loads;
+  }
+
+  /**
+   * Resolves once every worker's embedding model has loaded or failed (or after `timeoutMs`); at once
+   * when no load was asked for.
    * Terminating a worker while the ONNX runtime is still initialising can crash the process, so a
    * shutdown right after start waits for this first.
    */
@@ -250,9 +295,11 @@ export class SearchPool extends EventEmitter implements AnswerService {
   }
 
   private pump(): void {
+    // A worker loading its model takes requests only when every worker is (a pool of one).
+    const skipLoading = this.slots.some((s) => !s.loadingModel);
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
-      if (slot.job || !slot.status) continue;
+      if (slot.job || !slot.status || (skipLoading && slot.loadingModel)) continue;
       const job = this.queue.shift()!;
       job.cleanup?.();
       slot.job = job;
@@ -263,7 +310,7 @@ export class SearchPool extends EventEmitter implements AnswerService {
   private spawn(): Promise<void> {
     const setup: WorkerSetup = { dir: this.options.dir, settings: this.options.settings };
     const worker = newWorker(setup);
-    const slot: Slot = { worker, job: undefined, side: new Map(), status: undefined, modelSettled: false };
+    const slot: Slot = { worker, job: undefined, side: new Map(), status: undefined, modelSettled: true, loadingModel: false };
     this.slots.push(slot);
     return new Promise<void>((resolveOpen, rejectOpen) => {
       let opened = false;
@@ -272,13 +319,10 @@ export class SearchPool extends EventEmitter implements AnswerService {
           opened = true;
           slot.status = msg.status;
           resolveOpen();
+          if (this.modelsWanted) void this.loadModel(slot);
           this.pump();
         } else if (msg.type === 'open-failed') {
           rejectOpen(revive(msg.error));
-        } else if (msg.type === 'model') {
-          slot.status = msg.status;
-          slot.modelSettled = true;
-          if (this.slots.every((s) => s.modelSettled)) this.emit('models-settled', msg.status);
         } else {
           const job = slot.job?.id === msg.id ? slot.job : slot.side.get(msg.id);
           if (!job) return;

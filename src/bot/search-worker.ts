@@ -1,7 +1,8 @@
 /**
  * A search worker thread of the bot's SearchPool: opens the index read-only through
  * openIndexForSearch and answers one request at a time. `reopen` opens the new index while the
- * old one keeps answering, then swaps; the old one is closed once no request uses it.
+ * old one keeps answering, then swaps; the old one is closed once no request uses it. The
+ * embedding model loads only on `load-model` (the pool asks once the bot is up), never at open.
  */
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -88,12 +89,6 @@ async function warmUp(index: OpenedIndex): Promise<void> {
 }
 const WARM_UP_QUESTIONS = 8;
 
-function watchModel(current: Live): void {
-  void current.index.ready().then(() => {
-    if (live === current) post({ type: 'model', status: current.index.status() });
-  });
-}
-
 async function handle(req: PoolRequest): Promise<void> {
   try {
     let value: unknown;
@@ -101,7 +96,12 @@ async function handle(req: PoolRequest): Promise<void> {
     else if (req.op === 'status') value = await live.use((ix) => ix.status());
     else if (req.op === 'list') value = await live.use((ix) => ix.listArticles(req.query, req.offset, req.limit));
     else if (req.op === 'outlets') value = await live.use((ix) => ix.listOutlets(req.prefix, req.limit));
-    else if (live.index.refresh) {
+    else if (req.op === 'load-model') {
+      value = await live.use(async (ix) => {
+        await ix.ready();
+        return ix.status();
+      });
+    } else if (live.index.refresh) {
       // The index updates in place: read only what changed (new segments, deletion marks, vectors).
       await live.index.refresh();
       value = live.index.status();
@@ -112,7 +112,6 @@ async function handle(req: PoolRequest): Promise<void> {
       const old = live;
       live = next;
       old.retire();
-      watchModel(next);
       value = next.index.status();
     }
     post({ type: 'result', id: req.id, value });
@@ -125,8 +124,8 @@ try {
   live = new Live(await openIndexForSearch(setup.dir, settings));
   await warmUp(live.index);
   port.on('message', (req: PoolRequest) => void handle(req));
+  // The model loads when the pool asks (`load-model`), once the bot is up: not during start-up.
   post({ type: 'opened', status: live.index.status() });
-  watchModel(live);
 } catch (err) {
   post({ type: 'open-failed', error: errorOf(err) });
 }

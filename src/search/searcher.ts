@@ -36,10 +36,12 @@ export type SearchSettings = Pick<
 
 export interface OpenOptions {
   /**
-   * 'await': load the model before returning; 'background': answer lexically until it is loaded
-   * (the bot, which must answer within seconds of starting); 'never': lexical only.
+   * 'await': load the model before returning; 'background': answer lexically until it is loaded;
+   * 'later': answer lexically and start loading only when `ready()` is first called (the bot's
+   * search workers, which warm up and start answering first: loading a model holds the thread and
+   * a core for seconds); 'never': lexical only.
    */
-  model?: 'await' | 'background' | 'never';
+  model?: 'await' | 'background' | 'later' | 'never';
   /** Told about things worth a line on stderr (e.g. a recovered index pointer). */
   onNotice?: (message: string) => void;
   /** The learned ranker (default: the committed weights). */
@@ -100,7 +102,7 @@ export class Searcher {
     const searcher = new Searcher(backend, settings, ranking, options.ranker ?? loadRanker());
     const mode = options.model ?? 'await';
     if (searcher.dense && mode !== 'never') {
-      const loading = searcher.dense.load();
+      const loading = mode === 'later' ? undefined : searcher.dense.load();
       if (mode === 'await') await loading;
     } else if (searcher.dense) {
       searcher.disabledReason = 'semantic search disabled';
@@ -112,7 +114,7 @@ export class Searcher {
     return this.backend.info;
   }
 
-  /** Resolves when the model has loaded or failed (for callers that want to wait). */
+  /** Resolves when the model has loaded or failed; starts the load if it has not started (model 'later'). */
   async ready(): Promise<void> {
     await this.dense?.load();
   }

@@ -1,10 +1,12 @@
 /**
  * The bot's search pool: real worker threads over a real index of the seed corpus. Answers match the
  * core's, requests finish in arrival order with one worker, a full queue refuses, a missing index is
- * reported as such, and a reindex is swapped in while questions keep being answered.
+ * reported as such, a reindex is swapped in while questions keep being answered, and questions are
+ * answered from keywords while the embedding model loads.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants as fsConstants, openSync, readdirSync, readFileSync } from 'node:fs';
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,8 +16,10 @@ import { PoolBusyError, SearchPool } from '../../src/bot/search-pool.js';
 import { Searcher } from '../../src/search/searcher.js';
 import type { Answer } from '../../src/types.js';
 import { copySeeds, tempDir, testSettings } from '../support/corpus.js';
+import { createTinyModel } from '../support/tiny-model.js';
 
 const SALDO = 'What did Saldo urge Kherson residents to do?';
+const KHERSON = 'Western officials: Ukraine can take back Kherson from Russia in a week';
 const settings = testSettings({ EMBEDDING_MODEL: 'no-such-org/no-such-model' });
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -118,6 +122,69 @@ describe('SearchPool', () => {
       const answers = await Promise.all(Array.from({ length: 6 }, () => pool.ask(SALDO, {})));
       for (const a of answers) expect(a.results[0]!.title).toBe('Western officials: Ukraine can take back Kherson from Russia in a week');
       expect(pool.size).toBe(2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it.runIf(process.platform !== 'win32')('answers from keywords while the embedding model loads, and with it once loaded', async () => {
+    const models = path.join(dir, 'models');
+    const tiny = await createTinyModel(models, { words: ['Kherson', 'Saldo'] });
+    const hybridSettings = testSettings({ MODEL_DIR: models, EMBEDDING_MODEL: tiny.modelId });
+    const hybrid = path.join(dir, 'hybrid');
+    await buildIndex({ corpus: [await copySeeds(path.join(dir, 'hybrid-corpus'))], out: hybrid, settings: hybridSettings });
+    // The same model whose weights file is a named pipe that nobody writes: a load stays in progress
+    // (reading it waits) until the test closes the pipe, so "still loading" needs no timing.
+    const slow = path.join(dir, 'slow-models');
+    await cp(models, slow, { recursive: true });
+    const weights = path.join(slow, ...tiny.modelId.split('/'), 'onnx', 'model_quantized.onnx');
+    await rm(weights);
+    execFileSync('mkfifo', [weights]);
+    /** Ends the reads waiting on the pipe (end of file: that load fails); false when none waits. */
+    const release = (): boolean => {
+      try {
+        closeSync(openSync(weights, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
+        return true;
+      } catch {
+        return false; // ENXIO: no reader yet
+      }
+    };
+    const slowPool = new SearchPool({ dir: hybrid, settings: { ...hybridSettings, MODEL_DIR: slow }, workers: 2 });
+    let loading: Promise<void> | undefined;
+    try {
+      await slowPool.start();
+      let settled = false;
+      slowPool.on('models-settled', () => (settled = true));
+      // Nothing loads before the pool is asked to (the bot asks once it is connected).
+      expect((await slowPool.ask(SALDO, { k: 3 })).mode).toBe('lexical');
+      loading = slowPool.loadModels();
+      for (let i = 0; i < 4; i++) {
+        const answer = await slowPool.ask(SALDO, { k: 3 });
+        expect(answer).toMatchObject({ mode: 'lexical', abstained: false });
+        expect(answer.results[0]!.title).toBe(KHERSON);
+      }
+      expect(await slowPool.status()).toMatchObject({ mode: 'lexical', modelError: 'the embedding model is still loading' });
+      expect(settled).toBe(false);
+      // The loads end (unreadable weights) one worker after the other; the bot goes on with keywords.
+      let done = false;
+      void loading.then(() => (done = true));
+      while (!done) {
+        release();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(settled).toBe(true);
+      expect((await slowPool.ask(SALDO, { k: 3 })).results[0]!.title).toBe(KHERSON);
+      expect((await slowPool.status()).modelError).toMatch(/could not be loaded/);
+    } finally {
+      if (loading) while (release()) await new Promise((resolve) => setTimeout(resolve, 50));
+      await slowPool.close();
+    }
+
+    const pool = new SearchPool({ dir: hybrid, settings: hybridSettings, workers: 2 });
+    try {
+      await pool.start();
+      await pool.loadModels();
+      for (const a of await Promise.all([pool.ask(SALDO, { k: 3 }), pool.ask(SALDO, { k: 3 }), pool.ask(SALDO, { k: 3 })])) expect(a.mode).toBe('hybrid');
     } finally {
       await pool.close();
     }
