@@ -5,6 +5,8 @@ import { newStreamStats, streamCorpus, type ArticleKeys } from '../ingest/stream
 import type { DenseInfo, NoDenseInfo } from '../storage/backend.js';
 import { IndexBusyError } from '../storage/errors.js';
 import { chunkingSchema, denseSchema } from '../storage/database.js';
+import { MAX_TF } from '../storage/keyword/index.js';
+import { EXACT_BOUNDS_SQL, mergeBoundsSql } from '../storage/postgres/bm25.js';
 import { migrate } from '../storage/postgres/migrations.js';
 import { pgArray, pgVector, type Queryable, type Sql } from '../storage/postgres/sql.js';
 import { encodeArticle } from '../storage/rows.js';
@@ -78,6 +80,8 @@ interface PgPassage extends PreparedPassage {
   titleLen: number;
   textLen: number;
   tsv: string;
+  /** Per term: its count in the title and in the text, capped as the embedded index caps them (MAX_TF). */
+  tf: Map<string, [number, number]>;
 }
 
 async function run(options: PostgresBuildOptions): Promise<BuildReport> {
@@ -148,6 +152,7 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
       const rowids = await insertArticles(tx, batch);
       await insertPassages(tx, prepared, rowids);
       await adjustStats(tx, rowids, +1);
+      await insertPostings(tx, prepared);
       await setMeta(tx, { generation });
     });
     clock.add('write', t);
@@ -270,8 +275,15 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
       complete: true,
     });
   });
-  // Fresh planner statistics after a large change, or the first questions get plans made for empty tables.
-  if (full || added + changed + removed.length > 1000) await sql.query('ANALYZE passages, postings, term_stats, articles');
+  if (full || added + changed + removed.length > 1000) {
+    // Bounds carried batch by batch only grow; after a large change, every term's is made exact again.
+    await sql.transaction(async (tx) => {
+      await tx.query('SET LOCAL statement_timeout = 0');
+      await tx.query(EXACT_BOUNDS_SQL);
+    });
+    // Fresh planner statistics after a large change, or the first questions get plans made for empty tables.
+    await sql.query('ANALYZE passages, postings, term_stats, articles');
+  }
   clock.add('write', since);
   options.onProgress?.({ stage: 'write', done: 1, total: 1 });
   const [totals] = await sql.query<{ a: string; p: string }>('SELECT (SELECT count(*) FROM articles) AS a, (SELECT passages FROM corpus_stats) AS p');
@@ -369,6 +381,26 @@ export function passageVector(titleTerms: readonly string[], textTerms: readonly
 }
 
 /**
+ * Each term's count in the title and the text, as the embedded index counts them (capped at MAX_TF; terms
+ * longer than MAX_TERM left out, as from the tsvector). Counted here rather than from the tsvector, which
+ * keeps at most 256 positions of a term and folds every position past 16,383 into one.
+ */
+export function termCounts(titleTerms: readonly string[], textTerms: readonly string[]): Map<string, [number, number]> {
+  const out = new Map<string, [number, number]>();
+  const add = (terms: readonly string[], field: 0 | 1): void => {
+    for (const t of terms) {
+      if (t.length > MAX_TERM) continue;
+      const tf = out.get(t) ?? [0, 0];
+      tf[field] = Math.min(tf[field] + 1, MAX_TF);
+      out.set(t, tf);
+    }
+  };
+  add(titleTerms, 0);
+  add(textTerms, 1);
+  return out;
+}
+
+/**
  * The shared preparation (ids from the database's sequence: never reused, whoever else is reading;
  * vectors reused from `passage_vectors`), then each passage's terms as a tsvector.
  */
@@ -410,7 +442,7 @@ async function preparePgPassages(
     }
     const textTerms = analyze(p.text);
     related?.add(textTerms);
-    return { ...p, titleLen: titleTerms.length, textLen: textTerms.length, tsv: passageVector(titleTerms, textTerms) };
+    return { ...p, titleLen: titleTerms.length, textLen: textTerms.length, tsv: passageVector(titleTerms, textTerms), tf: termCounts(titleTerms, textTerms) };
   });
   clock.add('chunk', since);
   return out;
@@ -450,12 +482,6 @@ async function insertPassages(tx: Queryable, passages: readonly PgPassage[], row
       pgArray(passages.map((p) => p.tsv)),
     ],
   );
-  await tx.query(
-    `INSERT INTO postings
-     SELECT u.lexeme, p.id, cardinality(array_positions(u.weights, 'A')), cardinality(array_positions(u.weights, 'B')), p.title_len, p.text_len
-     FROM passages p CROSS JOIN LATERAL unnest(p.tsv) u WHERE p.id = ANY($1::int[])`,
-    [pgArray(passages.map((p) => p.id))],
-  );
   const withVectors = passages.filter((p) => p.vector);
   if (withVectors.length) {
     await tx.query('INSERT INTO passage_vectors (id, embedding) SELECT id, e::vector FROM unnest($1::int[], $2::text[]) AS v(id, e)', [
@@ -463,6 +489,24 @@ async function insertPassages(tx: Queryable, passages: readonly PgPassage[], row
       pgArray(withVectors.map((p) => pgVector(p.vector!))),
     ]);
   }
+}
+
+/**
+ * The passages' postings (after the statistics took them in: the term bounds they raise are computed
+ * under the new averages), in the same statement that raises their terms' bounds.
+ */
+async function insertPostings(tx: Queryable, passages: readonly PgPassage[]): Promise<void> {
+  const rows = passages.flatMap((p) => [...p.tf].map(([term, [title, text]]) => ({ term, id: p.id, title, text, tl: p.titleLen, xl: p.textLen })));
+  if (rows.length === 0) return;
+  const col = (f: (r: (typeof rows)[number]) => string | number): string => pgArray(rows.map(f));
+  await tx.query(
+    `WITH po AS (
+       INSERT INTO postings (term, passage, tf_title, tf_text, title_len, text_len)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::smallint[], $4::smallint[], $5::int[], $6::int[])
+       RETURNING *)
+     ${mergeBoundsSql('po')}`,
+    [col((r) => r.term), col((r) => r.id), col((r) => r.title), col((r) => r.text), col((r) => r.tl), col((r) => r.xl)],
+  );
 }
 
 /** Deletes articles (their passages and vectors cascade), taking their terms out of the statistics first. */

@@ -2,14 +2,11 @@ import { commandLine } from '../../command-line.js';
 import type { ArticleSummary, SearchFilters } from '../../types.js';
 import { LIST_MATCH_CAP, type ArticleQuery, type DenseInfo, type IndexInfo, type KeywordHit, type KeywordQueryTerm, type NoDenseInfo, type OutletCount, type PassageFilter, type SearchBackend, type StoredPassage, type TermStats, type VectorHit } from '../backend.js';
 import { chunkingSchema, corpusSchema, denseSchema } from '../database.js';
-import { KEYWORD_OPTIONS } from '../embedded.js';
 import { IndexError, MissingIndexError } from '../errors.js';
 import { ARTICLE_COLUMNS, decodeArticle, decodePassage, PASSAGE_COLUMNS, type ArticleRow, type PassageRow } from '../rows.js';
+import { BM25, BOUND_SLACK, carriedBound, tfnSql } from './bm25.js';
 import { LATEST_VERSION, schemaVersion } from './migrations.js';
 import { pgArray, pgVector, type Queryable, type Sql } from './sql.js';
-
-/** BM25F parameters: the embedded keyword index's, so both backends score alike. */
-export const BM25 = { ...KEYWORD_OPTIONS, titleWeight: 1, textWeight: 1 } as const;
 
 /** Words in more than this share of the passages are left out of choosing the candidate pool… */
 const COMMON_TERM_SHARE = 0.05;
@@ -18,7 +15,21 @@ const MIN_RARE_TERMS = 2;
 /** The pool is this many times k (at least POOL_MIN): every word's score is summed for these. */
 const POOL_DEPTH = 4;
 const POOL_MIN = 1000;
+/**
+ * Scores summed in another order differ by a few units in the last place: a passage whose unordered sum is within this
+ * share of the k-th one's is re-scored in query order before the cut (far above the rounding error, far below any gap).
+ */
+const ORDER_MARGIN = 1e-12;
 
+/** How each keyword query was answered (for tests and benchmarks): see `keywordCandidates`. */
+export interface KeywordPlanCounts {
+  /** The pool was proved to hold the exact top k. */
+  pool: number;
+  /** The pool's k-th score pruned the words that could not matter; every posting of the others was scored. */
+  pruned: number;
+  /** Every posting of every word was scored. */
+  full: number;
+}
 export interface PostgresOptions {
   efSearch: number;
   onNotice?: (message: string) => void;
@@ -28,6 +39,8 @@ export interface PostgresOptions {
 interface State {
   info: IndexInfo;
   df: Map<string, number>;
+  /** Per term: the largest normalised tf any of its postings can have under the current averages (term bounds, migration 5). */
+  maxTfn: Map<string, number>;
   docs: number;
   avgTitle: number;
   avgText: number;
@@ -36,6 +49,19 @@ interface State {
   related: Map<string, Array<[string, number]>>;
   /** Whether `passage_vectors` can be searched (pgvector present and the index built with a model). */
   vectors: boolean;
+}
+
+/** A posting's BM25F contribution in SQL: q is the query term's row, po its posting ($4 = k1, $5 = 1 − b, $6 / $7 = b / average length). */
+const TFN = tfnSql('po', { oneMinusB: '$5::float8', relTitle: '$6::float8', relText: '$7::float8' });
+const CONTRIBUTION = `(q.w * ${TFN}) / ($4::float8 + ${TFN})`;
+
+/** A keyword query term as the SQL gets it: `flag` marks the pool's words, then the essential ones. */
+interface QueryTerm {
+  term: string;
+  w: number;
+  idx: number;
+  bound: number;
+  flag: 0 | 1;
 }
 
 /** The PostgreSQL backend's compiled filter: the question's filters, turned into SQL per query. */
@@ -102,24 +128,93 @@ export class PostgresBackend implements SearchBackend {
     return filter;
   }
 
+  /** How the keyword queries so far were answered. */
+  readonly keywordPlans: KeywordPlanCounts = { pool: 0, pruned: 0, full: 0 };
+
+  /**
+   * The exact BM25F top k, as the embedded index gives it: the same weights, the same float operations per
+   * posting and the same summing order (query order), so ids, scores and ties are identical. SQL has no
+   * dynamic pruning, and summing every posting of a word found in a large share of the passages costs the
+   * most, so first the pool: the best passages by the rarer words, every word's score then added for those
+   * only. The pool holds the exact top k when no passage outside it can reach its k-th score — at most the
+   * pool's lowest partial score plus the other words' bounds (`term_stats.max_tfn`). Otherwise that k-th score
+   * prunes as MaxScore does: words whose bounds together stay below it cannot lift a passage on their own, so
+   * only passages with one of the other words are scored.
+   */
   async keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter): Promise<KeywordHit[]> {
-    const { df, docs, avgTitle, avgText } = this.state;
-    const { k1, b, titleWeight, textWeight } = BM25;
-    // Per term: boost · idf · (k1 + 1), from the live statistics, as the embedded index weighs it.
-    const terms: Array<{ term: string; w: number; idx: number }> = [];
+    const { df, maxTfn, docs } = this.state;
+    const { k1 } = BM25;
+    // Per term: boost · idf · (k1 + 1), from the live statistics, and its bound, as the embedded index weighs them.
+    const terms: QueryTerm[] = [];
     query.forEach((q, idx) => {
       const n = df.get(q.term) ?? 0;
-      if (n > 0 && q.boost > 0) terms.push({ term: q.term, w: q.boost * Math.log(1 + (docs - n + 0.5) / (n + 0.5)) * (k1 + 1), idx });
+      if (n === 0 || !(q.boost >= 0)) return;
+      const w = q.boost * Math.log(1 + (docs - n + 0.5) / (n + 0.5)) * (k1 + 1);
+      const m = maxTfn.get(q.term) ?? Number.POSITIVE_INFINITY;
+      terms.push({ term: q.term, w, idx, bound: w === 0 ? 0 : Number.isFinite(m) ? ((w * m) / (k1 + m)) * BOUND_SLACK : Number.POSITIVE_INFINITY, flag: 0 });
     });
     if (terms.length === 0 || k <= 0) return [];
-    // SQL has no MaxScore pruning: summing every posting of a word found in a large share of the
-    // passages ("Russia" in a war corpus) costs the most and barely moves scores. So the candidates
-    // are the best by the rarer words (a bounded pool, several times k), and every word's score is
-    // then added for those candidates only, by primary-key lookups into the postings.
-    const byDf = [...terms].sort((x, y) => (df.get(x.term) ?? 0) - (df.get(y.term) ?? 0));
+
+    const byDf = [...terms].sort((x, y) => df.get(x.term)! - df.get(y.term)! || x.idx - y.idx);
     const limit = docs * COMMON_TERM_SHARE;
-    const rareCount = Math.max(Math.min(MIN_RARE_TERMS, byDf.length), byDf.filter((t) => (df.get(t.term) ?? 0) <= limit).length);
-    const rare = new Set(byDf.slice(0, rareCount).map((t) => t.idx));
+    const rareCount = Math.max(Math.min(MIN_RARE_TERMS, byDf.length), byDf.filter((t) => df.get(t.term)! <= limit).length);
+    for (const [i, t] of byDf.entries()) t.flag = i < rareCount ? 1 : 0;
+    const poolSize = Math.max(POOL_MIN, POOL_DEPTH * k);
+    const c = CONTRIBUTION;
+    const pooled = await this.scored(terms, k, filter, true, (_, from, where) =>
+      `cand AS (SELECT po.passage, sum(${c}) AS part FROM ${from} WHERE q.flag = 1${where} GROUP BY po.passage ORDER BY part DESC, po.passage LIMIT ${poolSize})`,
+    );
+    const others = terms.filter((t) => t.flag === 0);
+    let rest = 0;
+    for (const t of others) rest += t.bound;
+    // A passage outside a full pool has at most the pool's lowest partial score from the pool's words; outside
+    // a pool that is not full, nothing from them (and no word at all when every word chose the pool).
+    const full = pooled.count >= poolSize;
+    const theta = pooled.hits.length === k ? pooled.hits[k - 1]!.score : Number.NEGATIVE_INFINITY;
+    if ((!full && others.length === 0) || (full ? pooled.low * BOUND_SLACK : 0) + rest < theta) {
+      this.keywordPlans.pool++;
+      return pooled.hits;
+    }
+    // MaxScore: the words of smallest bounds whose bounds sum below theta cannot lift a passage to it alone.
+    const byBound = [...terms].sort((x, y) => x.bound - y.bound || x.idx - y.idx);
+    let e = 0;
+    let below = 0;
+    while (e < byBound.length && below + byBound[e]!.bound < theta) below += byBound[e++]!.bound;
+    for (const [i, t] of byBound.entries()) t.flag = i < e ? 0 : 1;
+    if (e === 0) {
+      this.keywordPlans.full++;
+      // Every passage with a word, ranked by the unordered sum; those near the k-th are scored in query order.
+      return (
+        await this.scored(terms, k, filter, false, (_, from, where) =>
+          `s AS (SELECT po.passage, sum(${c}) AS approx FROM ${from} WHERE true${where} GROUP BY po.passage),
+           kth AS (SELECT approx FROM s ORDER BY approx DESC LIMIT 1 OFFSET ${k - 1}),
+           cand AS (SELECT passage FROM s WHERE approx >= coalesce((SELECT approx FROM kth), 0) * ${1 - ORDER_MARGIN})`,
+        )
+      ).hits;
+    }
+    this.keywordPlans.pruned++;
+    return (
+      await this.scored(terms, k, filter, false, (param, from, where) =>
+        `cand AS (SELECT po.passage FROM ${from} WHERE q.flag = 1${where} GROUP BY po.passage HAVING sum(${c}) * ${BOUND_SLACK} + ${param(below)} >= ${param(theta)})`,
+      )
+    ).hits;
+  }
+
+  /**
+   * The exact top k of the candidates `cand` that `candidates` defines (CTEs over `from` = the query terms q
+   * joined to their postings po and, with a filter, to the passage's article a; `where` = the filter's
+   * conditions, each after AND): every term's contribution summed in query order, ties by lower id. With
+   * `pool`, `cand` has a `part` column, and its row count and lowest `part` come back too.
+   */
+  private async scored(
+    terms: readonly QueryTerm[],
+    k: number,
+    filter: PassageFilter | undefined,
+    pool: boolean,
+    candidates: (param: (value: number) => string, from: string, where: string) => string,
+  ): Promise<{ hits: KeywordHit[]; count: number; low: number }> {
+    const { avgTitle, avgText } = this.state;
+    const { k1, b } = BM25;
     const params: unknown[] = [
       pgArray(terms.map((t) => t.term)),
       pgArray(terms.map((t) => t.w)),
@@ -128,31 +223,25 @@ export class PostgresBackend implements SearchBackend {
       1 - b,
       avgTitle > 0 ? b / avgTitle : 0,
       avgText > 0 ? b / avgText : 0,
-      titleWeight,
-      textWeight,
+      pgArray(terms.map((t) => t.flag)),
       k,
-      pgArray(terms.map((t) => (rare.has(t.idx) ? 1 : 0))),
-      Math.max(POOL_MIN, POOL_DEPTH * k),
     ];
+    const param = (value: number): string => `$${params.push(value)}::float8`;
     const join = filter ? ' JOIN passages p ON p.id = po.passage JOIN articles a ON a.rowid = p.article' : '';
-    const where = filter ? filterSql(filter.filters, params) : [];
-    const tfn = `($8::float8 * po.tf_title / ($5::float8 + $6::float8 * po.title_len) + $9::float8 * po.tf_text / ($5::float8 + $7::float8 * po.text_len))`;
-    const rows = await this.sql.query<{ id: number; score: number; matched: number[] }>(
-      `WITH q AS (SELECT * FROM unnest($1::text[], $2::float8[], $3::int[], $11::int[]) AS q(term, w, idx, rare)),
-       pool AS (
-         SELECT po.passage FROM q JOIN postings po ON po.term = q.term${join}
-         WHERE q.rare = 1${where.length ? ` AND ${where.join(' AND ')}` : ''}
-         GROUP BY po.passage
-         ORDER BY sum(q.w * ${tfn} / ($4::float8 + ${tfn})) DESC, po.passage
-         LIMIT $12::int)
-       SELECT po.passage AS id, sum(q.w * ${tfn} / ($4::float8 + ${tfn})) AS score, array_agg(q.idx ORDER BY q.idx) AS matched
-       FROM pool CROSS JOIN q JOIN postings po ON po.term = q.term AND po.passage = pool.passage
+    const where = (filter ? filterSql(filter.filters, params) : []).map((c) => ` AND ${c}`).join('');
+    const cand = candidates(param, `q JOIN postings po ON po.term = q.term${join}`, where);
+    const rows = await this.sql.query<{ id: number; score: number; matched: number[]; n?: string; low?: number | null }>(
+      `WITH q AS (SELECT * FROM unnest($1::text[], $2::float8[], $3::int[], $8::int[]) AS q(term, w, idx, flag)),
+       ${cand}
+       SELECT po.passage AS id, sum(${CONTRIBUTION} ORDER BY q.idx) AS score, array_agg(q.idx ORDER BY q.idx) AS matched
+         ${pool ? ', (SELECT count(*) FROM cand) AS n, (SELECT min(part) FROM cand) AS low' : ''}
+       FROM cand CROSS JOIN q JOIN postings po ON po.term = q.term AND po.passage = cand.passage
        GROUP BY po.passage
        ORDER BY score DESC, po.passage
-       LIMIT $10::int`,
+       LIMIT $9::int`,
       params,
     );
-    return rows.map((r) => ({ id: r.id, score: Number(r.score), matched: r.matched }));
+    return { hits: rows.map((r) => ({ id: r.id, score: Number(r.score), matched: r.matched })), count: Number(rows[0]?.n ?? 0), low: Number(rows[0]?.low ?? 0) };
   }
 
   async denseCandidates(vector: Float32Array, k: number, filter?: PassageFilter): Promise<VectorHit[]> {
@@ -268,8 +357,16 @@ async function loadState(sql: Sql): Promise<State> {
     const [stats] = await tx.query<{ passages: string; title_terms: string; text_terms: string }>('SELECT passages, title_terms, text_terms FROM corpus_stats');
     const [articles] = await tx.query<{ n: string }>('SELECT count(*) AS n FROM articles');
     const [newest] = await tx.query<{ date: string | null }>('SELECT date FROM articles WHERE date_first IS NOT NULL ORDER BY date_first DESC LIMIT 1');
+    const docs = Number(stats?.passages ?? 0);
+    const avg = { title: docs ? Number(stats!.title_terms) / docs : 0, text: docs ? Number(stats!.text_terms) / docs : 0 };
     const df = new Map<string, number>();
-    for (const r of await tx.query<{ term: string; df: number }>('SELECT term, df FROM term_stats WHERE df > 0')) df.set(r.term, r.df);
+    const maxTfn = new Map<string, number>();
+    for (const r of await tx.query<{ term: string; df: number; max_tfn: number | null; ref_title: number | null; ref_text: number | null }>(
+      'SELECT term, df, max_tfn, ref_title, ref_text FROM term_stats WHERE df > 0',
+    )) {
+      df.set(r.term, r.df);
+      maxTfn.set(r.term, carriedBound(r.max_tfn, { title: r.ref_title, text: r.ref_text }, avg));
+    }
     const expansions = new Map<string, Array<[string, number]>>();
     for (const r of await tx.query<{ lemma: string; alternatives: Array<[string, number]> }>('SELECT lemma, alternatives FROM expansions')) {
       expansions.set(r.lemma, r.alternatives);
@@ -283,7 +380,6 @@ async function loadState(sql: Sql): Promise<State> {
       const [t] = await tx.query<{ t: string | null }>("SELECT to_regclass('passage_vectors')::text AS t");
       vectors = Boolean(t?.t);
     }
-    const docs = Number(stats?.passages ?? 0);
     const info: IndexInfo = {
       location: sql.location,
       format: version,
@@ -300,9 +396,10 @@ async function loadState(sql: Sql): Promise<State> {
     return {
       info,
       df,
+      maxTfn,
       docs,
-      avgTitle: docs ? Number(stats!.title_terms) / docs : 0,
-      avgText: docs ? Number(stats!.text_terms) / docs : 0,
+      avgTitle: avg.title,
+      avgText: avg.text,
       expansions,
       related,
       vectors,
