@@ -11,8 +11,10 @@ import { judge } from '../eval/metrics.js';
 import { readQuestions } from '../eval/evaluate.js';
 import { loadCoreConfig } from '../src/config.js';
 import { openSearcher } from '../src/open.js';
+import { PostgresBackend } from '../src/storage/postgres/backend.js';
+import { poolSql } from '../src/storage/postgres/sql.js';
 import { DEFAULT_RANKING } from '../src/search/ranking.js';
-import type { Searcher } from '../src/search/searcher.js';
+import { Searcher } from '../src/search/searcher.js';
 import type { Answer } from '../src/types.js';
 import { percentile } from './stats.js';
 
@@ -29,10 +31,9 @@ for (const f of opts.questions) if (/^test.*\.jsonl$/.test(path.basename(f))) th
 
 const config = loadCoreConfig(process.env);
 const ranking = { ...DEFAULT_RANKING, minConfidence: 0 };
-const open = (backend: 'embedded' | 'postgres'): Promise<Searcher> =>
-  openSearcher({ ...config, SEARCH_BACKEND: backend, DATABASE_URL: opts.database }, opts.index, { model: 'never' }, ranking);
-const embedded = await open('embedded');
-const postgres = await open('postgres');
+const embedded = await openSearcher({ ...config, SEARCH_BACKEND: 'embedded' }, opts.index, { model: 'never' }, ranking);
+const pg = await PostgresBackend.open(poolSql(opts.database, { max: config.PG_POOL_MAX }), { efSearch: config.HNSW_EF_SEARCH });
+const postgres = await Searcher.over(pg, { ...config, EMBEDDING_MODEL: undefined }, { model: 'never' }, ranking);
 const ask = (s: Searcher, q: string): Promise<Answer> => s.ask(q, { k: opts.k, evenIfUnsure: true });
 
 // Warm both (code, caches, connections) on a few questions first.
@@ -45,6 +46,8 @@ console.log(`|---|---|---|---|---|---|`);
 for (const file of opts.questions) {
   const questions = await readQuestions(file);
   const times = { embedded: [] as number[], postgres: [] as number[] };
+  const bm25 = { embedded: [] as number[], postgres: [] as number[] };
+  const before = { ...pg.keywordCounts };
   const hits = { embedded: 0, postgres: 0 };
   let answerable = 0;
   let same = 0;
@@ -55,6 +58,7 @@ for (const file of opts.questions) {
     for (const name of order) {
       answers[name] = await ask(name === 'embedded' ? embedded : postgres, q.question);
       times[name].push(answers[name].tookMs);
+      bm25[name].push(answers[name].timings.bm25 ?? 0);
     }
     const top = (a: Answer): string => JSON.stringify(a.results.slice(0, 5).map((r) => [r.chunkId, r.score]));
     if (top(answers.embedded) === top(answers.postgres)) same++;
@@ -72,6 +76,11 @@ for (const file of opts.questions) {
     `| ${path.relative(process.cwd(), file)} | ${questions.length} | ${same}/${questions.length} (${((100 * same) / questions.length).toFixed(1)} %) | ` +
       `${hit(hits.embedded)} / ${hit(hits.postgres)} | ${fmt(percentile(times.embedded, 50))} / ${fmt(percentile(times.postgres, 50))} ms | ` +
       `${fmt(percentile(times.embedded, 99))} / ${fmt(percentile(times.postgres, 99))} ms |`,
+  );
+  const now = pg.keywordCounts;
+  console.error(
+    `${path.basename(file)}: keyword stage p50 ${fmt(percentile(bm25.embedded, 50))} / ${fmt(percentile(bm25.postgres, 50))} ms; ` +
+      `PostgreSQL keyword queries ${now.queries - before.queries}, refetched past ties ${now.refetched - before.refetched}`,
   );
   if (differing.length) console.error(`${path.basename(file)}: differing ${differing.join(' ')}`);
 }

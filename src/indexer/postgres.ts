@@ -6,7 +6,6 @@ import type { DenseInfo, NoDenseInfo } from '../storage/backend.js';
 import { IndexBusyError } from '../storage/errors.js';
 import { chunkingSchema, denseSchema } from '../storage/database.js';
 import { MAX_TF } from '../storage/keyword/index.js';
-import { EXACT_BOUNDS_SQL, mergeBoundsSql } from '../storage/postgres/bm25.js';
 import { migrate } from '../storage/postgres/migrations.js';
 import { pgArray, pgVector, type Queryable, type Sql } from '../storage/postgres/sql.js';
 import { encodeArticle } from '../storage/rows.js';
@@ -151,8 +150,8 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
       if (replaced.length) await removeArticles(tx, replaced);
       const rowids = await insertArticles(tx, batch);
       await insertPassages(tx, prepared, rowids);
-      await adjustStats(tx, rowids, +1);
       await insertPostings(tx, prepared);
+      await adjustStats(tx, rowids, +1);
       await setMeta(tx, { generation });
     });
     clock.add('write', t);
@@ -275,15 +274,8 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
       complete: true,
     });
   });
-  if (full || added + changed + removed.length > 1000) {
-    // Bounds carried batch by batch only grow; after a large change, every term's is made exact again.
-    await sql.transaction(async (tx) => {
-      await tx.query('SET LOCAL statement_timeout = 0');
-      await tx.query(EXACT_BOUNDS_SQL);
-    });
-    // Fresh planner statistics after a large change, or the first questions get plans made for empty tables.
-    await sql.query('ANALYZE passages, postings, term_stats, articles');
-  }
+  // Fresh planner statistics after a large change, or the first questions get plans made for empty tables.
+  if (full || added + changed + removed.length > 1000) await sql.query('ANALYZE passages, postings, term_stats, articles');
   clock.add('write', since);
   options.onProgress?.({ stage: 'write', done: 1, total: 1 });
   const [totals] = await sql.query<{ a: string; p: string }>('SELECT (SELECT count(*) FROM articles) AS a, (SELECT passages FROM corpus_stats) AS p');
@@ -491,20 +483,14 @@ async function insertPassages(tx: Queryable, passages: readonly PgPassage[], row
   }
 }
 
-/**
- * The passages' postings (after the statistics took them in: the term bounds they raise are computed
- * under the new averages), in the same statement that raises their terms' bounds.
- */
+/** The passages' postings: per term, its counts in the title and the text (`termCounts`). */
 async function insertPostings(tx: Queryable, passages: readonly PgPassage[]): Promise<void> {
   const rows = passages.flatMap((p) => [...p.tf].map(([term, [title, text]]) => ({ term, id: p.id, title, text, tl: p.titleLen, xl: p.textLen })));
   if (rows.length === 0) return;
   const col = (f: (r: (typeof rows)[number]) => string | number): string => pgArray(rows.map(f));
   await tx.query(
-    `WITH po AS (
-       INSERT INTO postings (term, passage, tf_title, tf_text, title_len, text_len)
-       SELECT * FROM unnest($1::text[], $2::int[], $3::smallint[], $4::smallint[], $5::int[], $6::int[])
-       RETURNING *)
-     ${mergeBoundsSql('po')}`,
+    `INSERT INTO postings (term, passage, tf_title, tf_text, title_len, text_len)
+     SELECT * FROM unnest($1::text[], $2::int[], $3::smallint[], $4::smallint[], $5::int[], $6::int[])`,
     [col((r) => r.term), col((r) => r.id), col((r) => r.title), col((r) => r.text), col((r) => r.tl), col((r) => r.xl)],
   );
 }

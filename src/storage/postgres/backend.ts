@@ -4,32 +4,29 @@ import { LIST_MATCH_CAP, type ArticleQuery, type DenseInfo, type IndexInfo, type
 import { chunkingSchema, corpusSchema, denseSchema } from '../database.js';
 import { IndexError, MissingIndexError } from '../errors.js';
 import { ARTICLE_COLUMNS, decodeArticle, decodePassage, PASSAGE_COLUMNS, type ArticleRow, type PassageRow } from '../rows.js';
-import { BM25, BOUND_SLACK, carriedBound, tfnSql } from './bm25.js';
+import { KEYWORD_OPTIONS } from '../embedded.js';
 import { LATEST_VERSION, schemaVersion } from './migrations.js';
 import { pgArray, pgVector, type Queryable, type Sql } from './sql.js';
 
-/** Words in more than this share of the passages are left out of choosing the candidate pool… */
-const COMMON_TERM_SHARE = 0.05;
-/** …unless that leaves fewer than this many words. */
-const MIN_RARE_TERMS = 2;
-/** The pool is this many times k (at least POOL_MIN): every word's score is summed for these. */
-const POOL_DEPTH = 4;
-const POOL_MIN = 1000;
+/** BM25F parameters: the embedded keyword index's, so both backends score alike. */
+export const BM25 = { ...KEYWORD_OPTIONS, titleWeight: 1, textWeight: 1 } as const;
+
 /**
- * Scores summed in another order differ by a few units in the last place: a passage whose unordered sum is within this
- * share of the k-th one's is re-scored in query order before the cut (far above the rounding error, far below any gap).
+ * Scores summed in another order differ by a few units in the last place (the contributions are positive: at most
+ * terms × 2⁻⁵³ of the score): a passage whose unordered sum is within this share of the k-th one's is scored again in
+ * query order before the cut. Far above the rounding error, far below any real gap.
  */
 const ORDER_MARGIN = 1e-12;
+/** Passages past the k-th fetched with their query-order scores (more only when all of them are within ORDER_MARGIN of it). */
+const NEAR_EXTRA = 8;
 
-/** How each keyword query was answered (for tests and benchmarks): see `keywordCandidates`. */
-export interface KeywordPlanCounts {
-  /** The pool was proved to hold the exact top k. */
-  pool: number;
-  /** The pool's k-th score pruned the words that could not matter; every posting of the others was scored. */
-  pruned: number;
-  /** Every posting of every word was scored. */
-  full: number;
+/** How keyword queries were answered (for tests and benchmarks). */
+export interface KeywordQueryCounts {
+  queries: number;
+  /** Queries that fetched past k + NEAR_EXTRA because that many passages tied (within ORDER_MARGIN) with the k-th. */
+  refetched: number;
 }
+
 export interface PostgresOptions {
   efSearch: number;
   onNotice?: (message: string) => void;
@@ -39,8 +36,6 @@ export interface PostgresOptions {
 interface State {
   info: IndexInfo;
   df: Map<string, number>;
-  /** Per term: the largest normalised tf any of its postings can have under the current averages (term bounds, migration 5). */
-  maxTfn: Map<string, number>;
   docs: number;
   avgTitle: number;
   avgText: number;
@@ -52,16 +47,26 @@ interface State {
 }
 
 /** A posting's BM25F contribution in SQL: q is the query term's row, po its posting ($4 = k1, $5 = 1 − b, $6 / $7 = b / average length). */
-const TFN = tfnSql('po', { oneMinusB: '$5::float8', relTitle: '$6::float8', relText: '$7::float8' });
-const CONTRIBUTION = `(q.w * ${TFN}) / ($4::float8 + ${TFN})`;
+/**
+ * A posting's normalised term frequency in SQL, operation for operation as the embedded index computes it
+ * (src/storage/keyword/keyword-index.ts: tfTitle · (wTitle / ((1 − b) + b/avgTitle · titleLen)) + tfText · …), so
+ * it is the same float8, bit for bit ($5 = 1 − b, $6 / $7 = b / average length). A title without the word adds
+ * 0 · norm = +0, which changes nothing: most postings skip that half. With b = 1 an empty field's norm would divide
+ * by zero; the embedded index takes 1 there, and so does this.
+ */
+function tfnSql(): string {
+  const norm = (weight: number, rel: string, len: string): string =>
+    BM25.b < 1 ? `(${weight}::float8 / ($5::float8 + ${rel} * po.${len}))` : `(${weight}::float8 / coalesce(nullif($5::float8 + ${rel} * po.${len}, 0), 1))`;
+  const text = `po.tf_text * ${norm(BM25.textWeight, '$7::float8', 'text_len')}`;
+  return `CASE WHEN po.tf_title = 0 THEN ${text} ELSE po.tf_title * ${norm(BM25.titleWeight, '$6::float8', 'title_len')} + ${text} END`;
+}
+const TFN = tfnSql();
 
-/** A keyword query term as the SQL gets it: `flag` marks the pool's words, then the essential ones. */
+/** A query term as the SQL gets it: its weight boost · idf · (k1 + 1) and its index in the query. */
 interface QueryTerm {
   term: string;
   w: number;
   idx: number;
-  bound: number;
-  flag: 0 | 1;
 }
 
 /** The PostgreSQL backend's compiled filter: the question's filters, turned into SQL per query. */
@@ -129,90 +134,48 @@ export class PostgresBackend implements SearchBackend {
   }
 
   /** How the keyword queries so far were answered. */
-  readonly keywordPlans: KeywordPlanCounts = { pool: 0, pruned: 0, full: 0 };
+  readonly keywordCounts: KeywordQueryCounts = { queries: 0, refetched: 0 };
 
   /**
    * The exact BM25F top k, as the embedded index gives it: the same weights, the same float operations per
-   * posting and the same summing order (query order), so ids, scores and ties are identical. SQL has no
-   * dynamic pruning, and summing every posting of a word found in a large share of the passages costs the
-   * most, so first the pool: the best passages by the rarer words, every word's score then added for those
-   * only. The pool holds the exact top k when no passage outside it can reach its k-th score — at most the
-   * pool's lowest partial score plus the other words' bounds (`term_stats.max_tfn`). Otherwise that k-th score
-   * prunes as MaxScore does: words whose bounds together stay below it cannot lift a passage on their own, so
-   * only passages with one of the other words are scored.
+   * posting and the same summing order (query order), so ids, scores and ties (lower id first) are identical.
+   * One hash aggregate sums every posting of the query's words per passage in whatever order the rows come;
+   * the best k + NEAR_EXTRA by that sum are then scored again in query order (an ordered aggregate over index
+   * lookups) and cut at k. When the last of them is still within ORDER_MARGIN of the k-th, more are fetched.
+   * (A pool of the best passages by the rarer words is cheaper but not exact; proving it exact from per-word
+   * bounds failed for most questions at k = 100, and scoring it costs a scan of the common words' postings anyway:
+   * BENCHMARKS.md, "PostgreSQL backend".)
    */
   async keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter): Promise<KeywordHit[]> {
-    const { df, maxTfn, docs } = this.state;
+    const { df, docs } = this.state;
     const { k1 } = BM25;
-    // Per term: boost · idf · (k1 + 1), from the live statistics, and its bound, as the embedded index weighs them.
+    // Per term: boost · idf · (k1 + 1), from the live statistics, as the embedded index weighs it (a zero boost
+    // still counts the word as matched, as there).
     const terms: QueryTerm[] = [];
     query.forEach((q, idx) => {
       const n = df.get(q.term) ?? 0;
-      if (n === 0 || !(q.boost >= 0)) return;
-      const w = q.boost * Math.log(1 + (docs - n + 0.5) / (n + 0.5)) * (k1 + 1);
-      const m = maxTfn.get(q.term) ?? Number.POSITIVE_INFINITY;
-      terms.push({ term: q.term, w, idx, bound: w === 0 ? 0 : Number.isFinite(m) ? ((w * m) / (k1 + m)) * BOUND_SLACK : Number.POSITIVE_INFINITY, flag: 0 });
+      if (n > 0 && q.boost >= 0) terms.push({ term: q.term, w: q.boost * Math.log(1 + (docs - n + 0.5) / (n + 0.5)) * (k1 + 1), idx });
     });
     if (terms.length === 0 || k <= 0) return [];
-
-    const byDf = [...terms].sort((x, y) => df.get(x.term)! - df.get(y.term)! || x.idx - y.idx);
-    const limit = docs * COMMON_TERM_SHARE;
-    const rareCount = Math.max(Math.min(MIN_RARE_TERMS, byDf.length), byDf.filter((t) => df.get(t.term)! <= limit).length);
-    for (const [i, t] of byDf.entries()) t.flag = i < rareCount ? 1 : 0;
-    const poolSize = Math.max(POOL_MIN, POOL_DEPTH * k);
-    const c = CONTRIBUTION;
-    const pooled = await this.scored(terms, k, filter, true, (_, from, where) =>
-      `cand AS (SELECT po.passage, sum(${c}) AS part FROM ${from} WHERE q.flag = 1${where} GROUP BY po.passage ORDER BY part DESC, po.passage LIMIT ${poolSize})`,
-    );
-    const others = terms.filter((t) => t.flag === 0);
-    let rest = 0;
-    for (const t of others) rest += t.bound;
-    // A passage outside a full pool has at most the pool's lowest partial score from the pool's words; outside
-    // a pool that is not full, nothing from them (and no word at all when every word chose the pool).
-    const full = pooled.count >= poolSize;
-    const theta = pooled.hits.length === k ? pooled.hits[k - 1]!.score : Number.NEGATIVE_INFINITY;
-    if ((!full && others.length === 0) || (full ? pooled.low * BOUND_SLACK : 0) + rest < theta) {
-      this.keywordPlans.pool++;
-      return pooled.hits;
+    this.keywordCounts.queries++;
+    for (let extra = NEAR_EXTRA; ; extra *= 4) {
+      const rows = await this.scoreBest(terms, k + extra, filter);
+      const kth = rows.length >= k ? rows[k - 1]!.approx : 0;
+      // Enough when the list ended before its limit, or its last passage is clearly below the k-th.
+      if (rows.length < k + extra || rows[rows.length - 1]!.approx < kth * (1 - ORDER_MARGIN)) {
+        rows.sort((x, y) => y.score - x.score || x.id - y.id);
+        return rows.slice(0, k).map((r) => ({ id: r.id, score: r.score, matched: r.matched }));
+      }
+      this.keywordCounts.refetched++;
     }
-    // MaxScore: the words of smallest bounds whose bounds sum below theta cannot lift a passage to it alone.
-    const byBound = [...terms].sort((x, y) => x.bound - y.bound || x.idx - y.idx);
-    let e = 0;
-    let below = 0;
-    while (e < byBound.length && below + byBound[e]!.bound < theta) below += byBound[e++]!.bound;
-    for (const [i, t] of byBound.entries()) t.flag = i < e ? 0 : 1;
-    if (e === 0) {
-      this.keywordPlans.full++;
-      // Every passage with a word, ranked by the unordered sum; those near the k-th are scored in query order.
-      return (
-        await this.scored(terms, k, filter, false, (_, from, where) =>
-          `s AS (SELECT po.passage, sum(${c}) AS approx FROM ${from} WHERE true${where} GROUP BY po.passage),
-           kth AS (SELECT approx FROM s ORDER BY approx DESC LIMIT 1 OFFSET ${k - 1}),
-           cand AS (SELECT passage FROM s WHERE approx >= coalesce((SELECT approx FROM kth), 0) * ${1 - ORDER_MARGIN})`,
-        )
-      ).hits;
-    }
-    this.keywordPlans.pruned++;
-    return (
-      await this.scored(terms, k, filter, false, (param, from, where) =>
-        `cand AS (SELECT po.passage FROM ${from} WHERE q.flag = 1${where} GROUP BY po.passage HAVING sum(${c}) * ${BOUND_SLACK} + ${param(below)} >= ${param(theta)})`,
-      )
-    ).hits;
   }
 
-  /**
-   * The exact top k of the candidates `cand` that `candidates` defines (CTEs over `from` = the query terms q
-   * joined to their postings po and, with a filter, to the passage's article a; `where` = the filter's
-   * conditions, each after AND): every term's contribution summed in query order, ties by lower id. With
-   * `pool`, `cand` has a `part` column, and its row count and lowest `part` come back too.
-   */
-  private async scored(
+  /** The `limit` best passages by their scores summed in any order (`approx`), each with its score summed in query order. */
+  private async scoreBest(
     terms: readonly QueryTerm[],
-    k: number,
+    limit: number,
     filter: PassageFilter | undefined,
-    pool: boolean,
-    candidates: (param: (value: number) => string, from: string, where: string) => string,
-  ): Promise<{ hits: KeywordHit[]; count: number; low: number }> {
+  ): Promise<Array<{ id: number; approx: number; score: number; matched: number[] }>> {
     const { avgTitle, avgText } = this.state;
     const { k1, b } = BM25;
     const params: unknown[] = [
@@ -223,25 +186,23 @@ export class PostgresBackend implements SearchBackend {
       1 - b,
       avgTitle > 0 ? b / avgTitle : 0,
       avgText > 0 ? b / avgText : 0,
-      pgArray(terms.map((t) => t.flag)),
-      k,
+      limit,
     ];
-    const param = (value: number): string => `$${params.push(value)}::float8`;
     const join = filter ? ' JOIN passages p ON p.id = po.passage JOIN articles a ON a.rowid = p.article' : '';
-    const where = (filter ? filterSql(filter.filters, params) : []).map((c) => ` AND ${c}`).join('');
-    const cand = candidates(param, `q JOIN postings po ON po.term = q.term${join}`, where);
-    const rows = await this.sql.query<{ id: number; score: number; matched: number[]; n?: string; low?: number | null }>(
-      `WITH q AS (SELECT * FROM unnest($1::text[], $2::float8[], $3::int[], $8::int[]) AS q(term, w, idx, flag)),
-       ${cand}
-       SELECT po.passage AS id, sum(${CONTRIBUTION} ORDER BY q.idx) AS score, array_agg(q.idx ORDER BY q.idx) AS matched
-         ${pool ? ', (SELECT count(*) FROM cand) AS n, (SELECT min(part) FROM cand) AS low' : ''}
-       FROM cand CROSS JOIN q JOIN postings po ON po.term = q.term AND po.passage = cand.passage
-       GROUP BY po.passage
-       ORDER BY score DESC, po.passage
-       LIMIT $9::int`,
+    const where = filter ? ` WHERE ${filterSql(filter.filters, params).join(' AND ')}` : '';
+    // The contribution is w · tfn / (k1 + tfn), tfn computed once per posting (OFFSET 0 keeps it a subquery).
+    const rows = await this.sql.query<{ id: number; approx: number; score: number; matched: number[] }>(
+      `WITH q AS (SELECT * FROM unnest($1::text[], $2::float8[], $3::int[]) AS q(term, w, idx))
+       SELECT t.passage AS id, t.approx, x.score, x.matched
+       FROM (SELECT c.passage, sum((c.w * c.tfn) / ($4::float8 + c.tfn)) AS approx
+             FROM (SELECT po.passage, q.w, ${TFN} AS tfn FROM q JOIN postings po ON po.term = q.term${join}${where} OFFSET 0) c
+             GROUP BY c.passage ORDER BY approx DESC LIMIT $8::int) t
+       CROSS JOIN LATERAL (
+         SELECT sum((c.w * c.tfn) / ($4::float8 + c.tfn) ORDER BY c.idx) AS score, array_agg(c.idx ORDER BY c.idx) AS matched
+         FROM (SELECT q.w, q.idx, ${TFN} AS tfn FROM q JOIN postings po ON po.term = q.term AND po.passage = t.passage) c) x`,
       params,
     );
-    return { hits: rows.map((r) => ({ id: r.id, score: Number(r.score), matched: r.matched })), count: Number(rows[0]?.n ?? 0), low: Number(rows[0]?.low ?? 0) };
+    return rows.map((r) => ({ id: r.id, approx: Number(r.approx), score: Number(r.score), matched: r.matched }));
   }
 
   async denseCandidates(vector: Float32Array, k: number, filter?: PassageFilter): Promise<VectorHit[]> {
@@ -358,15 +319,8 @@ async function loadState(sql: Sql): Promise<State> {
     const [articles] = await tx.query<{ n: string }>('SELECT count(*) AS n FROM articles');
     const [newest] = await tx.query<{ date: string | null }>('SELECT date FROM articles WHERE date_first IS NOT NULL ORDER BY date_first DESC LIMIT 1');
     const docs = Number(stats?.passages ?? 0);
-    const avg = { title: docs ? Number(stats!.title_terms) / docs : 0, text: docs ? Number(stats!.text_terms) / docs : 0 };
     const df = new Map<string, number>();
-    const maxTfn = new Map<string, number>();
-    for (const r of await tx.query<{ term: string; df: number; max_tfn: number | null; ref_title: number | null; ref_text: number | null }>(
-      'SELECT term, df, max_tfn, ref_title, ref_text FROM term_stats WHERE df > 0',
-    )) {
-      df.set(r.term, r.df);
-      maxTfn.set(r.term, carriedBound(r.max_tfn, { title: r.ref_title, text: r.ref_text }, avg));
-    }
+    for (const r of await tx.query<{ term: string; df: number }>('SELECT term, df FROM term_stats WHERE df > 0')) df.set(r.term, r.df);
     const expansions = new Map<string, Array<[string, number]>>();
     for (const r of await tx.query<{ lemma: string; alternatives: Array<[string, number]> }>('SELECT lemma, alternatives FROM expansions')) {
       expansions.set(r.lemma, r.alternatives);
@@ -396,10 +350,9 @@ async function loadState(sql: Sql): Promise<State> {
     return {
       info,
       df,
-      maxTfn,
       docs,
-      avgTitle: avg.title,
-      avgText: avg.text,
+      avgTitle: docs ? Number(stats!.title_terms) / docs : 0,
+      avgText: docs ? Number(stats!.text_terms) / docs : 0,
       expansions,
       related,
       vectors,

@@ -1,4 +1,3 @@
-import { EXACT_BOUNDS_SQL } from './bm25.js';
 import type { Queryable, Sql } from './sql.js';
 
 /**
@@ -124,17 +123,6 @@ CREATE TABLE related (
 ALTER TABLE articles ADD COLUMN title_words tsvector GENERATED ALWAYS AS (to_tsvector('simple', title || ' ' || coalesce(outlet, ''))) STORED;
 CREATE INDEX articles_title_words ON articles USING gin (title_words);
 CREATE INDEX articles_listing ON articles (date DESC NULLS LAST, title)
-`,
-  },
-  {
-    version: 5,
-    name: 'term bounds: each term’s largest normalised tf, so a keyword query can prove its bounded candidate pool exact',
-    // A passage outside the pool can score at most the pool's lowest partial score plus the other words'
-    // bounds; when that is below the k-th score the pool's top k are the exact BM25 top k (as the embedded
-    // index's MaxScore), and otherwise the query falls back to scoring every posting that can still matter.
-    sql: `
-ALTER TABLE term_stats ADD COLUMN max_tfn float8, ADD COLUMN ref_title float8, ADD COLUMN ref_text float8;
-${EXACT_BOUNDS_SQL}
 `,
   },
 ];
