@@ -35,7 +35,10 @@ function corpus(seed: number, count: number, changed = new Set<number>()): strin
   const total = weights.reduce((s, w) => s + w, 0);
   const draw = (): string => {
     let x = random() * total;
-    for (const [r, w] of weights.entries()) if ((x -= w) <= 0) return VOCABULARY[r]!;
+    for (const [r, w] of weights.entries()) {
+      x -= w;
+      if (x <= 0) return VOCABULARY[r]!;
+    }
     return VOCABULARY[0]!;
   };
   const sentence = (): string => {
