@@ -86,7 +86,7 @@ const META = {
 
 /**
  * The search backend on PostgreSQL: articles and passages tables, keyword candidates ranked by BM25F
- * in SQL over the query terms' postings (derived from each passage's weighted tsvector), date / outlet filters in SQL,
+ * in SQL over the query terms' postings (the indexer's term counts, as the embedded segments keep them), date / outlet filters in SQL,
  * vectors in pgvector (HNSW, cosine) when the server has it. Term statistics, WordNet
  * alternatives and related words are held in memory (query planning consults them word by word) and reloaded by
  * `refresh` when the indexer has committed a newer generation.
