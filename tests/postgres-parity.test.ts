@@ -13,10 +13,11 @@ import { hasShared, SHARED } from './support/shared.js';
 import { testDatabase } from './support/postgres.js';
 
 /**
- * Parity: the same corpus and questions through both backends give the same top-5 articles for at
- * least 90% of the questions (the keyword paths share the analysis and BM25F; they may differ in
- * float rounding and tie order). Corpus: the seeds, every article the news-2022 question set
- * points at, and the first 1,500 articles of news-2022 as distractors.
+ * Parity: the same corpus and questions through both backends give identical answers — the same top-5
+ * passages in the same order with the same scores — for every question (the keyword paths share the
+ * analysis, the BM25F float operations and the summing order, so they rank from the same exact top k).
+ * Corpus: the seeds, every article the news-2022 question set points at, and the first 1,500 articles of
+ * news-2022 as distractors.
  */
 const NEWS = path.join(SHARED, 'corpus/news-2022.jsonl');
 const QUESTIONS = path.join(REPO, 'eval/questions/news2022-questions.jsonl');
@@ -57,7 +58,7 @@ describe.skipIf(!db)('embedded and PostgreSQL backends agree', () => {
     await cleanup?.();
   });
 
-  it('gives the same top-5 articles for at least 90% of the questions, and hit@5 within 0.05', async () => {
+  it('gives identical top-5 passages and scores for every question, and the same hit@5', async () => {
     const corpus = [SEED_CORPUS, path.join(dir, 'slice.jsonl')];
     const out = path.join(dir, 'index');
     const embeddedReport = await buildIndex({ corpus, out, settings, lexicalOnly: true });
@@ -73,7 +74,7 @@ describe.skipIf(!db)('embedded and PostgreSQL backends agree', () => {
     const differing: string[] = [];
     for (const q of questions) {
       const [a, b] = [await embedded.ask(q.question, { k: 5 }), await postgres.ask(q.question, { k: 5 })];
-      const top = (x: typeof a): string[] => (x.abstained ? [] : [...new Set(x.results.map((r) => r.articleId))].sort());
+      const top = (x: typeof a): Array<[number, number]> => (x.abstained ? [] : x.results.map((r) => [r.chunkId, r.score]));
       if (JSON.stringify(top(a)) === JSON.stringify(top(b))) same++;
       else differing.push(q.id);
       if (!q.unanswerable) {
@@ -85,11 +86,11 @@ describe.skipIf(!db)('embedded and PostgreSQL backends agree', () => {
     const parity = same / questions.length;
     const hit5 = { embedded: hits.embedded / answerable, postgres: hits.postgres / answerable };
     console.log(
-      `parity: ${same}/${questions.length} questions (${(parity * 100).toFixed(1)}%) with the same top-5 articles; ` +
+      `parity: ${same}/${questions.length} questions (${(parity * 100).toFixed(1)}%) with identical top-5 passages and scores; ` +
         `hit@5 embedded ${hit5.embedded.toFixed(3)}, postgres ${hit5.postgres.toFixed(3)} (lexical, ${pgReport.articles} articles, ${pgReport.chunks} passages); differing: ${differing.join(' ') || 'none'}`,
     );
-    expect(parity).toBeGreaterThanOrEqual(0.9);
-    expect(Math.abs(hit5.embedded - hit5.postgres)).toBeLessThanOrEqual(0.05);
+    expect(differing).toEqual([]);
+    expect(hit5.postgres).toBe(hit5.embedded);
     await embedded.close();
     await postgres.close();
   }, 600_000);

@@ -5,6 +5,7 @@ import { newStreamStats, streamCorpus, type ArticleKeys } from '../ingest/stream
 import type { DenseInfo, NoDenseInfo } from '../storage/backend.js';
 import { IndexBusyError } from '../storage/errors.js';
 import { chunkingSchema, denseSchema } from '../storage/database.js';
+import { MAX_TF } from '../storage/keyword/index.js';
 import { migrate } from '../storage/postgres/migrations.js';
 import { pgArray, pgVector, type Queryable, type Sql } from '../storage/postgres/sql.js';
 import { encodeArticle } from '../storage/rows.js';
@@ -78,6 +79,8 @@ interface PgPassage extends PreparedPassage {
   titleLen: number;
   textLen: number;
   tsv: string;
+  /** Per term: its count in the title and in the text, capped as the embedded index caps them (MAX_TF). */
+  tf: Map<string, [number, number]>;
 }
 
 async function run(options: PostgresBuildOptions): Promise<BuildReport> {
@@ -147,6 +150,7 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
       if (replaced.length) await removeArticles(tx, replaced);
       const rowids = await insertArticles(tx, batch);
       await insertPassages(tx, prepared, rowids);
+      await insertPostings(tx, prepared);
       await adjustStats(tx, rowids, +1);
       await setMeta(tx, { generation });
     });
@@ -369,6 +373,26 @@ export function passageVector(titleTerms: readonly string[], textTerms: readonly
 }
 
 /**
+ * Each term's count in the title and the text, as the embedded index counts them (capped at MAX_TF; terms
+ * longer than MAX_TERM left out, as from the tsvector). Counted here rather than from the tsvector, which
+ * keeps at most 256 positions of a term and folds every position past 16,383 into one.
+ */
+export function termCounts(titleTerms: readonly string[], textTerms: readonly string[]): Map<string, [number, number]> {
+  const out = new Map<string, [number, number]>();
+  const add = (terms: readonly string[], field: 0 | 1): void => {
+    for (const t of terms) {
+      if (t.length > MAX_TERM) continue;
+      const tf = out.get(t) ?? [0, 0];
+      tf[field] = Math.min(tf[field] + 1, MAX_TF);
+      out.set(t, tf);
+    }
+  };
+  add(titleTerms, 0);
+  add(textTerms, 1);
+  return out;
+}
+
+/**
  * The shared preparation (ids from the database's sequence: never reused, whoever else is reading;
  * vectors reused from `passage_vectors`), then each passage's terms as a tsvector.
  */
@@ -410,7 +434,7 @@ async function preparePgPassages(
     }
     const textTerms = analyze(p.text);
     related?.add(textTerms);
-    return { ...p, titleLen: titleTerms.length, textLen: textTerms.length, tsv: passageVector(titleTerms, textTerms) };
+    return { ...p, titleLen: titleTerms.length, textLen: textTerms.length, tsv: passageVector(titleTerms, textTerms), tf: termCounts(titleTerms, textTerms) };
   });
   clock.add('chunk', since);
   return out;
@@ -450,12 +474,6 @@ async function insertPassages(tx: Queryable, passages: readonly PgPassage[], row
       pgArray(passages.map((p) => p.tsv)),
     ],
   );
-  await tx.query(
-    `INSERT INTO postings
-     SELECT u.lexeme, p.id, cardinality(array_positions(u.weights, 'A')), cardinality(array_positions(u.weights, 'B')), p.title_len, p.text_len
-     FROM passages p CROSS JOIN LATERAL unnest(p.tsv) u WHERE p.id = ANY($1::int[])`,
-    [pgArray(passages.map((p) => p.id))],
-  );
   const withVectors = passages.filter((p) => p.vector);
   if (withVectors.length) {
     await tx.query('INSERT INTO passage_vectors (id, embedding) SELECT id, e::vector FROM unnest($1::int[], $2::text[]) AS v(id, e)', [
@@ -463,6 +481,18 @@ async function insertPassages(tx: Queryable, passages: readonly PgPassage[], row
       pgArray(withVectors.map((p) => pgVector(p.vector!))),
     ]);
   }
+}
+
+/** The passages' postings: per term, its counts in the title and the text (`termCounts`). */
+async function insertPostings(tx: Queryable, passages: readonly PgPassage[]): Promise<void> {
+  const rows = passages.flatMap((p) => [...p.tf].map(([term, [title, text]]) => ({ term, id: p.id, title, text, tl: p.titleLen, xl: p.textLen })));
+  if (rows.length === 0) return;
+  const col = (f: (r: (typeof rows)[number]) => string | number): string => pgArray(rows.map(f));
+  await tx.query(
+    `INSERT INTO postings (term, passage, tf_title, tf_text, title_len, text_len)
+     SELECT * FROM unnest($1::text[], $2::int[], $3::smallint[], $4::smallint[], $5::int[], $6::int[])`,
+    [col((r) => r.term), col((r) => r.id), col((r) => r.title), col((r) => r.text), col((r) => r.tl), col((r) => r.xl)],
+  );
 }
 
 /** Deletes articles (their passages and vectors cascade), taking their terms out of the statistics first. */

@@ -29,13 +29,16 @@ export class VariantFinder {
     else this.byPrefix.set(key, [term]);
   }
 
-  /** Terms within 1 edit (2 for terms of 8+ letters) of `term`, excluding itself. */
+  /**
+   * Terms within 1 edit (2 for terms of 8+ letters) of `term`, excluding itself, sorted: not in the vocabulary's
+   * order, which differs between backends (and the order of a query's words is the order its scores are summed in).
+   */
   find(term: string): string[] {
     if (term.length < 5) return [];
     const max = term.length >= 8 ? 2 : 1;
-    return (this.byPrefix.get(term.slice(0, 3)) ?? []).filter(
-      (t) => t !== term && Math.abs(t.length - term.length) <= max && editDistance(t, term, max) <= max,
-    );
+    return (this.byPrefix.get(term.slice(0, 3)) ?? [])
+      .filter((t) => t !== term && Math.abs(t.length - term.length) <= max && editDistance(t, term, max) <= max)
+      .sort();
   }
 }
 

@@ -12,6 +12,6 @@
  */
 export { DamagedSegmentError, KeywordIndexError } from './errors.js';
 export { PostingCache, type TermPostings } from './posting-cache.js';
-export { DEFAULT_PAGE_BYTES, Segment, SegmentBuilder, SegmentWriter, SEGMENT_FORMAT_VERSION, type PageReader, type PageSink, type SegmentDoc, type SegmentDocs, type StoredSegment } from './segment.js';
+export { DEFAULT_PAGE_BYTES, MAX_TF, Segment, SegmentBuilder, SegmentWriter, SEGMENT_FORMAT_VERSION, type PageReader, type PageSink, type SegmentDoc, type SegmentDocs, type StoredSegment } from './segment.js';
 export { KeywordIndex, type KeywordHit, type KeywordIndexMergeStats, type KeywordIndexOptions, type KeywordQueryTerm, type KeywordSearchStats } from './keyword-index.js';
 export { DEFAULT_MERGE_POLICY, DEFAULT_MERGE_READ_BYTES, mergeSegments, mergeSegmentsStreaming, shouldMerge, type MergePolicy, type StreamingMergeOptions } from './merge.js';

@@ -60,7 +60,8 @@ export const SEGMENT_FORMAT_VERSION = 3;
 export const DEFAULT_PAGE_BYTES = 16 * 1024;
 const HEADER_BYTES = 64;
 const BYTES_PER_POSTING = 6;
-const MAX_TF = 255;
+/** A term's count in one field of one passage is capped here (one byte): the PostgreSQL postings cap it alike. */
+export const MAX_TF = 255;
 const MAX_U32 = 0xffffffff;
 
 const align8 = (n: number): number => (n + 7) & ~7;

@@ -2,22 +2,30 @@ import { commandLine } from '../../command-line.js';
 import type { ArticleSummary, SearchFilters } from '../../types.js';
 import { LIST_MATCH_CAP, type ArticleQuery, type DenseInfo, type IndexInfo, type KeywordHit, type KeywordQueryTerm, type NoDenseInfo, type OutletCount, type PassageFilter, type SearchBackend, type StoredPassage, type TermStats, type VectorHit } from '../backend.js';
 import { chunkingSchema, corpusSchema, denseSchema } from '../database.js';
-import { KEYWORD_OPTIONS } from '../embedded.js';
 import { IndexError, MissingIndexError } from '../errors.js';
 import { ARTICLE_COLUMNS, decodeArticle, decodePassage, PASSAGE_COLUMNS, type ArticleRow, type PassageRow } from '../rows.js';
+import { KEYWORD_OPTIONS } from '../embedded.js';
 import { LATEST_VERSION, schemaVersion } from './migrations.js';
 import { pgArray, pgVector, type Queryable, type Sql } from './sql.js';
 
 /** BM25F parameters: the embedded keyword index's, so both backends score alike. */
 export const BM25 = { ...KEYWORD_OPTIONS, titleWeight: 1, textWeight: 1 } as const;
 
-/** Words in more than this share of the passages are left out of choosing the candidate pool… */
-const COMMON_TERM_SHARE = 0.05;
-/** …unless that leaves fewer than this many words. */
-const MIN_RARE_TERMS = 2;
-/** The pool is this many times k (at least POOL_MIN): every word's score is summed for these. */
-const POOL_DEPTH = 4;
-const POOL_MIN = 1000;
+/**
+ * Scores summed in another order differ by a few units in the last place (the contributions are positive: at most
+ * terms × 2⁻⁵³ of the score): a passage whose unordered sum is within this share of the k-th one's is scored again in
+ * query order before the cut. Far above the rounding error, far below any real gap.
+ */
+const ORDER_MARGIN = 1e-12;
+/** Passages past the k-th fetched with their query-order scores (more only when all of them are within ORDER_MARGIN of it). */
+const NEAR_EXTRA = 8;
+
+/** How keyword queries were answered (for tests and benchmarks). */
+export interface KeywordQueryCounts {
+  queries: number;
+  /** Queries that fetched past k + NEAR_EXTRA because that many passages tied (within ORDER_MARGIN) with the k-th. */
+  refetched: number;
+}
 
 export interface PostgresOptions {
   efSearch: number;
@@ -38,6 +46,29 @@ interface State {
   vectors: boolean;
 }
 
+/** A posting's BM25F contribution in SQL: q is the query term's row, po its posting ($4 = k1, $5 = 1 − b, $6 / $7 = b / average length). */
+/**
+ * A posting's normalised term frequency in SQL, operation for operation as the embedded index computes it
+ * (src/storage/keyword/keyword-index.ts: tfTitle · (wTitle / ((1 − b) + b/avgTitle · titleLen)) + tfText · …), so
+ * it is the same float8, bit for bit ($5 = 1 − b, $6 / $7 = b / average length). A title without the word adds
+ * 0 · norm = +0, which changes nothing: most postings skip that half. With b = 1 an empty field's norm would divide
+ * by zero; the embedded index takes 1 there, and so does this.
+ */
+function tfnSql(): string {
+  const norm = (weight: number, rel: string, len: string): string =>
+    BM25.b < 1 ? `(${weight}::float8 / ($5::float8 + ${rel} * po.${len}))` : `(${weight}::float8 / coalesce(nullif($5::float8 + ${rel} * po.${len}, 0), 1))`;
+  const text = `po.tf_text * ${norm(BM25.textWeight, '$7::float8', 'text_len')}`;
+  return `CASE WHEN po.tf_title = 0 THEN ${text} ELSE po.tf_title * ${norm(BM25.titleWeight, '$6::float8', 'title_len')} + ${text} END`;
+}
+const TFN = tfnSql();
+
+/** A query term as the SQL gets it: its weight boost · idf · (k1 + 1) and its index in the query. */
+interface QueryTerm {
+  term: string;
+  w: number;
+  idx: number;
+}
+
 /** The PostgreSQL backend's compiled filter: the question's filters, turned into SQL per query. */
 interface SqlFilter extends PassageFilter {
   readonly sql: true;
@@ -55,7 +86,7 @@ const META = {
 
 /**
  * The search backend on PostgreSQL: articles and passages tables, keyword candidates ranked by BM25F
- * in SQL over the query terms' postings (derived from each passage's weighted tsvector), date / outlet filters in SQL,
+ * in SQL over the query terms' postings (the indexer's term counts, as the embedded segments keep them), date / outlet filters in SQL,
  * vectors in pgvector (HNSW, cosine) when the server has it. Term statistics, WordNet
  * alternatives and related words are held in memory (query planning consults them word by word) and reloaded by
  * `refresh` when the indexer has committed a newer generation.
@@ -102,24 +133,51 @@ export class PostgresBackend implements SearchBackend {
     return filter;
   }
 
+  /** How the keyword queries so far were answered. */
+  readonly keywordCounts: KeywordQueryCounts = { queries: 0, refetched: 0 };
+
+  /**
+   * The exact BM25F top k, as the embedded index gives it: the same weights, the same float operations per
+   * posting and the same summing order (query order), so ids, scores and ties (lower id first) are identical.
+   * One hash aggregate sums every posting of the query's words per passage in whatever order the rows come;
+   * the best k + NEAR_EXTRA by that sum are then scored again in query order (an ordered aggregate over index
+   * lookups) and cut at k. When the last of them is still within ORDER_MARGIN of the k-th, more are fetched.
+   * (A pool of the best passages by the rarer words is cheaper but not exact; proving it exact from per-word
+   * bounds failed for most questions at k = 100, and scoring it costs a scan of the common words' postings anyway:
+   * BENCHMARKS.md, "PostgreSQL backend".)
+   */
   async keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter): Promise<KeywordHit[]> {
-    const { df, docs, avgTitle, avgText } = this.state;
-    const { k1, b, titleWeight, textWeight } = BM25;
-    // Per term: boost · idf · (k1 + 1), from the live statistics, as the embedded index weighs it.
-    const terms: Array<{ term: string; w: number; idx: number }> = [];
+    const { df, docs } = this.state;
+    const { k1 } = BM25;
+    // Per term: boost · idf · (k1 + 1), from the live statistics, as the embedded index weighs it (a zero boost
+    // still counts the word as matched, as there).
+    const terms: QueryTerm[] = [];
     query.forEach((q, idx) => {
       const n = df.get(q.term) ?? 0;
-      if (n > 0 && q.boost > 0) terms.push({ term: q.term, w: q.boost * Math.log(1 + (docs - n + 0.5) / (n + 0.5)) * (k1 + 1), idx });
+      if (n > 0 && q.boost >= 0) terms.push({ term: q.term, w: q.boost * Math.log(1 + (docs - n + 0.5) / (n + 0.5)) * (k1 + 1), idx });
     });
     if (terms.length === 0 || k <= 0) return [];
-    // SQL has no MaxScore pruning: summing every posting of a word found in a large share of the
-    // passages ("Russia" in a war corpus) costs the most and barely moves scores. So the candidates
-    // are the best by the rarer words (a bounded pool, several times k), and every word's score is
-    // then added for those candidates only, by primary-key lookups into the postings.
-    const byDf = [...terms].sort((x, y) => (df.get(x.term) ?? 0) - (df.get(y.term) ?? 0));
-    const limit = docs * COMMON_TERM_SHARE;
-    const rareCount = Math.max(Math.min(MIN_RARE_TERMS, byDf.length), byDf.filter((t) => (df.get(t.term) ?? 0) <= limit).length);
-    const rare = new Set(byDf.slice(0, rareCount).map((t) => t.idx));
+    this.keywordCounts.queries++;
+    for (let extra = NEAR_EXTRA; ; extra *= 4) {
+      const rows = await this.scoreBest(terms, k + extra, filter);
+      const kth = rows.length >= k ? rows[k - 1]!.approx : 0;
+      // Enough when the list ended before its limit, or its last passage is clearly below the k-th.
+      if (rows.length < k + extra || rows[rows.length - 1]!.approx < kth * (1 - ORDER_MARGIN)) {
+        rows.sort((x, y) => y.score - x.score || x.id - y.id);
+        return rows.slice(0, k).map((r) => ({ id: r.id, score: r.score, matched: r.matched }));
+      }
+      this.keywordCounts.refetched++;
+    }
+  }
+
+  /** The `limit` best passages by their scores summed in any order (`approx`), each with its score summed in query order. */
+  private async scoreBest(
+    terms: readonly QueryTerm[],
+    limit: number,
+    filter: PassageFilter | undefined,
+  ): Promise<Array<{ id: number; approx: number; score: number; matched: number[] }>> {
+    const { avgTitle, avgText } = this.state;
+    const { k1, b } = BM25;
     const params: unknown[] = [
       pgArray(terms.map((t) => t.term)),
       pgArray(terms.map((t) => t.w)),
@@ -128,31 +186,23 @@ export class PostgresBackend implements SearchBackend {
       1 - b,
       avgTitle > 0 ? b / avgTitle : 0,
       avgText > 0 ? b / avgText : 0,
-      titleWeight,
-      textWeight,
-      k,
-      pgArray(terms.map((t) => (rare.has(t.idx) ? 1 : 0))),
-      Math.max(POOL_MIN, POOL_DEPTH * k),
+      limit,
     ];
     const join = filter ? ' JOIN passages p ON p.id = po.passage JOIN articles a ON a.rowid = p.article' : '';
-    const where = filter ? filterSql(filter.filters, params) : [];
-    const tfn = `($8::float8 * po.tf_title / ($5::float8 + $6::float8 * po.title_len) + $9::float8 * po.tf_text / ($5::float8 + $7::float8 * po.text_len))`;
-    const rows = await this.sql.query<{ id: number; score: number; matched: number[] }>(
-      `WITH q AS (SELECT * FROM unnest($1::text[], $2::float8[], $3::int[], $11::int[]) AS q(term, w, idx, rare)),
-       pool AS (
-         SELECT po.passage FROM q JOIN postings po ON po.term = q.term${join}
-         WHERE q.rare = 1${where.length ? ` AND ${where.join(' AND ')}` : ''}
-         GROUP BY po.passage
-         ORDER BY sum(q.w * ${tfn} / ($4::float8 + ${tfn})) DESC, po.passage
-         LIMIT $12::int)
-       SELECT po.passage AS id, sum(q.w * ${tfn} / ($4::float8 + ${tfn})) AS score, array_agg(q.idx ORDER BY q.idx) AS matched
-       FROM pool CROSS JOIN q JOIN postings po ON po.term = q.term AND po.passage = pool.passage
-       GROUP BY po.passage
-       ORDER BY score DESC, po.passage
-       LIMIT $10::int`,
+    const where = filter ? ` WHERE ${filterSql(filter.filters, params).join(' AND ')}` : '';
+    // The contribution is w · tfn / (k1 + tfn), tfn computed once per posting (OFFSET 0 keeps it a subquery).
+    const rows = await this.sql.query<{ id: number; approx: number; score: number; matched: number[] }>(
+      `WITH q AS (SELECT * FROM unnest($1::text[], $2::float8[], $3::int[]) AS q(term, w, idx))
+       SELECT t.passage AS id, t.approx, x.score, x.matched
+       FROM (SELECT c.passage, sum((c.w * c.tfn) / ($4::float8 + c.tfn)) AS approx
+             FROM (SELECT po.passage, q.w, ${TFN} AS tfn FROM q JOIN postings po ON po.term = q.term${join}${where} OFFSET 0) c
+             GROUP BY c.passage ORDER BY approx DESC LIMIT $8::int) t
+       CROSS JOIN LATERAL (
+         SELECT sum((c.w * c.tfn) / ($4::float8 + c.tfn) ORDER BY c.idx) AS score, array_agg(c.idx ORDER BY c.idx) AS matched
+         FROM (SELECT q.w, q.idx, ${TFN} AS tfn FROM q JOIN postings po ON po.term = q.term AND po.passage = t.passage) c) x`,
       params,
     );
-    return rows.map((r) => ({ id: r.id, score: Number(r.score), matched: r.matched }));
+    return rows.map((r) => ({ id: r.id, approx: Number(r.approx), score: Number(r.score), matched: r.matched }));
   }
 
   async denseCandidates(vector: Float32Array, k: number, filter?: PassageFilter): Promise<VectorHit[]> {
@@ -268,6 +318,7 @@ async function loadState(sql: Sql): Promise<State> {
     const [stats] = await tx.query<{ passages: string; title_terms: string; text_terms: string }>('SELECT passages, title_terms, text_terms FROM corpus_stats');
     const [articles] = await tx.query<{ n: string }>('SELECT count(*) AS n FROM articles');
     const [newest] = await tx.query<{ date: string | null }>('SELECT date FROM articles WHERE date_first IS NOT NULL ORDER BY date_first DESC LIMIT 1');
+    const docs = Number(stats?.passages ?? 0);
     const df = new Map<string, number>();
     for (const r of await tx.query<{ term: string; df: number }>('SELECT term, df FROM term_stats WHERE df > 0')) df.set(r.term, r.df);
     const expansions = new Map<string, Array<[string, number]>>();
@@ -283,7 +334,6 @@ async function loadState(sql: Sql): Promise<State> {
       const [t] = await tx.query<{ t: string | null }>("SELECT to_regclass('passage_vectors')::text AS t");
       vectors = Boolean(t?.t);
     }
-    const docs = Number(stats?.passages ?? 0);
     const info: IndexInfo = {
       location: sql.location,
       format: version,

@@ -7,7 +7,7 @@ import type { Queryable, Sql } from './sql.js';
  * The keyword side stores our own analysis (the same stemmed terms as the embedded index) as a
  * weighted tsvector — title terms weight A, text terms weight B, with positions — so both backends
  * match the same words (the GIN index serves ad-hoc `@@` queries). BM25 is computed in SQL from
- * `postings` (migration 2): one row per term and passage, derived from the tsvector.
+ * `postings` (migration 2): one row per term and passage (migration 2 derived them from the tsvector; the indexer now writes its own counts, capped as the embedded segments cap them).
  * Vectors live in `passage_vectors`, created by the indexer once it knows the model's dimension
  * and only when the `vector` extension (pgvector) is available.
  */
