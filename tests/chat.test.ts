@@ -12,6 +12,9 @@ describe('chat told from questions about the news', () => {
     expect(chatKind('what do you think of the new stadium')).toBe('bot');
     expect(chatKind('are you awake')).toBe('bot');
     expect(chatKind('what is the capital of peru, bot?')).toBe('bot');
+    expect(chatKind('hey 🙂')).toBe('social');
+    expect(chatKind('???')).toBe('social');
+    expect(chatKind('hello, anybody there?')).toBe('social');
   });
 
   it('names requests for services other than finding articles', () => {
@@ -26,6 +29,7 @@ describe('chat told from questions about the news', () => {
     expect(chatKind('is the ferry running tomorrow')).toBe('now');
     expect(chatKind('is it safe to freeze cooked pasta')).toBe('advice');
     expect(chatKind('which is better, tea or coffee')).toBe('advice');
+    expect(chatKind('cheap car rental near the airport?')).toBe('advice');
   });
 
   it('leaves questions about reported events alone, with fillers, reporting verbs and requests to find', () => {
@@ -60,6 +64,9 @@ describe('chat refusals', () => {
     expect(refusedAsChat({ chat: 'personal', strong: false })).toBe(true);
     expect(refusedAsChat({ chat: 'personal', strong: true })).toBe(false);
     expect(refusedAsChat({ chat: 'advice', strong: true })).toBe(false);
+    // A strong match on everyday words alone does not answer a how-to question; one on the corpus's own words may.
+    expect(refusedAsChat({ chat: 'advice', strong: true, topic: { topicality: 6.9, words: ['juggle'] } })).toBe(true);
+    expect(refusedAsChat({ chat: 'personal', strong: true, topic: { topicality: 13, words: ['visa', 'ruritania'] } })).toBe(false);
     expect(refusedAsChat({ strong: false })).toBe(false);
     expect(refusedByRule({ ...answered, chat: 'bot', strong: true })).toBe(true);
     expect(refusedByRule({ ...answered, strong: false })).toBe(false);

@@ -46,12 +46,23 @@ type RuleInputs = Pick<Confidence, 'coverage' | 'advice' | 'afterCorpus' | 'topi
 /**
  * Chat addressed to the bot (a greeting, a question about the bot, a request to write, translate or
  * order something) is never a question about the news, whatever passage its words find. Personal
- * advice, tonight's and tomorrow's events and everyday know-how are answered only from a strong match.
+ * advice, tonight's and tomorrow's events and everyday know-how are answered only from a strong match
+ * on a word of the corpus's own topics.
  */
 const CHAT_ALWAYS_REFUSED: ReadonlySet<ChatKind> = new Set(['social', 'bot', 'request']);
 
-export function refusedAsChat(c: Pick<Confidence, 'chat'> & { strong?: boolean }): boolean {
-  return c.chat !== undefined && (CHAT_ALWAYS_REFUSED.has(c.chat) || !c.strong);
+/**
+ * A personal or how-to question answered from a strong match must also name one of the corpus's own
+ * words (a place, a name, its subject's vocabulary): "how do i get better at public speaking" can
+ * match a passage well on everyday words alone. Two points of topicality (about 7× the use) above
+ * the off-topic floor.
+ */
+export const CHAT_MIN_TOPICALITY = MIN_TOPICALITY + 2;
+
+export function refusedAsChat(c: Pick<Confidence, 'chat' | 'topic'> & { strong?: boolean }): boolean {
+  if (c.chat === undefined) return false;
+  if (CHAT_ALWAYS_REFUSED.has(c.chat) || !c.strong) return true;
+  return c.topic !== undefined && c.topic.topicality < CHAT_MIN_TOPICALITY;
 }
 
 const CHAT_REASONS: Record<ChatKind, string> = {

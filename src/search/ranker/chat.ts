@@ -23,7 +23,7 @@ const LEADING_FILLER =
 
 /** A whole message of greeting, thanks or small talk (short: a question follows none of them). */
 const SOCIAL =
-  /^(?:(?:good )?(?:morning|night|evening|afternoon)|howdy|thanks?(?: you)?|thx|ty|cheers|bye|goodbye|gn|gm|sup|wh?at'?s up|whats good|how are (?:you|u)|how r u|how'?s it going|nice|cool|great|awesome|lol|lmao|haha+|ok|okay)\b.{0,25}$/i;
+  /^(?:(?:good )?(?:morning|night|evening|afternoon)|howdy|thanks?(?: you)?|thx|ty|cheers|bye|goodbye|gn|gm|sup|wh?at'?s up|whats good|how are (?:you|u)|how r u|how'?s it going|nice|cool|great|awesome|lol|lmao|haha+|ok|okay|any(?:one|body) (?:home|there|here|around|awake|alive|online))\b.{0,25}$/i;
 
 /** Asking to find, show or quote is what the bot is for; any other "can you …" asks a service of it. */
 const RETRIEVE = String.raw`(?:find|show|search|look|tell me (?!a joke|something|a story)|give me|quote|list|pull|get|check|confirm|explain|summari[sz]e|describe|remind me (?:what|who|when|where|how|which|if))\b`;
@@ -51,7 +51,7 @@ const NOW = /\b(?:tonight|tomorrow|next (?:race|game|match|episode|fixture)|late
 
 /** Advice and everyday know-how ("is it safe to…", "is x better than y", "how long to…", a recipe). */
 const ADVICE =
-  /^(?:how (?:do|can|should|would) (?:i|you|we)\b|how to\b|(?:what'?s |what is |what are )?(?:the |a |an )?(?:best|quickest|cheapest|good)(?![\w-])|any (?:good|tips|recommendations?)\b|anyone (?:got|know|have)\b|is .* worth\b|tips (?:for|on)\b)|\b(?:is it (?:safe|bad|ok|okay|good|healthy|normal) (?:to|that)|is it true\b|is \w+ better than|which is better|how (?:long|much|many) to\b|recipe|how (?:long|much|many|often) (?:do|does|should|can) (?:i|you)\b)/i;
+  /^(?:how (?:do|can|should|would) (?:i|you|we)\b|how to\b|(?:what'?s |what is |what are )?(?:the |a |an )?(?:best|quickest|cheap(?:est)?|good)(?![\w-])|any (?:good|tips|recommendations?)\b|anyone (?:got|know|have)\b|is .* worth\b|tips (?:for|on)\b)|\b(?:is it (?:safe|bad|ok|okay|good|healthy|normal) (?:to|that)|is it true\b|is \w+ better than|which is better|how (?:long|much|many) to\b|recipe|how (?:long|much|many|often) (?:do|does|should|can) (?:i|you)\b)/i;
 
 /**
  * The kind of chat the message is, or undefined for a question about the news. A capital "I" after
@@ -63,7 +63,8 @@ export function chatKind(message: string): ChatKind | undefined {
     .replace(/\b([A-Z][a-z]+) I\b/g, '$1 one')
     .replace(/\s+/g, ' ');
   const rest = text.replace(LEADING_FILLER, '');
-  if (rest === '' || SOCIAL.test(rest)) return 'social';
+  // Nothing but fillers, emoji or punctuation ("hi 👋", "??").
+  if (!/[\p{L}\p{N}]/u.test(rest) || SOCIAL.test(rest)) return 'social';
   if (REQUEST.test(rest)) return 'request';
   if (ABOUT_BOT.test(rest)) return 'bot';
   if (PERSONAL.test(rest)) return 'personal';
