@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LRUCache } from 'lru-cache';
 // The session class onnxruntime-node registers its backend with (the copy Transformers.js uses).
@@ -6,6 +7,7 @@ import ort from 'onnxruntime-common';
 import type { InferenceSession } from 'onnxruntime-common';
 import type { CoreConfig } from '../config.js';
 import { modelProfile, type ModelProfile } from './models.js';
+import { onnxFileProblem } from './onnx-check.js';
 
 /** Turns passages and questions into unit-length vectors with one sentence-embedding model. */
 export interface Embedder {
@@ -110,6 +112,17 @@ async function withIntraOpThreads<T>(threads: number, load: () => Promise<T>): P
   }
 }
 
+/** A local weights file that ONNX Runtime would fail to parse (see onnx-check.ts); none: undefined. */
+async function localModelProblem(settings: EmbedderSettings): Promise<string | undefined> {
+  const file = path.join(settings.MODEL_DIR, ...settings.EMBEDDING_MODEL.split('/'), 'onnx', settings.MODEL_QUANTIZED ? 'model_quantized.onnx' : 'model.onnx');
+  const exists = await stat(file).then(
+    () => true,
+    () => false,
+  );
+  // Not here: Transformers.js downloads it (if allowed) or says it is missing.
+  return exists ? onnxFileProblem(file) : undefined;
+}
+
 /**
  * Loads the configured model through Transformers.js: from MODEL_DIR first, then (if allowed)
  * from the Hub, caching downloads into MODEL_DIR so the next start works offline.
@@ -127,9 +140,13 @@ export async function loadEmbedder(settings: EmbedderSettings): Promise<{ embedd
   });
   let extractor: Extractor;
   try {
-    const loading = withIntraOpThreads(settings.EMBED_THREADS ?? 0, () =>
-      pipeline('feature-extraction', settings.EMBEDDING_MODEL, { quantized: settings.MODEL_QUANTIZED }),
-    );
+    const loading = (async () => {
+      const problem = await localModelProblem(settings);
+      if (problem) throw new Error(problem);
+      return withIntraOpThreads(settings.EMBED_THREADS ?? 0, () =>
+        pipeline('feature-extraction', settings.EMBEDDING_MODEL, { quantized: settings.MODEL_QUANTIZED }),
+      );
+    })();
     // A load we stop waiting for may still reject later: keep that from becoming an unhandled rejection.
     loading.catch(() => undefined);
     extractor = (await timeout(loading, settings.MODEL_LOAD_TIMEOUT_MS, 'loading the model')) as unknown as Extractor;
