@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { IngestOptions } from '../ingest/load.js';
 import { SUPPORTED_EXTENSIONS } from '../ingest/load.js';
 import { incomingPath } from '../ingest/kept-sources.js';
-import { startWorker } from './thread.js';
+import { startWorker } from '../thread.js';
 
 /** An attachment of `/sources add`, as Discord describes it. */
 export interface IncomingFile {
@@ -100,7 +100,7 @@ export async function checkAttachment(file: IncomingFile, dataDir: string, limit
 /** Reads a staged file in a worker thread with a bounded heap and time; a crash or an overrun is the file's failure. */
 function readInWorker(job: CheckJob): Promise<CheckReply> {
   return new Promise((resolve) => {
-    const worker = startWorker('check-worker', { workerData: job, resourceLimits: { maxOldGenerationSizeMb: CHECK_HEAP_MB } });
+    const worker = startWorker(new URL('./check-worker', import.meta.url), { workerData: job, resourceLimits: { maxOldGenerationSizeMb: CHECK_HEAP_MB } });
     let settled = false;
     const settle = (reply: CheckReply): void => {
       if (settled) return;

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
+import type { MessagePort, TransferListItem, Worker } from 'node:worker_threads';
+import { connectModelThread } from '../embed/model-thread.js';
+import { startWorker } from '../thread.js';
 import { IndexError, MissingIndexError } from '../storage/errors.js';
 import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
 import type { OutletCount } from '../storage/backend.js';
@@ -13,6 +13,8 @@ export interface WorkerSetup {
   dir: string;
   /** The core settings (store, model, …) plus the model the user named, if any. */
   settings: SearchConfig;
+  /** Where its embedding model runs: the process's model thread (see embed/model-thread.ts). */
+  modelPort: MessagePort;
 }
 
 export type PoolRequest =
@@ -66,17 +68,8 @@ function revive(e: SerializedError): Error {
   return err;
 }
 
-// Compiled (dist/*.js) the worker is plain JavaScript. In development it is TypeScript: on Node 20
-// a worker does not inherit tsx's `--import` hooks, so a tiny bootstrap loads it with tsx's tsImport.
-const COMPILED = import.meta.url.endsWith('.js');
-
-function newWorker(setup: WorkerSetup): Worker {
-  if (COMPILED) return new Worker(new URL('./search-worker.js', import.meta.url), { workerData: setup });
-  const entry = new URL('./search-worker.ts', import.meta.url).href;
-  // tsx/esm/api resolves to its CommonJS build under require(); the ES module sits beside it.
-  const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const bootstrap = `import(${JSON.stringify(api)}).then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`;
-  return new Worker(bootstrap, { eval: true, workerData: setup });
+function newWorker(setup: WorkerSetup, transferList: TransferListItem[]): Worker {
+  return startWorker(new URL('./search-worker', import.meta.url), { workerData: setup, transferList });
 }
 
 interface Job {
@@ -188,9 +181,9 @@ export class SearchPool extends EventEmitter implements AnswerService {
   }
 
   /**
-   * Loads the embedding model in every worker, one worker at a time: a load holds its worker's
-   * thread (ONNX Runtime builds the session synchronously) and a core for seconds, so the other
-   * workers keep answering from keywords meanwhile. The bot calls this once it is connected, so
+   * Gives every worker the embedding model, one worker at a time. The process's model thread loads
+   * it once (a load holds a core for seconds) and the workers share it; until a worker has it, it
+   * answers from keywords. The bot calls this once it is connected, so
    * start-up and the first answers do not compete with it. Resolves when every worker's model has
    * loaded or failed; later calls return the same promise.
    */
@@ -226,8 +219,7 @@ export class SearchPool extends EventEmitter implements AnswerService {
   /**
    * Resolves once every worker's embedding model has loaded or failed (or after `timeoutMs`); at once
    * when no load was asked for.
-   * Terminating a worker while the ONNX runtime is still initialising can crash the process, so a
-   * shutdown right after start waits for this first.
+   * A shutdown right after start waits for this first, so a load under way ends before the process.
    */
   modelsSettled(timeoutMs: number): Promise<void> {
     if (this.slots.every((s) => s.modelSettled)) return Promise.resolve();
@@ -308,8 +300,9 @@ export class SearchPool extends EventEmitter implements AnswerService {
   }
 
   private spawn(): Promise<void> {
-    const setup: WorkerSetup = { dir: this.options.dir, settings: this.options.settings };
-    const worker = newWorker(setup);
+    const modelPort = connectModelThread();
+    const setup: WorkerSetup = { dir: this.options.dir, settings: this.options.settings, modelPort };
+    const worker = newWorker(setup, [modelPort]);
     const slot: Slot = { worker, job: undefined, side: new Map(), status: undefined, modelSettled: true, loadingModel: false };
     this.slots.push(slot);
     return new Promise<void>((resolveOpen, rejectOpen) => {

@@ -6,6 +6,7 @@
  */
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import { useModelPort } from '../embed/model-thread.js';
 import { isUnreachable } from '../storage/postgres/sql.js';
 import { openIndexForSearch, type OpenedIndex, type SearchConfig } from './answer-service.js';
 import type { PoolRequest, WorkerReply, WorkerSetup } from './search-pool.js';
@@ -13,6 +14,8 @@ import type { PoolRequest, WorkerReply, WorkerSetup } from './search-pool.js';
 const port = parentPort;
 if (!port) throw new Error('search-worker.ts runs as a worker thread of the bot, not on its own.');
 const setup = workerData as WorkerSetup;
+// Models run in the process's model thread, never in this one (it may be ended and replaced).
+useModelPort(setup.modelPort);
 const settings: SearchConfig = setup.settings;
 
 // An unreachable database crosses the thread boundary as such, so the bot can say "unavailable".

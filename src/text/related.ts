@@ -1,8 +1,7 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import hnswlib from 'hnswlib-node';
 import { seededRandom } from '../random.js';
+import { startWorker } from '../thread.js';
 
 /**
  * Related words learned from the indexed corpus itself (distributional similarity): two terms are
@@ -144,16 +143,8 @@ export interface RelatedJob {
 
 type RelatedReply = { ok: true; related: RelatedTerms } | { ok: false; message: string };
 
-// Compiled (dist/*.js) the worker is plain JavaScript. In development it is TypeScript: on Node 20 a
-// worker does not inherit tsx's `--import` hooks, so a tiny bootstrap loads it with tsx's tsImport
-// (as src/bot/search-pool.ts does).
-const COMPILED = import.meta.url.endsWith('.js');
-
 function newWorker(): Worker {
-  if (COMPILED) return new Worker(new URL('./related-worker.js', import.meta.url));
-  const entry = new URL('./related-worker.ts', import.meta.url).href;
-  const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  return new Worker(`import(${JSON.stringify(api)}).then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`, { eval: true });
+  return startWorker(new URL('./related-worker', import.meta.url));
 }
 
 function inThread(job: RelatedJob): RelatedTerms {

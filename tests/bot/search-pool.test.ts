@@ -4,20 +4,23 @@
  * reported as such, a reindex is swapped in while questions keep being answered, and questions are
  * answered from keywords while the embedding model loads.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { closeSync, constants as fsConstants, openSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIndex } from '../../src/indexer/build.js';
 import { MissingIndexError } from '../../src/storage/errors.js';
 import { PoolBusyError, SearchPool } from '../../src/bot/search-pool.js';
 import { Searcher } from '../../src/search/searcher.js';
 import type { Answer } from '../../src/types.js';
-import { copySeeds, tempDir, testSettings } from '../support/corpus.js';
+import { copySeeds, REPO, tempDir, testSettings } from '../support/corpus.js';
 import { createTinyModel } from '../support/tiny-model.js';
 
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const SALDO = 'What did Saldo urge Kherson residents to do?';
 const KHERSON = 'Western officials: Ukraine can take back Kherson from Russia in a week';
 const settings = testSettings({ EMBEDDING_MODEL: 'no-such-org/no-such-model' });
@@ -188,6 +191,22 @@ describe('SearchPool', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it.runIf(process.platform !== 'win32')('runs models in one model thread: pools closed and started again and workers replaced never crash the process', async () => {
+    // ONNX Runtime's binding corrupts the heap when a thread loads it after another one that did has
+    // ended (bench/ort-threads.mjs). Before the model thread, this process died in most runs.
+    const models = path.join(dir, 'rounds-models');
+    const tiny = await createTinyModel(models, { words: ['Kherson', 'Saldo'] });
+    const roundSettings = testSettings({ MODEL_DIR: models, EMBEDDING_MODEL: tiny.modelId });
+    const hybrid = path.join(dir, 'rounds-index');
+    await buildIndex({ corpus: [await copySeeds(path.join(dir, 'rounds-corpus'))], out: hybrid, settings: roundSettings });
+    const child = spawnSync(process.execPath, ['--import', TSX, path.join(REPO, 'tests/support/pool-rounds-child.ts'), JSON.stringify(roundSettings), hybrid, '3'], {
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
+    expect({ status: child.status, signal: child.signal, stderr: child.stderr.slice(-500) }).toEqual({ status: 0, signal: null, stderr: '' });
+    expect(child.stdout.trim().split('\n')).toEqual([...Array.from({ length: 3 }, (_, i) => `round ${i}: hybrid hybrid hybrid`), 'done']);
   });
 
   it('reports a missing index as MissingIndexError, so the bot can build one first', async () => {
