@@ -30,6 +30,21 @@ describe('questions about a year after the corpus ends (yearAfterCorpus)', () =>
     expect(yearAfterCorpus('when is the 2024 election expected', '2022-12-30')).toBeUndefined();
   });
 
+  it('finds a question about the state of things in a later year, or asking for its news', () => {
+    expect(yearAfterCorpus('who runs the central bank in 2026', '2022-12-30')).toBe(2026);
+    expect(yearAfterCorpus("what's the situation at the port as of march 2025", '2022-12-30')).toBe(2025);
+    expect(yearAfterCorpus('any headlines from 2024 about the strike?', '2022-12-30')).toBe(2024);
+    // A month before the year dates an event, even one named like a plan.
+    expect(yearAfterCorpus('what did the minister unveil in the april 2023 budget statement', '2022-12-30')).toBe(2023);
+  });
+
+  it('leaves an aim named by a later year alone: announcing a 2024 bid is news of its own year', () => {
+    expect(yearAfterCorpus('which senator launched a 2024 presidential campaign', '2022-12-30')).toBeUndefined();
+    expect(yearAfterCorpus('who said the 2030 emission targets were too weak', '2022-12-30')).toBeUndefined();
+    expect(yearAfterCorpus('how high is inflation forecast to be in 2023', '2022-12-30')).toBeUndefined();
+    expect(yearAfterCorpus('the cup is in 2026, where is it held', '2027-01-01')).toBeUndefined();
+  });
+
   it('does nothing when no article is dated', () => {
     expect(yearAfterCorpus('who became mayor of the capital in 2024', undefined)).toBeUndefined();
   });

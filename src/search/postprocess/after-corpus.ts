@@ -13,16 +13,36 @@ const PAST =
   /\b(did|didn'?t|was|wasn'?t|were|weren'?t|had|has been|have been|\w{3,}ed|won|lost|got|took|made|became|said|died|told|bought|sold|went|came|left|met|paid|spent|held|gave|ran|began|fell|rose|struck|shot|chose|beat|saw|wrote|hit|happened|ended)\b/i;
 
 /**
- * The year, later than the newest article's, that the question asks about in the past tense; undefined
- * when it names none (or only as a horizon, or asks about plans), or when no article is dated.
+ * A year that names what someone aims at, said before it comes: "a 2024 White House bid", "the 2025
+ * budget", "2030 targets" (announcing a bid in 2022 is news of 2022).
+ */
+const PROSPECT = /^\s+(?:[\w'’-]+\s+){0,2}?(bids?|campaigns?|candidacy|runs?|budgets?|plans?|targets?|goals?|deadlines?|forecasts?|outlook|strategy|ambitions?|pledges?|agenda|ticket)\b/i;
+const MONTH = '(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)';
+/** The time of what is asked ("… in 2025", "as of march 2024"): a state then is as unknowable as an event. */
+const WHEN = new RegExp(`\\b(?:in|as of|during)\\s+(?:(?:early|mid|late|the end of|${MONTH})\\s+)?$`, 'i');
+
+const NEWS_OF = /\b(?:news|articles?|stories|reports?|headlines|updates?|coverage)\s+(?:from|of|in|about)\s+(?:(?:early|mid|late)\s+)?$/i;
+
+/**
+ * The year, later than the newest article's, that the question asks about: in the past tense, or as
+ * the time of what it asks ("who leads the party in 2025"); undefined when it names none (or only as a
+ * horizon or an aim, or asks about plans), or when no article is dated.
  */
 export function yearAfterCorpus(question: string, newestDate: string | undefined): number | undefined {
   if (!newestDate) return undefined;
   const newest = Number(newestDate.slice(0, 4));
-  if (!Number.isFinite(newest) || FUTURE.test(question) || !PAST.test(question)) return undefined;
+  if (!Number.isFinite(newest) || FUTURE.test(question)) return undefined;
+  const past = PAST.test(question);
   for (const m of question.matchAll(/\b(19|20)\d\d\b/g)) {
     const year = Number(m[0]);
-    if (year > newest && !HORIZON.test(question.slice(0, m.index))) return year;
+    if (year <= newest) continue;
+    const before = question.slice(0, m.index);
+    // "the march 2023 budget" is dated: an event of 2023, not an aim.
+    const dated = new RegExp(`\\b${MONTH}\\s+$`, 'i').test(before);
+    // "news from 2025" asks for articles of that year, not for a horizon.
+    const newsOf = NEWS_OF.test(before);
+    if ((HORIZON.test(before) && !newsOf) || (!dated && PROSPECT.test(question.slice(m.index + m[0].length)))) continue;
+    if (past || newsOf || WHEN.test(before)) return year;
   }
   return undefined;
 }
