@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { loadCoreConfig } from '../src/config.js';
 import { embedByLength } from '../src/embed/batches.js';
-import { loadEmbedder } from '../src/embed/embedder.js';
+import { loadEmbedder } from '../src/embed/load.js';
 import { distribution } from './stats.js';
 
 const sample = JSON.parse(await readFile(process.argv[2]!, 'utf8')) as { passages: string[]; questions: string[] };

@@ -1,7 +1,7 @@
 /** Embedding time per passage of the tiny 384-dim model with POOL=mean|cls (profile with node --cpu-prof --import tsx bench/profile-pooling.ts). */
 import { readFile } from 'node:fs/promises';
 import { loadCoreConfig } from '../src/config.js';
-import { loadEmbedder } from '../src/embed/embedder.js';
+import { loadEmbedder } from '../src/embed/load.js';
 import { createTinyModel } from '../tests/support/tiny-model.js';
 const lines = (await readFile('../shared/corpus/news-2022.jsonl', 'utf8')).split('\n').slice(0, 200);
 const texts = lines.map((l) => (JSON.parse(l) as { text: string }).text.split(/\s+/).slice(0, 180).join(' '));

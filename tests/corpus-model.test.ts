@@ -3,7 +3,7 @@ import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadEmbedder } from '../src/embed/embedder.js';
+import { loadEmbedder } from '../src/embed/load.js';
 import { staticModelFiles, writeStaticModel } from '../src/embed/static-model.js';
 import { embedWithTable, tokenWords, trainStaticEmbedding, type TrainPassage } from '../src/embed/train.js';
 import { buildIndex } from '../src/indexer/build.js';

@@ -1,7 +1,7 @@
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadEmbedder } from '../src/embed/embedder.js';
+import { loadEmbedder } from '../src/embed/load.js';
 import { onnxBytesProblem } from '../src/embed/onnx-check.js';
 import { tempDir, testSettings } from './support/corpus.js';
 import { createTinyModel } from './support/tiny-model.js';

@@ -1,6 +1,5 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { isMainThread } from 'node:worker_threads';
 import { LRUCache } from 'lru-cache';
 // The session class onnxruntime-node registers its backend with (the copy Transformers.js uses).
 // It is CommonJS: the default import is module.exports; the type comes separately.
@@ -8,7 +7,6 @@ import ort from 'onnxruntime-common';
 import type { InferenceSession } from 'onnxruntime-common';
 import type { CoreConfig } from '../config.js';
 import { modelProfile, type ModelProfile } from './models.js';
-import { loadRemoteEmbedder } from './model-thread.js';
 import { onnxFileProblem } from './onnx-check.js';
 
 /** Turns passages and questions into unit-length vectors with one sentence-embedding model. */
@@ -126,16 +124,11 @@ async function localModelProblem(settings: EmbedderSettings): Promise<string | u
 }
 
 /**
- * Loads the configured model: from MODEL_DIR first, then (if allowed) from the Hub, caching
- * downloads into MODEL_DIR so the next start works offline. The main thread runs it itself; a
- * worker thread has it run by the process's model thread (model-thread.ts says why).
+ * Loads the configured model in this thread, through Transformers.js (the main thread and the model
+ * thread only: callers use `loadEmbedder`, load.ts): from MODEL_DIR first, then (if allowed) from
+ * the Hub, caching downloads into MODEL_DIR so the next start works offline.
  * Never throws for an unavailable model: returns the reason instead, so callers fall back to lexical search.
  */
-export function loadEmbedder(settings: EmbedderSettings): Promise<{ embedder: Embedder } | { error: string }> {
-  return isMainThread ? loadLocalEmbedder(settings) : loadRemoteEmbedder(settings);
-}
-
-/** `loadEmbedder` in this thread, through Transformers.js (the main thread and the model thread only). */
 export async function loadLocalEmbedder(settings: EmbedderSettings): Promise<{ embedder: Embedder } | { error: string }> {
   const { pipeline, env } = await import('@xenova/transformers');
   env.localModelPath = path.resolve(settings.MODEL_DIR) + path.sep;

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { chunkArticle, DEFAULT_CHUNK_OPTIONS } from '../chunk.js';
-import { loadEmbedder } from '../embed/embedder.js';
+import { loadEmbedder } from '../embed/load.js';
 import { writeStaticModel } from '../embed/static-model.js';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainPassage, trainStaticEmbedding } from '../embed/train.js';
 import { newStreamStats, streamCorpus } from '../ingest/stream.js';

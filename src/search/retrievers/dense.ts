@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { commandLine } from '../../command-line.js';
-import { loadEmbedder, type Embedder, type EmbedderSettings } from '../../embed/embedder.js';
+import type { Embedder, EmbedderSettings } from '../../embed/embedder.js';
+import { loadEmbedder } from '../../embed/load.js';
 import type { DenseInfo, SearchBackend } from '../../storage/backend.js';
 import type { Retriever, Walk } from '../walk.js';
 
