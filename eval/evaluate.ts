@@ -214,7 +214,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
     const outcomes: QuestionOutcome[] = [];
     for (const q of set.questions) {
       // Retrieve as if never abstaining; the refusal rule is applied offline below.
-      const answer = await searcher.ask(q.question, { k: opts.k, evenIfUnsure: true });
+      const answer = await searcher.ask(q.question, { k: opts.k, evenIfUnsure: true, asOf: q.asOf });
       times.push(answer.tookMs);
       outcomes.push(judge(q, answer.results.map((r) => ({ articleId: r.articleId, passage: r.passage, quote: r.quote })), answer.confidence));
     }

@@ -16,6 +16,8 @@ export interface EvalQuestion {
   category?: string;
   /** A false premise: articles whose passage plainly contradicts it (showing one is a good answer). */
   contradictedBy?: string[];
+  /** The asker's today (ISO date), when the question was asked on a known day (RealtimeQA's quiz week). */
+  asOf?: string;
 }
 
 /** How many of the first results a passage contradicting a false premise may be among to count as a good answer. */

@@ -111,7 +111,10 @@ export async function loadRealtimeQa(dir: string = DEFAULT_RTQA_DIR): Promise<Rt
         withoutDocuments++;
         continue;
       }
-      questions.push({ id: q.question_id, question: q.question_sentence, answers: answerVariants(choice), articleIds: [...(goldOf.get(q.question_id) ?? [])] });
+      const week = weekOf(q.question_id);
+      // The quiz's day: its "this week" counts back from it.
+      const asOf = `${week.slice(0, 4)}-${week.slice(4, 6)}-${week.slice(6, 8)}`;
+      questions.push({ id: q.question_id, question: q.question_sentence, answers: answerVariants(choice), articleIds: [...(goldOf.get(q.question_id) ?? [])], asOf });
     }
   }
   return { docs: [...docs.values()], questions, withoutDocuments, goldQuestions: questions.filter((q) => q.articleIds!.length).length };

@@ -263,7 +263,7 @@ async function main(): Promise<void> {
   for (const src of sources) {
     const judge = await Searcher.open(src.dir, config, { model: opts.lexicalOnly ? 'never' : 'await', ranker: provisional }, { ...DEFAULT_RANKING, ...parseOverrides(opts.set), minConfidence: 0 });
     for (const d of src.dev) {
-      const answer = await judge.ask(d.q.question, { k: 5, evenIfUnsure: true });
+      const answer = await judge.ask(d.q.question, { k: 5, evenIfUnsure: true, asOf: d.q.asOf });
       devProbs.push({
         group: src.name,
         unanswerable: d.q.unanswerable === true,

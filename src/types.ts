@@ -60,6 +60,19 @@ export interface SearchOptions extends SearchFilters {
    * at a lower weight, unless the question changed topic (src/search/follow-up.ts).
    */
   context?: string[];
+  /**
+   * The asker's today (ISO date; default: the clock's), from which time words count back: "this
+   * week" searches the last seven days first (src/search/time-words.ts).
+   */
+  asOf?: string;
+}
+
+/** Dates a question's time words implied ("this week"), and the words. */
+export interface ImpliedDates {
+  /** Inclusive ISO dates (YYYY-MM-DD), as SearchFilters takes them. */
+  after: string;
+  before: string;
+  phrase: string;
 }
 
 /** How an answer used the earlier questions it was given (`SearchOptions.context`). */
@@ -115,6 +128,8 @@ export interface Answer {
   confidence?: Confidence;
   /** Present when the question was asked with `context`: what was carried over. */
   followUp?: FollowUpInfo;
+  /** The results come from the dates the question's time words implied ("this week"). */
+  dates?: ImpliedDates;
   /** Milliseconds per stage (bm25, embed, ann, fusion, rank, quote), for benchmarks and logs. */
   timings: Partial<Record<QueryStage, number>>;
 }

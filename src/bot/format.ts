@@ -168,7 +168,7 @@ export function describeFilters(filters: AnswerView['filters']): string {
 /** The message body of an answer page: content line plus embeds, within every limit. */
 export function answerMessage(answer: Answer, view: AnswerView): { content: string; embeds: APIEmbed[] } {
   const filters = describeFilters(view.filters);
-  const content = clip([view.heading, followUpLine(answer), filters, answer.abstained ? '' : confidenceLine(answer)].filter(Boolean).join('\n'), LIMITS.content);
+  const content = clip([view.heading, followUpLine(answer), filters, datesLine(answer), answer.abstained ? '' : confidenceLine(answer)].filter(Boolean).join('\n'), LIMITS.content);
   if (answer.abstained || answer.results.length === 0) {
     return {
       content,
@@ -194,6 +194,13 @@ export function followUpLine(answer: Answer): string {
   if (used.length === 0) return '';
   const quoted = used.map((q) => `“${clipEscaped(oneLine(q), 200)}”`).join(' ← ');
   return `-# ↪ Following up on: ${quoted}`;
+}
+
+/** The dates the question's time words chose ("this week"), so the asker sees why older articles are missing. */
+export function datesLine(answer: Answer): string {
+  const d = answer.dates;
+  if (!d || answer.results.length === 0) return '';
+  return `-# 📅 “${clipEscaped(oneLine(d.phrase), 40)}”: articles dated ${d.after} to ${d.before}`;
 }
 
 /** How sure the answer is, in words (small text under the heading). */

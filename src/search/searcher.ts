@@ -17,6 +17,7 @@ import { loadRanker, type Ranker } from './ranker/model.js';
 import { DEFAULT_RANKING, type RankingParams } from './ranking.js';
 import { DenseRetriever } from './retrievers/dense.js';
 import { KeywordRetriever } from './retrievers/keyword.js';
+import { impliedDates } from './time-words.js';
 import { VariantFinder } from './variants.js';
 import type { PostProcessor, Scored, Walk } from './walk.js';
 
@@ -150,8 +151,22 @@ export class Searcher {
     await this.backend.close();
   }
 
-  /** Answers a question: ranked, de-duplicated passages with quotes, or an abstention. */
+  /**
+   * Answers a question: ranked, de-duplicated passages with quotes, or an abstention. A question
+   * whose time words imply dates ("this week") and that names none itself is answered from those
+   * dates first, and from every date when they hold no confident answer.
+   */
   async ask(question: string, options: SearchOptions = {}): Promise<Answer> {
+    const { asOf, ...rest } = options;
+    const implied = rest.after || rest.before ? undefined : impliedDates(question, asOf ?? new Date().toISOString());
+    if (implied) {
+      const within = await this.askAnyTime(question, { ...rest, after: implied.after, before: implied.before });
+      if (within.results.length > 0 && !within.abstained && !within.lowConfidence) return { ...within, dates: implied };
+    }
+    return this.askAnyTime(question, rest);
+  }
+
+  private async askAnyTime(question: string, options: SearchOptions): Promise<Answer> {
     const { context, ...plain } = options;
     if (!context?.length) return this.answer(question, plain);
     // A follow-up (src/search/follow-up.ts): the earlier questions' concepts join at a lower weight unless it stands alone.

@@ -93,6 +93,12 @@ describe('answerMessage', () => {
     expect(safeUrl('not a url')).toBeUndefined();
   });
 
+  it('says which dates the question’s time words chose', () => {
+    const dated: Answer = { ...answer([result(1)]), dates: { after: '2024-05-02', before: '2024-05-11', phrase: 'this **week**' } };
+    expect(answerMessage(dated, { heading: 'q', noneText: '' }).content).toContain('-# 📅 “this \\*\\*week\\*\\*”: articles dated 2024-05-02 to 2024-05-11');
+    expect(answerMessage(answer([result(1)]), { heading: 'q', noneText: '' }).content).not.toContain('📅');
+  });
+
   it('says the abstention text when the core abstains', () => {
     const msg = answerMessage(answer([], true), { heading: 'h', noneText: 'No source in the corpus answers this.' });
     expect(msg.embeds).toHaveLength(1);

@@ -1,0 +1,32 @@
+/**
+ * Dates a question implies by its time words, counted back from the asker's today: "what did the
+ * minister say this week" means articles of the last seven days, not the best match of any year.
+ * "Recently" and "latest" reach back a month; a question with no time words is not touched.
+ */
+
+import type { ImpliedDates } from '../types.js';
+
+/** Days back from today that each phrase reaches (a day of slack for time zones and late edits). */
+const SPANS: Array<[RegExp, number]> = [
+  [/\b(?:yesterday|last night)\b/i, 2],
+  [/\b(?:today|this morning|this afternoon|this evening|tonight)\b/i, 1],
+  [/\b(?:(?:so far |earlier )?this week|past (?:few|couple of) days|past week|over the weekend|this weekend|last weekend|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b/i, 8],
+  [/\blast week\b/i, 15],
+  [/\b(?:recently|lately|latest|newly)\b/i, 31],
+  [/\b(?:this month|past month)\b/i, 32],
+  [/\blast month\b/i, 63],
+];
+
+const DAY_MS = 86_400_000;
+const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/** The span the question's time words imply, ending on `today` (an ISO date); none: undefined. */
+export function impliedDates(question: string, today: string): ImpliedDates | undefined {
+  const end = Date.parse(`${today.slice(0, 10)}T00:00:00Z`);
+  if (!Number.isFinite(end)) return undefined;
+  for (const [pattern, days] of SPANS) {
+    const m = pattern.exec(question);
+    if (m) return { after: iso(end - days * DAY_MS), before: iso(end + DAY_MS), phrase: m[0] };
+  }
+  return undefined;
+}
