@@ -75,6 +75,12 @@ export interface ImpliedDates {
   phrase: string;
 }
 
+/** How an answer used the dates its question implied. */
+export interface AnswerDates extends ImpliedDates {
+  /** The results are of those dates; false: those dates held no confident answer, so they are of any date. */
+  held: boolean;
+}
+
 /** How an answer used the earlier questions it was given (`SearchOptions.context`). */
 export interface FollowUpInfo {
   /** The earlier questions whose terms were added, newest first (empty on a topic change). */
@@ -128,8 +134,8 @@ export interface Answer {
   confidence?: Confidence;
   /** Present when the question was asked with `context`: what was carried over. */
   followUp?: FollowUpInfo;
-  /** The results come from the dates the question's time words implied ("this week"). */
-  dates?: ImpliedDates;
+  /** The dates the question's time words implied ("this week"), and whether the results are of them. */
+  dates?: AnswerDates;
   /** Milliseconds per stage (bm25, embed, ann, fusion, rank, quote), for benchmarks and logs. */
   timings: Partial<Record<QueryStage, number>>;
 }

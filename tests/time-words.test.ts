@@ -62,7 +62,7 @@ describe('Searcher: time words', () => {
   it('answers from the implied dates first', async () => {
     expect(await top('how did the harbour council vote on the ferry pier this week', '2024-05-10')).toEqual({
       id: 'new',
-      dates: { after: '2024-05-02', before: '2024-05-11', phrase: 'this week' },
+      dates: { after: '2024-05-02', before: '2024-05-11', phrase: 'this week', held: true },
     });
   });
 
@@ -71,7 +71,10 @@ describe('Searcher: time words', () => {
   });
 
   it('answers from every date when the implied ones hold nothing (an index older than the asker’s week)', async () => {
-    expect(await top('how did the harbour council vote on the ferry pier this week', '2026-12-04')).toEqual({ id: 'old', dates: undefined });
+    expect(await top('how did the harbour council vote on the ferry pier this week', '2026-12-04')).toEqual({
+      id: 'old',
+      dates: { after: '2026-11-26', before: '2026-12-05', phrase: 'this week', held: false },
+    });
   });
 
   it('keeps dates the asker gave over the ones time words imply', async () => {

@@ -200,7 +200,8 @@ export function followUpLine(answer: Answer): string {
 export function datesLine(answer: Answer): string {
   const d = answer.dates;
   if (!d || answer.results.length === 0) return '';
-  return `-# 📅 “${clipEscaped(oneLine(d.phrase), 40)}”: articles dated ${d.after} to ${d.before}`;
+  const phrase = `“${clipEscaped(oneLine(d.phrase), 40)}”`;
+  return d.held ? `-# 📅 ${phrase}: articles dated ${d.after} to ${d.before}` : `-# 📅 ${phrase}: nothing dated ${d.after} to ${d.before} answers this closely; these are from any date`;
 }
 
 /** How sure the answer is, in words (small text under the heading). */

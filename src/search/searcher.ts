@@ -161,7 +161,8 @@ export class Searcher {
     const implied = rest.after || rest.before ? undefined : impliedDates(question, asOf ?? new Date().toISOString());
     if (implied) {
       const within = await this.askAnyTime(question, { ...rest, after: implied.after, before: implied.before });
-      if (within.results.length > 0 && !within.abstained && !within.lowConfidence) return { ...within, dates: implied };
+      if (within.results.length > 0 && !within.abstained && !within.lowConfidence) return { ...within, dates: { ...implied, held: true } };
+      return { ...(await this.askAnyTime(question, rest)), dates: { ...implied, held: false } };
     }
     return this.askAnyTime(question, rest);
   }

@@ -94,8 +94,10 @@ describe('answerMessage', () => {
   });
 
   it('says which dates the question’s time words chose', () => {
-    const dated: Answer = { ...answer([result(1)]), dates: { after: '2024-05-02', before: '2024-05-11', phrase: 'this **week**' } };
+    const dated: Answer = { ...answer([result(1)]), dates: { after: '2024-05-02', before: '2024-05-11', phrase: 'this **week**', held: true } };
     expect(answerMessage(dated, { heading: 'q', noneText: '' }).content).toContain('-# 📅 “this \\*\\*week\\*\\*”: articles dated 2024-05-02 to 2024-05-11');
+    const older: Answer = { ...dated, dates: { ...dated.dates!, held: false } };
+    expect(answerMessage(older, { heading: 'q', noneText: '' }).content).toContain('nothing dated 2024-05-02 to 2024-05-11 answers this closely; these are from any date');
     expect(answerMessage(answer([result(1)]), { heading: 'q', noneText: '' }).content).not.toContain('📅');
   });
 
