@@ -93,6 +93,11 @@ export interface BuildReport {
   changed: number;
   removed: number;
   unchanged: number;
+  /**
+   * An update's re-read of the corpus: records recognised unchanged by their raw key (a JSONL line by
+   * its bytes, before parsing) vs. records parsed and cleaned again.
+   */
+  reread?: { recognised: number; cleaned: number };
   duplicates: number;
   /** Articles left out because they are in `exclude`. */
   excluded: number;
@@ -636,6 +641,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
     changed: replaced.length,
     removed: removedRows.length,
     unchanged: changes.unchanged,
+    reread: { recognised: stats.recognised, cleaned: stats.cleaned },
     tracked: tracked.counts,
     ...commonReport(stats, embedding, settings, counts, clock),
   };
