@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_ARTICLE_CHARS } from '../src/config.js';
 import { buildIndex } from '../src/indexer/build.js';
 import { parseJsonl } from '../src/ingest/formats.js';
+import { newStreamStats, streamCorpus } from '../src/ingest/stream.js';
 import { Searcher } from '../src/search/searcher.js';
 import { IndexDatabase } from '../src/storage/database.js';
 import { resolveIndex } from '../src/storage/folder.js';
@@ -156,5 +157,31 @@ describe('recognising unchanged JSONL lines by their bytes', () => {
     const again = await buildIndex({ corpus: [corpus], out, settings });
     expect(again).toMatchObject({ kind: 'update', unchanged: 3, reread: { recognised: 3, cleaned: 0 } });
     expect(await articles(out)).toEqual(await rebuilt(corpus, 'four-full'));
+  });
+});
+
+describe('reading JSONL lines a chunk at a time', () => {
+  it('keeps every line whole and numbered across 1 MB read chunks, a line longer than a chunk too', async () => {
+    const corpus = path.join(dir, 'chunks');
+    await mkdir(corpus, { recursive: true });
+    const file = path.join(corpus, 'big.jsonl');
+    // Lines of varied lengths, so line ends fall everywhere relative to the chunk boundaries.
+    const lines = Array.from({ length: 3000 }, (_, i) => row(i % PLACES.length, ` Note ${i}: ${'the tide rose and fell again. '.repeat(i % 60)}`).replace(`"r${i % PLACES.length}"`, `"c${i}"`).replace(/example\.org\/r\d+/, `example.org/c${i}`));
+    lines.splice(1500, 0, row(0, ` ${'A very long harbour report. '.repeat(60_000)}`).replace('"r0"', '"long"').replace('example.org/r0', 'example.org/long'));
+    const body = `${lines.join('\n')}\n`;
+    await writeFile(file, body);
+    expect(Buffer.byteLength(body)).toBeGreaterThan(3 * 2 ** 20);
+    const stats = newStreamStats();
+    const sources = new Map<string, string>();
+    for await (const item of streamCorpus([corpus], stats)) if (item.kind === 'article') sources.set(item.article.id, item.article.source);
+    expect(sources.size).toBe(3001);
+    expect(stats.duplicates).toBe(0);
+    expect(sources.get('c0')).toBe(`${file}:1`);
+    expect(sources.get('c1499')).toBe(`${file}:1500`);
+    expect(sources.get('long')).toBe(`${file}:1501`);
+    expect(sources.get('c1500')).toBe(`${file}:1502`);
+    expect(sources.get('c2999')).toBe(`${file}:3001`);
+    expect(stats.bytesDone).toBe(Buffer.byteLength(body));
+    expect(stats.problems.map((p) => p.line)).toEqual([1501]); // the long text, cut to the maximum length
   });
 });
