@@ -24,6 +24,8 @@ export interface StreamStats {
   excluded: number;
   /** Records the caller knew unchanged by their raw key (a JSONL line: by its bytes, before decoding): not cleaned again. */
   recognised: number;
+  /** JSONL lines decoded and parsed (not recognised from their bytes). */
+  parsedLines: number;
   /** Records parsed out and cleaned (new, changed, or not recognised by raw key). */
   cleaned: number;
   problems: IngestProblem[];
@@ -44,8 +46,11 @@ export interface ArticleKeys {
 
 export type Streamed =
   | { kind: 'article'; article: Article; keys: ArticleKeys }
-  /** A raw record the caller already knows (`known` returned its keys): not cleaned again. */
-  | { kind: 'known'; id: string; source: string };
+  /**
+   * A raw record the caller already knows (`known` returned its keys): not cleaned again. `keys`: the
+   * keys to store instead, when it was known by an older key (a JSONL line keyed by its fields).
+   */
+  | { kind: 'known'; id: string; source: string; keys?: ArticleKeys };
 
 /**
  * `known(rawHash)` lets an indexer skip cleaning records it has already indexed unchanged: it
@@ -71,9 +76,11 @@ export async function* streamCorpus(
   // The settings that shape an article are part of its raw key: changing them re-reads it.
   const settings = `${dateOrder}|${maxChars}|`;
   const lineKey = (bytes: Buffer): string => sha1(settings + hash('sha1', bytes, 'hex'));
+  const fieldKey = (raw: ParsedFile['articles'][number]): string =>
+    sha1(JSON.stringify([raw.id ?? null, raw.title, raw.text, raw.url ?? null, raw.rawDate ?? null, raw.outlet ?? null, dateOrder, maxChars]));
 
   /** A record known unchanged: only the duplicate and exclusion rules apply, by its stored keys. */
-  const acceptKnown = (seenBefore: { id: string; url?: string; text: string }, source: string): Streamed | undefined => {
+  const acceptKnown = (seenBefore: { id: string; url?: string; text: string }, source: string, newRawKey?: string): Streamed | undefined => {
     stats.recognised++;
     if ((seenBefore.url && seenUrls.has(seenBefore.url)) || seenTexts.has(seenBefore.text) || seenIds.has(seenBefore.id)) {
       stats.duplicates++;
@@ -86,7 +93,8 @@ export async function* streamCorpus(
       stats.excluded++;
       return undefined;
     }
-    return { kind: 'known', id: seenBefore.id, source };
+    if (newRawKey === undefined) return { kind: 'known', id: seenBefore.id, source };
+    return { kind: 'known', id: seenBefore.id, source, keys: { raw: newRawKey, url: seenBefore.url, text: seenBefore.text } };
   };
 
   /** `lineKey`: the raw key already looked up (a JSONL line's); without it the record's fields make the key. */
@@ -94,7 +102,7 @@ export async function* streamCorpus(
     const source = raw.line !== undefined ? `${file}:${raw.line}` : file;
     let rawKey = lineKey;
     if (rawKey === undefined) {
-      rawKey = sha1(JSON.stringify([raw.id ?? null, raw.title, raw.text, raw.url ?? null, raw.rawDate ?? null, raw.outlet ?? null, dateOrder, maxChars]));
+      rawKey = fieldKey(raw);
       const seenBefore = known?.(rawKey);
       if (seenBefore) return acceptKnown(seenBefore, source);
     }
@@ -143,14 +151,22 @@ export async function* streamCorpus(
             if (a) yield a;
             continue;
           }
+          stats.parsedLines++;
           const part = parseJsonlLine(bytes, n, file);
           stats.problems.push(...part.problems);
           // A line of several articles keys each by its fields (one line key cannot name them all).
-          const single = part.articles.length === 1;
-          for (const raw of part.articles) {
-            const a = accept(raw, file, single ? key : undefined);
-            if (a) yield a;
+          if (part.articles.length !== 1) {
+            for (const raw of part.articles) {
+              const a = accept(raw, file);
+              if (a) yield a;
+            }
+            continue;
           }
+          const raw = part.articles[0]!;
+          // An index built before line keys knows the line by its fields: recognised without cleaning, its key replaced.
+          const old = known?.(fieldKey(raw));
+          const a = old ? acceptKnown(old, `${file}:${n}`, key) : accept(raw, file, key);
+          if (a) yield a;
         }
       }
     } else {
@@ -261,7 +277,7 @@ function firstWords(text: string, max = 12): string {
 }
 
 export function newStreamStats(): StreamStats {
-  return { files: 0, filesDone: 0, bytesDone: 0, totalBytes: 0, duplicates: 0, excluded: 0, recognised: 0, cleaned: 0, problems: [] };
+  return { files: 0, filesDone: 0, bytesDone: 0, totalBytes: 0, duplicates: 0, excluded: 0, recognised: 0, parsedLines: 0, cleaned: 0, problems: [] };
 }
 
 /**
