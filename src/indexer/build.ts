@@ -94,6 +94,11 @@ export interface BuildReport {
   changed: number;
   removed: number;
   unchanged: number;
+  /**
+   * An update's re-read of the corpus: records recognised unchanged by their raw key (a JSONL line by
+   * its bytes, before parsing), JSONL lines parsed, and records cleaned again.
+   */
+  reread?: { recognised: number; parsedLines: number; cleaned: number };
   duplicates: number;
   /** Articles left out because they are in `exclude`. */
   excluded: number;
@@ -637,6 +642,7 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
     changed: replaced.length,
     removed: removedRows.length,
     unchanged: changes.unchanged,
+    reread: { recognised: stats.recognised, parsedLines: stats.parsedLines, cleaned: stats.cleaned },
     tracked: tracked.counts,
     ...commonReport(stats, embedding, settings, counts, clock),
   };
@@ -673,7 +679,7 @@ async function readChanges(options: BuildOptions, db: IndexDatabase): Promise<Ch
     const have = known.get(id);
     if (item.kind === 'known' && have) {
       changes.unchanged++;
-      if (have.source !== item.source) changes.moved.push({ rowid: have.rowid, source: item.source });
+      if (have.source !== item.source || item.keys) changes.moved.push({ rowid: have.rowid, source: item.source, keys: item.keys });
     } else if (item.kind === 'article' && have && have.hash === articleHash(item.article)) {
       changes.unchanged++;
       changes.moved.push({ rowid: have.rowid, source: item.article.source, keys: item.keys });

@@ -167,7 +167,7 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
     const have = known.get(id);
     if (item.kind === 'known' && have) {
       unchanged++;
-      if (have.source !== item.source) moved.push({ rowid: have.rowid, source: item.source });
+      if (have.source !== item.source || item.keys) moved.push({ rowid: have.rowid, source: item.source, keys: item.keys });
     } else if (item.kind === 'article' && have && !full && have.hash === articleHash(item.article)) {
       unchanged++;
       moved.push({ rowid: have.rowid, source: item.article.source, keys: item.keys });
