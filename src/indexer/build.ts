@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_CHUNK_OPTIONS, type ChunkOptions } from '../chunk.js';
-import type { CoreConfig } from '../config.js';
 import type { Embedder } from '../embed/embedder.js';
 import { loadEmbedder } from '../embed/load.js';
 import { newStreamStats, streamCorpus, type ArticleKeys, type StreamStats } from '../ingest/stream.js';
@@ -16,41 +15,14 @@ import { KeywordIndex, PostingCache, shouldMerge } from '../storage/keyword/inde
 import { acquireLock } from '../storage/lock.js';
 import { META, SCHEMA_VERSION } from '../storage/schema.js';
 import { addVectors, createVectorIndex, deleteVectors, readVectorIndex, vectorOf, type VectorIndex } from '../storage/vectors.js';
-import { type CorpusModelOptions, withCorpusModel } from './corpus-model.js';
+import { withCorpusModel } from './corpus-model.js';
+import type { BuildOptions, BuildReport, BuildSettings, BuildStage, Embedding } from './options.js';
 import { pruneRelated, RelatedCollector, type RelatedTerms } from '../text/related.js';
 import { buildExpansions, type Expansions, expansionsFrom, wordnetTable } from '../text/wordnet.js';
-import type { Article, IngestProblem } from '../types.js';
+import type { Article } from '../types.js';
 import { BuildError, throwIfAborted } from './cancel.js';
 import { type PreparedPassage, type PrepareStep, preparePassages } from './passages.js';
 import { type MergeProgress, mergeStored, segmentOf, SpillingSegments, writeBudgetBytes } from './keyword-writer.js';
-
-export type BuildStage = 'load' | 'chunk' | 'model' | 'embed' | 'hnsw' | 'lexical' | 'merge' | 'related' | 'write';
-
-export interface BuildProgress {
-  stage: BuildStage;
-  done: number;
-  /** 0 when the total is not known (a spinner with elapsed time, not a bar). */
-  total: number;
-  /** A human-readable line for logs ("Read 10,762 articles"). */
-  message?: string;
-  /** Throughput so far, in `unit` (e.g. articles/s while `done` counts bytes read). */
-  rate?: number;
-  unit?: string;
-}
-
-export type BuildSettings = Pick<
-  CoreConfig,
-  | 'EMBEDDING_MODEL'
-  | 'MODEL_DIR'
-  | 'ALLOW_REMOTE_MODELS'
-  | 'MODEL_QUANTIZED'
-  | 'MODEL_LOAD_TIMEOUT_MS'
-  | 'EMBED_BATCH_SIZE'
-  | 'HNSW_M'
-  | 'HNSW_EF_CONSTRUCTION'
-  | 'HNSW_EF_SEARCH'
-> &
-  Partial<Pick<CoreConfig, 'EMBEDDING_POOLING' | 'EMBEDDING_QUERY_PREFIX' | 'CORPUS_MODEL' | 'DATE_ORDER' | 'MAX_ARTICLE_CHARS' | 'RELATED_WORDS' | 'KEYWORD_CACHE_MB' | 'KEYWORD_WRITE_MB'>>;
 
 /** Date reading and the per-article size limit, as the settings give them, and the articles to leave out. */
 const ingestOptions = (options: Pick<BuildOptions, 'settings' | 'exclude'>): IngestOptions => ({
@@ -59,62 +31,7 @@ const ingestOptions = (options: Pick<BuildOptions, 'settings' | 'exclude'>): Ing
   exclude: options.exclude,
 });
 
-export interface BuildOptions {
-  corpus: string[];
-  out: string;
-  settings: BuildSettings;
-  chunking?: ChunkOptions;
-  /** Skip the model entirely (lexical-only build). */
-  lexicalOnly?: boolean;
-  /** Build a fresh index instead of updating the live one in place. */
-  rebuild?: boolean;
-  /** Reuse an already-loaded model. */
-  embedder?: Embedder;
-  onProgress?: (progress: BuildProgress) => void;
-  signal?: AbortSignal;
-  /** Article ids never to index (an admin removed them); see IngestOptions.exclude. */
-  exclude?: ReadonlySet<string>;
-  /** Files of the corpus whose newly indexed articles and passages the report counts (`tracked`). */
-  track?: readonly string[];
-  /** Without a loadable model: train one on the corpus (default) or stay lexical (src/indexer/corpus-model.ts). */
-  corpusModel?: CorpusModelOptions;
-}
-
-export interface BuildReport {
-  /** The live index database after the build. */
-  indexFile: string;
-  /** 'update': changed in place; 'full': a fresh index was built (first build, --rebuild, new model or chunking). */
-  kind: 'update' | 'full';
-  /** Why a full build was made. */
-  fullReason?: string;
-  files: number;
-  articles: number;
-  chunks: number;
-  added: number;
-  changed: number;
-  removed: number;
-  unchanged: number;
-  /**
-   * An update's re-read of the corpus: records recognised unchanged by their raw key (a JSONL line by
-   * its bytes, before parsing), JSONL lines parsed, and records cleaned again.
-   */
-  reread?: { recognised: number; parsedLines: number; cleaned: number };
-  duplicates: number;
-  /** Articles left out because they are in `exclude`. */
-  excluded: number;
-  problems: IngestProblem[];
-  /** For each file of `track`: the articles and passages this build indexed from it (new or changed). */
-  tracked?: Record<string, { articles: number; passages: number }>;
-  mode: 'hybrid' | 'lexical';
-  model: string;
-  /** Why there is no dense index, when mode is lexical. */
-  modelError?: string;
-  /** Passages embedded now vs. vectors reused (same text and model). */
-  embedded: number;
-  reused: number;
-  stageMs: Partial<Record<BuildStage, number>>;
-  totalMs: number;
-}
+export type { BuildOptions, BuildProgress, BuildReport, BuildSettings, BuildStage, Embedding } from './options.js';
 
 export { BuildError, throwIfAborted } from './cancel.js';
 export { embeddingText, embedKey } from './passages.js';
@@ -259,13 +176,6 @@ async function openBase(options: BuildOptions): Promise<{ base?: Base; reason?: 
   const info = db.info();
   const base: Base = { file, db, dense: info.dense, chunking: info.chunking };
   return { base, reason: options.rebuild ? 'rebuild requested' : undefined };
-}
-
-export interface Embedding {
-  embedder?: Embedder;
-  modelError?: string;
-  /** For a model trained on the corpus: its MODEL_DIR relative to the index folder. */
-  modelDir?: string;
 }
 
 export async function prepareModel(options: BuildOptions): Promise<Embedding> {

@@ -12,19 +12,17 @@ import path from 'node:path';
 import { chunkArticle, DEFAULT_CHUNK_OPTIONS } from '../chunk.js';
 import { loadEmbedder } from '../embed/load.js';
 import { writeStaticModel } from '../embed/static-model.js';
-import { DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainPassage, trainStaticEmbedding } from '../embed/train.js';
+import { DEFAULT_TRAIN_OPTIONS, type TrainPassage, trainStaticEmbedding } from '../embed/train.js';
 import { newStreamStats, streamCorpus } from '../ingest/stream.js';
 import type { DenseInfo, NoDenseInfo } from '../storage/backend.js';
-import type { BuildOptions, Embedding } from './build.js';
+import type { BuildOptions, Embedding } from './options.js';
 
 /** Where trained models live, relative to the index folder (this is the Transformers.js MODEL_DIR for them). */
 export const CORPUS_MODELS_DIR = 'models';
 const ORG = 'corpus';
 
 /** Training settings (src/embed/train.ts) and 'off': a build without a loadable model stays lexical. Default 'auto'. */
-export interface CorpusModelOptions extends Partial<TrainOptions> {
-  mode?: 'auto' | 'off';
-}
+export type { CorpusModelOptions } from './options.js';
 
 /** Whether a model id names a model trained on the corpus (stored beside its index). */
 export function isCorpusModel(dense: Pick<DenseInfo, 'modelDir'> | NoDenseInfo | undefined): boolean {

@@ -8,7 +8,7 @@ import { chunkArticle, type ChunkOptions } from '../chunk.js';
 import { embedByLength } from '../embed/batches.js';
 import type { Embedder } from '../embed/embedder.js';
 import type { Article, Chunk } from '../types.js';
-import type { BuildStage } from './build.js';
+import type { BuildStage } from './options.js';
 import { throwIfAborted } from './cancel.js';
 
 /** A passage of a batch, ready for a backend to write. */
