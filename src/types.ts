@@ -95,6 +95,8 @@ export interface FollowUpInfo {
 export interface QuoteSentence {
   text: string;
   best: boolean;
+  /** Sentences of the passage were skipped before this one (shown as "…"). */
+  gap?: boolean;
 }
 
 export interface SearchResult {

@@ -36,6 +36,35 @@ describe('selectQuote', () => {
   });
 });
 
+describe('selectQuote with the quote model’s sentence scores', () => {
+  const text =
+    'The ferry company announced a new timetable on Monday. Crossings will run every hour in summer. The harbour was repainted last year. ' +
+    'Tickets are sold at the pier. Local shops reported more visitors. The company said 40 new crew members were hired for the season.';
+  const words = weights('how many crew did the ferry company hire');
+
+  it('adds a distant sentence the model rates well, after “…”, and keeps the one best', () => {
+    const quote = selectQuote(text, words, { maxSentences: 3, sentenceScores: [0.9, 0.2, 0.01, 0.01, 0.02, 0.6] });
+    expect(quote.sentences.map((s) => [s.text.slice(0, 20), s.best, s.gap === true])).toEqual([
+      ['The ferry company an', true, false],
+      ['Crossings will run e', false, false],
+      ['The company said 40 ', false, true],
+    ]);
+    expect(quote.text).toBe('The ferry company announced a new timetable on Monday. Crossings will run every hour in summer. … The company said 40 new crew members were hired for the season.');
+  });
+
+  it('puts a detached sentence that comes first before the gap', () => {
+    const quote = selectQuote(text, words, { maxSentences: 2, sentenceScores: [0.5, 0.01, 0.01, 0.01, 0.3, 0.9] });
+    expect(quote.text).toBe('The ferry company announced a new timetable on Monday. … Local shops reported more visitors. The company said 40 new crew members were hired for the season.');
+    expect(quote.sentences.map((s) => s.gap === true)).toEqual([false, true, false]);
+  });
+
+  it('adds nothing when the rest of the passage scores far below the best sentence', () => {
+    const quote = selectQuote(text, words, { maxSentences: 3, sentenceScores: [0.9, 0.5, 0.01, 0.01, 0.02, 0.2] });
+    expect(text).toContain(quote.text);
+    expect(quote.sentences.some((s) => s.gap)).toBe(false);
+  });
+});
+
 describe('answer types', () => {
   it('reads what kind of answer a question asks for', () => {
     expect(answerType('How many people were evacuated?')).toBe('number');

@@ -68,14 +68,17 @@ const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim();
  * marked with "…"; only a best sentence that alone is too long is cut inside.
  */
 export function formatQuote(sentences: readonly QuoteSentence[], max: number): string {
-  const list = sentences.map((s) => ({ text: oneLine(s.text), best: s.best })).filter((s) => s.text);
+  const list = sentences.map((s) => ({ text: oneLine(s.text), best: s.best, gap: s.gap })).filter((s) => s.text);
   if (list.length === 0) return '';
   let best = list.findIndex((s) => s.best);
   if (best < 0) best = 0;
   let from = 0;
   let to = list.length;
   const render = (a: number, b: number): string => {
-    const parts = list.slice(a, b).map((s, i) => (a + i === best ? `**${escapeMarkup(s.text)}**` : escapeMarkup(s.text)));
+    const parts = list.slice(a, b).map((s, i) => {
+      const text = a + i === best ? `**${escapeMarkup(s.text)}**` : escapeMarkup(s.text);
+      return i > 0 && s.gap ? `${ELLIPSIS} ${text}` : text;
+    });
     return `> ${a > 0 ? `${ELLIPSIS} ` : ''}${parts.join(' ')}${b < list.length ? ` ${ELLIPSIS}` : ''}`;
   };
   let out = render(from, to);

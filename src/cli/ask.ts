@@ -94,7 +94,7 @@ function formatText(answer: Answer): string {
   return header + answer.results
     .map((r) => {
       const meta = [r.outlet, r.date, r.url ?? r.source].filter(Boolean).join(' · ');
-      const quote = r.quoteSentences.map((s) => (s.best && r.quoteSentences.length > 1 ? `*${s.text}*` : s.text)).join(' ');
+      const quote = r.quoteSentences.map((s, i) => `${i > 0 && s.gap ? '… ' : ''}${s.best && r.quoteSentences.length > 1 ? `*${s.text}*` : s.text}`).join(' ');
       return `${r.rank}. ${r.title}\n   ${meta}\n   > ${quote}`;
     })
     .join('\n\n');

@@ -93,6 +93,11 @@ describe('answerMessage', () => {
     expect(safeUrl('not a url')).toBeUndefined();
   });
 
+  it('marks sentences skipped inside a quote with “…”', () => {
+    const r = { ...result(1), quoteSentences: [{ text: 'First.', best: true }, { text: 'Far below.', best: false, gap: true }] };
+    expect(answerMessage(answer([r]), { heading: 'q', noneText: '' }).embeds[0]!.description).toBe('> **First.** … Far below.');
+  });
+
   it('says which dates the question’s time words chose', () => {
     const dated: Answer = { ...answer([result(1)]), dates: { after: '2024-05-02', before: '2024-05-11', phrase: 'this **week**', held: true } };
     expect(answerMessage(dated, { heading: 'q', noneText: '' }).content).toContain('-# 📅 “this \\*\\*week\\*\\*”: articles dated 2024-05-02 to 2024-05-11');
