@@ -64,33 +64,45 @@ const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim();
 
 /**
  * The quote as a blockquote with the best sentence in bold, within `max` characters. Too long a
- * quote loses whole sentences from the end, then the start (never the best one), and the cut is
- * marked with "…"; only a best sentence that alone is too long is cut inside.
+ * quote loses whole sentences — first those next to the best one from the end, then from the start,
+ * and a detached sentence (one after a gap, chosen as a second answer) last — never the best one;
+ * every cut and gap is marked with "…". Only a best sentence that alone is too long is cut inside.
  */
 export function formatQuote(sentences: readonly QuoteSentence[], max: number): string {
-  const list = sentences.map((s) => ({ text: oneLine(s.text), best: s.best, gap: s.gap })).filter((s) => s.text);
+  const list = sentences.map((s) => ({ text: oneLine(s.text), best: s.best, gap: s.gap === true })).filter((s) => s.text);
   if (list.length === 0) return '';
   let best = list.findIndex((s) => s.best);
   if (best < 0) best = 0;
-  let from = 0;
-  let to = list.length;
-  const render = (a: number, b: number): string => {
-    const parts = list.slice(a, b).map((s, i) => {
-      const text = a + i === best ? `**${escapeMarkup(s.text)}**` : escapeMarkup(s.text);
-      return i > 0 && s.gap ? `${ELLIPSIS} ${text}` : text;
+  // A detached sentence stands apart from the best one's run: after a gap that follows the best, or before one that precedes it.
+  const detached = (i: number): boolean => (i > best && list.slice(best + 1, i + 1).some((s) => s.gap)) || (i < best && list.slice(i + 1, best + 1).some((s) => s.gap));
+  const kept = list.map(() => true);
+  const render = (): string => {
+    const parts: string[] = [];
+    let skipped = false;
+    list.forEach((s, i) => {
+      if (!kept[i]) {
+        skipped = true;
+        return;
+      }
+      if (parts.length === 0 ? skipped : skipped || s.gap) parts.push(ELLIPSIS);
+      parts.push(i === best ? `**${escapeMarkup(s.text)}**` : escapeMarkup(s.text));
+      skipped = false;
     });
-    return `> ${a > 0 ? `${ELLIPSIS} ` : ''}${parts.join(' ')}${b < list.length ? ` ${ELLIPSIS}` : ''}`;
+    if (skipped) parts.push(ELLIPSIS);
+    return `> ${parts.join(' ')}`;
   };
-  let out = render(from, to);
-  while (out.length > max && to - from > 1) {
-    if (to - 1 > best) to--;
-    else from++;
-    out = render(from, to);
+  // Which sentence goes next: neighbours of the best from the end, then from the start; detached ones last.
+  const order = [...list.keys()].filter((i) => i !== best).sort((a, b) => Number(detached(a)) - Number(detached(b)) || (a > best ? 0 : 1) - (b > best ? 0 : 1) || (a > best ? b - a : a - b));
+  let out = render();
+  for (const i of order) {
+    if (out.length <= max) break;
+    kept[i] = false;
+    out = render();
   }
   if (out.length <= max) return out;
   // Only the best sentence is left and it is still too long: cut inside it.
-  const before = `> ${from > 0 ? `${ELLIPSIS} ` : ''}**`;
-  const after = `**${to < list.length ? ` ${ELLIPSIS}` : ''}`;
+  const before = `> ${best > 0 ? `${ELLIPSIS} ` : ''}**`;
+  const after = `**${best < list.length - 1 ? ` ${ELLIPSIS}` : ''}`;
   return `${before}${clipEscaped(list[best]!.text, Math.max(1, max - before.length - after.length))}${after}`;
 }
 

@@ -42,6 +42,23 @@ describe('formatQuote', () => {
     expect(bestOnly).toBe(`> … **${sentence(2)}** …`);
   });
 
+  it('drops the best sentence’s neighbours before a detached answer sentence, marking every cut', () => {
+    const s = [
+      { text: sentence(1), best: false },
+      { text: sentence(2), best: true },
+      { text: sentence(3), best: false },
+      { text: sentence(4), best: false, gap: true },
+    ];
+    const full = formatQuote(s, 4096);
+    expect(full).toBe(`> ${sentence(1)} **${sentence(2)}** ${sentence(3)} … ${sentence(4)}`);
+    // One sentence too many: the neighbour after the best goes first, and its place shows a cut.
+    const three = formatQuote(s, full.length - 1);
+    expect(three).toBe(`> ${sentence(1)} **${sentence(2)}** … ${sentence(4)}`);
+    const two = formatQuote(s, three.length - 1);
+    expect(two).toBe(`> … **${sentence(2)}** … ${sentence(4)}`);
+    expect(formatQuote(s, two.length - 1)).toBe(`> … **${sentence(2)}** …`);
+  });
+
   it('cuts inside the best sentence at a word only when it alone is too long', () => {
     const out = formatQuote([{ text: sentence(1, 400), best: true }], 300);
     expect(out.length).toBeLessThanOrEqual(300);
