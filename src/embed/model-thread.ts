@@ -74,10 +74,19 @@ export function useModelPort(port: MessagePort | undefined): void {
   workerPort = port;
 }
 
+/** The model thread ended (it is not restarted): every model of this process is unavailable. */
+export class ModelThreadGone extends Error {
+  constructor() {
+    super('the model thread is gone');
+    this.name = 'ModelThreadGone';
+  }
+}
+
 /** A client of the model thread over one port: requests by id, replies in any order. */
 class ModelClient {
   private nextId = 1;
   private pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
+  private closed = false;
 
   constructor(private readonly port: MessagePort) {
     port.on('message', (reply: ModelReply) => {
@@ -89,13 +98,16 @@ class ModelClient {
       if (this.pending.size === 0) port.unref();
     });
     port.on('close', () => {
-      for (const p of this.pending.values()) p.reject(new Error('the model thread is gone'));
+      this.closed = true;
+      for (const p of this.pending.values()) p.reject(new ModelThreadGone());
       this.pending.clear();
     });
     port.unref();
   }
 
   call<T>(body: DistributiveOmit<ModelRequest, 'id'>): Promise<T> {
+    // A closed port drops what is posted to it: the caller would wait forever.
+    if (this.closed) return Promise.reject(new ModelThreadGone());
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });

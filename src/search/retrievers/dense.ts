@@ -2,6 +2,7 @@ import path from 'node:path';
 import { commandLine } from '../../command-line.js';
 import type { Embedder, EmbedderSettings } from '../../embed/embedder.js';
 import { loadEmbedder } from '../../embed/load.js';
+import { ModelThreadGone } from '../../embed/model-thread.js';
 import type { DenseInfo, SearchBackend } from '../../storage/backend.js';
 import type { Retriever, Walk } from '../walk.js';
 
@@ -22,6 +23,8 @@ export class DenseRetriever implements Retriever {
     private readonly backend: SearchBackend,
     private readonly dense: DenseInfo,
     private readonly settings: DenseSettings,
+    /** How the model is loaded (embed/load.ts; a test passes its own). */
+    private readonly loadModel: typeof loadEmbedder = loadEmbedder,
   ) {}
 
   /** Loads the model once; resolves when it has loaded or failed. */
@@ -30,7 +33,7 @@ export class DenseRetriever implements Retriever {
     this.loading ??= (async () => {
       // A model trained on the corpus lives beside the index (its database file's folder).
       const own = dense.modelDir ? { MODEL_DIR: path.join(path.dirname(this.backend.info.location), dense.modelDir), ALLOW_REMOTE_MODELS: false } : {};
-      const loaded = await loadEmbedder({ ...this.settings, ...own, EMBEDDING_MODEL: dense.model, EMBEDDING_POOLING: dense.pooling, EMBEDDING_QUERY_PREFIX: dense.queryPrefix });
+      const loaded = await this.loadModel({ ...this.settings, ...own, EMBEDDING_MODEL: dense.model, EMBEDDING_POOLING: dense.pooling, EMBEDDING_QUERY_PREFIX: dense.queryPrefix });
       if ('error' in loaded) {
         this.error = loaded.error;
       } else if (loaded.embedder.dim !== dense.dim) {
@@ -51,7 +54,17 @@ export class DenseRetriever implements Retriever {
   async retrieve(walk: Walk, limit: number): Promise<Array<{ id: number; score: number; similarity: number }>> {
     const embedder = this.embedder;
     if (!embedder) return [];
-    walk.queryVector = await embedder.embedQuery(walk.question);
+    try {
+      walk.queryVector = await embedder.embedQuery(walk.question);
+    } catch (err) {
+      // This question is answered from keywords alone; a model that is gone for good is dropped, so the
+      // next ones are too (and status says why).
+      if (err instanceof ModelThreadGone) {
+        this.embedder = undefined;
+        this.error = `the embedding model stopped answering (${err.message}); using keyword search only`;
+      }
+      return [];
+    }
     walk.lap('embed');
     const hits = await this.backend.denseCandidates(walk.queryVector, limit, walk.filter);
     walk.lap('ann');
