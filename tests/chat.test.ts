@@ -44,7 +44,7 @@ describe('chat told from questions about the news', () => {
       'help me find that piece on energy bills',
       'my friend says the bank raised rates, did it?',
       'do you have anything on the rail strike',
-      'i need the article about the bridge repairs',
+      'i need that report on the bridge repairs',
       'where can i read about the new sanctions',
       'show what the general said about the offensive',
       'when did the Artemis I rocket launch',

@@ -54,7 +54,7 @@ describe.runIf(available)('news-2022 + seeds at full scale', () => {
   // Keyword evidence only: questions whose key words the corpus never uses. (Off-topic questions made of
   // words the news does use are a known weakness without a model; see BENCHMARKS.md.)
   it('abstains on questions about things the corpus never mentions', async () => {
-    for (const q of ['What is a good recipe for sourdough bread?', 'How far is Saturn from the Sun?']) {
+    for (const q of ['How do I keep a sourdough starter alive over winter?', 'How far is Saturn from the Sun?']) {
       expect((await searcher.ask(q)).abstained, q).toBe(true);
     }
   });

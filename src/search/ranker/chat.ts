@@ -26,11 +26,11 @@ const SOCIAL =
   /^(?:(?:good )?(?:morning|night|evening|afternoon)|howdy|thanks?(?: you)?|thx|ty|cheers|bye|goodbye|gn|gm|sup|wh?at'?s up|whats good|how are (?:you|u)|how r u|how'?s it going|nice|cool|great|awesome|lol|lmao|haha+|ok|okay|any(?:one|body) (?:home|there|here|around|awake|alive|online))\b.{0,25}$/i;
 
 /** Asking to find, show or quote is what the bot is for; any other "can you …" asks a service of it. */
-const RETRIEVE = String.raw`(?:find|show|search|look|tell me (?!a joke|something|a story)|give me|quote|list|pull|get|check|confirm|explain|summari[sz]e|describe|remind me (?:what|who|when|where|how|which|if))\b`;
+const RETRIEVE = String.raw`(?:find|show|search|look|tell me (?!something|(?:a|another) (?:joke|story|riddle))|give me|quote|list|pull|get|check|confirm|explain|summari[sz]e|describe|remind me (?:what|who|when|where|how|which|if))\b`;
 
 /** Talk about the bot itself: what it is, likes or thinks; the bot named at the end ("…, bot"). */
 const ABOUT_BOT = new RegExp(
-  String.raw`\b(?:are (?:you|u)|who (?:made|built|created|programmed) (?:you|u)|what (?:can|do) (?:you|u) do|your (?:name|favou?rite|opinion|thoughts)|you'?re|(?:do|would|will|did) (?:you|u) (?:like|love|think|prefer|want|have(?! (?:any|anything|something|info|articles?|news|stories|sources?|more|the))|feel|dream|believe|recommend|suggest)|(?:can|could|would|will) (?:you|u) (?!${RETRIEVE}))|(?:,\s*|\s)(?:bot|archivist)\W*$|^tell me (?:something|a joke|a story)`,
+  String.raw`\b(?:are (?:you|u)|who (?:made|built|created|programmed) (?:you|u)|what (?:can|do) (?:you|u) do|your (?:name|favou?rite|opinion|thoughts)|you'?re|(?:do|would|will|did) (?:you|u) (?:like|love|think|prefer|want|have(?! (?:any|anything|something|info|articles?|news|stories|sources?|more|the))|feel|dream|believe|recommend|suggest)|(?:can|could|would|will) (?:you|u) (?!${RETRIEVE}))|(?:,\s*|\s)(?:bot|archivist)\W*$|^tell me (?:something|(?:a|another) (?:joke|story|riddle))`,
   'i',
 );
 

@@ -68,7 +68,7 @@ export function topicShare(info: QuestionInfo, ranked: readonly RankedEvidence[]
  * questions asked any other way ("how many moons does saturn have").
  */
 const ADVICE =
-  /^(how (do|can|should|would) (i|you|we)\b|how to\b|(what'?s |what is |what are )?(the )?(best|quickest|cheapest|good)(?![\w-])|any (good|tips|recommendations?)\b|anyone (got|know|have)\b|is .* worth\b|tips (for|on)\b|recipe\b)/i;
+  /^(how (do|can|should|would) (i|you|we)\b|how to\b|(what(?:'?s| is| are) )?(the )?(best|quickest|cheapest|good)(?![\w-])|any (good|tips|recommendations?)\b|anyone (got|know|have)\b|is .* worth\b|tips (for|on)\b|recipe\b)/i;
 
 export function asksAdvice(question: string): boolean {
   return ADVICE.test(question.trim());

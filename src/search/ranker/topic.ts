@@ -8,8 +8,8 @@ import type { Concept, QueryPlan } from '../query.js';
  * often the corpus uses it than everyday English does (text/background.ts): in war news "kherson",
  * "sanctions", "missile" score high, "steak", "homework", "guitar" low. A question the corpus can
  * answer nearly always has at least one word of the corpus's own topics (a name, a place, the
- * subject's vocabulary); everyday chat and requests ("how long should i rest a steak after
- * grilling", "why is the sky blue") have none, whatever passage the search finds for their words.
+ * subject's vocabulary); everyday chat and requests ("how many minutes do pasta shells
+ * boil", "why is the sky blue") have none, whatever passage the search finds for their words.
  * It needs no training, and it follows the corpus: in a cooking corpus "steak" is topical.
  */
 
