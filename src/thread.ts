@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
@@ -16,4 +17,18 @@ export function startWorker(module: URL, options: Omit<WorkerOptions, 'eval'> = 
   // tsx/esm/api resolves to its CommonJS build under require(); the ES module sits beside it.
   const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
   return new Worker(`import(${JSON.stringify(api)}).then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`, { ...options, eval: true });
+}
+
+/**
+ * Lowers the calling worker thread's priority, so on a busy machine the bot's main thread, which
+ * acknowledges interactions, gets the CPU first. Only on Linux, where a nice value is per thread
+ * (pid 0 = this thread); elsewhere it would lower the whole process.
+ */
+export function niceThisThread(by: number): void {
+  if (process.platform !== 'linux') return;
+  try {
+    os.setPriority(0, Math.min(19, os.getPriority(0) + by));
+  } catch {
+    /* not allowed here: it runs at the process's priority */
+  }
 }

@@ -46,7 +46,7 @@ describe('loadEmbedder', () => {
   it('names a weights file that is empty, cut off, a Git LFS pointer or a web page, and never hands it to ONNX Runtime', async () => {
     const models = path.join(dir, 'models');
     const good = await readFile(path.join(models, ...modelId.split('/'), 'onnx', 'model_quantized.onnx'));
-    expect(onnxBytesProblem(good)).toBeUndefined();
+    expect(await onnxBytesProblem(good)).toBeUndefined();
     const cases: Array<[string, Uint8Array, RegExp]> = [
       ['empty', new Uint8Array(0), /empty/],
       ['cut', good.subarray(0, Math.floor(good.length * 0.6)), /cut off/],
@@ -55,7 +55,7 @@ describe('loadEmbedder', () => {
       ['nograph', Buffer.from([0x08, 0x07]), /no graph/],
     ];
     for (const [name, bytes, why] of cases) {
-      expect(onnxBytesProblem(bytes), name).toMatch(why);
+      expect(await onnxBytesProblem(bytes), name).toMatch(why);
       const copy = path.join(dir, `broken-${name}`);
       await cp(models, copy, { recursive: true });
       await writeFile(path.join(copy, ...modelId.split('/'), 'onnx', 'model_quantized.onnx'), bytes);

@@ -3,19 +3,14 @@
  * rules as a build) and posts back what the bot reports. Parsing 10 MB of HTML takes seconds: off
  * the bot's event loop, which must acknowledge every server's interactions within 3 s.
  */
-import os from 'node:os';
+import { niceThisThread } from '../thread.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadCorpus } from '../ingest/stream.js';
 import type { CheckJob, CheckReply } from './attachments.js';
 
 const job = workerData as CheckJob;
-// Background work: on Linux a thread's nice value is its own (pid 0 = this thread), so on a busy
-// machine the bot's main thread, which acknowledges interactions, gets the CPU first.
-try {
-  os.setPriority(0, Math.min(19, os.getPriority(0) + 10));
-} catch {
-  /* not allowed here: it runs at the bot's priority */
-}
+// Background work: the bot's main thread, which acknowledges interactions, gets the CPU first.
+niceThisThread(10);
 let reply: CheckReply;
 try {
   const loaded = await loadCorpus([job.file], job.ingest);

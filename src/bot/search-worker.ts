@@ -4,7 +4,7 @@
  * old one keeps answering, then swaps; the old one is closed once no request uses it. The
  * embedding model loads only on `load-model` (the pool asks once the bot is up), never at open.
  */
-import os from 'node:os';
+import { niceThisThread } from '../thread.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { useModelPort } from '../embed/model-thread.js';
 import { isUnreachable } from '../storage/postgres/sql.js';
@@ -35,13 +35,7 @@ const post = (reply: WorkerReply): void => port.postMessage(reply);
  * worker (elsewhere it would lower the whole bot, so it is left alone there).
  */
 const YIELD_TO_MAIN_THREAD = 5;
-if (process.platform === 'linux') {
-  try {
-    os.setPriority(0, Math.min(19, os.getPriority(0) + YIELD_TO_MAIN_THREAD));
-  } catch {
-    /* not allowed here: searches then run at the bot's own priority */
-  }
-}
+niceThisThread(YIELD_TO_MAIN_THREAD);
 
 class Live {
   busy = 0;

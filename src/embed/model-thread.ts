@@ -11,7 +11,6 @@
  * gave it (`connectModelThread` → workerData → `useModelPort`). The model thread is started on
  * first use, never ended before the process, and shares each loaded model between its callers.
  */
-import os from 'node:os';
 import { isMainThread, MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { startWorker } from '../thread.js';
 import type { Embedder, EmbedderSettings } from './embedder.js';
@@ -152,14 +151,4 @@ export async function loadRemoteEmbedder(settings: EmbedderSettings): Promise<{ 
       },
     },
   };
-}
-
-/** Lowers the calling thread's priority on Linux, where a nice value is per thread. */
-export function niceThisThread(by: number): void {
-  if (process.platform !== 'linux') return;
-  try {
-    os.setPriority(0, Math.min(19, os.getPriority(0) + by));
-  } catch {
-    /* not allowed here: it runs at the process's priority */
-  }
 }

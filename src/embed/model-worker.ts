@@ -6,7 +6,8 @@
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import { loadLocalEmbedder, type Embedder } from './embedder.js';
-import { MODEL_THREAD_NICE, niceThisThread, type LoadedModel, type ModelReply, type ModelRequest } from './model-thread.js';
+import { niceThisThread } from '../thread.js';
+import { MODEL_THREAD_NICE, type LoadedModel, type ModelReply, type ModelRequest } from './model-thread.js';
 
 const root = parentPort;
 if (!root) throw new Error('model-worker.ts runs as the model thread, not on its own.');

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 
 /**
  * Checks that a file is a whole ONNX model before ONNX Runtime sees it: an empty or cut-off
@@ -7,59 +7,86 @@ import { readFile } from 'node:fs/promises';
  *
  * The check walks the top-level fields of the protobuf (ModelProto): every field must have a known
  * wire type and fit in the file, the last one must end at the file's end, and the graph (field 7)
- * must be there. It does not check the graph itself.
+ * must be there. It does not check the graph itself. A regular file is read only where its field
+ * headers are (a few hundred bytes, not the weights: ONNX Runtime reads those next).
  * Returns undefined when the file looks whole, else why not (one short phrase).
  */
 export async function onnxFileProblem(file: string): Promise<string | undefined> {
-  let bytes: Buffer;
+  const cannot = (err: unknown): string => `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+  let handle;
   try {
-    bytes = await readFile(file);
+    handle = await open(file, 'r');
   } catch (err) {
-    return `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+    return cannot(err);
   }
-  return onnxBytesProblem(bytes);
+  try {
+    const stat = await handle.stat();
+    // A pipe or device cannot be read at positions: read it through.
+    if (!stat.isFile()) return await onnxBytesProblem(await handle.readFile());
+    const h = handle;
+    return await fieldsProblem(stat.size, async (pos, n) => {
+      const buffer = Buffer.alloc(Math.max(0, Math.min(n, stat.size - pos)));
+      const { bytesRead } = await h.read(buffer, 0, buffer.length, pos);
+      return buffer.subarray(0, bytesRead);
+    });
+  } catch (err) {
+    return cannot(err);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The same check on bytes in memory. */
+export function onnxBytesProblem(bytes: Uint8Array): Promise<string | undefined> {
+  return fieldsProblem(bytes.length, async (pos, n) => bytes.subarray(pos, pos + n));
 }
 
 const GRAPH_FIELD = 7;
+const CUT = 'the model file is cut off (download it again)';
 
-export function onnxBytesProblem(bytes: Uint8Array): string | undefined {
-  if (bytes.length === 0) return 'the model file is empty';
-  const head = Buffer.from(bytes.subarray(0, 64)).toString('latin1');
+/** Walks the top-level fields of `size` bytes read through `readAt` (position, length → at most that many bytes). */
+async function fieldsProblem(size: number, readAt: (pos: number, n: number) => Promise<Uint8Array>): Promise<string | undefined> {
+  if (size === 0) return 'the model file is empty';
+  const head = Buffer.from(await readAt(0, 64)).toString('latin1');
   if (head.startsWith('version https://git-lfs')) return 'the model file is a Git LFS pointer, not the weights (fetch it with git lfs pull)';
   if (/^\s*</.test(head)) return 'the model file is a web page, not an ONNX model (download it again)';
   let pos = 0;
   let graph = false;
-  const varint = (): number | undefined => {
-    let value = 0;
-    let scale = 1;
-    for (let i = 0; i < 10; i++) {
-      if (pos >= bytes.length) return undefined;
-      const b = bytes[pos++]!;
-      value += (b & 0x7f) * scale;
-      if (b < 0x80) return value;
-      scale *= 128;
-    }
-    return undefined;
-  };
-  while (pos < bytes.length) {
+  while (pos < size) {
+    // A field header: its tag and (for the wire types that have one) its value or length, at most 20 bytes.
+    const bytes = await readAt(pos, 20);
+    let at = 0;
+    const varint = (): number | undefined => {
+      let value = 0;
+      let scale = 1;
+      for (let i = 0; i < 10 && at < bytes.length; i++) {
+        const b = bytes[at++]!;
+        value += (b & 0x7f) * scale;
+        if (b < 0x80) return value;
+        scale *= 128;
+      }
+      return undefined;
+    };
     const tag = varint();
-    if (tag === undefined) return 'the model file is cut off (download it again)';
+    if (tag === undefined) return CUT;
     const field = Math.floor(tag / 8);
     const wire = tag % 8;
     if (field === 0) return 'the model file is not an ONNX model';
+    let skip = 0;
     if (wire === 0) {
-      if (varint() === undefined) return 'the model file is cut off (download it again)';
+      if (varint() === undefined) return CUT;
     } else if (wire === 1 || wire === 5) {
-      pos += wire === 1 ? 8 : 4;
+      skip = wire === 1 ? 8 : 4;
     } else if (wire === 2) {
       const length = varint();
-      if (length === undefined) return 'the model file is cut off (download it again)';
+      if (length === undefined) return CUT;
       if (field === GRAPH_FIELD && length > 0) graph = true;
-      pos += length;
+      skip = length;
     } else {
       return 'the model file is not an ONNX model';
     }
-    if (pos > bytes.length) return 'the model file is cut off (download it again)';
+    pos += at + skip;
+    if (pos > size) return CUT;
   }
   return graph ? undefined : 'the model file holds no graph (not an ONNX model)';
 }

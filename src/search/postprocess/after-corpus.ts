@@ -21,6 +21,8 @@ const MONTH = '(?:january|february|march|april|may|june|july|august|september|oc
 /** The time of what is asked ("… in 2025", "as of march 2024"): a state then is as unknowable as an event. */
 const WHEN = new RegExp(`\\b(?:in|as of|during)\\s+(?:(?:early|mid|late|the end of|${MONTH})\\s+)?$`, 'i');
 
+/** A month right before the year: "the march 2023 budget". */
+const MONTH_BEFORE = new RegExp(`\\b${MONTH}\\s+$`, 'i');
 const NEWS_OF = /\b(?:news|articles?|stories|reports?|headlines|updates?|coverage)\s+(?:from|of|in|about)\s+(?:(?:early|mid|late)\s+)?$/i;
 
 /**
@@ -38,7 +40,7 @@ export function yearAfterCorpus(question: string, newestDate: string | undefined
     if (year <= newest) continue;
     const before = question.slice(0, m.index);
     // "the march 2023 budget" is dated: an event of 2023, not an aim.
-    const dated = new RegExp(`\\b${MONTH}\\s+$`, 'i').test(before);
+    const dated = MONTH_BEFORE.test(before);
     // "news from 2025" asks for articles of that year, not for a horizon.
     const newsOf = NEWS_OF.test(before);
     if ((HORIZON.test(before) && !newsOf) || (!dated && PROSPECT.test(question.slice(m.index + m[0].length)))) continue;
