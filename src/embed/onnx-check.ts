@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 /**
  * Checks that a file is a whole ONNX model before ONNX Runtime sees it: an empty or cut-off
@@ -13,7 +13,7 @@ import { open } from 'node:fs/promises';
  */
 export async function onnxFileProblem(file: string): Promise<string | undefined> {
   const cannot = (err: unknown): string => `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(file, 'r');
   } catch (err) {
@@ -23,10 +23,9 @@ export async function onnxFileProblem(file: string): Promise<string | undefined>
     const stat = await handle.stat();
     // A pipe or device cannot be read at positions: read it through.
     if (!stat.isFile()) return await onnxBytesProblem(await handle.readFile());
-    const h = handle;
     return await fieldsProblem(stat.size, async (pos, n) => {
       const buffer = Buffer.alloc(Math.max(0, Math.min(n, stat.size - pos)));
-      const { bytesRead } = await h.read(buffer, 0, buffer.length, pos);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, pos);
       return buffer.subarray(0, bytesRead);
     });
   } catch (err) {
