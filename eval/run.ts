@@ -13,7 +13,8 @@ import { DEFAULT_RTQA_DIR, loadRealtimeQa, weekOf, weekSplits, writeRtqaCorpus, 
  * quote hits, false refusals and refused unanswerable questions (per category when the questions
  * carry one):
  * - our own questions over news-2022 + the seeds: eval/questions/hard/<split>.jsonl and, when present,
- *   eval/questions/unanswerable/<split>.jsonl;
+ *   eval/questions/unanswerable/<split>.jsonl and eval/questions/everyday/<split>.jsonl (CLINC150's
+ *   everyday requests, sampled by eval/questions/everyday/sample.py);
  * - RealtimeQA 2022 over its own documents, split by week (eval/realtimeqa-data.ts), with plain
  *   MiniSearch BM25 beside it.
  * Default: the dev splits. Test splits only with --test, and then aggregate figures only: their
@@ -67,7 +68,7 @@ const isTestFile = (file: string): boolean => /^test/.test(path.basename(file));
 
 /** Our own sets: the given files, or each split's hard questions and unanswerable questions (when the file exists). */
 async function ownSets(): Promise<QuestionSet[]> {
-  const files = opts.questions ?? splits.flatMap((s) => [`${OWN}/hard/${s}.jsonl`, `${OWN}/unanswerable/${s}.jsonl`].filter((f) => existsSync(f)));
+  const files = opts.questions ?? splits.flatMap((s) => [`${OWN}/hard/${s}.jsonl`, `${OWN}/unanswerable/${s}.jsonl`, `${OWN}/everyday/${s}.jsonl`].filter((f) => existsSync(f)));
   const sets: QuestionSet[] = [];
   for (const file of files) {
     const folder = path.basename(path.dirname(file));

@@ -145,7 +145,7 @@ export interface Answer {
 export type QueryStage = 'plan' | 'bm25' | 'embed' | 'ann' | 'fusion' | 'rerank' | 'rank' | 'quote' | 'abstain';
 
 /** The kinds of chat search/ranker/chat.ts tells from questions about the news. */
-export type ChatKind = 'social' | 'bot' | 'request' | 'personal' | 'now' | 'advice';
+export type ChatKind = 'social' | 'bot' | 'request' | 'personal' | 'now' | 'advice' | 'everyday';
 
 export interface Confidence {
   /** Probability (0–1) that the top passage holds the answer, from the trained confidence model. */

@@ -2,6 +2,7 @@ import { analyze } from '../../text/analyze.js';
 import { coverage } from '../query.js';
 import { confidenceInputs } from '../ranker/confidence-inputs.js';
 import { chatKind } from '../ranker/chat.js';
+import { everydayModel } from '../ranker/everyday.js';
 import { asksAdvice, TOPIC_POOL } from '../ranker/evidence.js';
 import { questionInfo } from '../ranker/question.js';
 import { MIN_TOPICALITY, topicEvidence } from '../ranker/topic.js';
@@ -59,6 +60,11 @@ const CHAT_ALWAYS_REFUSED: ReadonlySet<ChatKind> = new Set(['social', 'bot', 're
  */
 export const CHAT_MIN_TOPICALITY = MIN_TOPICALITY + 2;
 
+/** The kind of chat a message is: the rules name its common shapes, the learned model the long tail of everyday wording. */
+export function chatOf(message: string): ChatKind | undefined {
+  return chatKind(message) ?? (everydayModel().isEveryday(message) ? 'everyday' : undefined);
+}
+
 export function refusedAsChat(c: Pick<Confidence, 'chat' | 'topic'> & { strong?: boolean }): boolean {
   if (c.chat === undefined) return false;
   if (CHAT_ALWAYS_REFUSED.has(c.chat) || !c.strong) return true;
@@ -72,6 +78,7 @@ const CHAT_REASONS: Record<ChatKind, string> = {
   personal: 'This looks like a question about your own plans or life; the index holds news articles, and none matches it closely.',
   now: 'This asks about today, tonight or tomorrow; the index holds news articles already published, and none matches it closely.',
   advice: 'This looks like a request for advice or a how-to; the index holds news articles, and none matches it closely.',
+  everyday: 'This reads like an everyday request (an account, a trip, a recipe, a setting), not a question about the news; the index holds news articles, and none matches it closely.',
 };
 
 /** Not one of the question's words is a word of the corpus's topics (ranker/topic.ts). */
@@ -139,7 +146,7 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined, n
       };
       walk.confidence.topic = topicEvidence(walk.plan);
       if (asksAdvice(walk.question)) walk.confidence.advice = true;
-      const chat = chatKind(walk.question);
+      const chat = chatOf(walk.question);
       if (chat) walk.confidence.chat = chat;
       const newest = newestDate();
       const year = yearAfterCorpus(walk.question, newest);
