@@ -15,6 +15,8 @@ describe('chat told from questions about the news', () => {
     expect(chatKind('hey 🙂')).toBe('social');
     expect(chatKind('???')).toBe('social');
     expect(chatKind('hello, anybody there?')).toBe('social');
+    expect(chatKind('lol thats so true')).toBe('social');
+    expect(chatKind('wow, no way')).toBe('social');
   });
 
   it('names requests for services other than finding articles', () => {

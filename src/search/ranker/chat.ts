@@ -23,7 +23,7 @@ const LEADING_FILLER =
 
 /** A whole message of greeting, thanks or small talk (short: a question follows none of them). */
 const SOCIAL =
-  /^(?:(?:good )?(?:morning|night|evening|afternoon)|howdy|thanks?(?: you)?|thx|ty|cheers|bye|goodbye|gn|gm|sup|wh?at'?s up|whats good|how are (?:you|u)|how r u|how'?s it going|nice|cool|great|awesome|lol|lmao|haha+|ok|okay|any(?:one|body) (?:home|there|here|around|awake|alive|online))\b.{0,25}$/i;
+  /^(?:(?:good )?(?:morning|night|evening|afternoon)|howdy|thanks?(?: you)?|thx|ty|cheers|bye|goodbye|gn|gm|sup|wh?at'?s up|whats good|how are (?:you|u)|how r u|how'?s it going|nice|cool|great|awesome|lol|lmao|haha+|ok|okay|any(?:one|body) (?:home|there|here|around|awake|alive|online)|(?:wow|omg|same|agreed|true|fair enough|no way|(?:that'?s|thats|this is|so) (?:so |really |pretty )?(?:true|wild|crazy|funny|cool|sad|insane|interesting|fair|right)))\b.{0,25}$/i;
 
 /** Asking to find, show or quote is what the bot is for; any other "can you …" asks a service of it. */
 const RETRIEVE = String.raw`(?:find|show|search|look|tell me (?!something|(?:a|another) (?:joke|story|riddle))|give me|quote|list|pull|get|check|confirm|explain|summari[sz]e|describe|remind me (?:what|who|when|where|how|which|if))\b`;
