@@ -64,9 +64,10 @@ describe('the everyday-request model', () => {
     for (const q of news) expect(chatOf(q), q).toBeUndefined();
   });
 
-  it('refuses a flagged message unless the match is strong, and says why', () => {
-    expect(refusedAsChat({ chat: 'everyday', strong: false })).toBe(true);
-    expect(refusedAsChat({ chat: 'everyday', strong: true, topic: { topicality: 13, words: ['refinery'] } })).toBe(false);
-    expect(refusalReason({ coverage: 0.9, chat: 'everyday', strong: false })).toMatch(/everyday request/);
+  it('refuses a flagged message unless it names a word of the corpus\'s topics, strong match or not, and says why', () => {
+    expect(refusedAsChat({ chat: 'everyday', strong: false, topic: { topicality: 5, words: ['toaster'] } })).toBe(true);
+    expect(refusedAsChat({ chat: 'everyday', strong: true, topic: { topicality: 5, words: ['toaster'] } })).toBe(true);
+    expect(refusedAsChat({ chat: 'everyday', strong: false, topic: { topicality: 13, words: ['refinery'] } })).toBe(false);
+    expect(refusalReason({ coverage: 0.9, chat: 'everyday', strong: false, topic: { topicality: 5, words: ['toaster'] } })).toMatch(/everyday request/);
   });
 });

@@ -61,6 +61,15 @@ describe('follow-up questions', () => {
     expect(followed.results[0]?.quote).toMatch(/18 October/);
   });
 
+  it('a short follow-up is judged as part of the conversation: the everyday-request model reads only messages that stand alone', async () => {
+    const message = 'Can residents go home yet?';
+    const alone = await searcher.ask(message, { evenIfUnsure: true });
+    expect(alone.confidence?.chat).toBe('everyday');
+    const followed = await searcher.ask(message, { context: [FOLLOW_UP.first], evenIfUnsure: true });
+    expect(followed.followUp).toMatchObject({ used: [FOLLOW_UP.first] });
+    expect(followed.confidence?.chat).toBeUndefined();
+  });
+
   it('a complete question on the same topic is answered alone, without starting a new topic; stop words are never carried', async () => {
     const question = 'When did the evacuation of the residents begin?';
     const alone = await searcher.ask(question);

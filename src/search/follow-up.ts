@@ -138,7 +138,7 @@ export function withContext(plan: QueryPlan, carried: Carried): QueryPlan {
       conceptOf.set(term, [...(conceptOf.get(term) ?? []), base + j]);
     }
   });
-  return { ...plan, concepts, boosts, termWeights, conceptOf };
+  return { ...plan, concepts, boosts, termWeights, conceptOf, carried: carried.concepts.length };
 }
 
 /** What the answer says about the context: carried over, or not used (and whether the topic changed). */

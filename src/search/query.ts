@@ -42,6 +42,8 @@ export interface QueryPlan {
   corpusScale: number;
   /** Passages in the corpus. */
   docs: number;
+  /** Concepts carried over from earlier questions: the question is a follow-up in a conversation. */
+  carried?: number;
 }
 
 /** A spelling variant counts almost as much as the word itself. */

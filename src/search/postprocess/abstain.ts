@@ -60,13 +60,20 @@ const CHAT_ALWAYS_REFUSED: ReadonlySet<ChatKind> = new Set(['social', 'bot', 're
  */
 export const CHAT_MIN_TOPICALITY = MIN_TOPICALITY + 2;
 
-/** The kind of chat a message is: the rules name its common shapes, the learned model the long tail of everyday wording. */
-export function chatOf(message: string): ChatKind | undefined {
-  return chatKind(message) ?? (everydayModel().isEveryday(message) ? 'everyday' : undefined);
+/**
+ * The kind of chat a message is: the rules name its common shapes, the learned model the long tail of
+ * everyday wording. The model learned from messages that stand alone; a follow-up in a conversation
+ * ("is it open again?") is short and leans on the question before it, so only the rules judge it.
+ */
+export function chatOf(message: string, followUp = false): ChatKind | undefined {
+  return chatKind(message) ?? (!followUp && everydayModel().isEveryday(message) ? 'everyday' : undefined);
 }
 
 export function refusedAsChat(c: Pick<Confidence, 'chat' | 'topic'> & { strong?: boolean }): boolean {
   if (c.chat === undefined) return false;
+  // Everyday wording alone is no refusal: one naming the corpus's own subject ("how long will the
+  // evacuation last") is a question for the confidence model like any other, strong match or not.
+  if (c.chat === 'everyday') return c.topic === undefined || c.topic.topicality < CHAT_MIN_TOPICALITY;
   if (CHAT_ALWAYS_REFUSED.has(c.chat) || !c.strong) return true;
   return c.topic !== undefined && c.topic.topicality < CHAT_MIN_TOPICALITY;
 }
@@ -78,7 +85,7 @@ const CHAT_REASONS: Record<ChatKind, string> = {
   personal: 'This looks like a question about your own plans or life; the index holds news articles, and none matches it closely.',
   now: 'This asks about today, tonight or tomorrow; the index holds news articles already published, and none matches it closely.',
   advice: 'This looks like a request for advice or a how-to; the index holds news articles, and none matches it closely.',
-  everyday: 'This reads like an everyday request (an account, a trip, a recipe, a setting), not a question about the news; the index holds news articles, and none matches it closely.',
+  everyday: 'This reads like an everyday request (an account, a trip, a recipe, a setting) and names nothing these news articles are about; ask about an event, a person or a place they cover.',
 };
 
 /** Not one of the question's words is a word of the corpus's topics (ranker/topic.ts). */
@@ -146,7 +153,7 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined, n
       };
       walk.confidence.topic = topicEvidence(walk.plan);
       if (asksAdvice(walk.question)) walk.confidence.advice = true;
-      const chat = chatOf(walk.question);
+      const chat = chatOf(walk.question, (walk.plan.carried ?? 0) > 0);
       if (chat) walk.confidence.chat = chat;
       const newest = newestDate();
       const year = yearAfterCorpus(walk.question, newest);
