@@ -48,7 +48,8 @@ type RuleInputs = Pick<Confidence, 'coverage' | 'advice' | 'afterCorpus' | 'topi
  * Chat addressed to the bot (a greeting, a question about the bot, a request to write, translate or
  * order something) is never a question about the news, whatever passage its words find. Personal
  * advice, tonight's and tomorrow's events and everyday know-how are answered only from a strong match
- * on a word of the corpus's own topics.
+ * on a word of the corpus's own topics; an everyday request the learned model names, only when it
+ * names such a word.
  */
 const CHAT_ALWAYS_REFUSED: ReadonlySet<ChatKind> = new Set(['social', 'bot', 'request']);
 
