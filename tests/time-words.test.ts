@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIndex } from '../src/indexer/build.js';
 import { Searcher } from '../src/search/searcher.js';
-import { impliedDates } from '../src/search/time-words.js';
+import { impliedDates, spanAfterIndex } from '../src/search/time-words.js';
 import { tempDir, testSettings } from './support/corpus.js';
 
 describe('impliedDates', () => {
@@ -24,6 +24,18 @@ describe('impliedDates', () => {
     expect(impliedDates('what did the council decide about the bridge', '2024-05-10')).toBeUndefined();
     expect(impliedDates('what happened in the weekly market report', '2024-05-10')).toBeUndefined();
     expect(impliedDates('what did the council decide this week', 'not a date')).toBeUndefined();
+  });
+});
+
+describe('spanAfterIndex', () => {
+  it('is true only when no article of the index can fall in the span, month- and year-only dates included', () => {
+    expect(spanAfterIndex({ after: '2026-11-26' }, '2024-05-09')).toBe(true);
+    expect(spanAfterIndex({ after: '2024-05-02' }, '2024-05-09')).toBe(false);
+    // A month- or year-only article reaches to the end of its month or year.
+    expect(spanAfterIndex({ after: '2024-12-20' }, '2024-12')).toBe(false);
+    expect(spanAfterIndex({ after: '2024-12-20' }, '2024')).toBe(false);
+    expect(spanAfterIndex({ after: '2025-01-02' }, '2024')).toBe(true);
+    expect(spanAfterIndex({ after: '2025-01-02' }, undefined)).toBe(false);
   });
 });
 

@@ -17,7 +17,7 @@ import { loadRanker, type Ranker } from './ranker/model.js';
 import { DEFAULT_RANKING, type RankingParams } from './ranking.js';
 import { DenseRetriever } from './retrievers/dense.js';
 import { KeywordRetriever } from './retrievers/keyword.js';
-import { impliedDates } from './time-words.js';
+import { impliedDates, spanAfterIndex } from './time-words.js';
 import { VariantFinder } from './variants.js';
 import type { PostProcessor, Scored, Walk } from './walk.js';
 
@@ -160,6 +160,7 @@ export class Searcher {
     const { asOf, ...rest } = options;
     const implied = rest.after || rest.before ? undefined : impliedDates(question, asOf ?? new Date().toISOString());
     if (implied) {
+      if (spanAfterIndex(implied, this.backend.info.newestDate)) return { ...(await this.askAnyTime(question, rest)), dates: { ...implied, held: false } };
       const within = await this.askAnyTime(question, { ...rest, after: implied.after, before: implied.before });
       if (within.results.length > 0 && !within.abstained && !within.lowConfidence) return { ...within, dates: { ...implied, held: true } };
       return { ...(await this.askAnyTime(question, rest)), dates: { ...implied, held: false } };

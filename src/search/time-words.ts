@@ -30,3 +30,14 @@ export function impliedDates(question: string, today: string): ImpliedDates | un
   }
   return undefined;
 }
+
+/**
+ * Whether an index whose newest article is dated `newestDate` cannot hold an article of the implied
+ * span: the span starts after the end of that article's year (no article's date, even a month- or
+ * year-only one, reaches past the end of the newest article's year). Such a span is not searched:
+ * a search filtered to nothing scores every match of the question's words before finding none.
+ */
+export function spanAfterIndex(implied: Pick<ImpliedDates, 'after'>, newestDate: string | undefined): boolean {
+  const year = newestDate?.match(/^\d{4}/)?.[0];
+  return year !== undefined && implied.after > `${year}-12-31`;
+}
