@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
 import { EverydayModel, everydayFeatures, type EverydayWeights } from '../src/search/ranker/everyday.js';
 import { readQuestions } from './evaluate.js';
-import { DEFAULT_RTQA_DIR, loadRealtimeQa, weekSplits } from './realtimeqa-data.js';
+import { DEFAULT_RTQA_DIR, loadRealtimeQa, realtimeQaQuestionSentences, weekSplits } from './realtimeqa-data.js';
 
 /**
  * `npm run train-everyday`: learns the everyday-request model (src/search/ranker/everyday.ts) and
@@ -40,17 +40,6 @@ interface Example {
   source: string;
 }
 
-async function rtqaSentences(dir: string): Promise<string[]> {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const f of (await readdir(dir)).filter((f) => /^\d{8}_qa\.jsonl$/.test(f)).sort()) {
-    for (const line of (await readFile(path.join(dir, f), 'utf8')).split('\n')) {
-      if (line.trim()) out.push((JSON.parse(line) as { question_sentence: string }).question_sentence);
-    }
-  }
-  return out;
-}
-
 async function examples(): Promise<Example[]> {
   const out: Example[] = [];
   for (const q of await readQuestions(path.join(OWN, 'everyday', 'train.jsonl'))) out.push({ text: q.question, everyday: true, source: 'clinc' });
@@ -63,7 +52,8 @@ async function examples(): Promise<Example[]> {
   const rtqa = await loadRealtimeQa();
   for (const q of weekSplits(rtqa.questions).train) out.push({ text: q.question, everyday: false, source: 'rtqa-train' });
   for (const dir of [path.join(RTQA_ROOT, 'backnumber', '2022'), path.join(RTQA_ROOT, 'past', '2023')]) {
-    for (const text of await rtqaSentences(dir)) out.push({ text, everyday: false, source: `rtqa-${path.basename(dir)}` });
+    if (!existsSync(dir)) continue;
+    for (const text of await realtimeQaQuestionSentences(dir)) out.push({ text, everyday: false, source: `rtqa-${path.basename(dir)}` });
   }
   return out;
 }
@@ -156,22 +146,19 @@ async function main(): Promise<void> {
     });
   }
   // The lowest threshold at which the news sources, weighted alike, lose at most --max-news.
-  const newsSources = [...bySource.keys()].filter((s) => rows.some((r) => r.source === s && !r.everyday));
-  const flaggedNews = (t: number): number =>
-    newsSources.reduce((sum, s) => {
-      const idx = rows.map((r, i) => (r.source === s ? i : -1)).filter((i) => i >= 0);
-      return sum + idx.filter((i) => cv[i]! >= t).length / idx.length;
-    }, 0) / newsSources.length;
+  const indicesOf = new Map([...bySource.keys()].map((src) => [src, rows.flatMap((r, i) => (r.source === src ? [i] : []))]));
+  const flagged = (src: string, t: number): number => {
+    const idx = indicesOf.get(src)!;
+    return idx.filter((i) => cv[i]! >= t).length / idx.length;
+  };
+  const newsSources = [...bySource.keys()].filter((src) => rows.some((r) => r.source === src && !r.everyday));
+  const flaggedNews = (t: number): number => newsSources.reduce((sum, src) => sum + flagged(src, t), 0) / newsSources.length;
   let threshold = 0.99;
   for (let t = 0.99; t >= 0.3; t = Math.round((t - 0.01) * 100) / 100) {
     if (flaggedNews(t) > opts.maxNews) break;
     threshold = t;
   }
-  const recall = (s: string, t: number): string => {
-    const idx = rows.map((r, i) => (r.source === s ? i : -1)).filter((i) => i >= 0);
-    return (idx.filter((i) => cv[i]! >= t).length / idx.length).toFixed(3);
-  };
-  process.stderr.write(`threshold ${threshold} (cross-validated flagged share: ${[...bySource.keys()].map((s) => `${s} ${recall(s, threshold)}`).join(', ')})\n`);
+  process.stderr.write(`threshold ${threshold} (cross-validated flagged share: ${[...bySource.keys()].map((src) => `${src} ${flagged(src, threshold).toFixed(3)}`).join(', ')})\n`);
 
   const vocab = vocabulary(rows);
   const fit = train(encode(rows, vocab), vocab.length);

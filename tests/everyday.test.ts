@@ -23,7 +23,7 @@ describe('the everyday-request model', () => {
   });
 
   it('names everyday requests to an assistant that no chat rule names', () => {
-    for (const q of ['switch your voice to a deeper one', 'how many calories are in a bagel with cream cheese', 'whats 15 percent of 80']) {
+    for (const q of ['switch your voice to a deeper one', 'whats the gas mileage on this sedan', 'whats 15 percent of 80']) {
       expect(chatKind(q), q).toBeUndefined();
       expect(chatOf(q), q).toBe('everyday');
     }
@@ -34,7 +34,7 @@ describe('the everyday-request model', () => {
     'how much is left on my gift card',
     'switch your voice to a deeper one',
     'put milk and eggs on the grocery list',
-    'how many calories are in a bagel with cream cheese',
+    'whats the gas mileage on this sedan',
     'when does my car need new brake pads',
     'whats 15 percent of 80',
     'remind me to water the plants at six',

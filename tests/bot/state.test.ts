@@ -197,7 +197,7 @@ describe('BotState', () => {
       expect(message).toContain(`The bot state file ${file()} is damaged`);
       expect(message).toContain(`mv ${file()} ${file()}.damaged`);
     }
-    await writeFile(file(), 'this is not a database at all, just text that happens to be long enough to be read as a header\n'.repeat(20));
+    await writeFile(file(), 'this is not a database at all, just text long enough to be read as a header\n'.repeat(20));
     expect(() => BotState.open(dir, DEFAULTS)).toThrow(/is damaged \(file is not a database\)/);
 
     const newer = path.join(dir, 'newer');
