@@ -245,6 +245,48 @@ describe('MaxScore equals the exhaustive scorer', () => {
     expect(compared).toBeGreaterThan(5000);
   });
 
+  it('across many block-max windows: large segments whose words come in runs of ids, with deletions and filters', () => {
+    let compared = 0;
+    for (let seed = 1; seed <= 3; seed++) {
+      const random = seededRandom(seed * 104_729);
+      const count = 9000 + Math.floor(random() * 9000);
+      // Words that crowd one stretch of ids, repeated more or less often, so each window's bounds differ.
+      const docs = randomDocs(random, count, 2000, 30).map((d) => {
+        const run = `run${Math.floor(d.id / (count * 3))}`;
+        return { ...d, text: [...d.text, ...Array.from({ length: 1 + (d.id % 4) }, () => run)] };
+      });
+      const index = new KeywordIndex(splitInto(docs, 1 + Math.floor(random() * 3)));
+      const word = zipf(random, 2000);
+      const allIds = docs.map((d) => d.id);
+      for (let round = 0; round < 2; round++) {
+        if (round > 0) index.delete(allIds.filter(() => random() < 0.15));
+        for (let i = 0; i < 12; i++) {
+          const query = Array.from({ length: 1 + Math.floor(random() * 10) }, () => ({
+            term: random() < 0.3 ? `run${Math.floor(random() * 7)}` : word(),
+            boost: random() < 0.2 ? 0.1 + random() * 3 : 1,
+          }));
+          const k = 1 + Math.floor(random() * 100);
+          const filter = random() < 0.3 ? (id: number) => id % 3 !== 0 : undefined;
+          const fast = index.search(query, k, filter);
+          expectSameHits(fast, index.searchExhaustive(query, k, filter));
+          compared += fast.length;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(1000);
+  });
+
+  it('skips the windows whose bounds cannot reach the k-th score (block-max)', () => {
+    // Five windows of docs of equal length; the word is three times as frequent in the first 4,096.
+    const docs = Array.from({ length: 5 * 4096 }, (_, id) => ({ id, title: [], text: [...Array.from({ length: id < 4096 ? 3 : 1 }, () => 'tide'), ...Array.from({ length: id < 4096 ? 7 : 9 }, () => 'pad')] }));
+    const index = new KeywordIndex([build(docs)]);
+    const fast = newStats();
+    const slow = newStats();
+    expectSameHits(index.search(q('tide'), 10, undefined, fast), index.searchExhaustive(q('tide'), 10, undefined, slow));
+    expect(slow.docsEvaluated).toBe(docs.length);
+    expect(fast.docsEvaluated).toBeLessThanOrEqual(4096);
+  });
+
   it('breaks score ties by lower id, across segments whose ids interleave', () => {
     // Identical docs: identical scores; segments hold alternating ids.
     const docs = Array.from({ length: 40 }, (_, i) => ({ id: 1000 - i * 7, title: [], text: ['same', 'words'] }));

@@ -45,6 +45,11 @@ interface TermState {
   liveDf: number;
   /** Largest normalised term frequency of the term in this segment under the current statistics. */
   maxTfn: number;
+  /**
+   * The same per window of WINDOW docs (rounded up, so never below a real tfn), for terms common
+   * enough to have about WINDOW_MIN_POSTINGS postings per window; null for rarer terms.
+   */
+  windowMaxTfn: Float32Array | null;
 }
 
 /** What the index keeps per segment: deletion marks and caches valid for one `epoch` of the global statistics. */
@@ -61,7 +66,20 @@ interface SegmentState {
   terms: Map<string, TermState>;
 }
 
-const ABSENT: TermState = { ordinal: -1, liveDf: 0, maxTfn: 0 };
+const ABSENT: TermState = { ordinal: -1, liveDf: 0, maxTfn: 0, windowMaxTfn: null };
+/**
+ * Block-max pruning works on windows of 2^WINDOW_SHIFT local doc numbers: each common term keeps
+ * its largest tfn per window, so a window whose terms' bounds together cannot reach the k-th score
+ * is skipped, and within a window the terms are split into essential and not by their window bounds.
+ */
+const WINDOW_SHIFT = 12;
+const WINDOW = 1 << WINDOW_SHIFT;
+/** The first window's size (a power of two below WINDOW): small, so theta rises before the essential terms are fixed for a whole window. */
+const FIRST_WINDOW = 64;
+/** A term gets per-window bounds from this many postings per window on average (so they cost ≤ 4 % of its postings' bytes). */
+const WINDOW_MIN_POSTINGS = 16;
+/** Widening before rounding a window's tfn to float32, so the stored bound is never below the real one (float32 keeps 24 bits). */
+const WINDOW_ROUND_UP = 1 + 1e-6;
 /** Per-segment term cache entries kept before the cache is started afresh (bounds memory under varied queries). */
 const TERM_CACHE_LIMIT = 200_000;
 /** Score bounds are widened by this factor so float rounding never makes a bound fall below a real score. */
@@ -354,15 +372,22 @@ export class KeywordIndex {
       const { docs, tfTitle, tfText } = seg.postings(ordinal);
       let liveDf = 0;
       let maxTfn = 0;
+      const windows = (seg.docCount + (1 << WINDOW_SHIFT) - 1) >>> WINDOW_SHIFT;
+      const windowMax = docs.length >= windows * WINDOW_MIN_POSTINGS ? new Float32Array(windows) : null;
       for (let p = 0; p < docs.length; p++) {
         const d = docs[p]!;
         if (deleted !== null && deleted[d] === 1) continue;
         liveDf++;
         const tfn = tfTitle[p]! * normTitle[d]! + tfText[p]! * normText[d]!;
         if (tfn > maxTfn) maxTfn = tfn;
+        if (windowMax !== null) {
+          const wi = d >>> WINDOW_SHIFT;
+          const up = tfn * WINDOW_ROUND_UP;
+          if (up > windowMax[wi]!) windowMax[wi] = up;
+        }
       }
       if (stats) stats.postingsScannedForBounds += docs.length;
-      state = { ordinal, liveDf, maxTfn };
+      state = { ordinal, liveDf, maxTfn, windowMaxTfn: windowMax };
     }
     if (st.terms.size >= TERM_CACHE_LIMIT) st.terms.clear();
     st.terms.set(term, state);
@@ -385,104 +410,135 @@ export class KeywordIndex {
     return w;
   }
 
-  /** The k best live docs (passing `filter`) for the query, with MaxScore pruning. */
+  /**
+   * The k best live docs (passing `filter`) for the query: MaxScore within windows of local doc
+   * numbers, with each term's bound taken for the window (block-max), so windows that cannot hold a
+   * top-k doc are skipped whole.
+   */
   search(query: KeywordQueryTerm[], k: number, filter?: (id: number) => boolean, stats?: KeywordSearchStats): KeywordHit[] {
     const weights = this.weights(query, k, stats);
     if (k === 0) return [];
     const top = new TopK<number[]>(k);
     const { k1 } = this;
-    const contrib = new Float64Array(query.length);
+    const hit: number[] = [];
+    // Per-doc sums over one window (reused; each entry is reset as its doc is taken).
+    const acc = new Float64Array(WINDOW);
+    const seen = new Uint8Array(WINDOW);
     let evaluated = 0;
     let scored = 0;
     for (const st of this.states) {
       const { seg, deleted, normTitle, normText } = st;
       const { ids } = seg;
-      // Cursors over the terms present here, by upper bound ascending; each over its term's own postings.
-      const cursors: Array<{ qi: number; w: number; postings: TermPostings; bound: number }> = [];
+      // One cursor per query term present here, over its own postings.
+      const present: Array<{ qi: number; w: number; postings: TermPostings; maxTfn: number; windowMaxTfn: Float32Array | null }> = [];
       query.forEach((q, qi) => {
-        const w = weights[qi]!;
         const ts = this.termState(st, q.term, stats);
         if (ts.ordinal < 0 || ts.liveDf === 0) return;
-        cursors.push({ qi, w, postings: seg.postings(ts.ordinal), bound: ((w * ts.maxTfn) / (k1 + ts.maxTfn)) * BOUND_SLACK });
+        present.push({ qi, w: weights[qi]!, postings: seg.postings(ts.ordinal), maxTfn: ts.maxTfn, windowMaxTfn: ts.windowMaxTfn });
       });
-      if (cursors.length === 0) continue;
-      cursors.sort((a, b) => a.bound - b.bound || a.qi - b.qi);
-      const m = cursors.length;
-      const qis = Int32Array.from(cursors, (c) => c.qi);
-      const ws = Float64Array.from(cursors, (c) => c.w);
-      const docsOf = cursors.map((c) => c.postings.docs);
-      const titleOf = cursors.map((c) => c.postings.tfTitle);
-      const textOf = cursors.map((c) => c.postings.tfText);
+      const m = present.length;
+      if (m === 0) continue;
+      const qis = Int32Array.from(present, (c) => c.qi);
+      const ws = Float64Array.from(present, (c) => c.w);
+      const docsOf = present.map((c) => c.postings.docs);
+      const titleOf = present.map((c) => c.postings.tfTitle);
+      const textOf = present.map((c) => c.postings.tfText);
+      const windowMaxOf = present.map((c) => c.windowMaxTfn);
+      const boundOf = (i: number, tfn: number): number => ((ws[i]! * tfn) / (k1 + tfn)) * BOUND_SLACK;
+      const wholeBound = Float64Array.from(present, (c, i) => boundOf(i, c.maxTfn));
       const pos = new Uint32Array(m);
-      const end = Uint32Array.from(cursors, (c) => c.postings.docs.length);
-      // prefix[i] = sum of the bounds of cursors 0..i−1.
+      const end = Uint32Array.from(present, (c) => c.postings.docs.length);
+      // Per window: each cursor's bound there, the cursors ordered by it (ascending), and prefix[i] = Σ bounds of order[0..i−1].
+      const bound = new Float64Array(m);
+      const order = Array.from({ length: m }, (_, i) => i);
       const prefix = new Float64Array(m + 1);
-      for (let i = 0; i < m; i++) prefix[i + 1] = prefix[i]! + cursors[i]!.bound;
+      const start = new Uint32Array(m);
       let theta = top.threshold;
-      // Cursors 0..e−1 are non-essential: together they cannot reach theta.
-      let e = 0;
-      while (e < m && prefix[e + 1]! < theta) e++;
-      const hit: number[] = [];
-      for (;;) {
-        let cand = 0xffffffff;
-        for (let i = e; i < m; i++) {
-          if (pos[i]! < end[i]!) {
-            const d = docsOf[i]![pos[i]!]!;
-            if (d < cand) cand = d;
-          }
+      // Windows start small, while theta is still low, and double up to WINDOW docs; none crosses a
+      // multiple of WINDOW, so window `win`'s bounds hold for it.
+      for (let lo = 0, hi = 0, size = FIRST_WINDOW; lo < seg.docCount; lo = hi, size = Math.min(WINDOW, 2 * size)) {
+        const win = lo >>> WINDOW_SHIFT;
+        hi = Math.min(seg.docCount, lo + size, (win + 1) << WINDOW_SHIFT);
+        let total = 0;
+        for (let c = 0; c < m; c++) {
+          const docs = docsOf[c]!;
+          let p = pos[c]!;
+          if (p < end[c]! && docs[p]! < lo) pos[c] = p = seek(docs, p, end[c]!, lo);
+          start[c] = p;
+          const windowMax = windowMaxOf[c]!;
+          bound[c] = p >= end[c]! || docs[p]! >= hi ? 0 : windowMax === null ? wholeBound[c]! : boundOf(c, windowMax[win]!);
+          total += bound[c]!;
         }
-        if (cand === 0xffffffff) break;
-        if (deleted !== null && deleted[cand] === 1) {
-          for (let i = e; i < m; i++) if (pos[i]! < end[i]! && docsOf[i]![pos[i]!] === cand) pos[i]!++;
-          continue;
-        }
-        evaluated++;
-        hit.length = 0;
-        let s = 0;
-        const nT = normTitle[cand]!;
-        const nX = normText[cand]!;
+        if (total < theta) continue;
+        order.sort((a, b) => bound[a]! - bound[b]! || a - b);
+        for (let i = 0; i < m; i++) prefix[i + 1] = prefix[i]! + bound[order[i]!]!;
+        // order[0..e−1] are non-essential in this window: together they cannot reach theta. Fixed for
+        // the window (the essential terms' postings are summed first); a rising theta still prunes.
+        let e = 0;
+        while (e < m && prefix[e + 1]! < theta) e++;
+        // The essential terms, one at a time over the window, into per-doc sums.
         for (let i = e; i < m; i++) {
-          const p = pos[i]!;
-          if (p < end[i]! && docsOf[i]![p] === cand) {
-            pos[i] = p + 1;
-            const tfn = titleOf[i]![p]! * nT + textOf[i]![p]! * nX;
-            const c = (ws[i]! * tfn) / (k1 + tfn);
-            s += c;
-            contrib[qis[i]!] = c;
-            hit.push(qis[i]!);
+          const c = order[i]!;
+          const docs = docsOf[c]!;
+          const tfT = titleOf[c]!;
+          const tfX = textOf[c]!;
+          const w = ws[c]!;
+          const stop = end[c]!;
+          let p = pos[c]!;
+          for (; p < stop; p++) {
+            const d = docs[p]!;
+            if (d >= hi) break;
+            if (deleted !== null && deleted[d] === 1) continue;
+            const tfn = tfT[p]! * normTitle[d]! + tfX[p]! * normText[d]!;
+            const j = d - lo;
+            acc[j] = acc[j]! + (w * tfn) / (k1 + tfn);
+            seen[j] = 1;
             scored++;
           }
+          pos[c] = p;
         }
-        let pruned = false;
-        for (let i = e - 1; i >= 0; i--) {
-          if (s + prefix[i + 1]! < theta) {
-            pruned = true;
-            break;
+        // Then each doc reached, in order: the non-essential terms (largest bound first) while it can still make the top k.
+        for (let j = 0; j < hi - lo; j++) {
+          if (seen[j] === 0) continue;
+          seen[j] = 0;
+          let s = acc[j]!;
+          acc[j] = 0;
+          const d = lo + j;
+          evaluated++;
+          let pruned = false;
+          for (let i = e - 1; i >= 0; i--) {
+            if (s + prefix[i + 1]! < theta) {
+              pruned = true;
+              break;
+            }
+            const c = order[i]!;
+            const docs = docsOf[c]!;
+            let p = pos[c]!;
+            if (p < end[c]! && docs[p]! < d) pos[c] = p = seek(docs, p, end[c]!, d);
+            if (p < end[c]! && docs[p] === d) {
+              const tfn = titleOf[c]![p]! * normTitle[d]! + textOf[c]![p]! * normText[d]!;
+              s += (ws[c]! * tfn) / (k1 + tfn);
+              scored++;
+            }
           }
-          const docs = docsOf[i]!;
-          let p = pos[i]!;
-          if (p < end[i]! && docs[p]! < cand) pos[i] = p = seek(docs, p, end[i]!, cand);
-          if (p < end[i]! && docs[p] === cand) {
-            const tfn = titleOf[i]![p]! * nT + textOf[i]![p]! * nX;
-            const c = (ws[i]! * tfn) / (k1 + tfn);
-            s += c;
-            contrib[qis[i]!] = c;
-            hit.push(qis[i]!);
-            scored++;
+          if (pruned || s * BOUND_SLACK < theta) continue;
+          const id = ids[d]!;
+          if (filter && !filter(id)) continue;
+          // The exact score, summed in query order as the exhaustive scorer does, so equal docs get equal scores.
+          hit.length = 0;
+          let score = 0;
+          for (let c = 0; c < m; c++) {
+            const docs = docsOf[c]!;
+            const p = seek(docs, start[c]!, end[c]!, d);
+            if (p < end[c]! && docs[p] === d) {
+              const tfn = titleOf[c]![p]! * normTitle[d]! + textOf[c]![p]! * normText[d]!;
+              score += (ws[c]! * tfn) / (k1 + tfn);
+              hit.push(qis[c]!);
+            }
           }
-        }
-        if (pruned || s * BOUND_SLACK < theta) continue;
-        const id = ids[cand]!;
-        if (filter && !filter(id)) continue;
-        // Sum in query order, exactly as the exhaustive scorer does, so equal docs get equal scores.
-        hit.sort((a, b) => a - b);
-        let score = 0;
-        for (const qi of hit) score += contrib[qi]!;
-        if (!top.accepts(score, id)) continue;
-        top.push(score, id, hit.slice());
-        if (top.threshold > theta) {
-          theta = top.threshold;
-          while (e < m && prefix[e + 1]! < theta) e++;
+          if (!top.accepts(score, id)) continue;
+          top.push(score, id, hit.slice());
+          if (top.threshold > theta) theta = top.threshold;
         }
       }
     }
