@@ -190,6 +190,18 @@ describe('an index whose postings are read on demand', { timeout: 120_000 }, () 
     }
   });
 
+  it('a date filter no article matches ends the search before any posting is read', async () => {
+    const backend = await open(out);
+    const none = await backend.filterFor({ after: '2999-01-01' });
+    for (const query of generatedQueries().slice(0, 5)) expect(await backend.keywordCandidates(query, 10, none)).toEqual([]);
+    expect(await backend.denseCandidates(new Float32Array(4), 10, none)).toEqual([]);
+    expect(backend.postingCache.misses + backend.postingCache.hits).toBe(0);
+    // A filter some articles pass still searches.
+    const some = await backend.filterFor({ after: '1900-01-01' });
+    expect((await backend.keywordCandidates(generatedQueries()[0]!, 10, some)).length).toBeGreaterThan(0);
+    await backend.close();
+  });
+
   it('a reader keeps answering from its generation while an update merges its segment away, then refreshes onto the new one', async () => {
     // Nothing cached: every question reads pages, so the old segment's pages must still be there for this reader.
     const reader = await open(out, 1);

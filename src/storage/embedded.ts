@@ -112,12 +112,13 @@ export class EmbeddedBackend implements SearchBackend {
       }
       return false;
     };
-    const filter: EmbeddedFilter = { filters, test };
+    const filter: EmbeddedFilter = { filters, test, empty: ranges.length === 0 };
     return filter;
   }
 
   async keywordCandidates(query: KeywordQueryTerm[], k: number, filter?: PassageFilter): Promise<KeywordHit[]> {
     const { keyword, db } = this.state;
+    if (isEmpty(filter)) return [];
     try {
       return keyword.search(query, k, predicate(filter));
     } catch (err) {
@@ -127,6 +128,7 @@ export class EmbeddedBackend implements SearchBackend {
 
   async denseCandidates(vector: Float32Array, k: number, filter?: PassageFilter): Promise<VectorHit[]> {
     const vectors = this.state.vectors;
+    if (isEmpty(filter)) return [];
     return vectors ? searchVectors(vectors, vector, k, this.options.efSearch, predicate(filter)) : [];
   }
 
@@ -195,7 +197,11 @@ export class EmbeddedBackend implements SearchBackend {
 /** The embedded backend's compiled filter: a predicate over passage ids. */
 interface EmbeddedFilter extends PassageFilter {
   test(passageId: number): boolean;
+  /** No article matches: a search would score every match only to drop it. */
+  empty: boolean;
 }
+
+const isEmpty = (filter: PassageFilter | undefined): boolean => filter !== undefined && (filter as EmbeddedFilter).empty;
 
 function predicate(filter: PassageFilter | undefined): ((id: number) => boolean) | undefined {
   return filter ? (filter as EmbeddedFilter).test : undefined;
