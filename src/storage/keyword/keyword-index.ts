@@ -192,10 +192,12 @@ function seek(docs: Uint32Array, from: number, end: number, target: number): num
  * changes a score. The price: a term's df in a segment with deletions is counted by reading its
  * postings once, then cached until the next `delete`/`addSegment`.
  *
- * `search` uses MaxScore: terms are ordered by their score upper bound in the segment; the terms
- * whose bounds together cannot lift a doc above the current k-th score ("non-essential") only
- * score docs that the others bring up, and a doc is dropped as soon as its score plus the bounds
- * still to add falls below that k-th score. Results equal `searchExhaustive` (ties: lower id first).
+ * `search` uses block-max MaxScore over windows of local docs: in each window, terms are ordered by
+ * their score upper bound there; a window whose bounds together cannot reach the current k-th score
+ * is skipped; the terms whose bounds together cannot lift a doc above it ("non-essential") only score
+ * docs that the others (summed term at a time over the window) bring up, and a doc is dropped as soon
+ * as its score plus the bounds still to add falls below that k-th score. Results equal
+ * `searchExhaustive` (ties: lower id first).
  */
 export class KeywordIndex {
   private readonly states: SegmentState[] = [];
