@@ -374,7 +374,7 @@ export class KeywordIndex {
       const { docs, tfTitle, tfText } = seg.postings(ordinal);
       let liveDf = 0;
       let maxTfn = 0;
-      const windows = (seg.docCount + (1 << WINDOW_SHIFT) - 1) >>> WINDOW_SHIFT;
+      const windows = (seg.docCount + WINDOW - 1) >>> WINDOW_SHIFT;
       const windowMax = docs.length >= windows * WINDOW_MIN_POSTINGS ? new Float32Array(windows) : null;
       for (let p = 0; p < docs.length; p++) {
         const d = docs[p]!;
@@ -447,6 +447,11 @@ export class KeywordIndex {
       const textOf = present.map((c) => c.postings.tfText);
       const windowMaxOf = present.map((c) => c.windowMaxTfn);
       const boundOf = (i: number, tfn: number): number => ((ws[i]! * tfn) / (k1 + tfn)) * BOUND_SLACK;
+      // Term c's score in doc d, its posting at p (the essential terms' loop below inlines the same sum).
+      const termScore = (c: number, p: number, d: number): number => {
+        const tfn = titleOf[c]![p]! * normTitle[d]! + textOf[c]![p]! * normText[d]!;
+        return (ws[c]! * tfn) / (k1 + tfn);
+      };
       const wholeBound = Float64Array.from(present, (c, i) => boundOf(i, c.maxTfn));
       const pos = new Uint32Array(m);
       const end = Uint32Array.from(present, (c) => c.postings.docs.length);
@@ -518,8 +523,7 @@ export class KeywordIndex {
             let p = pos[c]!;
             if (p < end[c]! && docs[p]! < d) pos[c] = p = seek(docs, p, end[c]!, d);
             if (p < end[c]! && docs[p] === d) {
-              const tfn = titleOf[c]![p]! * normTitle[d]! + textOf[c]![p]! * normText[d]!;
-              s += (ws[c]! * tfn) / (k1 + tfn);
+              s += termScore(c, p, d);
               scored++;
             }
           }
@@ -533,8 +537,7 @@ export class KeywordIndex {
             const docs = docsOf[c]!;
             const p = seek(docs, start[c]!, end[c]!, d);
             if (p < end[c]! && docs[p] === d) {
-              const tfn = titleOf[c]![p]! * normTitle[d]! + textOf[c]![p]! * normText[d]!;
-              score += (ws[c]! * tfn) / (k1 + tfn);
+              score += termScore(c, p, d);
               hit.push(qis[c]!);
             }
           }
