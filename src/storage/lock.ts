@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { IndexBusyError, IndexError } from './errors.js';
 
@@ -35,9 +35,15 @@ export async function acquireLock(dir: string, options: LockOptions = {}): Promi
       held.delete(key);
       await rm(lock, { force: true });
     };
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 0, vanished = 0; attempt < 3; attempt++) {
       if (await tryLink(tmp, lock)) return once(release);
       const owner = await readPid(lock);
+      // Released between our link and our read: try the link again (never take a lock over that is
+      // not there: another process may link it meanwhile, and removing it would leave two holders).
+      if (owner === undefined && (await lockGone(lock)) && ++vanished < 100) {
+        attempt--;
+        continue;
+      }
       if (owner !== undefined && isAlive(owner)) {
         throw new IndexBusyError(`Another ${what} (process ${owner}) is writing ${dir}; wait for it to finish and run the command again.`);
       }
@@ -57,6 +63,10 @@ export async function acquireLock(dir: string, options: LockOptions = {}): Promi
 /** The pid holding the lock of `dir`, if there is a lock with a readable pid. */
 export function lockOwner(dir: string): Promise<number | undefined> {
   return readPid(path.join(dir, LOCK_FILE));
+}
+
+async function lockGone(file: string): Promise<boolean> {
+  return (await stat(file).catch(() => undefined)) === undefined;
 }
 
 async function tryLink(from: string, to: string): Promise<boolean> {
@@ -92,8 +102,9 @@ async function takeOverStale(tmp: string, lock: string, stale: number | undefine
     return false;
   }
   try {
+    // Removed only while it still names the dead holder: under the takeover lock nobody else removes it.
     const now = await readPid(lock);
-    if (now !== undefined && now !== stale && isAlive(now)) return false;
+    if (now !== stale || (await lockGone(lock))) return false;
     await rm(lock, { force: true });
     return await tryLink(tmp, lock);
   } finally {
