@@ -120,6 +120,22 @@ describe('ranker features', () => {
     expect(f(counted, 'unitMatch')).toBe(0);
   });
 
+  it("credits a passage with what its article's other passages in the pool cover (articleCover, articleKeyword)", () => {
+    // The answering passage names only the date; its neighbour in the same article names the deal.
+    const answer = { text: 'It was finally done on the morning of July 22.', title: 'Ships leave port', position: 4, keywordScore: 1, fusedRank: 2 };
+    const [inArticle, , alone] = passageFeatures(info, [
+      { ...answer, articleId: 'a' },
+      { text: 'Turkey brokered the grain deal, signed after weeks of talks.', title: 'Ships leave port', position: 3, articleId: 'a', keywordScore: 6, fusedRank: 0 },
+      { ...answer, articleId: 'b' },
+      { text: 'The grain deal was signed, officials said.', title: 'Grain', position: 0, articleId: 'c', keywordScore: 4, fusedRank: 1 },
+    ]);
+    expect(f(inArticle, 'coverAll')).toBe(f(alone, 'coverAll'));
+    expect(f(inArticle, 'articleCover')).toBeGreaterThan(0.8);
+    expect(f(alone, 'articleCover')).toBe(f(alone, 'coverAll'));
+    expect(f(inArticle, 'articleKeyword')).toBe(1); // 1 + 6, the best article
+    expect(f(alone, 'articleKeyword')).toBeCloseTo(1 / 7);
+  });
+
   it('keeps per-sentence features for the quote model', () => {
     expect(good!.sentences).toHaveLength(2);
     expect(good!.sentences[1]!.features).toHaveLength(SENTENCE_FEATURES.length);

@@ -31,7 +31,7 @@ export function rerankStep(ranker: Ranker, vectorOf: (id: number) => Promise<Flo
         const kw = walk.keyword?.get(c.chunkId);
         c.keywordScore = kw?.score ?? 0;
         const a = c.passage.article;
-        return { text: c.text, title: a.title, date: a.date, position: c.passage.position, keywordScore: c.keywordScore, keywordRank: kw?.rank, similarity: c.similarity, fusedRank };
+        return { text: c.text, title: a.title, date: a.date, position: c.passage.position, articleId: a.id, keywordScore: c.keywordScore, keywordRank: kw?.rank, similarity: c.similarity, fusedRank };
       });
       const features = passageFeatures(walk.info, evidence);
       head.forEach((c, i) => {

@@ -19,6 +19,8 @@ export interface CandidateEvidence {
   date?: string;
   /** Position of the passage within its article (0 = first). */
   position: number;
+  /** The article it belongs to: passages of one article in the same pool vouch for each other. */
+  articleId?: string;
   /** Keyword (BM25 × concepts) score, 0 when only the dense retriever found it. */
   keywordScore: number;
   /** 0-based rank in the keyword list, if there. */
@@ -52,6 +54,8 @@ export const PASSAGE_FEATURES = [
   'topMissing', // weight share of the heaviest question concept found nowhere in the passage or title
   'yearMissing', // the question names a year that the passage, title and date never mention
   'unitMatch', // the question measures in a unit (money, a share, what "how many" counts) and the passage holds a number in it (1 when no unit is asked)
+  'articleCover', // weighted coverage by the title and every passage of the same article in the pool
+  'articleKeyword', // the article's summed keyword scores in the pool / the best article's
 ] as const;
 
 export type PassageFeature = (typeof PASSAGE_FEATURES)[number];
@@ -162,8 +166,23 @@ export function passageFeatures(info: QuestionInfo, pool: readonly CandidateEvid
   const { plan } = info;
   const maxKeyword = Math.max(0, ...pool.map((c) => c.keywordScore)) || 1;
   const names = plan.concepts.map((c, i) => (c.name ? i : -1)).filter((i) => i >= 0);
-  return pool.map((c) => {
-    const terms = analyze(c.text);
+  const analysed = pool.map((c) => analyze(c.text));
+  // A paraphrased question often shares few words with the passage that answers it, but many with
+  // the article around it: the article's other passages in the pool are evidence for this one.
+  const articleTerms = new Map<string, Set<string>>();
+  const articleKeyword = new Map<string, number>();
+  pool.forEach((c, i) => {
+    const key = c.articleId ?? `#${i}`;
+    let set = articleTerms.get(key);
+    if (!set) articleTerms.set(key, (set = new Set(analyze(c.title))));
+    for (const t of analysed[i]!) set.add(t);
+    articleKeyword.set(key, (articleKeyword.get(key) ?? 0) + c.keywordScore);
+  });
+  const articleCover = new Map([...articleTerms].map(([key, set]) => [key, weightedCover(plan, conceptHits(plan, set))]));
+  const maxArticleKeyword = Math.max(0, ...articleKeyword.values()) || 1;
+  return pool.map((c, index) => {
+    const articleKey = c.articleId ?? `#${index}`;
+    const terms = analysed[index]!;
     const termSet = new Set(terms);
     const titleSet = new Set(analyze(c.title));
     const hits = conceptHits(plan, termSet);
@@ -271,6 +290,8 @@ export function passageFeatures(info: QuestionInfo, pool: readonly CandidateEvid
       topMissing,
       yearMissing,
       unitMatch: unitNear(info, c.text),
+      articleCover: articleCover.get(articleKey)!,
+      articleKeyword: articleKeyword.get(articleKey)! / maxArticleKeyword,
     };
     return { values: PASSAGE_FEATURES.map((f) => values[f]), sentences: sentenceEvidence };
   });
