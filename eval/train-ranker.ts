@@ -47,6 +47,7 @@ const program = new Command()
   .option('--feedback <file...>', 'votes from Discord (npm run export-feedback), learned by the passage ranker besides --train')
   .option('--feedback-only', 'learn the passage ranker from --feedback alone; the quote and confidence models and the depth are kept from --base')
   .option('--base <file>', 'with --feedback-only: the weights to keep the other models from', 'src/search/ranker/weights.json')
+  .option('--pool-depth <n>', 'candidates collected per question; the ranker depths tried are its thirds', (v) => Number(v), 60)
   .option('--set <key=value...>', `override ranking parameters (${Object.keys(DEFAULT_RANKING).join(', ')}); train and evaluate with the same`)
   .showHelpAfterError();
 program.parse();
@@ -63,13 +64,14 @@ const opts = program.opts<{
   feedback?: string[];
   feedbackOnly?: boolean;
   base: string;
+  poolDepth: number;
   set?: string[];
 }>();
 if (opts.feedbackOnly && !opts.feedback?.length) program.error('--feedback-only needs --feedback FILE (written by npm run export-feedback).');
 
 /** Candidates the pools are collected from; each setting then re-ranks the first `depth` of them. */
-const POOL_DEPTH = 60;
-const DEPTHS = [20, 40, 60];
+const POOL_DEPTH = opts.poolDepth;
+const DEPTHS = [1, 2, 3].map((third) => Math.round((POOL_DEPTH * third) / 3));
 const L2 = [0.001, 0.01, 0.1];
 const CONFIDENCE_L2 = 0.01;
 
@@ -205,6 +207,12 @@ async function main(): Promise<void> {
     return { mrr: mean((x) => x.mrr), hit5: mean((x) => x.hit5), text: per.map((x, i) => `${sources[i]!.name} MRR@10 ${x.mrr.toFixed(3)} hit@5 ${x.hit5.toFixed(3)}`).join('; '), per };
   };
   log(`dev in fused order (no ranker): ${devScore(neutralRanker(POOL_DEPTH).passage, POOL_DEPTH).text}`);
+  // What no ranker over this pool can exceed: an answerable question whose answer is not among the candidates.
+  const inPool = (items: Labelled[]): string => {
+    const ans = items.filter((x) => !x.q.unanswerable);
+    return (ans.filter((x) => x.labels.includes(1)).length / (ans.length || 1)).toFixed(3);
+  };
+  log(`answer among the ${POOL_DEPTH} candidates: ${sources.map((src) => `${src.name} train ${inPool(src.train)}, dev ${inPool(src.dev)}`).join('; ')}`);
   let best: { weights: LinearWeights; depth: number; l2: number; mrr: number; hit5: number; text: string; per: Array<{ mrr: number; hit5: number }> } | undefined;
   for (const l2 of L2) {
     const weights = trainPairwise(groups, PASSAGE_FEATURES, { ...DEFAULT_TRAIN, l2 });
