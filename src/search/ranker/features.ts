@@ -166,7 +166,10 @@ export function passageFeatures(info: QuestionInfo, pool: readonly CandidateEvid
   const { plan } = info;
   const maxKeyword = Math.max(0, ...pool.map((c) => c.keywordScore)) || 1;
   const names = plan.concepts.map((c, i) => (c.name ? i : -1)).filter((i) => i >= 0);
-  const analysed = pool.map((c) => analyze(c.text));
+  // Each sentence is analysed once; the passage's terms are theirs in order (analysing the whole
+  // text again gave the same terms for all but a few odd apostrophes, at a third of the ranker's time).
+  const split = pool.map((c) => splitSentences(c.text).map((s) => ({ s, terms: analyze(s.text) })));
+  const analysed = split.map((sentences) => sentences.flatMap((x) => x.terms));
   // A paraphrased question often shares few words with the passage that answers it, but many with
   // the article around it: the article's other passages in the pool are evidence for this one.
   const articleTerms = new Map<string, Set<string>>();
@@ -217,8 +220,8 @@ export function passageFeatures(info: QuestionInfo, pool: readonly CandidateEvid
       : 0;
 
     // Sentences: coverage and answer-type evidence, kept for the quote.
-    const sentences = splitSentences(c.text);
-    const covers = sentences.map((s) => weightedCover(plan, conceptHits(plan, new Set(analyze(s.text)))));
+    const sentences = split[index]!.map((x) => x.s);
+    const covers = split[index]!.map((x) => weightedCover(plan, conceptHits(plan, new Set(x.terms))));
     const fresh = sentences.map((s) => (info.type ? hasFreshAnswer(s.text, info.type, info.words) : false));
     const bestCover = Math.max(0, ...covers);
     const best = covers.indexOf(bestCover);
