@@ -177,7 +177,10 @@ export function passageFeatures(info: QuestionInfo, pool: readonly CandidateEvid
   pool.forEach((c, i) => {
     const key = c.articleId ?? `#${i}`;
     let set = articleTerms.get(key);
-    if (!set) articleTerms.set(key, (set = new Set(analyze(c.title))));
+    if (!set) {
+      set = new Set(analyze(c.title));
+      articleTerms.set(key, set);
+    }
     for (const t of analysed[i]!) set.add(t);
     articleKeyword.set(key, (articleKeyword.get(key) ?? 0) + c.keywordScore);
   });
