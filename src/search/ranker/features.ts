@@ -170,15 +170,17 @@ export function passageFeatures(info: QuestionInfo, pool: readonly CandidateEvid
   // as well gave the same terms, bar a few odd apostrophes, for ~10 % of the answer time).
   const split = pool.map((c) => splitSentences(c.text).map((s) => ({ s, terms: analyze(s.text) })));
   const analysed = split.map((sentences) => sentences.flatMap((x) => x.terms));
+  const titles = pool.map((c) => analyze(c.title));
+  const articleKeyOf = (i: number): string => pool[i]!.articleId ?? `#${i}`;
   // A paraphrased question often shares few words with the passage that answers it, but many with
   // the article around it: the article's other passages in the pool are evidence for this one.
   const articleTerms = new Map<string, Set<string>>();
   const articleKeyword = new Map<string, number>();
   pool.forEach((c, i) => {
-    const key = c.articleId ?? `#${i}`;
+    const key = articleKeyOf(i);
     let set = articleTerms.get(key);
     if (!set) {
-      set = new Set(analyze(c.title));
+      set = new Set(titles[i]);
       articleTerms.set(key, set);
     }
     for (const t of analysed[i]!) set.add(t);
@@ -187,10 +189,10 @@ export function passageFeatures(info: QuestionInfo, pool: readonly CandidateEvid
   const articleCover = new Map([...articleTerms].map(([key, set]) => [key, weightedCover(plan, conceptHits(plan, set))]));
   const maxArticleKeyword = Math.max(0, ...articleKeyword.values()) || 1;
   return pool.map((c, index) => {
-    const articleKey = c.articleId ?? `#${index}`;
+    const articleKey = articleKeyOf(index);
     const terms = analysed[index]!;
     const termSet = new Set(terms);
-    const titleSet = new Set(analyze(c.title));
+    const titleSet = new Set(titles[index]);
     const hits = conceptHits(plan, termSet);
     const titleHits = conceptHits(plan, titleSet);
     const total = plan.concepts.reduce((s, k) => s + k.weight, 0) || 1;
