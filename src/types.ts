@@ -161,11 +161,14 @@ export interface Confidence {
   /** Cosine similarity of the best passage to the question (hybrid mode only). */
   similarity?: number;
   /**
-   * Set when the question asks what happened in a year after the index's newest article: it is
-   * refused whatever the passages, and the reply says why.
+   * Set when the question asks what happened in a year after the index's newest article, or on a
+   * day or week (yesterday, this week) that is: it is refused whatever the passages, and the reply says why.
    */
   afterCorpus?: {
-    year: number;
+    /** The year asked about (`yearAfterCorpus`). */
+    year?: number;
+    /** Or the day or week, as the question names it ("yesterday": `spanAfterCorpus`). */
+    phrase?: string;
     newestDate: string;
     /** The index holds later articles, but none of those that match the question (the best few) is that late. */
     ofMatches?: true;

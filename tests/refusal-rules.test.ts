@@ -3,7 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIndex } from '../src/indexer/build.js';
-import { yearAfterCorpus } from '../src/search/postprocess/after-corpus.js';
+import { spanAfterCorpus, yearAfterCorpus } from '../src/search/postprocess/after-corpus.js';
 import { MIN_COVERAGE, MIN_COVERAGE_ADVICE, refusalReason, refusedByRule } from '../src/search/postprocess/abstain.js';
 import { Searcher } from '../src/search/searcher.js';
 import { REPO, SEED_CORPUS, tempDir, testSettings } from './support/corpus.js';
@@ -47,6 +47,32 @@ describe('questions about a year after the corpus ends (yearAfterCorpus)', () =>
 
   it('does nothing when no article is dated', () => {
     expect(yearAfterCorpus('who became mayor of the capital in 2024', undefined)).toBeUndefined();
+  });
+});
+
+describe('questions about yesterday, today or this week over an older index (spanAfterCorpus)', () => {
+  it('finds the day or week a question names when every article is older than its year', () => {
+    expect(spanAfterCorpus('who scored for the home side yesterday', '2026-03-04', '2022-12-30')).toBe('yesterday');
+    expect(spanAfterCorpus('What did the council decide this week?', '2026-03-04', '2022-12')).toBe('this week');
+    expect(spanAfterCorpus('anything on the harbour fire last night', '2024-01-15', '2023')).toBe('last night');
+  });
+
+  it('leaves the question alone when the index may reach those days, or the words mean its newest articles', () => {
+    // The newest article's year reaches to its end (a month-only date may be any day of it).
+    expect(spanAfterCorpus('who scored for the home side yesterday', '2022-12-31', '2022-12-30')).toBeUndefined();
+    expect(spanAfterCorpus('who scored for the home side yesterday', '2023-01-01', '2022-06')).toBeUndefined();
+    // "The latest" over an archive fairly means its newest articles.
+    expect(spanAfterCorpus('what is the latest on the port strike', '2026-03-04', '2022-12-30')).toBeUndefined();
+    expect(spanAfterCorpus('what did the council decide last month', '2026-03-04', '2022-12-30')).toBeUndefined();
+    expect(spanAfterCorpus('what did the council decide', '2026-03-04', '2022-12-30')).toBeUndefined();
+    expect(spanAfterCorpus('who scored yesterday', undefined, '2022-12-30')).toBeUndefined();
+    expect(spanAfterCorpus('who scored yesterday', '2026-03-04', undefined)).toBeUndefined();
+  });
+
+  it('refuses such a question and says which day the asker meant and how old the index is', () => {
+    const afterCorpus = { phrase: 'yesterday', newestDate: '2022-12-30' };
+    expect(refusedByRule({ coverage: 1, afterCorpus })).toBe(true);
+    expect(refusalReason({ coverage: 1, afterCorpus })).toBe('The newest article in the index is dated 2022-12-30, so none can report what happened yesterday.');
   });
 });
 
@@ -106,6 +132,17 @@ describe('on a real index of the seed corpus (newest article: 2023-11)', () => {
     const covered = await searcher.ask('What did Saldo urge Kherson residents to do in 2022?');
     expect(covered.confidence?.afterCorpus).toBeUndefined();
     expect(covered.abstained).toBe(false);
+  });
+
+  it('refuses a question about yesterday years after its newest article, counting from the asker\'s today', async () => {
+    const question = 'What did Saldo urge Kherson residents to do yesterday?';
+    const refused = await searcher.ask(question, { asOf: '2026-05-02' });
+    expect(refused.abstained).toBe(true);
+    expect(refused.confidence?.afterCorpus).toEqual({ phrase: 'yesterday', newestDate: '2023-11' });
+    // Asked when the index was current, the same words are judged on its passages.
+    const then = await searcher.ask(question, { asOf: '2023-11-20' });
+    expect(then.confidence?.afterCorpus).toBeUndefined();
+    expect(then.results[0]?.title ?? '').toMatch(/Kherson/);
   });
 
   it('npm run ask says why in text and in --json', async () => {

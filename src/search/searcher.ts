@@ -157,8 +157,10 @@ export class Searcher {
    * dates first, and from every date when they hold no confident answer.
    */
   async ask(question: string, options: SearchOptions = {}): Promise<Answer> {
-    const { asOf, ...rest } = options;
-    const implied = rest.after || rest.before ? undefined : impliedDates(question, asOf ?? new Date().toISOString());
+    // Today is read once here and passed on: the refusal of "yesterday" over an old index counts from it too.
+    const today = options.asOf ?? new Date().toISOString();
+    const rest = { ...options, asOf: today };
+    const implied = rest.after || rest.before ? undefined : impliedDates(question, today);
     if (implied) {
       if (spanAfterIndex(implied, this.backend.info.newestDate)) return { ...(await this.askAnyTime(question, rest)), dates: { ...implied, held: false } };
       const within = await this.askAnyTime(question, { ...rest, after: implied.after, before: implied.before });
@@ -244,7 +246,7 @@ export class Searcher {
     const plan = planned ?? this.plan(question);
     if (plan.concepts.length === 0) return undefined;
     lap('plan');
-    const walk: Walk = { question, plan, filter: await this.backend.filterFor(options), offset, k, ranked: [], abstained: false, lap };
+    const walk: Walk = { question, plan, filter: await this.backend.filterFor(options), offset, k, ranked: [], abstained: false, asOf: options.asOf, lap };
 
     const { candidates, lexicalWeight, denseWeight } = this.ranking;
     const lexicalHits = await this.keyword.retrieve(walk, candidates);

@@ -47,6 +47,8 @@ export interface Walk {
   /** What the question asks for, analysed once (by the ranker, for its features). */
   info?: QuestionInfo;
   abstained: boolean;
+  /** The asker's today (ISO), from which "yesterday" and "this week" count. */
+  asOf?: string;
   /** Records the time since the previous lap under a stage name. */
   lap(stage: QueryStage): void;
 }

@@ -9,7 +9,7 @@ import { MIN_TOPICALITY, topicEvidence } from '../ranker/topic.js';
 import type { Ranker } from '../ranker/model.js';
 import type { ChatKind, Confidence } from '../../types.js';
 import type { PostProcessor, Walk } from '../walk.js';
-import { yearAfterCorpus } from './after-corpus.js';
+import { spanAfterCorpus, yearAfterCorpus } from './after-corpus.js';
 import { quoteFor } from './quote-step.js';
 
 /** The latest of some article dates (ISO, possibly month- or year-only), or undefined when none is dated. */
@@ -108,6 +108,7 @@ export function refusedByRule(c: RuleInputs | undefined): boolean {
  * it; undefined when the passages simply did not answer the question.
  */
 export function refusalReason(c: RuleInputs | undefined): string | undefined {
+  if (c?.afterCorpus?.phrase) return `The newest article in the index is dated ${c.afterCorpus.newestDate}, so none can report what happened ${c.afterCorpus.phrase}.`;
   if (c?.afterCorpus?.ofMatches) return `The articles that match this question are dated ${c.afterCorpus.newestDate} or earlier, so none can report what happened in ${c.afterCorpus.year}.`;
   if (c?.afterCorpus) return `The newest article in the index is dated ${c.afterCorpus.newestDate}, so none can report what happened in ${c.afterCorpus.year}.`;
   if (c && refusedAsChat(c)) return CHAT_REASONS[c.chat!];
@@ -158,7 +159,9 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined, n
       if (chat) walk.confidence.chat = chat;
       const newest = newestDate();
       const year = yearAfterCorpus(walk.question, newest);
+      const phrase = spanAfterCorpus(walk.question, walk.asOf, newest);
       if (year !== undefined && newest) walk.confidence.afterCorpus = { year, newestDate: newest };
+      else if (phrase !== undefined && newest) walk.confidence.afterCorpus = { phrase, newestDate: newest };
       else {
         // The index may hold a stray later article; the articles that match must be as late as the year asked.
         const matchedNewest = newestOf((walk.reranked ?? walk.ranked).slice(0, TOPIC_POOL).map((c) => c.passage.article.date));

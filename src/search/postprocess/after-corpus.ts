@@ -1,3 +1,5 @@
+import { impliedDates, spanAfterIndex } from '../time-words.js';
+
 /**
  * Questions about what happened after the corpus ends: "who won the 2024 election" over news that
  * stops in 2022. No article can report it, however well one matches the topic (it may even speak of
@@ -47,4 +49,22 @@ export function yearAfterCorpus(question: string, newestDate: string | undefined
     if (past || newsOf || WHEN.test(before)) return year;
   }
   return undefined;
+}
+
+/**
+ * The days and weeks a question names from the asker's today ("yesterday", "this week"), as opposed
+ * to "recently" or "the latest", which over an archive fairly mean its newest articles.
+ */
+const NOW_SPAN = /^(?:yesterday|last night|today|this morning|this afternoon|this evening|tonight|(?:so far |earlier )?this week|this weekend)$/i;
+
+/**
+ * The phrase of a question asking about yesterday, today or this week when every article is older
+ * than that by more than its year ("what was the score yesterday" over news of 2022, asked in 2026):
+ * no article can report it. Undefined when the question names no such day or week, or the index may
+ * hold one (a month- or year-only date reaches to the end of its year, as in `spanAfterIndex`).
+ */
+export function spanAfterCorpus(question: string, today: string | undefined, newestDate: string | undefined): string | undefined {
+  if (!today || !newestDate) return undefined;
+  const span = impliedDates(question, today);
+  return span && NOW_SPAN.test(span.phrase) && spanAfterIndex(span, newestDate) ? span.phrase.toLowerCase() : undefined;
 }
