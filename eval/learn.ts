@@ -27,6 +27,8 @@ export interface TrainOptions {
   l2: number;
   epochs: number;
   rate: number;
+  /** trainPairwise only: further epochs with LambdaRank's pair weights (0 or absent: none). */
+  lambdaEpochs?: number;
 }
 
 export const DEFAULT_TRAIN: TrainOptions = { l2: 0.01, epochs: 400, rate: 0.5 };
@@ -85,29 +87,63 @@ export function trainPairwise(groups: readonly Group[], names: readonly string[]
     groups.flatMap((g) => g.xs),
     width,
   );
-  const pairs: Array<{ diff: number[]; weight: number }> = [];
+  const pairs: Array<{ diff: number[]; weight: number; group: number; p: number; q: number }> = [];
+  const standardized: Array<{ xs: number[][] }> = [];
   let usable = 0;
   for (const g of groups) {
-    const pos = g.xs.filter((_, i) => g.labels[i] === 1).map((x) => standardize(x, s));
-    const neg = g.xs.filter((_, i) => g.labels[i] !== 1).map((x) => standardize(x, s));
+    const xs = g.xs.map((x) => standardize(x, s));
+    const pos = xs.map((_, i) => i).filter((i) => g.labels[i] === 1);
+    const neg = xs.map((_, i) => i).filter((i) => g.labels[i] !== 1);
     if (pos.length === 0 || neg.length === 0) continue;
+    const group = standardized.length;
+    standardized.push({ xs });
     usable++;
     const weight = 1 / (pos.length * neg.length);
-    for (const p of pos) for (const q of neg) pairs.push({ diff: p.map((v, j) => v - q[j]!), weight });
+    for (const p of pos) for (const q of neg) pairs.push({ diff: xs[p]!.map((v, j) => v - xs[q]![j]!), weight, group, p, q });
   }
   const w = new Array<number>(width).fill(0);
   const n = Math.max(1, usable);
-  for (let epoch = 0; epoch < options.epochs; epoch++) {
+  const step = (weightOf: (pair: number) => number): void => {
     const g = w.map((wj) => options.l2 * wj);
-    for (const { diff, weight } of pairs) {
+    pairs.forEach(({ diff }, i) => {
+      const weight = weightOf(i);
+      if (weight === 0) return;
       let dot = 0;
       for (let j = 0; j < width; j++) dot += w[j]! * diff[j]!;
       const err = sigmoid(dot) - 1;
       for (let j = 0; j < width; j++) g[j]! += (weight * err * diff[j]!) / n;
-    }
+    });
     for (let j = 0; j < width; j++) w[j]! -= options.rate * g[j]!;
+  };
+  for (let epoch = 0; epoch < options.epochs; epoch++) step((i) => pairs[i]!.weight);
+  if (options.lambdaEpochs) {
+    // LambdaRank: then weigh each pair by how much swapping the two would change the question's
+    // DCG under the current scores, so the pairs near the top of the list count most.
+    const groupOf = pairs.map((p) => p.group);
+    for (let epoch = 0; epoch < options.lambdaEpochs; epoch++) {
+      const lambda = lambdaWeights(standardized, pairs, groupOf, w);
+      step((i) => lambda[i]!);
+    }
   }
   return { features: [...names], mean: s.mean, scale: s.scale, weights: w, bias: 0 };
+}
+
+/** Per pair: |Δ DCG| of swapping its two candidates under the scores `w` gives, normalised to sum to 1 per question. */
+export function lambdaWeights(groups: ReadonlyArray<{ xs: number[][] }>, pairs: ReadonlyArray<{ p: number; q: number }>, groupOf: readonly number[], w: readonly number[]): number[] {
+  const rankOf = groups.map((g) => {
+    const scores = g.xs.map((x) => x.reduce((a, v, j) => a + v * w[j]!, 0));
+    const order = scores.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]! || a - b);
+    const rank = new Array<number>(scores.length);
+    order.forEach((c, r) => {
+      rank[c] = r + 1;
+    });
+    return rank;
+  });
+  const gain = (r: number): number => 1 / Math.log2(1 + r);
+  const raw = pairs.map(({ p, q }, i) => Math.abs(gain(rankOf[groupOf[i]!]![p]!) - gain(rankOf[groupOf[i]!]![q]!)));
+  const total = new Map<number, number>();
+  raw.forEach((v, i) => total.set(groupOf[i]!, (total.get(groupOf[i]!) ?? 0) + v));
+  return raw.map((v, i) => (total.get(groupOf[i]!)! > 0 ? v / total.get(groupOf[i]!)! : 0));
 }
 
 /** Rounds every number so the committed weights file diffs cleanly. */

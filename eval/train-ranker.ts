@@ -48,6 +48,7 @@ const program = new Command()
   .option('--feedback-only', 'learn the passage ranker from --feedback alone; the quote and confidence models and the depth are kept from --base')
   .option('--base <file>', 'with --feedback-only: the weights to keep the other models from', 'src/search/ranker/weights.json')
   .option('--pool-depth <n>', 'candidates collected per question; the ranker depths tried are its thirds', (v) => Number(v), 60)
+  .option('--lambda-epochs <n>', 'after the pairwise epochs, this many with LambdaRank pair weights (the top of the list counts most; chosen on dev)', (v) => Number(v), 50)
   .option('--set <key=value...>', `override ranking parameters (${Object.keys(DEFAULT_RANKING).join(', ')}); train and evaluate with the same`)
   .showHelpAfterError();
 program.parse();
@@ -65,6 +66,7 @@ const opts = program.opts<{
   feedbackOnly?: boolean;
   base: string;
   poolDepth: number;
+  lambdaEpochs: number;
   set?: string[];
 }>();
 if (opts.feedbackOnly && !opts.feedback?.length) program.error('--feedback-only needs --feedback FILE (written by npm run export-feedback).');
@@ -215,7 +217,7 @@ async function main(): Promise<void> {
   log(`answer among the ${POOL_DEPTH} candidates: ${sources.map((src) => `${src.name} train ${inPool(src.train)}, dev ${inPool(src.dev)}`).join('; ')}`);
   let best: { weights: LinearWeights; depth: number; l2: number; mrr: number; hit5: number; text: string; per: Array<{ mrr: number; hit5: number }> } | undefined;
   for (const l2 of L2) {
-    const weights = trainPairwise(groups, PASSAGE_FEATURES, { ...DEFAULT_TRAIN, l2 });
+    const weights = trainPairwise(groups, PASSAGE_FEATURES, { ...DEFAULT_TRAIN, l2, lambdaEpochs: opts.lambdaEpochs });
     const model = new LinearModel(weights);
     for (const depth of DEPTHS) {
       const score = devScore(model, depth);
@@ -322,6 +324,7 @@ async function main(): Promise<void> {
       },
       devScores: Object.fromEntries(sources.map((src, i) => [src.name, { mrrAt10: Number(best!.per[i]!.mrr.toFixed(4)), hitAt5: Number(best!.per[i]!.hit5.toFixed(4)) }])),
       l2: best!.l2,
+      lambdaEpochs: opts.lambdaEpochs,
     },
   };
   await writeFile(opts.out, `${JSON.stringify(weights, null, 1)}\n`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { calibrateThreshold, type QuestionOutcome } from '../eval/metrics.js';
-import { trainLogistic, trainPairwise } from '../eval/learn.js';
+import { lambdaWeights, trainLogistic, trainPairwise } from '../eval/learn.js';
 import { planQuery } from '../src/search/query.js';
 import { PASSAGE_FEATURES, passageFeatures, SENTENCE_FEATURES, type CandidateEvidence } from '../src/search/ranker/features.js';
 import { questionInfo } from '../src/search/ranker/question.js';
@@ -158,6 +158,24 @@ describe('learning and calibration', () => {
     expect(w.weights[0]!).toBeGreaterThan(Math.abs(w.weights[1]!) * 3);
     const m = new LinearModel(w);
     expect(m.score([1, 0.5])).toBeGreaterThan(m.score([0, 0.5]));
+  });
+
+  it('LambdaRank weighs a pair by how much swapping it would move the question\'s DCG, most at the top', () => {
+    // One question, four candidates scored by their only feature: ranks 1..4 in order.
+    const groups = [{ xs: [[4], [3], [2], [1]] }];
+    // The relevant candidate (index 1, rank 2) against the one above it and the one at the bottom.
+    const pairs = [
+      { p: 1, q: 0 },
+      { p: 1, q: 3 },
+    ];
+    const [top, bottom] = lambdaWeights(groups, pairs, [0, 0], [1]);
+    expect(top! + bottom!).toBeCloseTo(1, 9);
+    // |1/log2(2) − 1/log2(3)| = 0.369 vs |1/log2(3) − 1/log2(5)| = 0.200.
+    expect(top! / bottom!).toBeCloseTo((1 - 1 / Math.log2(3)) / (1 / Math.log2(3) - 1 / Math.log2(5)), 6);
+    // The extra epochs keep the learner deterministic.
+    const train = Array.from({ length: 10 }, (_, g) => ({ xs: [[1, g / 10], [0, 1 - g / 10], [0, 0.5]], labels: [1, 0, 0] }));
+    const options = { l2: 0.01, epochs: 50, rate: 0.5, lambdaEpochs: 20 };
+    expect(trainPairwise(train, ['a', 'b'], options)).toEqual(trainPairwise(train, ['a', 'b'], options));
   });
 
   it('logistic regression gives calibrated-looking probabilities and is deterministic', () => {
