@@ -142,7 +142,7 @@ export function lambdaWeights(groups: ReadonlyArray<{ xs: number[][] }>, pairs: 
   const gain = (r: number): number => 1 / Math.log2(1 + r);
   const raw = pairs.map(({ p, q }, i) => Math.abs(gain(rankOf[groupOf[i]!]![p]!) - gain(rankOf[groupOf[i]!]![q]!)));
   const total = new Map<number, number>();
-  raw.forEach((v, i) => total.set(groupOf[i]!, (total.get(groupOf[i]!) ?? 0) + v));
+  for (let i = 0; i < raw.length; i++) total.set(groupOf[i]!, (total.get(groupOf[i]!) ?? 0) + raw[i]!);
   return raw.map((v, i) => (total.get(groupOf[i]!)! > 0 ? v / total.get(groupOf[i]!)! : 0));
 }
 
