@@ -89,7 +89,6 @@ export function trainPairwise(groups: readonly Group[], names: readonly string[]
   );
   const pairs: Array<{ diff: number[]; weight: number; group: number; p: number; q: number }> = [];
   const standardized: Array<{ xs: number[][] }> = [];
-  let usable = 0;
   for (const g of groups) {
     const xs = g.xs.map((x) => standardize(x, s));
     const pos = xs.map((_, i) => i).filter((i) => g.labels[i] === 1);
@@ -97,12 +96,11 @@ export function trainPairwise(groups: readonly Group[], names: readonly string[]
     if (pos.length === 0 || neg.length === 0) continue;
     const group = standardized.length;
     standardized.push({ xs });
-    usable++;
     const weight = 1 / (pos.length * neg.length);
     for (const p of pos) for (const q of neg) pairs.push({ diff: xs[p]!.map((v, j) => v - xs[q]![j]!), weight, group, p, q });
   }
   const w = new Array<number>(width).fill(0);
-  const n = Math.max(1, usable);
+  const n = Math.max(1, standardized.length);
   const step = (weightOf: (pair: number) => number): void => {
     const g = w.map((wj) => options.l2 * wj);
     pairs.forEach(({ diff }, i) => {
@@ -119,9 +117,8 @@ export function trainPairwise(groups: readonly Group[], names: readonly string[]
   if (options.lambdaEpochs) {
     // LambdaRank: then weigh each pair by how much swapping the two would change the question's
     // DCG under the current scores, so the pairs near the top of the list count most.
-    const groupOf = pairs.map((p) => p.group);
     for (let epoch = 0; epoch < options.lambdaEpochs; epoch++) {
-      const lambda = lambdaWeights(standardized, pairs, groupOf, w);
+      const lambda = lambdaWeights(standardized, pairs, w);
       step((i) => lambda[i]!);
     }
   }
@@ -129,7 +126,7 @@ export function trainPairwise(groups: readonly Group[], names: readonly string[]
 }
 
 /** Per pair: |Δ DCG| of swapping its two candidates under the scores `w` gives, normalised to sum to 1 per question. */
-export function lambdaWeights(groups: ReadonlyArray<{ xs: number[][] }>, pairs: ReadonlyArray<{ p: number; q: number }>, groupOf: readonly number[], w: readonly number[]): number[] {
+export function lambdaWeights(groups: ReadonlyArray<{ xs: number[][] }>, pairs: ReadonlyArray<{ group: number; p: number; q: number }>, w: readonly number[]): number[] {
   const rankOf = groups.map((g) => {
     const scores = g.xs.map((x) => x.reduce((a, v, j) => a + v * w[j]!, 0));
     const order = scores.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]! || a - b);
@@ -140,10 +137,12 @@ export function lambdaWeights(groups: ReadonlyArray<{ xs: number[][] }>, pairs: 
     return rank;
   });
   const gain = (r: number): number => 1 / Math.log2(1 + r);
-  const raw = pairs.map(({ p, q }, i) => Math.abs(gain(rankOf[groupOf[i]!]![p]!) - gain(rankOf[groupOf[i]!]![q]!)));
-  const total = new Map<number, number>();
-  for (let i = 0; i < raw.length; i++) total.set(groupOf[i]!, (total.get(groupOf[i]!) ?? 0) + raw[i]!);
-  return raw.map((v, i) => (total.get(groupOf[i]!)! > 0 ? v / total.get(groupOf[i]!)! : 0));
+  const raw = pairs.map(({ group, p, q }) => Math.abs(gain(rankOf[group]![p]!) - gain(rankOf[group]![q]!)));
+  const total = new Array<number>(groups.length).fill(0);
+  pairs.forEach(({ group }, i) => {
+    total[group]! += raw[i]!;
+  });
+  return raw.map((v, i) => (total[pairs[i]!.group]! > 0 ? v / total[pairs[i]!.group]! : 0));
 }
 
 /** Rounds every number so the committed weights file diffs cleanly. */

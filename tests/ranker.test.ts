@@ -165,10 +165,10 @@ describe('learning and calibration', () => {
     const groups = [{ xs: [[4], [3], [2], [1]] }];
     // The relevant candidate (index 1, rank 2) against the one above it and the one at the bottom.
     const pairs = [
-      { p: 1, q: 0 },
-      { p: 1, q: 3 },
+      { group: 0, p: 1, q: 0 },
+      { group: 0, p: 1, q: 3 },
     ];
-    const [top, bottom] = lambdaWeights(groups, pairs, [0, 0], [1]);
+    const [top, bottom] = lambdaWeights(groups, pairs, [1]);
     expect(top! + bottom!).toBeCloseTo(1, 9);
     // |1/log2(2) − 1/log2(3)| = 0.369 vs |1/log2(3) − 1/log2(5)| = 0.200.
     expect(top! / bottom!).toBeCloseTo((1 - 1 / Math.log2(3)) / (1 / Math.log2(3) - 1 / Math.log2(5)), 6);

@@ -108,9 +108,11 @@ export function refusedByRule(c: RuleInputs | undefined): boolean {
  * it; undefined when the passages simply did not answer the question.
  */
 export function refusalReason(c: RuleInputs | undefined): string | undefined {
-  if (c?.afterCorpus?.phrase) return `The newest article in the index is dated ${c.afterCorpus.newestDate}, so none can report what happened ${c.afterCorpus.phrase}.`;
-  if (c?.afterCorpus?.ofMatches) return `The articles that match this question are dated ${c.afterCorpus.newestDate} or earlier, so none can report what happened in ${c.afterCorpus.year}.`;
-  if (c?.afterCorpus) return `The newest article in the index is dated ${c.afterCorpus.newestDate}, so none can report what happened in ${c.afterCorpus.year}.`;
+  if (c?.afterCorpus) {
+    const { newestDate, ofMatches, phrase, year } = c.afterCorpus;
+    const dated = ofMatches ? `The articles that match this question are dated ${newestDate} or earlier` : `The newest article in the index is dated ${newestDate}`;
+    return `${dated}, so none can report what happened ${phrase ?? `in ${year}`}.`;
+  }
   if (c && refusedAsChat(c)) return CHAT_REASONS[c.chat!];
   if (c && offTopic(c)) {
     const words = c.topic!.words.slice(0, 6).join(', ');
