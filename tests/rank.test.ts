@@ -5,15 +5,17 @@ import { diversify } from '../src/search/postprocess/diversify.js';
 const story = 'Russian forces withdrew from the city of Kherson on Friday after eight months of occupation, officials said, as residents celebrated in the central square.';
 
 describe('diversify', () => {
-  it('keeps at most two passages per article and collapses wire copies of one story', () => {
+  it('keeps at most three passages per article (or as set) and collapses wire copies of one story', () => {
     const candidates = [
       { chunkId: 1, articleId: 'a', score: 9, text: story },
       { chunkId: 2, articleId: 'b', score: 8, text: `${story} More to follow.` },
       { chunkId: 3, articleId: 'a', score: 7, text: 'Power was restored to most homes by Sunday evening.' },
       { chunkId: 4, articleId: 'a', score: 6, text: 'Schools will reopen next month, the mayor told reporters.' },
       { chunkId: 5, articleId: 'c', score: 5, text: 'Grain exports resumed from Odesa under the new deal.' },
+      { chunkId: 6, articleId: 'a', score: 4, text: 'The bridge over the river stays closed to traffic.' },
     ];
-    expect(diversify(candidates).map((c) => c.chunkId)).toEqual([1, 3, 5]);
+    expect(diversify(candidates).map((c) => c.chunkId)).toEqual([1, 3, 4, 5]);
+    expect(diversify(candidates, { maxPerArticle: 2, duplicateJaccard: 0.5, limit: 10 }).map((c) => c.chunkId)).toEqual([1, 3, 5]);
     expect(diversify(candidates, { maxPerArticle: 1, duplicateJaccard: 0.5, limit: 10 }).map((c) => c.chunkId)).toEqual([1, 5]);
   });
 });

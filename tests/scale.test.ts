@@ -44,10 +44,10 @@ describe.runIf(available)('news-2022 + seeds at full scale', () => {
       expect(answer.results.length).toBe(5);
       expect(answer.results.slice(0, 3).some((r) => expected.test(r.quote)), question).toBe(true);
       expect(answer.results[0]!.url ?? answer.results[0]!.source).toBeTruthy();
-      // At most two passages per article.
+      // At most three passages per article (DEFAULT_DIVERSIFY).
       const perArticle = new Map<string, number>();
       for (const r of answer.results) perArticle.set(r.articleId, (perArticle.get(r.articleId) ?? 0) + 1);
-      expect(Math.max(...perArticle.values())).toBeLessThanOrEqual(2);
+      expect(Math.max(...perArticle.values())).toBeLessThanOrEqual(3);
     }
   });
 

@@ -1,3 +1,5 @@
+import { DEFAULT_DIVERSIFY } from './postprocess/diversify.js';
+
 /** Tunables of ranking and abstention, calibrated on the question sets (see BENCHMARKS.md). */
 export interface RankingParams {
   /** Candidates taken from each retriever before fusion. */
@@ -19,6 +21,8 @@ export interface RankingParams {
   related: number;
   /** 1: related words also find passages (keyword query); 0: they only count in the ranker's features. */
   relatedRetrieval: number;
+  /** At most this many passages of one article in the answer (the rest of its passages are dropped). */
+  perArticle: number;
   /** Abstain below this probability that the answer is right (undefined: the trained model's threshold). */
   minConfidence?: number;
 }
@@ -33,4 +37,5 @@ export const DEFAULT_RANKING: RankingParams = {
   wordnetRetrieval: 0,
   related: 0.3,
   relatedRetrieval: 1,
+  perArticle: DEFAULT_DIVERSIFY.maxPerArticle,
 };

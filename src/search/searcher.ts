@@ -79,7 +79,7 @@ export class Searcher {
     this.dense = dense.status === 'ok' ? new DenseRetriever(backend, dense, settings) : undefined;
     this.disabledReason = dense.status === 'ok' ? undefined : dense.reason;
     this.rerank = rerankStep(ranker, (id) => backend.vectorOf(id));
-    this.post = [this.rerank, diversifyStep, abstainStep(ranker, ranking.minConfidence, () => backend.info.newestDate), quoteStep];
+    this.post = [this.rerank, diversifyStep(ranking.perArticle), abstainStep(ranker, ranking.minConfidence, () => backend.info.newestDate), quoteStep];
     this.variants = new VariantFinder(backend.terms.vocabulary());
   }
 

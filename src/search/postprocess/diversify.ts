@@ -17,7 +17,9 @@ export interface DiversifyOptions {
   limit: number;
 }
 
-export const DEFAULT_DIVERSIFY: DiversifyOptions = { maxPerArticle: 2, duplicateJaccard: 0.5, limit: 50 };
+// Three per article: when the best article's first two passages lack the answer, its third often holds it
+// (BENCHMARKS.md, session 13); two more articles still fit in a page of five.
+export const DEFAULT_DIVERSIFY: DiversifyOptions = { maxPerArticle: 3, duplicateJaccard: 0.5, limit: 50 };
 
 function shingles(text: string, n = 5): Set<string> {
   const words = tokenize(text);
@@ -54,10 +56,12 @@ export function diversify<T extends Candidate>(sorted: readonly T[], options: Di
 }
 
 /** Diversifies the ranked list, keeping one more than the page needs (to know whether there is more). */
-export const diversifyStep: PostProcessor = {
-  name: 'diversify',
-  run(walk: Walk): void {
-    walk.ranked = diversify(walk.ranked, { ...DEFAULT_DIVERSIFY, limit: walk.offset + walk.k + 1 });
-    walk.lap('rank');
-  },
-};
+export function diversifyStep(maxPerArticle: number): PostProcessor {
+  return {
+    name: 'diversify',
+    run(walk: Walk): void {
+      walk.ranked = diversify(walk.ranked, { ...DEFAULT_DIVERSIFY, maxPerArticle, limit: walk.offset + walk.k + 1 });
+      walk.lap('rank');
+    },
+  };
+}
