@@ -64,6 +64,8 @@ export interface RtqaSet {
   /** Questions dropped because no gold or retrieved document exists for them. */
   withoutDocuments: number;
   goldQuestions: number;
+  /** Every document (gold or search result) the dataset gives each question, by question id. */
+  documentsOf: Map<string, string[]>;
 }
 
 /**
@@ -117,7 +119,8 @@ export async function loadRealtimeQa(dir: string = DEFAULT_RTQA_DIR): Promise<Rt
       questions.push({ id: q.question_id, question: q.question_sentence, answers: answerVariants(choice), articleIds: [...(goldOf.get(q.question_id) ?? [])], asOf });
     }
   }
-  return { docs: [...docs.values()], questions, withoutDocuments, goldQuestions: questions.filter((q) => q.articleIds!.length).length };
+  const documentsOf = new Map([...docsOf].map(([q, ids]) => [q, [...ids]]));
+  return { docs: [...docs.values()], questions, withoutDocuments, goldQuestions: questions.filter((q) => q.articleIds!.length).length, documentsOf };
 }
 
 /** Every question sentence of the 2022 weekly files (for latency runs; no documents needed). */
