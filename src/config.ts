@@ -37,6 +37,12 @@ export const coreConfigSchema = z.object({
   /** ONNX Runtime intra-op threads per model session; 0: its default (one per physical core). */
   EMBED_THREADS: int(0, 256).default(0),
   /**
+   * Processes that embed passages during a build, each with one ONNX Runtime thread; 0: one per core,
+   * at most 4. Two processes embed ~1.9× the passages per second of one on two cores (BENCHMARKS.md,
+   * session 13); each holds its own copy of the model (~270 MB with bge-small int8). 1: in this process.
+   */
+  EMBED_PROCESSES: int(0, 64).default(0),
+  /**
    * 'auto': when EMBEDDING_MODEL cannot be loaded, `npm run index` trains a small embedding model on the
    * corpus (saved beside the index) and fills the vector index with it. Off by default: with today's
    * ranker it does not improve dev or RealtimeQA dev and costs ~4.5× the lexical build's CPU (BENCHMARKS.md).

@@ -1,6 +1,7 @@
+import { type ChildProcess, fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 // Compiled (dist/*.js) a worker is plain JavaScript. In development it is TypeScript: on Node 20 a
@@ -17,6 +18,17 @@ export function startWorker(module: URL, options: Omit<WorkerOptions, 'eval'> = 
   // tsx/esm/api resolves to its CommonJS build under require(); the ES module sits beside it.
   const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
   return new Worker(`import(${JSON.stringify(api)}).then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`, { ...options, eval: true });
+}
+
+/**
+ * Starts the child process whose module is `module` without its extension (as `startWorker`), with
+ * an IPC channel that carries typed arrays (advanced serialization). In development the child loads
+ * TypeScript through tsx's loader.
+ */
+export function startProcess(module: URL): ChildProcess {
+  if (COMPILED) return fork(fileURLToPath(`${module.href}.js`), [], { serialization: 'advanced' });
+  const loader = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm').replace(/\.cjs$/, '.mjs')).href;
+  return fork(fileURLToPath(`${module.href}.ts`), [], { serialization: 'advanced', execArgv: ['--import', loader] });
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Embedder } from './embedder.js';
  * `beforeBatch` runs before each batch (to stop between batches); `onBatch` gets the count done.
  */
 export async function embedByLength(
-  embedder: Pick<Embedder, 'embedPassages'>,
+  embedder: Pick<Embedder, 'embedPassages' | 'parallel'>,
   texts: readonly string[],
   batchSize: number,
   hooks: { beforeBatch?: () => void; onBatch?: (done: number) => void } = {},
@@ -15,15 +15,23 @@ export async function embedByLength(
   // Characters stand in for tokens: close enough to group passages, and free.
   const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length || a - b);
   const out = new Array<Float32Array>(texts.length);
-  for (let b = 0; b < order.length; b += batchSize) {
-    hooks.beforeBatch?.();
-    const ids = order.slice(b, b + batchSize);
-    const vectors = await embedder.embedPassages(ids.map((i) => texts[i]!));
-    if (vectors.length !== ids.length) throw new Error(`the model returned ${vectors.length} vectors for ${ids.length} passages`);
-    ids.forEach((id, j) => {
-      out[id] = vectors[j]!;
-    });
-    hooks.onBatch?.(Math.min(b + batchSize, order.length));
-  }
+  let next = 0;
+  let done = 0;
+  // An embedder that runs several calls at once (a pool of processes) gets that many batches in flight.
+  const lane = async (): Promise<void> => {
+    while (next < order.length) {
+      hooks.beforeBatch?.();
+      const ids = order.slice(next, next + batchSize);
+      next += ids.length;
+      const vectors = await embedder.embedPassages(ids.map((i) => texts[i]!));
+      if (vectors.length !== ids.length) throw new Error(`the model returned ${vectors.length} vectors for ${ids.length} passages`);
+      ids.forEach((id, j) => {
+        out[id] = vectors[j]!;
+      });
+      done += ids.length;
+      hooks.onBatch?.(done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, embedder.parallel ?? 1) }, lane));
   return out;
 }

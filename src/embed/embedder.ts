@@ -16,6 +16,8 @@ export interface Embedder {
   profile: ModelProfile;
   embedPassages(texts: string[]): Promise<Float32Array[]>;
   embedQuery(text: string): Promise<Float32Array>;
+  /** How many calls it runs at once (a pool of processes, process-pool.ts); 1 when absent. */
+  parallel?: number;
   /** Frees the model's session (the embedder is unusable afterwards). */
   dispose(): Promise<void>;
 }

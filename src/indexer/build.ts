@@ -4,6 +4,7 @@ import path from 'node:path';
 import { DEFAULT_CHUNK_OPTIONS, type ChunkOptions } from '../chunk.js';
 import type { Embedder } from '../embed/embedder.js';
 import { loadEmbedder } from '../embed/load.js';
+import { embedProcessCount, loadEmbedderProcesses } from '../embed/process-pool.js';
 import { newStreamStats, streamCorpus, type ArticleKeys, type StreamStats } from '../ingest/stream.js';
 import type { IngestOptions } from '../ingest/load.js';
 import type { DenseInfo, NoDenseInfo } from '../storage/backend.js';
@@ -125,6 +126,7 @@ interface Base {
 export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
   const release = await acquireLock(options.out);
   let base: Base | undefined;
+  let loaded: Embedder | undefined;
   try {
     throwIfAborted(options.signal);
     const clock = new Stopwatch();
@@ -133,6 +135,7 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
     base = found;
     // Without a loadable model, the base index's corpus-trained model or a new one (src/indexer/corpus-model.ts).
     const embedding = await withCorpusModel(options, base?.dense, await prepareModel(options));
+    if (embedding.embedder !== options.embedder) loaded = embedding.embedder;
     clock.add('model', since);
     throwIfAborted(options.signal);
 
@@ -149,6 +152,8 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
     return await buildFresh(options, base, embedding, fullReason ?? 'first build', clock);
   } finally {
     base?.db.close();
+    // The model this build loaded (its processes, with EMBED_PROCESSES) ends with it.
+    await loaded?.dispose();
     await release();
   }
 }
@@ -182,7 +187,9 @@ export async function prepareModel(options: BuildOptions): Promise<Embedding> {
   if (options.lexicalOnly) return { modelError: 'lexical-only build requested' };
   if (options.embedder) return { embedder: options.embedder };
   options.onProgress?.({ stage: 'model', done: 0, total: 1, message: `Loading embedding model ${options.settings.EMBEDDING_MODEL}` });
-  const loaded = await loadEmbedder(options.settings);
+  // Several processes embed faster than one (process-pool.ts); one core, or EMBED_PROCESSES=1: this process.
+  const processes = embedProcessCount(options.settings.EMBED_PROCESSES);
+  const loaded = processes > 1 ? await loadEmbedderProcesses(options.settings, processes) : await loadEmbedder(options.settings);
   if ('error' in loaded) {
     options.onProgress?.({ stage: 'model', done: 1, total: 1, message: loaded.error });
     return { modelError: loaded.error };

@@ -84,14 +84,25 @@ interface PgPassage extends PreparedPassage {
 }
 
 async function run(options: PostgresBuildOptions): Promise<BuildReport> {
-  const { sql, settings, signal } = options;
+  const { sql } = options;
   const clock = new Stopwatch();
-  let since = performance.now();
+  const since = performance.now();
   const meta = await readMeta(sql);
   const loaded = await prepareModel({ ...options, out: sql.location });
+  // The model this build loaded (its processes, with EMBED_PROCESSES) ends with it.
+  const own = loaded.embedder !== options.embedder ? loaded.embedder : undefined;
+  try {
+    return await write(options, clock, since, meta, loaded);
+  } finally {
+    await own?.dispose();
+  }
+}
+
+/** The build itself, once the model is loaded (or known to be unavailable). */
+async function write(options: PostgresBuildOptions, clock: Stopwatch, since: number, meta: Awaited<ReturnType<typeof readMeta>>, loaded: Embedding): Promise<BuildReport> {
+  const { sql, settings, signal } = options;
   const vectors = loaded.embedder ? await ensureVectorSupport(sql, loaded.embedder.dim) : { ok: false as const };
   const embedding: Embedding = vectors.ok || !loaded.embedder ? loaded : { modelError: vectors.reason };
-  if (!vectors.ok && loaded.embedder && !options.embedder) await loaded.embedder.dispose();
   if (!vectors.ok && vectors.reason) options.onProgress?.({ stage: 'model', done: 1, total: 1, message: vectors.reason });
   const embedder = embedding.embedder;
   clock.add('model', since);
