@@ -7,7 +7,8 @@ import { loadLocalEmbedder, type Embedder, type EmbedderSettings } from './embed
 import type { PoolReply, PoolRequest } from './process-pool.js';
 
 const send = (reply: PoolReply): void => {
-  process.send?.(reply);
+  // The parent may have gone meanwhile (a build stopped, a bot shut down): nobody to answer, and we exit on disconnect.
+  if (process.connected) process.send?.(reply, undefined, {}, () => undefined);
 };
 if (!process.send) throw new Error('embed-process.ts runs as a child of a build (process-pool.ts), not on its own.');
 process.on('disconnect', () => process.exit(0));

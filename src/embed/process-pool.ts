@@ -83,6 +83,8 @@ class Child {
     const proc = this.proc;
     if (proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    // Waiting for the exit keeps this process alive (an idle child is unref'd: see idle()).
+    proc.ref();
     if (proc.connected) proc.disconnect();
     else proc.kill();
     const grace = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
