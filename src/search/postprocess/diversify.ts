@@ -17,7 +17,7 @@ export interface DiversifyOptions {
   limit: number;
 }
 
-// Three per article: when the best article's first two passages lack the answer, its third often holds it
+// Three per article: when the best article's first two passages lack the answer, its third sometimes holds it
 // (BENCHMARKS.md, session 13); two more articles still fit in a page of five.
 export const DEFAULT_DIVERSIFY: DiversifyOptions = { maxPerArticle: 3, duplicateJaccard: 0.5, limit: 50 };
 
