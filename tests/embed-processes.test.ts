@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embedByLength } from '../src/embed/batches.js';
+import { modelIsLocal } from '../src/embed/embedder.js';
 import { loadEmbedder } from '../src/embed/load.js';
 import { embedProcessCount, loadEmbedderProcesses } from '../src/embed/process-pool.js';
 import { buildIndex } from '../src/indexer/build.js';
@@ -51,6 +52,17 @@ describe('embedding in several processes', () => {
     expect(embedProcessCount(0, 16)).toBe(4);
     expect(embedProcessCount(3, 1)).toBe(3);
     expect(embedProcessCount(undefined, 2)).toBe(2);
+  });
+
+  it('are used only for a model already in MODEL_DIR (a download happens once, in the indexing process)', async () => {
+    expect(await modelIsLocal(settings)).toBe(true);
+    expect(await modelIsLocal({ ...settings, MODEL_QUANTIZED: false })).toBe(true);
+    expect(await modelIsLocal({ ...settings, EMBEDDING_MODEL: 'nobody/missing-model' })).toBe(false);
+    // Missing and not downloadable: the build says why at once, keyword-only, with no process started.
+    const out = path.join(dir, 'index-missing');
+    const report = await buildIndex({ corpus: [await copySeeds(dir)], out, settings: { ...settings, EMBEDDING_MODEL: 'nobody/missing-model', EMBED_PROCESSES: 2 } });
+    expect(report.mode).toBe('lexical');
+    expect(report.modelError).toMatch(/nobody\/missing-model could not be loaded/);
   });
 
   it('gives the vectors this process gives, in the texts’ order, and its processes end with it', async () => {

@@ -114,13 +114,22 @@ async function withIntraOpThreads<T>(threads: number, load: () => Promise<T>): P
   }
 }
 
-/** A local weights file that ONNX Runtime would fail to parse (see onnx-check.ts); none: undefined. */
-async function localModelProblem(settings: EmbedderSettings): Promise<string | undefined> {
-  const file = path.join(settings.MODEL_DIR, ...settings.EMBEDDING_MODEL.split('/'), 'onnx', settings.MODEL_QUANTIZED ? 'model_quantized.onnx' : 'model.onnx');
-  const exists = await stat(file).then(
+/** Where the configured model's weights are when they are in MODEL_DIR. */
+const localModelFile = (settings: EmbedderSettings): string =>
+  path.join(settings.MODEL_DIR, ...settings.EMBEDDING_MODEL.split('/'), 'onnx', settings.MODEL_QUANTIZED ? 'model_quantized.onnx' : 'model.onnx');
+
+/** The model's weights are in MODEL_DIR (no download needed to load it). */
+export async function modelIsLocal(settings: EmbedderSettings): Promise<boolean> {
+  return stat(localModelFile(settings)).then(
     () => true,
     () => false,
   );
+}
+
+/** A local weights file that ONNX Runtime would fail to parse (see onnx-check.ts); none: undefined. */
+async function localModelProblem(settings: EmbedderSettings): Promise<string | undefined> {
+  const file = localModelFile(settings);
+  const exists = await modelIsLocal(settings);
   // Not here: Transformers.js downloads it (if allowed) or says it is missing.
   return exists ? onnxFileProblem(file) : undefined;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_CHUNK_OPTIONS, type ChunkOptions } from '../chunk.js';
-import type { Embedder } from '../embed/embedder.js';
+import { type Embedder, modelIsLocal } from '../embed/embedder.js';
 import { loadEmbedder } from '../embed/load.js';
 import { embedProcessCount, loadEmbedderProcesses } from '../embed/process-pool.js';
 import { newStreamStats, streamCorpus, type ArticleKeys, type StreamStats } from '../ingest/stream.js';
@@ -188,8 +188,11 @@ export async function prepareModel(options: BuildOptions): Promise<Embedding> {
   if (options.embedder) return { embedder: options.embedder };
   options.onProgress?.({ stage: 'model', done: 0, total: 1, message: `Loading embedding model ${options.settings.EMBEDDING_MODEL}` });
   // Several processes embed faster than one (process-pool.ts); one core, or EMBED_PROCESSES=1: this process.
+  // A model not in MODEL_DIR is loaded here: downloaded once (not by every process at once), or found
+  // missing at once (no process started just to fail).
   const processes = embedProcessCount(options.settings.EMBED_PROCESSES);
-  const loaded = processes > 1 ? await loadEmbedderProcesses(options.settings, processes) : await loadEmbedder(options.settings);
+  const pooled = processes > 1 && (await modelIsLocal(options.settings));
+  const loaded = pooled ? await loadEmbedderProcesses(options.settings, processes) : await loadEmbedder(options.settings);
   if ('error' in loaded) {
     options.onProgress?.({ stage: 'model', done: 1, total: 1, message: loaded.error });
     return { modelError: loaded.error };
