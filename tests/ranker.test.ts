@@ -176,6 +176,8 @@ describe('learning and calibration', () => {
     const train = Array.from({ length: 10 }, (_, g) => ({ xs: [[1, g / 10], [0, 1 - g / 10], [0, 0.5]], labels: [1, 0, 0] }));
     const options = { l2: 0.01, epochs: 50, rate: 0.5, lambdaEpochs: 20 };
     expect(trainPairwise(train, ['a', 'b'], options)).toEqual(trainPairwise(train, ['a', 'b'], options));
+    // …and they do act: the weights differ from the pairwise epochs' alone.
+    expect(trainPairwise(train, ['a', 'b'], options).weights).not.toEqual(trainPairwise(train, ['a', 'b'], { ...options, lambdaEpochs: 0 }).weights);
   });
 
   it('logistic regression gives calibrated-looking probabilities and is deterministic', () => {

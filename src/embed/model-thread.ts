@@ -15,6 +15,7 @@ import { isMainThread, MessageChannel, type MessagePort, type Worker } from 'nod
 import { startWorker } from '../thread.js';
 import type { Embedder, EmbedderSettings } from './embedder.js';
 import type { ModelProfile } from './models.js';
+import { type Reply, Replies } from './replies.js';
 
 export type ModelRequest =
   | { id: number; op: 'load'; settings: EmbedderSettings }
@@ -28,7 +29,7 @@ export interface LoadedModel {
   profile: ModelProfile;
 }
 
-export type ModelReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
+export type ModelReply = Reply;
 
 /** Niceness added to the model thread, as to the search workers: the bot's main thread acknowledges interactions first. */
 export const MODEL_THREAD_NICE = 5;
@@ -83,23 +84,17 @@ export class ModelThreadGone extends Error {
 
 /** A client of the model thread over one port: requests by id, replies in any order. */
 class ModelClient {
-  private nextId = 1;
-  private pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
+  private replies = new Replies();
   private closed = false;
 
   constructor(private readonly port: MessagePort) {
     port.on('message', (reply: ModelReply) => {
-      const p = this.pending.get(reply.id);
-      if (!p) return;
-      this.pending.delete(reply.id);
-      if (reply.ok) p.resolve(reply.value);
-      else p.reject(new Error(reply.error));
-      if (this.pending.size === 0) port.unref();
+      this.replies.settle(reply);
+      if (this.replies.size === 0) port.unref();
     });
     port.on('close', () => {
       this.closed = true;
-      for (const p of this.pending.values()) p.reject(new ModelThreadGone());
-      this.pending.clear();
+      this.replies.failAll(() => new ModelThreadGone());
     });
     port.unref();
   }
@@ -107,13 +102,15 @@ class ModelClient {
   call<T>(body: DistributiveOmit<ModelRequest, 'id'>): Promise<T> {
     // A closed port drops what is posted to it: the caller would wait forever.
     if (this.closed) return Promise.reject(new ModelThreadGone());
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      // Waiting for a reply keeps the thread alive, as any pending I/O does.
-      this.port.ref();
+    const { id, reply } = this.replies.expect<T>();
+    // Waiting for a reply keeps the thread alive, as any pending I/O does.
+    this.port.ref();
+    try {
       this.port.postMessage({ ...body, id } as ModelRequest);
-    });
+    } catch (err) {
+      this.replies.settle({ id, ok: false, error: (err as Error).message });
+    }
+    return reply;
   }
 }
 

@@ -11,12 +11,13 @@ import os from 'node:os';
 import { startProcess } from '../thread.js';
 import type { Embedder, EmbedderSettings } from './embedder.js';
 import type { ModelProfile } from './models.js';
+import { type Reply, Replies } from './replies.js';
 
 export type PoolRequest =
   | { id: number; op: 'load'; settings: EmbedderSettings }
   | { id: number; op: 'embed'; texts: string[]; query: boolean };
 
-export type PoolReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
+export type PoolReply = Reply;
 
 /** How long a child may take to exit once its channel is closed (it may be mid-batch). */
 const STOP_GRACE_MS = 5000;
@@ -28,17 +29,12 @@ export function embedProcessCount(setting: number | undefined, cores = os.availa
 
 /** One child and its requests in flight. */
 class Child {
-  private nextId = 1;
-  private pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
+  private replies = new Replies();
   private gone: string | undefined;
 
   constructor(readonly proc: ChildProcess) {
     proc.on('message', (reply: PoolReply) => {
-      const p = this.pending.get(reply.id);
-      if (!p) return;
-      this.pending.delete(reply.id);
-      if (reply.ok) p.resolve(reply.value);
-      else p.reject(new Error(reply.error));
+      this.replies.settle(reply);
       this.idle();
     });
     // SIGKILL is what the kernel sends when memory runs out: each process holds a copy of the model.
@@ -50,31 +46,32 @@ class Child {
   }
 
   get load(): number {
-    return this.pending.size;
+    return this.replies.size;
   }
 
   call<T>(body: { op: 'load'; settings: EmbedderSettings } | { op: 'embed'; texts: string[]; query: boolean }): Promise<T> {
     if (this.gone) return Promise.reject(new Error(this.gone));
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      // Waiting for a reply keeps the parent alive; an idle child never does.
-      this.proc.ref();
-      this.proc.channel?.ref();
+    const { id, reply } = this.replies.expect<T>();
+    // Waiting for a reply keeps the parent alive; an idle child never does.
+    this.proc.ref();
+    this.proc.channel?.ref();
+    try {
       this.proc.send({ ...body, id } as PoolRequest);
-    });
+    } catch (err) {
+      this.replies.settle({ id, ok: false, error: (err as Error).message });
+    }
+    return reply;
   }
 
   private idle(): void {
-    if (this.pending.size > 0) return;
+    if (this.replies.size > 0) return;
     this.proc.unref();
     this.proc.channel?.unref();
   }
 
   private fail(reason: string): void {
     this.gone ??= reason;
-    for (const p of this.pending.values()) p.reject(new Error(this.gone));
-    this.pending.clear();
+    this.replies.failAll(() => new Error(this.gone));
   }
 
   /** Ends the child (it exits when its channel closes) and waits for it, killing it after a grace period. */
