@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embedByLength } from '../src/embed/batches.js';
 import { modelIsLocal } from '../src/embed/embedder.js';
 import { loadEmbedder } from '../src/embed/load.js';
-import { embedProcessCount, loadEmbedderProcesses } from '../src/embed/process-pool.js';
+import { embedProcessCount, loadEmbedderProcesses, SCALE_OUT_AFTER } from '../src/embed/process-pool.js';
 import { buildIndex } from '../src/indexer/build.js';
 import { copySeeds, tempDir, testSettings } from './support/corpus.js';
+import { writeGeneratedCorpus } from './support/synthetic-corpus.js';
 import { createTinyModel } from './support/tiny-model.js';
 
 let dir: string;
@@ -96,19 +97,41 @@ describe('embedding in several processes', () => {
     await pooled.embedder.dispose();
   });
 
-  it('builds the same index with two processes as with one', async () => {
-    const corpus = await copySeeds(dir);
+  it('builds the same index with two processes as with one, moving to them once a build has more to embed than an update', async () => {
+    // ~1100 passages: past SCALE_OUT_AFTER, so the build starts in this process and moves to two.
+    const corpus = path.join(dir, 'generated.jsonl');
+    await writeGeneratedCorpus(corpus, 400, 400);
     const graphs: Buffer[] = [];
     for (const processes of [1, 2]) {
       const out = path.join(dir, `index-${processes}`);
       const report = await buildIndex({ corpus: [corpus], out, settings: { ...settings, EMBED_PROCESSES: processes } });
       expect(report.mode).toBe('hybrid');
       expect(report.embedded).toBe(report.chunks);
+      expect(report.chunks).toBeGreaterThan(SCALE_OUT_AFTER);
+      expect(report.embedProcesses).toBe(processes);
       const graph = (await readdir(out)).find((f) => f.endsWith('.hnsw'))!;
       graphs.push(await readFile(path.join(out, graph)));
     }
     expect(graphs[1]!.equals(graphs[0]!)).toBe(true);
     // The build's processes ended with it.
     expect(await embeddingChildren()).toEqual([]);
+  });
+
+  it('embeds a small update in the building process: no process is started for it', async () => {
+    const corpus = await copySeeds(dir);
+    const out = path.join(dir, 'index-small');
+    const children: number[][] = [];
+    const report = await buildIndex({
+      corpus: [corpus],
+      out,
+      settings: { ...settings, EMBED_PROCESSES: 2 },
+      onProgress: (p) => {
+        if (p.stage === 'embed') void embeddingChildren().then((c) => children.push(c));
+      },
+    });
+    expect(report.embedded).toBe(report.chunks);
+    expect(report.chunks).toBeLessThan(SCALE_OUT_AFTER);
+    expect(report.embedProcesses).toBe(1);
+    expect(children.flat()).toEqual([]);
   });
 });

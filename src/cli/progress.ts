@@ -86,7 +86,7 @@ export function formatBuildReport(report: BuildReport): string {
     report.kind === 'update'
       ? `Updated the index in place in ${seconds.toFixed(1)} s: ${report.added} new, ${report.changed} changed, ${report.removed} removed, ${report.unchanged} unchanged articles; ${report.articles} articles (${report.chunks} passages) from ${report.files} files.`
       : `Indexed ${report.articles} articles (${report.chunks} passages) from ${report.files} files in ${seconds.toFixed(1)} s (${Math.round(report.articles / Math.max(seconds, 0.001))} articles/s; full build: ${report.fullReason}).`,
-    `Mode: ${report.mode}${report.mode === 'hybrid' ? ` (model ${report.model}: ${report.embedded} passages embedded, ${report.reused} reused)` : ''}.`,
+    `Mode: ${report.mode}${report.mode === 'hybrid' ? ` (model ${report.model}: ${report.embedded} passages embedded${(report.embedProcesses ?? 1) > 1 ? ` in ${report.embedProcesses} processes` : ''}, ${report.reused} reused)` : ''}.`,
   ];
   if (report.duplicates) lines.push(`Skipped ${report.duplicates} duplicate articles.`);
   if (report.excluded) lines.push(`Left out ${report.excluded} removed articles (DATA_DIR/removed-articles.json).`);

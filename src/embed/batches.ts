@@ -17,21 +17,36 @@ export async function embedByLength(
   const out = new Array<Float32Array>(texts.length);
   let next = 0;
   let done = 0;
-  // An embedder that runs several calls at once (a pool of processes) gets that many batches in flight.
+  let failure: { error: unknown } | undefined;
+  // An embedder that runs several calls at once (a pool of processes) gets that many batches in flight;
+  // one whose pool starts mid-way (scaleOut) gets more lanes as it grows.
+  const lanes: Promise<void>[] = [];
+  const addLanes = (): void => {
+    while (!failure && lanes.length < Math.max(1, embedder.parallel ?? 1) && next < order.length) lanes.push(lane());
+  };
   const lane = async (): Promise<void> => {
-    while (next < order.length) {
-      hooks.beforeBatch?.();
-      const ids = order.slice(next, next + batchSize);
-      next += ids.length;
-      const vectors = await embedder.embedPassages(ids.map((i) => texts[i]!));
-      if (vectors.length !== ids.length) throw new Error(`the model returned ${vectors.length} vectors for ${ids.length} passages`);
-      ids.forEach((id, j) => {
-        out[id] = vectors[j]!;
-      });
-      done += ids.length;
-      hooks.onBatch?.(done);
+    try {
+      while (!failure && next < order.length) {
+        hooks.beforeBatch?.();
+        const ids = order.slice(next, next + batchSize);
+        next += ids.length;
+        const vectors = await embedder.embedPassages(ids.map((i) => texts[i]!));
+        if (vectors.length !== ids.length) throw new Error(`the model returned ${vectors.length} vectors for ${ids.length} passages`);
+        ids.forEach((id, j) => {
+          out[id] = vectors[j]!;
+        });
+        done += ids.length;
+        hooks.onBatch?.(done);
+        addLanes();
+      }
+    } catch (error) {
+      // The first failure stops every lane after its batch in flight; it is what the caller gets.
+      failure ??= { error };
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, embedder.parallel ?? 1) }, lane));
+  addLanes();
+  // Lanes never reject, and those added meanwhile are awaited too (the array grows while we wait).
+  for (let i = 0; i < lanes.length; i++) await lanes[i];
+  if (failure) throw failure.error;
   return out;
 }

@@ -121,3 +121,65 @@ export async function loadEmbedderProcesses(settings: EmbedderSettings, processe
     },
   };
 }
+
+/**
+ * Passages this process embeds before more processes start. Starting them costs a second or two
+ * and a copy of the model each; an update of a few articles (`/sources add`) is done long before
+ * that pays, while a build past this many passages has minutes of embedding ahead.
+ */
+export const SCALE_OUT_AFTER = 512;
+
+/**
+ * An embedder that starts as `first` (this process's model) and, once more than `after` passages
+ * have been asked for, starts the processes (`start`), waits for them (once: a second or two) and
+ * hands them every later call, freeing `first` when its calls in flight are done. `parallel` grows
+ * with it (embedByLength adds lanes). Processes that fail to start leave `first` in charge: slower,
+ * never wrong.
+ */
+export function scaleOut(first: Embedder, start: () => Promise<{ embedder: Embedder } | { error: string }>, after = SCALE_OUT_AFTER): Embedder {
+  let seen = 0;
+  let inFlight = 0;
+  let pool: Embedder | undefined;
+  let starting: Promise<void> | undefined;
+  let firstFreed: Promise<void> | undefined;
+  const freeFirst = (): void => {
+    if (pool && inFlight === 0) firstFreed ??= first.dispose();
+  };
+  const viaFirst = async <T>(call: () => Promise<T>): Promise<T> => {
+    inFlight++;
+    try {
+      return await call();
+    } finally {
+      inFlight--;
+      freeFirst();
+    }
+  };
+  return {
+    modelId: first.modelId,
+    dim: first.dim,
+    profile: first.profile,
+    get parallel(): number {
+      return pool?.parallel ?? first.parallel ?? 1;
+    },
+    embedPassages: async (texts) => {
+      seen += texts.length;
+      if (!pool && seen > after) {
+        starting ??= start().then(
+          (r) => {
+            if ('embedder' in r) pool = r.embedder;
+          },
+          () => undefined,
+        );
+        await starting;
+      }
+      if (!pool) return viaFirst(() => first.embedPassages(texts));
+      freeFirst();
+      return pool.embedPassages(texts);
+    },
+    embedQuery: (text) => (pool ? pool.embedQuery(text) : viaFirst(() => first.embedQuery(text))),
+    dispose: async () => {
+      await starting;
+      await Promise.all([pool?.dispose(), firstFreed ?? first.dispose()]);
+    },
+  };
+}

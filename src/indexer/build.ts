@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DEFAULT_CHUNK_OPTIONS, type ChunkOptions } from '../chunk.js';
 import { type Embedder, modelIsLocal } from '../embed/embedder.js';
 import { loadEmbedder } from '../embed/load.js';
-import { embedProcessCount, loadEmbedderProcesses } from '../embed/process-pool.js';
+import { embedProcessCount, loadEmbedderProcesses, scaleOut } from '../embed/process-pool.js';
 import { newStreamStats, streamCorpus, type ArticleKeys, type StreamStats } from '../ingest/stream.js';
 import type { IngestOptions } from '../ingest/load.js';
 import type { DenseInfo, NoDenseInfo } from '../storage/backend.js';
@@ -62,7 +62,7 @@ export function commonReport(
   settings: Pick<BuildSettings, 'EMBEDDING_MODEL'>,
   counts: { embedded: number; reused: number },
   clock: Stopwatch,
-): Pick<BuildReport, 'files' | 'duplicates' | 'excluded' | 'problems' | 'mode' | 'model' | 'modelError' | 'embedded' | 'reused' | 'stageMs' | 'totalMs'> {
+): Pick<BuildReport, 'files' | 'duplicates' | 'excluded' | 'problems' | 'mode' | 'model' | 'modelError' | 'embedded' | 'reused' | 'embedProcesses' | 'stageMs' | 'totalMs'> {
   return {
     files: stats.files,
     duplicates: stats.duplicates,
@@ -73,6 +73,7 @@ export function commonReport(
     modelError: embedding.modelError,
     embedded: counts.embedded,
     reused: counts.reused,
+    ...(embedding.embedder ? { embedProcesses: embedding.embedder.parallel ?? 1 } : {}),
     stageMs: clock.stageMs,
     totalMs: Math.round(performance.now() - clock.started),
   };
@@ -187,18 +188,20 @@ export async function prepareModel(options: BuildOptions): Promise<Embedding> {
   if (options.lexicalOnly) return { modelError: 'lexical-only build requested' };
   if (options.embedder) return { embedder: options.embedder };
   options.onProgress?.({ stage: 'model', done: 0, total: 1, message: `Loading embedding model ${options.settings.EMBEDDING_MODEL}` });
-  // Several processes embed faster than one (process-pool.ts); one core, or EMBED_PROCESSES=1: this process.
-  // A model not in MODEL_DIR is loaded here: downloaded once (not by every process at once), or found
-  // missing at once (no process started just to fail).
+  // This process embeds first; a build with more to embed than a small update moves to several
+  // processes (scaleOut, process-pool.ts), which embed faster. One core, or EMBED_PROCESSES=1: this
+  // process only. A model not in MODEL_DIR is loaded here: downloaded once (not by every process at
+  // once), or found missing at once (no process started just to fail).
   const processes = embedProcessCount(options.settings.EMBED_PROCESSES);
   const pooled = processes > 1 && (await modelIsLocal(options.settings));
-  const loaded = pooled ? await loadEmbedderProcesses(options.settings, processes) : await loadEmbedder(options.settings);
+  const loaded = await loadEmbedder(options.settings);
   if ('error' in loaded) {
     options.onProgress?.({ stage: 'model', done: 1, total: 1, message: loaded.error });
     return { modelError: loaded.error };
   }
   options.onProgress?.({ stage: 'model', done: 1, total: 1 });
-  return { embedder: loaded.embedder };
+  if (!pooled) return { embedder: loaded.embedder };
+  return { embedder: scaleOut(loaded.embedder, () => loadEmbedderProcesses(options.settings, processes)) };
 }
 
 export function denseInfo(settings: BuildSettings, embedding: Embedding): DenseInfo | NoDenseInfo {

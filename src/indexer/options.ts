@@ -94,6 +94,8 @@ export interface BuildReport {
   /** Passages embedded now vs. vectors reused (same text and model). */
   embedded: number;
   reused: number;
+  /** Processes that were embedding when the build ended (1: the building process; more: EMBED_PROCESSES). */
+  embedProcesses?: number;
   stageMs: Partial<Record<BuildStage, number>>;
   totalMs: number;
 }
