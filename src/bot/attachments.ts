@@ -106,8 +106,8 @@ function readInWorker(job: CheckJob): Promise<CheckReply> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve(reply);
-      void worker.terminate();
+      // The reader's heap (hundreds of MB for a big file) is returned before the caller goes on.
+      void worker.terminate().finally(() => resolve(reply));
     };
     const timer = setTimeout(() => settle({ ok: false, message: `reading it took over ${CHECK_TIMEOUT_MS / 1000} s: split it into smaller files` }), CHECK_TIMEOUT_MS);
     worker.on('message', (reply: CheckReply) => settle(reply));
