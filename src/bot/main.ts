@@ -22,6 +22,7 @@ import { RateLimiter } from './rate-limit.js';
 import { refreshOutlets } from './index-update.js';
 import { Operators } from './operators.js';
 import { OutletCache } from './outlets.js';
+import { Launcher } from './launcher.js';
 import { REINDEXED, Reindexer } from './reindex.js';
 import { routeMessages } from './messages.js';
 import { routeInteractions } from './router.js';
@@ -57,6 +58,8 @@ const shardId = process.env.SHARDS !== undefined && process.send ? Number(proces
 const baseLog = createLogger({ level: config.LOG_LEVEL, secrets: [config.DISCORD_TOKEN], exact: databaseSecrets(config.DATABASE_URL), format: config.LOG_FORMAT ?? defaultLogFormat() });
 const log = shardId === undefined ? baseLog : baseLog.child({ shard: shardId });
 const explicitModel = process.env.EMBEDDING_MODEL || undefined;
+// Started now, while the bot is small: index builds are forked from it, never from the bot (launcher.ts).
+const launcher = new Launcher();
 
 /**
  * Starts the search workers on the index, building it first when there is none at all. A database
@@ -129,7 +132,7 @@ try {
     sessions: new SessionStore(),
     state,
     threads: new ThreadChains(),
-    reindexer: new Reindexer(log),
+    reindexer: new Reindexer(log, process.env, launcher),
     operators: new Operators(),
     outlets: new OutletCache(pool),
     startedAt: new Date(),

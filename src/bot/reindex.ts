@@ -1,8 +1,7 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import os from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BuildProgress, BuildReport } from '../indexer/build.js';
+import { type Launched, Launcher } from './launcher.js';
 import type { Logger } from './logger.js';
 
 /** How much lower than the bot's own priority a rebuild runs (nice). */
@@ -47,13 +46,15 @@ const workerExecArgv = (): string[] => (COMPILED ? [] : ['--import', pathToFileU
  * event loop (interactions must be acknowledged within 3 s), one at a time.
  */
 export class Reindexer {
-  private child: ChildProcess | undefined;
+  private child: Launched | undefined;
   private info: RunningReindex | undefined;
   private current: Promise<ReindexOutcome> | undefined;
 
   constructor(
     private readonly log: Logger,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    /** Starts the worker; the bot's is started before it loads anything (launcher.ts says why). */
+    private readonly launcher: Launcher = new Launcher({ direct: true }),
   ) {}
 
   get running(): RunningReindex | undefined {
@@ -82,25 +83,14 @@ export class Reindexer {
   private run(by: string, onProgress: (p: BuildProgress) => void, job: ReindexJob): Promise<ReindexOutcome> {
     const started = performance.now();
     this.info = { by, startedAt: new Date() };
-    const child = fork(WORKER, [JSON.stringify(job)], {
-      execArgv: workerExecArgv(),
-      env: this.env,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    this.child = child;
     // A rebuild is background work: under load, answering questions comes first.
-    if (child.pid !== undefined) {
-      try {
-        os.setPriority(child.pid, Math.min(19, os.getPriority() + BACKGROUND_NICE));
-      } catch {
-        /* not allowed here: it runs at the bot's priority */
-      }
-    }
+    const child = this.launcher.launch(WORKER, [JSON.stringify(job)], { execArgv: workerExecArgv(), env: this.env, nice: BACKGROUND_NICE });
+    this.child = child;
     let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-4000);
+    child.on('stderr', (text: string) => {
+      stderr = (stderr + text).slice(-4000);
     });
-    child.stdout?.on('data', (d: Buffer) => this.log.debug({ worker: d.toString().trim() }, 'reindex worker output'));
+    child.on('stdout', (text: string) => this.log.debug({ worker: text.trim() }, 'reindex worker output'));
 
     return new Promise<ReindexOutcome>((resolve) => {
       let settled = false;
@@ -111,16 +101,16 @@ export class Reindexer {
         this.info = undefined;
         resolve(outcome);
         // The build is over (and its lock released); a worker that lingers is not waited for.
-        if (child.exitCode === null) setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+        if (!child.exited) setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
       };
-      child.on('message', (raw) => {
+      child.on('message', (raw: unknown) => {
         const msg = raw as WorkerMessage;
         if (msg.type === 'progress') onProgress(msg.progress);
         else if (msg.type === 'done') finish({ ok: true, report: msg.report, ms: ms() });
         else if (msg.type === 'error') finish({ ok: false, error: msg.message, ms: ms(), busy: msg.busy });
       });
-      child.on('error', (err) => finish({ ok: false, error: `could not start the index worker: ${err.message}`, ms: ms() }));
-      child.on('exit', (code, signal) => {
+      child.on('error', (err: Error) => finish({ ok: false, error: `could not start the index worker: ${err.message}`, ms: ms() }));
+      child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
         this.child = undefined;
         const why = signal ? `was stopped (${signal})` : `exited with code ${code}`;
         const detail = stderr.trim().split('\n').slice(-3).join(' ');
@@ -132,7 +122,7 @@ export class Reindexer {
   /** Stops a running build (on shutdown); the core then leaves the previous index live. */
   async stop(timeoutMs = 5000): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exited) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
