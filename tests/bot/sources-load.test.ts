@@ -19,11 +19,12 @@ import { createTinyModel, DEFAULT_TINY_MODEL_ID } from '../support/tiny-model.js
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GfAkEt.sources-load-token-never-logged_0123';
 const ACK_MS = 3000;
-/** The longest the bot's event loop may stall while a file is added (issue #19). */
 /**
- * The issue's target is 100 ms; on a quiet 2-core machine the bot's longest stall during a 10 MB add was
- * 113.5 ms (an idle process beside it: 19.6 ms), so the test holds it at 150 ms — against the seconds-long
- * stalls of parsing on the main thread — and BENCHMARKS.md reports the measured figure.
+ * The longest the bot's event loop may stall while a file is added (issue #19). The issue's target is
+ * 100 ms. Once the bot stopped forking (launcher.ts) its longest stall during a 10 MB add was 22.6 ms
+ * quiet and 41.9 ms with the whole suite running (an idle process beside it: 41.8 ms); before, a fork
+ * of the 700 MB bot alone took 40–80 ms and the test failed CI at 169 ms. The bound leaves room for a
+ * busy CI machine, against the seconds-long stalls of parsing on the main thread.
  */
 const MAX_STALL_MS = 150;
 const admin = { roles: [] as string[], admin: true };
