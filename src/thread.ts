@@ -32,6 +32,23 @@ export function startProcess(module: URL): ChildProcess {
 }
 
 /**
+ * Forks `module` (a path) with piped output and an IPC channel, `nice` steps below this process's
+ * priority: how index builds start (src/bot/launcher.ts). Where lowering is not allowed it runs at
+ * this process's priority.
+ */
+export function forkNiced(module: string, args: string[], options: { execArgv: string[]; env: NodeJS.ProcessEnv; nice: number }): ChildProcess {
+  const child = fork(module, args, { execArgv: options.execArgv, env: options.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  if (options.nice && child.pid !== undefined) {
+    try {
+      os.setPriority(child.pid, Math.min(19, os.getPriority() + options.nice));
+    } catch {
+      /* not allowed here */
+    }
+  }
+  return child;
+}
+
+/**
  * Lowers the calling worker thread's priority, so on a busy machine the bot's main thread, which
  * acknowledges interactions, gets the CPU first. Only on Linux, where a nice value is per thread
  * (pid 0 = this thread); elsewhere it would lower the whole process.

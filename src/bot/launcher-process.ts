@@ -4,8 +4,8 @@
  * the bot itself never forks again (a fork copies the page tables of the whole bot, which stalls
  * its event loop for tens of milliseconds once it holds a model and an index).
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import os from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { forkNiced } from '../thread.js';
 import type { LauncherReply, LauncherRequest } from './launcher.js';
 
 const children = new Map<number, ChildProcess>();
@@ -19,21 +19,13 @@ function start(req: Extract<LauncherRequest, { op: 'start' }>): void {
   const { id } = req;
   let child: ChildProcess;
   try {
-    child = fork(req.module, req.args, { execArgv: req.execArgv, env: req.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    child = forkNiced(req.module, req.args, req);
   } catch (err) {
     send({ id, kind: 'error', message: (err as Error).message });
     send({ id, kind: 'exit', code: null, signal: null });
     return;
   }
   children.set(id, child);
-  if (req.nice && child.pid !== undefined) {
-    try {
-      os.setPriority(child.pid, Math.min(19, os.getPriority() + req.nice));
-    } catch {
-      /* not allowed here: it runs at the bot's priority */
-    }
-  }
-  send({ id, kind: 'started', pid: child.pid });
   child.stdout?.on('data', (d: Buffer) => send({ id, kind: 'stdout', text: d.toString() }));
   child.stderr?.on('data', (d: Buffer) => send({ id, kind: 'stderr', text: d.toString() }));
   child.on('message', (msg) => send({ id, kind: 'message', msg }));

@@ -1,7 +1,6 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import os from 'node:os';
-import { startProcess } from '../thread.js';
+import { forkNiced, startProcess } from '../thread.js';
 
 /** What the bot asks of launcher-process.ts. */
 export type LauncherRequest =
@@ -10,7 +9,6 @@ export type LauncherRequest =
 
 /** What launcher-process.ts reports about the process `id`. */
 export type LauncherReply = { id: number } & (
-  | { kind: 'started'; pid: number | undefined }
   | { kind: 'message'; msg: unknown }
   | { kind: 'stdout' | 'stderr'; text: string }
   | { kind: 'error'; message: string }
@@ -41,15 +39,8 @@ export class Launched extends EventEmitter {
 
 /** Forks `module` from this process: the way when no launcher runs (it stalls a big process's event loop while forking). */
 function forkHere(module: string, args: string[], options: LaunchOptions): Launched {
-  const child = fork(module, args, { execArgv: options.execArgv, env: options.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = forkNiced(module, args, options);
   const launched = new Launched((signal) => child.kill(signal));
-  if (options.nice && child.pid !== undefined) {
-    try {
-      os.setPriority(child.pid, Math.min(19, os.getPriority() + options.nice));
-    } catch {
-      /* not allowed here: it runs at the bot's priority */
-    }
-  }
   child.stdout?.on('data', (d: Buffer) => launched.emit('stdout', d.toString()));
   child.stderr?.on('data', (d: Buffer) => launched.emit('stderr', d.toString()));
   child.on('message', (msg) => launched.emit('message', msg));

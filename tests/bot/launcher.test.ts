@@ -51,6 +51,13 @@ async function gone(pid: number): Promise<boolean> {
   return !alive(pid);
 }
 
+/** Launches the process that waits until killed, once it runs. */
+async function launchSleeper(launcher: Launcher): Promise<{ child: Launched; pid: number }> {
+  const child = launcher.launch(sleeper, [], { execArgv: [], env: process.env, nice: 0 });
+  const pid = await new Promise<number>((resolve) => child.once('message', (m: { pid: number }) => resolve(m.pid)));
+  return { child, pid };
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'launcher-'));
   echo = path.join(dir, 'echo.mjs');
@@ -106,8 +113,7 @@ describe('Launcher', () => {
   it('stops a launched process on request', async () => {
     const launcher = new Launcher();
     try {
-      const child = launcher.launch(sleeper, [], { execArgv: [], env: process.env, nice: 0 });
-      const pid = await new Promise<number>((resolve) => child.once('message', (m: { pid: number }) => resolve(m.pid)));
+      const { child, pid } = await launchSleeper(launcher);
       expect(alive(pid)).toBe(true);
       const seen = record(child);
       child.kill('SIGTERM');
@@ -121,8 +127,7 @@ describe('Launcher', () => {
   it('when the launcher dies, its processes end, the bot is told, and later processes are forked by the bot', async () => {
     const launcher = new Launcher();
     try {
-      const child = launcher.launch(sleeper, [], { execArgv: [], env: process.env, nice: 0 });
-      const pid = await new Promise<number>((resolve) => child.once('message', (m: { pid: number }) => resolve(m.pid)));
+      const { child, pid } = await launchSleeper(launcher);
       const seen = record(child);
       process.kill(launcher.pid!, 'SIGKILL');
       const outcome = await seen;
@@ -144,8 +149,7 @@ describe('Launcher', () => {
   it('closing it (the bot exits) ends the launcher and, through their lost channel, its processes', async () => {
     const launcher = new Launcher();
     const pid = launcher.pid!;
-    const child = launcher.launch(sleeper, [], { execArgv: [], env: process.env, nice: 0 });
-    const sleeperPid = await new Promise<number>((resolve) => child.once('message', (m: { pid: number }) => resolve(m.pid)));
+    const { pid: sleeperPid } = await launchSleeper(launcher);
     launcher.close();
     expect(await gone(sleeperPid)).toBe(true);
     expect(await gone(pid)).toBe(true);
