@@ -42,6 +42,17 @@ describe('topicality', () => {
     expect(refusalReason(c)).toMatch(/\(tips, cooking, pasta, dinner, party, tonight\).*everyday English/);
   });
 
+  it('contractions are no topic, however often the passages quote them: a reply in chat stays off topic', () => {
+    // Quotes in news say "don't" and "you're" a lot; the everyday counts split them, so they once scored as rare topic words.
+    const quoting = { docs: 20_000, df: (t: string) => ({ dont: 4000, your: 3000, wrong: 300 })[t] ?? DF[t] ?? 0 };
+    const e = topicEvidence(planQuery("nah i don't think so, you're wrong", quoting));
+    expect(e.words).not.toContain('dont');
+    expect(e.words).not.toContain('youre');
+    expect(offTopic({ topic: e })).toBe(true);
+    // A word that merely looks like one ("shell", "ill") is still a word.
+    expect(topicEvidence(planQuery('why did shell leave the port', stats)).words).toContain('shell');
+  });
+
   it('numbers and words the corpus never uses count for nothing: such a question has no topical word', () => {
     const e = topicEvidence(planQuery('what is 4096 divided by 12 in zorbles', stats));
     expect(e.topicality).toBe(-Infinity);

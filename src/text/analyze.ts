@@ -12,6 +12,21 @@ const STOP_WORDS = new Set([...eng, 'does', 'doing', 'done', 'when', 'why', 'who
 // Words the library lists that matter in questions about events.
 for (const w of ['take', 'make', 'came', 'come', 'way', 'get', 'got', 'us']) STOP_WORDS.delete(w);
 
+/**
+ * Contractions as `tokenize` leaves them ("don't" → "dont"), which the library does not list. They
+ * carry no topic, and the everyday-English counts split them ("don" + "t"), so left in, "dont" looked
+ * like one of the corpus's rarest words and gave "i don't think so" a topic. Forms that are also
+ * words ("id", "ill", "shed", "wed", "hell", "shell", "well") stay.
+ */
+export const CONTRACTIONS = [
+  ...['dont', 'doesnt', 'didnt', 'isnt', 'arent', 'wasnt', 'werent', 'cant', 'couldnt', 'shouldnt', 'wouldnt', 'wont'],
+  ...['havent', 'hasnt', 'hadnt', 'aint', 'mustnt', 'neednt', 'mightnt', 'shant'],
+  ...['im', 'ive', 'youre', 'youve', 'youll', 'youd', 'theyre', 'theyve', 'theyll', 'theyd', 'weve', 'itll', 'thatll'],
+  ...['hes', 'shes', 'thats', 'whats', 'theres', 'heres', 'wheres', 'whos', 'hows', 'whens', 'whys', 'lets', 'yall'],
+  ...['wouldve', 'couldve', 'shouldve', 'mightve', 'mustve', 'gonna', 'wanna', 'gotta'],
+];
+for (const w of CONTRACTIONS) STOP_WORDS.add(w);
+
 /** Folds accents, typographic quotes and case: "Zelenskyy’s" → "zelenskyy's". */
 export function fold(text: string): string {
   // Most news text is ASCII plus typographic punctuation: skip the costly normalization then.
