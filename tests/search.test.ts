@@ -63,6 +63,17 @@ describe('lexical-only index of the seed corpus (no model available)', () => {
     expect(answer.results[0]!.quote).toMatch(/beginning of the end of the war/);
   });
 
+  it('never calls a match on one word strong: every passage holding it covers the whole question', async () => {
+    const lone = await searcher.ask('Kherson?');
+    expect(lone.abstained).toBe(false);
+    expect(lone.confidence!.probability).toBeGreaterThanOrEqual(0.5);
+    expect(lone.confidence!.strong).toBe(false);
+    // Named with a second word the corpus uses, the same high confidence is a strong match.
+    const two = await searcher.ask('Kherson evacuation?');
+    expect(two.confidence!.probability).toBeGreaterThanOrEqual(lone.confidence!.probability - 0.1);
+    expect(two.confidence!.strong).toBe(true);
+  });
+
   // The guard against a confidence model whose scale depends on the corpus: one trained on news-2022
   // once refused every answer in this two-article corpus.
   it('answers the seed corpus’s own questions, each from the right article, confidently enough to show', async () => {

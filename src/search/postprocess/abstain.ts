@@ -1,5 +1,5 @@
 import { analyze } from '../../text/analyze.js';
-import { coverage } from '../query.js';
+import { coverage, type QueryPlan } from '../query.js';
 import { confidenceInputs } from '../ranker/confidence-inputs.js';
 import { chatKind } from '../ranker/chat.js';
 import { everydayModel } from '../ranker/everyday.js';
@@ -41,6 +41,20 @@ export const MIN_COVERAGE = 0.3;
  * a news passage that does answer one ("how do i apply for the visa scheme") covers most of it.
  */
 export const MIN_COVERAGE_ADVICE = 0.6;
+
+/**
+ * A match is called strong only when the question names at least this many words the corpus uses
+ * (earlier questions' words count in a follow-up). Every passage holding a lone word ("source?",
+ * "halt", "kherson") covers all of the question, so the model's confidence, read from coverage, says
+ * nothing there about which passage answers; and in an ask channel, where only strong matches are
+ * answered unasked, a one-word remark is conversation, not a question to the archive.
+ */
+export const STRONG_MIN_WORDS = 2;
+
+/** How many of the question's words (and carried-over ones) occur in the corpus. */
+export function wordsFound(plan: Pick<QueryPlan, 'concepts'>): number {
+  return plan.concepts.filter((c) => c.df > 0).length;
+}
 
 type RuleInputs = Pick<Confidence, 'coverage' | 'advice' | 'afterCorpus' | 'topic' | 'chat'> & { strong?: boolean };
 
@@ -149,7 +163,7 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined, n
       const quote = quoteFor(best, walk.plan).text;
       walk.confidence = {
         probability: round(probability),
-        strong: probability >= ranker.strong,
+        strong: probability >= ranker.strong && wordsFound(walk.plan) >= STRONG_MIN_WORDS,
         features: x,
         coverage: round(coverage(walk.plan, new Set(analyze(`${title}\n${best.text}`)))),
         quoteCoverage: round(coverage(walk.plan, new Set(analyze(`${title}\n${quote}`)))),
