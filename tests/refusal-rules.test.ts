@@ -55,12 +55,17 @@ describe('questions about yesterday, today or this week over an older index (spa
     expect(spanAfterCorpus('who scored for the home side yesterday', '2026-03-04', '2022-12-30')).toBe('yesterday');
     expect(spanAfterCorpus('What did the council decide this week?', '2026-03-04', '2022-12')).toBe('this week');
     expect(spanAfterCorpus('anything on the harbour fire last night', '2024-01-15', '2023')).toBe('last night');
+    expect(spanAfterCorpus('who won the regatta this year', '2026-03-04', '2022-12-30')).toBe('this year');
+    expect(spanAfterCorpus('any news on the port strike this month', '2026-03-04', '2022-12-30')).toBe('this month');
   });
 
   it('leaves the question alone when the index may reach those days, or the words mean its newest articles', () => {
     // The newest article's year reaches to its end (a month-only date may be any day of it).
     expect(spanAfterCorpus('who scored for the home side yesterday', '2022-12-31', '2022-12-30')).toBeUndefined();
     expect(spanAfterCorpus('who scored for the home side yesterday', '2023-01-01', '2022-06')).toBeUndefined();
+    // An index with articles of this year may hold the answer.
+    expect(spanAfterCorpus('who won the regatta this year', '2026-03-04', '2026-02-27')).toBeUndefined();
+    expect(spanAfterCorpus('who won the regatta this year', '2027-01-01', '2026-12-30')).toBeUndefined();
     // "The latest" over an archive fairly means its newest articles.
     expect(spanAfterCorpus('what is the latest on the port strike', '2026-03-04', '2022-12-30')).toBeUndefined();
     expect(spanAfterCorpus('what did the council decide last month', '2026-03-04', '2022-12-30')).toBeUndefined();

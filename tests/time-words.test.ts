@@ -18,6 +18,9 @@ describe('impliedDates', () => {
     expect(impliedDates('what did the mayor say on Tuesday', '2024-05-10')?.after).toBe('2024-05-02');
     expect(impliedDates('which ferry line closed last month', '2024-05-10')?.after).toBe('2024-03-08');
     expect(impliedDates('who was recently named coach', '2024-05-10')?.after).toBe('2024-04-09');
+    // "This year" is the calendar year so far (with a day of slack), whatever day of it the asker is on.
+    expect(impliedDates('who won the regatta this year', '2024-05-10')).toEqual({ after: '2023-12-31', before: '2024-05-11', phrase: 'this year' });
+    expect(impliedDates('how many ferries sank so far this year', '2025-01-02')?.after).toBe('2024-12-31');
   });
 
   it('leaves questions without time words, and a bad day, alone', () => {

@@ -52,10 +52,11 @@ export function yearAfterCorpus(question: string, newestDate: string | undefined
 }
 
 /**
- * The days and weeks a question names from the asker's today ("yesterday", "this week"), as opposed
- * to "recently" or "the latest", which over an archive fairly mean its newest articles.
+ * The days, week, month and year a question names from the asker's today ("yesterday", "this week",
+ * "this year"), as opposed to "recently", "the latest" or "last month", which over an archive fairly
+ * mean its newest articles.
  */
-const NOW_SPAN = /^(?:yesterday|last night|today|this morning|this afternoon|this evening|tonight|(?:so far |earlier )?this week|this weekend)$/i;
+const NOW_SPAN = /^(?:yesterday|last night|today|this morning|this afternoon|this evening|tonight|(?:so far |earlier )?this (?:week|month|year)|this weekend)$/i;
 
 /**
  * The phrase of a question asking about yesterday, today or this week when every article is older
