@@ -179,6 +179,8 @@ export interface Confidence {
   topic?: TopicEvidence;
   /** Set when the message reads as chat rather than a question about the news (search/ranker/chat.ts). */
   chat?: ChatKind;
+  /** Set when the question names fewer than two words the corpus uses: never a strong match, and the reply says why. */
+  fewWords?: true;
 }
 
 /** The question's most topical word for the corpus (search/ranker/topic.ts). */

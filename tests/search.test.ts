@@ -68,10 +68,12 @@ describe('lexical-only index of the seed corpus (no model available)', () => {
     expect(lone.abstained).toBe(false);
     expect(lone.confidence!.probability).toBeGreaterThanOrEqual(0.5);
     expect(lone.confidence!.strong).toBe(false);
+    expect(lone.confidence!.fewWords).toBe(true);
     // Named with a second word the corpus uses, the same high confidence is a strong match.
     const two = await searcher.ask('Kherson evacuation?');
     expect(two.confidence!.probability).toBeGreaterThanOrEqual(lone.confidence!.probability - 0.1);
     expect(two.confidence!.strong).toBe(true);
+    expect(two.confidence!.fewWords).toBeUndefined();
   });
 
   // The guard against a confidence model whose scale depends on the corpus: one trained on news-2022

@@ -191,6 +191,10 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
     const body = await edit(fake.slash('ask', { question: SALDO }, fake.user('trent')));
     expect(body.content).toMatch(/-# (Strong|Partial) match/);
     expect(buttonLabels(body)).not.toContain('Show closest passages anyway');
+    // A lone word is matched by every passage holding it: partial, and the line says what to do.
+    const lone = await edit(fake.slash('ask', { question: 'Kherson' }, fake.user('trent')));
+    expect(lone.content).toContain('-# Partial match: one word matched');
+    expect(lone.embeds!.length).toBeGreaterThan(0);
   });
 
   it('"More results" pages further for the asker only', async () => {

@@ -51,6 +51,9 @@ export const MIN_COVERAGE_ADVICE = 0.6;
  */
 export const STRONG_MIN_WORDS = 2;
 
+/** Why a match on a lone word is only partial, and what to do about it (the CLI and the bot say it). */
+export const FEW_WORDS = 'one word matched, which every one of these passages holds; a few more words narrow it down';
+
 /** How many of the question's words (and carried-over ones) occur in the corpus. */
 export function wordsFound(plan: Pick<QueryPlan, 'concepts'>): number {
   return plan.concepts.filter((c) => c.df > 0).length;
@@ -164,6 +167,7 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined, n
       walk.confidence = {
         probability: round(probability),
         strong: probability >= ranker.strong && wordsFound(walk.plan) >= STRONG_MIN_WORDS,
+        ...(wordsFound(walk.plan) < STRONG_MIN_WORDS ? { fewWords: true as const } : {}),
         features: x,
         coverage: round(coverage(walk.plan, new Set(analyze(`${title}\n${best.text}`)))),
         quoteCoverage: round(coverage(walk.plan, new Set(analyze(`${title}\n${quote}`)))),
