@@ -18,7 +18,7 @@ for (const w of ['take', 'make', 'came', 'come', 'way', 'get', 'got', 'us']) STO
  * like one of the corpus's rarest words and gave "i don't think so" a topic. Forms that are also
  * words ("id", "ill", "shed", "wed", "hell", "shell", "well") stay.
  */
-export const CONTRACTIONS = [
+const CONTRACTIONS = [
   ...['dont', 'doesnt', 'didnt', 'isnt', 'arent', 'wasnt', 'werent', 'cant', 'couldnt', 'shouldnt', 'wouldnt', 'wont'],
   ...['havent', 'hasnt', 'hadnt', 'aint', 'mustnt', 'neednt', 'mightnt', 'shant'],
   ...['im', 'ive', 'youre', 'youve', 'youll', 'youd', 'theyre', 'theyve', 'theyll', 'theyd', 'weve', 'itll', 'thatll'],

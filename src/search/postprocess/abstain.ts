@@ -164,10 +164,11 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined, n
       const title = best.passage.article.title;
       const round = (v: number): number => Math.round(v * 1000) / 1000;
       const quote = quoteFor(best, walk.plan).text;
+      const fewWords = wordsFound(walk.plan) < STRONG_MIN_WORDS;
       walk.confidence = {
         probability: round(probability),
-        strong: probability >= ranker.strong && wordsFound(walk.plan) >= STRONG_MIN_WORDS,
-        ...(wordsFound(walk.plan) < STRONG_MIN_WORDS ? { fewWords: true as const } : {}),
+        strong: probability >= ranker.strong && !fewWords,
+        ...(fewWords ? { fewWords: true as const } : {}),
         features: x,
         coverage: round(coverage(walk.plan, new Set(analyze(`${title}\n${best.text}`)))),
         quoteCoverage: round(coverage(walk.plan, new Set(analyze(`${title}\n${quote}`)))),
