@@ -98,6 +98,15 @@ export class Launcher {
     if (this.proc?.connected) this.proc.disconnect();
   }
 
+  /**
+   * Kills the launcher at once: the bot is exiting. Synchronous, so an 'exit' handler can call it. A
+   * launcher still loading when its bot failed at startup was once seen never to notice the bot had
+   * gone (blocked in the module loader, its channel unread); the bot's exit must not depend on it.
+   */
+  kill(): void {
+    if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
+  }
+
   private request(req: LauncherRequest): void {
     try {
       this.proc!.send(req);

@@ -60,6 +60,9 @@ const log = shardId === undefined ? baseLog : baseLog.child({ shard: shardId });
 const explicitModel = process.env.EMBEDDING_MODEL || undefined;
 // Started now, while the bot is small: index builds are forked from it, never from the bot (launcher.ts).
 const launcher = new Launcher();
+// Whatever way the bot exits (a startup error, a shutdown, a crash), its launcher goes with it.
+process.once('exit', () => launcher.kill());
+log.debug({ pid: launcher.pid }, 'process launcher started');
 
 /**
  * Starts the search workers on the index, building it first when there is none at all. A database

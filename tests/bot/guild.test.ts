@@ -341,14 +341,32 @@ describe("a server's ask channels and the Message Content intent", { timeout: 60
   });
 });
 
+/** Whether process `pid` has ended within two seconds. */
+async function exited(pid: number): Promise<boolean> {
+  const alive = (): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 40 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
+  return !alive();
+}
+
 describe('a damaged state file', { timeout: 60_000 }, () => {
-  it('stops the bot at startup with one line naming the file and the fix', async () => {
+  it('stops the bot at startup with one line naming the file and the fix, and its process launcher with it', async () => {
     const dataDir = path.join(tmp, 'data-damaged');
     await mkdir(dataDir);
     const file = path.join(dataDir, 'state.db');
     await writeFile(file, 'not a database, just text long enough to be read as a header\n'.repeat(30));
-    const damaged = new BotProcess('src/bot/main.ts', env(fake, dataDir), tmp);
+    const damaged = new BotProcess('src/bot/main.ts', env(fake, dataDir, { LOG_LEVEL: 'debug' }), tmp);
     expect(await damaged.wait()).toBe(1);
+    // The launcher forked at start-up may still be loading when the bot gives up: it must not outlive the bot.
+    const launcherPid = damaged.logs.find((l) => l.msg === 'process launcher started')?.pid as number;
+    expect(launcherPid).toBeGreaterThan(0);
+    expect(await exited(launcherPid)).toBe(true);
     const fatal = damaged.logs.filter((l) => l.level === 60);
     expect(fatal).toHaveLength(1);
     expect(fatal[0]!.msg).toBe(
