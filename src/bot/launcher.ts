@@ -104,7 +104,8 @@ export class Launcher {
    * gone (blocked in the module loader, its channel unread); the bot's exit must not depend on it.
    */
   kill(): void {
-    if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
+    // A child that already exited has no handle left: kill() is then a no-op.
+    this.proc?.kill('SIGKILL');
   }
 
   private request(req: LauncherRequest): void {

@@ -14,6 +14,7 @@ import { buildIndex } from '../../src/indexer/build.js';
 import { BotState } from '../../src/bot/state/store.js';
 import { botEnv, callbackOf, editOf, startBot } from '../support/bot-harness.js';
 import { BotProcess } from '../support/bot-process.js';
+import { gone } from '../support/processes.js';
 import { SEED_CORPUS, testSettings } from '../support/corpus.js';
 import { FakeDiscord, INTENTS, snowflake, type FakeMessage, type FakeUser, type SentInteraction } from '../support/fake-discord.js';
 
@@ -341,20 +342,6 @@ describe("a server's ask channels and the Message Content intent", { timeout: 60
   });
 });
 
-/** Whether process `pid` has ended within two seconds. */
-async function exited(pid: number): Promise<boolean> {
-  const alive = (): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  for (let i = 0; i < 40 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
-  return !alive();
-}
-
 describe('a damaged state file', { timeout: 60_000 }, () => {
   it('stops the bot at startup with one line naming the file and the fix, and its process launcher with it', async () => {
     const dataDir = path.join(tmp, 'data-damaged');
@@ -366,7 +353,7 @@ describe('a damaged state file', { timeout: 60_000 }, () => {
     // The launcher forked at start-up may still be loading when the bot gives up: it must not outlive the bot.
     const launcherPid = damaged.logs.find((l) => l.msg === 'process launcher started')?.pid as number;
     expect(launcherPid).toBeGreaterThan(0);
-    expect(await exited(launcherPid)).toBe(true);
+    expect(await gone(launcherPid, 2000)).toBe(true);
     const fatal = damaged.logs.filter((l) => l.level === 60);
     expect(fatal).toHaveLength(1);
     expect(fatal[0]!.msg).toBe(

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Launched, Launcher } from '../../src/bot/launcher.js';
+import { alive, gone } from '../support/processes.js';
 
 let dir: string;
 let echo: string;
@@ -35,20 +36,6 @@ function record(child: Launched): Promise<{ events: string[]; messages: unknown[
       resolve({ events, messages, stdout, stderr, code, signal });
     });
   });
-}
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-  return !alive(pid);
 }
 
 /** Launches the process that waits until killed, once it runs. */

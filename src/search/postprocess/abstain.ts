@@ -55,7 +55,7 @@ export const STRONG_MIN_WORDS = 2;
 export const FEW_WORDS = 'one word matched, which every one of these passages holds; a few more words narrow it down';
 
 /** How many of the question's words (and carried-over ones) occur in the corpus. */
-export function wordsFound(plan: Pick<QueryPlan, 'concepts'>): number {
+function wordsFound(plan: Pick<QueryPlan, 'concepts'>): number {
   return plan.concepts.filter((c) => c.df > 0).length;
 }
 
