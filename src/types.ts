@@ -190,6 +190,8 @@ export interface TopicEvidence {
   word?: string;
   /** The question's content words as written (numbers left out), to say why it was refused. */
   words: string[];
+  /** Two of its words that stand together in many of the best passages ("interest rates"): a topic of the corpus. */
+  phrase?: { phrase: string; passages: number };
 }
 
 export interface IndexStatus {

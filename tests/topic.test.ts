@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newestOf, offTopic, refusalReason, refusedByRule } from '../src/search/postprocess/abstain.js';
 import { planQuery } from '../src/search/query.js';
-import { MIN_TOPICALITY, topicEvidence, topicality } from '../src/search/ranker/topic.js';
+import { MIN_PHRASE_PASSAGES, MIN_TOPICALITY, phraseEvidence, topicEvidence, topicality } from '../src/search/ranker/topic.js';
 import { backgroundShare } from '../src/text/background.js';
 
 /** Topicality: a word of the corpus's topics against everyday English (made-up corpus statistics). */
@@ -57,6 +57,32 @@ describe('topicality', () => {
     const e = topicEvidence(planQuery('what is 4096 divided by 12 in zorbles', stats));
     expect(e.topicality).toBe(-Infinity);
     expect(e.word).toBeUndefined();
+  });
+});
+
+describe('a phrase of everyday words that the passages use together', () => {
+  const story = (i: number): string => `Day ${i} of the harbour festival: the harbour festival crowds kept growing, organisers said.`;
+
+  it('is the question’s pair of consecutive words found side by side in the most passages, stop words between them skipped', () => {
+    const passages = [story(1), story(2), 'The festival of the harbour opened.', 'A harbour near the old town hosts a festival.', story(3), 'Harbour. Festival.'];
+    // "festival of the harbour" is the pair the other way round, and "harbour near the old town … festival" no pair at all.
+    expect(phraseEvidence('when did the Harbour Festival end?', passages)).toEqual({ phrase: 'harbour festival', passages: 4 });
+    expect(phraseEvidence('when did the festival end', passages)).toBeUndefined();
+    // Numbers are no topic: "day 1" in every passage is no phrase.
+    expect(phraseEvidence('what happened on day 1', [story(1), story(1)])).toBeUndefined();
+  });
+
+  it('makes a question of everyday words one about the corpus’s topics only when enough of the best passages use it', () => {
+    const everyday = topicEvidence(planQuery('who came to the dinner party', stats));
+    expect(everyday.topicality).toBeLessThan(MIN_TOPICALITY);
+    const few = { ...everyday, phrase: { phrase: 'dinner party', passages: MIN_PHRASE_PASSAGES - 1 } };
+    const many = { ...everyday, phrase: { phrase: 'dinner party', passages: MIN_PHRASE_PASSAGES } };
+    expect(offTopic({ topic: everyday })).toBe(true);
+    expect(offTopic({ topic: few })).toBe(true);
+    expect(offTopic({ topic: many })).toBe(false);
+    expect(refusedByRule({ coverage: 0.9, topic: many })).toBe(false);
+    // Chat is judged by its own rules: an everyday request stays refused whatever phrase it shares.
+    expect(refusedByRule({ coverage: 0.9, topic: many, chat: 'everyday' })).toBe(true);
   });
 });
 

@@ -5,7 +5,7 @@ import { chatKind } from '../ranker/chat.js';
 import { everydayModel } from '../ranker/everyday.js';
 import { asksAdvice, TOPIC_POOL } from '../ranker/evidence.js';
 import { questionInfo } from '../ranker/question.js';
-import { MIN_TOPICALITY, topicEvidence } from '../ranker/topic.js';
+import { MIN_PHRASE_PASSAGES, MIN_TOPICALITY, PHRASE_POOL, phraseEvidence, topicEvidence } from '../ranker/topic.js';
 import type { Ranker } from '../ranker/model.js';
 import type { ChatKind, Confidence } from '../../types.js';
 import type { PostProcessor, Walk } from '../walk.js';
@@ -106,9 +106,12 @@ const CHAT_REASONS: Record<ChatKind, string> = {
   everyday: 'This reads like an everyday request (an account, a trip, a recipe, a setting) and names nothing these news articles are about; ask about an event, a person or a place they cover.',
 };
 
-/** Not one of the question's words is a word of the corpus's topics (ranker/topic.ts). */
+/**
+ * Not one of the question's words is a word of the corpus's topics, nor any two of them a phrase
+ * the best passages use (ranker/topic.ts).
+ */
 export function offTopic(c: Pick<Confidence, 'topic'>): boolean {
-  return c.topic !== undefined && c.topic.topicality < MIN_TOPICALITY;
+  return c.topic !== undefined && c.topic.topicality < MIN_TOPICALITY && (c.topic.phrase?.passages ?? 0) < MIN_PHRASE_PASSAGES;
 }
 
 /**
@@ -175,6 +178,12 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined, n
         similarity: best.similarity,
       };
       walk.confidence.topic = topicEvidence(walk.plan);
+      if (walk.confidence.topic.topicality < MIN_TOPICALITY) {
+        // Only then can a phrase change anything (offTopic), so only then are the passages read again.
+        const best = (walk.reranked ?? walk.ranked).slice(0, PHRASE_POOL);
+        const pair = phraseEvidence(walk.question, best.map((c) => `${c.passage.article.title}\n${c.text}`));
+        if (pair) walk.confidence.topic.phrase = pair;
+      }
       if (asksAdvice(walk.question)) walk.confidence.advice = true;
       const chat = chatOf(walk.question, (walk.plan.carried ?? 0) > 0);
       if (chat) walk.confidence.chat = chat;

@@ -1,4 +1,4 @@
-import { processTerm, tokenize } from '../../text/analyze.js';
+import { analyze, processTerm, tokenize } from '../../text/analyze.js';
 import { backgroundShare } from '../../text/background.js';
 import type { TopicEvidence } from '../../types.js';
 import type { Concept, QueryPlan } from '../query.js';
@@ -32,11 +32,7 @@ export const MIN_TOPICALITY = 6.5;
  * the background lists none), and its content words as written.
  */
 export function topicEvidence(plan: QueryPlan): TopicEvidence {
-  const surface = new Map<string, string>();
-  for (const token of tokenize(plan.question)) {
-    const term = processTerm(token);
-    if (term !== null && !surface.has(term)) surface.set(term, token);
-  }
+  const surface = surfaceForms(plan.question);
   let best: { word: string; topicality: number } | undefined;
   for (const c of plan.concepts) {
     if (c.df === 0 || /^\p{N}+$/u.test(c.term)) continue;
@@ -45,4 +41,56 @@ export function topicEvidence(plan: QueryPlan): TopicEvidence {
   }
   const words = plan.concepts.filter((c) => !/^\p{N}+$/u.test(c.term)).map((c) => surface.get(c.term) ?? c.term);
   return { topicality: best?.topicality ?? -Infinity, ...(best ? { word: best.word } : {}), words };
+}
+
+/** Each index term of a text → the word it was first written as (to name words in a reply). */
+function surfaceForms(text: string): Map<string, string> {
+  const surface = new Map<string, string>();
+  for (const token of tokenize(text)) {
+    const term = processTerm(token);
+    if (term !== null && !surface.has(term)) surface.set(term, token);
+  }
+  return surface;
+}
+
+/**
+ * Everyday words can name a story the corpus covers at length: "interest rates", "heat wave", "the
+ * queen's funeral", "world cup": each word is common in everyday English, the pair is a topic of the
+ * news. Two consecutive words of the question that stand side by side in at least this many of the
+ * best `PHRASE_POOL` passages make it a question about the corpus's topics. Chosen on the train
+ * splits (2 to 4: 4 keeps the most everyday requests refused), checked on dev (BENCHMARKS.md, session 16).
+ */
+export const MIN_PHRASE_PASSAGES = 4;
+/** How many of the best passages are read for a phrase. */
+export const PHRASE_POOL = 10;
+
+const NUMBER = /^\p{N}+$/u;
+
+/**
+ * The question's pair of consecutive content words (stop words between them skipped, numbers left
+ * out) that stands side by side in the most of these passages, and in how many.
+ */
+export function phraseEvidence(question: string, passages: readonly string[]): { phrase: string; passages: number } | undefined {
+  const terms = analyze(question);
+  const pairs = new Set<string>();
+  for (let i = 0; i + 1 < terms.length; i++) {
+    const [a, b] = [terms[i]!, terms[i + 1]!];
+    if (a !== b && !NUMBER.test(a) && !NUMBER.test(b)) pairs.add(`${a} ${b}`);
+  }
+  if (pairs.size === 0) return undefined;
+  const counts = new Map<string, number>();
+  for (const text of passages) {
+    const t = analyze(text);
+    const seen = new Set<string>();
+    for (let i = 0; i + 1 < t.length; i++) {
+      const pair = `${t[i]} ${t[i + 1]}`;
+      if (pairs.has(pair)) seen.add(pair);
+    }
+    for (const pair of seen) counts.set(pair, (counts.get(pair) ?? 0) + 1);
+  }
+  let best: [string, number] | undefined;
+  for (const entry of counts) if (!best || entry[1] > best[1]) best = entry;
+  if (!best) return undefined;
+  const surface = surfaceForms(question);
+  return { phrase: best[0].split(' ').map((t) => surface.get(t) ?? t).join(' '), passages: best[1] };
 }
