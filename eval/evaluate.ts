@@ -141,6 +141,9 @@ export function formatSummary(name: string, s: Summary): string {
   if (s.articleHitAt10 !== undefined) cells.push(`article@10 ${s.articleHitAt10.toFixed(3)}`);
   if (s.abstentionAccuracy !== undefined) {
     cells.push(`false refusals ${s.falseAbstain!.toFixed(3)}  refused unanswerable ${s.unanswerable ? s.correctAbstain!.toFixed(3) : '-'}`);
+    // What an ask channel would reply to unasked: strong matches only.
+    const strong = (n: number, v: number | undefined): string => (n ? v!.toFixed(3) : '-');
+    cells.push(`strong ${strong(s.answerable, s.strongAnswerable)}/${strong(s.unanswerable, s.strongUnanswerable)}`);
   }
   return cells.join('  ');
 }

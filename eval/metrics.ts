@@ -98,6 +98,9 @@ export interface Summary {
   correctAbstain?: number;
   /** Mean of (answerable answered) and (unanswerable abstained). */
   abstentionAccuracy?: number;
+  /** Shares answered as a strong match: what an ask channel replies to unasked (answerable, and unanswerable: a public wrong reply). */
+  strongAnswerable?: number;
+  strongUnanswerable?: number;
   /** Unanswerable questions per category: how many, the share refused, and (when some are labelled with contradicting articles) the share refused or contradicted. */
   categories?: Record<string, { n: number; refused: number; refusedOrContradicted?: number }>;
 }
@@ -125,6 +128,8 @@ export function summarize(outcomes: readonly QuestionOutcome[], abstains?: (c: C
     const correctAbstain = un.filter((o) => abstains(o.confidence)).length;
     summary.falseAbstain = share(falseAbstain, ans.length);
     summary.correctAbstain = share(correctAbstain, un.length);
+    summary.strongAnswerable = share(ans.filter((o) => o.confidence?.strong).length, ans.length);
+    summary.strongUnanswerable = share(un.filter((o) => o.confidence?.strong).length, un.length);
     summary.abstentionAccuracy = share(
       (ans.length - falseAbstain) / Math.max(1, ans.length) + correctAbstain / Math.max(1, un.length),
       2,

@@ -181,6 +181,8 @@ export interface Confidence {
   chat?: ChatKind;
   /** Set when the question names fewer than two words the corpus uses: never a strong match, and the reply says why. */
   fewWords?: true;
+  /** Set when the question names two words the corpus uses, neither distinctly its own: never a strong match. */
+  plainWords?: true;
 }
 
 /** The question's most topical word for the corpus (search/ranker/topic.ts). */

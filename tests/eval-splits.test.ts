@@ -62,6 +62,24 @@ describe('per-category refusals (summarize)', () => {
   });
 });
 
+describe('what an ask channel would reply to (summarize)', () => {
+  it('counts strong matches among answerable and unanswerable questions apart', () => {
+    const c = (probability: number, strong: boolean) => ({ probability, strong }) as never;
+    const passage = { articleId: 'p', passage: 'the pier reopened in may', quote: 'the pier reopened in may' };
+    const outcomes = [
+      judge({ id: 'a', question: 'when did the pier reopen', answers: ['may'] }, [passage], c(0.9, true)),
+      judge({ id: 'b', question: 'when did the pier open again', answers: ['may'] }, [passage], c(0.6, false)),
+      judge({ id: 'c', question: 'pier hours?', answers: [], unanswerable: true }, [passage], c(0.9, true)),
+      judge({ id: 'd', question: 'hi', answers: [], unanswerable: true }, [passage], c(0.1, false)),
+      judge({ id: 'e', question: 'yo', answers: [], unanswerable: true }, [passage], c(0.1, false)),
+      judge({ id: 'f', question: 'sup', answers: [], unanswerable: true }, [passage], c(0.1, false)),
+    ];
+    const s = summarize(outcomes, (x) => (x as { probability: number } | undefined)!.probability < 0.5);
+    expect(s.strongAnswerable).toBe(0.5);
+    expect(s.strongUnanswerable).toBe(0.25);
+  });
+});
+
 describe('the confidence threshold (chooseThreshold) with several answerable sets', () => {
   it('keeps every set within the false-refusal budget, not only all of them together', () => {
     const items = [

@@ -76,6 +76,18 @@ describe('lexical-only index of the seed corpus (no model available)', () => {
     expect(two.confidence!.fewWords).toBeUndefined();
   });
 
+  it('calls a match on two everyday words partial, and two words with one of the corpus’s own strong', async () => {
+    // "rest" and "study" are in the seed articles but common in everyday English: as often chat as a query.
+    const plain = await searcher.ask('rest and study');
+    expect(plain.abstained).toBe(false);
+    expect(plain.confidence!.probability).toBeGreaterThanOrEqual(0.5);
+    expect(plain.confidence!.strong).toBe(false);
+    expect(plain.confidence!.plainWords).toBe(true);
+    const own = await searcher.ask('right flank');
+    expect(own.confidence!.strong).toBe(true);
+    expect(own.confidence!.plainWords).toBeUndefined();
+  });
+
   // The guard against a confidence model whose scale depends on the corpus: one trained on news-2022
   // once refused every answer in this two-article corpus.
   it('answers the seed corpus’s own questions, each from the right article, confidently enough to show', async () => {

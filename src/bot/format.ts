@@ -1,6 +1,6 @@
 import type { APIEmbed } from 'discord.js';
 import type { Answer, ArticleSummary, QuoteSentence, SearchResult } from '../types.js';
-import { FEW_WORDS, refusalReason } from '../search/postprocess/abstain.js';
+import { partialReason, refusalReason } from '../search/postprocess/abstain.js';
 
 /** Discord's message limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits). */
 export const LIMITS = {
@@ -224,7 +224,8 @@ export function confidenceLine(answer: Answer): string {
   if (answer.results.length === 0) return '';
   if (answer.lowConfidence) return '-# ⚠️ Low confidence: the closest passages, which may not answer this.';
   if (answer.confidence?.strong) return '-# Strong match';
-  return answer.confidence?.fewWords ? `-# Partial match: ${FEW_WORDS}` : '-# Partial match';
+  const why = partialReason(answer.confidence);
+  return why ? `-# Partial match: ${why}` : '-# Partial match';
 }
 
 /** A question or claim as a quoted heading line. */

@@ -11,7 +11,7 @@ import { IndexError, MissingIndexError } from '../storage/errors.js';
 import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
 import { openOrBuild } from '../open.js';
 import { Searcher } from '../search/searcher.js';
-import { FEW_WORDS, refusalReason } from '../search/postprocess/abstain.js';
+import { partialReason, refusalReason } from '../search/postprocess/abstain.js';
 import type { Answer, SearchOptions } from '../types.js';
 import { cliProgram, EXIT_FAILURE, EXIT_USAGE, isoDateOption, UsageError } from './common.js';
 import { formatBuildReport, progressReporter } from './progress.js';
@@ -105,7 +105,8 @@ function confidenceWords(answer: Answer): string {
   const p = answer.confidence ? ` (confidence ${answer.confidence.probability.toFixed(2)})` : '';
   if (answer.lowConfidence) return `Low confidence: the closest passages, which may not answer the question${p}.`;
   if (answer.confidence?.strong) return `Strong match${p}.`;
-  return `Partial match${p}${answer.confidence?.fewWords ? `: ${FEW_WORDS}` : ''}.`;
+  const why = partialReason(answer.confidence);
+  return `Partial match${p}${why ? `: ${why}` : ''}.`;
 }
 
 async function runBatch(searcher: Searcher, file: string, search: SearchOptions): Promise<void> {

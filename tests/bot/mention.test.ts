@@ -233,12 +233,14 @@ describe('with ASK_CHANNEL_IDS: ask channels, forum posts and thread follow-ups'
     expect(labels(refusal)).toContain('Show closest passages anyway');
   });
 
-  it('stays quiet on a one-word remark that names a word of the corpus ("Kherson?"): no word beside it says which passage', async () => {
+  it('stays quiet on a one-word remark that names a word of the corpus ("Kherson?"), and on two everyday words ("rest and study?")', async () => {
     const quiet = (l: { msg?: string }): boolean => l.msg === 'no strong match: stayed quiet';
-    const before = bot.logs.filter(quiet).length;
-    const lone = fake.post(askChannel, fake.user('ola'), 'Kherson?');
-    await bot.waitForLog((l) => quiet(l) && bot.logs.filter(quiet).length > before, 15_000, 'the quiet decision on the lone word');
-    expect(fake.requests.some(threadCreated(askChannel, lone.id))).toBe(false);
+    for (const remark of ['Kherson?', 'rest and study?']) {
+      const before = bot.logs.filter(quiet).length;
+      const message = fake.post(askChannel, fake.user('ola'), remark);
+      await bot.waitForLog((l) => quiet(l) && bot.logs.filter(quiet).length > before, 15_000, `the quiet decision on "${remark}"`);
+      expect(fake.requests.some(threadCreated(askChannel, message.id))).toBe(false);
+    }
   });
 
   it('in its thread, a question without a mention is a follow-up; a new topic drops the context', async () => {

@@ -51,8 +51,21 @@ export const MIN_COVERAGE_ADVICE = 0.6;
  */
 export const STRONG_MIN_WORDS = 2;
 
-/** Why a match on a lone word is only partial, and what to do about it (the CLI and the bot say it). */
-export const FEW_WORDS = 'one word matched, which every one of these passages holds; a few more words narrow it down';
+/**
+ * A match on two words is strong only when one of them is distinctly the corpus's own (the bar chat
+ * must clear too): "gas prices", "call justin", "define discretionary" are as often chat as a query,
+ * and an ask channel answers strong matches unasked. Chosen on the train splits (everyday requests
+ * answered as strong 45 → 31 of 4,470; no answerable question of ours or RealtimeQA's lost its
+ * strong match), checked on dev (9 → 6 of 745, none lost): BENCHMARKS.md, session 16.
+ */
+export const STRONG_PLAIN_WORDS = 3;
+
+/** Why a confident match is only partial, and what to do about it (the CLI and the bot say it). */
+export function partialReason(c: Pick<Confidence, 'fewWords' | 'plainWords'> | undefined): string | undefined {
+  if (c?.fewWords) return 'one word matched, which every one of these passages holds; a few more words narrow it down';
+  if (c?.plainWords) return 'two everyday words matched; a few more words narrow it down';
+  return undefined;
+}
 
 /** How many of the question's words (and carried-over ones) occur in the corpus. */
 function wordsFound(plan: Pick<QueryPlan, 'concepts'>): number {
@@ -167,22 +180,26 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined, n
       const title = best.passage.article.title;
       const round = (v: number): number => Math.round(v * 1000) / 1000;
       const quote = quoteFor(best, walk.plan).text;
-      const fewWords = wordsFound(walk.plan) < STRONG_MIN_WORDS;
+      const found = wordsFound(walk.plan);
+      const fewWords = found < STRONG_MIN_WORDS;
+      const topic = topicEvidence(walk.plan);
+      const plainWords = !fewWords && found < STRONG_PLAIN_WORDS && topic.topicality < CHAT_MIN_TOPICALITY;
       walk.confidence = {
         probability: round(probability),
-        strong: probability >= ranker.strong && !fewWords,
+        strong: probability >= ranker.strong && !fewWords && !plainWords,
         ...(fewWords ? { fewWords: true as const } : {}),
+        ...(plainWords ? { plainWords: true as const } : {}),
         features: x,
         coverage: round(coverage(walk.plan, new Set(analyze(`${title}\n${best.text}`)))),
         quoteCoverage: round(coverage(walk.plan, new Set(analyze(`${title}\n${quote}`)))),
         similarity: best.similarity,
       };
-      walk.confidence.topic = topicEvidence(walk.plan);
-      if (walk.confidence.topic.topicality < MIN_TOPICALITY) {
+      walk.confidence.topic = topic;
+      if (topic.topicality < MIN_TOPICALITY) {
         // Only then can a phrase change anything (offTopic), so only then are the passages read again.
         const best = (walk.reranked ?? walk.ranked).slice(0, PHRASE_POOL);
         const pair = phraseEvidence(walk.question, best.map((c) => `${c.passage.article.title}\n${c.text}`));
-        if (pair) walk.confidence.topic.phrase = pair;
+        if (pair) topic.phrase = pair;
       }
       if (asksAdvice(walk.question)) walk.confidence.advice = true;
       const chat = chatOf(walk.question, (walk.plan.carried ?? 0) > 0);
