@@ -197,8 +197,8 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined, n
       walk.confidence.topic = topic;
       if (topic.topicality < MIN_TOPICALITY) {
         // Only then can a phrase change anything (offTopic), so only then are the passages read again.
-        const best = (walk.reranked ?? walk.ranked).slice(0, PHRASE_POOL);
-        const pair = phraseEvidence(walk.question, best.map((c) => `${c.passage.article.title}\n${c.text}`));
+        const top = (walk.reranked ?? walk.ranked).slice(0, PHRASE_POOL);
+        const pair = phraseEvidence(walk.question, top.map((c) => `${c.passage.article.title}\n${c.text}`));
         if (pair) topic.phrase = pair;
       }
       if (asksAdvice(walk.question)) walk.confidence.advice = true;

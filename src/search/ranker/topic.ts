@@ -27,6 +27,9 @@ export function topicality(plan: Pick<QueryPlan, 'docs'>, c: Pick<Concept, 'term
  */
 export const MIN_TOPICALITY = 6.5;
 
+/** Numbers are no topic, and the everyday background lists none. */
+const NUMBER = /^\p{N}+$/u;
+
 /**
  * The question's most topical word that the corpus uses (numbers left out: they are no topic, and
  * the background lists none), and its content words as written.
@@ -35,11 +38,11 @@ export function topicEvidence(plan: QueryPlan): TopicEvidence {
   const surface = surfaceForms(plan.question);
   let best: { word: string; topicality: number } | undefined;
   for (const c of plan.concepts) {
-    if (c.df === 0 || /^\p{N}+$/u.test(c.term)) continue;
+    if (c.df === 0 || NUMBER.test(c.term)) continue;
     const t = topicality(plan, c);
     if (!best || t > best.topicality) best = { word: surface.get(c.term) ?? c.term, topicality: Math.round(t * 100) / 100 };
   }
-  const words = plan.concepts.filter((c) => !/^\p{N}+$/u.test(c.term)).map((c) => surface.get(c.term) ?? c.term);
+  const words = plan.concepts.filter((c) => !NUMBER.test(c.term)).map((c) => surface.get(c.term) ?? c.term);
   return { topicality: best?.topicality ?? -Infinity, ...(best ? { word: best.word } : {}), words };
 }
 
@@ -63,8 +66,6 @@ function surfaceForms(text: string): Map<string, string> {
 export const MIN_PHRASE_PASSAGES = 4;
 /** How many of the best passages are read for a phrase. */
 export const PHRASE_POOL = 10;
-
-const NUMBER = /^\p{N}+$/u;
 
 /**
  * The question's pair of consecutive content words (stop words between them skipped, numbers left
