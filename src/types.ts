@@ -150,7 +150,12 @@ export type ChatKind = 'social' | 'bot' | 'request' | 'personal' | 'now' | 'advi
 export interface Confidence {
   /** Probability (0–1) that the top passage holds the answer, from the trained confidence model. */
   probability: number;
-  /** At or above the model's "strong match" level. */
+  /**
+   * At or above the model's "strong match" level, on a question of enough words (see abstain.ts):
+   * what the chat rules ask of a personal question before answering it.
+   */
+  confident: boolean;
+  /** Shown as a strong match, and answered unasked in an ask channel: confident, no rule refusing, not chat. */
   strong: boolean;
   /** The confidence model's inputs (for calibration and eval). */
   features: number[];

@@ -61,22 +61,22 @@ describe('chat refusals', () => {
   const answered = { coverage: 0.9, topic: { topicality: 12, words: [] } };
 
   it('refuses talk to the bot whatever the match, and personal or how-to questions unless the match is strong', () => {
-    expect(refusedAsChat({ chat: 'social', strong: true })).toBe(true);
-    expect(refusedAsChat({ chat: 'request', strong: true })).toBe(true);
-    expect(refusedAsChat({ chat: 'personal', strong: false })).toBe(true);
-    expect(refusedAsChat({ chat: 'personal', strong: true })).toBe(false);
-    expect(refusedAsChat({ chat: 'advice', strong: true })).toBe(false);
+    expect(refusedAsChat({ chat: 'social', confident: true })).toBe(true);
+    expect(refusedAsChat({ chat: 'request', confident: true })).toBe(true);
+    expect(refusedAsChat({ chat: 'personal', confident: false })).toBe(true);
+    expect(refusedAsChat({ chat: 'personal', confident: true })).toBe(false);
+    expect(refusedAsChat({ chat: 'advice', confident: true })).toBe(false);
     // A strong match on everyday words alone does not answer a how-to question; one on the corpus's own words may.
-    expect(refusedAsChat({ chat: 'advice', strong: true, topic: { topicality: 6.9, words: ['juggle'] } })).toBe(true);
-    expect(refusedAsChat({ chat: 'personal', strong: true, topic: { topicality: 13, words: ['visa', 'ruritania'] } })).toBe(false);
-    expect(refusedAsChat({ strong: false })).toBe(false);
-    expect(refusedByRule({ ...answered, chat: 'bot', strong: true })).toBe(true);
-    expect(refusedByRule({ ...answered, strong: false })).toBe(false);
+    expect(refusedAsChat({ chat: 'advice', confident: true, topic: { topicality: 6.9, words: ['juggle'] } })).toBe(true);
+    expect(refusedAsChat({ chat: 'personal', confident: true, topic: { topicality: 13, words: ['visa', 'ruritania'] } })).toBe(false);
+    expect(refusedAsChat({ confident: false })).toBe(false);
+    expect(refusedByRule({ ...answered, chat: 'bot', confident: true })).toBe(true);
+    expect(refusedByRule({ ...answered, confident: false })).toBe(false);
   });
 
   it('says why, in words the asker can act on', () => {
     expect(refusalReason({ ...answered, chat: 'request' })).toMatch(/find and quote news articles/);
     expect(refusalReason({ ...answered, chat: 'social' })).toMatch(/ask about an event, a person or a place/);
-    expect(refusalReason({ ...answered, chat: 'now', strong: false })).toMatch(/tomorrow/);
+    expect(refusalReason({ ...answered, chat: 'now', confident: false })).toMatch(/tomorrow/);
   });
 });

@@ -17,7 +17,7 @@ const answer: Answer = {
   more: false,
   tookMs: 12,
   timings: {},
-  confidence: { probability: 0.9, strong: true, features: [], coverage: 1, quoteCoverage: 1 },
+  confidence: { probability: 0.9, confident: true, strong: true, features: [], coverage: 1, quoteCoverage: 1 },
   results: [
     {
       rank: 1,

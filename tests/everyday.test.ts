@@ -65,9 +65,9 @@ describe('the everyday-request model', () => {
   });
 
   it('refuses a flagged message unless it names a word of the corpus\'s topics, strong match or not, and says why', () => {
-    expect(refusedAsChat({ chat: 'everyday', strong: false, topic: { topicality: 5, words: ['toaster'] } })).toBe(true);
-    expect(refusedAsChat({ chat: 'everyday', strong: true, topic: { topicality: 5, words: ['toaster'] } })).toBe(true);
-    expect(refusedAsChat({ chat: 'everyday', strong: false, topic: { topicality: 13, words: ['refinery'] } })).toBe(false);
-    expect(refusalReason({ coverage: 0.9, chat: 'everyday', strong: false, topic: { topicality: 5, words: ['toaster'] } })).toMatch(/everyday request/);
+    expect(refusedAsChat({ chat: 'everyday', confident: false, topic: { topicality: 5, words: ['toaster'] } })).toBe(true);
+    expect(refusedAsChat({ chat: 'everyday', confident: true, topic: { topicality: 5, words: ['toaster'] } })).toBe(true);
+    expect(refusedAsChat({ chat: 'everyday', confident: false, topic: { topicality: 13, words: ['refinery'] } })).toBe(false);
+    expect(refusalReason({ coverage: 0.9, chat: 'everyday', confident: false, topic: { topicality: 5, words: ['toaster'] } })).toMatch(/everyday request/);
   });
 });

@@ -197,7 +197,7 @@ describe('learning and calibration', () => {
       question: id,
       unanswerable,
       quoteHit: false,
-      confidence: { probability, strong: false, features: [], coverage, quoteCoverage: 0 },
+      confidence: { probability, confident: false, strong: false, features: [], coverage, quoteCoverage: 0 },
     });
     const outcomes = [
       ...Array.from({ length: 20 }, (_, i) => o(`a${i}`, false, 0.3 + i * 0.03)),

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIndex } from '../src/indexer/build.js';
 import { Searcher } from '../src/search/searcher.js';
+import { partialReason } from '../src/search/postprocess/abstain.js';
 import { REPO, SEED_CORPUS, tempDir, testSettings } from './support/corpus.js';
 
 const run = promisify(execFile);
@@ -83,9 +84,18 @@ describe('lexical-only index of the seed corpus (no model available)', () => {
     expect(plain.confidence!.probability).toBeGreaterThanOrEqual(0.5);
     expect(plain.confidence!.strong).toBe(false);
     expect(plain.confidence!.plainWords).toBe(true);
-    const own = await searcher.ask('right flank');
+    const own = await searcher.ask('Dnipro river');
     expect(own.confidence!.strong).toBe(true);
     expect(own.confidence!.plainWords).toBeUndefined();
+  });
+
+  it('answers chat that names the corpus’s subject, but never as a strong match: an ask channel does not reply to it unasked', async () => {
+    const personal = await searcher.ask('should i take my family and leave kherson');
+    expect(personal.abstained).toBe(false);
+    expect(personal.confidence!.chat).toBe('personal');
+    expect(personal.confidence!.probability).toBeGreaterThanOrEqual(0.8);
+    expect(personal.confidence!.strong).toBe(false);
+    expect(partialReason(personal.confidence)).toMatch(/personal or everyday request/);
   });
 
   // The guard against a confidence model whose scale depends on the corpus: one trained on news-2022

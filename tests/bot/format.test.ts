@@ -133,7 +133,7 @@ describe('answerMessage', () => {
   it('says why when a rule refused: a question about a year after the newest article', () => {
     const refused: Answer = {
       ...answer([], true),
-      confidence: { probability: 0.9, strong: true, features: [], coverage: 0.9, quoteCoverage: 0.9, afterCorpus: { year: 2024, newestDate: '2022-12-30' } },
+      confidence: { probability: 0.9, confident: true, strong: false, features: [], coverage: 0.9, quoteCoverage: 0.9, afterCorpus: { year: 2024, newestDate: '2022-12-30' } },
     };
     const msg = answerMessage(refused, { heading: 'h', noneText: 'No source in the corpus answers this.' });
     expect(msg.embeds[0]!.description).toMatch(/^The newest article in the index is dated 2022-12-30, so none can report what happened in 2024\.\nTry other words/);

@@ -61,9 +61,10 @@ export const STRONG_MIN_WORDS = 2;
 export const STRONG_PLAIN_WORDS = 3;
 
 /** Why a confident match is only partial, and what to do about it (the CLI and the bot say it). */
-export function partialReason(c: Pick<Confidence, 'fewWords' | 'plainWords'> | undefined): string | undefined {
+export function partialReason(c: Pick<Confidence, 'fewWords' | 'plainWords' | 'chat'> | undefined): string | undefined {
   if (c?.fewWords) return 'one word matched, which every one of these passages holds; a few more words narrow it down';
   if (c?.plainWords) return 'two everyday words matched; a few more words narrow it down';
+  if (c?.chat) return 'this reads like a personal or everyday request more than a question about the news';
   return undefined;
 }
 
@@ -72,7 +73,7 @@ function wordsFound(plan: Pick<QueryPlan, 'concepts'>): number {
   return plan.concepts.filter((c) => c.df > 0).length;
 }
 
-type RuleInputs = Pick<Confidence, 'coverage' | 'advice' | 'afterCorpus' | 'topic' | 'chat'> & { strong?: boolean };
+type RuleInputs = Pick<Confidence, 'coverage' | 'advice' | 'afterCorpus' | 'topic' | 'chat'> & { confident?: boolean };
 
 /**
  * Chat addressed to the bot (a greeting, a question about the bot, a request to write, translate or
@@ -100,12 +101,12 @@ export function chatOf(message: string, followUp = false): ChatKind | undefined 
   return chatKind(message) ?? (!followUp && everydayModel().isEveryday(message) ? 'everyday' : undefined);
 }
 
-export function refusedAsChat(c: Pick<Confidence, 'chat' | 'topic'> & { strong?: boolean }): boolean {
+export function refusedAsChat(c: Pick<Confidence, 'chat' | 'topic'> & { confident?: boolean }): boolean {
   if (c.chat === undefined) return false;
   // Everyday wording alone is no refusal: one naming the corpus's own subject ("how long will the
   // evacuation last") is a question for the confidence model like any other, strong match or not.
   if (c.chat === 'everyday') return c.topic === undefined || c.topic.topicality < CHAT_MIN_TOPICALITY;
-  if (CHAT_ALWAYS_REFUSED.has(c.chat) || !c.strong) return true;
+  if (CHAT_ALWAYS_REFUSED.has(c.chat) || !c.confident) return true;
   return c.topic !== undefined && c.topic.topicality < CHAT_MIN_TOPICALITY;
 }
 
@@ -186,7 +187,8 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined, n
       const plainWords = !fewWords && found < STRONG_PLAIN_WORDS && topic.topicality < CHAT_MIN_TOPICALITY;
       walk.confidence = {
         probability: round(probability),
-        strong: probability >= ranker.strong && !fewWords && !plainWords,
+        confident: probability >= ranker.strong && !fewWords && !plainWords,
+        strong: false,
         ...(fewWords ? { fewWords: true as const } : {}),
         ...(plainWords ? { plainWords: true as const } : {}),
         features: x,
@@ -216,8 +218,10 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined, n
         if (matchedYear !== undefined && matchedNewest) walk.confidence.afterCorpus = { year: matchedYear, newestDate: matchedNewest, ofMatches: true };
       }
       const ruled = refusedByRule(walk.confidence);
-      // A rule's refusal is never shown as a strong match (the reply says why instead).
-      if (ruled) walk.confidence.strong = false;
+      // A rule's refusal is never shown as a strong match (the reply says why instead); nor is chat
+      // the rules let through ("how would i get to city hall via bus" over local news): /ask answers
+      // it, an ask channel does not reply to it unasked.
+      walk.confidence.strong = walk.confidence.confident && !ruled && !walk.confidence.chat;
       walk.abstained = probability < threshold || ruled;
       walk.lap('abstain');
     },
