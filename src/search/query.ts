@@ -2,6 +2,7 @@ import type { TermStats } from '../storage/backend.js';
 import { processTerm, tokenize } from '../text/analyze.js';
 import { placeTable } from '../text/places.js';
 import { expand, type ExpansionLookup } from '../text/wordnet.js';
+import { withoutFraming } from './framing.js';
 import type { VariantFinder } from './variants.js';
 
 /** One content word of a question, with the index terms that may stand in for it. */
@@ -85,7 +86,8 @@ export function planQuery(question: string, stats: Pick<TermStats, 'docs' | 'df'
   const { expansions, scale = 1, variants, related, relatedScale = 0.3, relatedRetrieval = true } = options;
   const concepts: Concept[] = [];
   const seen = new Set<string>();
-  const tokens = tokenize(question);
+  // Chat framing ("hey bot", "anyone know", "what happened to") names no topic: it is left out.
+  const tokens = tokenize(withoutFraming(question));
   // Names (capitalised words past the first) may be spelled otherwise in the corpus.
   const names = new Set((question.match(/(?<!^|[.?!]\s)\b\p{Lu}[\p{L}'’-]{3,}/gu) ?? []).map((w) => processTerm(tokenize(w)[0] ?? '')));
   for (const [i, token] of tokens.entries()) {

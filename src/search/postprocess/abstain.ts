@@ -1,4 +1,5 @@
 import { analyze } from '../../text/analyze.js';
+import { withoutFraming } from '../framing.js';
 import { coverage, type QueryPlan } from '../query.js';
 import { confidenceInputs } from '../ranker/confidence-inputs.js';
 import { chatKind } from '../ranker/chat.js';
@@ -98,8 +99,20 @@ export const CHAT_MIN_TOPICALITY = MIN_TOPICALITY + 2;
  * ("is it open again?") is short and leans on the question before it, so only the rules judge it.
  */
 export function chatOf(message: string, followUp = false): ChatKind | undefined {
-  return chatKind(message) ?? (!followUp && everydayModel().isEveryday(message) ? 'everyday' : undefined);
+  return chatKind(message) ?? (!followUp && everydayModel().isEveryday(modelText(message)) ? 'everyday' : undefined);
 }
+
+/**
+ * What the everyday model reads: a question wrapped in a request to know ("can you tell me who…",
+ * "i need to know when…") is read from its question word on. Everyday requests open that way so often
+ * (CLINC's) that the model learned the wrapping as everyday wording; a request for a thing ("can you
+ * tell me the calories in…") keeps it.
+ */
+function modelText(message: string): string {
+  const framed = withoutFraming(message);
+  return WH_START.test(framed) ? framed : message;
+}
+const WH_START = /^\s*(?:who|whom|whose|what|which|when|where|why|how|whether|if)\b/;
 
 export function refusedAsChat(c: Pick<Confidence, 'chat' | 'topic'> & { confident?: boolean }): boolean {
   if (c.chat === undefined) return false;

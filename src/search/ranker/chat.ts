@@ -40,7 +40,7 @@ const REQUEST =
 
 /** First person, except reporting what one read or heard, or what one is looking for. */
 const REPORTING =
-  String.raw`(?:read|heard|saw|seen|remember|recall|think|thought|forgot|forget|believe|wonder(?:ed)?|was wondering|want(?:ed)? to know|need to know|(?:a|')?m (?:trying|looking|curious|confused)|can'?t (?:remember|recall|find)|(?:see|read|find|get|have) (?:the|that|this|a|an|more|some)\b|keep (?:hearing|seeing)|know|guess|assume|mean|missed|caught|(?:need|want|'?d like|would like)(?: to (?:find|see|know|read))? (?:the|that|this|a|an) (?:article|story|source|link|quote|piece|report|news))`;
+  String.raw`(?:read|heard|saw|seen|remember|recall|think|thought|forgot|forget|believe|wonder(?:ed)?|was wondering|want(?:ed)? to know|wanna know|need to know|(?:a|')?m (?:trying|looking|curious|confused)|can'?t (?:remember|recall|find)|(?:see|read|find|get|have) (?:the|that|this|a|an|more|some)\b|keep (?:hearing|seeing)|know|guess|assume|mean|missed|caught|(?:need|want|'?d like|would like)(?: to (?:find|see|know|read))? (?:the|that|this|a|an) (?:article|story|source|link|quote|piece|report|news))`;
 const PERSONAL = new RegExp(
   String.raw`\b(?:(?:should|do|can|could|would|will|shall|am) i(?<!(?:where|how) (?:can|could) i)(?! (?:read|find|see|get|look|learn|watch)\b)|how (?:can|do|should|would) i|i (?!${REPORTING})\w+|i'?m (?!(?:trying|looking|curious|confused|not sure|wondering)\b)\w+|my(?! \w+ (?:said|says|told|tells|reckons|thinks|claims|heard|read))|mine|for me(?! (?:what|who|when|where|why|how|which))|me (?:a|an|some))\b`,
   'i',
