@@ -101,11 +101,11 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
   await reply.finish({ content: '', embeds: [embed] });
 }
 
-/** The reply is public: why it failed (paths, database details) is for admins, in /status and the log. */
+/** The reply is public: why it failed (paths, database details) is for whoever runs the index, in /status and the log. */
 function failedEmbed(): APIEmbed {
   return {
     color: COLORS.error,
     title: '❌ Reindex failed',
-    description: 'The previous index is unchanged and still answering. Admins see why with /status (and in the bot log).',
+    description: "The previous index is unchanged and still answering. Whoever may reindex sees why with /status (and the bot's operator in its log).",
   };
 }

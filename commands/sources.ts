@@ -246,6 +246,11 @@ async function keepAndIndex(interaction: ChatInputCommandInteraction, ctx: BotCo
   };
 }
 
+/** How many matches of the typed text are searched for one whose whole title it is. */
+const EXACT_TITLE_LOOKUP = 25;
+const foldTitle = (title: string): string => title.normalize('NFKC').replace(/\s+/g, ' ').trim().toLowerCase();
+const sameTitle = (a: string, b: string): boolean => foldTitle(a) === foldTitle(b);
+
 /**
  * `/sources remove`: puts the article on the removal list (DATA_DIR/removed-articles.json, which
  * every build reads) and runs the update in place that takes it out of the index.
@@ -253,16 +258,23 @@ async function keepAndIndex(interaction: ChatInputCommandInteraction, ctx: BotCo
 async function remove(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
   const why = await refusal(interaction, ctx, 'remove');
   if (why) return refuse(interaction, ctx, 'remove', why);
+  const typed = interaction.options.getString('article', true).trim();
+  if (!typed) return replyPrivately(interaction, 'Type part of a title and pick an article from the suggestions.');
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const started = performance.now();
-  const typed = interaction.options.getString('article', true).trim();
-  const { total, items } = await ctx.search.listArticles(typed, 0, 5);
-  const article = items.find((a) => a.id === typed) ?? (total === 1 ? items[0] : undefined);
+  const { total, items } = await ctx.search.listArticles(typed, 0, EXACT_TITLE_LOOKUP);
+  // Removal is for good: only what a suggestion supplies (an id) or a whole title names one article.
+  // Words typed and sent without picking ("shipyard") are a search, however few articles match.
+  const byTitle = items.filter((a) => sameTitle(a.title, typed));
+  const article = items.find((a) => a.id === typed) ?? (byTitle.length === 1 ? byTitle[0] : undefined);
   if (!article) {
+    const quoted = `“${escapeMarkup(clip(typed, 100))}”`;
     const content =
       total === 0
-        ? `No article in the index matches “${escapeMarkup(clip(typed, 100))}”. Pick one from the suggestions as you type its title. Nothing was changed.`
-        : `${count(total, 'article')} match “${escapeMarkup(clip(typed, 100))}”: pick one from the suggestions as you type its title. Nothing was changed.`;
+        ? `No article in the index matches ${quoted}. Pick one from the suggestions as you type its title. Nothing was changed.`
+        : total === 1
+          ? `1 article matches ${quoted}: “${escapeMarkup(clip(items[0]!.title, 200))}”. To remove it, pick it from the suggestions (or type its whole title). Nothing was changed.`
+          : `${count(total, 'article')} match ${quoted}: pick one from the suggestions as you type its title. Nothing was changed.`;
     await editReplyWithRetry(interaction, { content, allowedMentions: NO_MENTIONS }, ctx.log, { ephemeral: true });
     return;
   }

@@ -2,7 +2,7 @@ import { MessageFlags, SlashCommandBuilder, time, TimestampStyles, type APIEmbed
 import type { BotContext } from '../src/bot/context.js';
 import { editReplyWithRetry } from '../src/bot/edit-retry.js';
 import { clip, COLORS, escapeMarkup, NO_MENTIONS } from '../src/bot/format.js';
-import { isAdmin } from '../src/bot/permissions.js';
+import { maySeeIndexErrors } from '../src/bot/permissions.js';
 import { keptSummary } from '../src/ingest/kept-sources.js';
 
 export const data = new SlashCommandBuilder().setName('status').setDescription('Index size, search mode and model, last reindex');
@@ -12,11 +12,11 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
   const [s, kept] = await Promise.all([ctx.search.status(), keptSummary(ctx.config.DATA_DIR)]);
   const last = ctx.lastReindex;
   const running = ctx.reindexer.running;
-  // Errors can name server paths and the database's host: admins only (the reply is ephemeral).
-  // Who ran a reindex stays out: they may be a member of another server.
-  const admin = isAdmin(interaction, ctx);
+  // Errors can name server paths and the database's host: only for those who run the index (the
+  // operator), not for every server's admins. Who ran a reindex stays out: they may be in another server.
+  const insider = await maySeeIndexErrors(interaction, ctx);
   const who = (by: string): string => (by === interaction.user.id ? 'by you' : 'by an admin');
-  const why = (error: string): string => (admin ? escapeMarkup(clip(error, 200)) : 'an admin sees why');
+  const why = (error: string): string => (insider ? escapeMarkup(clip(error, 200)) : "the bot's operator sees why in its log");
   const mode = s.mode === 'hybrid' ? 'Hybrid (keyword + semantic)' : 'Lexical only (keyword search)';
   const fields: APIEmbed['fields'] = [
     { name: 'Articles', value: s.articles.toLocaleString('en-US'), inline: true },
@@ -38,7 +38,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
     const parts = [kept.files ? `${kept.files} file${kept.files === 1 ? '' : 's'} added` : '', kept.removed ? `${kept.removed} article${kept.removed === 1 ? '' : 's'} removed` : ''];
     fields.push({ name: 'Sources from chat', value: `${parts.filter(Boolean).join(', ')} (/sources add and remove)`, inline: false });
   }
-  if (s.modelError) fields.push({ name: 'Why lexical only', value: admin ? escapeMarkup(clip(s.modelError, 1000)) : 'The embedding model could not be loaded (an admin sees why).', inline: false });
+  if (s.modelError) fields.push({ name: 'Why lexical only', value: insider ? escapeMarkup(clip(s.modelError, 1000)) : "The embedding model could not be loaded (the bot's operator sees why in its log, or with `npm run status`).", inline: false });
   if (running) fields.push({ name: 'Reindex running', value: `Started ${time(running.startedAt, TimestampStyles.RelativeTime)} ${who(running.by)}`, inline: false });
   await editReplyWithRetry(interaction, {
     embeds: [{ color: COLORS.result, title: 'Archivist status', fields, footer: { text: `Up since ${ctx.startedAt.toISOString()}` } }],

@@ -139,10 +139,17 @@ function logFirstPage(ctx: BotContext, where: { guildId: string | null; channelI
 }
 
 /**
+ * When a message's answer is sent: `always` (the bot was asked by name: a refusal is an answer too),
+ * `strong` (nobody asked it: only a strong match), `unless-refused` (a message in the bot's own
+ * thread, a conversation with it: a strong or partial match, never the refusal).
+ */
+export type Speak = 'always' | 'strong' | 'unless-refused';
+
+/**
  * Answers a question asked in a message (a mention, an ask channel, a thread): the same page as
  * /ask, sent by `send` (a reply, or a message in a new thread); its buttons work the same. Returns
- * the answer message and the thread chain to record for it — or undefined when `onlyStrong` (a
- * message nobody addressed to the bot) and the answer is not a strong match: nothing is sent then.
+ * the answer message and the thread chain to record for it — or undefined when `speak` rules this
+ * answer out: nothing is sent then.
  */
 export async function answerInChannel(
   ctx: BotContext,
@@ -150,11 +157,13 @@ export async function answerInChannel(
   ownerId: string,
   where: { guildId: string | null; channelId: string | null },
   send: (page: Page) => Promise<Message>,
-  onlyStrong = false,
+  speak: Speak = 'always',
 ): Promise<{ message: Message; chain: string[] } | undefined> {
   const { full, page } = start(ctx, { ...session, kind: 'ask', ephemeral: false }, ownerId);
   const rendered = await page;
-  if (onlyStrong && !full.pages.get(0)?.strong) return undefined;
+  const first = full.pages.get(0);
+  if (speak === 'strong' && !first?.strong) return undefined;
+  if (speak === 'unless-refused' && (!first || first.abstained || first.results.length === 0)) return undefined;
   logFirstPage(ctx, where, full);
   const message = await send(rendered);
   return { message, chain: chainAfter(full.text, full.context, full.followUp) };

@@ -1,13 +1,14 @@
 import { Events, type Client, type Message } from 'discord.js';
 import { isUnreachable } from '../storage/postgres/sql.js';
-import { answerInChannel, type Page } from './answers.js';
+import { isOnlyFraming } from '../search/framing.js';
+import { answerInChannel, type Page, type Speak } from './answers.js';
 import { askChannelIds, isQuestionLike } from './ask-channels.js';
 import type { BotContext } from './context.js';
 import { clip, NO_MENTIONS } from './format.js';
-import { checkText, MAX_QUESTION_LENGTH, searchText } from './input.js';
+import { checkText, hasWords, MAX_QUESTION_LENGTH, searchText } from './input.js';
 import { isForumPost, threadContext } from './threads.js';
 import { PoolBusyError } from './search-pool.js';
-import { takeSearch } from './reply.js';
+import { spendSearch } from './reply.js';
 import { BUSY, FAILED, UNAVAILABLE } from './router.js';
 
 /** A reply to a message pings nobody, not even its author (Discord pings the replied-to user by default). */
@@ -26,12 +27,29 @@ type Trigger = 'mention' | 'ask-channel' | 'forum-post' | 'thread';
  * Questions asked in messages: `@Archivist <question>` anywhere the bot can read, every
  * question-like message of an ask channel (answered in a new thread), every new post of an ask
  * forum, and question-like replies in the threads the bot answers in (follow-ups, which carry the
- * thread's earlier questions). The bot's own messages and other bots' are ignored.
+ * thread's earlier questions). Nobody asked the bot in the last three, so it speaks there only when
+ * it has something (see `speak`). The bot's own messages and other bots' are ignored.
  */
 export function routeMessages(client: Client, ctx: BotContext): void {
   client.on(Events.MessageCreate, (message: Message) => {
     void onMessage(message, ctx).catch((err: unknown) => ctx.log.error({ err, message: message.id }, 'message handler failed'));
   });
+}
+
+/** Thanks and praise ("thanks!", "thx bot", "good bot", "nice, that helps"): acknowledged with a reaction, not a message. */
+const THANKS_START = /^(?:thanks|thank\s*(?:you|u)|thx|ty|tysm|cheers|good\s+bot|nice|great|awesome|perfect|cool|brilliant|excellent|amazing|much appreciated|appreciated?)\b/i;
+const PRAISE_WORDS = /\b(?:thanks|thank|thx|ty|tysm|cheers|good|nice|great|awesome|perfect|cool|brilliant|excellent|amazing|appreciated?|bot|archivist|job|work|works|worked|help|helps|helped|helpful|answer|mate|buddy|again)\b/gi;
+/** Asking the bot what it does: "help", "commands". */
+const HELP = /^\W*(?:help|commands)\W*$/i;
+
+/** What a message addressed to the bot is when it names nothing to search for: thanks, or a call for help. */
+export function smallTalk(text: string, followUp: boolean): 'thanks' | 'help' | undefined {
+  // "thanks, what about Mykolaiv?" asks something; "Great Barrier Reef bleaching" names a topic.
+  if (THANKS_START.test(text) && !isQuestionLike(text) && isOnlyFraming(text.replace(PRAISE_WORDS, ' '))) return 'thanks';
+  if (!hasWords(text) || HELP.test(text)) return 'help';
+  // In a thread or reply the bot answers in, "when did that happen?" is a follow-up, not chat.
+  if (isOnlyFraming(text) && !(followUp && isQuestionLike(text))) return 'help';
+  return undefined;
 }
 
 async function onMessage(message: Message, ctx: BotContext): Promise<void> {
@@ -55,6 +73,17 @@ async function onMessage(message: Message, ctx: BotContext): Promise<void> {
   else if (mentioned) trigger = 'mention';
   else if (thread && isQuestionLike(message.content)) trigger = 'thread';
   if (!trigger) return;
+  // Nobody asked the bot: an ask channel's message, a forum post or a thread message without a mention.
+  const unasked = !mentioned;
+
+  const raw = trigger === 'forum-post' && thread ? forumQuestion(thread.name, message.content) : message.content;
+  const text = searchText(raw);
+  // Chat that names nothing to search for ("hi all!", "who are you?") in an ask channel or forum is
+  // left alone before any search: no thread, nothing taken from anyone's allowance.
+  if (unasked && trigger !== 'thread' && isOnlyFraming(text)) {
+    ctx.log.debug({ message: trigger, user: message.author.id, guild: message.guildId }, 'chat without a topic: ignored');
+    return;
+  }
 
   // A thread's earlier questions; outside threads, those of the answer this message replies to.
   const replied = message.reference?.messageId;
@@ -64,18 +93,28 @@ async function onMessage(message: Message, ctx: BotContext): Promise<void> {
   // Without a mention, only the bot's own threads are answered (and a forum post is the thread's start).
   if (trigger === 'thread' && !context) return;
 
-  const raw = trigger === 'forum-post' && thread ? forumQuestion(thread.name, message.content) : message.content;
-  const question = checkText(searchText(raw), 'question');
-  if (!question.ok) {
-    if (trigger === 'mention') await message.reply({ content: searchText(raw) ? question.error : MENTION_HELP, allowedMentions: REPLY_MENTIONS });
-    return;
+  const question = checkText(text, 'question');
+  if (!unasked) {
+    // Addressed to the bot but nothing to look up: a 👍 for thanks, the help for the rest; never a thread.
+    const small = question.ok || !text ? smallTalk(text, Boolean(context?.length)) : undefined;
+    if (small === 'thanks') {
+      await message.react('👍').catch((err: unknown) => ctx.log.debug({ err, message: message.id }, 'could not react to thanks'));
+      ctx.log.info({ message: trigger, user: message.author.id, guild: message.guildId }, 'thanks: reacted');
+      return;
+    }
+    if (small === 'help' || !question.ok) {
+      await message.reply({ content: small === 'help' || question.ok ? MENTION_HELP : question.error, allowedMentions: REPLY_MENTIONS });
+      return;
+    }
   }
+  if (!question.ok) return;
 
   const started = performance.now();
-  const limited = takeSearch(ctx, message.guildId, message.author.id);
-  if (limited) {
-    ctx.log.info({ user: message.author.id, guild: message.guildId, waitMs: limited.waitMs }, 'rate limited');
-    await message.reply({ content: limited.message, allowedMentions: REPLY_MENTIONS });
+  const spent = spendSearch(ctx, message.guildId, message.author.id);
+  if ('message' in spent) {
+    ctx.log.info({ message: trigger, user: message.author.id, guild: message.guildId, waitMs: spent.waitMs, quiet: unasked }, 'rate limited');
+    // Nobody asked: saying "you're searching too fast" to chat would break the silence it was owed.
+    if (!unasked) await message.reply({ content: spent.message, allowedMentions: REPLY_MENTIONS });
     return;
   }
   // The forum post's own thread, or a new thread on the ask channel's message, or a reply in place.
@@ -93,13 +132,18 @@ async function onMessage(message: Message, ctx: BotContext): Promise<void> {
     }
     return message.reply({ ...page, allowedMentions: REPLY_MENTIONS });
   };
-  // Nobody asked the bot (an ask channel's message or forum post without a mention): it speaks only
-  // when it has a strong match, so chat that merely looks like a question gets no public wrong reply.
-  const unasked = (trigger === 'ask-channel' || trigger === 'forum-post') && !mentioned;
+  // Unasked, the bot speaks only when it has something, so chat that merely looks like a question gets
+  // no public wrong reply: a strong match for a new question; in its own thread (a conversation with
+  // it) any answer but the refusal.
+  const speak: Speak = !unasked ? 'always' : trigger === 'thread' ? 'unless-refused' : 'strong';
   try {
     if (channel.isSendable() && !unasked) void channel.sendTyping().catch(() => undefined);
-    const answered = await answerInChannel(ctx, { text: question.value, k: 5, filters: {}, ...(context?.length ? { context } : {}) }, message.author.id, { guildId: message.guildId, channelId: message.channelId }, send, unasked);
+    const answered = await answerInChannel(ctx, { text: question.value, k: 5, filters: {}, ...(context?.length ? { context } : {}) }, message.author.id, { guildId: message.guildId, channelId: message.channelId }, send, speak);
     if (!answered) {
+      // Nothing was said, so the member is charged nothing (the server's share still counts it: see spendSearch).
+      spent.giveBack();
+      // A forum post the bot did not answer is its people's discussion, not a thread of the bot's.
+      if (trigger === 'forum-post' && thread) ctx.threads.set(thread.id, null);
       ctx.log.info({ message: trigger, user: message.author.id, guild: message.guildId, ms: Math.round(performance.now() - started) }, 'no strong match: stayed quiet');
       return;
     }
@@ -113,6 +157,11 @@ async function onMessage(message: Message, ctx: BotContext): Promise<void> {
     const down = isUnreachable(err);
     if (busy || down) ctx.log.warn({ message: trigger, user: message.author.id, reason: (err as Error).message }, busy ? 'search queue full' : 'search unavailable');
     else ctx.log.error({ err, message: trigger, user: message.author.id }, 'answering a message failed');
+    // Nobody asked: a failure is the bot's business, not the channel's (and it cost the member nothing).
+    if (unasked) {
+      spent.giveBack();
+      return;
+    }
     await message.reply({ content: busy ? BUSY : down ? UNAVAILABLE : FAILED, allowedMentions: REPLY_MENTIONS }).catch((e: unknown) => ctx.log.warn({ err: e }, 'could not report the failure'));
   }
 }

@@ -59,7 +59,21 @@ export async function indexChangeRefusal(interaction: IndexChanger, ctx: IndexOw
     return 'Discord could not tell me who operates this bot just now, so the shared index stays unchanged. Try again in a minute.';
   }
   if (operators.has(interaction.user.id)) return undefined;
+  // In a direct message there is no "this server" to name: say where it can be done.
+  if (!interaction.inGuild()) {
+    return `${action} only in a server, by its admins if the bot's operator names it in SOURCES_GUILD_IDS, or by the operator (the owner of the bot's Discord application): the index is shared by every server the bot is in. Nothing was changed.`;
+  }
   return `${action} only by the bot's operator (the owner of its Discord application), unless they name this server in SOURCES_GUILD_IDS: the index is shared by every server the bot is in. Nothing was changed.`;
+}
+
+/**
+ * Whether the member may see what went wrong with the shared index (raw build errors, why the model
+ * did not load): they name server paths and the database's host, so only those who may change the
+ * index — the operator, or the admins of the servers it names in SOURCES_GUILD_IDS — not every
+ * server's admins.
+ */
+export async function maySeeIndexErrors(interaction: IndexChanger, ctx: IndexOwnerSource): Promise<boolean> {
+  return (await indexChangeRefusal(interaction, ctx, '')) === undefined;
 }
 
 /** Whether the member may change the index, from what is already known (autocomplete cannot wait for Discord). */

@@ -27,7 +27,7 @@ export class RateLimiter {
    * Records a hit in every bucket and returns waitMs 0, or returns the first used-up bucket and how
    * many ms until it frees up (nothing recorded anywhere).
    */
-  takeAll(buckets: readonly Bucket[]): { waitMs: number; bucket?: Bucket } {
+  takeAll(buckets: readonly Bucket[]): { waitMs: number; bucket?: Bucket; at?: number } {
     const t = this.now();
     const recent = buckets.map((b) => (this.hits.get(b.key) ?? []).filter((h) => h > t - b.windowMs));
     for (const [i, b] of buckets.entries()) {
@@ -39,6 +39,18 @@ export class RateLimiter {
     if (this.hits.size > 10_000) {
       for (const [id, list] of this.hits) if (list.every((h) => h <= t - 86_400_000)) this.hits.delete(id);
     }
-    return { waitMs: 0 };
+    return { waitMs: 0, at: t };
+  }
+
+  /**
+   * Gives back a hit that `takeAll` recorded at `at` in every bucket: the search it paid for ended
+   * without a word to anyone (a message the bot stayed quiet on), so it should cost nothing.
+   */
+  giveBack(buckets: readonly Bucket[], at: number): void {
+    for (const b of buckets) {
+      const list = this.hits.get(b.key);
+      const i = list ? list.lastIndexOf(at) : -1;
+      if (i >= 0) list!.splice(i, 1);
+    }
   }
 }

@@ -25,12 +25,27 @@ export interface Limited {
 }
 
 /**
+ * A search taken from the allowances; `giveBack` returns it to the person's (theirs across servers and
+ * theirs in this server), never to the server's share: chat the bot stays quiet on costs its member
+ * nothing, while a server flooding its ask channel still spends only its own share of the search pool.
+ */
+export interface Spent {
+  giveBack: () => void;
+}
+
+/**
  * Takes one search from every allowance it counts in: the person's across every server
  * (USER_RATE_LIMIT_*), the server's share of the search pool (GUILD_RATE_LIMIT_*), and the member's
  * in this server (/settings rate-limit, default RATE_LIMIT_*, never above RATE_LIMIT_CEILING_*).
  * Returns undefined, or which one is used up (then nothing was taken).
  */
 export function takeSearch(ctx: Pick<BotContext, 'limiter' | 'state' | 'config'>, guildId: string | null, userId: string): Limited | undefined {
+  const taken = spendSearch(ctx, guildId, userId);
+  return 'message' in taken ? taken : undefined;
+}
+
+/** `takeSearch` that can be undone: the search taken (to give back if nothing came of it), or why none was. */
+export function spendSearch(ctx: Pick<BotContext, 'limiter' | 'state' | 'config'>, guildId: string | null, userId: string): Limited | Spent {
   const { config } = ctx;
   const member = capRate(ctx.state.settings(guildId).rateLimit, rateCeiling(config));
   const user: Bucket = { key: `user:${userId}`, max: config.USER_RATE_LIMIT_MAX, windowMs: config.USER_RATE_LIMIT_WINDOW_SECONDS * 1000 };
@@ -38,8 +53,16 @@ export function takeSearch(ctx: Pick<BotContext, 'limiter' | 'state' | 'config'>
   const buckets = [user, own];
   const guild: Bucket | undefined = guildId ? { key: `guild:${guildId}`, max: config.GUILD_RATE_LIMIT_MAX, windowMs: config.GUILD_RATE_LIMIT_WINDOW_SECONDS * 1000 } : undefined;
   if (guild) buckets.splice(1, 0, guild);
-  const { waitMs, bucket } = ctx.limiter.takeAll(buckets);
-  if (waitMs === 0) return undefined;
+  const { waitMs, bucket, at } = ctx.limiter.takeAll(buckets);
+  if (waitMs === 0) {
+    let given = false;
+    return {
+      giveBack: () => {
+        if (!given && at !== undefined) ctx.limiter.giveBack([user, own], at);
+        given = true;
+      },
+    };
+  }
   const retry = `Try again in ${Math.max(1, Math.ceil(waitMs / 1000))} s.`;
   const per = (b: Bucket): string => `${b.max} per ${b.windowMs / 1000} s`;
   const message =

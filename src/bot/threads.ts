@@ -55,11 +55,16 @@ export function isForumPost(thread: AnyThreadChannel): boolean {
   return type === ChannelType.GuildForum || type === ChannelType.GuildMedia;
 }
 
+/** How many of a forum post's first messages are read for the bot's answer (it answers at once, so it is among them). */
+const FORUM_ANSWER_WINDOW = 10;
+
 /**
  * The earlier questions (newest first) a message in `thread` follows up on, or undefined when the
  * thread is not one the bot answers in: a thread on an answer, one the bot made, or a post in an
- * ask forum. From memory; else (after a restart) read once from Discord: the bot's own threads are
- * named after their question, and a thread on an answer has that answer as its starter message.
+ * ask forum that the bot answered (one it stayed quiet on is the people's own discussion). From
+ * memory; else (after a restart) read once from Discord: the bot's own threads are named after
+ * their question, a thread on an answer has that answer as its starter message, and a forum post's
+ * answer is among its first messages.
  */
 export async function threadContext(
   chains: ThreadChains,
@@ -73,16 +78,20 @@ export async function threadContext(
   let chain: string[] | null = null;
   if (thread.ownerId === botId) {
     chain = [thread.name];
-  } else if (thread.parentId && askChannels.has(thread.parentId) && isForumPost(thread)) {
-    chain = [thread.name];
   } else {
     try {
-      const starter = await thread.fetchStarterMessage();
-      const question = starter?.author.id === botId ? questionOfAnswer(starter.content) : undefined;
-      if (question) chain = [question];
+      if (thread.parentId && askChannels.has(thread.parentId) && isForumPost(thread)) {
+        const first = await thread.messages.fetch({ after: thread.id, limit: FORUM_ANSWER_WINDOW });
+        const answer = first.find((m) => m.author.id === botId && questionOfAnswer(m.content) !== undefined);
+        if (answer) chain = [questionOfAnswer(answer.content)!];
+      } else {
+        const starter = await thread.fetchStarterMessage();
+        const question = starter?.author.id === botId ? questionOfAnswer(starter.content) : undefined;
+        if (question) chain = [question];
+      }
     } catch (err) {
       // Deleted starter, or no access: not a thread the bot can continue.
-      log.debug({ err, thread: thread.id }, 'could not read the starter message of a thread');
+      log.debug({ err, thread: thread.id }, 'could not read the start of a thread');
     }
   }
   chains.set(thread.id, chain);

@@ -379,7 +379,7 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
     };
     expect(await seen(admin, { admin: true })).toMatch(/by you: failed \(No articles found/);
     const other = await seen(fake.user('viewer'), {});
-    expect(other).toContain('by an admin: failed (an admin sees why)');
+    expect(other).toContain("by an admin: failed (the bot's operator sees why in its log)");
     expect(other).not.toContain(tmp);
     expect(body.allowed_mentions).toEqual({ parse: [] });
 

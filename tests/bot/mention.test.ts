@@ -272,14 +272,18 @@ describe('with ASK_CHANNEL_IDS: ask channels, forum posts and thread follow-ups'
     expect(warned.level).toBe(40);
   });
 
-  it('the per-user rate limit applies to questions in messages too', async () => {
+  it('the per-user rate limit applies to questions in messages too: unasked, the bot stays quiet; asked by name, it says so', async () => {
     const lee = fake.user('lee');
     // Distinct messages with the same words (an extra word would weaken the match, and a weak one gets no reply here).
     for (let n = 0; n < 5; n++) await fake.waitForBotMessage(fake.post(askChannel, lee, `${SALDO}${'?'.repeat(n)}`).id, () => true, 15_000);
     const sixth = fake.post(askChannel, lee, SALDO);
-    const reply = await replyTo(fake, sixth);
+    await bot.waitForLog((l) => l.msg === 'rate limited' && l.user === lee.id, 15_000, 'the rate-limit decision');
+    const mentioned = fake.post(askChannel, lee, `<@${fake.applicationId}> ${SALDO}`);
+    const reply = await replyTo(fake, mentioned);
     expect(reply.content).toMatch(/faster than the limit of 5 per 600 s\. Try again in \d+ s\./);
-    expect(fake.requests.some(threadCreated(askChannel, sixth.id))).toBe(false);
+    const replied = (m: FakeMessage): boolean => (m.message_reference as { message_id?: string } | undefined)?.message_id === sixth.id;
+    expect(fake.messagesIn(askChannel).some(replied)).toBe(false);
+    for (const m of [sixth, mentioned]) expect(fake.requests.some(threadCreated(askChannel, m.id))).toBe(false);
   });
 
   it('answers every new forum post in its thread', async () => {
