@@ -22,6 +22,9 @@ describe('chat framing', () => {
     expect(terms("what's the latest on the ferry strike")).toEqual(['ferri', 'strike']);
     expect(terms('any news about the ferry strike?')).toEqual(['ferri', 'strike']);
     expect(terms('what do we know about the lighthouse keeper')).toEqual(['lighthous', 'keeper']);
+    expect(terms('find articles about the ferry strike')).toEqual(['ferri', 'strike']);
+    expect(terms('do you have anything on the lighthouse keeper')).toEqual(['lighthous', 'keeper']);
+    expect(terms('why is everyone talking about the ferry strike rn')).toEqual(['ferri', 'strike']);
   });
 
   it('keeps the same words when they say something: thanks to, news outlets, happenings of a story', () => {

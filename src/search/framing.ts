@@ -14,10 +14,10 @@ import { fold, processTerm, tokenize } from '../text/analyze.js';
  */
 const FRAMES: readonly RegExp[] = [
   // Greetings and the name they address, at the start: "hey bot,", "hi all!", "quick q:".
-  /^(?:\s*(?:hey+|hi+|hello|yo|hiya|howdy|heya|ok|okay|oh|sorry|gm|good (?:morning|afternoon|evening)|quick (?:q|question)|random (?:q|question)|question)\b(?:\s+(?:bot|archivist|guys|all|everyone|everybody|folks|team|there|y'?all|friends|people))?[\s,.:;!-]*)+/u,
+  /^(?:\s*(?:hey+|hi+|hello|yo|hiya|howdy|heya|ok|okay|oh|wait|sorry|gm|good (?:morning|afternoon|evening)|quick (?:q|question)|random (?:q|question)|question)\b(?:\s+(?:bot|archivist|guys|all|everyone|everybody|folks|team|there|y'?all|friends|people))?[\s,.:;!-]*)+/u,
   /^\s*(?:bot|archivist)\s*[,:]/u,
   // Fillers and thanks, anywhere ("thanks to" is a cause, not thanks).
-  /\b(?:(?:thanks|thx|thank you|ty) in advance|lol+|lmf?ao|rofl|ha(?:ha)+|he(?:he)+|pl[sz]|please|thx|thanks(?! to)|thank you|ty|tysm|btw|tbh|imo|idk|afaik|fyi|asap|omg|ugh|hm+|um+|uh+)\b/u,
+  /\b(?:(?:thanks|thx|thank you|ty) in advance|lol+|lmf?ao|rofl|ha(?:ha)+|he(?:he)+|pl[sz]|please|thx|thanks(?! to)|thank you|ty|tysm|btw|tbh|imo|idk|afaik|fyi|asap|omg|ugh|hm+|um+|uh+|rn|ngl|eli5|tl;?dr)\b/u,
   // Someone is asked whether they know: "does anyone know", "do you guys remember", "any idea".
   /\b(?:(?:does|do|did)\s+)?(?:any\s?(?:one|body)|some\s?(?:one|body)|you(?: guys| all)?|u|ya|y'?all)(?: here)?\s+(?:even\s+|happen to\s+|still\s+)?(?:know|remember|recall|have (?:any )?(?:idea|clue))\b(?:\s+(?:about|of|if|whether))?/u,
   /\bany\s+(?:idea|clue)s?\b/u,
@@ -31,6 +31,10 @@ const FRAMES: readonly RegExp[] = [
   /\b(?:i'?m\s+|i am\s+|i was\s+|just\s+)?(?:wondering|curious)\b(?:\s+(?:about|if|whether))?/u,
   // The story as the asker remembers it: "that article about", "the news story where".
   /\b(?:that|the|this|those|these|an?)\s+(?:(?:news|recent|old)\s+)?(?:story|stories|article|articles|piece|headline|headlines|news item|thing)\b(?=\s+(?:about|on|regarding|where|when|that|with|of|re|from|saying|in which|which|who|how|i))/u,
+  // Coverage asked for: "find articles about", "got anything on", "stories on".
+  /\b(?:stories|story|articles?|pieces?|coverage|reporting|headlines?)\s+(?=(?:about|on|regarding|re|concerning|covering)\b)/u,
+  /\b(?:got|have|has)\s+(?:got\s+)?(?:anything|something|stuff|any info|any information)\b(?=\s+(?:on|about|regarding|re|concerning)\b)/u,
+  /\b(?:everyone|everybody|people|y'?all)\s+(?:is\s+|are\s+|keeps?\s+)?(?:talking|posting|tweeting|going on)\s+about\b/u,
   // What happened / what is going on: the event is the topic, the verb asks for it.
   /\bhappen(?:ed|ing|s)?\b/u,
   /\bwhat(?:'s|s| is| was| has been)?\s+(?<f>going on)\b/u,
