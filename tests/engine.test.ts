@@ -131,7 +131,7 @@ describe('the index folder never loses a good index', () => {
     const out = await goodIndex('corrupt');
     const { file } = await resolveIndex(out);
     await writeFile(file, 'this is not a database '.repeat(500));
-    await expect(Searcher.open(out, settings)).rejects.toThrow(/^The index database .* is damaged \(.*\): rebuild it with `npm run index -- --rebuild`\.$/);
+    await expect(Searcher.open(out, settings)).rejects.toThrow(/^The index database .* is damaged \(.*\): rebuild it with `npm run index -- --rebuild --out \S+`\.$/);
     await expect(openOrBuild(config(out), out)).rejects.toThrow(IndexError);
     await expect(buildIndex({ corpus: [path.join(dir, 'corrupt-corpus.jsonl')], out, settings })).rejects.toThrow(/--rebuild/);
     const rebuilt = await buildIndex({ corpus: [path.join(dir, 'corrupt-corpus.jsonl')], out, settings, rebuild: true });
@@ -146,7 +146,7 @@ describe('the index folder never loses a good index', () => {
     await mkdir(path.join(out, 'build-20250101T000000Z-abcdef'), { recursive: true });
     await writeFile(path.join(out, 'build-20250101T000000Z-abcdef', 'manifest.json'), '{"format": 1}');
     await writeFile(path.join(out, 'current'), 'build-20250101T000000Z-abcdef\n');
-    const message = /old JSON format .* `npm run index -- --rebuild` to convert it/;
+    const message = `old JSON format (build-* folders), which this version no longer reads: run \`npm run index -- --rebuild --out ${out}\` to convert it.`;
     await expect(Searcher.open(out, settings)).rejects.toThrow(message);
     await expect(openOrBuild(config(out), out)).rejects.toThrow(message);
     await expect(buildIndex({ corpus: [SEED_CORPUS], out, settings })).rejects.toThrow(message);

@@ -99,7 +99,8 @@ describe('loadCorpus', () => {
     expect(bySource['latin1.txt']).toMatch(/UTF-8/);
     expect(bySource['empty.json']).toMatch(/no article records/);
     expect(bySource['missing-file.jsonl']).toMatch(/cannot read/);
-    expect(bySource['notes.xyz']).toBeUndefined();
+    // Named with the reason (a .tsv or .jsonl.gz left out silently looked like a lost file).
+    expect(bySource['notes.xyz']).toMatch(/^not a corpus format: \.xyz /);
   });
 
   it('indexes duplicate articles once (same URL, or same text)', async () => {

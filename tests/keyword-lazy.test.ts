@@ -426,7 +426,7 @@ describe('an in-place update reads postings on demand', { timeout: 240_000 }, ()
     // A third of the articles go, so the update merges and must read that page.
     await writeFile(corpus, `${lines.slice(0, 100).join('\n')}\n`);
     await expect(buildIndex({ corpus: [corpus], out, settings, lexicalOnly: true })).rejects.toThrow(
-      `The keyword index in ${file} is damaged (segment ${id}: posting page 0 checksum mismatch): rebuild it with \`npm run index -- --rebuild\`.`,
+      `The keyword index in ${file} is damaged (segment ${id}: posting page 0 checksum mismatch): rebuild it with \`npm run index -- --rebuild --out ${path.dirname(file)}\`.`,
     );
     const after = IndexDatabase.open(file, { readonly: true });
     try {
@@ -484,7 +484,7 @@ describe('damage and old formats', { timeout: 120_000 }, () => {
     await writeFile(file, bytes);
 
     const backend = await open(out);
-    const message = `The keyword index in ${file} is damaged (segment ${id}: posting page 0 checksum mismatch): rebuild it with \`npm run index -- --rebuild\`.`;
+    const message = `The keyword index in ${file} is damaged (segment ${id}: posting page 0 checksum mismatch): rebuild it with \`npm run index -- --rebuild --out ${path.dirname(file)}\`.`;
     await expect(backend.keywordCandidates([{ term: damagedTerm, boost: 1 }], 5)).rejects.toThrow(message);
     // Nothing was cached from the bad page: asking again fails again, never answers.
     await expect(backend.keywordCandidates([{ term: damagedTerm, boost: 1 }], 5)).rejects.toThrow(message);
@@ -502,7 +502,7 @@ describe('damage and old formats', { timeout: 120_000 }, () => {
     const db = new Database(file);
     db.prepare('UPDATE meta SET value = ? WHERE key = ?').run('2', META.format);
     db.close();
-    await expect(open(out)).rejects.toThrow(`The index ${file} has format 2, this version reads ${SCHEMA_VERSION}: rebuild it with \`npm run index -- --rebuild\`.`);
+    await expect(open(out)).rejects.toThrow(`The index ${file} has format 2, this version reads ${SCHEMA_VERSION}: rebuild it with \`npm run index -- --rebuild --out ${path.dirname(file)}\`.`);
     // Indexing builds it anew without being asked to (an older format is not damage), and says why.
     const report = await buildIndex({ corpus: [path.join(tmp.dir, 'damage.jsonl')], out, settings, lexicalOnly: true });
     expect(report).toMatchObject({ kind: 'full', fullReason: `the index was in format 2, this version writes ${SCHEMA_VERSION}` });

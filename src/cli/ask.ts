@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { InvalidArgumentError } from 'commander';
@@ -109,9 +109,11 @@ function confidenceWords(answer: Answer): string {
   return `Partial match${p}${why ? `: ${why}` : ''}.`;
 }
 
-async function runBatch(searcher: Searcher, file: string, search: SearchOptions): Promise<void> {
+/** Answers each question of the batch file as a JSON line; returns how many were answered. */
+async function runBatch(searcher: Searcher, file: string, search: SearchOptions): Promise<number> {
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   let n = 0;
+  let answered = 0;
   for await (const line of lines) {
     n++;
     if (!line.trim()) continue;
@@ -129,7 +131,9 @@ async function runBatch(searcher: Searcher, file: string, search: SearchOptions)
     const id = item.id === undefined ? String(n) : String(item.id);
     const answer = await searcher.ask(item.question, search);
     process.stdout.write(`${JSON.stringify(toJson(id, answer))}\n`);
+    answered++;
   }
+  return answered;
 }
 
 function describeFilters(): string {
@@ -142,13 +146,18 @@ function describeFilters(): string {
   return parts.join(', from ');
 }
 
+/** What opening the index found worth saying (e.g. a recovered `current` pointer), on stderr. */
+const onNotice = (message: string): void => {
+  process.stderr.write(`Note: ${message}\n`);
+};
+
 /** Opens the index: an explicitly named folder must hold one; only the configured default is built on first use. */
 async function open(config: ReturnType<typeof loadCoreConfig>): Promise<{ searcher: Searcher; built: boolean }> {
   const progress = progressReporter();
   const explicitModel = process.env.EMBEDDING_MODEL || undefined;
   if (opts.index !== undefined && path.resolve(opts.index) !== path.resolve(config.INDEX_DIR)) {
     try {
-      return { searcher: await Searcher.open(opts.index, { ...config, EMBEDDING_MODEL: explicitModel }), built: false };
+      return { searcher: await Searcher.open(opts.index, { ...config, EMBEDDING_MODEL: explicitModel }, { onNotice }), built: false };
     } catch (err) {
       if (!(err instanceof MissingIndexError)) throw err;
       throw new UsageError(`No index in ${opts.index}. Build one with: ${commandLine('index', `--out ${opts.index} [--corpus PATH ...]`)}`);
@@ -157,6 +166,7 @@ async function open(config: ReturnType<typeof loadCoreConfig>): Promise<{ search
   let built = false;
   const searcher = await openOrBuild(config, config.INDEX_DIR, {
     explicitModel,
+    onNotice,
     onProgress: progress.onProgress,
     onBuilt: (report) => {
       built = true;
@@ -180,6 +190,7 @@ try {
     await access(opts.batch).catch((err: NodeJS.ErrnoException) => {
       throw new UsageError(`cannot read --batch ${opts.batch}: ${err.code ?? err.message}`);
     });
+    if ((await stat(opts.batch)).isDirectory()) throw new UsageError(`--batch ${opts.batch} is a folder: pass a JSONL file with one {"id", "question"} object per line.`);
   }
   const config = loadCoreConfig();
   const { searcher, built } = await open(config);
@@ -188,7 +199,11 @@ try {
   if (!built && status.mode === 'lexical' && status.modelError) process.stderr.write(`Note: keyword search only. ${status.modelError}\n`);
   const search: SearchOptions = { k: opts.k, after: opts.after, before: opts.before, outlet: opts.outlet, evenIfUnsure: opts.showAnyway };
   if (opts.batch) {
-    await runBatch(searcher, opts.batch, search);
+    const answered = await runBatch(searcher, opts.batch, search);
+    if (answered === 0) {
+      await searcher.close();
+      throw new UsageError(`${opts.batch} holds no questions: each line must be a JSON object with a "question" string, e.g. {"id": "q1", "question": "Who won?"}.`);
+    }
   } else {
     // The core takes the earlier questions newest first; on the command line they come in the order asked.
     const context = opts.followUp.map((q) => q.trim()).reverse();

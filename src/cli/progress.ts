@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { BuildProgress, BuildReport, BuildStage } from '../indexer/build.js';
+import type { BuildProgress, BuildReport, BuildStage, KeptUnread } from '../indexer/build.js';
 
 const LABELS: Record<BuildStage, string> = {
   load: 'Reading articles ',
@@ -80,6 +80,10 @@ export function formatEta(seconds: number | undefined): string {
   return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
 }
 
+/** The report line of articles an update kept from a path it could not read. */
+export const keptUnreadLine = (k: KeptUnread): string =>
+  `Kept ${k.articles} article${k.articles === 1 ? '' : 's'} from ${k.path}: ${k.reason}; the index keeps them until it can be read, or drop it from --corpus (or --rebuild) to remove them.`;
+
 export function formatBuildReport(report: BuildReport): string {
   const seconds = report.totalMs / 1000;
   const lines = [
@@ -88,6 +92,8 @@ export function formatBuildReport(report: BuildReport): string {
       : `Indexed ${report.articles} articles (${report.chunks} passages) from ${report.files} files in ${seconds.toFixed(1)} s (${Math.round(report.articles / Math.max(seconds, 0.001))} articles/s; full build: ${report.fullReason}).`,
     `Mode: ${report.mode}${report.mode === 'hybrid' ? ` (model ${report.model}: ${report.embedded} passages embedded${(report.embedProcesses ?? 1) > 1 ? ` in ${report.embedProcesses} processes` : ''}, ${report.reused} reused)` : ''}.`,
   ];
+  // Articles of a path that could not be read stay indexed: say so, and how to drop them.
+  for (const k of report.kept ?? []) lines.push(keptUnreadLine(k));
   if (report.duplicates) lines.push(`Skipped ${report.duplicates} duplicate articles.`);
   if (report.excluded) lines.push(`Left out ${report.excluded} removed articles (DATA_DIR/removed-articles.json).`);
   const list = (heading: string, problems: BuildReport['problems']): void => {

@@ -41,7 +41,8 @@ try {
   let searcher: Searcher;
   try {
     // The model is not needed to describe the index, and loading it would take seconds.
-    searcher = await openSearcher(config, dir, { model: 'never' });
+    // A recovered `current` pointer is worth a line: the next index build repairs it.
+    searcher = await openSearcher(config, dir, { model: 'never', onNotice: (message) => process.stderr.write(`Note: ${message}\n`) });
   } catch (err) {
     if (err instanceof MissingIndexError) throw new IndexError(`No index in ${dir}. Build one with: ${commandLine('index', `--out ${dir}`)}`);
     throw err;

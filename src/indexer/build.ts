@@ -8,16 +8,16 @@ import { embedProcessCount, loadEmbedderProcesses, scaleOut } from '../embed/pro
 import { newStreamStats, streamCorpus, type ArticleKeys, type StreamStats } from '../ingest/stream.js';
 import type { IngestOptions } from '../ingest/load.js';
 import type { DenseInfo, NoDenseInfo } from '../storage/backend.js';
-import { damagedKeywords, IndexDatabase, type NewPassage } from '../storage/database.js';
+import { damaged, damagedKeywords, IndexDatabase, type NewPassage } from '../storage/database.js';
 import { cacheBytes, DEFAULT_POSTING_CACHE_MB } from '../storage/embedded.js';
-import { MissingIndexError, OldFormatError } from '../storage/errors.js';
+import { accessProblem, MissingIndexError, OldFormatError } from '../storage/errors.js';
 import { fsyncFile, newDatabaseName, publishDatabase, removeIncomplete, removeUnused, resolveIndex, vectorsFileName, POINTER } from '../storage/folder.js';
 import { KeywordIndex, PostingCache, shouldMerge } from '../storage/keyword/index.js';
 import { acquireLock } from '../storage/lock.js';
 import { META, SCHEMA_VERSION } from '../storage/schema.js';
 import { addVectors, createVectorIndex, deleteVectors, readVectorIndex, vectorOf, type VectorIndex } from '../storage/vectors.js';
 import { withCorpusModel } from './corpus-model.js';
-import type { BuildOptions, BuildReport, BuildSettings, BuildStage, Embedding } from './options.js';
+import type { BuildOptions, BuildReport, BuildSettings, BuildStage, Embedding, KeptUnread } from './options.js';
 import { pruneRelated, RelatedCollector, type RelatedTerms } from '../text/related.js';
 import { buildExpansions, type Expansions, expansionsFrom, wordnetTable } from '../text/wordnet.js';
 import type { Article } from '../types.js';
@@ -32,7 +32,7 @@ const ingestOptions = (options: Pick<BuildOptions, 'settings' | 'exclude'>): Ing
   exclude: options.exclude,
 });
 
-export type { BuildOptions, BuildProgress, BuildReport, BuildSettings, BuildStage, Embedding } from './options.js';
+export type { BuildOptions, BuildProgress, BuildReport, BuildSettings, BuildStage, Embedding, KeptUnread } from './options.js';
 
 export { BuildError, throwIfAborted } from './cancel.js';
 export { embeddingText, embedKey } from './passages.js';
@@ -125,6 +125,15 @@ interface Base {
  * state stays readable until the commit, and a failed or cancelled build leaves it live.
  */
 export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
+  try {
+    return await lockedBuild(options);
+  } catch (err) {
+    // A folder this user may not write, or a file where the folder should be: one line saying which.
+    throw accessProblem(options.out, err, { write: true }) ?? err;
+  }
+}
+
+async function lockedBuild(options: BuildOptions): Promise<BuildReport> {
   const release = await acquireLock(options.out);
   let base: Base | undefined;
   let loaded: Embedder | undefined;
@@ -149,7 +158,14 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
       else if (JSON.stringify(base.chunking) !== JSON.stringify(chunking)) fullReason = 'the chunking settings changed';
     }
     since = performance.now();
-    if (base && !fullReason) return await updateInPlace(options, base, embedding, clock);
+    if (base && !fullReason) {
+      // An update reads the whole index (rows, passages, keyword pages): damage found there is the
+      // one-line error naming the fix, and the transaction never commits.
+      const { file } = base;
+      return await updateInPlace(options, base, embedding, clock).catch((err: unknown) => {
+        throw damaged(file, err, { write: true });
+      });
+    }
     return await buildFresh(options, base, embedding, fullReason ?? 'first build', clock);
   } finally {
     base?.db.close();
@@ -565,10 +581,47 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
     changed: replaced.length,
     removed: removedRows.length,
     unchanged: changes.unchanged,
+    ...(changes.kept.length ? { kept: changes.kept } : {}),
     reread: { recognised: stats.recognised, parsedLines: stats.parsedLines, cleaned: stats.cleaned },
     tracked: tracked.counts,
     ...commonReport(stats, embedding, settings, counts, clock),
   };
+}
+
+/** The file an article's source names (`file.jsonl:12`: its line). */
+const sourceFile = (source: string): string => source.replace(/:\d+$/, '');
+
+/** Whether an article's source is the unread path or under it (as named, or resolved). */
+function isUnder(source: string, unread: string): boolean {
+  if (source === unread || source.startsWith(`${unread}:`)) return true;
+  const rel = path.relative(path.resolve(unread), path.resolve(sourceFile(source)));
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
+ * Splits the indexed articles an update did not see into those removed from the corpus and those
+ * only unreadable now: an article whose file or folder could not be read (missing, no permission, not
+ * decodable) is kept as it is, since a failed read is not a deletion; an admin's removal (`exclude`)
+ * still removes it. Articles of a file that was read but no longer holds them are removed.
+ */
+export function unseenArticles(
+  unseen: Iterable<{ id: string; rowid: number; source: string }>,
+  unread: StreamStats['unread'],
+  exclude?: ReadonlySet<string>,
+): { removed: number[]; kept: KeptUnread[] } {
+  const removed: number[] = [];
+  const kept = new Map<string, KeptUnread>();
+  for (const a of unseen) {
+    const where = exclude?.has(a.id) ? undefined : unread.find((u) => isUnder(a.source, u.path));
+    if (!where) {
+      removed.push(a.rowid);
+      continue;
+    }
+    const k = kept.get(where.path) ?? { path: where.path, reason: where.reason, articles: 0 };
+    k.articles++;
+    kept.set(where.path, k);
+  }
+  return { removed, kept: [...kept.values()] };
 }
 
 /** What an update changes: the articles to (re)index, those only moved, and the rows to remove. */
@@ -579,6 +632,8 @@ interface Changes {
   replaced: number[];
   /** Rows of articles no longer in the corpus. */
   removedRows: number[];
+  /** Articles not seen because their file or folder could not be read: kept. */
+  kept: KeptUnread[];
   unchanged: number;
   stats: StreamStats;
 }
@@ -590,7 +645,7 @@ async function readChanges(options: BuildOptions, db: IndexDatabase): Promise<Ch
   const byRaw = new Map<string, { id: string; url?: string; text: string }>();
   for (const [id, k] of known) if (k.raw && k.text) byRaw.set(k.raw, { id, url: k.url ?? undefined, text: k.text });
   const seen = new Set<string>();
-  const changes: Changes = { todo: [], moved: [], replaced: [], removedRows: [], unchanged: 0, stats: newStreamStats() };
+  const changes: Changes = { todo: [], moved: [], replaced: [], removedRows: [], kept: [], unchanged: 0, stats: newStreamStats() };
   const { stats } = changes;
   const readStart = performance.now();
   let articles = 0;
@@ -619,7 +674,10 @@ async function readChanges(options: BuildOptions, db: IndexDatabase): Promise<Ch
   readProgress(options, stats, readStart, articles, true);
   if (articles === 0) throw noArticles(options, stats);
   throwIfAborted(options.signal);
-  for (const [id, v] of known) if (!seen.has(id)) changes.removedRows.push(v.rowid);
+  const unseen = [...known].filter(([id]) => !seen.has(id)).map(([id, v]) => ({ id, rowid: v.rowid, source: v.source }));
+  const { removed, kept } = unseenArticles(unseen, stats.unread, options.exclude);
+  changes.removedRows = removed;
+  changes.kept = kept;
   return changes;
 }
 

@@ -62,6 +62,13 @@ export interface CorpusModelOptions extends Partial<TrainOptions> {
   mode?: 'auto' | 'off';
 }
 
+/** Indexed articles an update kept because their file or folder could not be read this time. */
+export interface KeptUnread {
+  path: string;
+  reason: string;
+  articles: number;
+}
+
 export interface BuildReport {
   /** The live index database after the build. */
   indexFile: string;
@@ -76,6 +83,8 @@ export interface BuildReport {
   changed: number;
   removed: number;
   unchanged: number;
+  /** Articles an update kept, not seen because their file or folder could not be read (per path). */
+  kept?: KeptUnread[];
   /**
    * An update's re-read of the corpus: records recognised unchanged by their raw key (a JSONL line by
    * its bytes, before parsing), JSONL lines parsed, and records cleaned again.

@@ -24,6 +24,7 @@ import {
   TrackedCounts,
   throwIfAborted,
   trackBatch,
+  unseenArticles,
   type BuildOptions,
   type BuildReport,
   type Embedding,
@@ -208,7 +209,9 @@ async function write(options: PostgresBuildOptions, clock: Stopwatch, since: num
 
   since = performance.now();
   options.onProgress?.({ stage: 'write', done: 0, total: 1, message: 'Committing the update' });
-  const removed = [...known].filter(([id]) => !seen.has(id)).map(([, k]) => k.rowid);
+  // A full build keeps nothing it did not read; an update keeps the articles of unreadable paths.
+  const unseen = [...known].filter(([id]) => !seen.has(id)).map(([id, k]) => ({ id, rowid: k.rowid, source: k.source }));
+  const { removed, kept } = full ? { removed: unseen.map((a) => a.rowid), kept: [] } : unseenArticles(unseen, stats.unread, options.exclude);
   for (let i = 0; i < removed.length; i += batchSize) {
     generation++;
     const part = removed.slice(i, i + batchSize);
@@ -300,6 +303,7 @@ async function write(options: PostgresBuildOptions, clock: Stopwatch, since: num
     changed,
     removed: removed.length,
     unchanged,
+    ...(kept.length ? { kept } : {}),
     tracked: tracked.counts,
     ...commonReport(stats, embedding, settings, counts, clock),
   };

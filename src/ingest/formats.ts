@@ -79,33 +79,83 @@ export function parseJsonl(content: string, source: string): ParsedFile {
   return out;
 }
 
+type CsvRow = { record: Record<string, string>; info: { lines: number; columns?: Array<{ name: string }> }; raw: string };
+
 export function parseCsvFile(content: string, source: string): ParsedFile {
   const out: ParsedFile = { articles: [], problems: [] };
-  let rows: Array<{ record: Record<string, string>; info: { lines: number } }>;
+  let rows: CsvRow[];
   try {
     rows = parseCsv(content, {
       columns: (header: string[]) => header.map((h, i) => h.trim() || `column${i}`),
       bom: true,
       info: true,
+      raw: true,
       relax_quotes: true,
       relax_column_count: true,
       skip_empty_lines: true,
-    }) as Array<{ record: Record<string, string>; info: { lines: number } }>;
+    }) as CsvRow[];
   } catch (err) {
     return { articles: [], problems: [{ source, message: `CSV could not be parsed: ${(err as Error).message}` }] };
   }
   if (rows.length === 0) return out;
-  const mapping = mapFields(Object.keys(rows[0]!.record));
+  // The header's names (a first row short of fields has fewer keys).
+  const columns = rows[0]!.info.columns?.map((c) => c.name) ?? Object.keys(rows[0]!.record);
+  const mapping = mapFields(columns);
   if (mapping.text === undefined) {
-    const header = Object.keys(rows[0]!.record).join(', ');
-    return { articles: [], problems: [{ source, message: `no text column (expected "text", "body", "content" or "article"; header: ${header})` }] };
+    return { articles: [], problems: [{ source, message: `no text column (expected "text", "body", "content" or "article"; header: ${columns.join(', ')})` }] };
   }
-  for (const { record, info } of rows) {
+  for (const { record, info, raw } of rows) {
+    // A multi-line record's first line (info.lines is its last).
+    const first = info.lines - Math.max(0, raw.replace(/\r?\n$/, '').split('\n').length - 1);
+    const swallowed = swallowedRows(record, mapping, columns);
+    if (swallowed) {
+      out.problems.push({
+        source,
+        line: first,
+        message: `lines ${first}-${info.lines} read as one record (${swallowed}): a quote opened there is not closed where its field ends; close it, or double it (""), and index again (skipped)`,
+      });
+      continue;
+    }
     const result = recordToArticle(record, mapping);
     if ('error' in result) out.problems.push({ source, line: info.lines, message: result.error });
     else out.articles.push({ ...result, line: info.lines });
   }
   return out;
+}
+
+const SINGLE_LINE = ['id', 'title', 'url', 'date', 'outlet'] as const;
+const URL_VALUE = /^(https?:\/\/|www\.)\S+$/i;
+
+/**
+ * Why a CSV record looks like several rows merged by an unclosed quote (relax_quotes lets one
+ * through): a one-line field (title, url, date…) spanning lines, a url holding prose, or a line
+ * inside a multi-line field that is itself a row (as many fields as the header, a URL in the url
+ * column). Undefined for a sound record.
+ */
+function swallowedRows(record: Record<string, string>, mapping: ReturnType<typeof mapFields>, columns: readonly string[]): string | undefined {
+  for (const field of SINGLE_LINE) {
+    const value = mapping[field] === undefined ? undefined : record[mapping[field]!]?.trim();
+    if (value?.includes('\n')) return `its ${field} spans lines`;
+  }
+  const url = mapping.url === undefined ? undefined : record[mapping.url]?.trim();
+  if (url && /\s/.test(url)) return 'its url holds text';
+  if (mapping.url === undefined) return undefined;
+  const urlColumn = columns.indexOf(mapping.url);
+  for (const value of Object.values(record)) {
+    if (!value.includes('\n')) continue;
+    for (const line of value.split('\n').slice(1)) {
+      // Cheap test first: a row of this file has a URL after a delimiter.
+      if (!/,\s*"?(https?:\/\/|www\.)/i.test(line)) continue;
+      let fields: string[] = [];
+      try {
+        fields = (parseCsv(line, { relax_quotes: true, relax_column_count: true }) as string[][])[0] ?? [];
+      } catch {
+        continue;
+      }
+      if (fields.length >= columns.length && URL_VALUE.test(fields[urlColumn]?.trim() ?? '')) return 'later rows inside a field';
+    }
+  }
+  return undefined;
 }
 
 /** Splits "---\nkey: value\n---\n" front matter (simple key: value lines) from a text file. */

@@ -21,11 +21,21 @@ export const sha1 = (s: string): string => createHash('sha1').update(s).digest('
 const errorCode = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
 
 /**
+ * A corpus path (file or folder) that could not be read this time, and why: an update keeps the
+ * articles it indexed from there rather than taking the failure for a deletion.
+ */
+export interface UnreadPath {
+  path: string;
+  reason: string;
+}
+
+/**
  * Lists supported files under the given files/folders, recursively and in a stable order. Hidden
  * entries are skipped. Each real file is listed once however many links lead to it, and a symlink
- * leading back into a folder being walked (a loop) is reported once and not followed.
+ * leading back into a folder being walked (a loop) is reported once and not followed. Paths that
+ * cannot be read are reported in `problems` and, when given, `unread`.
  */
-export async function listCorpusFiles(paths: readonly string[], problems: IngestProblem[]): Promise<string[]> {
+export async function listCorpusFiles(paths: readonly string[], problems: IngestProblem[], unread?: UnreadPath[]): Promise<string[]> {
   const files: string[] = [];
   const seen = new Set<string>();
   const visit = async (p: string, explicit: boolean, ancestors: readonly string[]): Promise<void> => {
@@ -37,6 +47,7 @@ export async function listCorpusFiles(paths: readonly string[], problems: Ingest
     } catch (err) {
       const code = errorCode(err);
       problems.push({ source: p, message: code === 'ELOOP' ? 'symlink loop (the link leads back to itself), not followed' : `cannot read: ${code}` });
+      if (code !== 'ELOOP') unread?.push({ path: p, reason: `cannot read (${code})` });
       return;
     }
     if (info.isDirectory()) {
@@ -52,6 +63,7 @@ export async function listCorpusFiles(paths: readonly string[], problems: Ingest
         entries = (await readdir(p)).filter((e) => !e.startsWith('.')).sort();
       } catch (err) {
         problems.push({ source: p, message: `cannot read: ${errorCode(err)}` });
+        unread?.push({ path: p, reason: `cannot read (${errorCode(err)})` });
         return;
       }
       for (const entry of entries) await visit(path.join(p, entry), false, [...ancestors, real]);
@@ -61,6 +73,9 @@ export async function listCorpusFiles(paths: readonly string[], problems: Ingest
       files.push(p);
     } else if (explicit) {
       problems.push({ source: p, message: `unsupported file type (supported: ${SUPPORTED_EXTENSIONS.join(' ')})` });
+    } else {
+      // Named, so that a .tsv or .jsonl.gz the operator expected to be read is not silently left out.
+      problems.push({ source: p, message: `not a corpus format: ${path.extname(p) || 'no extension'} (supported: ${SUPPORTED_EXTENSIONS.join(' ')})` });
     }
   };
   for (const p of paths) await visit(p, true, []);

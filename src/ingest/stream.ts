@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Article, IngestProblem } from '../types.js';
 import { cleanText, cleanTitle, isBoilerplate } from './clean.js';
 import { parseCsvFile, parseHtml, parseJson, parseJsonl, parseText, type ParsedFile } from './formats.js';
-import { decode, limitLength, listCorpusFiles, readDate, sha1, urlKey, type IngestOptions, type LoadResult } from './load.js';
+import { decode, limitLength, listCorpusFiles, readDate, sha1, urlKey, type IngestOptions, type LoadResult, type UnreadPath } from './load.js';
 import { DEFAULT_MAX_ARTICLE_CHARS } from '../config.js';
 
 /**
@@ -29,6 +29,8 @@ export interface StreamStats {
   /** Records parsed out and cleaned (new, changed, or not recognised by raw key). */
   cleaned: number;
   problems: IngestProblem[];
+  /** Corpus paths (named, listed or opened) that could not be read or decoded: not a deletion of their articles. */
+  unread: UnreadPath[];
 }
 
 const MIN_TEXT_CHARS = 40;
@@ -65,7 +67,7 @@ export async function* streamCorpus(
   const dateOrder = options.dateOrder ?? 'mdy';
   const maxChars = options.maxArticleChars ?? DEFAULT_MAX_ARTICLE_CHARS;
   const exclude = options.exclude;
-  const files = await listCorpusFiles(paths, stats.problems);
+  const files = await listCorpusFiles(paths, stats.problems, stats.unread);
   stats.files = files.length;
   stats.totalBytes = 0;
   for (const f of files) stats.totalBytes += await stat(f).then((s) => s.size, () => 0);
@@ -141,8 +143,10 @@ export async function* streamCorpus(
   for (const file of files) {
     const ext = path.extname(file).toLowerCase();
     if (ext === '.jsonl' || ext === '.ndjson') {
+      let empty = true;
       for await (const lines of jsonlLines(file, stats)) {
         for (const { bytes, n } of lines) {
+          if (empty && bytes.some((b) => b !== 0x20 && b !== 0x09 && b !== 0x0d)) empty = false;
           // An unchanged line is recognised from its bytes: not decoded, parsed or cleaned again.
           const key = lineKey(bytes);
           const seenBefore = known?.(key);
@@ -169,12 +173,15 @@ export async function* streamCorpus(
           if (a) yield a;
         }
       }
+      if (empty && !stats.unread.some((u) => u.path === file)) stats.problems.push({ source: file, message: 'empty' });
     } else {
       let buffer: Buffer;
       try {
         buffer = await readFile(file);
       } catch (err) {
-        stats.problems.push({ source: file, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+        stats.problems.push({ source: file, message: `cannot read: ${code}` });
+        stats.unread.push({ path: file, reason: `cannot read (${code})` });
         stats.filesDone++;
         continue;
       }
@@ -182,6 +189,9 @@ export async function* streamCorpus(
       const content = decode(buffer);
       if (typeof content !== 'string') {
         stats.problems.push({ source: file, message: content.error });
+        stats.unread.push({ path: file, reason: content.error });
+      } else if (!content.trim()) {
+        stats.problems.push({ source: file, message: 'empty' });
       } else {
         const parsed = parseByExtension(content, file, ext);
         stats.problems.push(...parsed.problems);
@@ -253,7 +263,10 @@ async function* jsonlLines(file: string, stats: StreamStats): AsyncGenerator<Raw
     }
     if (rest?.length) yield [line(rest)];
   } catch (err) {
-    stats.problems.push({ source: file, line: n || undefined, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    stats.problems.push({ source: file, line: n || undefined, message: `cannot read: ${code}` });
+    // Its lines after the failure were not seen: the file counts as unread.
+    stats.unread.push({ path: file, reason: `cannot read (${code})` });
   }
 }
 
@@ -277,7 +290,7 @@ function firstWords(text: string, max = 12): string {
 }
 
 export function newStreamStats(): StreamStats {
-  return { files: 0, filesDone: 0, bytesDone: 0, totalBytes: 0, duplicates: 0, excluded: 0, recognised: 0, parsedLines: 0, cleaned: 0, problems: [] };
+  return { files: 0, filesDone: 0, bytesDone: 0, totalBytes: 0, duplicates: 0, excluded: 0, recognised: 0, parsedLines: 0, cleaned: 0, problems: [], unread: [] };
 }
 
 /**

@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
+import path from 'node:path';
 import { z } from 'zod';
 import type { ArticleSummary, SearchFilters } from '../types.js';
 import { LIST_MATCH_CAP, type ArticleQuery, type CorpusInfo, type DenseInfo, type IndexInfo, type NoDenseInfo, type OutletCount, type StoredPassage } from './backend.js';
-import { IndexError, OldFormatError, REBUILD_HINT } from './errors.js';
+import { accessProblem, IndexError, OldFormatError, rebuildHint } from './errors.js';
 import { ARTICLE_COLUMNS, decodeArticle, decodePassage, encodeArticle, PASSAGE_COLUMNS, type ArticleRow, type PassageRow } from './rows.js';
 import { META, RELATED_TABLE, SCHEMA, SCHEMA_VERSION } from './schema.js';
 import type { Article } from '../types.js';
@@ -80,22 +81,31 @@ export class IndexDatabase {
       const store = new IndexDatabase(file, db);
       const format = store.meta<number>(META.format);
       if (format !== SCHEMA_VERSION) {
-        const message = `The index ${file} has format ${String(format)}, this version reads ${SCHEMA_VERSION}: ${REBUILD_HINT}.`;
+        const message = `The index ${file} has format ${String(format)}, this version reads ${SCHEMA_VERSION}: ${rebuildHint(path.dirname(file))}.`;
         throw typeof format === 'number' && format < SCHEMA_VERSION ? new OldFormatError(message, format) : new IndexError(message);
       }
-      if (store.meta<boolean>(META.complete) !== true) throw new IndexError(`The index ${file} was never completed: ${REBUILD_HINT}.`);
+      if (store.meta<boolean>(META.complete) !== true) throw new IndexError(`The index ${file} was never completed: ${rebuildHint(path.dirname(file))}.`);
       // Read the metadata a search needs, so a damaged file fails here, with the fix, not mid-question
       // (the keyword segments are read and checksummed next; passages are read per question).
       store.info();
       return store;
     } catch (err) {
       db?.close();
-      throw damaged(file, err);
+      throw damaged(file, err, { write: !options.readonly });
     }
   }
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /** Runs a read of the whole index (an update's): SQLite's damage errors become the one-line IndexError. */
+  reading<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (err) {
+      throw damaged(this.file, err);
+    }
   }
 
   meta<T>(key: string): T | undefined {
@@ -144,7 +154,7 @@ export class IndexDatabase {
   info(): IndexInfo {
     const parse = <T>(schema: z.ZodType<T>, key: string): T => {
       const value = schema.safeParse(this.meta(key));
-      if (!value.success) throw new IndexError(`The index ${this.file} has damaged metadata (${key}): ${REBUILD_HINT}.`);
+      if (!value.success) throw new IndexError(`The index ${this.file} has damaged metadata (${key}): ${rebuildHint(path.dirname(this.file))}.`);
       return value.data;
     };
     return {
@@ -267,20 +277,25 @@ export class IndexDatabase {
   /** Article id → rowid, content hash and keys: what an update compares the corpus against. */
   articleHashes(): Map<string, { rowid: number; hash: string; raw: string | null; url: string | null; text: string | null; source: string }> {
     const out = new Map<string, { rowid: number; hash: string; raw: string | null; url: string | null; text: string | null; source: string }>();
-    const rows = this.db.prepare('SELECT rowid, id, hash, raw_hash, url_key, text_key, source FROM articles').raw().iterate() as IterableIterator<
-      [number, string, string, string | null, string | null, string | null, string]
-    >;
-    for (const [rowid, id, hash, raw, url, text, source] of rows) out.set(id, { rowid, hash, raw, url, text, source });
-    return out;
+    // Reads every article row: a damaged page anywhere in the table shows here, as the one-line error.
+    return this.reading(() => {
+      const rows = this.db.prepare('SELECT rowid, id, hash, raw_hash, url_key, text_key, source FROM articles').raw().iterate() as IterableIterator<
+        [number, string, string, string | null, string | null, string | null, string]
+      >;
+      for (const [rowid, id, hash, raw, url, text, source] of rows) out.set(id, { rowid, hash, raw, url, text, source });
+      return out;
+    });
   }
 
   /** Embedding key → passage id, for re-using vectors whose text and model are unchanged. */
   embedKeys(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const [id, key] of this.db.prepare('SELECT id, embed_key FROM passages WHERE embed_key IS NOT NULL').raw().iterate() as IterableIterator<[number, string]>) {
-      out.set(key, id);
-    }
-    return out;
+    return this.reading(() => {
+      for (const [id, key] of this.db.prepare('SELECT id, embed_key FROM passages WHERE embed_key IS NOT NULL').raw().iterate() as IterableIterator<[number, string]>) {
+        out.set(key, id);
+      }
+      return out;
+    });
   }
 
   /** The heads of the keyword segments `ids` (what opening a segment reads). */
@@ -288,7 +303,7 @@ export class IndexDatabase {
     const stmt = this.db.prepare('SELECT id, docs, head FROM keyword_segments WHERE id = ?');
     return ids.map((id) => {
       const row = stmt.get(id) as SegmentHeadRow | undefined;
-      if (!row) throw new IndexError(`The index ${this.file} lists keyword segment ${id} but does not hold it: ${REBUILD_HINT}.`);
+      if (!row) throw new IndexError(`The index ${this.file} lists keyword segment ${id} but does not hold it: ${rebuildHint(path.dirname(this.file))}.`);
       return row;
     });
   }
@@ -322,11 +337,11 @@ export class IndexDatabase {
   }
 
   segmentIds(): number[] {
-    return this.db.prepare('SELECT id FROM keyword_segments ORDER BY id').pluck().all() as number[];
+    return this.reading(() => this.db.prepare('SELECT id FROM keyword_segments ORDER BY id').pluck().all() as number[]);
   }
 
   deletedIds(): number[] {
-    return this.db.prepare('SELECT id FROM keyword_deleted').pluck().all() as number[];
+    return this.reading(() => this.db.prepare('SELECT id FROM keyword_deleted').pluck().all() as number[]);
   }
 
   /** Corpus-learned related terms of an index term (none in an index built before they existed). */
@@ -443,16 +458,19 @@ export class IndexDatabase {
 
 /** A keyword segment that fails its checks (at open, or a posting page when read), as the one-line error naming the index and the fix. */
 export function damagedKeywords(file: string, err: unknown): Error {
-  if (err instanceof DamagedSegmentError) return new IndexError(`The keyword index in ${file} is damaged (${err.detail}): ${REBUILD_HINT}.`);
+  if (err instanceof DamagedSegmentError) return new IndexError(`The keyword index in ${file} is damaged (${err.detail}): ${rebuildHint(path.dirname(file))}.`);
   return err as Error;
 }
 
 /** SQLite's "not a database" / "malformed" and friends, as the one-line error naming the fix. */
-export function damaged(file: string, err: unknown): Error {
+export function damaged(file: string, err: unknown, options: { write?: boolean } = {}): Error {
   if (err instanceof IndexError) return err;
+  // A folder or file this user may not write (or read) is not damage: say what permission is missing.
+  const access = accessProblem(path.dirname(file), err, { ...options, file });
+  if (access) return access;
   const code = (err as { code?: string }).code ?? '';
   if (/^SQLITE_(CORRUPT|NOTADB|IOERR|CANTOPEN|ERROR|RANGE|FORMAT)/.test(code) || err instanceof SyntaxError) {
-    return new IndexError(`The index database ${file} is damaged (${(err as Error).message}): ${REBUILD_HINT}.`);
+    return new IndexError(`The index database ${file} is damaged (${(err as Error).message}): ${rebuildHint(path.dirname(file))}.`);
   }
   return err as Error;
 }

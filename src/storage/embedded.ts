@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { ArticleSummary, SearchFilters } from '../types.js';
 import type { ArticleQuery, IndexInfo, KeywordHit, OutletCount, KeywordQueryTerm, PassageFilter, SearchBackend, StoredPassage, TermStats, VectorHit } from './backend.js';
 import { damaged, damagedKeywords, IndexDatabase } from './database.js';
-import { IndexError, REBUILD_HINT } from './errors.js';
+import { IndexError, rebuildHint } from './errors.js';
 import { resolveIndex } from './folder.js';
 import { KeywordIndex, PostingCache, type Segment } from './keyword/index.js';
 import { META } from './schema.js';
@@ -240,10 +240,10 @@ async function loadState(db: IndexDatabase, efSearch: number, cache: PostingCach
       try {
         vectors = await readVectorIndex(path.join(path.dirname(file), snapshot.vectorsFile), dense.dim, efSearch);
       } catch (err) {
-        throw new IndexError(`The vector index of ${file} is missing or damaged (${(err as Error).message}): ${REBUILD_HINT}.`);
+        throw new IndexError(`The vector index of ${file} is missing or damaged (${(err as Error).message}): ${rebuildHint(path.dirname(file))}.`);
       }
     }
-    if (dense.status === 'ok' && !vectors) throw new IndexError(`The vector index of ${file} is missing: ${REBUILD_HINT}.`);
+    if (dense.status === 'ok' && !vectors) throw new IndexError(`The vector index of ${file} is missing: ${rebuildHint(path.dirname(file))}.`);
     return { db, pages, info: snapshot.info, segments, keyword, vectors, vectorsFile: snapshot.vectorsFile };
   } catch (err) {
     db.close();

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { IndexDatabase } from './database.js';
-import { IndexError, MissingIndexError, REBUILD_HINT } from './errors.js';
+import { AccessError, accessProblem, IndexError, MissingIndexError, rebuildHint } from './errors.js';
 import { META } from './schema.js';
 
 /**
@@ -52,8 +52,9 @@ export async function resolveIndex(dir: string): Promise<ResolvedIndex> {
   let entries: string[];
   try {
     entries = await readdir(dir);
-  } catch {
-    throw new MissingIndexError(`No index found in ${dir}: build one with \`${commandLine('index')}\`.`);
+  } catch (err) {
+    // A folder this user may not list, or a file named as the folder, is not a missing index.
+    throw accessProblem(dir, err) ?? new MissingIndexError(`No index found in ${dir}: build one with \`${commandLine('index')}\`.`);
   }
   const pointer = entries.includes(POINTER) ? (await readFile(path.join(dir, POINTER), 'utf8').catch(() => '')).trim() : '';
   if (pointer) {
@@ -61,7 +62,7 @@ export async function resolveIndex(dir: string): Promise<ResolvedIndex> {
       const file = path.join(dir, pointer);
       if (entries.includes(pointer)) return { file };
       const others = entries.filter((e) => DB_PATTERN.test(e));
-      if (others.length === 0) throw new IndexError(`${dir}/${POINTER} names ${pointer}, which is missing: ${REBUILD_HINT}.`);
+      if (others.length === 0) throw new IndexError(`${dir}/${POINTER} names ${pointer}, which is missing: ${rebuildHint(dir)}.`);
     } else if (pointer.startsWith('build-')) {
       throw new IndexError(oldFormatMessage(dir));
     } else {
@@ -71,7 +72,7 @@ export async function resolveIndex(dir: string): Promise<ResolvedIndex> {
   const candidates = entries.filter((e) => DB_PATTERN.test(e));
   if (candidates.length === 0) {
     if (await hasJsonIndex(entries)) throw new IndexError(oldFormatMessage(dir));
-    if (pointer || entries.includes(POINTER)) throw new IndexError(`${dir}/${POINTER} does not name an index database: ${REBUILD_HINT}.`);
+    if (pointer || entries.includes(POINTER)) throw new IndexError(`${dir}/${POINTER} does not name an index database: ${rebuildHint(dir)}.`);
     throw new MissingIndexError(`No index found in ${dir}: build one with \`${commandLine('index')}\`.`);
   }
   // `current` is missing, empty or stale: use the newest complete database.
@@ -83,16 +84,17 @@ export async function resolveIndex(dir: string): Promise<ResolvedIndex> {
       const updatedAt = db.meta<string>(META.updatedAt) ?? '';
       db.close();
       if (!best || updatedAt > best.updatedAt) best = { file, updatedAt };
-    } catch {
-      /* incomplete or damaged: not a candidate */
+    } catch (err) {
+      // Unreadable by this user: say so (every candidate would fail alike). Incomplete or damaged: not a candidate.
+      if (err instanceof AccessError) throw err;
     }
   }
-  if (!best) throw new IndexError(`${dir} holds no complete index (${candidates.join(', ')}): ${REBUILD_HINT}.`);
+  if (!best) throw new IndexError(`${dir} holds no complete index (${candidates.join(', ')}): ${rebuildHint(dir)}.`);
   return { file: best.file, recovered: `${dir}/${POINTER} was missing or empty; using the newest complete index, ${path.basename(best.file)} (the next \`${commandLine('index')}\` repairs the pointer).` };
 }
 
 export function oldFormatMessage(dir: string): string {
-  return `${dir} holds an index in the old JSON format (build-* folders), which this version no longer reads: run \`${commandLine('index', '--rebuild')}\` to convert it.`;
+  return `${dir} holds an index in the old JSON format (build-* folders), which this version no longer reads: ${rebuildHint(dir).replace('rebuild it with', 'run')} to convert it.`;
 }
 
 /** Writes a file and flushes it, so a crash right after cannot leave it half-written. */

@@ -44,11 +44,13 @@ export async function acquireLock(dir: string, options: LockOptions = {}): Promi
         attempt--;
         continue;
       }
-      if (owner !== undefined && isAlive(owner)) {
+      if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
         throw new IndexBusyError(`Another ${what} (process ${owner}) is writing ${dir}; wait for it to finish and run the command again.`);
       }
-      // The holder died without releasing it. Taking a stale lock over is itself done under a
-      // second lock, so two processes that both saw it stale cannot both end up holding it.
+      // The holder died without releasing it. Our own pid counts as dead (`held` says this process does
+      // not hold it: a killed run had our pid, as every run in a container is PID 1). Taking a stale
+      // lock over is itself done under a second lock, so two processes that both saw it stale cannot
+      // both end up holding it.
       if (await takeOverStale(tmp, lock, owner)) return once(release);
     }
     throw new IndexError(`Could not lock ${dir} for writing; remove ${lock} if no index build is running.`);
@@ -98,7 +100,7 @@ async function takeOverStale(tmp: string, lock: string, stale: number | undefine
   if (!(await tryLink(tmp, steal))) {
     const holder = await readPid(steal);
     // A takeover whose process died is abandoned: clear it for the next attempt.
-    if (holder === undefined || !isAlive(holder)) await rm(steal, { force: true });
+    if (holder === undefined || holder === process.pid || !isAlive(holder)) await rm(steal, { force: true });
     return false;
   }
   try {
