@@ -33,12 +33,11 @@ export class OldFormatError extends IndexError {
 export const shellWord = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /**
- * The command that rebuilds the index in `dir`. The folder is named unless it is the default one
- * (INDEX_DIR, else embeddings/): run as printed, it must rebuild the damaged index, not another.
+ * The command that rebuilds the index in `dir`, which it always names: run as printed, it must rebuild
+ * the damaged index, not the default folder (INDEX_DIR, else embeddings/).
  */
 export function rebuildHint(dir: string): string {
-  const isDefault = path.resolve(dir) === path.resolve(process.env.INDEX_DIR || 'embeddings');
-  return `rebuild it with \`${commandLine('index', isDefault ? '--rebuild' : `--rebuild --out ${shellWord(dir)}`)}\``;
+  return `rebuild it with \`${commandLine('index', `--rebuild --out ${shellWord(dir)}`)}\``;
 }
 
 /** Another build holds the writer lock (a file lock, or PostgreSQL's advisory lock): nothing is wrong, it is busy. */
