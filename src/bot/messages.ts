@@ -64,7 +64,8 @@ async function onMessage(message: Message, ctx: BotContext): Promise<void> {
   const thread = channel.isThread() ? channel : undefined;
   const pinged = message.mentions.users.has(botId);
   // A mention in the text; a reply to the bot's message also pings it, but only a question counts then.
-  const mentioned = pinged && (new RegExp(`<@!?${botId}>`).test(message.content) || isQuestionLike(message.content));
+  const named = pinged && new RegExp(`<@!?${botId}>`).test(message.content);
+  const mentioned = named || (pinged && isQuestionLike(message.content));
 
   let trigger: Trigger | undefined;
   // In an ask channel, a question is answered in a thread, mentioned or not.
@@ -133,11 +134,11 @@ async function onMessage(message: Message, ctx: BotContext): Promise<void> {
     return message.reply({ ...page, allowedMentions: REPLY_MENTIONS });
   };
   // Unasked, the bot speaks only when it has something, so chat that merely looks like a question gets
-  // no public wrong reply: a strong match for a new question; in its own thread (a conversation with
-  // it) any answer but the refusal.
-  const speak: Speak = !unasked ? 'always' : trigger === 'thread' ? 'unless-refused' : 'strong';
+  // no public wrong reply: a strong match for a new question; in a conversation with it (its own thread,
+  // or a reply to one of its answers, which Discord makes a ping by itself) any answer but the refusal.
+  const speak: Speak = named ? 'always' : trigger === 'thread' || mentioned ? 'unless-refused' : 'strong';
   try {
-    if (channel.isSendable() && !unasked) void channel.sendTyping().catch(() => undefined);
+    if (channel.isSendable() && speak === 'always') void channel.sendTyping().catch(() => undefined);
     const answered = await answerInChannel(ctx, { text: question.value, k: 5, filters: {}, ...(context?.length ? { context } : {}) }, message.author.id, { guildId: message.guildId, channelId: message.channelId }, send, speak);
     if (!answered) {
       // Nothing was said, so the member is charged nothing (the server's share still counts it: see spendSearch).
@@ -157,8 +158,8 @@ async function onMessage(message: Message, ctx: BotContext): Promise<void> {
     const down = isUnreachable(err);
     if (busy || down) ctx.log.warn({ message: trigger, user: message.author.id, reason: (err as Error).message }, busy ? 'search queue full' : 'search unavailable');
     else ctx.log.error({ err, message: trigger, user: message.author.id }, 'answering a message failed');
-    // Nobody asked: a failure is the bot's business, not the channel's (and it cost the member nothing).
-    if (unasked) {
+    // Not asked by name: a failure is the bot's business, not the channel's (and it cost the member nothing).
+    if (speak !== 'always') {
       spent.giveBack();
       return;
     }

@@ -100,6 +100,18 @@ describe('chat where the bot reads everything', { timeout: 60_000 }, () => {
     expect(labels(refusal)).toContain('Show closest passages anyway');
   });
 
+  it('a reply to one of its answers (a ping Discord adds by itself) is a follow-up: answered unless refused, quiet otherwise', async () => {
+    const asker = fake.user('sam');
+    const answer = await replyTo(fake.post(fake.channelId, asker, mention(FOLLOW_UP.first)));
+    expect(topTitle(answer)).toBe(FOLLOW_UP.titles.dniprovka);
+    const doubt = fake.post(fake.channelId, asker, 'lol are you sure?', { replyTo: answer });
+    await bot.waitForLog(logOf(asker, QUIET), 15_000, 'the quiet decision on the doubtful reply');
+    const followed = await replyTo(fake.post(fake.channelId, asker, FOLLOW_UP.followUp, { replyTo: answer }));
+    expect(followed.content).toContain(`Following up on: “${FOLLOW_UP.first}”`);
+    expect(topTitle(followed)).toBe(FOLLOW_UP.titles.mykolaivEvacuation);
+    expect(answersTo(doubt)).toEqual([]);
+  });
+
   it('a forum post the bot did not answer is its people\'s discussion: replies there, even answerable ones, are left alone', async () => {
     const author = fake.user('chef');
     const post = fake.forumPost(forum, author, 'Dinner plans', 'What should I cook for dinner tonight?');
