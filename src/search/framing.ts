@@ -50,11 +50,14 @@ const FRAMES: readonly RegExp[] = [
   /\bis\s+(?:it|this|that)\s+(?<f>true|real|legit)\b/u,
 ];
 
+/** The patterns as `matchAll` needs them (global), with match indices. */
+const GLOBAL_FRAMES = FRAMES.map((frame) => new RegExp(frame.source, `${frame.flags}gd`));
+
 /** The folded message with every framing span blanked out. */
 function blankFraming(folded: string): string {
   const keep = folded.split(''); // UTF-16 units, as match indices count
-  for (const frame of FRAMES) {
-    for (const m of folded.matchAll(new RegExp(frame.source, `${frame.flags}gd`))) {
+  for (const frame of GLOBAL_FRAMES) {
+    for (const m of folded.matchAll(frame)) {
       const [start, end] = m.indices?.groups?.f ?? m.indices![0]!;
       for (let i = start; i < end; i++) keep[i] = ' ';
     }
