@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /** Core settings (corpus, index, model), read from the environment. The bot adds its own on top. */
 const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  // "TRUE", "Yes " and the like, as people type them in an .env file.
+  .preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(['true', 'false', '1', '0', 'yes', 'no']))
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
