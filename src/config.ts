@@ -6,7 +6,13 @@ const bool = z
   .preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(['true', 'false', '1', '0', 'yes', 'no']))
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A whole number in a range; the message says which (zod's own says "Expected number, received nan"). */
+export const int = (min: number, max: number) =>
+  z.coerce
+    .number({ invalid_type_error: `must be a whole number from ${min} to ${max}` })
+    .int(`must be a whole number from ${min} to ${max}`)
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
 
 /** Articles longer than this (after cleaning) are truncated at a sentence end; ~150,000 words. */
 export const DEFAULT_MAX_ARTICLE_CHARS = 1_000_000;

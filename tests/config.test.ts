@@ -7,4 +7,8 @@ describe('core settings', () => {
     expect(loadCoreConfig({})).toMatchObject({ RELATED_WORDS: false, MODEL_QUANTIZED: true });
     expect(() => loadCoreConfig({ RELATED_WORDS: 'maybe' })).toThrow(/RELATED_WORDS/);
   });
+
+  it('says the range of a number setting given letters', () => {
+    expect(() => loadCoreConfig({ MODEL_LOAD_TIMEOUT_MS: 'ten' })).toThrow(/MODEL_LOAD_TIMEOUT_MS.*must be a whole number from \d+ to \d+/);
+  });
 });

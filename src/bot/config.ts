@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, coreConfigSchema, parseWith } from '../config.js';
+import { ConfigError, coreConfigSchema, int, parseWith } from '../config.js';
 
 /*
  * Bot settings on top of the core's (corpus, index, model), read from the environment (.env).
@@ -41,13 +41,6 @@ const idList = (message: string) =>
     .pipe(z.array(z.string().regex(SNOWFLAKE, message)));
 
 const roleIds = idList('must be comma-separated role IDs of 17–20 digits each');
-
-const int = (min: number, max: number) =>
-  z.coerce
-    .number({ invalid_type_error: `must be a whole number from ${min} to ${max}` })
-    .int(`must be a whole number from ${min} to ${max}`)
-    .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`);
 
 const guildIds = idList('must be comma-separated server IDs of 17–20 digits each (Developer Mode → right-click the server → Copy Server ID)');
 const channelIds = idList('must be comma-separated channel IDs of 17–20 digits each (Developer Mode → right-click the channel → Copy Channel ID)');
