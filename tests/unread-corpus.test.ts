@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PGlite } from '@electric-sql/pglite';
+import { DEFAULT_CHUNK_OPTIONS } from '../src/chunk.js';
 import { buildIndex, type BuildReport } from '../src/indexer/build.js';
 import { buildPostgres } from '../src/indexer/postgres.js';
 import { pgliteSql } from '../src/storage/postgres/sql.js';
@@ -41,6 +42,26 @@ async function ids(out: string): Promise<string[]> {
 }
 
 const build = (corpus: string[], out: string, exclude?: Set<string>): Promise<BuildReport> => buildIndex({ corpus, out, settings, lexicalOnly: true, exclude });
+
+describe('a full build over a live index that cannot read part of the corpus', () => {
+  it('is refused while the articles from there would be dropped, leaves the index alone, and goes ahead with --rebuild', async () => {
+    const extra = await folder('full-missing', { 'a.jsonl': [line('f1', 'dam'), line('f2', 'bridge')] });
+    const out = path.join(dir, 'full-index');
+    await build([SEED_CORPUS, extra], out);
+    const before = await resolveIndex(out);
+    await rename(extra, `${extra}.gone`);
+    // New chunking settings: a full build, not an update.
+    const chunking = { ...DEFAULT_CHUNK_OPTIONS, targetWords: DEFAULT_CHUNK_OPTIONS.targetWords + 20 };
+    await expect(buildIndex({ corpus: [SEED_CORPUS, extra], out, settings, chunking, lexicalOnly: true })).rejects.toThrow(
+      new RegExp(`^Cannot read ${extra} \\(cannot read \\(ENOENT\\); 2 articles of the current index\\): .*--rebuild.* The previous index is unchanged\\.$`),
+    );
+    expect((await resolveIndex(out)).file).toBe(before.file);
+    expect(await ids(out)).toEqual(expect.arrayContaining(['f1', 'f2']));
+    const rebuilt = await buildIndex({ corpus: [SEED_CORPUS, extra], out, settings, chunking, lexicalOnly: true, rebuild: true });
+    expect(rebuilt.fullReason).toBe('rebuild requested');
+    expect(await ids(out)).not.toContain('f1');
+  }, 60_000);
+});
 
 describe('an update that cannot read part of the corpus', () => {
   it('keeps the articles of a named folder that is missing, and removes them once it is dropped from the corpus', async () => {

@@ -314,6 +314,22 @@ export function noArticles(options: BuildOptions, stats: StreamStats): BuildErro
   return new BuildError(`No articles found in ${where}${why}. The previous index, if any, is unchanged.`);
 }
 
+/**
+ * A full build over a live index (the model or the chunking changed) reads the whole corpus again: a
+ * path it could not read this time would drop that path's articles, as an update never does. Refused
+ * unless asked for with `rebuild`; the live index stays as it is.
+ */
+function unreadLoss(db: IndexDatabase, unread: StreamStats['unread'], exclude?: ReadonlySet<string>): BuildError | undefined {
+  if (unread.length === 0) return undefined;
+  const articles = [...db.articleHashes()].map(([id, a]) => ({ id, rowid: a.rowid, source: a.source }));
+  const { kept } = unseenArticles(articles, unread, exclude);
+  if (kept.length === 0) return undefined;
+  const lost = kept.map((k) => `${k.path} (${k.reason}; ${k.articles} article${k.articles === 1 ? '' : 's'} of the current index)`).join(', ');
+  return new BuildError(
+    `Cannot read ${lost}: this full build would drop what the index holds from there. Make it readable, or drop it from --corpus, or pass --rebuild to build without it. The previous index is unchanged.`,
+  );
+}
+
 /** Builds a new database beside the live one, streaming the corpus in batches; swaps it in when complete. */
 async function buildFresh(options: BuildOptions, base: Base | undefined, embedding: Embedding, fullReason: string, clock: Stopwatch): Promise<BuildReport> {
   const { settings, signal } = options;
@@ -389,6 +405,10 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     clock.stageMs.load = Math.round(performance.now() - readStart - flushMs);
     if (articles === 0) throw noArticles(options, stats);
     throwIfAborted(signal);
+    if (base && !options.rebuild) {
+      const lost = unreadLoss(base.db, stats.unread, options.exclude);
+      if (lost) throw lost;
+    }
 
     // Related words are learned in a worker thread while this one builds and writes the keyword index.
     const relatedJob = relatedStats?.computeInWorker(undefined, signal);
