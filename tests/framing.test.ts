@@ -19,7 +19,7 @@ describe('chat framing', () => {
     expect(terms('can you find me that story about the ferry strike')).toEqual(['ferri', 'strike']);
     expect(terms('i wanna know when the ferry strike ended')).toEqual(['ferri', 'strike', 'end']);
     expect(terms('what happened to the lighthouse keeper')).toEqual(['lighthous', 'keeper']);
-    expect(terms("what's the latest on the ferry strike")).toEqual(['ferri', 'strike']);
+    expect(terms("what's the latest with the ferry strike")).toEqual(['ferri', 'strike']);
     expect(terms('any news about the ferry strike?')).toEqual(['ferri', 'strike']);
     expect(terms('what do we know about the lighthouse keeper')).toEqual(['lighthous', 'keeper']);
     expect(terms('find articles about the ferry strike')).toEqual(['ferri', 'strike']);
@@ -41,7 +41,7 @@ describe('chat framing', () => {
   });
 
   it('reads a question wrapped in a request to know as the question, and a request for a thing as a request', () => {
-    expect(chatOf('can you tell me who kept the lighthouse on the north cape before the storm')).toBeUndefined();
-    expect(chatOf('can you tell me the calories in a glass of orange juice')).toBe('everyday');
+    expect(chatOf('can u tell me who kept the lighthouse on the north cape before the storm')).toBeUndefined();
+    expect(chatOf('could u tell me the calories in a glass of orange juice')).toBe('everyday');
   });
 });

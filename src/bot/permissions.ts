@@ -67,7 +67,7 @@ export async function indexChangeRefusal(interaction: IndexChanger, ctx: IndexOw
 }
 
 /**
- * Whether the member may see what went wrong with the shared index (raw build errors, why the model
+ * Whether the member may see why the shared index failed (raw build errors, why the model
  * did not load): they name server paths and the database's host, so only those who may change the
  * index — the operator, or the admins of the servers it names in SOURCES_GUILD_IDS — not every
  * server's admins.

@@ -26,7 +26,7 @@ const FRAMES: readonly RegExp[] = [
   /^\s*(?:please\s+|pls\s+)?(?:find|show|look up|pull up|dig up|bring up|search(?: for)?|look for|fetch|remind|explain|summari[sz]e|describe|help me (?:find|understand))\b(?:\s+(?:me|us))?/u,
   /\b(?:give|get|send)\s+(?:me|us)\s+(?:(?:a|an|the)\s+)?(?:(?:quick|short|brief)\s+)?(?:summary|rundown|recap|overview|update|breakdown|gist)\b(?:\s+(?:of|on|about))?/u,
   /\blet\s+(?:me|us)\s+know\b/u,
-  // The asker's wish to know: "i want to know", "i'd like to find out", "i was wondering if".
+  // The asker's wish to know: "i'd love to learn", "i'd like to find out", "just wondering whether".
   /\bi(?:'d| would| want| wanna| need| am trying| 'm trying| was trying|m trying)\s+(?:like\s+)?(?:to\s+)?(?:know|learn|find out|understand)\b(?:\s+(?:about|more about|if|whether))?/u,
   /\b(?:i'?m\s+|i am\s+|i was\s+|just\s+)?(?:wondering|curious)\b(?:\s+(?:about|if|whether))?/u,
   // The story as the asker remembers it: "that article about", "the news story where".
@@ -38,7 +38,7 @@ const FRAMES: readonly RegExp[] = [
   // What happened / what is going on: the event is the topic, the verb asks for it.
   /\bhappen(?:ed|ing|s)?\b/u,
   /\bwhat(?:'s|s| is| was| has been)?\s+(?<f>going on)\b/u,
-  // "what's the latest on", "any news about", "is there an update on".
+  // "what's the latest with", "any news about", "is there an update on".
   /\bwhat(?:'s|s| is| are| was)?\s+(?:the\s+)?(?<f>latest|news|updates?|status|situation|story|lowdown|scoop)\b/u,
   /\b(?:any|latest|recent|the latest|fresh|more)\s+(?:news|updates?|info|information|developments?)\b/u,
   /\b(?:latest|news|updates?|info|information)\s+(?=(?:on|about|regarding|re|concerning)\b)/u,

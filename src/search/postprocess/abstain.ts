@@ -103,8 +103,8 @@ export function chatOf(message: string, followUp = false): ChatKind | undefined 
 }
 
 /**
- * What the everyday model reads: a question wrapped in a request to know ("can you tell me who…",
- * "i need to know when…") is read from its question word on. Everyday requests open that way so often
+ * What the everyday model reads: a question wrapped in a request to know ("could u tell me who…",
+ * "i'd like to know when…") is read from its question word on. Everyday requests open that way so often
  * (CLINC's) that the model learned the wrapping as everyday wording; a request for a thing ("can you
  * tell me the calories in…") keeps it.
  */
