@@ -1,12 +1,15 @@
 import { execFile } from 'node:child_process';
+import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIndex } from '../src/indexer/build.js';
 import { spanAfterCorpus, yearAfterCorpus } from '../src/search/postprocess/after-corpus.js';
-import { MIN_COVERAGE, MIN_COVERAGE_ADVICE, refusalReason, refusedByRule } from '../src/search/postprocess/abstain.js';
+import { MIN_COVERAGE, MIN_COVERAGE_ADVICE, partialReason, refusalReason, refusedByRule } from '../src/search/postprocess/abstain.js';
+import { loadRanker } from '../src/search/ranker/model.js';
 import { Searcher } from '../src/search/searcher.js';
 import { REPO, SEED_CORPUS, tempDir, testSettings } from './support/corpus.js';
+import { writeGeneratedCorpus } from './support/synthetic-corpus.js';
 
 /**
  * The refusals a rule makes whatever the confidence model says: questions about a year after the
@@ -160,5 +163,51 @@ describe('on a real index of the seed corpus (newest article: 2023-11)', () => {
     expect(text.stdout).toMatch(/No source in the corpus answers this\.\nThe newest article in the index is dated 2023-11, so none can report what happened in 2025\./);
     const json = JSON.parse((await run(tsx, ['src/cli/ask.ts', '--index', index, '--json', question], options)).stdout) as { abstained: boolean; reason?: string };
     expect(json).toMatchObject({ abstained: true, reason: expect.stringMatching(/dated 2023-11.*2025/) });
+  });
+});
+
+describe('a match on words that meet in some passage by chance (chanceMatches, STRONG_MAX_CHANCE)', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let searcher: Searcher;
+  const settings = testSettings({ EMBEDDING_MODEL: 'no-such-org/no-such-model' });
+
+  beforeAll(async () => {
+    ({ dir, cleanup } = await tempDir());
+    // 1,200 short generated reports, each drawing a third of a few dozen news words, and one report with words of its own.
+    const corpus = path.join(dir, 'reports.jsonl');
+    await writeGeneratedCorpus(corpus, 1200, 20);
+    const own = {
+      id: 'dam',
+      title: 'Shelling at the Varnavka dam',
+      url: 'https://example.org/dam',
+      date: '2022-06-01',
+      text: 'Engineers said 412 shells struck the Varnavka dam sluice gates overnight, flooding the lower embankment.',
+    };
+    await appendFile(corpus, `${JSON.stringify(own)}\n`);
+    const index = path.join(dir, 'index');
+    await buildIndex({ corpus: [corpus], out: index, settings, lexicalOnly: true });
+    searcher = await Searcher.open(index, settings);
+  }, 120_000);
+  afterAll(async () => {
+    await searcher?.close();
+    await cleanup();
+  });
+
+  it('shows a full match on words every other passage holds, but never as a strong match', async () => {
+    const answer = await searcher.ask('drone shelling of the convoy at the ferry port?');
+    expect(answer.abstained).toBe(false);
+    expect(answer.confidence!.coverage).toBe(1);
+    expect(answer.confidence!.probability).toBeGreaterThanOrEqual(loadRanker().strong);
+    expect(answer.confidence!.commonWords).toBe(true);
+    expect(answer.confidence!.strong).toBe(false);
+    expect(partialReason(answer.confidence)).toMatch(/common enough to meet in some passage by chance/);
+  });
+
+  it('calls a match on the words only one passage holds strong', async () => {
+    const answer = await searcher.ask('how many shells struck the varnavka dam');
+    expect(answer.results[0]!.articleId).toBe('dam');
+    expect(answer.confidence!.commonWords).toBeUndefined();
+    expect(answer.confidence!.strong).toBe(true);
   });
 });

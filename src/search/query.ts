@@ -146,11 +146,8 @@ export function planQuery(question: string, stats: Pick<TermStats, 'docs' | 'df'
   return { question, concepts, boosts, wordnetOnly, conceptOf, termWeights, corpusScale: Math.min(1, stats.docs / LARGE_CORPUS), docs: stats.docs };
 }
 
-/**
- * Share of the question's idf weight that a set of index terms covers: a concept counts fully
- * through its own word, or by its share through an alternative.
- */
-export function coverage(plan: QueryPlan, present: ReadonlySet<string>): number {
+/** The idf weight of the question's concepts a set of index terms holds, and of all of them. */
+function matchedWeight(plan: QueryPlan, present: ReadonlySet<string>): { covered: number; total: number } {
   let total = 0;
   let covered = 0;
   for (const c of plan.concepts) {
@@ -161,5 +158,24 @@ export function coverage(plan: QueryPlan, present: ReadonlySet<string>): number 
       covered += best * c.weight;
     }
   }
+  return { covered, total };
+}
+
+/**
+ * Share of the question's idf weight that a set of index terms covers: a concept counts fully
+ * through its own word, or by its share through an alternative.
+ */
+export function coverage(plan: QueryPlan, present: ReadonlySet<string>): number {
+  const { covered, total } = matchedWeight(plan, present);
   return total === 0 ? 0 : covered / total;
+}
+
+/**
+ * How many passages of an index this size would hold the question's words that these terms hold,
+ * were words scattered at random (N · e^−Σidf, with idf's own floor on N). Far below one, finding
+ * them together says the passage is about them; near one, a large index holds such a passage by
+ * chance ("time", "store", "close" and "sunday" all stand in some war report).
+ */
+export function chanceMatches(plan: QueryPlan, present: ReadonlySet<string>): number {
+  return Math.exp(Math.log(Math.max(plan.docs, MIN_IDF_DOCS)) - matchedWeight(plan, present).covered);
 }

@@ -1,6 +1,6 @@
 import { analyze } from '../../text/analyze.js';
 import { withoutFraming } from '../framing.js';
-import { coverage, type QueryPlan } from '../query.js';
+import { chanceMatches, coverage, type QueryPlan } from '../query.js';
 import { confidenceInputs } from '../ranker/confidence-inputs.js';
 import { chatKind } from '../ranker/chat.js';
 import { everydayModel } from '../ranker/everyday.js';
@@ -61,10 +61,19 @@ export const STRONG_MIN_WORDS = 2;
  */
 export const STRONG_PLAIN_WORDS = 3;
 
+/**
+ * A match is strong only when the words the best passage shares with the question would meet in
+ * fewer than this many passages of the index by chance (`chanceMatches`): "what time does the store
+ * close on sundays" finds all four words in a report of shelling on a Sunday, and a confident
+ * probability read from coverage cannot tell that from an answer. Such a match is still shown.
+ */
+export const STRONG_MAX_CHANCE = 0.1;
+
 /** Why a confident match is only partial, and what to do about it (the CLI and the bot say it). */
-export function partialReason(c: Pick<Confidence, 'fewWords' | 'plainWords' | 'chat'> | undefined): string | undefined {
+export function partialReason(c: Pick<Confidence, 'fewWords' | 'plainWords' | 'commonWords' | 'chat'> | undefined): string | undefined {
   if (c?.fewWords) return 'one word matched, which every one of these passages holds; a few more words narrow it down';
   if (c?.plainWords) return 'two everyday words matched; a few more words narrow it down';
+  if (c?.commonWords) return 'the words matched are common enough to meet in some passage by chance; a few more words narrow it down';
   if (c?.chat) return 'this reads like a personal or everyday request more than a question about the news';
   return undefined;
 }
@@ -198,14 +207,17 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined, n
       const fewWords = found < STRONG_MIN_WORDS;
       const topic = topicEvidence(walk.plan);
       const plainWords = !fewWords && found < STRONG_PLAIN_WORDS && topic.topicality < CHAT_MIN_TOPICALITY;
+      const present = new Set(analyze(`${title}\n${best.text}`));
+      const commonWords = !fewWords && !plainWords && chanceMatches(walk.plan, present) > STRONG_MAX_CHANCE;
       walk.confidence = {
         probability: round(probability),
-        confident: probability >= ranker.strong && !fewWords && !plainWords,
+        confident: probability >= ranker.strong && !fewWords && !plainWords && !commonWords,
         strong: false,
         ...(fewWords ? { fewWords: true as const } : {}),
         ...(plainWords ? { plainWords: true as const } : {}),
+        ...(commonWords ? { commonWords: true as const } : {}),
         features: x,
-        coverage: round(coverage(walk.plan, new Set(analyze(`${title}\n${best.text}`)))),
+        coverage: round(coverage(walk.plan, present)),
         quoteCoverage: round(coverage(walk.plan, new Set(analyze(`${title}\n${quote}`)))),
         similarity: best.similarity,
       };
