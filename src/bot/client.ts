@@ -1,4 +1,4 @@
-import { Client, GatewayIntentBits, Options } from 'discord.js';
+import { Client, GatewayIntentBits, Options, Partials } from 'discord.js';
 import { restApiBase, type DiscordConfig } from './config.js';
 import { NO_MENTIONS } from './format.js';
 
@@ -45,5 +45,7 @@ export function createClient(
     // that grows with the servers' activity, for messages the bot mostly ignores. It needs only the few
     // it answers (each arrives with its event, or is fetched).
     makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: MESSAGES_PER_CHANNEL }),
+    // So a deleted question is reported even once it left that small cache: its answer goes with it (messages.ts).
+    partials: [Partials.Message],
   });
 }

@@ -35,6 +35,16 @@ export function escapeMarkup(text: string): string {
     .replace(/^([ \t]*\d+)\./gm, '$1\\.');
 }
 
+/**
+ * Text the bot repeats from a user (a question, a filter) in a message's text: links stay readable
+ * but inert. Discord turns a URL in a message's text into a link preview (a picture, a video, an
+ * invite card) under the bot's name, even where members may not embed links themselves. A backslash
+ * before ":" or "." is hidden by Discord and breaks the link.
+ */
+export function inertLinks(text: string): string {
+  return text.replace(/:\/\//g, '\\://').replace(/\b(discord(?:app)?)\.(gg|com\/invite)\//gi, '$1\\.$2/');
+}
+
 const ELLIPSIS = '…';
 
 /** Cuts plain text to `max` characters at a word boundary, marking the cut with "…". */
@@ -177,7 +187,7 @@ export function describeFilters(filters: AnswerView['filters']): string {
     filters.after ? `from ${filters.after}` : '',
     filters.before ? `until ${filters.before}` : '',
   ].filter(Boolean);
-  return parts.length ? `Filters: ${escapeMarkup(parts.join(', '))}` : '';
+  return parts.length ? `Filters: ${inertLinks(escapeMarkup(parts.join(', ')))}` : '';
 }
 
 /** The message body of an answer page: content line plus embeds, within every limit. */
@@ -207,7 +217,7 @@ export function answerMessage(answer: Answer, view: AnswerView): { content: stri
 export function followUpLine(answer: Answer): string {
   const used = answer.followUp?.used ?? [];
   if (used.length === 0) return '';
-  const quoted = used.map((q) => `“${clipEscaped(oneLine(q), 200)}”`).join(' ← ');
+  const quoted = used.map((q) => `“${inertLinks(clipEscaped(oneLine(q), 200))}”`).join(' ← ');
   return `-# ↪ Following up on: ${quoted}`;
 }
 
@@ -230,7 +240,26 @@ export function confidenceLine(answer: Answer): string {
 
 /** A question or claim as a quoted heading line. */
 export function headingLine(label: string, text: string): string {
-  return `**${label}** ${clipEscaped(oneLine(text), 600)}`;
+  return `**${label}** ${inertLinks(clipEscaped(oneLine(text), 600))}`;
+}
+
+/**
+ * An answer's embeds as plain text, for a channel where the bot lacks Embed Links: Discord would
+ * drop the embeds and show the heading alone. Each source keeps its title, outlet, date, quote and
+ * link (in <>, not previewed); whole sources while they fit in one message, `note` saying why.
+ */
+export function answerAsText(content: string, embeds: readonly APIEmbed[], note: string): string {
+  let out = `${content}\n-# ${note}`;
+  for (const [i, e] of embeds.entries()) {
+    const meta = (e.fields ?? []).map((f) => f.value).filter((v) => v !== 'Unknown');
+    const head = [e.title ? `**${e.title}**` : '', meta.join(', ')].filter(Boolean).join(' — ');
+    const block = ['', head, e.description ?? '', e.url ? `<${e.url}>` : ''].filter((line, n) => n === 0 || line).join('\n');
+    if (out.length + block.length <= LIMITS.content) out += block;
+    // The first source is shown even if cut; later ones only whole.
+    else if (i === 0) out += clip(block, LIMITS.content - out.length);
+    else break;
+  }
+  return out;
 }
 
 /** The article list of /sources, one line each, in one embed. */

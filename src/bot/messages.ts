@@ -1,10 +1,10 @@
-import { Events, type Client, type Message } from 'discord.js';
+import { Events, PermissionFlagsBits, type Client, type Message } from 'discord.js';
 import { isUnreachable } from '../storage/postgres/sql.js';
 import { isOnlyFraming } from '../search/framing.js';
 import { answerInChannel, type Page, type Speak } from './answers.js';
 import { askChannelIds, isQuestionLike } from './ask-channels.js';
 import type { BotContext } from './context.js';
-import { clip, NO_MENTIONS } from './format.js';
+import { answerAsText, clip, NO_MENTIONS } from './format.js';
 import { checkText, hasWords, MAX_QUESTION_LENGTH, searchText } from './input.js';
 import { isForumPost, threadContext } from './threads.js';
 import { PoolBusyError } from './search-pool.js';
@@ -31,10 +31,101 @@ type Trigger = 'mention' | 'ask-channel' | 'forum-post' | 'thread';
  * it has something (see `speak`). The bot's own messages and other bots' are ignored.
  */
 export function routeMessages(client: Client, ctx: BotContext): void {
+  const answers = new AnswersByQuestion();
   client.on(Events.MessageCreate, (message: Message) => {
-    void onMessage(message, ctx).catch((err: unknown) => ctx.log.error({ err, message: message.id }, 'message handler failed'));
+    void onMessage(message, ctx, answers).catch((err: unknown) => ctx.log.error({ err, message: message.id }, 'message handler failed'));
+  });
+  // A deleted question takes its answer with it: the answer repeats the question's words under the bot's name.
+  const onDeleted = (id: string): void => {
+    for (const answer of answers.deleted(id)) void removeAnswer(client, ctx, id, answer);
+  };
+  client.on(Events.MessageDelete, (message) => onDeleted(message.id));
+  client.on(Events.MessageBulkDelete, (messages) => {
+    for (const id of messages.keys()) onDeleted(id);
   });
 }
+
+/** Where one of the bot's answers is. */
+interface AnswerRef {
+  channelId: string;
+  messageId: string;
+}
+
+/**
+ * The bot's answers by the message they answer, and the questions deleted lately (one may be deleted
+ * while its answer is being searched). Bounded and in memory, like the thread chains.
+ */
+export class AnswersByQuestion {
+  private readonly answers = new Map<string, AnswerRef>();
+  private readonly gone = new Set<string>();
+
+  constructor(private readonly maxItems = 10_000) {}
+
+  add(questionId: string, answer: AnswerRef): void {
+    this.answers.set(questionId, answer);
+    bound(this.answers, this.maxItems);
+  }
+
+  /** The question was deleted: its answers, to remove (none if it had none yet). */
+  deleted(questionId: string): AnswerRef[] {
+    this.gone.add(questionId);
+    bound(this.gone, this.maxItems);
+    const answer = this.answers.get(questionId);
+    this.answers.delete(questionId);
+    return answer ? [answer] : [];
+  }
+
+  isDeleted(questionId: string): boolean {
+    return this.gone.has(questionId);
+  }
+}
+
+/** Drops the oldest entries (insertion order) beyond `max`. */
+function bound(items: Map<string, unknown> | Set<string>, max: number): void {
+  for (const key of items.keys()) {
+    if (items.size <= max) break;
+    items.delete(key);
+  }
+}
+
+async function removeAnswer(client: Client, ctx: BotContext, questionId: string, answer: AnswerRef): Promise<void> {
+  try {
+    const channel = await client.channels.fetch(answer.channelId);
+    if (channel?.isTextBased()) await channel.messages.delete(answer.messageId);
+    ctx.log.info({ question: questionId, answer: answer.messageId }, 'question deleted: removed its answer');
+  } catch (err) {
+    // Already deleted by a moderator, or the channel is gone: nothing left to remove.
+    ctx.log.debug({ err, question: questionId }, 'question deleted: could not remove its answer');
+  }
+}
+
+/** The question was deleted before its answer went out: nothing is sent. */
+class QuestionDeleted extends Error {}
+
+/** What the bot may do where a message came in (a thread's permissions are its parent's). */
+interface Abilities {
+  /** Send a message there (in a thread: Send Messages in Threads). */
+  post: boolean;
+  /** Start a thread on a message there and write in it. */
+  thread: boolean;
+  /** Show embeds: without Embed Links, Discord drops them from the message and says nothing. */
+  embeds: boolean;
+}
+
+function abilities(message: Message<true>): Abilities {
+  const me = message.guild.members.me;
+  const perms = me ? message.channel.permissionsFor(me) : null;
+  // Not known (no cached member): assume what the README's invite grants; a refusal is still caught when sending.
+  if (!perms) return { post: true, thread: true, embeds: true };
+  const inThread = message.channel.isThread();
+  return {
+    post: perms.has(inThread ? PermissionFlagsBits.SendMessagesInThreads : PermissionFlagsBits.SendMessages),
+    thread: !inThread && perms.has(PermissionFlagsBits.CreatePublicThreads) && perms.has(PermissionFlagsBits.SendMessagesInThreads),
+    embeds: perms.has(PermissionFlagsBits.EmbedLinks),
+  };
+}
+
+export const NO_EMBEDS_NOTE = 'Sources shown as text: I lack the Embed Links permission in this channel (a server admin can grant it, or use /ask).';
 
 /** Thanks and praise ("thanks!", "thx bot", "good bot", "nice, that helps"): acknowledged with a reaction, not a message. */
 const THANKS_START = /^(?:thanks|thank\s*(?:you|u)|thx|ty|tysm|cheers|good\s+bot|nice|great|awesome|perfect|cool|brilliant|excellent|amazing|much appreciated|appreciated?)\b/i;
@@ -52,7 +143,7 @@ export function smallTalk(text: string, followUp: boolean): 'thanks' | 'help' | 
   return undefined;
 }
 
-async function onMessage(message: Message, ctx: BotContext): Promise<void> {
+async function onMessage(message: Message, ctx: BotContext, answers: AnswersByQuestion): Promise<void> {
   // Direct messages are not served (the bot asks for no DM intent): only server channels.
   if (message.author.bot || message.system || !message.inGuild()) return;
   const botId = message.client.user.id;
@@ -76,6 +167,12 @@ async function onMessage(message: Message, ctx: BotContext): Promise<void> {
   if (!trigger) return;
   // Nobody asked the bot: an ask channel's message, a forum post or a thread message without a mention.
   const unasked = !mentioned;
+  // Checked before any search: where the bot cannot write, a search would only end in Discord's refusal.
+  const can = abilities(message);
+  if (!can.post && !(trigger === 'ask-channel' && can.thread)) {
+    ctx.log.warn({ message: trigger, channel: channel.id, guild: message.guildId }, 'cannot answer in this channel: the bot lacks Send Messages (in threads: Send Messages in Threads) there');
+    return;
+  }
 
   const raw = trigger === 'forum-post' && thread ? forumQuestion(thread.name, message.content) : message.content;
   const text = searchText(raw);
@@ -104,6 +201,7 @@ async function onMessage(message: Message, ctx: BotContext): Promise<void> {
       return;
     }
     if (small === 'help' || !question.ok) {
+      if (!can.post) return;
       await message.reply({ content: small === 'help' || question.ok ? MENTION_HELP : question.error, allowedMentions: REPLY_MENTIONS });
       return;
     }
@@ -119,10 +217,13 @@ async function onMessage(message: Message, ctx: BotContext): Promise<void> {
     return;
   }
   // The forum post's own thread, or a new thread on the ask channel's message, or a reply in place.
-  const send = async (page: Page): Promise<Message> => {
-    if (trigger === 'ask-channel') {
+  const send = async (rendered: Page): Promise<Message> => {
+    if (answers.isDeleted(message.id)) throw new QuestionDeleted();
+    const page = can.embeds ? rendered : { ...rendered, content: answerAsText(rendered.content, rendered.embeds, NO_EMBEDS_NOTE), embeds: [] };
+    // Only where the bot may also write in it: a thread it cannot write in would stay empty, named after the question.
+    if (trigger === 'ask-channel' && can.thread) {
       const created = await message.startThread({ name: threadName(question.value), reason: 'Answering a question in an ask channel' }).catch((err: unknown) => {
-        // No "Create Public Threads" permission, or a thread exists already: answer in place rather than not at all.
+        // A thread exists already, or the permission changed meanwhile: answer in place rather than not at all.
         ctx.log.warn({ err, channel: channel.id }, 'could not start a thread in an ask channel; replying in the channel');
         return undefined;
       });
@@ -130,6 +231,8 @@ async function onMessage(message: Message, ctx: BotContext): Promise<void> {
         ctx.threads.set(created.id, [question.value]);
         return created.send({ ...page, allowedMentions: NO_MENTIONS });
       }
+    } else if (trigger === 'ask-channel') {
+      ctx.log.warn({ channel: channel.id }, 'cannot start threads in an ask channel (Create Public Threads and Send Messages in Threads): replying in the channel');
     }
     return message.reply({ ...page, allowedMentions: REPLY_MENTIONS });
   };
@@ -149,11 +252,20 @@ async function onMessage(message: Message, ctx: BotContext): Promise<void> {
       return;
     }
     const { message: sent, chain } = answered;
+    answers.add(message.id, { channelId: sent.channelId, messageId: sent.id });
+    // Deleted while the answer was on its way: it goes too.
+    if (answers.isDeleted(message.id)) for (const answer of answers.deleted(message.id)) void removeAnswer(message.client, ctx, message.id, answer);
     // Where a follow-up can come next: a thread on the answer (same id), and the thread it was posted in.
     ctx.threads.set(sent.id, chain);
     if (sent.channel.isThread()) ctx.threads.set(sent.channelId, chain);
     ctx.log.info({ message: trigger, user: message.author.id, guild: message.guildId, followUp: Boolean(context?.length), ms: Math.round(performance.now() - started) }, 'message answered');
   } catch (err) {
+    // The question was deleted meanwhile (Discord refuses a reply to it): nothing to say, and it cost nothing.
+    if (err instanceof QuestionDeleted || answers.isDeleted(message.id)) {
+      spent.giveBack();
+      ctx.log.info({ message: trigger, user: message.author.id, guild: message.guildId }, 'question deleted before its answer: nothing sent');
+      return;
+    }
     const busy = err instanceof PoolBusyError;
     const down = isUnreachable(err);
     if (busy || down) ctx.log.warn({ message: trigger, user: message.author.id, reason: (err as Error).message }, busy ? 'search queue full' : 'search unavailable');

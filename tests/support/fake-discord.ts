@@ -20,12 +20,26 @@ export function snowflake(at = Date.now()): string {
 }
 
 export const PERMISSIONS = {
+  addReactions: 1n << 6n,
   administrator: 1n << 3n,
   sendMessages: 1n << 11n,
   viewChannel: 1n << 10n,
+  embedLinks: 1n << 14n,
+  readMessageHistory: 1n << 16n,
   useApplicationCommands: 1n << 31n,
+  createPublicThreads: 1n << 35n,
+  sendMessagesInThreads: 1n << 38n,
 };
 const MEMBER_PERMISSIONS = (PERMISSIONS.viewChannel | PERMISSIONS.sendMessages | PERMISSIONS.useApplicationCommands).toString();
+/** What the README's invite link grants the bot (its managed role), plus reactions (the 👍 on thanks). */
+const BOT_PERMISSIONS = (
+  BigInt(MEMBER_PERMISSIONS) |
+  PERMISSIONS.embedLinks |
+  PERMISSIONS.readMessageHistory |
+  PERMISSIONS.addReactions |
+  PERMISSIONS.createPublicThreads |
+  PERMISSIONS.sendMessagesInThreads
+).toString();
 
 export interface RecordedRequest {
   method: string;
@@ -128,6 +142,8 @@ export class FakeDiscord extends EventEmitter {
   readonly guildId: string;
   readonly channelId: string;
   readonly adminRoleId: string;
+  /** The bot's own (managed) role, with the permissions the README asks for. */
+  readonly botRoleId = snowflake();
   readonly botUser: FakeUser;
   /** The application's owner (the bot's operator), served by GET /applications/@me. */
   readonly owner: FakeUser;
@@ -238,7 +254,8 @@ export class FakeDiscord extends EventEmitter {
     const permissions = options.admin ? (BigInt(MEMBER_PERMISSIONS) | PERMISSIONS.administrator).toString() : MEMBER_PERMISSIONS;
     return {
       user,
-      roles: options.roles ?? [],
+      // The bot's member always carries its role (a message it appears in must not strip its permissions).
+      roles: options.roles ?? (user.id === this.botUser.id ? [this.botRoleId] : []),
       permissions,
       joined_at: new Date(0).toISOString(),
       deaf: false,
@@ -478,7 +495,7 @@ export class FakeDiscord extends EventEmitter {
   }
 
   private channel(guildId = this.guildId): Json {
-    return { id: this.channelId, type: 0, guild_id: guildId, name: 'general', position: 0, permission_overwrites: [], nsfw: false, topic: null, last_message_id: null, rate_limit_per_user: 0, parent_id: null, flags: 0 };
+    return { id: this.channelId, type: 0, guild_id: guildId, name: 'general', position: 0, permission_overwrites: this.overwrites(this.channelId), nsfw: false, topic: null, last_message_id: null, rate_limit_per_user: 0, parent_id: null, flags: 0 };
   }
 
   private guild(id: string): Json {
@@ -497,7 +514,7 @@ export class FakeDiscord extends EventEmitter {
       verification_level: 0,
       default_message_notifications: 0,
       explicit_content_filter: 0,
-      roles: [role(id, '@everyone', MEMBER_PERMISSIONS, 0), role(this.adminRoleId, 'Archivists', MEMBER_PERMISSIONS, 1)],
+      roles: [role(id, '@everyone', MEMBER_PERMISSIONS, 0), role(this.adminRoleId, 'Archivists', MEMBER_PERMISSIONS, 1), role(this.botRoleId, 'Archivist', BOT_PERMISSIONS, 2)],
       emojis: [],
       features: [],
       mfa_level: 0,
@@ -521,7 +538,7 @@ export class FakeDiscord extends EventEmitter {
       unavailable: false,
       member_count: 1,
       voice_states: [],
-      members: [{ ...this.member(this.botUser), roles: [] }],
+      members: [this.member(this.botUser)],
       channels: [this.channel(id), ...this.extraChannels(id, 'channels')],
       threads: this.extraChannels(id, 'threads'),
       presences: [],
@@ -697,6 +714,51 @@ export class FakeDiscord extends EventEmitter {
   /** Thread creations left to refuse with 403 Missing Permissions (as without "Create Public Threads"). */
   refuseThreads = 0;
 
+  /** Permissions taken from the bot in a channel (its threads inherit them), by channel id. */
+  private readonly denied = new Map<string, bigint>();
+
+  private overwrites(channelId: string): Json[] {
+    const deny = this.denied.get(channelId);
+    return deny ? [{ id: this.botUser.id, type: 1, allow: '0', deny: deny.toString() }] : [];
+  }
+
+  /**
+   * Takes permissions from the bot in a channel, as a moderator's channel override does (announced
+   * with CHANNEL_UPDATE). REST then acts as Discord does: 403 for a message without Send Messages
+   * (Send Messages in Threads in its threads) or a thread without Create Public Threads, and a
+   * message's embeds silently dropped without Embed Links.
+   */
+  denyBot(channelId: string, ...permissions: bigint[]): void {
+    this.denied.set(channelId, permissions.reduce((a, b) => a | b, this.denied.get(channelId) ?? 0n));
+    const stored = this.moreChannels.get(channelId);
+    if (stored) stored.permission_overwrites = this.overwrites(channelId);
+    if (this.identified) this.dispatchGuild('CHANNEL_UPDATE', stored ?? this.channel());
+  }
+
+  /** Whether the bot has `permission` in a channel or thread (a thread's come from its parent). */
+  private botMay(channelId: string, permission: bigint): boolean {
+    const channel = this.moreChannels.get(channelId);
+    const from = channel?.type === CHANNEL.publicThread ? String(channel.parent_id) : channelId;
+    return ((this.denied.get(from) ?? 0n) & permission) === 0n;
+  }
+
+  /** A user edits their message: MESSAGE_UPDATE as Discord sends it (text blanked as for MESSAGE_CREATE). */
+  editMessage(message: FakeMessage, content: string): void {
+    message.content = content;
+    message.edited_timestamp = new Date().toISOString();
+    const mentioned = [...content.matchAll(/<@!?(\d+)>/g)].map((m) => m[1]);
+    message.mentions = mentioned.map((uid) => (uid === this.botUser.id ? this.botUser : { ...message.author, id: uid! }));
+    const readable = ((this.identifyIntents ?? 0) & INTENTS.messageContent) !== 0 || mentioned.includes(this.botUser.id);
+    const { user: _user, ...member } = this.member(message.author);
+    this.dispatchGuild('MESSAGE_UPDATE', { ...message, ...(readable ? {} : { content: '', embeds: [] }), guild_id: this.guildId, member });
+  }
+
+  /** A message deleted (by its author or a moderator): MESSAGE_DELETE, which carries ids only. */
+  deleteMessage(message: FakeMessage): void {
+    this.messages.delete(message.id);
+    this.dispatchGuild('MESSAGE_DELETE', { id: message.id, channel_id: message.channel_id, guild_id: this.guildId });
+  }
+
   /** The intents of the last IDENTIFY (undefined before one). */
   get identifyIntents(): number | undefined {
     const identify = [...this.gatewayReceived].reverse().find((p) => p.op === 2) as { d?: { intents?: number } } | undefined;
@@ -818,11 +880,12 @@ export class FakeDiscord extends EventEmitter {
   }
 
   /** REST of channels, messages and threads; true when it answered. */
-  private handleChannelRest(method: string, path: string, body: Json, reply: (status: number, body?: unknown) => void): boolean {
+  private handleChannelRest(method: string, path: string, requestBody: Json, reply: (status: number, body?: unknown) => void): boolean {
     const answered = (status: number, payload: unknown): true => {
       reply(status, payload);
       return true;
     };
+    let body = requestBody;
     let match = /^\/channels\/(\d+)$/.exec(path);
     if (match && method === 'GET') {
       const channel = this.channelById(match[1]!);
@@ -838,6 +901,10 @@ export class FakeDiscord extends EventEmitter {
     if (match && method === 'POST') {
       const channelId = match[1]!;
       if (!this.channelById(channelId)) return answered(404, { message: 'Unknown Channel', code: 10003 });
+      const inThread = this.moreChannels.get(channelId)?.type === CHANNEL.publicThread;
+      if (!this.botMay(channelId, inThread ? PERMISSIONS.sendMessagesInThreads : PERMISSIONS.sendMessages)) return answered(403, { message: 'Missing Permissions', code: 50013 });
+      // Without Embed Links Discord sends the message and drops its embeds, saying nothing.
+      if (!this.botMay(channelId, PERMISSIONS.embedLinks)) body = { ...body, embeds: [] };
       const ref = body.message_reference as { message_id?: string } | undefined;
       const referenced = ref?.message_id ? this.messages.get(ref.message_id) : undefined;
       if (ref?.message_id && !referenced) return answered(400, { message: 'Invalid Form Body', code: 50035 });
@@ -851,9 +918,20 @@ export class FakeDiscord extends EventEmitter {
       return true;
     }
     match = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path);
-    if (match && method === 'GET') {
+    if (match && (method === 'GET' || method === 'PATCH' || method === 'DELETE')) {
       const message = this.messages.get(match[2]!);
       if (!message || message.channel_id !== match[1]) return answered(404, { message: 'Unknown Message', code: 10008 });
+      // The bot may edit and delete its own messages only (others' need Manage Messages, which it lacks).
+      if (method !== 'GET' && message.author.id !== this.botUser.id) return answered(403, { message: 'Missing Permissions', code: 50013 });
+      if (method === 'DELETE') {
+        this.messages.delete(message.id);
+        reply(204);
+        return true;
+      }
+      if (method === 'PATCH') {
+        message.edited_timestamp = new Date().toISOString();
+        this.applyBody(message, this.botMay(match[1]!, PERMISSIONS.embedLinks) ? body : { ...body, embeds: [] });
+      }
       reply(200, message);
       return true;
     }
@@ -861,8 +939,8 @@ export class FakeDiscord extends EventEmitter {
     if (match && method === 'POST') {
       const message = this.messages.get(match[2]!);
       if (!message || message.channel_id !== match[1]) return answered(404, { message: 'Unknown Message', code: 10008 });
-      if (this.refuseThreads > 0) {
-        this.refuseThreads--;
+      if (this.refuseThreads > 0 || !this.botMay(match[1]!, PERMISSIONS.createPublicThreads)) {
+        this.refuseThreads = Math.max(0, this.refuseThreads - 1);
         return answered(403, { message: 'Missing Permissions', code: 50013 });
       }
       if (this.moreChannels.has(message.id)) return answered(400, { message: 'A thread has already been created for this message', code: 160004 });
