@@ -27,6 +27,13 @@ describe('chat framing', () => {
     expect(terms('why is everyone talking about the ferry strike rn')).toEqual(['ferri', 'strike']);
   });
 
+  it('leaves a pasted link out of the query', () => {
+    expect(terms('why did the ferry strike end https://media.example.com/clip/dancing-cat-81723.gif')).toEqual(['ferri', 'strike', 'end']);
+    expect(terms('www.example.org/lighthouse-keeper-story who kept the lighthouse')).toEqual(['kept', 'lighthous']);
+    // A link alone is searched as it came, like any message that is nothing but framing.
+    expect(isOnlyFraming('https://example.com/x')).toBe(true);
+  });
+
   it('keeps the same words when they say something: thanks to, news outlets, happenings of a story', () => {
     expect(terms('thanks to whom did the ferry strike end')).toContain('thank');
     expect(terms('which news outlet broke the ferry strike')).toContain('new');

@@ -52,7 +52,11 @@ describe('lexical-only index of the seed corpus (no model available)', () => {
 
   it('answers a question wrapped in chat as it answers the question alone', async () => {
     const plain = await searcher.ask('What did Saldo urge Kherson residents to do?');
-    for (const chat of ['hey bot, does anyone know what Saldo urged Kherson residents to do lol', 'could u tell me what Saldo urged Kherson residents to do? thanks']) {
+    for (const chat of [
+      'hey bot, does anyone know what Saldo urged Kherson residents to do lol',
+      'could u tell me what Saldo urged Kherson residents to do? thanks',
+      'what did Saldo urge Kherson residents to do https://media.example.com/clip/funny-cat-dance-81723.gif',
+    ]) {
       const wrapped = await searcher.ask(chat);
       expect(wrapped.abstained).toBe(false);
       expect(wrapped.results[0]!.chunkId).toBe(plain.results[0]!.chunkId);

@@ -48,6 +48,8 @@ const FRAMES: readonly RegExp[] = [
   /\bwhat(?:'s|s| is)\s+(?<f>known)\b/u,
   // Checking a claim: "is it true that".
   /\bis\s+(?:it|this|that)\s+(?<f>true|real|legit)\b/u,
+  // A pasted link (a GIF, a post, a page): its scheme, host and slug are no words of the question.
+  /(?:\bhttps?:\/\/|\bwww\.)\S+/u,
 ];
 
 /** The patterns as `matchAll` needs them (global), with match indices. */
