@@ -8,9 +8,10 @@
  * Used by the index build for a model trained on the corpus (src/embed/train.ts) and by the tests'
  * tiny model. The tokenizer is BERT's (normalizer, pre-tokenizer, WordPiece) over the given vocabulary.
  */
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 // protobufjs is CommonJS: the default import is module.exports; the type comes separately.
+import { makeFolder } from '../storage/make-folder.js';
 import protobuf from 'protobufjs/minimal.js';
 import type { Writer } from 'protobufjs/minimal.js';
 
@@ -351,7 +352,7 @@ export async function writeIfChanged(file: string, bytes: Uint8Array): Promise<v
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await mkdir(path.dirname(file), { recursive: true });
+  await makeFolder(path.dirname(file));
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
     await writeFile(tmp, bytes);

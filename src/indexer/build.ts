@@ -10,12 +10,13 @@ import type { IngestOptions } from '../ingest/load.js';
 import type { DenseInfo, NoDenseInfo } from '../storage/backend.js';
 import { damaged, damagedKeywords, IndexDatabase, type NewPassage } from '../storage/database.js';
 import { cacheBytes, DEFAULT_POSTING_CACHE_MB } from '../storage/embedded.js';
-import { accessProblem, MissingIndexError, OldFormatError } from '../storage/errors.js';
-import { fsyncFile, newDatabaseName, publishDatabase, removeIncomplete, removeUnused, resolveIndex, vectorsFileName, POINTER } from '../storage/folder.js';
+import { accessProblem, IndexError, MissingIndexError, OldFormatError, rebuildHint } from '../storage/errors.js';
+import { newDatabaseName, publishDatabase, removeIncomplete, removeUnused, resolveIndex, vectorsFileName, POINTER } from '../storage/folder.js';
 import { KeywordIndex, PostingCache, shouldMerge } from '../storage/keyword/index.js';
 import { acquireLock } from '../storage/lock.js';
+import { makeFolder } from '../storage/make-folder.js';
 import { META, SCHEMA_VERSION } from '../storage/schema.js';
-import { addVectors, createVectorIndex, deleteVectors, readVectorIndex, vectorOf, type VectorIndex } from '../storage/vectors.js';
+import { addVectors, createVectorIndex, deleteVectors, readVectorIndex, vectorOf, writeVectorIndex, type VectorIndex } from '../storage/vectors.js';
 import { withCorpusModel } from './corpus-model.js';
 import type { BuildOptions, BuildReport, BuildSettings, BuildStage, Embedding, KeptUnread } from './options.js';
 import { pruneRelated, RelatedCollector, type RelatedTerms } from '../text/related.js';
@@ -134,6 +135,7 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
 }
 
 async function lockedBuild(options: BuildOptions): Promise<BuildReport> {
+  await makeFolder(options.out, 'name a writable folder for the index (--out, or INDEX_DIR)');
   const release = await acquireLock(options.out);
   let base: Base | undefined;
   let loaded: Embedder | undefined;
@@ -241,11 +243,12 @@ export function denseInfo(settings: BuildSettings, embedding: Embedding): DenseI
 /** Vectors that can be re-used: the base index's, keyed by (model, embedded text). */
 type VectorReuse = PrepareStep['reuse'];
 
-async function vectorCache(base: Base | undefined, embedder: Embedder | undefined): Promise<{ reuse: VectorReuse; graph?: VectorIndex }> {
+/** `damage`: the base's vector file could not be read (a full build re-embeds anyway; an update cannot go on). */
+async function vectorCache(base: Base | undefined, embedder: Embedder | undefined): Promise<{ reuse: VectorReuse; graph?: VectorIndex; damage?: string }> {
   const none = { reuse: () => new Map<string, Float32Array>() };
   if (!base || !embedder || base.dense.status !== 'ok' || base.dense.model !== embedder.modelId || base.dense.dim !== embedder.dim) return none;
   const name = base.db.meta<string | null>(META.vectorsFile);
-  if (!name) return none;
+  if (!name) return { ...none, damage: 'the database names no vector file' };
   try {
     const graph = await readVectorIndex(path.join(path.dirname(base.file), name), base.dense.dim, base.dense.efSearch);
     const stored = base.db.embedKeys();
@@ -258,8 +261,8 @@ async function vectorCache(base: Base | undefined, embedder: Embedder | undefine
       return out;
     };
     return { graph, reuse };
-  } catch {
-    return none;
+  } catch (err) {
+    return { ...none, damage: (err as Error).message };
   }
 }
 
@@ -319,9 +322,12 @@ export function noArticles(options: BuildOptions, stats: StreamStats): BuildErro
  * path it could not read this time would drop that path's articles, as an update never does. Refused
  * unless asked for with `rebuild`; the live index stays as it is.
  */
-function unreadLoss(db: IndexDatabase, unread: StreamStats['unread'], exclude?: ReadonlySet<string>): BuildError | undefined {
+export function unreadLoss(
+  articles: Iterable<{ id: string; rowid: number; source: string }>,
+  unread: StreamStats['unread'],
+  exclude?: ReadonlySet<string>,
+): BuildError | undefined {
   if (unread.length === 0) return undefined;
-  const articles = [...db.articleHashes()].map(([id, a]) => ({ id, rowid: a.rowid, source: a.source }));
   const { kept } = unseenArticles(articles, unread, exclude);
   if (kept.length === 0) return undefined;
   const lost = kept.map((k) => `${k.path} (${k.reason}; ${k.articles} article${k.articles === 1 ? '' : 's'} of the current index)`).join(', ');
@@ -406,7 +412,8 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     if (articles === 0) throw noArticles(options, stats);
     throwIfAborted(signal);
     if (base && !options.rebuild) {
-      const lost = unreadLoss(base.db, stats.unread, options.exclude);
+      const indexed = [...base.db.articleHashes()].map(([id, a]) => ({ id, rowid: a.rowid, source: a.source }));
+      const lost = unreadLoss(indexed, stats.unread, options.exclude);
       if (lost) throw lost;
     }
 
@@ -432,8 +439,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       vectorsFile = vectorsFileName(name, 1);
       const target = path.join(options.out, vectorsFile);
       created.push(target);
-      await graphOut.writeIndex(target);
-      await fsyncFile(target);
+      await writeVectorIndex(graphOut, target);
     }
     const now = new Date().toISOString();
     const dense = denseInfo(settings, embedding);
@@ -507,6 +513,10 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   const { db } = base;
   const embedder = embedding.embedder;
   let since = performance.now();
+  // Read first: an update over a vector file that is missing or damaged would report success while
+  // its new passages got no vectors and readers kept refusing the index.
+  const { reuse, graph, damage } = await vectorCache(base, embedder);
+  if (damage !== undefined) throw new IndexError(`The vector index of ${base.file} is missing or damaged (${damage}): ${rebuildHint(options.out)}.`);
   const changes = await readChanges(options, db);
   clock.add('load', since);
   const { todo, replaced, removedRows, stats } = changes;
@@ -522,7 +532,6 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   const nextId = { value: db.meta<number>(META.nextPassageId) ?? 0 };
   const generation = (db.meta<number>(META.generation) ?? 0) + 1;
   const name = path.basename(base.file);
-  const { reuse, graph } = await vectorCache(base, embedder);
   // Rowids for new articles are assigned inside the commit; the passages are linked to them there.
   const prepared = await preparePassages(todo, prepareStep(options, embedder, nextId, reuse, counts, clock), (done, total) =>
     options.onProgress?.({ stage: 'embed', done, total, unit: 'passages' }),
@@ -552,8 +561,11 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
     deleteVectors(graph, removedPassages);
     vectorsFile = vectorsFileName(name, generation);
     written = path.join(options.out, vectorsFile);
-    await graph.writeIndex(written);
-    await fsyncFile(written);
+    // A file cut short (a full disk) is not left behind for the next run to clear.
+    await writeVectorIndex(graph, written).catch(async (err: unknown) => {
+      await rm(written!, { force: true });
+      throw err;
+    });
   }
   clock.add('hnsw', since);
   try {

@@ -1,7 +1,7 @@
 import { commandLine } from '../command-line.js';
 import { DEFAULT_CHUNK_OPTIONS } from '../chunk.js';
 import type { Embedder } from '../embed/embedder.js';
-import { newStreamStats, streamCorpus, type ArticleKeys } from '../ingest/stream.js';
+import { newStreamStats, streamCorpus, unreadCorpusPaths, type ArticleKeys } from '../ingest/stream.js';
 import type { DenseInfo, NoDenseInfo } from '../storage/backend.js';
 import { IndexBusyError } from '../storage/errors.js';
 import { chunkingSchema, denseSchema } from '../storage/database.js';
@@ -24,6 +24,7 @@ import {
   TrackedCounts,
   throwIfAborted,
   trackBatch,
+  unreadLoss,
   unseenArticles,
   type BuildOptions,
   type BuildReport,
@@ -102,7 +103,7 @@ async function run(options: PostgresBuildOptions): Promise<BuildReport> {
 /** The build itself, once the model is loaded (or known to be unavailable). */
 async function write(options: PostgresBuildOptions, clock: Stopwatch, since: number, meta: Awaited<ReturnType<typeof readMeta>>, loaded: Embedding): Promise<BuildReport> {
   const { sql, settings, signal } = options;
-  const vectors = loaded.embedder ? await ensureVectorSupport(sql, loaded.embedder.dim) : { ok: false as const };
+  const vectors = loaded.embedder ? await vectorSupport(sql, loaded.embedder.dim) : { ok: false as const };
   const embedding: Embedding = vectors.ok || !loaded.embedder ? loaded : { modelError: vectors.reason };
   if (!vectors.ok && vectors.reason) options.onProgress?.({ stage: 'model', done: 1, total: 1, message: vectors.reason });
   const embedder = embedding.embedder;
@@ -117,7 +118,7 @@ async function write(options: PostgresBuildOptions, clock: Stopwatch, since: num
   else if ((meta.dense?.status === 'ok' ? meta.dense.model : undefined) !== (dense.status === 'ok' ? dense.model : undefined)) {
     fullReason = dense.status === 'ok' ? `the index has no vectors from ${dense.model}` : `no vectors this time (${dense.reason})`;
   } else if (JSON.stringify(meta.chunking) !== JSON.stringify(chunking)) fullReason = 'the chunking settings changed';
-  if (vectors.ok && vectors.recreated && !fullReason) fullReason = 'the vector table was recreated for a new dimension';
+  if (vectors.ok && vectors.recreate && !fullReason) fullReason = 'the vector table was recreated for a new dimension';
   const full = fullReason !== undefined;
   // A full build passes every passage through here: the related words are learned from them (with
   // RELATED_WORDS; an update keeps the old ones).
@@ -129,6 +130,17 @@ async function write(options: PostgresBuildOptions, clock: Stopwatch, since: num
   )) {
     known.set(r.id, { rowid: r.rowid, hash: r.hash, raw: r.raw_hash, url: r.url_key, text: r.text_key, source: r.source });
   }
+  // A full build over a live index rewrites its articles batch by batch, where readers see them: a
+  // corpus path it cannot read (its articles would be dropped) stops it before the first write.
+  const guarded = full && meta.complete && !options.rebuild;
+  const indexed = (): Array<{ id: string; rowid: number; source: string }> => [...known].map(([id, k]) => ({ id, rowid: k.rowid, source: k.source }));
+  if (guarded) {
+    const lost = unreadLoss(indexed(), await unreadCorpusPaths(options.corpus), options.exclude);
+    if (lost) throw lost;
+  }
+  throwIfAborted(signal);
+  if (vectors.ok && (vectors.recreate || !vectors.exists)) await createVectorTable(sql, loaded.embedder!.dim, vectors.recreate);
+
   const byRaw = new Map<string, { id: string; url?: string; text: string }>();
   if (!full) for (const [id, k] of known) if (k.raw && k.text) byRaw.set(k.raw, { id, url: k.url ?? undefined, text: k.text });
 
@@ -209,6 +221,12 @@ async function write(options: PostgresBuildOptions, clock: Stopwatch, since: num
 
   since = performance.now();
   options.onProgress?.({ stage: 'write', done: 0, total: 1, message: 'Committing the update' });
+  // A path that became unreadable while this full build ran: stop before removing its articles (the
+  // stored chunking and model stay the old ones, so the next run does the full build again).
+  if (guarded) {
+    const lost = unreadLoss(indexed().filter((a) => !seen.has(a.id)), stats.unread, options.exclude);
+    if (lost) throw lost;
+  }
   // A full build keeps nothing it did not read; an update keeps the articles of unreadable paths.
   const unseen = [...known].filter(([id]) => !seen.has(id)).map(([id, k]) => ({ id, rowid: k.rowid, source: k.source }));
   const { removed, kept } = full ? { removed: unseen.map((a) => a.rowid), kept: [] } : unseenArticles(unseen, stats.unread, options.exclude);
@@ -340,10 +358,11 @@ async function setMeta(tx: Queryable, values: Record<string, unknown>): Promise<
 }
 
 /**
- * Makes sure vectors can be stored for `dim`-dimensional embeddings: the `vector` extension and
- * `passage_vectors` with an HNSW index. Without pgvector, says why (keyword search runs alone).
+ * Whether vectors can be stored for `dim`-dimensional embeddings: the `vector` extension, and whether
+ * `passage_vectors` exists or must be recreated for another dimension (done by createVectorTable, once
+ * the build is known to go ahead). Without pgvector, says why (keyword search runs alone).
  */
-async function ensureVectorSupport(sql: Sql, dim: number): Promise<{ ok: true; recreated: boolean } | { ok: false; reason?: string }> {
+async function vectorSupport(sql: Sql, dim: number): Promise<{ ok: true; exists: boolean; recreate: boolean } | { ok: false; reason?: string }> {
   try {
     await sql.query('CREATE EXTENSION IF NOT EXISTS vector');
   } catch (err) {
@@ -355,18 +374,16 @@ async function ensureVectorSupport(sql: Sql, dim: number): Promise<{ ok: true; r
   const [col] = await sql.query<{ dim: number }>(
     "SELECT atttypmod AS dim FROM pg_attribute WHERE attrelid = to_regclass('passage_vectors') AND attname = 'embedding'",
   );
-  let recreated = false;
-  if (col && col.dim !== dim) {
-    await sql.query('DROP TABLE passage_vectors');
-    recreated = true;
-  }
-  if (!col || recreated) {
-    await sql.transaction(async (tx) => {
-      await tx.query(`CREATE TABLE IF NOT EXISTS passage_vectors (id integer PRIMARY KEY REFERENCES passages (id) ON DELETE CASCADE, embedding vector(${dim}) NOT NULL)`);
-      await tx.query('CREATE INDEX IF NOT EXISTS passage_vectors_hnsw ON passage_vectors USING hnsw (embedding vector_cosine_ops)');
-    });
-  }
-  return { ok: true, recreated };
+  return { ok: true, exists: col !== undefined, recreate: col !== undefined && col.dim !== dim };
+}
+
+/** Creates `passage_vectors` (dropping the one of another dimension) with its HNSW index. */
+async function createVectorTable(sql: Sql, dim: number, drop: boolean): Promise<void> {
+  if (drop) await sql.query('DROP TABLE passage_vectors');
+  await sql.transaction(async (tx) => {
+    await tx.query(`CREATE TABLE IF NOT EXISTS passage_vectors (id integer PRIMARY KEY REFERENCES passages (id) ON DELETE CASCADE, embedding vector(${dim}) NOT NULL)`);
+    await tx.query('CREATE INDEX IF NOT EXISTS passage_vectors_hnsw ON passage_vectors USING hnsw (embedding vector_cosine_ops)');
+  });
 }
 
 /** The weighted tsvector of a passage: title terms at weight A, text terms at B, with positions. */

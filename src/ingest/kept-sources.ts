@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { makeFolder } from '../storage/make-folder.js';
 
 /*
  * Sources added and removed from chat (`/sources add`, `/sources remove`), kept in the data folder
@@ -90,7 +91,7 @@ export async function readRemovals(dataDir: string): Promise<RemovedArticle[]> {
 
 /** Written whole to a temporary file and renamed over the list, so a crash never leaves half of it. */
 async function writeRemovals(dataDir: string, list: readonly RemovedArticle[]): Promise<void> {
-  await mkdir(dataDir, { recursive: true });
+  await makeFolder(dataDir, 'set DATA_DIR to a writable folder');
   const file = removalsFile(dataDir);
   const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(tmp, `${JSON.stringify(list, null, 2)}\n`);
@@ -129,7 +130,7 @@ export function safeFileName(name: string): string {
 /** A fresh path for a download being checked (in the hidden incoming folder). */
 export async function incomingPath(dataDir: string, name: string): Promise<string> {
   const dir = path.join(keptSourcesDir(dataDir), INCOMING);
-  await mkdir(dir, { recursive: true });
+  await makeFolder(dir, 'set DATA_DIR to a writable folder');
   return path.join(dir, `${randomBytes(6).toString('hex')}-${safeFileName(name)}`);
 }
 
@@ -140,7 +141,7 @@ export async function incomingPath(dataDir: string, name: string): Promise<strin
  */
 export async function keepFile(dataDir: string, staged: string, name: string, now = new Date()): Promise<string> {
   const dir = keptSourcesDir(dataDir);
-  await mkdir(dir, { recursive: true });
+  await makeFolder(dir, 'set DATA_DIR to a writable folder');
   const stamp = now.toISOString().replace(/[-:.]/g, '');
   const safe = safeFileName(name);
   for (let n = 1; ; n++) {

@@ -139,21 +139,28 @@ export function truncateAtSentence(text: string, max: number): string {
 
 type Where = Pick<IngestProblem, 'source' | 'line'>;
 
-/** Applies MAX_ARTICLE_CHARS to a cleaned text; a cut is reported, and the article is kept. */
-export function limitLength(text: string, maxChars: number, where: Where, problems: IngestProblem[]): string {
-  if (text.length <= maxChars) return text;
-  const cut = truncateAtSentence(text, maxChars);
+/**
+ * Applies MAX_ARTICLE_CHARS to a cleaned text; a cut is reported, and the article is kept. `precut`:
+ * the raw text was this long and only its head was cleaned (the text given may end mid-sentence).
+ */
+export function limitLength(text: string, maxChars: number, where: Where, problems: IngestProblem[], precut?: number): string {
+  if (text.length <= maxChars && precut === undefined) return text;
+  const cut = truncateAtSentence(text, Math.min(maxChars, precut === undefined ? text.length : text.length - 1));
+  const length = precut === undefined ? `${text.length.toLocaleString('en')} characters` : `${precut.toLocaleString('en')} characters before cleaning`;
   problems.push({
     ...where,
     kept: true,
-    message: `article text is ${text.length.toLocaleString('en')} characters, over MAX_ARTICLE_CHARS (${maxChars.toLocaleString('en')}): indexed its first ${cut.length.toLocaleString('en')} (raise MAX_ARTICLE_CHARS to keep more)`,
+    message: `article text is ${length}, over MAX_ARTICLE_CHARS (${maxChars.toLocaleString('en')}): indexed its first ${cut.length.toLocaleString('en')} (raise MAX_ARTICLE_CHARS to keep more)`,
   });
   return cut;
 }
 
 /** An article's date as DATE_ORDER reads it; one that cannot be read is reported, and the article is kept undated. */
 export function readDate(rawDate: unknown, order: DateOrder, where: Where, problems: IngestProblem[]): string | undefined {
-  const result = parseDate(rawDate, order);
+  // A Unix timestamp written as a string (every CSV value is one; JSON exports often quote them): 10
+  // digits are seconds, 13 milliseconds. Eight digits stay a compact date (20221031).
+  const value = typeof rawDate === 'string' && /^\s*(\d{10}|\d{13})\s*$/.test(rawDate) ? Number(rawDate) : rawDate;
+  const result = parseDate(value, order);
   if (result && 'error' in result) {
     problems.push({ ...where, kept: true, message: `date ${showValue(rawDate)}: ${result.error}; indexed without a date` });
     return undefined;

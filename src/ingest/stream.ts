@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { finished } from 'node:stream/promises';
 import type { Article, IngestProblem } from '../types.js';
 import { cleanText, cleanTitle, isBoilerplate } from './clean.js';
 import { parseCsvFile, parseHtml, parseJson, parseJsonl, parseText, type ParsedFile } from './formats.js';
@@ -34,6 +35,7 @@ export interface StreamStats {
 }
 
 const MIN_TEXT_CHARS = 40;
+const BINARY = 'looks like a binary file (contains NUL bytes; a UTF-16 file must be re-saved as UTF-8), not JSON Lines';
 const textKey = (text: string): string => sha1(text.toLowerCase().replace(/\s+/g, ' '));
 
 /**
@@ -67,6 +69,7 @@ export async function* streamCorpus(
   const dateOrder = options.dateOrder ?? 'mdy';
   const maxChars = options.maxArticleChars ?? DEFAULT_MAX_ARTICLE_CHARS;
   const exclude = options.exclude;
+  const cleanBudget = maxChars + Math.max(maxChars, 1_000_000);
   const files = await listCorpusFiles(paths, stats.problems, stats.unread);
   stats.files = files.length;
   stats.totalBytes = 0;
@@ -110,12 +113,15 @@ export async function* streamCorpus(
     }
     stats.cleaned++;
     const title = cleanTitle(raw.title);
-    let text = cleanText(raw.text, { title });
+    // Cleaning takes time and memory in proportion to the text (~25 bytes a character): a text far over
+    // MAX_ARTICLE_CHARS is cut before it, so a 200 MB record costs what a 2 MB one does.
+    const precut = raw.text.length > cleanBudget ? raw.text.length : undefined;
+    let text = cleanText(precut ? raw.text.slice(0, cleanBudget) : raw.text, { title });
     if (text.length < MIN_TEXT_CHARS) {
       stats.problems.push({ source: file, line: raw.line, message: 'article text is empty or too short after cleaning' });
       return undefined;
     }
-    text = limitLength(text, maxChars, { source: file, line: raw.line }, stats.problems);
+    text = limitLength(text, maxChars, { source: file, line: raw.line }, stats.problems, precut);
     const urlK = raw.url ? urlKey(raw.url) : undefined;
     const textK = textKey(text);
     if ((urlK && seenUrls.has(urlK)) || seenTexts.has(textK)) {
@@ -237,19 +243,29 @@ async function* jsonlLines(file: string, stats: StreamStats): AsyncGenerator<Raw
     stats.bytesDone += bytes.byteLength + 1;
     return { bytes, n: ++n };
   };
-  let rest: Buffer | undefined;
+  // The start of a line longer than a chunk, in pieces joined once at its end (joining them chunk by
+  // chunk copied the line again for every chunk: quadratic, 35 s to read one 200 MB line).
+  let rest: Buffer[] = [];
+  let first = true;
   try {
     for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      // JSON text never holds a raw NUL byte: a binary file (or UTF-16) is named once, not line by line.
+      if (first && chunk.includes(0)) {
+        stats.problems.push({ source: file, message: BINARY });
+        stats.unread.push({ path: file, reason: BINARY });
+        return;
+      }
+      first = false;
       const lines: RawLine[] = [];
       let start = 0;
       let nl = chunk.indexOf(10);
-      if (rest) {
+      if (rest.length) {
         if (nl < 0) {
-          rest = Buffer.concat([rest, chunk]);
+          rest.push(chunk);
           continue;
         }
-        lines.push(line(Buffer.concat([rest, chunk.subarray(0, nl)])));
-        rest = undefined;
+        lines.push(line(Buffer.concat([...rest, chunk.subarray(0, nl)])));
+        rest = [];
         start = nl + 1;
         nl = chunk.indexOf(10, start);
       }
@@ -258,10 +274,10 @@ async function* jsonlLines(file: string, stats: StreamStats): AsyncGenerator<Raw
         start = nl + 1;
       }
       // A view is enough: a read stream hands out a fresh buffer for each chunk.
-      if (start < chunk.length) rest = chunk.subarray(start);
+      if (start < chunk.length) rest = [chunk.subarray(start)];
       if (lines.length) yield lines;
     }
-    if (rest?.length) yield [line(rest)];
+    if (rest.length) yield [line(Buffer.concat(rest))];
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     stats.problems.push({ source: file, line: n || undefined, message: `cannot read: ${code}` });
@@ -287,6 +303,37 @@ function parseByExtension(content: string, file: string, ext: string): ParsedFil
 function firstWords(text: string, max = 12): string {
   const words = text.split(/\s+/);
   return words.length <= max ? text : `${words.slice(0, max).join(' ')}…`;
+}
+
+/**
+ * The corpus paths and files that cannot be read or decoded now, found by reading every file's bytes
+ * without parsing or cleaning them (a fraction of a build's reading time): a full build checks them
+ * before it rewrites anything, since a path it cannot read would lose the articles indexed from it.
+ */
+export async function unreadCorpusPaths(paths: readonly string[]): Promise<UnreadPath[]> {
+  const unread: UnreadPath[] = [];
+  const files = await listCorpusFiles(paths, [], unread);
+  for (const file of files) {
+    const ext = path.extname(file).toLowerCase();
+    try {
+      if (ext === '.jsonl' || ext === '.ndjson') {
+        // Read through, as the build reads it (a line that is not UTF-8 is a problem of that line, not of the file).
+        let binary = false;
+        const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+        stream.once('data', (chunk) => {
+          binary = (chunk as Buffer).includes(0);
+        });
+        await finished(stream.resume());
+        if (binary) unread.push({ path: file, reason: BINARY });
+        continue;
+      }
+      const content = decode(await readFile(file));
+      if (typeof content !== 'string') unread.push({ path: file, reason: content.error });
+    } catch (err) {
+      unread.push({ path: file, reason: `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` });
+    }
+  }
+  return unread;
 }
 
 export function newStreamStats(): StreamStats {

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statfsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { commandLine } from '../command-line.js';
 
@@ -91,6 +91,39 @@ function fileOnTheWay(p: string): string | undefined {
   }
 }
 
+/** Free bytes (for this user) on the file system holding `p` or its nearest existing ancestor; undefined when it cannot be told. */
+export function freeBytes(p: string): number | undefined {
+  for (let at = path.resolve(p); ; at = path.dirname(at)) {
+    try {
+      const fs = statfsSync(at);
+      return fs.bavail * fs.bsize;
+    } catch {
+      if (path.dirname(at) === at) return undefined;
+    }
+  }
+}
+
+/** Below this, an I/O error from SQLite is taken for a full disk (it needs room for its WAL and shared-memory files). */
+const NEARLY_FULL = 1 << 20;
+
+/**
+ * A full disk under the index folder, as one line: ENOSPC, EDQUOT or SQLite's SQLITE_FULL, or an I/O
+ * error while the disk has no room left (a reader cannot create SQLite's shared-memory file). Not
+ * damage: rebuilding would not help.
+ */
+function diskFull(dir: string, code: string, err: unknown, write: boolean): AccessError | undefined {
+  const full = code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+  if (!full && !(code.startsWith('SQLITE_IOERR') || code === 'EIO')) return undefined;
+  const free = freeBytes(dir);
+  if (!full && (free === undefined || free >= NEARLY_FULL)) return undefined;
+  const detail = `${(err as Error).message}${free === undefined ? '' : `; ${(free / 2 ** 20).toFixed(1)} MB free`}`;
+  return new AccessError(
+    write
+      ? `The disk holding the index folder ${dir} is full (${detail}): free space there, or build the index on another disk (--out). The previous index is unchanged.`
+      : `The disk holding the index folder ${dir} is full (${detail}): free space there (SQLite needs a little room beside the index even to read it).`,
+  );
+}
+
 /**
  * A permission or path problem with the index folder `dir` (a file system or SQLite error), as the
  * one-line error naming the folder, what is missing and the fix; undefined for any other error.
@@ -101,6 +134,8 @@ export function accessProblem(dir: string, err: unknown, options: { write?: bool
   const code = (err as { code?: unknown }).code;
   if (typeof code !== 'string') return undefined;
   const { write = false } = options;
+  const full = diskFull(dir, code, err, write);
+  if (full) return full;
   if (code === 'ENOTDIR' || code === 'EEXIST') {
     const file = fileOnTheWay(dir);
     return file ? new AccessError(`${dir} cannot be an index folder: ${file} is a file. Name a folder for the index (--out / --index, or INDEX_DIR).`) : undefined;

@@ -1,10 +1,11 @@
 import { commandLine } from '../command-line.js';
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { IndexDatabase } from './database.js';
 import { AccessError, accessProblem, IndexError, MissingIndexError, rebuildHint } from './errors.js';
+import { makeFolder } from './make-folder.js';
 import { META } from './schema.js';
 
 /**
@@ -120,7 +121,7 @@ export async function fsyncFile(file: string): Promise<void> {
 
 /** Makes `name` the live database: the pointer is replaced by an atomic rename. */
 export async function publishDatabase(dir: string, name: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  await makeFolder(dir);
   const tmp = path.join(dir, `.${POINTER}-${randomBytes(3).toString('hex')}`);
   await writeDurable(tmp, `${name}\n`);
   await rename(tmp, path.join(dir, POINTER));

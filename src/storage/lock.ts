@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { IndexBusyError, IndexError } from './errors.js';
+import { makeFolder } from './make-folder.js';
 
 /** Locks held by this process (a pid in the lock file cannot tell two builds of one process apart). */
 const held = new Set<string>();
@@ -29,7 +30,7 @@ export async function acquireLock(dir: string, options: LockOptions = {}): Promi
   held.add(key);
   const tmp = path.join(dir, `.lock-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    await mkdir(dir, { recursive: true });
+    await makeFolder(dir);
     await writeFile(tmp, `${process.pid}\n`);
     const release = async (): Promise<void> => {
       held.delete(key);

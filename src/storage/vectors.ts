@@ -1,5 +1,8 @@
+import { open } from 'node:fs/promises';
+import path from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type { VectorHit } from './backend.js';
+import { freeBytes, IndexError } from './errors.js';
 
 const { HierarchicalNSW } = hnswlib;
 export type VectorIndex = InstanceType<typeof HierarchicalNSW>;
@@ -27,6 +30,60 @@ export async function readVectorIndex(file: string, dim: number, efSearch: numbe
   await index.readIndex(file);
   index.setEf(efSearch);
   return index;
+}
+
+/**
+ * Writes a graph to `file`, flushed to disk, and checks that it was written whole: hnswlib's writer
+ * ignores write errors (on a full disk it leaves a truncated file and reports nothing), and a commit
+ * naming such a file would replace a good index with one no reader can open.
+ */
+export async function writeVectorIndex(index: VectorIndex, file: string): Promise<void> {
+  await index.writeIndex(file);
+  const handle = await open(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await checkVectorFile(file, index.getCurrentCount());
+}
+
+/** hnswlib's file header: six size_t, two 32-bit ints, four size_t and a double (hnswalg.h, saveIndex). */
+const HEADER_BYTES = 96;
+
+/**
+ * Walks the layout hnswlib's saveIndex writes (header, the level-0 block of `elements` records, then
+ * per element a 32-bit length and that many bytes of upper-level links) and checks it ends exactly at
+ * the end of the file, as hnswlib's own loader does, without reading the vectors themselves.
+ */
+export async function checkVectorFile(file: string, elements: number): Promise<void> {
+  const handle = await open(file, 'r');
+  let size = 0;
+  let whole = false;
+  try {
+    size = (await handle.stat()).size;
+    const head = Buffer.alloc(HEADER_BYTES);
+    if ((await handle.read(head, 0, HEADER_BYTES, 0)).bytesRead === HEADER_BYTES && Number(head.readBigUInt64LE(16)) === elements) {
+      const linksAt = HEADER_BYTES + elements * Number(head.readBigUInt64LE(24));
+      if (linksAt <= size) {
+        const links = Buffer.alloc(size - linksAt);
+        await handle.read(links, 0, links.length, linksAt);
+        let at = 0;
+        let read = 0;
+        for (; read < elements && at + 4 <= links.length; read++) at += 4 + links.readUInt32LE(at);
+        // Cut exactly between two records, the walk ends at the file's end before the last element.
+        whole = read === elements && at === links.length;
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+  if (whole) return;
+  const message = `The vector file ${file} was not written whole (${size} bytes for ${elements} vectors)`;
+  // Almost always a full disk: said as such (code ENOSPC), one line, by accessProblem().
+  const free = freeBytes(path.dirname(file));
+  if (free !== undefined && free < 1 << 20) throw Object.assign(new Error(message), { code: 'ENOSPC' });
+  throw new IndexError(`${message}: the previous index is unchanged; run the command again.`);
 }
 
 /** Adds points, growing the graph's capacity as needed. */
