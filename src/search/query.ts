@@ -81,9 +81,6 @@ export interface PlanOptions {
   relatedRetrieval?: boolean;
 }
 
-/** A word this long or longer may be read as the everyday word a slip left it one edit from. */
-const MIN_SLIP_LETTERS = 5;
-
 /** At most this many words a slip may have meant: the ones the corpus uses most. */
 const MAX_CORRECTIONS = 2;
 
@@ -123,10 +120,8 @@ export function planQuery(question: string, stats: Pick<TermStats, 'docs' | 'df'
     const everyday = absent ? everydaySpelling(token) : undefined;
     const everydayTerm = everyday === undefined ? undefined : processTerm(everyday);
     if (everydayTerm === null) continue;
-    // Four letters are one slip from too many words ("putn": "put" or "putin"?): only a stop word is read there.
-    const everydayMeant = token.length >= MIN_SLIP_LETTERS ? everydayTerm : undefined;
     let meant = variants && absent ? likeliest(variants.corrections(term), stats) : [];
-    if (meant.length === 0 && everydayMeant !== undefined && stats.df(everydayMeant) > 0) meant = [everydayMeant];
+    if (meant.length === 0 && everydayTerm !== undefined && stats.df(everydayTerm) > 0) meant = [everydayTerm];
     // A name may be spelled otherwise in the corpus.
     const spellings = new Set(variants && names.has(term) ? variants.find(term) : []);
     for (const t of meant) spellings.add(t);

@@ -33,8 +33,8 @@ export class VariantFinder {
   }
 
   /** Terms within `max` edits of `term` (not itself) among those `prefix` letters alike, with their distance. */
-  private near(term: string, prefix: number): Array<{ term: string; distance: number }> {
-    if (term.length < 5) return [];
+  private near(term: string, prefix: number, minLength = 5): Array<{ term: string; distance: number }> {
+    if (term.length < minLength) return [];
     const max = term.length >= 8 ? 2 : 1;
     const start = term.slice(0, prefix);
     const out: Array<{ term: string; distance: number }> = [];
@@ -58,12 +58,13 @@ export class VariantFinder {
   }
 
   /**
-   * What a word the corpus never uses was likely meant to be: the terms fewest edits away (1, or 2 from 8 letters up)
-   * with the same first letter, sorted. A slip inside the first three letters ("sepak", "chhina") is as common as
+   * What a word the corpus never uses was likely meant to be: the terms (of five letters or more) fewest edits away
+   * (1, or 2 from 8 letters up) with the same first letter, sorted. A slip inside the first three letters ("sepak", "chhina") is as common as
    * one after them.
    */
   corrections(term: string): string[] {
-    const near = this.near(term, 1);
+    // Four letters too: "putn" is a slip of a corpus term ("putin") before it is one of an everyday word ("put").
+    const near = this.near(term, 1, 4);
     const fewest = Math.min(...near.map((v) => v.distance));
     return near
       .filter((v) => v.distance === fewest)
