@@ -53,8 +53,8 @@ const HEADER_BYTES = 96;
 
 /**
  * Walks the layout hnswlib's saveIndex writes (header, the level-0 block of `elements` records, then
- * per element a 32-bit length and that many bytes of upper-level links) and checks it ends exactly at
- * the end of the file, as hnswlib's own loader does, without reading the vectors themselves.
+ * per element a 32-bit length and that many bytes of upper-level links) and checks it ends exactly
+ * where the file ends, as hnswlib's own loader does, without reading the vectors themselves.
  */
 export async function checkVectorFile(file: string, elements: number): Promise<void> {
   const handle = await open(file, 'r');
