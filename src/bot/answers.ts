@@ -8,6 +8,8 @@ import {
   type Message,
   type MessageContextMenuCommandInteraction,
 } from 'discord.js';
+import type { ChatKind, Confidence } from '../types.js';
+import { offTopic, refusedAsChat } from '../search/postprocess/abstain.js';
 import type { AnswerSession, BotContext } from './context.js';
 import { answerMessage, headingLine, NO_MENTIONS, type AnswerView } from './format.js';
 import { editReplyWithRetry } from './edit-retry.js';
@@ -64,6 +66,7 @@ async function renderPage(ctx: BotContext, sessionId: string, session: AnswerSes
     abstained: answer.abstained,
     confidence: answer.confidence?.probability,
     strong: !answer.abstained && answer.confidence?.strong === true,
+    ...(answer.abstained && isChat(answer.confidence) ? { chat: true } : {}),
     results: answer.results.map((r) => ({ rank: r.rank, articleId: r.articleId, chunkId: r.chunkId, title: r.title, url: r.url })),
   });
   const message = answerMessage(answer, view(session));
@@ -145,11 +148,15 @@ function logFirstPage(ctx: BotContext, where: { guildId: string | null; channelI
  */
 export type Speak = 'always' | 'strong' | 'unless-refused';
 
+/** What became of a question asked in a message: its answer, or why nothing was sent. */
+export type InChannel = { message: Message; chain: string[] } | { skipped: 'quiet' | 'chat' };
+
 /**
  * Answers a question asked in a message (a mention, an ask channel, a thread): the same page as
- * /ask, sent by `send` (a reply, or a message in a new thread); its buttons work the same. Returns
- * the answer message and the thread chain to record for it — or undefined when `speak` rules this
- * answer out: nothing is sent then.
+ * /ask, sent by `send` (a reply, a message in a new thread, or an edit of an earlier answer); its
+ * buttons work the same. Returns the answer message and the thread chain to record for it — or why
+ * nothing was sent: `speak` ruled the answer out (quiet), or, with `chatIsHelp`, the search refused
+ * it as chat (the caller gives the short help instead of a refusal).
  */
 export async function answerInChannel(
   ctx: BotContext,
@@ -158,15 +165,30 @@ export async function answerInChannel(
   where: { guildId: string | null; channelId: string | null },
   send: (page: Page) => Promise<Message>,
   speak: Speak = 'always',
-): Promise<{ message: Message; chain: string[] } | undefined> {
+  chatIsHelp = false,
+): Promise<InChannel> {
   const { full, page } = start(ctx, { ...session, kind: 'ask', ephemeral: false }, ownerId);
   const rendered = await page;
   const first = full.pages.get(0);
-  if (speak === 'strong' && !first?.strong) return undefined;
-  if (speak === 'unless-refused' && (!first || first.abstained || first.results.length === 0)) return undefined;
+  if (speak === 'strong' && !first?.strong) return { skipped: 'quiet' };
+  if (speak === 'unless-refused' && (!first || first.abstained || first.results.length === 0)) return { skipped: 'quiet' };
+  if (chatIsHelp && first?.chat) return { skipped: 'chat' };
   logFirstPage(ctx, where, full);
   const message = await send(rendered);
   return { message, chain: chainAfter(full.text, full.context, full.followUp) };
+}
+
+/** Chat the search always refuses, whatever words it shares with the corpus: greetings, talk about the bot, a service asked of it. */
+const NEVER_A_QUESTION: ReadonlySet<ChatKind> = new Set(['social', 'bot', 'request']);
+
+/**
+ * Refused as chat that asks nothing the corpus could hold: a greeting, talk about the bot, a service
+ * asked of it, or other chat (tonight's plans, advice) naming none of the corpus's topics. Chat about
+ * a topic the corpus covers ("what happens in Kherson tomorrow?") keeps its refusal, which says why.
+ */
+export function isChat(c: Confidence | undefined): boolean {
+  if (!c?.chat || !refusedAsChat(c)) return false;
+  return NEVER_A_QUESTION.has(c.chat) || offTopic(c);
 }
 
 export async function handleAnswerButton(interaction: ButtonInteraction, ctx: BotContext): Promise<void> {
@@ -194,10 +216,30 @@ export async function handleAnswerButton(interaction: ButtonInteraction, ctx: Bo
   }
 
   if (action === 'share') {
-    if (!(await allowSearch(interaction, ctx))) return;
-    await interaction.deferReply();
-    const page = await renderPage(ctx, sessionId, session, offset, true);
-    await editReplyWithRetry(interaction, { ...page, content: `${page.content}\n-# Shared by ${interaction.user}` }, ctx.log);
+    // The same page shared again would post the same passages twice: the second press points to the first.
+    session.shared ??= new Map();
+    const shared = session.shared;
+    const key = `${offset}${session.evenIfUnsure ? ':anyway' : ''}`;
+    if (shared.has(key)) {
+      const link = shared.get(key);
+      await replyPrivately(interaction, `You already shared this answer to the channel${link ? `: ${link}` : ''}.`);
+      return;
+    }
+    // Marked before any wait, so a quick double press is caught too; unmarked if the share fails.
+    shared.set(key, undefined);
+    try {
+      if (!(await allowSearch(interaction, ctx))) {
+        shared.delete(key);
+        return;
+      }
+      const posted = (await interaction.deferReply({ withResponse: true })).resource?.message;
+      if (posted) shared.set(key, posted.url);
+      const page = await renderPage(ctx, sessionId, session, offset, true);
+      await editReplyWithRetry(interaction, { ...page, content: `${page.content}\n-# Shared by ${interaction.user}` }, ctx.log);
+    } catch (err) {
+      shared.delete(key);
+      throw err;
+    }
     return;
   }
 

@@ -33,6 +33,8 @@ export interface AnswerSession {
   followUp?: FollowUpInfo;
   /** What each shown page listed, by offset: recorded with votes. */
   pages: Map<number, PageRecord>;
+  /** The pages shared to the channel ("Share to channel"), by `sharedKey`, with the shared message's link once posted. */
+  shared?: Map<string, string | undefined>;
   /** The question's row in the question log (FEEDBACK=on), which votes refer to. */
   questionId?: number;
 }
@@ -44,6 +46,8 @@ export interface PageRecord {
   confidence?: number;
   /** Answered with a strong match (at or above the model's strong level, no rule refusing). */
   strong?: boolean;
+  /** Refused as chat that asks nothing the corpus could hold (answers.ts `isChat`): a mention gets the help instead. */
+  chat?: true;
   results: { rank: number; articleId: string; chunkId: number; title: string; url?: string }[];
 }
 

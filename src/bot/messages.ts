@@ -1,4 +1,5 @@
-import { Events, PermissionFlagsBits, type Client, type Message } from 'discord.js';
+import { createHash } from 'node:crypto';
+import { DiscordAPIError, Events, PermissionFlagsBits, RESTJSONErrorCodes, type Client, type Message, type PartialMessage } from 'discord.js';
 import { isUnreachable } from '../storage/postgres/sql.js';
 import { isOnlyFraming } from '../search/framing.js';
 import { answerInChannel, type Page, type Speak } from './answers.js';
@@ -32,12 +33,20 @@ type Trigger = 'mention' | 'ask-channel' | 'forum-post' | 'thread';
  */
 export function routeMessages(client: Client, ctx: BotContext): void {
   const answers = new AnswersByQuestion();
+  // One question's events in order: an edit waits for the answer being searched, and vice versa.
+  const inOrder = new InOrder();
+  const failed = (id: string) => (err: unknown) => ctx.log.error({ err, message: id }, 'message handler failed');
   client.on(Events.MessageCreate, (message: Message) => {
-    void onMessage(message, ctx, answers).catch((err: unknown) => ctx.log.error({ err, message: message.id }, 'message handler failed'));
+    void inOrder.run(message.id, () => onMessage(message, ctx, answers)).catch(failed(message.id));
+  });
+  // An answered question edited: searched again, its answer edited in place (see onEdited).
+  client.on(Events.MessageUpdate, (_old, message) => {
+    if (!answers.get(message.id) && !inOrder.busy(message.id)) return;
+    void inOrder.run(message.id, () => onEdited(message, ctx, answers)).catch(failed(message.id));
   });
   // A deleted question takes its answer with it: the answer repeats the question's words under the bot's name.
   const onDeleted = (id: string): void => {
-    for (const answer of answers.deleted(id)) void removeAnswer(client, ctx, id, answer);
+    for (const answer of answers.deleted(id)) void removeAnswer(client, ctx, id, answer, 'question deleted');
   };
   client.on(Events.MessageDelete, (message) => onDeleted(message.id));
   client.on(Events.MessageBulkDelete, (messages) => {
@@ -45,11 +54,38 @@ export function routeMessages(client: Client, ctx: BotContext): void {
   });
 }
 
-/** Where one of the bot's answers is. */
+/** Runs each key's tasks one after another (different keys at once); holds only the keys with a task running. */
+class InOrder {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  run(key: string, task: () => Promise<void>): Promise<void> {
+    const next = (this.tails.get(key) ?? Promise.resolve()).then(task, task);
+    this.tails.set(key, next);
+    const done = (): void => {
+      if (this.tails.get(key) === next) this.tails.delete(key);
+    };
+    next.then(done, done);
+    return next;
+  }
+
+  busy(key: string): boolean {
+    return this.tails.has(key);
+  }
+}
+
+/** Where one of the bot's answers is, and what it answered. */
 interface AnswerRef {
   channelId: string;
   messageId: string;
+  /** A hash of the question message's text: an update that keeps the text (an embed unfurled, a pin) changes nothing. */
+  textHash: string;
+  /** The earlier questions it followed up on: an edit is searched with the same ones (the thread's chain has moved on to this question). */
+  context?: string[];
+  /** The thread chain recorded after the answer (the question as searched first). */
+  chain: string[];
 }
+
+const hashText = (text: string): string => createHash('sha256').update(text).digest('base64url');
 
 /**
  * The bot's answers by the message they answer, and the questions deleted lately (one may be deleted
@@ -62,8 +98,18 @@ export class AnswersByQuestion {
   constructor(private readonly maxItems = 10_000) {}
 
   add(questionId: string, answer: AnswerRef): void {
+    this.answers.delete(questionId);
     this.answers.set(questionId, answer);
     bound(this.answers, this.maxItems);
+  }
+
+  get(questionId: string): AnswerRef | undefined {
+    return this.answers.get(questionId);
+  }
+
+  /** The answer was removed (or is gone): nothing to edit any more. */
+  forget(questionId: string): void {
+    this.answers.delete(questionId);
   }
 
   /** The question was deleted: its answers, to remove (none if it had none yet). */
@@ -88,15 +134,43 @@ function bound(items: Map<string, unknown> | Set<string>, max: number): void {
   }
 }
 
-async function removeAnswer(client: Client, ctx: BotContext, questionId: string, answer: AnswerRef): Promise<void> {
+async function removeAnswer(client: Client, ctx: BotContext, questionId: string, answer: AnswerRef, why: string): Promise<void> {
   try {
     const channel = await client.channels.fetch(answer.channelId);
     if (channel?.isTextBased()) await channel.messages.delete(answer.messageId);
-    ctx.log.info({ question: questionId, answer: answer.messageId }, 'question deleted: removed its answer');
+    ctx.log.info({ question: questionId, answer: answer.messageId }, `${why}: removed its answer`);
   } catch (err) {
     // Already deleted by a moderator, or the channel is gone: nothing left to remove.
-    ctx.log.debug({ err, question: questionId }, 'question deleted: could not remove its answer');
+    ctx.log.debug({ err, question: questionId }, `${why}: could not remove its answer`);
   }
+}
+
+/** The answer to edit was deleted meanwhile (by a moderator): it is not posted again. */
+class AnswerGone extends Error {}
+
+/** Puts a new page in an earlier answer's place. */
+async function editAnswer(client: Client, answer: AnswerRef, page: Page): Promise<Message> {
+  try {
+    const channel = await client.channels.fetch(answer.channelId);
+    if (!channel?.isTextBased()) throw new AnswerGone();
+    return await channel.messages.edit(answer.messageId, page);
+  } catch (err) {
+    const gone = err instanceof DiscordAPIError && (err.code === RESTJSONErrorCodes.UnknownMessage || err.code === RESTJSONErrorCodes.UnknownChannel);
+    throw gone ? new AnswerGone() : err;
+  }
+}
+
+/**
+ * An answered question was edited. Only a change of its text counts (Discord also sends updates when
+ * a link's embed unfolds or the message is pinned); then it is handled as if asked anew, with the
+ * same context, and its answer is edited in place — or removed if the bot would now not answer it.
+ */
+async function onEdited(message: Message | PartialMessage, ctx: BotContext, answers: AnswersByQuestion): Promise<void> {
+  const answer = answers.get(message.id);
+  // Not answered (the bot stayed quiet or gave help), or an update without the text (out of cache): nothing to redo.
+  if (!answer || message.partial) return;
+  if (hashText(message.content) === answer.textHash) return;
+  await onMessage(message, ctx, answers, answer);
 }
 
 /** The question was deleted before its answer went out: nothing is sent. */
@@ -132,39 +206,53 @@ const THANKS_START = /^(?:thanks|thank\s*(?:you|u)|thx|ty|tysm|cheers|good\s+bot
 const PRAISE_WORDS = /\b(?:thanks|thank|thx|ty|tysm|cheers|good|nice|great|awesome|perfect|cool|brilliant|excellent|amazing|appreciated?|bot|archivist|job|work|works|worked|help|helps|helped|helpful|answer|mate|buddy|again)\b/gi;
 /** Asking the bot what it does: "help", "commands". */
 const HELP = /^\W*(?:help|commands)\W*$/i;
+/** Chat shorthand alone ("gg", "brb"): no news has these words, so the search would find nothing to refuse as chat. */
+const SHORTHAND = /^\W*(?:gg(?:\s*wp)?|wp|brb|afk|gtg|g2g|ttyl|bbl|nvm|ikr|smh|o7|xd)\W*$/i;
 
 /** What a message addressed to the bot is when it names nothing to search for: thanks, or a call for help. */
 export function smallTalk(text: string, followUp: boolean): 'thanks' | 'help' | undefined {
   // "thanks, what about Mykolaiv?" asks something; "Great Barrier Reef bleaching" names a topic.
   if (THANKS_START.test(text) && !isQuestionLike(text) && isOnlyFraming(text.replace(PRAISE_WORDS, ' '))) return 'thanks';
-  if (!hasWords(text) || HELP.test(text)) return 'help';
+  if (!hasWords(text) || HELP.test(text) || SHORTHAND.test(text)) return 'help';
   // In a thread or reply the bot answers in, "when did that happen?" is a follow-up, not chat.
   if (isOnlyFraming(text) && !(followUp && isQuestionLike(text))) return 'help';
   return undefined;
 }
 
-async function onMessage(message: Message, ctx: BotContext, answers: AnswersByQuestion): Promise<void> {
+/**
+ * A message that may be a question for the bot; `edited`: it is an answered question whose text
+ * changed, and that answer is edited (or removed, when the bot would now not answer: the answer
+ * repeats words the member took back, as when a question is deleted).
+ */
+async function onMessage(message: Message, ctx: BotContext, answers: AnswersByQuestion, edited?: AnswerRef): Promise<void> {
   // Direct messages are not served (the bot asks for no DM intent): only server channels.
   if (message.author.bot || message.system || !message.inGuild()) return;
   const botId = message.client.user.id;
+  // Read once: an edit arriving meanwhile changes the message object in place (and is handled after this).
+  const content = message.content;
+  const retract = async (why: string): Promise<void> => {
+    if (!edited) return;
+    answers.forget(message.id);
+    await removeAnswer(message.client, ctx, message.id, edited, why);
+  };
+  const pinged = message.mentions.users.has(botId);
   // Most messages: without Message Content their text is empty unless they mention the bot. (A forum
   // post's question may be its title alone: its starter message has the thread's id.)
-  if (message.content === '' && !message.mentions.users.has(botId) && message.id !== message.channelId) return;
+  if (content === '' && !pinged && message.id !== message.channelId) return retract('question edited into no question for the bot');
   const channel = message.channel;
   const askChannels = askChannelIds(ctx, message.guildId);
   const thread = channel.isThread() ? channel : undefined;
-  const pinged = message.mentions.users.has(botId);
   // A mention in the text; a reply to the bot's message also pings it, but only a question counts then.
-  const named = pinged && new RegExp(`<@!?${botId}>`).test(message.content);
-  const mentioned = named || (pinged && isQuestionLike(message.content));
+  const named = pinged && new RegExp(`<@!?${botId}>`).test(content);
+  const mentioned = named || (pinged && isQuestionLike(content));
 
   let trigger: Trigger | undefined;
   // In an ask channel, a question is answered in a thread, mentioned or not.
-  if (askChannels.has(channel.id) && (mentioned || isQuestionLike(message.content))) trigger = 'ask-channel';
+  if (askChannels.has(channel.id) && (mentioned || isQuestionLike(content))) trigger = 'ask-channel';
   else if (thread && message.id === thread.id && thread.parentId && askChannels.has(thread.parentId) && isForumPost(thread)) trigger = 'forum-post';
   else if (mentioned) trigger = 'mention';
-  else if (thread && isQuestionLike(message.content)) trigger = 'thread';
-  if (!trigger) return;
+  else if (thread && isQuestionLike(content)) trigger = 'thread';
+  if (!trigger) return retract('question edited into no question for the bot');
   // Nobody asked the bot: an ask channel's message, a forum post or a thread message without a mention.
   const unasked = !mentioned;
   // Checked before any search: where the bot cannot write, a search would only end in Discord's refusal.
@@ -174,27 +262,37 @@ async function onMessage(message: Message, ctx: BotContext, answers: AnswersByQu
     return;
   }
 
-  const raw = trigger === 'forum-post' && thread ? forumQuestion(thread.name, message.content) : message.content;
+  const raw = trigger === 'forum-post' && thread ? forumQuestion(thread.name, content) : content;
   const text = searchText(raw);
   // Chat that names nothing to search for ("hi all!", "who are you?") in an ask channel or forum is
   // left alone before any search: no thread, nothing taken from anyone's allowance.
   if (unasked && trigger !== 'thread' && isOnlyFraming(text)) {
     ctx.log.debug({ message: trigger, user: message.author.id, guild: message.guildId }, 'chat without a topic: ignored');
-    return;
+    return retract('question edited into chat');
   }
 
-  // A thread's earlier questions; outside threads, those of the answer this message replies to.
+  // A thread's earlier questions; outside threads, those of the answer this message replies to. An
+  // edited question keeps the ones it was answered with (the chain has moved on to it since).
   const replied = message.reference?.messageId;
   // A forum post starts its thread: nothing came before it.
-  const context =
-    trigger === 'forum-post' ? undefined : thread ? await threadContext(ctx.threads, thread, botId, askChannels, ctx.log) : replied ? (ctx.threads.get(replied) ?? undefined) : undefined;
+  const context = edited
+    ? edited.context
+    : trigger === 'forum-post'
+      ? undefined
+      : thread
+        ? await threadContext(ctx.threads, thread, botId, askChannels, ctx.log)
+        : replied
+          ? (ctx.threads.get(replied) ?? undefined)
+          : undefined;
   // Without a mention, only the bot's own threads are answered (and a forum post is the thread's start).
-  if (trigger === 'thread' && !context) return;
+  if (trigger === 'thread' && !context) return retract('question edited into no question for the bot');
 
   const question = checkText(text, 'question');
   if (!unasked) {
     // Addressed to the bot but nothing to look up: a 👍 for thanks, the help for the rest; never a thread.
     const small = question.ok || !text ? smallTalk(text, Boolean(context?.length)) : undefined;
+    // An edit into thanks or chat asks nothing new: its answer goes (no 👍 or help for an edit).
+    if (edited && (small || !question.ok)) return retract('question edited into chat');
     if (small === 'thanks') {
       await message.react('👍').catch((err: unknown) => ctx.log.debug({ err, message: message.id }, 'could not react to thanks'));
       ctx.log.info({ message: trigger, user: message.author.id, guild: message.guildId }, 'thanks: reacted');
@@ -206,20 +304,27 @@ async function onMessage(message: Message, ctx: BotContext, answers: AnswersByQu
       return;
     }
   }
-  if (!question.ok) return;
+  if (!question.ok) return retract('question edited into no question for the bot');
+  // Edited, but the same question (a mention added or dropped, spacing): its answer stands.
+  if (edited?.chain[0] === question.value) {
+    answers.add(message.id, { ...edited, textHash: hashText(content) });
+    return;
+  }
 
   const started = performance.now();
   const spent = spendSearch(ctx, message.guildId, message.author.id);
   if ('message' in spent) {
-    ctx.log.info({ message: trigger, user: message.author.id, guild: message.guildId, waitMs: spent.waitMs, quiet: unasked }, 'rate limited');
+    ctx.log.info({ message: trigger, user: message.author.id, guild: message.guildId, waitMs: spent.waitMs, quiet: unasked, edit: Boolean(edited) }, 'rate limited');
     // Nobody asked: saying "you're searching too fast" to chat would break the silence it was owed.
     if (!unasked) await message.reply({ content: spent.message, allowedMentions: REPLY_MENTIONS });
     return;
   }
-  // The forum post's own thread, or a new thread on the ask channel's message, or a reply in place.
+  // An edit goes where its answer is; else the forum post's own thread, a new thread on the ask
+  // channel's message, or a reply in place.
   const send = async (rendered: Page): Promise<Message> => {
     if (answers.isDeleted(message.id)) throw new QuestionDeleted();
     const page = can.embeds ? rendered : { ...rendered, content: answerAsText(rendered.content, rendered.embeds, NO_EMBEDS_NOTE), embeds: [] };
+    if (edited) return editAnswer(message.client, edited, page);
     // Only where the bot may also write in it: a thread it cannot write in would stay empty, named after the question.
     if (trigger === 'ask-channel' && can.thread) {
       const created = await message.startThread({ name: threadName(question.value), reason: 'Answering a question in an ask channel' }).catch((err: unknown) => {
@@ -240,36 +345,58 @@ async function onMessage(message: Message, ctx: BotContext, answers: AnswersByQu
   // no public wrong reply: a strong match for a new question; in a conversation with it (its own thread,
   // or a reply to one of its answers, which Discord makes a ping by itself) any answer but the refusal.
   const speak: Speak = named ? 'always' : trigger === 'thread' || mentioned ? 'unless-refused' : 'strong';
+  // Asked by name outside a conversation, chat the search refuses ("anyone up for pizza tonight?") gets the help, not a refusal.
+  const chatIsHelp = speak === 'always' && !context?.length;
+  const log = { message: trigger, user: message.author.id, guild: message.guildId, ...(edited ? { edit: true } : {}) };
   try {
     if (channel.isSendable() && speak === 'always') void channel.sendTyping().catch(() => undefined);
-    const answered = await answerInChannel(ctx, { text: question.value, k: 5, filters: {}, ...(context?.length ? { context } : {}) }, message.author.id, { guildId: message.guildId, channelId: message.channelId }, send, speak);
-    if (!answered) {
+    const answered = await answerInChannel(ctx, { text: question.value, k: 5, filters: {}, ...(context?.length ? { context } : {}) }, message.author.id, { guildId: message.guildId, channelId: message.channelId }, send, speak, chatIsHelp);
+    if ('skipped' in answered) {
       // Nothing was said, so the member is charged nothing (the server's share still counts it: see spendSearch).
       spent.giveBack();
+      if (answered.skipped === 'chat') {
+        ctx.log.info({ ...log, ms: Math.round(performance.now() - started) }, 'chat: gave the help');
+        if (edited) return retract('question edited into chat');
+        if (can.post) await message.reply({ content: MENTION_HELP, allowedMentions: REPLY_MENTIONS });
+        return;
+      }
       // A forum post the bot did not answer is its people's discussion, not a thread of the bot's.
       if (trigger === 'forum-post' && thread) ctx.threads.set(thread.id, null);
-      ctx.log.info({ message: trigger, user: message.author.id, guild: message.guildId, ms: Math.round(performance.now() - started) }, 'no strong match: stayed quiet');
-      return;
+      ctx.log.info({ ...log, ms: Math.round(performance.now() - started) }, 'no strong match: stayed quiet');
+      return retract('question edited into one the bot stays quiet on');
     }
     const { message: sent, chain } = answered;
-    answers.add(message.id, { channelId: sent.channelId, messageId: sent.id });
+    answers.add(message.id, { channelId: sent.channelId, messageId: sent.id, textHash: hashText(content), ...(context?.length ? { context } : {}), chain });
     // Deleted while the answer was on its way: it goes too.
-    if (answers.isDeleted(message.id)) for (const answer of answers.deleted(message.id)) void removeAnswer(message.client, ctx, message.id, answer);
+    if (answers.isDeleted(message.id)) for (const answer of answers.deleted(message.id)) void removeAnswer(message.client, ctx, message.id, answer, 'question deleted');
     // Where a follow-up can come next: a thread on the answer (same id), and the thread it was posted in.
-    ctx.threads.set(sent.id, chain);
-    if (sent.channel.isThread()) ctx.threads.set(sent.channelId, chain);
-    ctx.log.info({ message: trigger, user: message.author.id, guild: message.guildId, followUp: Boolean(context?.length), ms: Math.round(performance.now() - started) }, 'message answered');
+    // After an edit, only where no follow-up came since (that one carries the question as first asked).
+    const record = (id: string): void => (edited ? ctx.threads.replace(id, edited.chain, chain) : ctx.threads.set(id, chain));
+    record(sent.id);
+    if (sent.channel.isThread()) {
+      record(sent.channelId);
+      // The thread the bot made on an edited ask-channel question is named after it: renamed too (Discord limits renames; it may take a while).
+      if (edited && sent.channelId === message.id && sent.channel.ownerId === botId) void sent.channel.setName(threadName(question.value)).catch((err: unknown) => ctx.log.debug({ err, thread: sent.channelId }, 'could not rename the thread'));
+    }
+    ctx.log.info({ ...log, followUp: Boolean(context?.length), ms: Math.round(performance.now() - started) }, edited ? 'question edited: answer updated' : 'message answered');
   } catch (err) {
     // The question was deleted meanwhile (Discord refuses a reply to it): nothing to say, and it cost nothing.
     if (err instanceof QuestionDeleted || answers.isDeleted(message.id)) {
       spent.giveBack();
-      ctx.log.info({ message: trigger, user: message.author.id, guild: message.guildId }, 'question deleted before its answer: nothing sent');
+      ctx.log.info(log, 'question deleted before its answer: nothing sent');
+      return;
+    }
+    // A moderator deleted the answer being edited: it is not posted again.
+    if (err instanceof AnswerGone) {
+      spent.giveBack();
+      answers.forget(message.id);
+      ctx.log.info(log, 'question edited, but its answer was deleted: nothing sent');
       return;
     }
     const busy = err instanceof PoolBusyError;
     const down = isUnreachable(err);
-    if (busy || down) ctx.log.warn({ message: trigger, user: message.author.id, reason: (err as Error).message }, busy ? 'search queue full' : 'search unavailable');
-    else ctx.log.error({ err, message: trigger, user: message.author.id }, 'answering a message failed');
+    if (busy || down) ctx.log.warn({ ...log, reason: (err as Error).message }, busy ? 'search queue full' : 'search unavailable');
+    else ctx.log.error({ err, ...log }, 'answering a message failed');
     // Not asked by name: a failure is the bot's business, not the channel's (and it cost the member nothing).
     if (speak !== 'always') {
       spent.giveBack();

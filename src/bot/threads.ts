@@ -35,6 +35,15 @@ export class ThreadChains {
       this.items.delete(key);
     }
   }
+
+  /**
+   * Records `to` where the chain is still `from` (or unknown): an edited question's new chain, unless
+   * a follow-up came since (that one's chain carries the question as it was asked).
+   */
+  replace(id: string, from: readonly string[], to: string[]): void {
+    const chain = this.items.get(id);
+    if (chain === undefined || (chain !== null && chain.length === Math.min(from.length, MAX_CONTEXT) && chain.every((q, i) => q === from[i]))) this.set(id, to);
+  }
 }
 
 /** The chain after answering `question` with `context`: a new topic starts a new chain. */

@@ -106,7 +106,8 @@ describe('without ASK_CHANNEL_IDS: mentions only, no privileged intent', { timeo
 
   it('the reply\'s "Show closest passages anyway" button rewrites that message, for the asker', async () => {
     const asker = fake.user('paula');
-    const reply = await replyTo(fake, fake.post(fake.channelId, asker, mention('best recipe for banana bread with walnuts')));
+    // A question (chat naming nothing of the corpus gets the help instead: tests/bot/second-takes.test.ts).
+    const reply = await replyTo(fake, fake.post(fake.channelId, asker, mention('which team won the regional chess tournament final')));
     expect(topTitle(reply)).toBe('No source in the corpus answers this.');
     const anyway = (reply.components as { components: { custom_id: string; label: string }[] }[]).flatMap((r) => r.components).find((c) => c.label.includes('anyway'))!;
     const stranger = fake.click(reply, anyway.custom_id, fake.user('quentin'));
@@ -116,6 +117,18 @@ describe('without ASK_CHANNEL_IDS: mentions only, no privileged intent', { timeo
     await editOf(fake, click, 15_000, undefined, 'the edit');
     expect(fake.message(reply.id)!.content).toContain('Low confidence');
     expect(topTitle(fake.message(reply.id)!)).not.toBe('No source in the corpus answers this.');
+  });
+
+  it('without Message Content: an edited mention is answered again in place; the mention taken out (Discord then sends no text), the answer goes', async () => {
+    const asker = fake.user('reviser');
+    const question = fake.post(fake.channelId, asker, mention(FOLLOW_UP.otherTopic));
+    const reply = await replyTo(fake, question);
+    expect(topTitle(reply)).toBe(FOLLOW_UP.titles.wheat);
+    fake.editMessage(question, mention(FOLLOW_UP.first));
+    await bot.waitForLog((l) => l.user === asker.id && l.msg === 'question edited: answer updated', 15_000, 'the answer to be updated');
+    expect(topTitle(fake.message(reply.id)!)).toBe(FOLLOW_UP.titles.dniprovka);
+    fake.editMessage(question, FOLLOW_UP.first);
+    await fake.waitForRequest((r) => r.method === 'DELETE' && r.path === `/channels/${reply.channel_id}/messages/${reply.id}`, 10_000, 'the answer removed');
   });
 
   it('a mention without a question gets a short help reply', async () => {

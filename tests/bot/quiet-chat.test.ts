@@ -208,7 +208,7 @@ describe('pieces', () => {
 
   it('tells thanks and calls for help from questions', () => {
     for (const t of ['thanks!', 'thx bot', 'good bot', 'thank you so much', 'nice, that helps', 'cheers']) expect(smallTalk(t, false)).toBe('thanks');
-    for (const t of ['', 'hi', 'lol', 'who are you?', 'help', 'commands!', 'hello everyone']) expect(smallTalk(t, false)).toBe('help');
+    for (const t of ['', 'hi', 'lol', 'who are you?', 'help', 'commands!', 'hello everyone', 'gg', 'brb!']) expect(smallTalk(t, false)).toBe('help');
     for (const t of [SALDO, 'thanks, what about Mykolaiv?', 'Great Barrier Reef bleaching', 'what happened next?']) expect(smallTalk(t, false)).toBeUndefined();
     // In a thread the bot answers in, a question of framing alone is a follow-up.
     expect(smallTalk('when did that happen?', true)).toBeUndefined();

@@ -742,13 +742,20 @@ export class FakeDiscord extends EventEmitter {
     return ((this.denied.get(from) ?? 0n) & permission) === 0n;
   }
 
-  /** A user edits their message: MESSAGE_UPDATE as Discord sends it (text blanked as for MESSAGE_CREATE). */
-  editMessage(message: FakeMessage, content: string): void {
+  /**
+   * A user edits their message: MESSAGE_UPDATE as Discord sends it (text blanked as for MESSAGE_CREATE).
+   * `unfurl`: no edit by the user, an update Discord sends by itself with the text unchanged (a link's
+   * embed unfolded): edited_timestamp stays and `embeds` gains one.
+   */
+  editMessage(message: FakeMessage, content: string, options: { unfurl?: boolean } = {}): void {
     message.content = content;
-    message.edited_timestamp = new Date().toISOString();
+    if (options.unfurl) message.embeds = [...message.embeds, { type: 'link', url: 'https://example.com/', title: 'A page' }];
+    else message.edited_timestamp = new Date().toISOString();
     const mentioned = [...content.matchAll(/<@!?(\d+)>/g)].map((m) => m[1]);
-    message.mentions = mentioned.map((uid) => (uid === this.botUser.id ? this.botUser : { ...message.author, id: uid! }));
-    const readable = ((this.identifyIntents ?? 0) & INTENTS.messageContent) !== 0 || mentioned.includes(this.botUser.id);
+    // A reply pings its author as when it was posted (post()).
+    const replied = (message.referenced_message as FakeMessage | undefined)?.author.id;
+    message.mentions = [...new Set([...mentioned, ...(replied ? [replied] : [])])].map((uid) => (uid === this.botUser.id ? this.botUser : { ...message.author, id: uid! }));
+    const readable = ((this.identifyIntents ?? 0) & INTENTS.messageContent) !== 0 || (message.mentions as FakeUser[]).some((u) => u.id === this.botUser.id);
     const { user: _user, ...member } = this.member(message.author);
     this.dispatchGuild('MESSAGE_UPDATE', { ...message, ...(readable ? {} : { content: '', embeds: [] }), guild_id: this.guildId, member });
   }
@@ -891,6 +898,15 @@ export class FakeDiscord extends EventEmitter {
       const channel = this.channelById(match[1]!);
       reply(channel ? 200 : 404, channel ?? { message: 'Unknown Channel', code: 10003 });
       return true;
+    }
+    // Renaming a thread: its owner may (any other channel needs Manage Channels, which the bot lacks).
+    if (match && method === 'PATCH') {
+      const thread = this.moreChannels.get(match[1]!);
+      if (!thread) return answered(404, { message: 'Unknown Channel', code: 10003 });
+      if (thread.type !== CHANNEL.publicThread || thread.owner_id !== this.botUser.id) return answered(403, { message: 'Missing Permissions', code: 50013 });
+      if (typeof body.name === 'string') thread.name = body.name.slice(0, 100);
+      this.dispatchGuild('THREAD_UPDATE', thread);
+      return answered(200, thread);
     }
     match = /^\/channels\/(\d+)\/typing$/.exec(path);
     if (match && method === 'POST') {
