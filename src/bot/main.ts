@@ -1,5 +1,5 @@
 /** `npm start`: opens (or first builds) the index in the search workers, connects to Discord and serves the commands. */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
 import { commandLine, usageName } from '../command-line.js';
@@ -32,6 +32,7 @@ import { BotState } from './state/store.js';
 import { isDisallowedIntents, startupFailure } from './startup-errors.js';
 import { ThreadChains } from './threads.js';
 import { watchEventLoop } from './loop-delay.js';
+import { makeFolder } from '../storage/make-folder.js';
 
 new Command(usageName('start'))
   .description('Archivist\'s Discord bot: answers /ask, /cite, "Find sources", /sources, /status and /reindex from the index.')
@@ -171,7 +172,7 @@ try {
   const beat = (): void => {
     const body = JSON.stringify({ at: new Date().toISOString(), ready: client.isReady(), ping: client.ws.ping, waiting: pool.waiting, workers: pool.size });
     // Its folder (DATA_DIR by default) is made on the first beat, once connected: not by a start that fails.
-    mkdir(path.dirname(healthFile), { recursive: true })
+    makeFolder(path.dirname(healthFile), 'set HEALTH_FILE to a writable place')
       .then(() => writeFile(healthFile, `${body}\n`))
       .catch((err: unknown) => log.warn({ err, file: healthFile }, 'could not write HEALTH_FILE'));
   };

@@ -1,3 +1,4 @@
+import { mkdirSync, statSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AccessError } from './errors.js';
@@ -26,6 +27,26 @@ export async function makeFolder(dir: string, fix = 'name another folder'): Prom
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' && (await stat(at).catch(() => undefined))?.isDirectory()) continue;
       // ENOENT with the parent just made or found: the file system itself refuses folders here.
+      if (code === 'ENOENT') throw new AccessError(`Cannot create the folder ${dir}: ${path.dirname(at)} does not allow new folders (${code}); ${fix}.`);
+      throw err;
+    }
+  }
+}
+
+/** The same, synchronous (for a store opened synchronously); `mode` for the folders it makes. */
+export function makeFolderSync(dir: string, fix = 'name another folder', mode?: number): void {
+  const missing: string[] = [];
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    if (statSync(at, { throwIfNoEntry: false })) break;
+    missing.push(at);
+    if (path.dirname(at) === at) break;
+  }
+  for (const at of missing.reverse()) {
+    try {
+      mkdirSync(at, { mode });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && statSync(at, { throwIfNoEntry: false })?.isDirectory()) continue;
       if (code === 'ENOENT') throw new AccessError(`Cannot create the folder ${dir}: ${path.dirname(at)} does not allow new folders (${code}); ${fix}.`);
       throw err;
     }

@@ -208,6 +208,13 @@ describe('BotState', () => {
     expect(() => BotState.open(newer, DEFAULTS)).toThrow(/was written by a newer Archivist \(format \d+, this one reads up to \d+\)/);
   });
 
+  it.runIf(existsSync('/proc/self'))('a DATA_DIR that cannot hold folders is one line naming it, not a hang', () => {
+    // procfs refuses new folders with ENOENT, on which Node's recursive mkdir retries forever.
+    const state = BotState.open('/proc/archivist-data', DEFAULTS);
+    expect(() => state.setVisibility(GUILD_A, 'private')).toThrow(/Cannot create the folder \/proc\/archivist-data: .*set DATA_DIR to a writable folder/);
+    state.close();
+  });
+
   it('keeps private data private: DATA_DIR 0700, state file and voter-hash key 0600, the key apart from the hashes', async () => {
     const data = path.join(dir, 'private');
     const state = BotState.open(data, DEFAULTS);

@@ -1,9 +1,11 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, linkSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { AccessError } from '../../storage/errors.js';
+import { makeFolderSync } from '../../storage/make-folder.js';
 
 /**
  * The bot's own state: one SQLite file in DATA_DIR (not the index, which reindexes replace) holding
@@ -432,6 +434,8 @@ export class BotState {
         return this.db;
       } catch (err) {
         if (err instanceof StateError) throw err;
+        // Its folder cannot be made (a read-only or special file system): says which, not "damaged".
+        if (err instanceof AccessError) throw new StateError(err.message);
         if (!isBusy(err) || Date.now() >= until) throw damaged(this.file, err);
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(250, 20 * attempt));
       }
@@ -442,7 +446,7 @@ export class BotState {
   private connectOnce(): Database.Database {
     // Private to the bot's user: the folder 0700 when made here, the file (and SQLite's -wal and
     // -shm, which copy its mode) 0600, also when an older version made it 0644.
-    mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    makeFolderSync(path.dirname(this.file), 'set DATA_DIR to a writable folder', 0o700);
     if (existsSync(this.file)) tighten(this.file);
     else closeSync(openSync(this.file, 'a', 0o600));
     for (const f of [`${this.file}-wal`, `${this.file}-shm`]) if (existsSync(f)) tighten(f);
