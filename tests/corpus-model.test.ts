@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, cp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -148,6 +148,12 @@ describe('an index build without a loadable model', () => {
     // `npm run status` names the model and says where it came from.
     const status = await promisify(execFile)(path.join(REPO, 'node_modules/.bin/tsx'), ['src/cli/status.ts', '--index', out], { cwd: REPO });
     expect(status.stdout).toContain(`model ${report.model} (16 dimensions, trained on this corpus`);
+    // Its folder deleted (a cleanup too eager), searches run on keywords alone, and status says so.
+    const copy = path.join(dir, 'model-gone');
+    await cp(out, copy, { recursive: true });
+    await rm(path.join(copy, CORPUS_MODELS_DIR), { recursive: true });
+    const gone = await promisify(execFile)(path.join(REPO, 'node_modules/.bin/tsx'), ['src/cli/status.ts', '--index', copy], { cwd: REPO });
+    expect(gone.stdout).toMatch(/Search: +keywords only: no vectors for corpus\/static-[0-9a-f]{12} \(the model trained on this corpus is missing/);
   });
 
   it('reuses the model in an update in place and embeds only the new passages', async () => {

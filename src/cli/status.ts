@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { commandLine, usageName } from '../command-line.js';
@@ -50,6 +51,9 @@ try {
   const status = searcher.status();
   const info = searcher.info;
   const dense = info.dense;
+  // A model trained on the corpus lives in the index folder: if it is gone, searches run on keywords alone.
+  const ownModel = dense.status === 'ok' && dense.modelDir && config.SEARCH_BACKEND === 'embedded' ? path.join(path.dirname(info.location), dense.modelDir, ...dense.model.split('/')) : undefined;
+  const modelGone = ownModel !== undefined && !existsSync(ownModel);
   const report = {
     dir,
     database: path.basename(info.location),
@@ -62,12 +66,13 @@ try {
     files: info.corpus.files,
     duplicates: info.corpus.duplicates,
     problems: info.corpus.problems,
-    mode: dense.status === 'ok' ? ('hybrid' as const) : ('lexical' as const),
+    mode: dense.status === 'ok' && !modelGone ? ('hybrid' as const) : ('lexical' as const),
     model: dense.model,
     dim: dense.status === 'ok' ? dense.dim : null,
     /** The model was trained on the corpus at build time (no pretrained model could be loaded); it lives in the index folder. */
     modelTrainedOnCorpus: dense.status === 'ok' && dense.modelDir !== undefined,
-    modelError: dense.status === 'ok' ? null : dense.reason,
+    modelError:
+      dense.status !== 'ok' ? dense.reason : modelGone ? `the model trained on this corpus is missing (${ownModel}): rebuild with ${commandLine('index', `--out ${dir} --rebuild`)}` : null,
     createdAt: info.createdAt,
     updatedAt: status.createdAt,
     generation: info.generation,
