@@ -188,7 +188,7 @@ export interface Confidence {
   fewWords?: true;
   /** Set when the question names two words the corpus uses, neither distinctly its own: never a strong match. */
   plainWords?: true;
-  /** Set when the words matched are common enough to meet in some passage of the index by chance: never a strong match. */
+  /** Set when a confident match is on words common enough to meet in some passage of the index by chance: never a strong match. */
   commonWords?: true;
 }
 

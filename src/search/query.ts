@@ -3,7 +3,7 @@ import { processTerm, tokenize } from '../text/analyze.js';
 import { placeTable } from '../text/places.js';
 import { expand, type ExpansionLookup } from '../text/wordnet.js';
 import { withoutFraming } from './framing.js';
-import { everydaySpelling, type VariantFinder } from './variants.js';
+import { everydaySpelling, isEverydayWord, type VariantFinder } from './variants.js';
 
 /** One content word of a question, with the index terms that may stand in for it. */
 export interface Concept {
@@ -134,8 +134,10 @@ export function planQuery(question: string, stats: Pick<TermStats, 'docs' | 'df'
     }
     // Any other word the corpus lacks means more the larger the corpus (in two articles, most words are absent).
     const absentWeight = names.has(term) ? ABSENT_WEIGHT : 1 + (ABSENT_WEIGHT - 1) * Math.min(1, stats.docs / LARGE_CORPUS);
-    // A slip weighs what the word meant weighs, not what a word no passage holds would.
-    const weight = meant.length > 0 ? idf(stats, meant[0]!) : idf(stats, term) * (absent && alternatives.length === 0 ? absentWeight : 1);
+    // A slip weighs what the word meant weighs, not what a word no passage holds would; a real word
+    // the corpus lacks ("begin" where only "began" occurs) keeps its weight.
+    const slip = meant.length > 0 && !isEverydayWord(token);
+    const weight = slip ? idf(stats, meant[0]!) : idf(stats, term) * (absent && alternatives.length === 0 ? absentWeight : 1);
     concepts.push({ term, weight, alternatives, name: names.has(term), absent: absent && alternatives.length === 0, df });
   }
   const own = new Set(concepts.map((c) => c.term));

@@ -73,6 +73,11 @@ export class VariantFinder {
   }
 }
 
+/** Whether a token is an everyday English word as written (then it is no slip, though the corpus may lack it). */
+export function isEverydayWord(token: string): boolean {
+  return everydayWords().all.has(token);
+}
+
 /**
  * The everyday word a token was likely meant as, when it is none itself: the commonest English word one edit away
  * with the same first letter ("hiuse" → "house", "whhich" → "which", "accordihg" → "according"). For words the
@@ -80,8 +85,8 @@ export class VariantFinder {
  */
 export function everydaySpelling(token: string): string | undefined {
   if (token.length < 4 || /\d/.test(token)) return undefined;
-  const { all, common } = everydayWords();
-  if (all.has(token)) return undefined;
+  if (isEverydayWord(token)) return undefined;
+  const { common } = everydayWords();
   let best: { word: string; count: number } | undefined;
   for (const entry of common.get(token[0]!) ?? []) {
     if (Math.abs(entry.word.length - token.length) > 1 || (best && entry.count <= best.count)) continue;

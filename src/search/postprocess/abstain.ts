@@ -208,7 +208,8 @@ export function abstainStep(ranker: Ranker, minConfidence: number | undefined, n
       const topic = topicEvidence(walk.plan);
       const plainWords = !fewWords && found < STRONG_PLAIN_WORDS && topic.topicality < CHAT_MIN_TOPICALITY;
       const present = new Set(analyze(`${title}\n${best.text}`));
-      const commonWords = !fewWords && !plainWords && chanceMatches(walk.plan, present) > STRONG_MAX_CHANCE;
+      // Set only where it is what keeps a confident match from being strong (the reply says so).
+      const commonWords = probability >= ranker.strong && !fewWords && !plainWords && chanceMatches(walk.plan, present) > STRONG_MAX_CHANCE;
       walk.confidence = {
         probability: round(probability),
         confident: probability >= ranker.strong && !fewWords && !plainWords && !commonWords,
