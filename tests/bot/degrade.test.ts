@@ -5,20 +5,18 @@
  * Create Public Threads, embeds silently dropped without Embed Links, MESSAGE_DELETE with ids only).
  * Corpus: the seed articles plus the made-up follow-up ones.
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inertLinks } from '../../src/bot/format.js';
 import { NO_EMBEDS_NOTE } from '../../src/bot/messages.js';
-import { botEnv, startBot } from '../support/bot-harness.js';
+import { botEnv, messageCorpus, ROOMY_LIMITS, startBot, stopAll } from '../support/bot-harness.js';
 import type { BotProcess } from '../support/bot-process.js';
 import { FakeDiscord, PERMISSIONS, type FakeMessage, type RecordedRequest } from '../support/fake-discord.js';
-import { FOLLOW_UP, writeFollowUpCorpus } from '../support/follow-up-corpus.js';
-import { createTinyModel, DEFAULT_TINY_MODEL_ID } from '../support/tiny-model.js';
+import { FOLLOW_UP } from '../support/follow-up-corpus.js';
+import { DEFAULT_TINY_MODEL_ID } from '../support/tiny-model.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GfAkEt.degrade-test-token-never-logged_000';
 const SALDO = 'What did Saldo urge Kherson residents to do?';
 const SEED_TITLE = 'Western officials: Ukraine can take back Kherson from Russia in a week';
@@ -40,10 +38,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'archivist-degrade-'));
-  const corpus = path.join(tmp, 'corpus');
-  await cp(path.join(ROOT, 'corpus'), corpus, { recursive: true });
-  await writeFollowUpCorpus(corpus);
-  await createTinyModel(path.join(tmp, 'models'), { words: ['Kherson', 'Saldo', 'Mykolaiv', 'Dniprovka', 'Odesa'] });
+  const corpus = await messageCorpus(tmp);
   fake = await FakeDiscord.start({ token: TOKEN });
   askChannel = fake.addChannel('text', 'ask-archivist');
   noEmbeds = fake.addChannel('text', 'no-embeds');
@@ -54,28 +49,20 @@ beforeAll(async () => {
   fake.denyBot(noThreadSend, PERMISSIONS.sendMessagesInThreads);
   bot = await startBot(
     botEnv(fake, TOKEN, tmp, {
+      ...ROOMY_LIMITS,
       DISCORD_GUILD_ID: fake.guildId,
       CORPUS_PATHS: corpus,
       INDEX_DIR: path.join(tmp, 'embeddings'),
       EMBEDDING_MODEL: DEFAULT_TINY_MODEL_ID,
       ASK_CHANNEL_IDS: `${askChannel},${noThreadSend}`,
       RATE_LIMIT_MAX: '50',
-      RATE_LIMIT_CEILING_MAX: '100',
-      USER_RATE_LIMIT_MAX: '1000',
-      GUILD_RATE_LIMIT_MAX: '1000',
-      SEARCH_WORKERS: '1',
-      LOG_LEVEL: 'debug',
     }),
     tmp,
     { readyMs: 60_000, modelMs: 20_000 },
   );
 }, 120_000);
 
-afterAll(async () => {
-  await bot?.stop('SIGKILL');
-  await fake?.close();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
+afterAll(() => stopAll(bot, fake, tmp));
 
 describe('missing permissions', { timeout: 60_000 }, () => {
   it('without Embed Links, the sources are in the text (Discord would drop the embeds and leave the heading alone)', async () => {

@@ -4,12 +4,12 @@
  * any server's admins. And /reindex asked for in a direct message says where it can be run. The
  * real bot process against the local Discord stand-in; the model is missing, so search is keyword-only.
  */
-import { cp, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rename } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { botEnv, callbackOf, editOf, startBot } from '../support/bot-harness.js';
+import { botEnv, callbackOf, editOf, startBot, stopAll } from '../support/bot-harness.js';
 import type { BotProcess } from '../support/bot-process.js';
 import { FakeDiscord, snowflake, type FakeUser, type SentInteraction } from '../support/fake-discord.js';
 
@@ -67,11 +67,7 @@ beforeAll(async () => {
   );
 }, 120_000);
 
-afterAll(async () => {
-  await bot?.stop('SIGKILL');
-  await fake?.close();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
+afterAll(() => stopAll(bot, fake, tmp));
 
 describe('operator-only details', { timeout: 60_000 }, () => {
   it('/status: a failed reindex and the missing model, raw for the operator, a generic line for a server admin', async () => {

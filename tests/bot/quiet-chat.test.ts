@@ -5,23 +5,21 @@
  * 👍 for thanks) instead of a search. Also the limiter's give-back and `smallTalk` on their own.
  * Corpus: the seed articles plus the made-up follow-up ones.
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MENTION_HELP, smallTalk } from '../../src/bot/messages.js';
 import { RateLimiter } from '../../src/bot/rate-limit.js';
 import { spendSearch } from '../../src/bot/reply.js';
 import { loadBotConfig } from '../../src/bot/config.js';
 import type { BotState } from '../../src/bot/state/store.js';
-import { botEnv, startBot } from '../support/bot-harness.js';
+import { botEnv, messageCorpus, ROOMY_LIMITS, startBot, stopAll } from '../support/bot-harness.js';
 import type { BotProcess, LogLine } from '../support/bot-process.js';
 import { FakeDiscord, type FakeMessage, type FakeUser, type RecordedRequest } from '../support/fake-discord.js';
-import { FOLLOW_UP, writeFollowUpCorpus } from '../support/follow-up-corpus.js';
-import { createTinyModel, DEFAULT_TINY_MODEL_ID } from '../support/tiny-model.js';
+import { FOLLOW_UP } from '../support/follow-up-corpus.js';
+import { DEFAULT_TINY_MODEL_ID } from '../support/tiny-model.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GfAkEt.quiet-chat-test-token-never-logged_0';
 const SALDO = 'What did Saldo urge Kherson residents to do?';
 const SEED_TITLE = 'Western officials: Ukraine can take back Kherson from Russia in a week';
@@ -46,15 +44,13 @@ const mention = (text: string): string => `<@${fake.applicationId}> ${text}`;
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'archivist-quiet-chat-'));
-  const corpus = path.join(tmp, 'corpus');
-  await cp(path.join(ROOT, 'corpus'), corpus, { recursive: true });
-  await writeFollowUpCorpus(corpus);
-  await createTinyModel(path.join(tmp, 'models'), { words: ['Kherson', 'Saldo', 'Mykolaiv', 'Dniprovka', 'Odesa'] });
+  const corpus = await messageCorpus(tmp);
   fake = await FakeDiscord.start({ token: TOKEN });
   askChannel = fake.addChannel('text', 'ask-archivist');
   forum = fake.addChannel('forum', 'questions');
   bot = await startBot(
     botEnv(fake, TOKEN, tmp, {
+      ...ROOMY_LIMITS,
       DISCORD_GUILD_ID: fake.guildId,
       CORPUS_PATHS: corpus,
       INDEX_DIR: path.join(tmp, 'embeddings'),
@@ -62,22 +58,13 @@ beforeAll(async () => {
       ASK_CHANNEL_IDS: `${askChannel},${forum}`,
       RATE_LIMIT_MAX: '5',
       RATE_LIMIT_WINDOW_SECONDS: '600',
-      USER_RATE_LIMIT_MAX: '1000',
-      GUILD_RATE_LIMIT_MAX: '1000',
-      RATE_LIMIT_CEILING_MAX: '100',
-      SEARCH_WORKERS: '1',
-      LOG_LEVEL: 'debug',
     }),
     tmp,
     { readyMs: 60_000, modelMs: 20_000 },
   );
 }, 120_000);
 
-afterAll(async () => {
-  await bot?.stop('SIGKILL');
-  await fake?.close();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
+afterAll(() => stopAll(bot, fake, tmp));
 
 describe('chat where the bot reads everything', { timeout: 60_000 }, () => {
   it('in its own thread, chat that looks like a question gets no reply; a follow-up is answered; a mention still gets the refusal', async () => {

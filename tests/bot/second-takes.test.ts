@@ -3,19 +3,17 @@
  * they fix a question they asked (MESSAGE_UPDATE), press "Share to channel" twice, or mention the bot
  * with chat instead of a question. Corpus: the seed articles plus the made-up follow-up ones.
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MENTION_HELP } from '../../src/bot/messages.js';
-import { botEnv, callbackOf, editOf, startBot } from '../support/bot-harness.js';
+import { botEnv, callbackOf, editOf, messageCorpus, ROOMY_LIMITS, startBot, stopAll } from '../support/bot-harness.js';
 import type { BotProcess, LogLine } from '../support/bot-process.js';
 import { FakeDiscord, type FakeMessage, type FakeUser, type RecordedRequest } from '../support/fake-discord.js';
-import { FOLLOW_UP, writeFollowUpCorpus } from '../support/follow-up-corpus.js';
-import { createTinyModel, DEFAULT_TINY_MODEL_ID } from '../support/tiny-model.js';
+import { FOLLOW_UP } from '../support/follow-up-corpus.js';
+import { DEFAULT_TINY_MODEL_ID } from '../support/tiny-model.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GfAkEt.second-takes-token-never-logged_0000';
 const SALDO = 'What did Saldo urge Kherson residents to do?';
 const SEED_TITLE = 'Western officials: Ukraine can take back Kherson from Russia in a week';
@@ -44,14 +42,12 @@ const WHEAT = FOLLOW_UP.otherTopic;
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'archivist-second-takes-'));
-  const corpus = path.join(tmp, 'corpus');
-  await cp(path.join(ROOT, 'corpus'), corpus, { recursive: true });
-  await writeFollowUpCorpus(corpus);
-  await createTinyModel(path.join(tmp, 'models'), { words: ['Kherson', 'Saldo', 'Mykolaiv', 'Dniprovka', 'Odesa'] });
+  const corpus = await messageCorpus(tmp);
   fake = await FakeDiscord.start({ token: TOKEN });
   askChannel = fake.addChannel('text', 'ask-archivist');
   bot = await startBot(
     botEnv(fake, TOKEN, tmp, {
+      ...ROOMY_LIMITS,
       DISCORD_GUILD_ID: fake.guildId,
       CORPUS_PATHS: corpus,
       INDEX_DIR: path.join(tmp, 'embeddings'),
@@ -60,22 +56,13 @@ beforeAll(async () => {
       // Three searches per member: tests count what an edit (or chat) costs against it.
       RATE_LIMIT_MAX: '3',
       RATE_LIMIT_WINDOW_SECONDS: '600',
-      RATE_LIMIT_CEILING_MAX: '100',
-      USER_RATE_LIMIT_MAX: '1000',
-      GUILD_RATE_LIMIT_MAX: '1000',
-      SEARCH_WORKERS: '1',
-      LOG_LEVEL: 'debug',
     }),
     tmp,
     { readyMs: 60_000, modelMs: 20_000 },
   );
 }, 120_000);
 
-afterAll(async () => {
-  await bot?.stop('SIGKILL');
-  await fake?.close();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
+afterAll(() => stopAll(bot, fake, tmp));
 
 describe('an edited question', { timeout: 60_000 }, () => {
   it('a mention fixed by its author: the same answer message is searched again and edited in place; an unfurl changes nothing; edits count as searches', async () => {

@@ -3,8 +3,12 @@
  * a temp dir, starting the bot and waiting until it is ready, and waiting for an interaction's
  * callback or the edits of its reply.
  */
+import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BotProcess, cleanEnv, type LogLine } from './bot-process.js';
+import { writeFollowUpCorpus } from './follow-up-corpus.js';
+import { createTinyModel } from './tiny-model.js';
 import { type FakeDiscord, type RecordedRequest, type SentInteraction, shardOf, snowflake } from './fake-discord.js';
 
 /**
@@ -21,6 +25,34 @@ export function botEnv(fake: FakeDiscord, token: string, dir: string, extra: Rec
     DATA_DIR: path.join(dir, 'data'),
     ...extra,
   });
+}
+
+/**
+ * The message tests' corpus in `dir`/corpus (the seed articles plus the made-up follow-up ones) and the
+ * tiny model in `dir`/models; returns the corpus folder.
+ */
+export async function messageCorpus(dir: string): Promise<string> {
+  const corpus = path.join(dir, 'corpus');
+  await cp(fileURLToPath(new URL('../../corpus', import.meta.url)), corpus, { recursive: true });
+  await writeFollowUpCorpus(corpus);
+  await createTinyModel(path.join(dir, 'models'), { words: ['Kherson', 'Saldo', 'Mykolaiv', 'Dniprovka', 'Odesa'] });
+  return corpus;
+}
+
+/** Limits no test reaches unless it sets its own (a test of a member's allowance sets RATE_LIMIT_MAX), one search worker, debug logs. */
+export const ROOMY_LIMITS = {
+  RATE_LIMIT_CEILING_MAX: '100',
+  USER_RATE_LIMIT_MAX: '1000',
+  GUILD_RATE_LIMIT_MAX: '1000',
+  SEARCH_WORKERS: '1',
+  LOG_LEVEL: 'debug',
+} as const;
+
+/** What every bot test's afterAll does: the bot killed, the stand-in closed, the temp folder removed. */
+export async function stopAll(bot: BotProcess | undefined, fake: FakeDiscord | undefined, dir: string): Promise<void> {
+  await bot?.stop('SIGKILL');
+  await fake?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
 }
 
 export interface StartOptions {
