@@ -8,8 +8,8 @@ import {
   type Message,
   type MessageContextMenuCommandInteraction,
 } from 'discord.js';
-import type { ChatKind, Confidence } from '../types.js';
-import { offTopic, refusedAsChat } from '../search/postprocess/abstain.js';
+import type { Confidence } from '../types.js';
+import { CHAT_ALWAYS_REFUSED, offTopic, refusedAsChat } from '../search/postprocess/abstain.js';
 import type { AnswerSession, BotContext } from './context.js';
 import { answerMessage, headingLine, NO_MENTIONS, type AnswerView } from './format.js';
 import { editReplyWithRetry } from './edit-retry.js';
@@ -178,9 +178,6 @@ export async function answerInChannel(
   return { message, chain: chainAfter(full.text, full.context, full.followUp) };
 }
 
-/** Chat the search always refuses, whatever words it shares with the corpus: greetings, talk about the bot, a service asked of it. */
-const NEVER_A_QUESTION: ReadonlySet<ChatKind> = new Set(['social', 'bot', 'request']);
-
 /**
  * Refused as chat that asks nothing the corpus could hold: a greeting, talk about the bot, a service
  * asked of it, or other chat (tonight's plans, advice) naming none of the corpus's topics. Chat about
@@ -188,7 +185,8 @@ const NEVER_A_QUESTION: ReadonlySet<ChatKind> = new Set(['social', 'bot', 'reque
  */
 export function isChat(c: Confidence | undefined): boolean {
   if (!c?.chat || !refusedAsChat(c)) return false;
-  return NEVER_A_QUESTION.has(c.chat) || offTopic(c);
+  // Greetings, talk about the bot and services asked of it are refused whatever words they share with the corpus.
+  return CHAT_ALWAYS_REFUSED.has(c.chat) || offTopic(c);
 }
 
 export async function handleAnswerButton(interaction: ButtonInteraction, ctx: BotContext): Promise<void> {

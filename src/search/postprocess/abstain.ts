@@ -92,7 +92,7 @@ type RuleInputs = Pick<Confidence, 'coverage' | 'advice' | 'afterCorpus' | 'topi
  * on a word of the corpus's own topics; an everyday request the learned model names, only when it
  * names such a word.
  */
-const CHAT_ALWAYS_REFUSED: ReadonlySet<ChatKind> = new Set(['social', 'bot', 'request']);
+export const CHAT_ALWAYS_REFUSED: ReadonlySet<ChatKind> = new Set(['social', 'bot', 'request']);
 
 /**
  * A personal or how-to question answered from a strong match must also name one of the corpus's own
