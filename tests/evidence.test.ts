@@ -100,7 +100,16 @@ describe('the unit a question measures in (unitNear)', () => {
     // "How big" a crowd or a following is a count as often as a measure.
     ['how big was the facebook group', 'The group had 9,500 members.', 1],
     ['how big was the facebook group', 'The group was private.', 0],
-  ] as const)('money, shares, lengths and sizes want a number in that unit: %s / %s', (question, passage, expected) => {
+    // An age, in the ways reports give one; a passage about the person with no age does not answer.
+    ['how old is the new lighthouse keeper', 'The keeper, Morwenna Trist, 47, took the post in April.', 1],
+    ['how old is the new lighthouse keeper', 'A 63-year-old keeper has run the light since the storm.', 1],
+    ['how old is the new lighthouse keeper', 'The lighthouse keeper, aged 29, lives on the island alone.', 1],
+    ['how old is the new lighthouse keeper', 'The new keeper took the post in April after 12 applicants were interviewed.', 0],
+    // A population, asked for without "how many".
+    ['what is the population of the island town', 'The island town is home to about 4,200 people.', 1],
+    ['what is the population of the island town', 'The town has a population of 4,200.', 1],
+    ['what is the population of the island town', 'The island town was founded in 1820 and has 3 harbours.', 0],
+  ] as const)('money, shares, lengths, sizes, ages and populations want a number in that unit: %s / %s', (question, passage, expected) => {
     expect(unit(question, passage)).toBe(expected);
   });
 

@@ -27,6 +27,13 @@ const SHARE = /\d\s?(%|per ?cent|percent)|\b(half|third|quarter|two-thirds|three
 /** Questions about a length, distance, size or duration, and numbers with such a unit. */
 const MEASURE_QUESTION = /\bhow (far|long|tall|high|deep|wide)\b/i;
 const SIZE_QUESTION = /\bhow (big|large)\b/i;
+/** Questions about a person's (or thing's) age, and the ways news gives one: "55-year-old", "aged 55", "Dugin, 60, said". */
+const AGE_QUESTION = /\b(how old|what age|at what age|what was (?:his|her|their) age)\b/i;
+const AGE = /\b\d{1,3}[- ]years?[- ]old\b|\b[a-z]+(?:-[a-z]+)?-years?-old\b|\b(?:[Aa]ged?|age of)\s\d{1,3}\b|\p{Lu}[\p{L}'’-]+,\s\d{1,3},|\(\d{1,3}\)/u;
+/** Questions about how many live somewhere, and numbers of inhabitants. */
+const POPULATION_QUESTION = /\b(population|how many (?:people|residents|inhabitants) (?:live|lived|living|are there))\b/i;
+const POPULATION =
+  /\bpopulation\b[^.?!]{0,40}?\d|\d[\d,.]*\s*(?:million|thousand|m|k)?\s+(?:people|residents|inhabitants)\b|\b(?:home to|population of)\s+(?:about |around |some |nearly |almost |more than |over )?\d/i;
 const MEASURE =
   /\d[\d,.]*\s?-?(km|kilomet\w+|miles?|met(er|re)s?|m\b|feet|ft|foot|yards?|inch\w*|cm|hours?|minutes?|days?|weeks?|months?|years?|seconds?|square|acres?|hectares?|tonnes?|tons?|kg)\b|\b(a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|a few|several|dozens of|hundreds of)\s+(kilomet\w+|miles?|met(er|re)s?|feet|yards?|hours?|minutes?|days?|weeks?|months?|years?|seconds?|acres?|hectares?|tonnes?|tons?)\b/i;
 
@@ -68,7 +75,7 @@ function numberNear(sentence: string, info: QuestionInfo, concepts: readonly num
 }
 
 /** What a question measures in, classified once per question (the ranker asks for every candidate). */
-type Unit = { kind: 'money' | 'share' | 'measure' | 'size' | 'none' } | { kind: 'count'; concepts: number[] };
+type Unit = { kind: 'money' | 'share' | 'measure' | 'size' | 'age' | 'population' | 'none' } | { kind: 'count'; concepts: number[] };
 
 const units = new WeakMap<QuestionInfo, Unit>();
 
@@ -79,7 +86,10 @@ function unitOf(info: QuestionInfo): Unit {
   // Money and shares are asked for without "how much" too ("what was the cost", "what % of the vote").
   if (MONEY_QUESTION.test(q)) unit = { kind: 'money' };
   else if (SHARE_QUESTION.test(q)) unit = { kind: 'share' };
+  // "what's the population of" asks for a number without "how many".
+  else if (POPULATION_QUESTION.test(q)) unit = { kind: 'population' };
   else if (info.type !== 'number') unit = { kind: 'none' };
+  else if (AGE_QUESTION.test(q)) unit = { kind: 'age' };
   else if (MEASURE_QUESTION.test(q)) unit = { kind: 'measure' };
   else if (SIZE_QUESTION.test(q)) unit = { kind: 'size' };
   else {
@@ -91,9 +101,9 @@ function unitOf(info: QuestionInfo): Unit {
 }
 
 /**
- * 0 when the question measures in a unit — money, a share, a length or duration, or the thing "how
- * many" counts — and the passage holds no number in it; 1 otherwise (also when the question names no
- * unit, so it never lowers confidence for other questions).
+ * 0 when the question measures in a unit — money, a share, a length or duration, an age, a
+ * population, or the thing "how many" counts — and the passage holds no number in it; 1 otherwise
+ * (also when the question names no unit, so it never lowers confidence for other questions).
  */
 export function unitNear(info: QuestionInfo, passage: string): number {
   const unit = unitOf(info);
@@ -106,6 +116,10 @@ export function unitNear(info: QuestionInfo, passage: string): number {
       return SHARE.test(passage) ? 1 : 0;
     case 'measure':
       return MEASURE.test(passage) ? 1 : 0;
+    case 'age':
+      return AGE.test(passage) ? 1 : 0;
+    case 'population':
+      return POPULATION.test(passage) ? 1 : 0;
     case 'size':
       // "how big / how large" a crowd, a following, a group: a count as often as a measure.
       return MEASURE.test(passage) || /\d/.test(passage) ? 1 : 0;
