@@ -22,7 +22,14 @@ export interface OpenOrBuildOptions extends OpenOptions {
 export async function openSearcher(config: CoreConfig, dir: string, options: OpenOrBuildOptions = {}, ranking: RankingParams = DEFAULT_RANKING): Promise<Searcher> {
   const settings = { ...config, EMBEDDING_MODEL: options.explicitModel };
   const target = storeTarget(config, dir);
-  if (target.kind === 'embedded') return Searcher.open(target.dir, settings, options, ranking);
+  if (target.kind === 'embedded') {
+    // With a model to load (seconds), the vector file's checksum is checked meanwhile, in the
+    // background (a 600 MB file: ~0.6 s, which would otherwise add to every search worker's start);
+    // vector searches wait for it. Without one (`status`), it is checked before the index is described.
+    const verifyVectors = (options.model ?? 'await') === 'never' ? 'open' : 'background';
+    const backend = await EmbeddedBackend.open(target.dir, { efSearch: config.HNSW_EF_SEARCH, postingCacheBytes: cacheBytes(config.KEYWORD_CACHE_MB), onNotice: options.onNotice, verifyVectors });
+    return Searcher.over(backend, settings, options, ranking);
+  }
   return Searcher.over(await openBackend(config, dir, options), settings, options, ranking);
 }
 

@@ -250,7 +250,7 @@ describe('a recovered index pointer', () => {
     ] as const) {
       const r = await run(script, args);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toMatch(new RegExp(`^Note: ${out}/current was missing or empty; using the newest complete index, index-.*\\.db \\(the next \`npm run index\` repairs the pointer\\)\\.$`, 'm'));
+      expect(r.stderr).toMatch(new RegExp(`^Note: ${out}/current was missing; using the newest complete index, index-.*\\.db \\(the next \`npm run index\` repairs the pointer\\)\\.$`, 'm'));
     }
   }, 60_000);
 });

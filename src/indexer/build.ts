@@ -16,7 +16,18 @@ import { KeywordIndex, PostingCache, shouldMerge } from '../storage/keyword/inde
 import { acquireLock } from '../storage/lock.js';
 import { makeFolder } from '../storage/make-folder.js';
 import { META, SCHEMA_VERSION } from '../storage/schema.js';
-import { addVectors, createVectorIndex, deleteVectors, readVectorIndex, vectorOf, writeVectorIndex, type VectorIndex } from '../storage/vectors.js';
+import {
+  addVectors,
+  createVectorIndex,
+  deleteVectors,
+  readVectorIndex,
+  type VectorChecksum,
+  VectorChecksumError,
+  vectorOf,
+  verifyVectorFile,
+  writeVectorIndex,
+  type VectorIndex,
+} from '../storage/vectors.js';
 import { withCorpusModel } from './corpus-model.js';
 import type { BuildOptions, BuildReport, BuildSettings, BuildStage, Embedding, KeptUnread } from './options.js';
 import { pruneRelated, RelatedCollector, type RelatedTerms } from '../text/related.js';
@@ -243,14 +254,23 @@ export function denseInfo(settings: BuildSettings, embedding: Embedding): DenseI
 /** Vectors that can be re-used: the base index's, keyed by (model, embedded text). */
 type VectorReuse = PrepareStep['reuse'];
 
-/** `damage`: the base's vector file could not be read (a full build re-embeds anyway; an update cannot go on). */
-async function vectorCache(base: Base | undefined, embedder: Embedder | undefined): Promise<{ reuse: VectorReuse; graph?: VectorIndex; damage?: string }> {
+/**
+ * `damage`: the base's vector file could not be read, or does not match its recorded checksum (a
+ * full build then re-embeds rather than re-use its vectors; an update cannot go on).
+ */
+async function vectorCache(base: Base | undefined, embedder: Embedder | undefined): Promise<{ reuse: VectorReuse; graph?: VectorIndex; damage?: Error }> {
   const none = { reuse: () => new Map<string, Float32Array>() };
   if (!base || !embedder || base.dense.status !== 'ok' || base.dense.model !== embedder.modelId || base.dense.dim !== embedder.dim) return none;
   const name = base.db.meta<string | null>(META.vectorsFile);
-  if (!name) return { ...none, damage: 'the database names no vector file' };
+  if (!name) return { ...none, damage: new Error('the database names no vector file') };
+  const file = path.join(path.dirname(base.file), name);
+  const abort = new AbortController();
   try {
-    const graph = await readVectorIndex(path.join(path.dirname(base.file), name), base.dense.dim, base.dense.efSearch);
+    // Hashed while hnswlib reads it: nothing is built on a graph whose bytes changed since its commit.
+    const verified = verifyVectorFile(file, base.db.vectorsChecksum(name), abort.signal);
+    verified.catch(() => undefined);
+    const graph = await readVectorIndex(file, base.dense.dim, base.dense.efSearch);
+    await verified;
     const stored = base.db.embedKeys();
     const reuse: VectorReuse = (keys) => {
       const out = new Map<string, Float32Array>();
@@ -262,7 +282,8 @@ async function vectorCache(base: Base | undefined, embedder: Embedder | undefine
     };
     return { graph, reuse };
   } catch (err) {
-    return { ...none, damage: (err as Error).message };
+    abort.abort();
+    return { ...none, damage: err as Error };
   }
 }
 
@@ -435,11 +456,12 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
     since = performance.now();
     options.onProgress?.({ stage: 'write', done: 0, total: 1, message: 'Writing the index' });
     let vectorsFile: string | null = null;
+    let checksum: VectorChecksum | null = null;
     if (graphOut) {
       vectorsFile = vectorsFileName(name, 1);
       const target = path.join(options.out, vectorsFile);
       created.push(target);
-      await writeVectorIndex(graphOut, target);
+      checksum = await writeVectorIndex(graphOut, target);
     }
     const now = new Date().toISOString();
     const dense = denseInfo(settings, embedding);
@@ -454,6 +476,7 @@ async function buildFresh(options: BuildOptions, base: Base | undefined, embeddi
       db!.setMeta(META.corpus, { paths: options.corpus, files: stats.files, duplicates: stats.duplicates, problems: stats.problems.length });
       db!.setMeta(META.nextPassageId, nextId.value);
       db!.setMeta(META.vectorsFile, vectorsFile);
+      db!.setMeta(META.vectorsChecksum, checksum);
       db!.setMeta(META.lastUpdate, { kind: 'full', at: now, added: articles, changed: 0, removed: 0 });
       db!.setMeta(META.counts, { articles, passages });
     });
@@ -516,7 +539,8 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   // Read first: an update over a vector file that is missing or damaged would report success while
   // its new passages got no vectors and readers kept refusing the index.
   const { reuse, graph, damage } = await vectorCache(base, embedder);
-  if (damage !== undefined) throw new IndexError(`The vector index of ${base.file} is missing or damaged (${damage}): ${rebuildHint(options.out)}.`);
+  if (damage instanceof VectorChecksumError) throw damage;
+  if (damage !== undefined) throw new IndexError(`The vector index of ${base.file} is missing or damaged (${damage.message}): ${rebuildHint(options.out)}.`);
   const changes = await readChanges(options, db);
   clock.add('load', since);
   const { todo, replaced, removedRows, stats } = changes;
@@ -556,13 +580,14 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   if (embedder) options.onProgress?.({ stage: 'hnsw', done: 0, total: prepared.length });
   let vectorsFile = db.meta<string | null>(META.vectorsFile) ?? null;
   let written: string | undefined;
+  let checksum: VectorChecksum | undefined;
   if (embedder && graph && (prepared.length || removedPassages.size)) {
     addVectors(graph, prepared.map((p) => ({ id: p.id, vector: p.vector! })));
     deleteVectors(graph, removedPassages);
     vectorsFile = vectorsFileName(name, generation);
     written = path.join(options.out, vectorsFile);
     // A file cut short (a full disk) is not left behind for the next run to clear.
-    await writeVectorIndex(graph, written).catch(async (err: unknown) => {
+    checksum = await writeVectorIndex(graph, written).catch(async (err: unknown) => {
       await rm(written!, { force: true });
       throw err;
     });
@@ -589,6 +614,8 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
       db.setMeta(META.generation, generation);
       db.setMeta(META.nextPassageId, nextId.value);
       db.setMeta(META.vectorsFile, vectorsFile);
+      // An unchanged vector file keeps its record (or its lack of one, if built before checksums).
+      if (checksum) db.setMeta(META.vectorsChecksum, checksum);
       db.setMeta(META.corpus, { paths: options.corpus, files: stats.files, duplicates: stats.duplicates, problems: stats.problems.length });
       db.setMeta(META.lastUpdate, { kind: 'update', at: now, added, changed: replaced.length, removed: removedRows.length });
       db.setMeta(META.counts, db.counts());

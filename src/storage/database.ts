@@ -7,6 +7,7 @@ import { accessProblem, IndexError, OldFormatError, rebuildHint } from './errors
 import { ARTICLE_COLUMNS, decodeArticle, decodePassage, encodeArticle, PASSAGE_COLUMNS, type ArticleRow, type PassageRow } from './rows.js';
 import { META, RELATED_TABLE, SCHEMA, SCHEMA_VERSION } from './schema.js';
 import type { Article } from '../types.js';
+import { type VectorChecksum, vectorChecksumSchema } from './vectors.js';
 import { DamagedSegmentError, type PageSink, Segment, type PostingCache, type StoredSegment } from './keyword/index.js';
 
 export const denseSchema = z.union([
@@ -342,6 +343,19 @@ export class IndexDatabase {
 
   deletedIds(): number[] {
     return this.reading(() => this.db.prepare('SELECT id FROM keyword_deleted').pluck().all() as number[]);
+  }
+
+  /**
+   * The checksum recorded for the vector file `name` when it was committed; undefined when none was
+   * (an index written before checksums, or updated since by a version without them: the record then
+   * names an older file), and the check is skipped.
+   */
+  vectorsChecksum(name: string): VectorChecksum | undefined {
+    const value = this.meta<unknown>(META.vectorsChecksum);
+    if (value === undefined || value === null) return undefined;
+    const parsed = vectorChecksumSchema.safeParse(value);
+    if (!parsed.success) throw new IndexError(`The index ${this.file} has damaged metadata (${META.vectorsChecksum}): ${rebuildHint(path.dirname(this.file))}.`);
+    return parsed.data.file === name ? parsed.data : undefined;
   }
 
   /** Corpus-learned related terms of an index term (none in an index built before they existed). */

@@ -6,7 +6,7 @@ import { IndexError, rebuildHint } from './errors.js';
 import { resolveIndex } from './folder.js';
 import { KeywordIndex, PostingCache, type Segment } from './keyword/index.js';
 import { META } from './schema.js';
-import { readVectorIndex, searchVectors, vectorOf, type VectorIndex } from './vectors.js';
+import { readVectorIndex, searchVectors, vectorOf, verifyVectorFile, type VectorIndex } from './vectors.js';
 
 /** BM25F parameters; b as MiniSearch had it (0.7), which measured slightly better than 0.75 here. */
 export const KEYWORD_OPTIONS = { k1: 1.2, b: 0.7 };
@@ -28,6 +28,13 @@ export interface EmbeddedOptions {
   /** Bytes of keyword postings kept once read (default DEFAULT_POSTING_CACHE_MB). */
   postingCacheBytes?: number;
   onNotice?: (message: string) => void;
+  /**
+   * When the vector file is checked against its recorded checksum (streamed SHA-256, read beside
+   * hnswlib's own read of it): 'open' (the default) before `open`/`refresh` resolve; 'background'
+   * after, with searches of the graph waiting for it — for openers that load a model next (seconds),
+   * which hides the ~0.6 s a 600 MB file takes. Either way no graph is searched before it passed.
+   */
+  verifyVectors?: 'open' | 'background';
 }
 
 /** Everything a search reads, for one generation; replaced whole by `refresh`. */
@@ -41,6 +48,10 @@ interface State {
   keyword: KeywordIndex;
   vectors: VectorIndex | undefined;
   vectorsFile: string | undefined;
+  /** The vector file's checksum check: settled once it passed or failed (then it rejects with the one-line error). */
+  verified: Promise<void>;
+  /** Stops a check still running (when the backend closes). */
+  stopVerifying: () => void;
 }
 
 /**
@@ -50,6 +61,9 @@ interface State {
  * passages are read by id, only for the candidates of a question.
  */
 export class EmbeddedBackend implements SearchBackend {
+  /** Vector checks that have failed (their promise rejects): vectorOf reports them instead of reading. */
+  private readonly failed = new WeakSet<Promise<void>>();
+
   private constructor(
     private readonly dir: string,
     private readonly options: EmbeddedOptions,
@@ -61,8 +75,10 @@ export class EmbeddedBackend implements SearchBackend {
     const resolved = await resolveIndex(dir);
     if (resolved.recovered) options.onNotice?.(resolved.recovered);
     const cache = new PostingCache(options.postingCacheBytes ?? DEFAULT_POSTING_CACHE_MB * 2 ** 20);
-    const state = await loadState(openPinned(resolved.file), options.efSearch, cache);
-    return new EmbeddedBackend(dir, options, cache, state);
+    const state = await loadState(openPinned(resolved.file), options, cache);
+    const backend = new EmbeddedBackend(dir, options, cache, state);
+    backend.watch(state);
+    return backend;
   }
 
   /** The keyword postings cache (for tests and tools). */
@@ -127,14 +143,21 @@ export class EmbeddedBackend implements SearchBackend {
   }
 
   async denseCandidates(vector: Float32Array, k: number, filter?: PassageFilter): Promise<VectorHit[]> {
-    const vectors = this.state.vectors;
+    const { vectors, verified } = this.state;
     if (isEmpty(filter)) return [];
-    return vectors ? searchVectors(vectors, vector, k, this.options.efSearch, predicate(filter)) : [];
+    if (!vectors) return [];
+    // A graph is walked only once its file matched its checksum (settled long before, in practice).
+    await verified;
+    return searchVectors(vectors, vector, k, this.options.efSearch, predicate(filter));
   }
 
   async vectorOf(id: number): Promise<Float32Array | undefined> {
-    const vectors = this.state.vectors;
-    return vectors ? vectorOf(vectors, id) : undefined;
+    const { vectors, verified } = this.state;
+    if (!vectors) return undefined;
+    // Reading one stored vector follows no links, so it need not wait for a check still running;
+    // a failed one is reported rather than answered from damaged data.
+    if (this.failed.has(verified)) await verified;
+    return vectorOf(vectors, id);
   }
 
   async passages(ids: readonly number[]): Promise<Map<number, StoredPassage>> {
@@ -180,8 +203,10 @@ export class EmbeddedBackend implements SearchBackend {
       db.close();
       return false;
     }
-    const next = await loadState(db, this.options.efSearch, this.cache, sameFile ? old : undefined);
+    const next = await loadState(db, this.options, this.cache, sameFile ? old : undefined);
     next.pages.db = next.db;
+    this.watch(next);
+    // The old generation's check, if still running, is left to finish: a question may be waiting on it.
     this.state = next;
     old.db.close();
     // A rebuilt index shares no segment with the old one.
@@ -190,7 +215,18 @@ export class EmbeddedBackend implements SearchBackend {
   }
 
   async close(): Promise<void> {
+    this.state.stopVerifying();
     this.state.db.close();
+  }
+
+  /**
+   * A background check that fails is said by every use of the vectors from then on (a vector search,
+   * and reading a vector to re-rank): the one-line error, as an open would have given it.
+   */
+  private watch(state: State): void {
+    state.verified.catch(() => {
+      this.failed.add(state.verified);
+    });
   }
 }
 
@@ -212,15 +248,18 @@ function predicate(filter: PassageFilter | undefined): ((id: number) => boolean)
  * failure), re-using the segments and vectors `previous` (same database file) already holds.
  * Only the segments' heads are read; their postings are read when a question needs them.
  */
-async function loadState(db: IndexDatabase, efSearch: number, cache: PostingCache, previous?: State): Promise<State> {
+async function loadState(db: IndexDatabase, options: EmbeddedOptions, cache: PostingCache, previous?: State): Promise<State> {
   const { file } = db;
+  const { efSearch } = options;
+  let verifying: AbortController | undefined;
   try {
     const snapshot = db.snapshot(() => {
       const info = db.info();
       const vectorsFile = db.meta<string | null>(META.vectorsFile) ?? undefined;
+      const checksum = vectorsFile ? db.vectorsChecksum(vectorsFile) : undefined;
       const ids = db.segmentIds();
       const deleted = db.deletedIds();
-      return { info, vectorsFile, ids, deleted };
+      return { info, vectorsFile, checksum, ids, deleted };
     });
     // Kept segments read their pages through the same holder; it moves to `db` when this state goes live.
     const pages = previous?.pages ?? { db };
@@ -234,18 +273,31 @@ async function loadState(db: IndexDatabase, efSearch: number, cache: PostingCach
     const keyword = new KeywordIndex(snapshot.ids.map((id) => segments.get(id)!), KEYWORD_OPTIONS);
     keyword.delete(snapshot.deleted);
 
-    let vectors: VectorIndex | undefined = previous?.vectorsFile === snapshot.vectorsFile ? previous?.vectors : undefined;
+    const kept = previous !== undefined && previous.vectorsFile === snapshot.vectorsFile;
+    let vectors: VectorIndex | undefined = kept ? previous.vectors : undefined;
+    let verified = kept ? previous.verified : Promise.resolve();
+    let stopVerifying = kept ? previous.stopVerifying : () => undefined;
     const dense = snapshot.info.dense;
     if (dense.status === 'ok' && snapshot.vectorsFile && !vectors) {
+      const vectorsPath = path.join(path.dirname(file), snapshot.vectorsFile);
+      // Hashed while hnswlib reads it (its own thread): the check costs little more than the read.
+      const abort = new AbortController();
+      verifying = abort;
+      verified = verifyVectorFile(vectorsPath, snapshot.checksum, abort.signal);
+      stopVerifying = () => abort.abort();
+      // Observed below, or by the searches that wait for it (EmbeddedBackend.watch).
+      verified.catch(() => undefined);
       try {
-        vectors = await readVectorIndex(path.join(path.dirname(file), snapshot.vectorsFile), dense.dim, efSearch);
+        vectors = await readVectorIndex(vectorsPath, dense.dim, efSearch);
       } catch (err) {
         throw new IndexError(`The vector index of ${file} is missing or damaged (${(err as Error).message}): ${rebuildHint(path.dirname(file))}.`);
       }
+      if ((options.verifyVectors ?? 'open') === 'open') await verified;
     }
     if (dense.status === 'ok' && !vectors) throw new IndexError(`The vector index of ${file} is missing: ${rebuildHint(path.dirname(file))}.`);
-    return { db, pages, info: snapshot.info, segments, keyword, vectors, vectorsFile: snapshot.vectorsFile };
+    return { db, pages, info: snapshot.info, segments, keyword, vectors, vectorsFile: snapshot.vectorsFile, verified, stopVerifying };
   } catch (err) {
+    verifying?.abort();
     db.close();
     throw damaged(file, err);
   }

@@ -1,7 +1,7 @@
 import { commandLine } from '../command-line.js';
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { IndexDatabase } from './database.js';
 import { AccessError, accessProblem, IndexError, MissingIndexError, rebuildHint } from './errors.js';
@@ -13,7 +13,8 @@ import { META } from './schema.js';
  *
  *   current                    the name of the live database (replaced atomically by rename)
  *   index-<id>.db (-wal, -shm) one index: articles, passages, keyword segments, metadata
- *   index-<id>.g<N>.hnsw       its vectors at generation N (written before the commit that names it)
+ *   index-<id>.g<N>.hnsw       its vectors at generation N (written before the commit that names it
+ *                              and records its size and SHA-256: meta vectors_checksum)
  *   .index.lock                the writer lock (src/storage/lock.ts)
  *
  * An update changes the live database in one transaction; a full rebuild writes a new database and
@@ -34,8 +35,74 @@ export function vectorsFileName(dbName: string, generation: number): string {
 export interface ResolvedIndex {
   /** Path of the live database. */
   file: string;
-  /** Set when `current` was missing or empty and the newest complete database was used instead. */
+  /** Set when `current` did not name a database there (what was wrong with it) and the newest complete database was used instead. */
   recovered?: string;
+}
+
+/** What the pointer file holds: a database name, or what is wrong with it. */
+type Pointer =
+  | { kind: 'name'; name: string }
+  | { kind: 'missing' }
+  | { kind: 'empty' }
+  | { kind: 'folder' }
+  | { kind: 'unreadable'; code: string }
+  | { kind: 'other'; text: string; bytes: number; binary: boolean };
+
+/** A pointer holds one name and a newline: reading more than this only ever shows garbage. */
+const POINTER_READ_BYTES = 256;
+/** Characters of a garbage pointer quoted in messages. */
+const EXCERPT_CHARS = 40;
+
+async function readPointerFile(dir: string, entries: readonly string[]): Promise<Pointer> {
+  if (!entries.includes(POINTER)) return { kind: 'missing' };
+  let data: Buffer;
+  let bytes: number;
+  try {
+    const handle = await open(path.join(dir, POINTER), 'r');
+    try {
+      bytes = (await handle.stat()).size;
+      const buffer = Buffer.alloc(Math.min(bytes, POINTER_READ_BYTES));
+      data = buffer.subarray(0, (await handle.read(buffer, 0, buffer.length, 0)).bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    const code = String((err as { code?: unknown }).code ?? (err as Error).message);
+    return code === 'EISDIR' ? { kind: 'folder' } : { kind: 'unreadable', code };
+  }
+  const text = data.toString('utf8').trim();
+  if (!text) return { kind: 'empty' };
+  if (DB_PATTERN.test(text)) return { kind: 'name', name: text };
+  // NUL or other control bytes (tab, newline and the like aside), or bytes that are not UTF-8: not text someone wrote.
+  const binary = [...text].some((c) => {
+    const code = c.codePointAt(0)!;
+    return code < 0x09 || (code > 0x0d && code < 0x20) || code === 0xfffd;
+  });
+  return { kind: 'other', text, bytes, binary };
+}
+
+/** What is wrong with a pointer that names no database there, for messages ("<dir>/current was empty"). */
+function pointerProblem(pointer: Pointer): string {
+  switch (pointer.kind) {
+    case 'missing':
+      return 'was missing';
+    case 'empty':
+      return 'was empty';
+    case 'folder':
+      return 'is a folder, not a file';
+    case 'unreadable':
+      return `could not be read (${pointer.code})`;
+    case 'name':
+      return `named ${pointer.name}, which is missing`;
+    case 'other': {
+      if (pointer.binary) return `held ${pointer.bytes} bytes of binary data, not the name of an index database`;
+      // Printable characters only, cut short: the file may hold anything.
+      const shown = pointer.text.replace(/[^\x20-\x7e]/g, '?');
+      const excerpt = shown.length > EXCERPT_CHARS ? `${shown.slice(0, EXCERPT_CHARS)}…` : shown;
+      const size = pointer.bytes > POINTER_READ_BYTES || shown.length > EXCERPT_CHARS ? ` (${pointer.bytes} bytes)` : '';
+      return `held ${JSON.stringify(excerpt)}${size}, not the name of an index database (index-….db)`;
+    }
+  }
 }
 
 /** Whether the folder holds an index in the old JSON format (build-* folders with store.json). */
@@ -57,26 +124,23 @@ export async function resolveIndex(dir: string): Promise<ResolvedIndex> {
     // A folder this user may not list, or a file named as the folder, is not a missing index.
     throw accessProblem(dir, err) ?? new MissingIndexError(`No index found in ${dir}: build one with \`${commandLine('index')}\`.`);
   }
-  const pointer = entries.includes(POINTER) ? (await readFile(path.join(dir, POINTER), 'utf8').catch(() => '')).trim() : '';
-  if (pointer) {
-    if (DB_PATTERN.test(pointer)) {
-      const file = path.join(dir, pointer);
-      if (entries.includes(pointer)) return { file };
-      const others = entries.filter((e) => DB_PATTERN.test(e));
-      if (others.length === 0) throw new IndexError(`${dir}/${POINTER} names ${pointer}, which is missing: ${rebuildHint(dir)}.`);
-    } else if (pointer.startsWith('build-')) {
-      throw new IndexError(oldFormatMessage(dir));
-    } else {
-      // Not a name this version writes: fall through to recovery rather than trusting it.
-    }
+  const pointer = await readPointerFile(dir, entries);
+  if (pointer.kind === 'name') {
+    const file = path.join(dir, pointer.name);
+    if (entries.includes(pointer.name)) return { file };
+    const others = entries.filter((e) => DB_PATTERN.test(e));
+    if (others.length === 0) throw new IndexError(`${dir}/${POINTER} names ${pointer.name}, which is missing: ${rebuildHint(dir)}.`);
+  } else if (pointer.kind === 'other' && pointer.text.startsWith('build-')) {
+    throw new IndexError(oldFormatMessage(dir));
   }
+  // Otherwise not a name this version writes: recovery, rather than trusting it.
   const candidates = entries.filter((e) => DB_PATTERN.test(e));
   if (candidates.length === 0) {
     if (await hasJsonIndex(entries)) throw new IndexError(oldFormatMessage(dir));
-    if (pointer || entries.includes(POINTER)) throw new IndexError(`${dir}/${POINTER} does not name an index database: ${rebuildHint(dir)}.`);
+    if (pointer.kind !== 'missing') throw new IndexError(`${dir}/${POINTER} ${pointerProblem(pointer)}, and ${dir} holds no index database: ${rebuildHint(dir)}.`);
     throw new MissingIndexError(`No index found in ${dir}: build one with \`${commandLine('index')}\`.`);
   }
-  // `current` is missing, empty or stale: use the newest complete database.
+  // `current` is missing, empty, unreadable, garbage or stale: use the newest complete database.
   let best: { file: string; updatedAt: string } | undefined;
   for (const name of candidates) {
     const file = path.join(dir, name);
@@ -91,7 +155,8 @@ export async function resolveIndex(dir: string): Promise<ResolvedIndex> {
     }
   }
   if (!best) throw new IndexError(`${dir} holds no complete index (${candidates.join(', ')}): ${rebuildHint(dir)}.`);
-  return { file: best.file, recovered: `${dir}/${POINTER} was missing or empty; using the newest complete index, ${path.basename(best.file)} (the next \`${commandLine('index')}\` repairs the pointer).` };
+  const repair = pointer.kind === 'folder' ? `remove that folder, then the next \`${commandLine('index')}\` writes the pointer` : `the next \`${commandLine('index')}\` repairs the pointer`;
+  return { file: best.file, recovered: `${dir}/${POINTER} ${pointerProblem(pointer)}; using the newest complete index, ${path.basename(best.file)} (${repair}).` };
 }
 
 export function oldFormatMessage(dir: string): string {

@@ -122,6 +122,11 @@ export const META = {
   nextPassageId: 'next_passage_id',
   /** Name of the HNSW file of this generation (beside the database), or null. */
   vectorsFile: 'vectors_file',
+  /**
+   * {file, bytes, sha256} of that HNSW file, set in the same commit. Indexes written before it have
+   * none, and a version without it leaves a record naming an older file: either way the check is skipped.
+   */
+  vectorsChecksum: 'vectors_checksum',
   lastUpdate: 'last_update',
   /** Articles and passages, as of the last commit. */
   counts: 'counts',
