@@ -95,7 +95,7 @@ async function renderPage(ctx: BotContext, sessionId: string, session: AnswerSes
 export async function answer(
   interaction: ChatInputCommandInteraction | MessageContextMenuCommandInteraction,
   ctx: BotContext,
-  session: Omit<AnswerSession, 'pages' | 'ownerId'>,
+  session: Omit<AnswerSession, 'pages' | 'ownerId' | 'guildId'>,
 ): Promise<void> {
   // In a thread the bot answers in, /ask carries the thread's earlier questions (a follow-up).
   const thread = session.kind === 'ask' && interaction.channel?.isThread() ? interaction.channel : undefined;
@@ -116,7 +116,7 @@ export async function answer(
     deferral.catch(() => undefined); // awaited below; this only keeps a failure meanwhile from going unhandled
     context = await threadContext(ctx.threads, thread, interaction.client.user.id, askChannelIds(ctx, interaction.guildId), ctx.log);
   }
-  const { full, page } = start(ctx, { ...session, ...(context?.length ? { context } : {}) }, interaction.user.id);
+  const { full, page } = start(ctx, { ...session, ...(context?.length ? { context } : {}) }, interaction.user.id, interaction.guildId);
   const messageId = await (deferral ?? defer());
   const rendered = await page;
   logFirstPage(ctx, { guildId: interaction.guildId, channelId: interaction.channelId }, full);
@@ -128,9 +128,10 @@ export async function answer(
 }
 
 /** Records the session and queues its first search at once: its place in the queue is the arrival order. */
-function start(ctx: BotContext, session: Omit<AnswerSession, 'pages' | 'ownerId'>, ownerId: string): { full: AnswerSession; page: Promise<Page> } {
-  const full: AnswerSession = { ...session, ownerId, pages: new Map() };
-  const page = renderPage(ctx, ctx.sessions.put(full), full, 0);
+function start(ctx: BotContext, session: Omit<AnswerSession, 'pages' | 'ownerId' | 'guildId'>, ownerId: string, guildId: string | null): { full: AnswerSession; page: Promise<Page> } {
+  const full: AnswerSession = { ...session, ownerId, guildId, pages: new Map() };
+  // Grouped by server: a full store drops the busiest server's oldest buttons, not every server's.
+  const page = renderPage(ctx, ctx.sessions.put(full, guildId ?? 'dm'), full, 0);
   page.catch(() => undefined); // awaited by the caller; this only keeps a failure meanwhile from going unhandled
   return { full, page };
 }
@@ -160,14 +161,14 @@ export type InChannel = { message: Message; chain: string[] } | { skipped: 'quie
  */
 export async function answerInChannel(
   ctx: BotContext,
-  session: Omit<AnswerSession, 'pages' | 'ownerId' | 'kind' | 'ephemeral'>,
+  session: Omit<AnswerSession, 'pages' | 'ownerId' | 'guildId' | 'kind' | 'ephemeral'>,
   ownerId: string,
   where: { guildId: string | null; channelId: string | null },
   send: (page: Page) => Promise<Message>,
   speak: Speak = 'always',
   chatIsHelp = false,
 ): Promise<InChannel> {
-  const { full, page } = start(ctx, { ...session, kind: 'ask', ephemeral: false }, ownerId);
+  const { full, page } = start(ctx, { ...session, kind: 'ask', ephemeral: false }, ownerId, where.guildId);
   const rendered = await page;
   const first = full.pages.get(0);
   if (speak === 'strong' && !first?.strong) return { skipped: 'quiet' };
@@ -191,7 +192,11 @@ export function isChat(c: Confidence | undefined): boolean {
 
 export async function handleAnswerButton(interaction: ButtonInteraction, ctx: BotContext): Promise<void> {
   const parsed = parseAnswerButtonId(interaction.customId);
-  const session = parsed && ctx.sessions.get(parsed.sessionId);
+  const found = parsed && ctx.sessions.get(parsed.sessionId);
+  // A button names its answer by id only: pressed from another server (a forged interaction), it is
+  // treated as unknown, so no server votes on, shares or pages another's answer (or learns it exists).
+  if (found && found.guildId !== interaction.guildId) ctx.log.warn({ user: interaction.user.id, guild: interaction.guildId }, "refused a button of another server's answer");
+  const session = found && found.guildId === interaction.guildId ? found : undefined;
   if (!parsed || !session) {
     await replyPrivately(interaction, 'This answer has expired (buttons work for an hour, and not across bot restarts). Run the command again.');
     return;

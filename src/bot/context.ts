@@ -24,6 +24,8 @@ export interface AnswerSession {
   k: number;
   filters: Filters;
   ownerId: string;
+  /** The server it was asked in: its buttons work there only (null: a direct message). */
+  guildId: string | null;
   ephemeral: boolean;
   /** The asker chose to see the closest passages although confidence is low. */
   evenIfUnsure?: boolean;

@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { DiscordAPIError, Events, PermissionFlagsBits, RESTJSONErrorCodes, type Client, type Message, type PartialMessage } from 'discord.js';
+import {
+  DiscordAPIError,
+  Events,
+  PermissionFlagsBits,
+  RESTJSONErrorCodes,
+  type AnyThreadChannel,
+  type Channel,
+  type Client,
+  type Message,
+  type PartialMessage,
+} from 'discord.js';
 import { isUnreachable } from '../storage/postgres/sql.js';
 import { isOnlyFraming } from '../search/framing.js';
 import { answerInChannel, type Page, type Speak } from './answers.js';
@@ -11,6 +21,8 @@ import { isForumPost, threadContext } from './threads.js';
 import { PoolBusyError } from './search-pool.js';
 import { spendSearch } from './reply.js';
 import { BUSY, FAILED, UNAVAILABLE } from './router.js';
+import type { Logger } from './logger.js';
+import type { BotState } from './state/store.js';
 
 /** A reply to a message pings nobody, not even its author (Discord pings the replied-to user by default). */
 const REPLY_MENTIONS = { ...NO_MENTIONS, repliedUser: false } as const;
@@ -32,7 +44,7 @@ type Trigger = 'mention' | 'ask-channel' | 'forum-post' | 'thread';
  * it has something (see `speak`). The bot's own messages and other bots' are ignored.
  */
 export function routeMessages(client: Client, ctx: BotContext): void {
-  const answers = new AnswersByQuestion();
+  const answers = new AnswersByQuestion(ctx.state, ctx.log);
   // One question's events in order: an edit waits for the answer being searched, and vice versa.
   const inOrder = new InOrder();
   const failed = (id: string) => (err: unknown) => ctx.log.error({ err, message: id }, 'message handler failed');
@@ -41,16 +53,22 @@ export function routeMessages(client: Client, ctx: BotContext): void {
   });
   // An answered question edited: searched again, its answer edited in place (see onEdited).
   client.on(Events.MessageUpdate, (_old, message) => {
-    if (!answers.get(message.id) && !inOrder.busy(message.id)) return;
+    if (!message.guildId || (!inOrder.busy(message.id) && !answers.get(message.id, message.guildId))) return;
     void inOrder.run(message.id, () => onEdited(message, ctx, answers)).catch(failed(message.id));
   });
+  // A renamed forum post asks its question anew: its title is part of it (forumQuestion).
+  client.on(Events.ThreadUpdate, (before, thread) => {
+    if (before.name === thread.name || !isForumPost(thread) || (!inOrder.busy(thread.id) && !answers.get(thread.id, thread.guildId))) return;
+    void inOrder.run(thread.id, () => onRenamed(thread, ctx, answers)).catch(failed(thread.id));
+  });
   // A deleted question takes its answer with it: the answer repeats the question's words under the bot's name.
-  const onDeleted = (id: string): void => {
-    for (const answer of answers.deleted(id)) void removeAnswer(client, ctx, id, answer, 'question deleted');
+  const onDeleted = (id: string, guildId: string | null): void => {
+    if (!guildId) return;
+    for (const answer of answers.deleted(id, guildId)) void removeAnswer(client, ctx, id, answer, 'question deleted');
   };
-  client.on(Events.MessageDelete, (message) => onDeleted(message.id));
-  client.on(Events.MessageBulkDelete, (messages) => {
-    for (const id of messages.keys()) onDeleted(id);
+  client.on(Events.MessageDelete, (message) => onDeleted(message.id, message.guildId));
+  client.on(Events.MessageBulkDelete, (messages, channel) => {
+    for (const id of messages.keys()) onDeleted(id, channel.guildId);
   });
 }
 
@@ -77,48 +95,83 @@ class InOrder {
 interface AnswerRef {
   channelId: string;
   messageId: string;
-  /** A hash of the question message's text: an update that keeps the text (an embed unfurled, a pin) changes nothing. */
+  /** A hash of the question message's text (a forum post's: title and text): an update that keeps it (an embed unfurled, a pin) changes nothing. */
   textHash: string;
+  /** A hash of the question as searched: an edit that asks the same question (a mention added, spacing) keeps its answer. */
+  questionHash: string;
+  /** Answered with earlier questions of its thread or replied-to answer. */
+  followUp: boolean;
   /** The earlier questions it followed up on: an edit is searched with the same ones (the thread's chain has moved on to this question). */
   context?: string[];
-  /** The thread chain recorded after the answer (the question as searched first). */
-  chain: string[];
+  /** The thread chain recorded after the answer (the question as searched first); unknown for one remembered from before a restart. */
+  chain?: string[];
 }
 
 const hashText = (text: string): string => createHash('sha256').update(text).digest('base64url');
 
+/** What the question of a message is made of: its text, and a forum post's title too. */
+function askedText(message: Message | PartialMessage, content: string): string {
+  const channel = message.channel;
+  return channel.isThread() && message.id === channel.id && isForumPost(channel) ? `${channel.name}\n${content}` : content;
+}
+
+type AnswerStore = Pick<BotState, 'saveMessageAnswer' | 'messageAnswer' | 'forgetMessageAnswer'>;
+
 /**
  * The bot's answers by the message they answer, and the questions deleted lately (one may be deleted
- * while its answer is being searched). Bounded and in memory, like the thread chains.
+ * while its answer is being searched). In memory (bounded) with what an edit needs (the earlier
+ * questions), and in the state file (ids and hashes only, bounded by age and per server), so edits
+ * and deletions of questions answered before a restart are followed too. The state file failing
+ * never holds up an answer: it is logged, and memory still serves.
  */
 export class AnswersByQuestion {
   private readonly answers = new Map<string, AnswerRef>();
   private readonly gone = new Set<string>();
 
-  constructor(private readonly maxItems = 10_000) {}
+  constructor(
+    private readonly store?: AnswerStore,
+    private readonly log?: Logger,
+    private readonly maxItems = 10_000,
+  ) {}
 
-  add(questionId: string, answer: AnswerRef): void {
+  add(questionId: string, guildId: string, answer: AnswerRef): void {
     this.answers.delete(questionId);
     this.answers.set(questionId, answer);
     bound(this.answers, this.maxItems);
+    this.stored('remember', () =>
+      this.store?.saveMessageAnswer({ questionId, guildId, channelId: answer.channelId, messageId: answer.messageId, textHash: answer.textHash, questionHash: answer.questionHash, followUp: answer.followUp }),
+    );
   }
 
-  get(questionId: string): AnswerRef | undefined {
-    return this.answers.get(questionId);
+  get(questionId: string, guildId: string): AnswerRef | undefined {
+    const known = this.answers.get(questionId);
+    if (known) return known;
+    const saved = this.stored('read', () => this.store?.messageAnswer(questionId, guildId));
+    return saved && { channelId: saved.channelId, messageId: saved.messageId, textHash: saved.textHash, questionHash: saved.questionHash, followUp: saved.followUp };
   }
 
   /** The answer was removed (or is gone): nothing to edit any more. */
   forget(questionId: string): void {
     this.answers.delete(questionId);
+    this.stored('forget', () => this.store?.forgetMessageAnswer(questionId));
   }
 
   /** The question was deleted: its answers, to remove (none if it had none yet). */
-  deleted(questionId: string): AnswerRef[] {
+  deleted(questionId: string, guildId: string): AnswerRef[] {
     this.gone.add(questionId);
     bound(this.gone, this.maxItems);
-    const answer = this.answers.get(questionId);
-    this.answers.delete(questionId);
+    const answer = this.get(questionId, guildId);
+    if (answer) this.forget(questionId);
     return answer ? [answer] : [];
+  }
+
+  private stored<T>(what: string, fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      this.log?.warn({ err }, `could not ${what} an answer in the state file`);
+      return undefined;
+    }
   }
 
   isDeleted(questionId: string): boolean {
@@ -135,13 +188,58 @@ function bound(items: Map<string, unknown> | Set<string>, max: number): void {
 }
 
 async function removeAnswer(client: Client, ctx: BotContext, questionId: string, answer: AnswerRef, why: string): Promise<void> {
+  let channel: Channel | null = null;
   try {
-    const channel = await client.channels.fetch(answer.channelId);
+    channel = await client.channels.fetch(answer.channelId);
     if (channel?.isTextBased()) await channel.messages.delete(answer.messageId);
     ctx.log.info({ question: questionId, answer: answer.messageId }, `${why}: removed its answer`);
   } catch (err) {
     // Already deleted by a moderator, or the channel is gone: nothing left to remove.
     ctx.log.debug({ err, question: questionId }, `${why}: could not remove its answer`);
+  }
+  // The thread the bot started on an ask channel's question (it has the question's id) is named after
+  // it: once it holds nothing but the bot's messages, it goes too.
+  if (channel?.isThread() && channel.id === questionId && channel.ownerId === client.user?.id) await removeThread(channel, ctx, why);
+}
+
+/** How many of a thread's messages are read to tell whether anyone but the bot wrote there. */
+const THREAD_READ = 50;
+
+/**
+ * Deletes a thread of the bot's that holds only its own messages (Manage Threads); without that
+ * permission (or if deleting fails) it is archived — and locked where the bot may — so it leaves the
+ * channel's thread list. A thread with members' messages is theirs too: it stays.
+ */
+async function removeThread(thread: AnyThreadChannel, ctx: BotContext, why: string): Promise<void> {
+  const botId = thread.client.user.id;
+  const log = { thread: thread.id, guild: thread.guildId };
+  try {
+    const left = await thread.messages.fetch({ limit: THREAD_READ });
+    // System messages (the pointer to the starter message, a rename) are nobody's words.
+    if (left.size >= THREAD_READ || left.some((m) => !m.system && m.author.id !== botId)) {
+      ctx.log.debug(log, `${why}: its thread has members' messages: kept`);
+      return;
+    }
+  } catch (err) {
+    ctx.log.debug({ ...log, err }, `${why}: could not read its thread: kept`);
+    return;
+  }
+  const manage = thread.permissionsFor(botId)?.has(PermissionFlagsBits.ManageThreads) ?? false;
+  if (manage) {
+    try {
+      await thread.delete(why);
+      ctx.log.info(log, `${why}: removed its thread`);
+      return;
+    } catch (err) {
+      ctx.log.debug({ ...log, err }, `${why}: could not delete its thread; archiving it`);
+    }
+  }
+  try {
+    // Its creator may archive a thread; locking it takes Manage Threads.
+    await thread.edit({ archived: true, ...(manage ? { locked: true } : {}), reason: why });
+    ctx.log.info(log, `${why}: archived its thread${manage ? ' and locked it' : ' (deleting it needs Manage Threads)'}`);
+  } catch (err) {
+    ctx.log.info({ ...log, reason: (err as Error).message }, `${why}: could not remove or archive its thread (Manage Threads lets the bot delete it)`);
   }
 }
 
@@ -166,11 +264,20 @@ async function editAnswer(client: Client, answer: AnswerRef, page: Page): Promis
  * same context, and its answer is edited in place — or removed if the bot would now not answer it.
  */
 async function onEdited(message: Message | PartialMessage, ctx: BotContext, answers: AnswersByQuestion): Promise<void> {
-  const answer = answers.get(message.id);
+  const answer = message.guildId ? answers.get(message.id, message.guildId) : undefined;
   // Not answered (the bot stayed quiet or gave help), or an update without the text (out of cache): nothing to redo.
   if (!answer || message.partial) return;
-  if (hashText(message.content) === answer.textHash) return;
+  if (hashText(askedText(message, message.content)) === answer.textHash) return;
   await onMessage(message, ctx, answers, answer);
+}
+
+/** A forum post renamed: its starter message (the thread's id) is handled as edited, with the new title. */
+async function onRenamed(thread: AnyThreadChannel, ctx: BotContext, answers: AnswersByQuestion): Promise<void> {
+  const starter = await thread.fetchStarterMessage().catch((err: unknown) => {
+    ctx.log.debug({ err, thread: thread.id }, 'forum post renamed, but its first message could not be read');
+    return null;
+  });
+  if (starter) await onEdited(starter, ctx, answers);
 }
 
 /** The question was deleted before its answer went out: nothing is sent. */
@@ -274,8 +381,9 @@ async function onMessage(message: Message, ctx: BotContext, answers: AnswersByQu
   // A thread's earlier questions; outside threads, those of the answer this message replies to. An
   // edited question keeps the ones it was answered with (the chain has moved on to it since).
   const replied = message.reference?.messageId;
-  // A forum post starts its thread: nothing came before it.
-  const context = edited
+  // A forum post starts its thread: nothing came before it. A follow-up remembered from before a
+  // restart has its earlier questions read back from its thread, as a new message's are.
+  const context = edited && (edited.chain || !edited.followUp)
     ? edited.context
     : trigger === 'forum-post'
       ? undefined
@@ -306,8 +414,9 @@ async function onMessage(message: Message, ctx: BotContext, answers: AnswersByQu
   }
   if (!question.ok) return retract('question edited into no question for the bot');
   // Edited, but the same question (a mention added or dropped, spacing): its answer stands.
-  if (edited?.chain[0] === question.value) {
-    answers.add(message.id, { ...edited, textHash: hashText(content) });
+  const asked = hashText(askedText(message, content));
+  if (edited?.questionHash === hashText(question.value)) {
+    answers.add(message.id, message.guildId, { ...edited, textHash: asked });
     return;
   }
 
@@ -366,11 +475,20 @@ async function onMessage(message: Message, ctx: BotContext, answers: AnswersByQu
       return retract('question edited into one the bot stays quiet on');
     }
     const { message: sent, chain } = answered;
-    answers.add(message.id, { channelId: sent.channelId, messageId: sent.id, textHash: hashText(content), ...(context?.length ? { context } : {}), chain });
+    answers.add(message.id, message.guildId, {
+      channelId: sent.channelId,
+      messageId: sent.id,
+      textHash: asked,
+      questionHash: hashText(question.value),
+      followUp: Boolean(context?.length),
+      ...(context?.length ? { context } : {}),
+      chain,
+    });
     // Deleted while the answer was on its way: it goes too.
-    if (answers.isDeleted(message.id)) for (const answer of answers.deleted(message.id)) void removeAnswer(message.client, ctx, message.id, answer, 'question deleted');
+    if (answers.isDeleted(message.id)) for (const answer of answers.deleted(message.id, message.guildId)) void removeAnswer(message.client, ctx, message.id, answer, 'question deleted');
     // Where a follow-up can come next: a thread on the answer (same id), and the thread it was posted in.
-    // After an edit, only where no follow-up came since (that one carries the question as first asked).
+    // After an edit, only where no follow-up came since (that one carries the question as first asked;
+    // an answer from before a restart: only where nothing is known).
     const record = (id: string): void => (edited ? ctx.threads.replace(id, edited.chain, chain) : ctx.threads.set(id, chain));
     record(sent.id);
     if (sent.channel.isThread()) {

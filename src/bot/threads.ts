@@ -38,11 +38,12 @@ export class ThreadChains {
 
   /**
    * Records `to` where the chain is still `from` (or unknown): an edited question's new chain, unless
-   * a follow-up came since (that one's chain carries the question as it was asked).
+   * a follow-up came since (that one's chain carries the question as it was asked). `from` unknown
+   * (an answer from before a restart): only where nothing is known.
    */
-  replace(id: string, from: readonly string[], to: string[]): void {
+  replace(id: string, from: readonly string[] | undefined, to: string[]): void {
     const chain = this.items.get(id);
-    if (chain === undefined || (chain !== null && chain.length === Math.min(from.length, MAX_CONTEXT) && chain.every((q, i) => q === from[i]))) this.set(id, to);
+    if (chain === undefined || (from && chain !== null && chain.length === Math.min(from.length, MAX_CONTEXT) && chain.every((q, i) => q === from[i]))) this.set(id, to);
   }
 }
 

@@ -238,7 +238,7 @@ describe('BotState', () => {
     const old = new Database(file());
     old.exec(MIGRATIONS[0]!);
     old.exec(MIGRATIONS[1]!);
-    old.pragma(`user_version = ${MIGRATIONS.length}`);
+    old.pragma('user_version = 2');
     const salt = 'an-old-salt-kept-in-the-state-file-0123456789';
     old.prepare("INSERT INTO meta (key, value) VALUES ('voter-salt', ?)").run(salt);
     old.prepare("INSERT INTO questions (id, guild_id, kind, question, answered, asked_at) VALUES (1, ?, 'ask', 'old question', 1, '2026-01-01T00:00:00Z')").run(GUILD_A);

@@ -108,6 +108,18 @@ describe('SessionStore', () => {
     expect(store.get(c)).toBeUndefined();
     expect(c.length).toBeLessThanOrEqual(10);
   });
+
+  it("when full, the busiest server gives up its oldest: one server's burst cannot expire another's buttons", () => {
+    const store = new SessionStore<string>(60_000, 4);
+    const quiet = store.put('quiet', 'A');
+    const busy = Array.from({ length: 10 }, (_, n) => store.put(`busy ${n}`, 'B'));
+    expect(store.get(quiet)).toBe('quiet');
+    expect(busy.map((id) => store.get(id) ?? null)).toEqual([...Array(7).fill(null), 'busy 7', 'busy 8', 'busy 9']);
+    // Still the busiest, B gives up another one for A's next.
+    const second = store.put('quiet 2', 'A');
+    expect([store.get(quiet), store.get(second)]).toEqual(['quiet', 'quiet 2']);
+    expect(busy.filter((id) => store.get(id) !== undefined)).toHaveLength(2);
+  });
 });
 
 describe('logger scrubbing', () => {

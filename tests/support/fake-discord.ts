@@ -29,6 +29,7 @@ export const PERMISSIONS = {
   useApplicationCommands: 1n << 31n,
   createPublicThreads: 1n << 35n,
   sendMessagesInThreads: 1n << 38n,
+  manageThreads: 1n << 34n,
 };
 const MEMBER_PERMISSIONS = (PERMISSIONS.viewChannel | PERMISSIONS.sendMessages | PERMISSIONS.useApplicationCommands).toString();
 /** What the README's invite link grants the bot (its managed role), plus reactions (the 👍 on thanks). */
@@ -684,7 +685,7 @@ export class FakeDiscord extends EventEmitter {
       if (this.options.applicationUnavailable) return reply(503, { message: 'Service Unavailable', code: 0 });
       return reply(200, this.application());
     }
-    if (this.handleChannelRest(req.method ?? 'GET', path, body, reply)) return;
+    if (this.handleChannelRest(req.method ?? 'GET', path, body, reply, url.searchParams)) return;
     match = req.method === 'PUT' ? m(/^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/) : null;
     if (match) {
       const list = Array.isArray(record.body) ? (record.body as Json[]) : [];
@@ -716,10 +717,34 @@ export class FakeDiscord extends EventEmitter {
 
   /** Permissions taken from the bot in a channel (its threads inherit them), by channel id. */
   private readonly denied = new Map<string, bigint>();
+  /** Permissions given to the bot in a channel beyond its role's (e.g. Manage Threads), by channel id. */
+  private readonly allowed = new Map<string, bigint>();
 
   private overwrites(channelId: string): Json[] {
     const deny = this.denied.get(channelId);
-    return deny ? [{ id: this.botUser.id, type: 1, allow: '0', deny: deny.toString() }] : [];
+    const allow = this.allowed.get(channelId);
+    return deny || allow ? [{ id: this.botUser.id, type: 1, allow: (allow ?? 0n).toString(), deny: (deny ?? 0n).toString() }] : [];
+  }
+
+  /** Gives the bot permissions in a channel beyond its role's (e.g. Manage Threads), as a moderator's override does (CHANNEL_UPDATE). */
+  allowBot(channelId: string, ...permissions: bigint[]): void {
+    this.allowed.set(channelId, permissions.reduce((a, b) => a | b, this.allowed.get(channelId) ?? 0n));
+    const stored = this.moreChannels.get(channelId);
+    if (stored) stored.permission_overwrites = this.overwrites(channelId);
+    if (this.identified) this.dispatchGuild('CHANNEL_UPDATE', stored ?? this.channel());
+  }
+
+  /** A member renames a thread (e.g. a forum post's title): THREAD_UPDATE. */
+  renameThread(threadId: string, name: string): void {
+    const thread = this.moreChannels.get(threadId);
+    if (!thread || thread.type !== CHANNEL.publicThread) throw new Error(`no thread ${threadId}`);
+    thread.name = name.slice(0, 100);
+    this.dispatchGuild('THREAD_UPDATE', thread);
+  }
+
+  /** Whether a channel or thread still exists (a thread the bot deleted does not). */
+  hasChannel(id: string): boolean {
+    return id === this.channelId || this.moreChannels.has(id);
   }
 
   /**
@@ -739,7 +764,8 @@ export class FakeDiscord extends EventEmitter {
   private botMay(channelId: string, permission: bigint): boolean {
     const channel = this.moreChannels.get(channelId);
     const from = channel?.type === CHANNEL.publicThread ? String(channel.parent_id) : channelId;
-    return ((this.denied.get(from) ?? 0n) & permission) === 0n;
+    const has = (BigInt(BOT_PERMISSIONS) | (this.allowed.get(from) ?? 0n)) & ~(this.denied.get(from) ?? 0n);
+    return (has & permission) === permission;
   }
 
   /**
@@ -757,13 +783,13 @@ export class FakeDiscord extends EventEmitter {
     message.mentions = [...new Set([...mentioned, ...(replied ? [replied] : [])])].map((uid) => (uid === this.botUser.id ? this.botUser : { ...message.author, id: uid! }));
     const readable = ((this.identifyIntents ?? 0) & INTENTS.messageContent) !== 0 || (message.mentions as FakeUser[]).some((u) => u.id === this.botUser.id);
     const { user: _user, ...member } = this.member(message.author);
-    this.dispatchGuild('MESSAGE_UPDATE', { ...message, ...(readable ? {} : { content: '', embeds: [] }), guild_id: this.guildId, member });
+    this.dispatchGuild('MESSAGE_UPDATE', { ...message, ...(readable ? {} : { content: '', embeds: [] }), guild_id: this.guildOf(message.channel_id), member });
   }
 
   /** A message deleted (by its author or a moderator): MESSAGE_DELETE, which carries ids only. */
   deleteMessage(message: FakeMessage): void {
     this.messages.delete(message.id);
-    this.dispatchGuild('MESSAGE_DELETE', { id: message.id, channel_id: message.channel_id, guild_id: this.guildId });
+    this.dispatchGuild('MESSAGE_DELETE', { id: message.id, channel_id: message.channel_id, guild_id: this.guildOf(message.channel_id) });
   }
 
   /** The intents of the last IDENTIFY (undefined before one). */
@@ -784,17 +810,22 @@ export class FakeDiscord extends EventEmitter {
     return [...this.moreChannels.values()].filter((c) => c.guild_id === guildId && (c.type === CHANNEL.publicThread) === (kind === 'threads'));
   }
 
-  /** A text or forum channel in the main server (add before the bot connects, or it is announced with CHANNEL_CREATE). */
-  addChannel(type: 'text' | 'forum', name: string): string {
+  /** A text or forum channel in the main server or `guildId` (add before the bot connects, or it is announced with CHANNEL_CREATE). */
+  addChannel(type: 'text' | 'forum', name: string, guildId = this.guildId): string {
     const id = snowflake();
     const channel: Json = {
-      id, type: type === 'forum' ? CHANNEL.forum : CHANNEL.text, guild_id: this.guildId, name, position: this.moreChannels.size + 1, permission_overwrites: [], nsfw: false,
+      id, type: type === 'forum' ? CHANNEL.forum : CHANNEL.text, guild_id: guildId, name, position: this.moreChannels.size + 1, permission_overwrites: [], nsfw: false,
       topic: null, last_message_id: null, rate_limit_per_user: 0, parent_id: null, flags: 0,
       ...(type === 'forum' ? { available_tags: [], default_reaction_emoji: null, default_thread_rate_limit_per_user: 0, default_sort_order: null, default_forum_layout: 0 } : {}),
     };
     this.moreChannels.set(id, channel);
     if (this.identified) this.dispatchGuild('CHANNEL_CREATE', channel);
     return id;
+  }
+
+  /** The server a channel or thread is in (the main channel: the main server). */
+  guildOf(channelId: string): string {
+    return (this.moreChannels.get(channelId)?.guild_id as string | undefined) ?? this.guildId;
   }
 
   /** A channel or thread the stand-in knows, as Discord returns it. */
@@ -804,7 +835,7 @@ export class FakeDiscord extends EventEmitter {
 
   private newThread(id: string, parentId: string, ownerId: string, name: string): Json {
     const thread: Json = {
-      id, type: CHANNEL.publicThread, guild_id: this.guildId, parent_id: parentId, owner_id: ownerId, name: String(name).slice(0, 100),
+      id, type: CHANNEL.publicThread, guild_id: this.guildOf(parentId), parent_id: parentId, owner_id: ownerId, name: String(name).slice(0, 100),
       last_message_id: null, rate_limit_per_user: 0, message_count: 0, member_count: 1, flags: 0, total_message_sent: 0,
       thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date().toISOString(), locked: false, create_timestamp: new Date().toISOString() },
     };
@@ -837,9 +868,10 @@ export class FakeDiscord extends EventEmitter {
     const mentioned = [...content.matchAll(/<@!?(\d+)>/g)].map((m) => m[1]);
     const replyTo = options.replyTo;
     const mentions = [...new Set([...mentioned, ...(replyTo ? [replyTo.author.id] : [])])].map((uid) => (uid === this.botUser.id ? this.botUser : { ...author, id: uid! }));
+    const guildId = this.guildOf(channelId);
     const message = this.newMessage({
-      id, channel_id: channelId, author, content, type: replyTo ? 19 : 0, flags: 0, mentions,
-      ...(replyTo ? { message_reference: { type: 0, message_id: replyTo.id, channel_id: replyTo.channel_id, guild_id: this.guildId }, referenced_message: replyTo } : {}),
+      id, channel_id: channelId, guild_id: guildId, author, content, type: replyTo ? 19 : 0, flags: 0, mentions,
+      ...(replyTo ? { message_reference: { type: 0, message_id: replyTo.id, channel_id: replyTo.channel_id, guild_id: guildId }, referenced_message: replyTo } : {}),
     });
     const thread = this.moreChannels.get(channelId);
     if (thread) thread.last_message_id = id;
@@ -850,7 +882,7 @@ export class FakeDiscord extends EventEmitter {
     this.dispatchGuild('MESSAGE_CREATE', {
       ...message,
       ...(readable ? {} : { content: '', embeds: [], attachments: [], components: [] }),
-      guild_id: this.guildId,
+      guild_id: guildId,
       member: rest,
     });
     return message;
@@ -881,13 +913,15 @@ export class FakeDiscord extends EventEmitter {
     });
   }
 
+  /** An event of the server `d.guild_id` names (else the main one), to the shard that has it. */
   private dispatchGuild(t: string, d: Json): void {
-    const sockets = [...this.shardOfSocket].filter(([, [id, count]]) => shardOf(this.guildId, count) === id).map(([ws]) => ws);
+    const guildId = typeof d.guild_id === 'string' ? d.guild_id : this.guildId;
+    const sockets = [...this.shardOfSocket].filter(([, [id, count]]) => shardOf(guildId, count) === id).map(([ws]) => ws);
     this.dispatch(t, d, sockets);
   }
 
   /** REST of channels, messages and threads; true when it answered. */
-  private handleChannelRest(method: string, path: string, requestBody: Json, reply: (status: number, body?: unknown) => void): boolean {
+  private handleChannelRest(method: string, path: string, requestBody: Json, reply: (status: number, body?: unknown) => void, query: URLSearchParams = new URLSearchParams()): boolean {
     const answered = (status: number, payload: unknown): true => {
       reply(status, payload);
       return true;
@@ -899,13 +933,29 @@ export class FakeDiscord extends EventEmitter {
       reply(channel ? 200 : 404, channel ?? { message: 'Unknown Channel', code: 10003 });
       return true;
     }
-    // Renaming a thread: its owner may (any other channel needs Manage Channels, which the bot lacks).
+    // Renaming or archiving a thread: its owner may, or Manage Threads (any other channel needs Manage
+    // Channels, which the bot lacks); locking it takes Manage Threads.
     if (match && method === 'PATCH') {
       const thread = this.moreChannels.get(match[1]!);
       if (!thread) return answered(404, { message: 'Unknown Channel', code: 10003 });
-      if (thread.type !== CHANNEL.publicThread || thread.owner_id !== this.botUser.id) return answered(403, { message: 'Missing Permissions', code: 50013 });
+      const manage = thread.type === CHANNEL.publicThread && this.botMay(thread.id as string, PERMISSIONS.manageThreads);
+      if (thread.type !== CHANNEL.publicThread || (thread.owner_id !== this.botUser.id && !manage)) return answered(403, { message: 'Missing Permissions', code: 50013 });
+      if (body.locked !== undefined && !manage) return answered(403, { message: 'Missing Permissions', code: 50013 });
       if (typeof body.name === 'string') thread.name = body.name.slice(0, 100);
+      const meta = thread.thread_metadata as Json;
+      if (typeof body.archived === 'boolean') meta.archived = body.archived;
+      if (typeof body.locked === 'boolean') meta.locked = body.locked;
       this.dispatchGuild('THREAD_UPDATE', thread);
+      return answered(200, thread);
+    }
+    // Deleting a thread takes Manage Threads, even for its owner.
+    if (match && method === 'DELETE') {
+      const thread = this.moreChannels.get(match[1]!);
+      if (!thread) return answered(404, { message: 'Unknown Channel', code: 10003 });
+      if (thread.type !== CHANNEL.publicThread || !this.botMay(thread.id as string, PERMISSIONS.manageThreads)) return answered(403, { message: 'Missing Permissions', code: 50013 });
+      this.moreChannels.delete(thread.id as string);
+      for (const m of [...this.messages.values()]) if (m.channel_id === thread.id) this.messages.delete(m.id);
+      this.dispatchGuild('THREAD_DELETE', { id: thread.id, guild_id: thread.guild_id, parent_id: thread.parent_id, type: thread.type });
       return answered(200, thread);
     }
     match = /^\/channels\/(\d+)\/typing$/.exec(path);
@@ -914,6 +964,17 @@ export class FakeDiscord extends EventEmitter {
       return true;
     }
     match = /^\/channels\/(\d+)\/messages$/.exec(path);
+    // Reading a channel's messages, newest first (Discord's order), `limit` of them before or after an id.
+    if (match && method === 'GET') {
+      if (!this.channelById(match[1]!)) return answered(404, { message: 'Unknown Channel', code: 10003 });
+      const limit = Math.min(100, Number(query.get('limit') ?? 50));
+      const after = query.get('after');
+      const before = query.get('before');
+      const all = [...this.messages.values()]
+        .filter((m) => m.channel_id === match![1] && (!after || BigInt(m.id) > BigInt(after)) && (!before || BigInt(m.id) < BigInt(before)))
+        .sort((a, b) => (BigInt(b.id) > BigInt(a.id) ? 1 : -1));
+      return answered(200, after ? all.slice(-limit) : all.slice(0, limit));
+    }
     if (match && method === 'POST') {
       const channelId = match[1]!;
       if (!this.channelById(channelId)) return answered(404, { message: 'Unknown Channel', code: 10003 });
@@ -925,8 +986,8 @@ export class FakeDiscord extends EventEmitter {
       const referenced = ref?.message_id ? this.messages.get(ref.message_id) : undefined;
       if (ref?.message_id && !referenced) return answered(400, { message: 'Invalid Form Body', code: 50035 });
       const message = this.newMessage({
-        channel_id: channelId, type: referenced ? 19 : 0,
-        ...(referenced ? { message_reference: { type: 0, message_id: referenced.id, channel_id: referenced.channel_id, guild_id: this.guildId }, referenced_message: referenced } : {}),
+        channel_id: channelId, guild_id: this.guildOf(channelId), type: referenced ? 19 : 0,
+        ...(referenced ? { message_reference: { type: 0, message_id: referenced.id, channel_id: referenced.channel_id, guild_id: this.guildOf(channelId) }, referenced_message: referenced } : {}),
       });
       this.applyBody(message, body);
       reply(200, message);

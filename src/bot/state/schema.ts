@@ -56,6 +56,24 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE questions ADD COLUMN origin TEXT NOT NULL DEFAULT 'bot';
   CREATE INDEX votes_by_time ON votes (voted_at);
   `,
+  // 3: which bot message answers which member's message (mentions, ask channels, forum posts,
+  // follow-ups), so edits and deletions are followed across restarts. Ids and hashes only, no text.
+  `
+  CREATE TABLE message_answers (
+    question_id TEXT PRIMARY KEY,
+    guild_id TEXT NOT NULL,
+    answer_channel_id TEXT NOT NULL,
+    answer_id TEXT NOT NULL,
+    -- A hash of the question message's text (a forum post's: title and text): an update that keeps it changes nothing.
+    text_hash TEXT NOT NULL,
+    -- A hash of the question as searched: an edit that searches the same question keeps its answer.
+    question_hash TEXT NOT NULL,
+    follow_up INTEGER NOT NULL,
+    answered_at TEXT NOT NULL
+  );
+  CREATE INDEX message_answers_by_guild ON message_answers (guild_id);
+  CREATE INDEX message_answers_by_time ON message_answers (answered_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

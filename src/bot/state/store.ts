@@ -106,6 +106,31 @@ export interface VoteRecord {
   votedAt: string;
 }
 
+/**
+ * Where the bot's answer to a member's message is (mentions, ask channels, forum posts, follow-ups),
+ * so an edit or deletion of the question is followed after a restart too. Ids and hashes, no text.
+ */
+export interface MessageAnswer {
+  questionId: string;
+  guildId: string;
+  channelId: string;
+  messageId: string;
+  /** A hash of the question message's text as it was answered. */
+  textHash: string;
+  /** A hash of the question as searched. */
+  questionHash: string;
+  /** Answered as a follow-up of earlier questions (which are not stored: read back from the thread). */
+  followUp: boolean;
+  at?: Date;
+}
+
+/**
+ * How long, and how many per server, answers to messages are remembered: edits of older questions
+ * are not followed. Per server, so a busy server only ever pushes out its own.
+ */
+export const MESSAGE_ANSWER_DAYS = 30;
+export const MESSAGE_ANSWERS_PER_GUILD = 20_000;
+
 /** The state file cannot be used: the message is one line naming the file and the fix. */
 export class StateError extends Error {
   constructor(message: string) {
@@ -406,6 +431,67 @@ export class BotState {
     if (!db) return { questions: 0, votes: 0 };
     const n = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     return { questions: n('questions'), votes: n('votes') };
+  }
+
+  // ---- answers to messages ---------------------------------------------------------------------
+
+  /** Remembers (or replaces) the answer to a message; drops those past the age and per-server bounds. */
+  saveMessageAnswer(a: MessageAnswer, bounds: { days?: number; perGuild?: number } = {}): void {
+    const at = a.at ?? new Date();
+    const days = bounds.days ?? MESSAGE_ANSWER_DAYS;
+    const perGuild = bounds.perGuild ?? MESSAGE_ANSWERS_PER_GUILD;
+    this.write((db) => {
+      // Replaced, not updated: its rowid then says it is the guild's newest.
+      db.prepare('DELETE FROM message_answers WHERE question_id = ?').run(a.questionId);
+      db.prepare(
+        `INSERT INTO message_answers (question_id, guild_id, answer_channel_id, answer_id, text_hash, question_hash, follow_up, answered_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(a.questionId, a.guildId, a.channelId, a.messageId, a.textHash, a.questionHash, a.followUp ? 1 : 0, at.toISOString());
+      db.prepare('DELETE FROM message_answers WHERE answered_at < ?').run(new Date(at.getTime() - days * 86_400_000).toISOString());
+      db.prepare(
+        `DELETE FROM message_answers WHERE guild_id = ? AND rowid <= (
+           SELECT rowid FROM message_answers WHERE guild_id = ? ORDER BY rowid DESC LIMIT 1 OFFSET ?
+         )`,
+      ).run(a.guildId, a.guildId, perGuild);
+    });
+  }
+
+  /** The remembered answer to a message of this guild (none past MESSAGE_ANSWER_DAYS). */
+  messageAnswer(questionId: string, guildId: string, now = new Date()): MessageAnswer | undefined {
+    const db = this.reader();
+    if (!db) return undefined;
+    const row = db
+      .prepare(
+        `SELECT question_id, guild_id, answer_channel_id, answer_id, text_hash, question_hash, follow_up, answered_at
+         FROM message_answers WHERE question_id = ? AND guild_id = ? AND answered_at >= ?`,
+      )
+      .get(questionId, guildId, new Date(now.getTime() - MESSAGE_ANSWER_DAYS * 86_400_000).toISOString()) as
+      | { question_id: string; guild_id: string; answer_channel_id: string; answer_id: string; text_hash: string; question_hash: string; follow_up: number; answered_at: string }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      questionId: row.question_id,
+      guildId: row.guild_id,
+      channelId: row.answer_channel_id,
+      messageId: row.answer_id,
+      textHash: row.text_hash,
+      questionHash: row.question_hash,
+      followUp: row.follow_up === 1,
+      at: new Date(row.answered_at),
+    };
+  }
+
+  /** Forgets the answer to a message (removed, or deleted by a moderator). */
+  forgetMessageAnswer(questionId: string): void {
+    if (!this.reader()) return;
+    this.write((db) => db.prepare('DELETE FROM message_answers WHERE question_id = ?').run(questionId));
+  }
+
+  /** How many answers to messages are remembered (for tests of the bounds). */
+  messageAnswerCount(guildId?: string): number {
+    const db = this.reader();
+    if (!db) return 0;
+    return (db.prepare('SELECT count(*) AS n FROM message_answers WHERE ? IS NULL OR guild_id = ?').get(guildId ?? null, guildId ?? null) as { n: number }).n;
   }
 
   // ---- internals -----------------------------------------------------------------------------
