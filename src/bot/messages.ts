@@ -380,7 +380,9 @@ async function onMessage(message: Message, ctx: BotContext, answers: AnswersByQu
 
   // A thread's earlier questions; outside threads, those of the answer this message replies to. An
   // edited question keeps the ones it was answered with (the chain has moved on to it since).
-  const replied = message.reference?.messageId;
+  // A reply is in its answer's channel; a reference elsewhere (a forward, perhaps from another
+  // server) carries no chain in.
+  const replied = message.reference?.channelId === message.channelId ? message.reference.messageId : undefined;
   // A forum post starts its thread: nothing came before it. A follow-up remembered from before a
   // restart has its earlier questions read back from its thread, as a new message's are.
   const context = edited && (edited.chain || !edited.followUp)
