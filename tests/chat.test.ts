@@ -17,12 +17,18 @@ describe('chat told from questions about the news', () => {
     expect(chatKind('hello, anybody there?')).toBe('social');
     expect(chatKind('lol thats so true')).toBe('social');
     expect(chatKind('wow, no way')).toBe('social');
+    // Its family and life: the bot has none, and a passage matching those words is no answer.
+    expect(chatKind('what town did your grandpa live in')).toBe('bot');
+    expect(chatKind('when is your birthday')).toBe('bot');
   });
 
   it('names requests for services other than finding articles', () => {
     expect(chatKind('translate good night into polish')).toBe('request');
     expect(chatKind('can you write a limerick about my cat')).toBe('request');
     expect(chatKind('please book me a table for two')).toBe('request');
+    expect(chatKind('switch the porch lamp off')).toBe('request');
+    expect(chatKind('turn up the volume in the den')).toBe('request');
+    expect(chatKind('remind me to water the ferns')).toBe('request');
   });
 
   it('names personal questions, tonight and tomorrow, and everyday know-how', () => {
@@ -51,6 +57,9 @@ describe('chat told from questions about the news', () => {
       'show what the general said about the offensive',
       'when did the Artemis I rocket launch',
       'which country left World War I first',
+      'what did the minister tell your reporters about the strike',
+      'when did the turnout figures come in',
+      'how many households had their power turned off',
     ]) {
       expect(chatKind(q), q).toBeUndefined();
     }
