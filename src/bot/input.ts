@@ -4,8 +4,19 @@ export const MAX_QUESTION_LENGTH = 500;
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 
-/** Mentions, channel links and custom emoji are Discord syntax, not words to search for. */
-const DISCORD_SYNTAX = /<(?:@[!&]?|#)\d+>|<a?:\w+:\d+>|@(?:everyone|here)\b/g;
+/**
+ * Mentions, channel links, custom emoji and slash-command mentions are Discord syntax, not words to
+ * search for (an emoji's name and id would otherwise be searched as words).
+ */
+const DISCORD_SYNTAX = /<(?:@[!&]?|#)\d+>|<a?:\w+:\d+>|<\/[\w -]+:\d+>|@(?:everyone|here)\b/g;
+/** A Discord timestamp (`<t:1667260800:D>`), shown to members as a date: searched as that date, in words. */
+const TIMESTAMP = /<t:(-?\d{1,12})(?::[tTdDfFR])?>/g;
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+function timestampWords(_: string, seconds: string): string {
+  const d = new Date(Number(seconds) * 1000);
+  return Number.isNaN(d.getTime()) ? ' ' : ` ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} `;
+}
 
 /**
  * Characters that show nothing: zero-width spaces and joiners, word joiners, byte-order marks,
@@ -15,7 +26,7 @@ const INVISIBLE = /[\p{Cf}\p{Cc}\u115F\u1160\u3164\uFFA0]|\u034F/gu;
 
 /** The words of a question or claim that go to the search. */
 export function searchText(text: string): string {
-  return text.replace(DISCORD_SYNTAX, ' ').replace(/\s+/g, ' ').replace(INVISIBLE, '').trim();
+  return text.replace(DISCORD_SYNTAX, ' ').replace(TIMESTAMP, timestampWords).replace(/\s+/g, ' ').replace(INVISIBLE, '').trim();
 }
 
 /** Whether there is anything to search for: a letter or digit outside mentions (not only emoji or symbols). */

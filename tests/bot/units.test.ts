@@ -69,6 +69,9 @@ describe('input checks', () => {
   });
   it('strips Discord syntax from what is searched', () => {
     expect(searchText('@everyone <@!123456789012345678> what <:kek:123456789012345678> happened')).toBe('what happened');
+    expect(searchText('who won per </ask:123456789012345678> <a:spin:123456789012345678>')).toBe('who won per');
+    // A timestamp is a date members see: it is searched as that date.
+    expect(searchText('what happened on <t:1667260800:D>?')).toBe('what happened on 1 November 2022 ?');
   });
   it('checks dates are real and ordered', () => {
     expect(checkFilters({ after: '2022-02-30' })).toMatchObject({ ok: false });
