@@ -142,6 +142,17 @@ describe('ranker features', () => {
     const cover = SENTENCE_FEATURES.indexOf('cover');
     expect(good!.sentences[1]!.features[cover]!).toBeGreaterThan(good!.sentences[0]!.features[cover]!);
   });
+
+  it('marks the sentence holding a number in the asked unit for the quote (unit), not the one restating the question', () => {
+    const counted = questionInfo(planQuery('how many ferries were stuck at the quay', stats));
+    const [passage] = passageFeatures(counted, [
+      { ...pool[0]!, text: 'Ferries were stuck at the quay for a week in 2021 as the storm raged. Harbour staff said 14 ferries could not sail.' },
+    ]);
+    const unit = SENTENCE_FEATURES.indexOf('unit');
+    expect(passage!.sentences.map((s) => s.features[unit])).toEqual([0, 1]);
+    // A question measuring in no unit leaves every sentence at 1.
+    expect(good!.sentences.map((s) => s.features[unit])).toEqual([1, 1]);
+  });
 });
 
 describe('learning and calibration', () => {

@@ -74,6 +74,7 @@ export const SENTENCE_FEATURES = [
   'freshName', // … asks who / which / where
   'hasNumber', // holds any number
   'terms', // idf-weighted question terms with pair bonus (the pre-model quote score), relative to the passage's best
+  'unit', // holds a number in the unit the question measures in (units.ts: the count next to what is counted, an age, money…; 1 when none is asked)
 ] as const;
 
 /** Per-sentence scores the passage features computed on the way, reused to choose the quote. */
@@ -257,6 +258,7 @@ export function passageFeatures(info: QuestionInfo, pool: readonly CandidateEvid
         fresh[i] && info.type === 'name' ? 1 : 0,
         /\d/.test(s.text) ? 1 : 0,
         termScores[i]! / topTerms,
+        unitNear(info, s.text),
       ],
     }));
 
