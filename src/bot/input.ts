@@ -9,13 +9,17 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
  * search for (an emoji's name and id would otherwise be searched as words).
  */
 const DISCORD_SYNTAX = /<(?:@[!&]?|#)\d+>|<a?:\w+:\d+>|<\/[\w -]+:\d+>|@(?:everyone|here)\b/g;
-/** A Discord timestamp (`<t:1667260800:D>`), shown to members as a date: searched as that date, in words. */
-const TIMESTAMP = /<t:(-?\d{1,12})(?::[tTdDfFR])?>/g;
+/**
+ * A Discord timestamp (`<t:1667260800:D>`) in a style members see as a date: searched as that date, in
+ * words (UTC; a member far from it may see the day before or after). Times and "3 days ago" (t, T, R) are dropped.
+ */
+const TIMESTAMP = /<t:(-?\d{1,12})(?::([tTdDfFR]))?>/g;
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
-function timestampWords(_: string, seconds: string): string {
+function timestampWords(_: string, seconds: string, style: string | undefined): string {
   const d = new Date(Number(seconds) * 1000);
-  return Number.isNaN(d.getTime()) ? ' ' : ` ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} `;
+  if (Number.isNaN(d.getTime()) || (style !== undefined && 'tTR'.includes(style))) return ' ';
+  return ` ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} `;
 }
 
 /**

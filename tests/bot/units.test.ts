@@ -72,6 +72,7 @@ describe('input checks', () => {
     expect(searchText('who won per </ask:123456789012345678> <a:spin:123456789012345678>')).toBe('who won per');
     // A timestamp is a date members see: it is searched as that date.
     expect(searchText('what happened on <t:1667260800:D>?')).toBe('what happened on 1 November 2022 ?');
+    expect(searchText('what happened <t:1667260800:R>?')).toBe('what happened ?');
   });
   it('checks dates are real and ordered', () => {
     expect(checkFilters({ after: '2022-02-30' })).toMatchObject({ ok: false });
