@@ -17,9 +17,9 @@ describe('chat told from questions about the news', () => {
     expect(chatKind('hello, anybody there?')).toBe('social');
     expect(chatKind('lol thats so true')).toBe('social');
     expect(chatKind('wow, no way')).toBe('social');
-    // Its family and life: the bot has none, and a passage matching those words is no answer.
-    expect(chatKind('what town did your grandpa live in')).toBe('bot');
+    // Its life: the bot has none, and a passage matching those words is no answer.
     expect(chatKind('when is your birthday')).toBe('bot');
+    expect(chatKind('who are your developers')).toBe('bot');
   });
 
   it('names requests for services other than finding articles', () => {
@@ -33,6 +33,7 @@ describe('chat told from questions about the news', () => {
 
   it('names personal questions, tonight and tomorrow, and everyday know-how', () => {
     expect(chatKind('should i repaint the fence before winter')).toBe('personal');
+    expect(chatKind('what town did your grandpa live in')).toBe('personal');
     expect(chatKind('my laptop fan is so loud any fix')).toBe('personal');
     expect(chatKind('is the ferry running tomorrow')).toBe('now');
     expect(chatKind('is it safe to freeze cooked pasta')).toBe('advice');
@@ -60,6 +61,9 @@ describe('chat told from questions about the news', () => {
       'what did the minister tell your reporters about the strike',
       'when did the turnout figures come in',
       'how many households had their power turned off',
+      'how will the fuel cap help your family this winter',
+      'switch off date for the old radio masts?',
+      'turn off the taps: when did the water company ban hosepipes',
     ]) {
       expect(chatKind(q), q).toBeUndefined();
     }

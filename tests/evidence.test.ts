@@ -109,6 +109,7 @@ describe('the unit a question measures in (unitNear)', () => {
     ['what is the population of the island town', 'The island town is home to about 4,200 people.', 1],
     ['what is the population of the island town', 'The town has a population of 4,200.', 1],
     ['what is the population of the island town', 'The island town was founded in 1820 and has 3 harbours.', 0],
+    ['how old is the new lighthouse keeper', 'Meet The 63-Year-Old Keeper Of The Light', 1],
   ] as const)('money, shares, lengths, sizes, ages and populations want a number in that unit: %s / %s', (question, passage, expected) => {
     expect(unit(question, passage)).toBe(expected);
   });
@@ -117,6 +118,9 @@ describe('the unit a question measures in (unitNear)', () => {
     expect(unit('who brokered the grain deal', 'No numbers here.')).toBe(1);
     expect(unit('when did the first grain ship leave odesa', 'No date here.')).toBe(1);
     expect(unit('how many were there', 'Nothing.')).toBe(1);
+    // "population" or "age" without asking for the number.
+    expect(unit('why is the population of the island town shrinking', 'Young families left the island town for the mainland.')).toBe(1);
+    expect(unit('which age group voted most for the harbour plan', 'Pensioners backed the harbour plan.')).toBe(1);
   });
 });
 

@@ -28,21 +28,21 @@ const SOCIAL =
 /** Asking to find, show or quote is what the bot is for; any other "can you …" asks a service of it. */
 const RETRIEVE = String.raw`(?:find|show|search|look|tell me (?!something|(?:a|another) (?:joke|story|riddle))|give me|quote|list|pull|get|check|confirm|explain|summari[sz]e|describe|remind me (?:what|who|when|where|how|which|if))\b`;
 
-/** Talk about the bot itself: what it is, likes or thinks, its family; the bot named at the end ("…, bot"). */
+/** Talk about the bot itself: what it is, likes or thinks, its birthday; the bot named at the end ("…, bot"). */
 const ABOUT_BOT = new RegExp(
-  String.raw`\b(?:are (?:you|u)|who (?:made|built|created|programmed) (?:you|u)|what (?:can|do) (?:you|u) do|your (?:name|favou?rite|opinion|thoughts)|you'?re|(?:do|would|will|did) (?:you|u) (?:like|love|think|prefer|want|have(?! (?:any|anything|something|info|articles?|news|stories|sources?|more|the))|feel|dream|believe|recommend|suggest)|(?:can|could|would|will) (?:you|u) (?!${RETRIEVE}))|(?:,\s*|\s)(?:bot|archivist)\W*$|^tell me (?:something|(?:a|another) (?:joke|story|riddle))|\byour (?:mom|mum|mommy|mummy|mama|dad|daddy|papa|mother|father|parents|family|sisters?|brothers?|siblings?|wife|husband|girlfriend|boyfriend|son|daughter|grandma|granny|grandpa|grandmother|grandfather|aunt|uncle|cousins?|birthday|hobby|hobbies|creators?|makers?|developers?)\b`,
+  String.raw`\b(?:are (?:you|u)|who (?:made|built|created|programmed) (?:you|u)|what (?:can|do) (?:you|u) do|your (?:name|favou?rite|opinion|thoughts)|you'?re|(?:do|would|will|did) (?:you|u) (?:like|love|think|prefer|want|have(?! (?:any|anything|something|info|articles?|news|stories|sources?|more|the))|feel|dream|believe|recommend|suggest)|(?:can|could|would|will) (?:you|u) (?!${RETRIEVE}))|(?:,\s*|\s)(?:bot|archivist)\W*$|^tell me (?:something|(?:a|another) (?:joke|story|riddle))|\byour (?:birthday|hobby|hobbies|creators?|makers?|developers?)\b`,
   'i',
 );
 
 /** A service other than finding articles, asked for first thing. */
 const REQUEST =
-  /^(?:(?:can|could|would|will) (?:you|u) |pls |please )?(?:(?:write|translate|convert|recommend|suggest|calculate|solve|proofread|teach|compose|sing|entertain|make me)\b|(?:order|book|set|play|plan|draw|fix)(?= (?:me|us|a|an|the|my|some|this|that|it|\d))|(?:turn|switch) (?:(?:the|my|all|all the) )?(?:\w+ ){0,2}(?:on|off|up|down)\b|remind me to\b|help me(?! (?:find|locate|look|search|remember|understand|figure))\b|settle (?:this|it|a)\b)/i;
+  /^(?:(?:can|could|would|will) (?:you|u) |pls |please )?(?:(?:write|translate|convert|recommend|suggest|calculate|solve|proofread|teach|compose|sing|entertain|make me)\b|(?:order|book|set|play|plan|draw|fix)(?= (?:me|us|a|an|the|my|some|this|that|it|\d))|(?:turn|switch) (?:(?:the|my|all|all the) )?(?:\w+ ){0,2}(?:on|off|up|down)\b(?![^?]*\?)(?!.*\b(?:who|what|when|where|why|how|which)\b)|remind me to\b|help me(?! (?:find|locate|look|search|remember|understand|figure))\b|settle (?:this|it|a)\b)/i;
 
 /** First person, except reporting what one read or heard, or what one is looking for. */
 const REPORTING =
   String.raw`(?:read|heard|saw|seen|remember|recall|think|thought|forgot|forget|believe|wonder(?:ed)?|was wondering|want(?:ed)? to know|wanna know|need to know|(?:a|')?m (?:trying|looking|curious|confused)|can'?t (?:remember|recall|find)|(?:see|read|find|get|have) (?:the|that|this|a|an|more|some)\b|keep (?:hearing|seeing)|know|guess|assume|mean|missed|caught|(?:need|want|'?d like|would like)(?: to (?:find|see|know|read))? (?:the|that|this|a|an) (?:article|story|source|link|quote|piece|report|news))`;
 const PERSONAL = new RegExp(
-  String.raw`\b(?:(?:should|do|can|could|would|will|shall|am) i(?<!(?:where|how) (?:can|could) i)(?! (?:read|find|see|get|look|learn|watch)\b)|how (?:can|do|should|would) i|i (?!${REPORTING})\w+|i'?m (?!(?:trying|looking|curious|confused|not sure|wondering)\b)\w+|my(?! \w+ (?:said|says|told|tells|reckons|thinks|claims|heard|read))|mine|for me(?! (?:what|who|when|where|why|how|which))|me (?:a|an|some))\b`,
+  String.raw`\b(?:(?:should|do|can|could|would|will|shall|am) i(?<!(?:where|how) (?:can|could) i)(?! (?:read|find|see|get|look|learn|watch)\b)|how (?:can|do|should|would) i|i (?!${REPORTING})\w+|i'?m (?!(?:trying|looking|curious|confused|not sure|wondering)\b)\w+|my(?! \w+ (?:said|says|told|tells|reckons|thinks|claims|heard|read))|mine|your (?:mom|mum|mommy|mummy|mama|dad|daddy|papa|sisters?|brothers?|siblings?|wife|husband|girlfriend|boyfriend|grandma|granny|grandpa|aunt|uncle|cousins?)|for me(?! (?:what|who|when|where|why|how|which))|me (?:a|an|some))\b`,
   'i',
 );
 

@@ -28,10 +28,13 @@ const SHARE = /\d\s?(%|per ?cent|percent)|\b(half|third|quarter|two-thirds|three
 const MEASURE_QUESTION = /\bhow (far|long|tall|high|deep|wide)\b/i;
 const SIZE_QUESTION = /\bhow (big|large)\b/i;
 /** Questions about a person's (or thing's) age, and the ways news gives one: "55-year-old", "aged 55", "Dugin, 60, said". */
-const AGE_QUESTION = /\b(how old|what age|at what age|what was (?:his|her|their) age)\b/i;
-const AGE = /\b\d{1,3}[- ]years?[- ]old\b|\b[a-z]+(?:-[a-z]+)?-years?-old\b|\b(?:[Aa]ged?|age of)\s\d{1,3}\b|\p{Lu}[\p{L}'’-]+,\s\d{1,3},|\(\d{1,3}\)/u;
+const AGE_QUESTION = /\b(how old|what age(?! (?:group|bracket|range|limit))|at what age|what (?:was|is) (?:his|her|their) age)\b/i;
+// Case-insensitive but for the "Name, 60," form (its capital tells a name from "in May, 12, …").
+const AGE = /\b\d{1,3}[- ][Yy]ears?[- ][Oo]ld\b|\b[A-Za-z]+(?:-[A-Za-z]+)?-[Yy]ears?-[Oo]ld\b|\b(?:[Aa]ged?|[Aa]ge of)\s\d{1,3}\b|\p{Lu}\p{Ll}[\p{L}'’-]*,\s\d{1,3},/u;
 /** Questions about how many live somewhere, and numbers of inhabitants. */
-const POPULATION_QUESTION = /\b(population|how many (?:people|residents|inhabitants) (?:live|lived|living|are there))\b/i;
+/** Asked for as a number: "what's the population of", "how many people live in" (not "why is the population shrinking"). */
+const POPULATION_QUESTION =
+  /\b(?:what(?:'s|’s| is| was| were| are)? (?:the |its |their )?(?:total |current |estimated )?population|population (?:of [\w -]+ )?(?:is|was|stood at)\b|how many (?:people|residents|inhabitants) (?:live|lived|living|are there))/i;
 const POPULATION =
   /\bpopulation\b[^.?!]{0,40}?\d|\d[\d,.]*\s*(?:million|thousand|m|k)?\s+(?:people|residents|inhabitants)\b|\b(?:home to|population of)\s+(?:about |around |some |nearly |almost |more than |over )?\d/i;
 const MEASURE =
