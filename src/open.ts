@@ -26,6 +26,7 @@ export async function openSearcher(config: CoreConfig, dir: string, options: Ope
     // With a model to load (seconds), the vector file's checksum is checked meanwhile, in the
     // background (a 600 MB file: ~0.6 s, which would otherwise add to every search worker's start);
     // vector searches wait for it. Without one (`status`), it is checked before the index is described.
+    // Only this first open: a refresh checks the new generation's file before swapping it in.
     const verifyVectors = (options.model ?? 'await') === 'never' ? 'open' : 'background';
     const backend = await EmbeddedBackend.open(target.dir, { efSearch: config.HNSW_EF_SEARCH, postingCacheBytes: cacheBytes(config.KEYWORD_CACHE_MB), onNotice: options.onNotice, verifyVectors });
     return Searcher.over(backend, settings, options, ranking);

@@ -3,12 +3,14 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SearchPool } from '../src/bot/search-pool.js';
 import { coreConfigSchema, type CoreConfig } from '../src/config.js';
 import { buildIndex } from '../src/indexer/build.js';
 import { openSearcher } from '../src/open.js';
 import { IndexDatabase } from '../src/storage/database.js';
 import { EmbeddedBackend } from '../src/storage/embedded.js';
+import { IndexError, VectorChecksumError } from '../src/storage/errors.js';
 import { resolveIndex } from '../src/storage/folder.js';
 import { META } from '../src/storage/schema.js';
 import { checkVectorFile, readVectorIndex, type VectorChecksum, verifyVectorFile } from '../src/storage/vectors.js';
@@ -287,5 +289,109 @@ describe('an update of a good index', () => {
     await backend.close();
     await flipVectorByte(vectors);
     await expect(EmbeddedBackend.open(out, { efSearch: 20 })).rejects.toThrow(damagedMessage(vectors, out));
+  }, 60_000);
+});
+
+describe('a backend that checked its vector file in the background (a search worker)', () => {
+  /** A query vector of the index's width, and the hits it gets from a good graph. */
+  const probe = (backend: EmbeddedBackend): Float32Array => new Float32Array(backend.info.dense.status === 'ok' ? backend.info.dense.dim : 0).fill(0.1);
+
+  it('a refresh checks the new generation before the swap: a damaged one is refused and the old one keeps serving', async () => {
+    const out = await copyOfGood();
+    const backend = await EmbeddedBackend.open(out, { efSearch: 20, verifyVectors: 'background' });
+    try {
+      const before = await backend.denseCandidates(probe(backend), 3);
+      expect(before.length).toBeGreaterThan(0);
+      const generation = backend.info.generation;
+      await buildIndex({ corpus: [SEED_CORPUS, await extraCorpus()], out, settings });
+      const { vectors } = await live(out);
+      await flipVectorByte(vectors);
+      await expect(backend.refresh()).rejects.toThrow(damagedMessage(vectors, out));
+      expect(backend.info.generation).toBe(generation);
+      expect(await backend.denseCandidates(probe(backend), 3)).toEqual(before);
+    } finally {
+      await backend.close();
+    }
+  }, 60_000);
+
+  it('a close() while a refresh loads the next generation: nothing is swapped in, and each connection is closed once', async () => {
+    const out = await copyOfGood();
+    // Every connection the backend pins (its first, then the refresh's), and every close.
+    const pin = IndexDatabase.prototype.pinSnapshot;
+    const pinned = vi.spyOn(IndexDatabase.prototype, 'pinSnapshot');
+    const closed = vi.spyOn(IndexDatabase.prototype, 'close');
+    try {
+      const backend = await EmbeddedBackend.open(out, { efSearch: 20, verifyVectors: 'background' });
+      await backend.denseCandidates(probe(backend), 3);
+      const generation = backend.info.generation;
+      const own = pinned.mock.contexts[0];
+      await buildIndex({ corpus: [SEED_CORPUS, await extraCorpus()], out, settings });
+      pinned.mockClear();
+      closed.mockClear();
+      // Closes at the refresh's first wait after pinning its connection: inside loadState, its check running.
+      pinned.mockImplementationOnce(function (this: IndexDatabase) {
+        pin.call(this);
+        queueMicrotask(() => void backend.close());
+      });
+      await expect(backend.refresh()).resolves.toBe(false);
+      expect(backend.info.generation).toBe(generation);
+      expect(pinned).toHaveBeenCalledTimes(1);
+      const refreshDb = pinned.mock.contexts[0];
+      const closes = closed.mock.contexts;
+      expect(closes.filter((db) => db === refreshDb)).toHaveLength(1);
+      // The backend's own connection: closed by close() only, not again by the refresh.
+      expect(own).toBeInstanceOf(IndexDatabase);
+      expect(closes.filter((db) => db === own)).toHaveLength(1);
+      await expect(backend.refresh()).resolves.toBe(false);
+    } finally {
+      pinned.mockRestore();
+      closed.mockRestore();
+    }
+  }, 60_000);
+
+  it('a failed background check is said once through onNotice, however many searches fail on it', async () => {
+    const out = await copyOfGood();
+    const { vectors } = await live(out);
+    await flipVectorByte(vectors);
+    const notices: string[] = [];
+    const backend = await EmbeddedBackend.open(out, { efSearch: 20, verifyVectors: 'background', onNotice: (m) => notices.push(m) });
+    try {
+      await expect(backend.denseCandidates(probe(backend), 3)).rejects.toThrow(damagedMessage(vectors, out));
+      await expect(backend.denseCandidates(probe(backend), 3)).rejects.toThrow(damagedMessage(vectors, out));
+      await expect(backend.vectorOf(0)).rejects.toThrow(damagedMessage(vectors, out));
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toMatch(damagedMessage(vectors, out));
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('reaches the bot from a search worker as an index error (VectorChecksumError), not a generic failure', async () => {
+    const out = await copyOfGood();
+    const { vectors } = await live(out);
+    await flipVectorByte(vectors);
+    const pool = new SearchPool({ dir: out, settings, workers: 1 });
+    try {
+      await pool.start();
+      await pool.loadModels();
+      const error = await pool.ask('What did Saldo urge Kherson residents to do?', { k: 3 }).catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(VectorChecksumError);
+      expect(error).toBeInstanceOf(IndexError);
+      // (A worker thread names the rebuild command its own way: the message up to it is compared.)
+      expect((error as Error).message).toMatch(new RegExp(`^The vector file ${vectors} is damaged: it does not match the checksum recorded when it was written \\(SHA-256 `));
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+});
+
+describe('an update over damaged checksum metadata', () => {
+  it('says the damaged metadata once, with one rebuild hint', async () => {
+    const out = await copyOfGood();
+    const { file } = await live(out);
+    writeMeta(file, META.vectorsChecksum, { file: 42 });
+    const error = await buildIndex({ corpus: [SEED_CORPUS, await extraCorpus()], out, settings }).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(IndexError);
+    expect((error as Error).message).toBe(`The index ${file} has damaged metadata (vectors_checksum): rebuild it with \`npm run index -- --rebuild --out ${out}\`.`);
   }, 60_000);
 });

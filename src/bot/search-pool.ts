@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { MessagePort, TransferListItem, Worker } from 'node:worker_threads';
 import { connectModelThread } from '../embed/model-thread.js';
 import { startWorker } from '../thread.js';
-import { IndexError, MissingIndexError } from '../storage/errors.js';
+import { IndexError, MissingIndexError, VectorChecksumError } from '../storage/errors.js';
 import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
 import type { OutletCount } from '../storage/backend.js';
 import type { Answer, IndexStatus, SearchOptions } from '../types.js';
@@ -62,6 +62,7 @@ export class PoolBusyError extends Error {
 function revive(e: SerializedError): Error {
   if (e.name === 'MissingIndexError') return new MissingIndexError(e.message);
   if (e.name === 'IndexError') return new IndexError(e.message);
+  if (e.name === 'VectorChecksumError') return new VectorChecksumError(e.message);
   if (e.name === 'DatabaseUnavailableError') return new DatabaseUnavailableError(e.message);
   const err = new Error(e.message);
   err.name = e.name;

@@ -22,7 +22,6 @@ import {
   deleteVectors,
   readVectorIndex,
   type VectorChecksum,
-  VectorChecksumError,
   vectorOf,
   verifyVectorFile,
   writeVectorIndex,
@@ -539,7 +538,8 @@ async function updateInPlace(options: BuildOptions, base: Base, embedding: Embed
   // Read first: an update over a vector file that is missing or damaged would report success while
   // its new passages got no vectors and readers kept refusing the index.
   const { reuse, graph, damage } = await vectorCache(base, embedder);
-  if (damage instanceof VectorChecksumError) throw damage;
+  // Already one line naming the fix (a checksum mismatch, damaged checksum metadata): not wrapped again.
+  if (damage instanceof IndexError) throw damage;
   if (damage !== undefined) throw new IndexError(`The vector index of ${base.file} is missing or damaged (${damage.message}): ${rebuildHint(options.out)}.`);
   const changes = await readChanges(options, db);
   clock.add('load', since);

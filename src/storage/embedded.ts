@@ -29,10 +29,14 @@ export interface EmbeddedOptions {
   postingCacheBytes?: number;
   onNotice?: (message: string) => void;
   /**
-   * When the vector file is checked against its recorded checksum (streamed SHA-256, read beside
-   * hnswlib's own read of it): 'open' (the default) before `open`/`refresh` resolve; 'background'
-   * after, with searches of the graph waiting for it — for openers that load a model next (seconds),
-   * which hides the ~0.6 s a 600 MB file takes. Either way no graph is searched before it passed.
+   * When `open` checks the vector file against its recorded checksum (streamed SHA-256, read beside
+   * hnswlib's own read of it): 'open' (the default) before it resolves; 'background' after, with
+   * searches of the graph waiting for it — for openers that load a model next (seconds), which hides
+   * the ~0.6 s a 600 MB file takes; a failure is then said once through `onNotice`. Either way no
+   * graph is searched before it passed. `refresh` always checks before it swaps: a generation that
+   * failed would replace one that serves. Each opener hashes the file itself (each search worker:
+   * beside its own full read of the graph, so at most about doubling that read): a file's metadata
+   * cannot tell a flipped byte, and workers are threads that share no memory to trust another's check.
    */
   verifyVectors?: 'open' | 'background';
 }
@@ -50,8 +54,15 @@ interface State {
   vectorsFile: string | undefined;
   /** The vector file's checksum check: settled once it passed or failed (then it rejects with the one-line error). */
   verified: Promise<void>;
-  /** Stops a check still running (when the backend closes). */
-  stopVerifying: () => void;
+}
+
+/** What loadState needs of its backend. */
+interface LoadContext {
+  efSearch: number;
+  verify: 'open' | 'background';
+  cache: PostingCache;
+  /** Checks still running, of any generation: `close` stops them all. */
+  checks: Set<AbortController>;
 }
 
 /**
@@ -63,11 +74,14 @@ interface State {
 export class EmbeddedBackend implements SearchBackend {
   /** Vector checks that have failed (their promise rejects): vectorOf reports them instead of reading. */
   private readonly failed = new WeakSet<Promise<void>>();
+  /** Set by `close`: a refresh still loading then discards what it loaded instead of swapping it in. */
+  private closed = false;
 
   private constructor(
     private readonly dir: string,
     private readonly options: EmbeddedOptions,
     private readonly cache: PostingCache,
+    private readonly checks: Set<AbortController>,
     private state: State,
   ) {}
 
@@ -75,8 +89,9 @@ export class EmbeddedBackend implements SearchBackend {
     const resolved = await resolveIndex(dir);
     if (resolved.recovered) options.onNotice?.(resolved.recovered);
     const cache = new PostingCache(options.postingCacheBytes ?? DEFAULT_POSTING_CACHE_MB * 2 ** 20);
-    const state = await loadState(openPinned(resolved.file), options, cache);
-    const backend = new EmbeddedBackend(dir, options, cache, state);
+    const checks = new Set<AbortController>();
+    const state = await loadState(openPinned(resolved.file), { efSearch: options.efSearch, verify: options.verifyVectors ?? 'open', cache, checks });
+    const backend = new EmbeddedBackend(dir, options, cache, checks, state);
     backend.watch(state);
     return backend;
   }
@@ -188,7 +203,9 @@ export class EmbeddedBackend implements SearchBackend {
   private refreshing: Promise<unknown> = Promise.resolve();
 
   private async refreshNow(): Promise<boolean> {
+    if (this.closed) return false;
     const { file } = await resolveIndex(this.dir);
+    if (this.closed) return false;
     const old = this.state;
     const db = openPinned(file);
     const sameFile = file === old.db.file;
@@ -203,10 +220,26 @@ export class EmbeddedBackend implements SearchBackend {
       db.close();
       return false;
     }
-    const next = await loadState(db, this.options, this.cache, sameFile ? old : undefined);
+    let next: State;
+    try {
+      // Checked before the swap whatever `verifyVectors` says: swapped first, a damaged generation
+      // would replace a good one and fail every vector search; failing here, the old one keeps serving.
+      const context = { efSearch: this.options.efSearch, verify: 'open' as const, cache: this.cache, checks: this.checks };
+      next = await loadState(db, context, sameFile ? old : undefined);
+    } catch (err) {
+      // Closed meanwhile (its check aborted): loadState closed its connection; nothing to report.
+      if (this.closed) return false;
+      throw err;
+    }
+    if (this.closed) {
+      // Not swapped in: `close` closed the state it saw, and this one would otherwise stay open.
+      next.db.close();
+      return false;
+    }
     next.pages.db = next.db;
     this.watch(next);
-    // The old generation's check, if still running, is left to finish: a question may be waiting on it.
+    // The old generation's check, if still running, is left to finish (a question may be waiting on
+    // it); `close` stops it.
     this.state = next;
     old.db.close();
     // A rebuilt index shares no segment with the old one.
@@ -215,17 +248,25 @@ export class EmbeddedBackend implements SearchBackend {
   }
 
   async close(): Promise<void> {
-    this.state.stopVerifying();
+    if (this.closed) return;
+    this.closed = true;
+    // Every generation's: an older one's check may still run after a swap.
+    for (const check of this.checks) check.abort();
+    this.checks.clear();
     this.state.db.close();
   }
 
   /**
    * A background check that fails is said by every use of the vectors from then on (a vector search,
-   * and reading a vector to re-rank): the one-line error, as an open would have given it.
+   * and reading a vector to re-rank): the one-line error, as an open would have given it; and once
+   * through `onNotice`, so the opener's log says it beside the questions that fail.
    */
   private watch(state: State): void {
-    state.verified.catch(() => {
+    state.verified.catch((err: unknown) => {
+      // A state that kept its predecessor's file shares its check: said once.
+      if (this.failed.has(state.verified)) return;
       this.failed.add(state.verified);
+      if (!this.closed) this.options.onNotice?.(err instanceof Error ? err.message : String(err));
     });
   }
 }
@@ -248,9 +289,9 @@ function predicate(filter: PassageFilter | undefined): ((id: number) => boolean)
  * failure), re-using the segments and vectors `previous` (same database file) already holds.
  * Only the segments' heads are read; their postings are read when a question needs them.
  */
-async function loadState(db: IndexDatabase, options: EmbeddedOptions, cache: PostingCache, previous?: State): Promise<State> {
+async function loadState(db: IndexDatabase, context: LoadContext, previous?: State): Promise<State> {
   const { file } = db;
-  const { efSearch } = options;
+  const { efSearch, cache, checks } = context;
   let verifying: AbortController | undefined;
   try {
     const snapshot = db.snapshot(() => {
@@ -276,15 +317,14 @@ async function loadState(db: IndexDatabase, options: EmbeddedOptions, cache: Pos
     const kept = previous !== undefined && previous.vectorsFile === snapshot.vectorsFile;
     let vectors: VectorIndex | undefined = kept ? previous.vectors : undefined;
     let verified = kept ? previous.verified : Promise.resolve();
-    let stopVerifying = kept ? previous.stopVerifying : () => undefined;
     const dense = snapshot.info.dense;
     if (dense.status === 'ok' && snapshot.vectorsFile && !vectors) {
       const vectorsPath = path.join(path.dirname(file), snapshot.vectorsFile);
       // Hashed while hnswlib reads it (its own thread): the check costs little more than the read.
       const abort = new AbortController();
       verifying = abort;
-      verified = verifyVectorFile(vectorsPath, snapshot.checksum, abort.signal);
-      stopVerifying = () => abort.abort();
+      checks.add(abort);
+      verified = verifyVectorFile(vectorsPath, snapshot.checksum, abort.signal).finally(() => checks.delete(abort));
       // Observed below, or by the searches that wait for it (EmbeddedBackend.watch).
       verified.catch(() => undefined);
       try {
@@ -292,10 +332,11 @@ async function loadState(db: IndexDatabase, options: EmbeddedOptions, cache: Pos
       } catch (err) {
         throw new IndexError(`The vector index of ${file} is missing or damaged (${(err as Error).message}): ${rebuildHint(path.dirname(file))}.`);
       }
-      if ((options.verifyVectors ?? 'open') === 'open') await verified;
     }
     if (dense.status === 'ok' && !vectors) throw new IndexError(`The vector index of ${file} is missing: ${rebuildHint(path.dirname(file))}.`);
-    return { db, pages, info: snapshot.info, segments, keyword, vectors, vectorsFile: snapshot.vectorsFile, verified, stopVerifying };
+    // A kept file's check too: a refresh right after a background open may find it still running.
+    if (context.verify === 'open') await verified;
+    return { db, pages, info: snapshot.info, segments, keyword, vectors, vectorsFile: snapshot.vectorsFile, verified };
   } catch (err) {
     verifying?.abort();
     db.close();

@@ -10,6 +10,17 @@ export class IndexError extends Error {
   }
 }
 
+/**
+ * A vector file whose bytes differ from those its commit recorded. Here rather than in vectors.ts so
+ * the bot's main thread can revive it from a search worker without loading hnswlib.
+ */
+export class VectorChecksumError extends IndexError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VectorChecksumError';
+  }
+}
+
 /** There is no index at all yet (as opposed to a damaged one): the only case that may be built on first use. */
 export class MissingIndexError extends IndexError {
   constructor(message: string) {

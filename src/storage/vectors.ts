@@ -6,7 +6,7 @@ import { addAbortSignal } from 'node:stream';
 import hnswlib from 'hnswlib-node';
 import { z } from 'zod';
 import type { VectorHit } from './backend.js';
-import { freeBytes, IndexError, rebuildHint } from './errors.js';
+import { freeBytes, IndexError, rebuildHint, VectorChecksumError } from './errors.js';
 
 const { HierarchicalNSW } = hnswlib;
 export type VectorIndex = InstanceType<typeof HierarchicalNSW>;
@@ -77,13 +77,8 @@ export async function hashFile(file: string, signal?: AbortSignal): Promise<{ by
   return { bytes, sha256: hash.digest('hex') };
 }
 
-/** A vector file whose bytes differ from those its commit recorded. */
-export class VectorChecksumError extends IndexError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'VectorChecksumError';
-  }
-}
+// Defined with the other index errors (the bot's main thread revives it); re-exported for readers of vectors.
+export { VectorChecksumError } from './errors.js';
 
 /**
  * Checks a vector file against the checksum its commit recorded; no checksum (an index written
