@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import {
   DiscordAPIError,
   Events,
@@ -9,6 +9,7 @@ import {
   type Client,
   type Message,
   type PartialMessage,
+  type TextBasedChannel,
 } from 'discord.js';
 import { isUnreachable } from '../storage/postgres/sql.js';
 import { isOnlyFraming } from '../search/framing.js';
@@ -107,15 +108,24 @@ interface AnswerRef {
   chain?: string[];
 }
 
-const hashText = (text: string): string => createHash('sha256').update(text).digest('base64url');
-
 /** What the question of a message is made of: its text, and a forum post's title too. */
 function askedText(message: Message | PartialMessage, content: string): string {
   const channel = message.channel;
   return channel.isThread() && message.id === channel.id && isForumPost(channel) ? `${channel.name}\n${content}` : content;
 }
 
-type AnswerStore = Pick<BotState, 'saveMessageAnswer' | 'messageAnswer' | 'forgetMessageAnswer'>;
+type AnswerStore = Pick<BotState, 'saveMessageAnswer' | 'messageAnswer' | 'forgetMessageAnswer' | 'keyedHash'>;
+
+/**
+ * The questions an edited follow-up was first asked after, from the chain read back for it (newest
+ * first): the chain may already hold this question as first asked, and the follow-ups asked since,
+ * so those (the entry hashing to its question and every newer one) are dropped.
+ */
+export function earlierQuestions(chain: readonly string[] | undefined, questionHash: string, hash: (text: string) => string): string[] | undefined {
+  if (!chain) return undefined;
+  const at = chain.findIndex((q) => hash(q) === questionHash);
+  return at < 0 ? [...chain] : chain.slice(at + 1);
+}
 
 /**
  * The bot's answers by the message they answer, and the questions deleted lately (one may be deleted
@@ -127,6 +137,8 @@ type AnswerStore = Pick<BotState, 'saveMessageAnswer' | 'messageAnswer' | 'forge
 export class AnswersByQuestion {
   private readonly answers = new Map<string, AnswerRef>();
   private readonly gone = new Set<string>();
+  /** Used only when the key file cannot be read: hashes then match within this run alone, never unkeyed. */
+  private readonly fallbackKey = randomBytes(32);
 
   constructor(
     private readonly store?: AnswerStore,
@@ -165,6 +177,23 @@ export class AnswersByQuestion {
     return answer ? [answer] : [];
   }
 
+  /**
+   * A keyed hash (HMAC-SHA-256 with the bot's voter-hash key) of a message's text or question: holding
+   * the state file is not enough to confirm a guess of what a message said. Rows written before these
+   * were keyed (plain SHA-256) no longer match: an edit of such a question is searched again (its
+   * answer edited in place) even when its text or question stayed the same.
+   */
+  hash(text: string): string {
+    if (this.store) {
+      try {
+        return this.store.keyedHash(text);
+      } catch (err) {
+        this.log?.warn({ err }, 'could not read the hash key: answers to messages are matched in memory only');
+      }
+    }
+    return createHmac('sha256', this.fallbackKey).update(text).digest('base64url');
+  }
+
   private stored<T>(what: string, fn: () => T): T | undefined {
     try {
       return fn();
@@ -187,74 +216,149 @@ function bound(items: Map<string, unknown> | Set<string>, max: number): void {
   }
 }
 
+/** The answer (or its channel) is gone, deleted by a moderator: nothing left to remove or edit. */
+const isGone = (err: unknown): boolean => err instanceof DiscordAPIError && (err.code === RESTJSONErrorCodes.UnknownMessage || err.code === RESTJSONErrorCodes.UnknownChannel);
+
+/** Discord refuses to delete or edit anything in an archived thread (50083 "Thread is archived"). */
+const isArchivedRefusal = (err: unknown): boolean => err instanceof DiscordAPIError && err.code === RESTJSONErrorCodes.InvalidActionOnArchivedThread;
+
+/**
+ * Does `act` on one of the bot's messages in `channel`. An ask channel's thread archives itself a day
+ * to a week after its last message, and Discord refuses to delete or edit a message in an archived
+ * thread, so one known archived (or refused as such: the cache may not know yet) is unarchived first
+ * — its creator, the bot, may; a locked one takes Manage Threads. Returns the thread so unarchived, if
+ * any: the caller archives it again if it stays.
+ */
+async function inOpenThread<T>(channel: TextBasedChannel, act: () => Promise<T>, why: string, log: Logger): Promise<{ value: T; reopened?: AnyThreadChannel }> {
+  const thread = channel.isThread() ? channel : undefined;
+  if (!thread?.archived) {
+    try {
+      return { value: await act() };
+    } catch (err) {
+      if (!thread || !isArchivedRefusal(err)) throw err;
+    }
+  }
+  await thread.setArchived(false, why);
+  try {
+    return { value: await act(), reopened: thread };
+  } catch (err) {
+    await rearchive(thread, why, log);
+    throw err;
+  }
+}
+
+/** Archives again a thread unarchived to remove or edit an answer in it, where it stays. */
+async function rearchive(thread: AnyThreadChannel, why: string, log: Logger): Promise<void> {
+  await thread.setArchived(true, why).catch((err: unknown) => log.info({ thread: thread.id, reason: (err as Error).message }, `${why}: could not archive its thread again`));
+}
+
 async function removeAnswer(client: Client, ctx: BotContext, questionId: string, answer: AnswerRef, why: string): Promise<void> {
+  const log = { question: questionId, answer: answer.messageId };
   let channel: Channel | null = null;
+  let reopened: AnyThreadChannel | undefined;
   try {
     channel = await client.channels.fetch(answer.channelId);
-    if (channel?.isTextBased()) await channel.messages.delete(answer.messageId);
-    ctx.log.info({ question: questionId, answer: answer.messageId }, `${why}: removed its answer`);
+    if (channel?.isTextBased()) {
+      const where = channel;
+      ({ reopened } = await inOpenThread(where, () => where.messages.delete(answer.messageId), why, ctx.log));
+      ctx.log.info(log, `${why}: removed its answer`);
+    }
   } catch (err) {
     // Already deleted by a moderator, or the channel is gone: nothing left to remove.
-    ctx.log.debug({ err, question: questionId }, `${why}: could not remove its answer`);
+    if (isGone(err)) ctx.log.debug({ ...log, err }, `${why}: its answer was gone already`);
+    // Still up, repeating words its member took back: worth a warning.
+    else ctx.log.warn({ ...log, reason: (err as Error).message }, `${why}: could not remove its answer (in a locked thread, unarchiving it takes Manage Threads)`);
   }
   // The thread the bot started on an ask channel's question (it has the question's id) is named after
   // it: once it holds nothing but the bot's messages, it goes too.
-  if (channel?.isThread() && channel.id === questionId && channel.ownerId === client.user?.id) await removeThread(channel, ctx, why);
+  const stays = channel?.isThread() && channel.id === questionId && channel.ownerId === client.user?.id ? (await removeThread(channel, ctx, why)) === 'kept' : true;
+  if (reopened && stays) await rearchive(reopened, why, ctx.log);
 }
 
 /** How many of a thread's messages are read to tell whether anyone but the bot wrote there. */
 const THREAD_READ = 50;
 
 /**
+ * Whether a message of the bot's thread is the bot's own: its answer and the pages after it, or a
+ * system message (the pointer to the starter message, a rename: nobody's words). A member's message
+ * is not, nor is one the bot posted for a member (a public /ask, a "Share to channel": an
+ * interaction's response, authored by the bot but asked for by that member).
+ */
+export function isBotsOwn(m: Pick<Message, 'system' | 'author' | 'interactionMetadata' | 'interaction'>, botId: string): boolean {
+  return m.system || (m.author.id === botId && !m.interactionMetadata && !m.interaction);
+}
+
+/**
  * Deletes a thread of the bot's that holds only its own messages (Manage Threads); without that
  * permission (or if deleting fails) it is archived — and locked where the bot may — so it leaves the
- * channel's thread list. A thread with members' messages is theirs too: it stays.
+ * channel's thread list. A thread with members' messages is theirs too: it stays ('kept').
  */
-async function removeThread(thread: AnyThreadChannel, ctx: BotContext, why: string): Promise<void> {
+async function removeThread(thread: AnyThreadChannel, ctx: BotContext, why: string): Promise<'removed' | 'archived' | 'kept'> {
   const botId = thread.client.user.id;
   const log = { thread: thread.id, guild: thread.guildId };
   try {
     const left = await thread.messages.fetch({ limit: THREAD_READ });
-    // System messages (the pointer to the starter message, a rename) are nobody's words.
-    if (left.size >= THREAD_READ || left.some((m) => !m.system && m.author.id !== botId)) {
+    if (left.size >= THREAD_READ || !left.every((m) => isBotsOwn(m, botId))) {
       ctx.log.debug(log, `${why}: its thread has members' messages: kept`);
-      return;
+      return 'kept';
     }
   } catch (err) {
     ctx.log.debug({ ...log, err }, `${why}: could not read its thread: kept`);
-    return;
+    return 'kept';
   }
   const manage = thread.permissionsFor(botId)?.has(PermissionFlagsBits.ManageThreads) ?? false;
   if (manage) {
     try {
       await thread.delete(why);
       ctx.log.info(log, `${why}: removed its thread`);
-      return;
+      return 'removed';
     } catch (err) {
       ctx.log.debug({ ...log, err }, `${why}: could not delete its thread; archiving it`);
     }
+  }
+  // Archived already (its answer could not be unarchived and removed): Discord takes no other change.
+  if (thread.archived) {
+    ctx.log.info(log, `${why}: its thread stays archived (deleting it needs Manage Threads)`);
+    return 'archived';
   }
   try {
     // Its creator may archive a thread; locking it takes Manage Threads.
     await thread.edit({ archived: true, ...(manage ? { locked: true } : {}), reason: why });
     ctx.log.info(log, `${why}: archived its thread${manage ? ' and locked it' : ' (deleting it needs Manage Threads)'}`);
+    return 'archived';
   } catch (err) {
     ctx.log.info({ ...log, reason: (err as Error).message }, `${why}: could not remove or archive its thread (Manage Threads lets the bot delete it)`);
+    return 'kept';
   }
 }
 
 /** The answer to edit was deleted meanwhile (by a moderator): it is not posted again. */
 class AnswerGone extends Error {}
 
-/** Puts a new page in an earlier answer's place. */
-async function editAnswer(client: Client, answer: AnswerRef, page: Page): Promise<Message> {
+/**
+ * Puts a new page in an earlier answer's place. The thread the bot made on an ask channel's question
+ * is named after it: renamed to `name` too (Discord limits renames, so that may take a while and is
+ * not waited for). A thread unarchived for the edit is archived again (with the rename, in one go).
+ */
+async function editAnswer(client: Client, ctx: BotContext, questionId: string, answer: AnswerRef, page: Page, name: string): Promise<Message> {
+  const why = 'question edited';
   try {
     const channel = await client.channels.fetch(answer.channelId);
     if (!channel?.isTextBased()) throw new AnswerGone();
-    return await channel.messages.edit(answer.messageId, page);
+    const { value: sent, reopened } = await inOpenThread(channel, () => channel.messages.edit(answer.messageId, page), why, ctx.log);
+    const named = channel.isThread() && channel.id === questionId && channel.ownerId === client.user?.id ? channel : undefined;
+    if (named) {
+      const renamed = reopened ? named.edit({ name, archived: true, reason: why }) : named.setName(name, why);
+      void renamed.catch(async (err: unknown) => {
+        ctx.log.debug({ err, thread: named.id }, 'could not rename the thread');
+        if (reopened) await rearchive(reopened, why, ctx.log);
+      });
+    } else if (reopened) {
+      await rearchive(reopened, why, ctx.log);
+    }
+    return sent;
   } catch (err) {
-    const gone = err instanceof DiscordAPIError && (err.code === RESTJSONErrorCodes.UnknownMessage || err.code === RESTJSONErrorCodes.UnknownChannel);
-    throw gone ? new AnswerGone() : err;
+    throw isGone(err) ? new AnswerGone() : err;
   }
 }
 
@@ -267,7 +371,7 @@ async function onEdited(message: Message | PartialMessage, ctx: BotContext, answ
   const answer = message.guildId ? answers.get(message.id, message.guildId) : undefined;
   // Not answered (the bot stayed quiet or gave help), or an update without the text (out of cache): nothing to redo.
   if (!answer || message.partial) return;
-  if (hashText(askedText(message, message.content)) === answer.textHash) return;
+  if (answers.hash(askedText(message, message.content)) === answer.textHash) return;
   await onMessage(message, ctx, answers, answer);
 }
 
@@ -383,17 +487,21 @@ async function onMessage(message: Message, ctx: BotContext, answers: AnswersByQu
   // A reply is in its answer's channel; a reference elsewhere (a forward, perhaps from another
   // server) carries no chain in.
   const replied = message.reference?.channelId === message.channelId ? message.reference.messageId : undefined;
-  // A forum post starts its thread: nothing came before it. A follow-up remembered from before a
-  // restart has its earlier questions read back from its thread, as a new message's are.
-  const context = edited && (edited.chain || !edited.followUp)
-    ? edited.context
-    : trigger === 'forum-post'
-      ? undefined
-      : thread
-        ? await threadContext(ctx.threads, thread, botId, askChannels, ctx.log)
-        : replied
-          ? (ctx.threads.get(replied) ?? undefined)
-          : undefined;
+  // A forum post starts its thread: nothing came before it. A follow-up remembered without its
+  // earlier questions (from the state file: after a restart, or pushed out of memory) has them read
+  // back from its thread, as a new message's are, less this question and those asked after it.
+  const readBack = edited && !edited.chain && edited.followUp;
+  const read =
+    edited && !readBack
+      ? edited.context
+      : trigger === 'forum-post'
+        ? undefined
+        : thread
+          ? await threadContext(ctx.threads, thread, botId, askChannels, ctx.log)
+          : replied
+            ? (ctx.threads.get(replied) ?? undefined)
+            : undefined;
+  const context = readBack ? earlierQuestions(read, edited.questionHash, (q) => answers.hash(q)) : read;
   // Without a mention, only the bot's own threads are answered (and a forum post is the thread's start).
   if (trigger === 'thread' && !context) return retract('question edited into no question for the bot');
 
@@ -416,9 +524,10 @@ async function onMessage(message: Message, ctx: BotContext, answers: AnswersByQu
   }
   if (!question.ok) return retract('question edited into no question for the bot');
   // Edited, but the same question (a mention added or dropped, spacing): its answer stands.
-  const asked = hashText(askedText(message, content));
-  if (edited?.questionHash === hashText(question.value)) {
-    answers.add(message.id, message.guildId, { ...edited, textHash: asked });
+  // Hashed only when an answer is to be remembered: the key file is made no sooner.
+  const asked = (): string => answers.hash(askedText(message, content));
+  if (edited && edited.questionHash === answers.hash(question.value)) {
+    answers.add(message.id, message.guildId, { ...edited, textHash: asked() });
     return;
   }
 
@@ -435,7 +544,7 @@ async function onMessage(message: Message, ctx: BotContext, answers: AnswersByQu
   const send = async (rendered: Page): Promise<Message> => {
     if (answers.isDeleted(message.id)) throw new QuestionDeleted();
     const page = can.embeds ? rendered : { ...rendered, content: answerAsText(rendered.content, rendered.embeds, NO_EMBEDS_NOTE), embeds: [] };
-    if (edited) return editAnswer(message.client, edited, page);
+    if (edited) return editAnswer(message.client, ctx, message.id, edited, page, threadName(question.value));
     // Only where the bot may also write in it: a thread it cannot write in would stay empty, named after the question.
     if (trigger === 'ask-channel' && can.thread) {
       const created = await message.startThread({ name: threadName(question.value), reason: 'Answering a question in an ask channel' }).catch((err: unknown) => {
@@ -480,8 +589,8 @@ async function onMessage(message: Message, ctx: BotContext, answers: AnswersByQu
     answers.add(message.id, message.guildId, {
       channelId: sent.channelId,
       messageId: sent.id,
-      textHash: asked,
-      questionHash: hashText(question.value),
+      textHash: asked(),
+      questionHash: answers.hash(question.value),
       followUp: Boolean(context?.length),
       ...(context?.length ? { context } : {}),
       chain,
@@ -493,11 +602,8 @@ async function onMessage(message: Message, ctx: BotContext, answers: AnswersByQu
     // an answer from before a restart: only where nothing is known).
     const record = (id: string): void => (edited ? ctx.threads.replace(id, edited.chain, chain) : ctx.threads.set(id, chain));
     record(sent.id);
-    if (sent.channel.isThread()) {
-      record(sent.channelId);
-      // The thread the bot made on an edited ask-channel question is named after it: renamed too (Discord limits renames; it may take a while).
-      if (edited && sent.channelId === message.id && sent.channel.ownerId === botId) void sent.channel.setName(threadName(question.value)).catch((err: unknown) => ctx.log.debug({ err, thread: sent.channelId }, 'could not rename the thread'));
-    }
+    // (An edited ask-channel question's thread is renamed by editAnswer.)
+    if (sent.channel.isThread()) record(sent.channelId);
     ctx.log.info({ ...log, followUp: Boolean(context?.length), ms: Math.round(performance.now() - started) }, edited ? 'question edited: answer updated' : 'message answered');
   } catch (err) {
     // The question was deleted meanwhile (Discord refuses a reply to it): nothing to say, and it cost nothing.

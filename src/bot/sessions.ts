@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
  * to a group (a server): when full, the group holding the most gives up its oldest, so one busy
  * server cannot expire the buttons of every other.
  */
+const newId = (): string => randomBytes(6).toString('base64url');
+
 export class SessionStore<T> {
   private readonly items = new Map<string, { value: T; expires: number; group: string }>();
   /** Each group's ids, oldest first. */
@@ -19,7 +21,11 @@ export class SessionStore<T> {
   ) {}
 
   put(value: T, group = ''): string {
-    const id = randomBytes(6).toString('base64url');
+    let id = newId();
+    // An id still in use is drawn again: set over it, the old entry's id would stay in its group's
+    // Set, and eviction could pick that stale id forever. Should draws keep colliding, the old entry goes.
+    for (let tries = 0; this.items.has(id) && tries < 8; tries++) id = newId();
+    this.remove(id);
     this.items.set(id, { value, expires: this.now() + this.ttlMs, group });
     const ids = this.groups.get(group) ?? new Set<string>();
     this.groups.set(group, ids.add(id));
@@ -39,18 +45,27 @@ export class SessionStore<T> {
 
   /** The oldest entry of the largest group. */
   private evictOne(): void {
-    let largest: Set<string> | undefined;
-    for (const ids of this.groups.values()) if (!largest || ids.size > largest.size) largest = ids;
-    const oldest = largest?.values().next().value;
-    if (oldest !== undefined) this.remove(oldest);
+    let largest: string | undefined;
+    for (const [group, ids] of this.groups) if (largest === undefined || ids.size > (this.groups.get(largest)?.size ?? 0)) largest = group;
+    if (largest === undefined) {
+      // Every entry is in a group, so this cannot happen; were it to, the oldest entry goes, so the caller's loop still ends.
+      const first = this.items.keys().next().value;
+      if (first !== undefined) this.items.delete(first);
+      return;
+    }
+    const oldest = this.groups.get(largest)?.values().next().value;
+    if (oldest !== undefined) this.remove(oldest, largest);
   }
 
-  private remove(id: string): void {
+  /** Removes an entry, and its id from `group` too (the one it was picked from) even if it is stale there: every call shrinks something. */
+  private remove(id: string, group?: string): void {
     const item = this.items.get(id);
-    if (!item) return;
     this.items.delete(id);
-    const ids = this.groups.get(item.group);
-    ids?.delete(id);
-    if (ids?.size === 0) this.groups.delete(item.group);
+    for (const g of new Set([item?.group, group])) {
+      if (g === undefined) continue;
+      const ids = this.groups.get(g);
+      ids?.delete(id);
+      if (ids?.size === 0) this.groups.delete(g);
+    }
   }
 }

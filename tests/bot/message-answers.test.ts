@@ -4,12 +4,14 @@
  * before a restart (the question → answer map lives in DATA_DIR/state.db), a forum post renamed, and
  * the thread the bot made for an ask channel's question when that question is deleted.
  */
+import { createHash, createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BotState } from '../../src/bot/state/store.js';
-import { botEnv, messageCorpus, ROOMY_LIMITS, startBot, stopAll } from '../support/bot-harness.js';
+import { botEnv, editOf, messageCorpus, ROOMY_LIMITS, startBot, stopAll } from '../support/bot-harness.js';
 import type { BotProcess, LogLine } from '../support/bot-process.js';
 import { FakeDiscord, PERMISSIONS, type FakeMessage, type FakeUser, type RecordedRequest } from '../support/fake-discord.js';
 import { FOLLOW_UP } from '../support/follow-up-corpus.js';
@@ -134,6 +136,25 @@ describe('questions answered before a restart', { timeout: 120_000 }, () => {
   });
 });
 
+describe('hashes in the state file', { timeout: 60_000 }, () => {
+  it("are keyed with the bot's hash key (DATA_DIR/voter-key): a copy of state.db cannot confirm a guess of a message", async () => {
+    const asker = fake.user('guessed');
+    const text = mention(WHEAT);
+    const question = fake.post(fake.channelId, asker, text);
+    await replyTo(question);
+    await nth(asker, 'message answered', 1);
+    const state = BotState.open(path.join(tmp, 'data'), { adminRoleIds: [], rateLimitMax: 5, rateLimitWindowSeconds: 60, visibility: 'public' });
+    try {
+      const saved = state.messageAnswer(question.id, fake.guildId);
+      const key = readFileSync(path.join(tmp, 'data', 'voter-key'), 'utf8').trim();
+      expect(saved?.textHash).not.toBe(createHash('sha256').update(text).digest('base64url'));
+      expect(saved?.textHash).toBe(createHmac('sha256', key).update(`message-answer\0${text}`).digest('base64url'));
+    } finally {
+      state.close();
+    }
+  });
+});
+
 describe('a forum post renamed', { timeout: 60_000 }, () => {
   it('its question is searched again with the new title and its answer edited in place', async () => {
     const author = fake.user('renamer');
@@ -182,5 +203,86 @@ describe("the thread of a deleted ask channel's question", { timeout: 60_000 }, 
     await bot.waitForLog((l) => l.thread === talked.id && /members' messages: kept/.test(l.msg ?? ''), 10_000, 'the thread kept');
     expect(fake.requests.some((r) => r.path === `/channels/${talked.id}` && r.method !== 'GET')).toBe(false);
     expect((fake.channelById(talked.id)!.thread_metadata as { archived: boolean }).archived).toBe(false);
+  });
+});
+
+describe('answers in archived threads', { timeout: 90_000 }, () => {
+  const archivedAgain = (threadId: string, after: number) => (r: RecordedRequest) =>
+    onChannel(threadId, 'PATCH')(r) && r.at >= after && r.status === 200 && (r.body as { archived?: boolean }).archived === true;
+
+  it("a deleted question's answer is removed though its thread archived, which is archived again where it stays", async () => {
+    const asker = fake.user('archived');
+    // A thread a member wrote in (it stays), archived as Discord does a day after its last message.
+    const kept = fake.post(askChannel, asker, WHEAT);
+    const keptAnswer = await inThread(kept.id);
+    fake.post(kept.id, asker, 'Thanks, the grain prices were what I needed.');
+    fake.archiveThread(kept.id);
+    // A bot-only thread archived while the bot was not listening: its cache still says active.
+    const lone = fake.post(managedAsk, asker, SALDO);
+    const loneAnswer = await inThread(lone.id);
+    fake.archiveThread(lone.id, { announce: false });
+
+    fake.deleteMessage(kept);
+    const removed = await fake.waitForRequest((r) => deletes(keptAnswer)(r) && r.status === 204, 10_000, 'the answer removed');
+    expect(fake.message(keptAnswer.id)).toBeUndefined();
+    await fake.waitForRequest(archivedAgain(kept.id, removed.at), 10_000, 'the thread archived again');
+    expect(fake.isArchived(kept.id)).toBe(true);
+    expect(fake.hasChannel(kept.id)).toBe(true);
+    expect(bot.logs.some((l) => l.question === kept.id && l.msg === 'question deleted: removed its answer')).toBe(true);
+
+    fake.deleteMessage(lone);
+    await fake.waitForRequest((r) => deletes(loneAnswer)(r) && r.status === 204, 10_000, 'the answer removed');
+    await fake.waitForRequest(onChannel(lone.id, 'DELETE'), 10_000, 'its thread removed');
+    expect(fake.hasChannel(lone.id)).toBe(false);
+  });
+
+  it("an edited question's answer is edited in its archived thread, which is renamed and archived again", async () => {
+    const asker = fake.user('reworded');
+    const question = fake.post(askChannel, asker, SALDO);
+    const answer = await inThread(question.id);
+    expect(topTitle(answer)).toBe(SEED_TITLE);
+    fake.archiveThread(question.id);
+
+    const before = Date.now();
+    fake.editMessage(question, WHEAT);
+    await nth(asker, 'question edited: answer updated', 1);
+    expect(topTitle(fake.message(answer.id)!)).toBe(FOLLOW_UP.titles.wheat);
+    expect(fake.requests.some((r) => edits(answer)(r) && r.status === 200)).toBe(true);
+    const archived = await fake.waitForRequest(archivedAgain(question.id, before), 10_000, 'the thread renamed and archived again');
+    expect(archived.body).toHaveProperty('name');
+    expect(fake.isArchived(question.id)).toBe(true);
+    expect(fake.messagesIn(question.id).map((m) => m.id)).toEqual([answer.id]);
+  });
+
+  it('in a locked thread the bot may not unarchive, the answer stays and no removal is claimed', async () => {
+    const asker = fake.user('locked-out');
+    const question = fake.post(askChannel, asker, FOLLOW_UP.first);
+    const answer = await inThread(question.id);
+    fake.archiveThread(question.id, { locked: true });
+
+    fake.deleteMessage(question);
+    const failed = await bot.waitForLog((l) => l.question === question.id && /could not remove its answer/.test(l.msg ?? ''), 10_000, 'the failure logged');
+    // A warning: the answer still repeats the member's deleted words.
+    expect(failed.level).toBe(40);
+    expect(fake.message(answer.id)).toBeDefined();
+    expect(bot.logs.some((l) => l.question === question.id && /removed its answer/.test(l.msg ?? ''))).toBe(false);
+  });
+});
+
+describe("the bot's thread where a member used /ask", { timeout: 60_000 }, () => {
+  it('is kept when the question it was made for is deleted: the /ask answer is the member’s, though posted by the bot', async () => {
+    const asker = fake.user('starter');
+    const question = fake.post(managedAsk, asker, SALDO);
+    const answer = await inThread(question.id);
+    const i = fake.slashIn(question.id, 'ask', { question: FOLLOW_UP.first }, fake.user('joiner'));
+    await editOf(fake, i, 15_000);
+    expect(fake.original(i.token)?.channel_id).toBe(question.id);
+
+    fake.deleteMessage(question);
+    await fake.waitForRequest((r) => deletes(answer)(r) && r.status === 204, 10_000, 'the answer removed');
+    await bot.waitForLog((l) => l.thread === question.id && /members' messages: kept/.test(l.msg ?? ''), 10_000, 'the thread kept');
+    expect(fake.hasChannel(question.id)).toBe(true);
+    expect(fake.requests.some(onChannel(question.id, 'DELETE'))).toBe(false);
+    expect(fake.original(i.token)).toBeDefined();
   });
 });

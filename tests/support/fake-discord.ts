@@ -119,6 +119,8 @@ function scalarOption(name: string, value: string | number | boolean): { name: s
 }
 
 export const INTENTS = { guilds: 1 << 0, guildMessages: 1 << 9, messageContent: 1 << 15 } as const;
+/** An ephemeral message's flag: only its user sees it, so it is not among a channel's messages. */
+const EPHEMERAL = 64;
 /** Channel types used here. */
 const CHANNEL = { text: 0, publicThread: 11, forum: 15 } as const;
 
@@ -161,6 +163,8 @@ export class FakeDiscord extends EventEmitter {
   /** Interaction token → id of the message its "@original" refers to. */
   private originals = new Map<string, string>();
   private expired = new Set<string>();
+  /** Interaction token → the interaction, so its responses go to its channel and name its user. */
+  private interactions = new Map<string, Json>();
   private identified = false;
   private editFailures: { left: number; how: EditFailure } = { left: 0, how: 'reset' };
 
@@ -363,6 +367,7 @@ export class FakeDiscord extends EventEmitter {
     const sockets = [...this.shardOfSocket].filter(([, [id, count]]) => shardOf(guildId, count) === id).map(([ws]) => ws);
     if (sockets.length === 0) throw new Error(`No identified shard receives guild ${guildId}'s events yet.`);
     this.dispatch('INTERACTION_CREATE', payload, sockets);
+    this.interactions.set(payload.token as string, payload);
     return { id: payload.id as string, token: payload.token as string, sentAt: Date.now(), payload };
   }
 
@@ -576,6 +581,25 @@ export class FakeDiscord extends EventEmitter {
     return message;
   }
 
+  /**
+   * What a message responding to an interaction carries, as on Discord: the interaction's channel,
+   * and who used it (`interaction_metadata`; the deprecated `interaction` for a command too). Its
+   * author is the bot all the same.
+   */
+  private responseFields(token: string): Partial<FakeMessage> {
+    const interaction = this.interactions.get(token);
+    if (!interaction) return {};
+    const user = (interaction.member as { user: FakeUser }).user;
+    const guildId = interaction.guild_id as string;
+    const data = (interaction.data ?? {}) as Json;
+    return {
+      channel_id: interaction.channel_id as string,
+      guild_id: guildId,
+      interaction_metadata: { id: interaction.id, type: interaction.type, user, authorizing_integration_owners: { '0': guildId } },
+      ...(interaction.type === 2 ? { interaction: { id: interaction.id, type: 2, name: data.name, user } } : {}),
+    };
+  }
+
   /** Applies a message body from the bot (reply, edit) to a stored message. */
   private applyBody(message: FakeMessage, body: Json): FakeMessage {
     for (const key of ['content', 'embeds', 'components', 'allowed_mentions'] as const) {
@@ -622,7 +646,7 @@ export class FakeDiscord extends EventEmitter {
       const type = body.type as number;
       let message: FakeMessage | undefined;
       if (type === 4 || type === 5) {
-        message = this.newMessage({ author: this.botUser, flags: type === 5 ? ((data.flags as number) ?? 0) | 128 : 0, webhook_id: this.applicationId, application_id: this.applicationId, type: 20 });
+        message = this.newMessage({ ...this.responseFields(token), author: this.botUser, flags: type === 5 ? ((data.flags as number) ?? 0) | 128 : 0, webhook_id: this.applicationId, application_id: this.applicationId, type: 20 });
         this.applyBody(message, data);
         this.originals.set(token, message.id);
       } else if (type === 7) {
@@ -641,7 +665,7 @@ export class FakeDiscord extends EventEmitter {
       const [, , token, which] = match;
       if (this.expired.has(token!)) return reply(401, { message: 'Invalid Webhook Token', code: 50027 });
       if (req.method === 'POST' && !which) {
-        const message = this.newMessage({ webhook_id: this.applicationId, application_id: this.applicationId, type: 0 });
+        const message = this.newMessage({ ...this.responseFields(token!), webhook_id: this.applicationId, application_id: this.applicationId, type: 0 });
         return reply(200, this.applyBody(message, body));
       }
       if (req.method === 'PATCH' && this.editFailures.left > 0) {
@@ -742,6 +766,26 @@ export class FakeDiscord extends EventEmitter {
     this.dispatchGuild('THREAD_UPDATE', thread);
   }
 
+  /**
+   * A thread archived (as Discord does once it is inactive for its auto-archive duration, or a
+   * moderator does), and `locked` too if asked. Announced with THREAD_UPDATE unless `announce` is
+   * false (an event the bot missed: its cache still says active).
+   */
+  archiveThread(threadId: string, options: { locked?: boolean; announce?: boolean } = {}): void {
+    const thread = this.moreChannels.get(threadId);
+    if (!thread || thread.type !== CHANNEL.publicThread) throw new Error(`no thread ${threadId}`);
+    const meta = thread.thread_metadata as Json;
+    meta.archived = true;
+    meta.archive_timestamp = new Date().toISOString();
+    if (options.locked) meta.locked = true;
+    if (options.announce !== false) this.dispatchGuild('THREAD_UPDATE', thread);
+  }
+
+  /** Whether a channel is an archived thread. */
+  isArchived(channelId: string): boolean {
+    return (this.moreChannels.get(channelId)?.thread_metadata as { archived?: boolean } | undefined)?.archived === true;
+  }
+
   /** Whether a channel or thread still exists (a thread the bot deleted does not). */
   hasChannel(id: string): boolean {
     return id === this.channelId || this.moreChannels.has(id);
@@ -807,7 +851,8 @@ export class FakeDiscord extends EventEmitter {
   }
 
   private extraChannels(guildId: string, kind: 'channels' | 'threads'): Json[] {
-    return [...this.moreChannels.values()].filter((c) => c.guild_id === guildId && (c.type === CHANNEL.publicThread) === (kind === 'threads'));
+    // GUILD_CREATE lists active threads only: an archived one is known to the bot by fetching it.
+    return [...this.moreChannels.values()].filter((c) => c.guild_id === guildId && (c.type === CHANNEL.publicThread) === (kind === 'threads') && !this.isArchived(c.id as string));
   }
 
   /** A text or forum channel in the main server or `guildId` (add before the bot connects, or it is announced with CHANNEL_CREATE). */
@@ -941,8 +986,11 @@ export class FakeDiscord extends EventEmitter {
       const manage = thread.type === CHANNEL.publicThread && this.botMay(thread.id as string, PERMISSIONS.manageThreads);
       if (thread.type !== CHANNEL.publicThread || (thread.owner_id !== this.botUser.id && !manage)) return answered(403, { message: 'Missing Permissions', code: 50013 });
       if (body.locked !== undefined && !manage) return answered(403, { message: 'Missing Permissions', code: 50013 });
-      if (typeof body.name === 'string') thread.name = body.name.slice(0, 100);
       const meta = thread.thread_metadata as Json;
+      // An archived thread takes no change but being unarchived; a locked one only by Manage Threads.
+      if (meta.archived === true && body.archived !== false) return answered(400, { message: 'Thread is archived', code: 50083 });
+      if (meta.archived === true && meta.locked === true && !manage) return answered(403, { message: 'Missing Permissions', code: 50013 });
+      if (typeof body.name === 'string') thread.name = body.name.slice(0, 100);
       if (typeof body.archived === 'boolean') meta.archived = body.archived;
       if (typeof body.locked === 'boolean') meta.locked = body.locked;
       this.dispatchGuild('THREAD_UPDATE', thread);
@@ -971,7 +1019,7 @@ export class FakeDiscord extends EventEmitter {
       const after = query.get('after');
       const before = query.get('before');
       const all = [...this.messages.values()]
-        .filter((m) => m.channel_id === match![1] && (!after || BigInt(m.id) > BigInt(after)) && (!before || BigInt(m.id) < BigInt(before)))
+        .filter((m) => m.channel_id === match![1] && (m.flags & EPHEMERAL) === 0 && (!after || BigInt(m.id) > BigInt(after)) && (!before || BigInt(m.id) < BigInt(before)))
         .sort((a, b) => (BigInt(b.id) > BigInt(a.id) ? 1 : -1));
       return answered(200, after ? all.slice(-limit) : all.slice(0, limit));
     }
@@ -1000,6 +1048,8 @@ export class FakeDiscord extends EventEmitter {
       if (!message || message.channel_id !== match[1]) return answered(404, { message: 'Unknown Message', code: 10008 });
       // The bot may edit and delete its own messages only (others' need Manage Messages, which it lacks).
       if (method !== 'GET' && message.author.id !== this.botUser.id) return answered(403, { message: 'Missing Permissions', code: 50013 });
+      // Nothing in an archived thread can be edited or deleted until it is unarchived.
+      if (method !== 'GET' && this.isArchived(match[1]!)) return answered(400, { message: 'Thread is archived', code: 50083 });
       if (method === 'DELETE') {
         this.messages.delete(message.id);
         reply(204);

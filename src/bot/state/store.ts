@@ -115,9 +115,9 @@ export interface MessageAnswer {
   guildId: string;
   channelId: string;
   messageId: string;
-  /** A hash of the question message's text as it was answered. */
+  /** A hash of the question message's text as it was answered (keyed: see keyedHash). */
   textHash: string;
-  /** A hash of the question as searched. */
+  /** A hash of the question as searched (keyed too). */
   questionHash: string;
   /** Answered as a follow-up of earlier questions (which are not stored: read back from the thread). */
   followUp: boolean;
@@ -178,9 +178,26 @@ export interface OpenOptions {
   onNotice?: (message: string) => void;
 }
 
+/** The statements run for every answered message, prepared once per connection. */
+interface AnswerStatements {
+  db: Database.Database;
+  insert: Database.Statement;
+  remove: Database.Statement;
+  read: Database.Statement;
+  expire: Database.Statement;
+  count: Database.Statement;
+  dropOldest: Database.Statement;
+}
+
+/** Answers to messages saved for a server between two counts of its rows (the count drifts only if another process deletes them). */
+const RECOUNT_EVERY = 100;
+
 export class BotState {
   private db: Database.Database | undefined;
   private salt: string | undefined;
+  private answerSql: AnswerStatements | undefined;
+  /** Each server's rows of message_answers as last counted, and saves since: the per-server bound without a count per save. */
+  private readonly answerRows = new Map<string, { rows: number; saves: number }>();
 
   private notice: (message: string) => void = () => {};
 
@@ -236,6 +253,8 @@ export class BotState {
   close(): void {
     this.db?.close();
     this.db = undefined;
+    this.answerSql = undefined;
+    this.answerRows.clear();
   }
 
   // ---- settings ------------------------------------------------------------------------------
@@ -435,37 +454,43 @@ export class BotState {
 
   // ---- answers to messages ---------------------------------------------------------------------
 
-  /** Remembers (or replaces) the answer to a message; drops those past the age and per-server bounds. */
+  /**
+   * Remembers (or replaces) the answer to a message; drops those past the age and per-server bounds.
+   * Runs on every answered message, so it stays cheap: cached statements, index seeks only (the
+   * server's oldest beyond the bound, by a row count kept in memory and redone every RECOUNT_EVERY saves).
+   */
   saveMessageAnswer(a: MessageAnswer, bounds: { days?: number; perGuild?: number } = {}): void {
     const at = a.at ?? new Date();
     const days = bounds.days ?? MESSAGE_ANSWER_DAYS;
     const perGuild = bounds.perGuild ?? MESSAGE_ANSWERS_PER_GUILD;
-    this.write((db) => {
+    const known = this.answerRows.get(a.guildId);
+    const recount = !known || known.saves + 1 >= RECOUNT_EVERY;
+    const rows = this.write((db) => {
+      const sql = this.answerStatements(db);
       // Replaced, not updated: its rowid then says it is the guild's newest.
-      db.prepare('DELETE FROM message_answers WHERE question_id = ?').run(a.questionId);
-      db.prepare(
-        `INSERT INTO message_answers (question_id, guild_id, answer_channel_id, answer_id, text_hash, question_hash, follow_up, answered_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(a.questionId, a.guildId, a.channelId, a.messageId, a.textHash, a.questionHash, a.followUp ? 1 : 0, at.toISOString());
-      db.prepare('DELETE FROM message_answers WHERE answered_at < ?').run(new Date(at.getTime() - days * 86_400_000).toISOString());
-      db.prepare(
-        `DELETE FROM message_answers WHERE guild_id = ? AND rowid <= (
-           SELECT rowid FROM message_answers WHERE guild_id = ? ORDER BY rowid DESC LIMIT 1 OFFSET ?
-         )`,
-      ).run(a.guildId, a.guildId, perGuild);
+      let replaced = 0;
+      for (const r of sql.remove.all(a.questionId) as { guild_id: string }[]) {
+        if (r.guild_id === a.guildId) replaced++;
+        else this.forgetRows(r.guild_id, 1);
+      }
+      sql.insert.run(a.questionId, a.guildId, a.channelId, a.messageId, a.textHash, a.questionHash, a.followUp ? 1 : 0, at.toISOString());
+      let rows = recount ? (sql.count.get(a.guildId) as { n: number }).n : known.rows + 1 - replaced;
+      for (const r of sql.expire.all(new Date(at.getTime() - days * 86_400_000).toISOString()) as { guild_id: string }[]) {
+        if (r.guild_id === a.guildId) rows--;
+        else this.forgetRows(r.guild_id, 1);
+      }
+      if (rows > perGuild) rows -= sql.dropOldest.run(a.guildId, rows - perGuild).changes;
+      return rows;
     });
+    // Kept only once written: a failed save leaves the next one to count again.
+    this.answerRows.set(a.guildId, { rows, saves: recount ? 0 : known.saves + 1 });
   }
 
   /** The remembered answer to a message of this guild (none past MESSAGE_ANSWER_DAYS). */
   messageAnswer(questionId: string, guildId: string, now = new Date()): MessageAnswer | undefined {
     const db = this.reader();
     if (!db) return undefined;
-    const row = db
-      .prepare(
-        `SELECT question_id, guild_id, answer_channel_id, answer_id, text_hash, question_hash, follow_up, answered_at
-         FROM message_answers WHERE question_id = ? AND guild_id = ? AND answered_at >= ?`,
-      )
-      .get(questionId, guildId, new Date(now.getTime() - MESSAGE_ANSWER_DAYS * 86_400_000).toISOString()) as
+    const row = this.answerStatements(db).read.get(questionId, guildId, new Date(now.getTime() - MESSAGE_ANSWER_DAYS * 86_400_000).toISOString()) as
       | { question_id: string; guild_id: string; answer_channel_id: string; answer_id: string; text_hash: string; question_hash: string; follow_up: number; answered_at: string }
       | undefined;
     if (!row) return undefined;
@@ -484,7 +509,16 @@ export class BotState {
   /** Forgets the answer to a message (removed, or deleted by a moderator). */
   forgetMessageAnswer(questionId: string): void {
     if (!this.reader()) return;
-    this.write((db) => db.prepare('DELETE FROM message_answers WHERE question_id = ?').run(questionId));
+    const gone = this.write((db) => this.answerStatements(db).remove.all(questionId) as { guild_id: string }[]);
+    for (const r of gone) this.forgetRows(r.guild_id, 1);
+  }
+
+  /**
+   * A keyed hash (HMAC-SHA-256, with the voter-hash key) of a message's text or question: the state
+   * file alone cannot confirm a guess of what a message said. Labelled, so it never equals a voter hash.
+   */
+  keyedHash(text: string): string {
+    return createHmac('sha256', this.key()).update(`message-answer\0${text}`).digest('base64url');
   }
 
   /** How many answers to messages are remembered (for tests of the bounds). */
@@ -605,8 +639,46 @@ export class BotState {
    * voted. The key lives in its own file, made once (by whichever shard comes first).
    */
   private voterKey(userId: string): string {
-    this.salt ??= readKey(this.keyFile) ?? createKey(this.keyFile);
-    return createHmac('sha256', this.salt).update(userId).digest('base64url').slice(0, 22);
+    return createHmac('sha256', this.key()).update(userId).digest('base64url').slice(0, 22);
+  }
+
+  /** The hash key: read from its file, else made (DATA_DIR too: a message may be hashed before the state file exists). */
+  private key(): string {
+    if (this.salt) return this.salt;
+    // Opening an existing state file first moves a key an older version kept in it out to the key file.
+    this.reader();
+    const existing = readKey(this.keyFile);
+    if (existing === undefined) makeFolderSync(path.dirname(this.file), 'set DATA_DIR to a writable folder', 0o700);
+    this.salt = existing ?? createKey(this.keyFile);
+    return this.salt;
+  }
+
+  /** The answers-to-messages statements of this connection (prepared on first use). */
+  private answerStatements(db: Database.Database): AnswerStatements {
+    if (this.answerSql?.db === db) return this.answerSql;
+    this.answerSql = {
+      db,
+      insert: db.prepare(
+        `INSERT INTO message_answers (question_id, guild_id, answer_channel_id, answer_id, text_hash, question_hash, follow_up, answered_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      remove: db.prepare('DELETE FROM message_answers WHERE question_id = ? RETURNING guild_id'),
+      read: db.prepare(
+        `SELECT question_id, guild_id, answer_channel_id, answer_id, text_hash, question_hash, follow_up, answered_at
+         FROM message_answers WHERE question_id = ? AND guild_id = ? AND answered_at >= ?`,
+      ),
+      // Index seeks (answered_at; guild_id, whose index ends in the rowid): nothing read but what goes.
+      expire: db.prepare('DELETE FROM message_answers WHERE answered_at < ? RETURNING guild_id'),
+      count: db.prepare('SELECT count(*) AS n FROM message_answers WHERE guild_id = ?'),
+      dropOldest: db.prepare('DELETE FROM message_answers WHERE rowid IN (SELECT rowid FROM message_answers WHERE guild_id = ? ORDER BY rowid LIMIT ?)'),
+    };
+    return this.answerSql;
+  }
+
+  /** Rows of a server deleted other than by its own save: its count follows. */
+  private forgetRows(guildId: string, n: number): void {
+    const known = this.answerRows.get(guildId);
+    if (known) known.rows = Math.max(0, known.rows - n);
   }
 
   /** Moves a key kept in the state file by an older version out to the key file, unchanged (once; in a write transaction, so shards agree). */
