@@ -42,9 +42,10 @@ export interface OpenedIndex {
 /**
  * THE place where a search worker opens the index (at start and after each /reindex): point this at
  * another search core and the whole bot follows. Read-only; the model loads in the background.
+ * `onNotice`: what the index says once, e.g. a vector file failing its background checksum check.
  */
-export async function openIndexForSearch(dir: string, config: SearchConfig): Promise<OpenedIndex> {
-  return openSearcher(config, dir, { model: 'later', explicitModel: config.explicitModel });
+export async function openIndexForSearch(dir: string, config: SearchConfig, onNotice?: (message: string) => void): Promise<OpenedIndex> {
+  return openSearcher(config, dir, { model: 'later', explicitModel: config.explicitModel, onNotice });
 }
 
 /** What a search worker is given to open the index with: the core settings and the model the user named, if any. */

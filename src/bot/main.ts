@@ -100,6 +100,8 @@ const pool = new SearchPool({
   workers: config.SEARCH_WORKERS,
   maxQueue: 2000,
 });
+// Before the workers start: a vector file's background check can fail while they open.
+pool.on('notice', (message: string) => log.warn({ reason: message }, 'search index notice'));
 
 let state: BotState | undefined;
 let messageContent = false;

@@ -21,7 +21,7 @@ import { checkText, hasWords, MAX_QUESTION_LENGTH, searchText } from './input.js
 import { isForumPost, threadContext } from './threads.js';
 import { PoolBusyError } from './search-pool.js';
 import { spendSearch } from './reply.js';
-import { BUSY, FAILED, UNAVAILABLE } from './router.js';
+import { BUSY, DAMAGED, FAILED, isDamagedIndex, UNAVAILABLE } from './router.js';
 import type { Logger } from './logger.js';
 import type { BotState } from './state/store.js';
 
@@ -621,14 +621,17 @@ async function onMessage(message: Message, ctx: BotContext, answers: AnswersByQu
     }
     const busy = err instanceof PoolBusyError;
     const down = isUnreachable(err);
+    const damaged = !busy && !down && isDamagedIndex(err);
     if (busy || down) ctx.log.warn({ ...log, reason: (err as Error).message }, busy ? 'search queue full' : 'search unavailable');
+    // One line: the message names the file and the rebuild; a stack would add nothing.
+    else if (damaged) ctx.log.error({ ...log, reason: err.message }, 'index damaged or missing');
     else ctx.log.error({ err, ...log }, 'answering a message failed');
     // Not asked by name: a failure is the bot's business, not the channel's (and it cost the member nothing).
     if (speak !== 'always') {
       spent.giveBack();
       return;
     }
-    await message.reply({ content: busy ? BUSY : down ? UNAVAILABLE : FAILED, allowedMentions: REPLY_MENTIONS }).catch((e: unknown) => ctx.log.warn({ err: e }, 'could not report the failure'));
+    await message.reply({ content: busy ? BUSY : down ? UNAVAILABLE : damaged ? DAMAGED : FAILED, allowedMentions: REPLY_MENTIONS }).catch((e: unknown) => ctx.log.warn({ err: e }, 'could not report the failure'));
   }
 }
 

@@ -6,11 +6,24 @@ import type { BotContext } from './context.js';
 import { replyPrivately } from './reply.js';
 import { PoolBusyError } from './search-pool.js';
 import { isUnreachable } from '../storage/postgres/sql.js';
+import { AccessError, IndexBusyError, IndexError } from '../storage/errors.js';
 
 export const FAILED = 'Something went wrong on my side while handling this; it has been logged. Please try again in a moment.';
 export const BUSY = 'I am answering a great many questions at once right now. Please try again in a minute.';
 /** The index's database (PostgreSQL) cannot be reached: the bot keeps running and its pool reconnects on the next question. */
 export const UNAVAILABLE = 'Search is unavailable right now: the index database cannot be reached. Please try again in a minute.';
+/** The index is damaged or missing (isDamagedIndex): it does not mend itself, so no "try again"; the operator's log has the fix. */
+export const DAMAGED = "Search is unavailable right now: the bot's index is damaged or missing. The bot's operator can see why in its log and needs to rebuild it.";
+
+/**
+ * An index that cannot be searched as it is on disk: damaged (a vector file failing its checksum, a
+ * damaged database or keyword segment), missing, or in an old format. Its message is one line naming
+ * the fix, so it is logged as such, not with a stack. Not a build's lock (IndexBusyError) nor a
+ * permission or full-disk problem (AccessError): those are not damage.
+ */
+export function isDamagedIndex(err: unknown): err is IndexError {
+  return err instanceof IndexError && !(err instanceof IndexBusyError) && !(err instanceof AccessError);
+}
 
 /** Sends each interaction to its command module (or button handler) and turns errors into a reply. */
 export function routeInteractions(client: Client, commands: ReadonlyMap<string, CommandModule>, ctx: BotContext): void {
@@ -46,10 +59,12 @@ export function routeInteractions(client: Client, commands: ReadonlyMap<string, 
     } catch (err) {
       const busy = err instanceof PoolBusyError;
       const down = isUnreachable(err);
+      const damaged = !busy && !down && isDamagedIndex(err);
       if (busy) ctx.log.warn({ err, interaction: what, user: interaction.user.id }, 'search queue full');
       else if (down) ctx.log.warn({ interaction: what, user: interaction.user.id, reason: (err as Error).message }, 'search unavailable');
+      else if (damaged) ctx.log.error({ interaction: what, user: interaction.user.id, reason: err.message }, 'index damaged or missing');
       else ctx.log.error({ err, interaction: what, user: interaction.user.id }, 'interaction failed');
-      await replyPrivately(interaction, busy ? BUSY : down ? UNAVAILABLE : FAILED).catch((e: unknown) => ctx.log.warn({ err: e }, 'could not report the failure'));
+      await replyPrivately(interaction, busy ? BUSY : down ? UNAVAILABLE : damaged ? DAMAGED : FAILED).catch((e: unknown) => ctx.log.warn({ err: e }, 'could not report the failure'));
     }
   }
 

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { MessagePort, TransferListItem, Worker } from 'node:worker_threads';
 import { connectModelThread } from '../embed/model-thread.js';
 import { startWorker } from '../thread.js';
-import { IndexError, MissingIndexError, VectorChecksumError } from '../storage/errors.js';
+import { AccessError, IndexBusyError, IndexError, MissingIndexError, OldFormatError, VectorChecksumError } from '../storage/errors.js';
 import { DatabaseUnavailableError } from '../storage/postgres/sql.js';
 import type { OutletCount } from '../storage/backend.js';
 import type { Answer, IndexStatus, SearchOptions } from '../types.js';
@@ -32,7 +32,9 @@ export type WorkerReply =
   | { type: 'opened'; status: IndexStatus }
   | { type: 'open-failed'; error: SerializedError }
   | { type: 'result'; id: number; value: unknown }
-  | { type: 'error'; id: number; error: SerializedError };
+  | { type: 'error'; id: number; error: SerializedError }
+  /** Something the worker's index says once (onNotice), e.g. its vector file failed the background check. */
+  | { type: 'notice'; message: string };
 
 interface SerializedError {
   name: string;
@@ -63,6 +65,10 @@ function revive(e: SerializedError): Error {
   if (e.name === 'MissingIndexError') return new MissingIndexError(e.message);
   if (e.name === 'IndexError') return new IndexError(e.message);
   if (e.name === 'VectorChecksumError') return new VectorChecksumError(e.message);
+  // Its format number does not cross (only name and message do): the message says it.
+  if (e.name === 'OldFormatError') return new OldFormatError(e.message, 0);
+  if (e.name === 'IndexBusyError') return new IndexBusyError(e.message);
+  if (e.name === 'AccessError') return new AccessError(e.message);
   if (e.name === 'DatabaseUnavailableError') return new DatabaseUnavailableError(e.message);
   const err = new Error(e.message);
   err.name = e.name;
@@ -102,7 +108,9 @@ interface Slot {
  * interactions. The workers answer from keywords until `loadModels()` has loaded the embedding
  * model, one worker at a time. Events: 'models-settled' (IndexStatus) once every worker's
  * embedding model has loaded or failed (after `loadModels()` and after each reopen);
- * 'worker-exit' ({ code }) when a worker died and was replaced; 'worker-error' (Error).
+ * 'worker-exit' ({ code }) when a worker died and was replaced; 'worker-error' (Error); 'notice'
+ * (string) for what an index says once (a failed background check of its vector file), once per
+ * distinct message however many workers say it.
  */
 export class SearchPool extends EventEmitter implements AnswerService {
   private slots: Slot[] = [];
@@ -114,6 +122,8 @@ export class SearchPool extends EventEmitter implements AnswerService {
   private modelsWanted: Promise<void> | undefined;
   /** Model loads run one worker at a time, in this chain. */
   private loads: Promise<void> = Promise.resolve();
+  /** Notices already emitted: every worker checks its own copy of the index and says the same. */
+  private readonly noticed = new Set<string>();
 
   constructor(private readonly options: SearchPoolOptions) {
     super();
@@ -317,6 +327,10 @@ export class SearchPool extends EventEmitter implements AnswerService {
           this.pump();
         } else if (msg.type === 'open-failed') {
           rejectOpen(revive(msg.error));
+        } else if (msg.type === 'notice') {
+          if (this.noticed.has(msg.message)) return;
+          this.noticed.add(msg.message);
+          this.emit('notice', msg.message);
         } else {
           const job = slot.job?.id === msg.id ? slot.job : slot.side.get(msg.id);
           if (!job) return;

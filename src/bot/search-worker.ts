@@ -27,6 +27,8 @@ const errorOf = (err: unknown): { name: string; message: string } =>
       : { name: 'Error', message: String(err) };
 
 const post = (reply: WorkerReply): void => port.postMessage(reply);
+/** What the index says once (a failed background check of its vector file): for the bot's log, via the pool. */
+const notice = (message: string): void => post({ type: 'notice', message });
 
 /**
  * Searches yield the CPU to the bot's main thread when both want it: in a burst the main thread must
@@ -104,7 +106,7 @@ async function handle(req: PoolRequest): Promise<void> {
       value = live.index.status();
     } else {
       // Requests keep arriving and are answered from the old index while the new one opens.
-      const next = new Live(await openIndexForSearch(setup.dir, settings));
+      const next = new Live(await openIndexForSearch(setup.dir, settings, notice));
       await warmUp(next.index);
       const old = live;
       live = next;
@@ -118,7 +120,7 @@ async function handle(req: PoolRequest): Promise<void> {
 }
 
 try {
-  live = new Live(await openIndexForSearch(setup.dir, settings));
+  live = new Live(await openIndexForSearch(setup.dir, settings, notice));
   await warmUp(live.index);
   port.on('message', (req: PoolRequest) => void handle(req));
   // The model loads when the pool asks (`load-model`), once the bot is up: not during start-up.
