@@ -126,3 +126,23 @@ describe('a pointer that names no database, with none beside it', () => {
     );
   });
 });
+
+describe('a folder named current when a build publishes', () => {
+  it('an update and a rebuild stop with one line naming the folder; the live database is untouched', async () => {
+    const out = await withPointer(null);
+    await mkdir(path.join(out, 'current'));
+    const corpus = path.join(dir, 'folder-pointer-corpus');
+    await cp(SEED_CORPUS, corpus, { recursive: true });
+    await writeFile(path.join(corpus, 'extra.txt'), 'Harbour pilots vote on a new shift rota\n\nThe harbour pilots of Port Vellan voted on Thursday to adopt a four-shift rota from March.\n');
+    for (const rebuild of [false, true]) {
+      const error = await buildIndex({ corpus: [corpus], out, settings: testSettings(), lexicalOnly: true, rebuild }).catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(IndexError);
+      expect((error as Error).message).toBe(
+        `${out}/current is a folder, not a file, so it cannot name the new index database: remove that folder and run \`npm run index -- --out ${out}\` again (until then ask and the bot use the newest complete index there).`,
+      );
+      // Readers still find a complete index through the recovery path, and no temporary pointer is left behind.
+      expect((await resolveIndex(out)).recovered).toMatch(/is a folder, not a file/);
+      expect((await readdir(out)).filter((e) => e.startsWith('.current-'))).toEqual([]);
+    }
+  }, 60_000);
+});

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { IndexDatabase } from './database.js';
-import { AccessError, accessProblem, IndexError, MissingIndexError, rebuildHint } from './errors.js';
+import { AccessError, accessProblem, IndexError, MissingIndexError, rebuildHint, shellWord } from './errors.js';
 import { makeFolder } from './make-folder.js';
 import { META } from './schema.js';
 
@@ -189,7 +189,19 @@ export async function publishDatabase(dir: string, name: string): Promise<void> 
   await makeFolder(dir);
   const tmp = path.join(dir, `.${POINTER}-${randomBytes(3).toString('hex')}`);
   await writeDurable(tmp, `${name}\n`);
-  await rename(tmp, path.join(dir, POINTER));
+  try {
+    await rename(tmp, path.join(dir, POINTER));
+  } catch (err) {
+    await rm(tmp, { force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    // A folder named `current` (rename cannot replace it): readers fall back to the newest complete database meanwhile.
+    if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') {
+      throw new IndexError(
+        `${dir}/${POINTER} is a folder, not a file, so it cannot name the new index database: remove that folder and run \`${commandLine('index', `--out ${shellWord(dir)}`)}\` again (until then ask and the bot use the newest complete index there).`,
+      );
+    }
+    throw err;
+  }
 }
 
 /**
