@@ -62,6 +62,14 @@ describe('the removal list and the kept folder', () => {
     await expect(readRemovals(data)).rejects.toThrow(/not a list of removed articles/);
   });
 
+  it('a DATA_DIR that is a file is named as the setting to fix, not as an ENOTDIR on a path inside it', async () => {
+    const data = path.join(dir, 'data-is-a-file');
+    await writeFile(data, 'not a folder\n');
+    const error = await corpusInputs(['corpus'], data).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(RemovalsError);
+    expect((error as Error).message).toBe(`DATA_DIR ${data} is not a folder (a file is in its place): set DATA_DIR to a folder, where the bot keeps its state and the sources added from chat.`);
+  });
+
   it('adds the kept folder only when it exists, and never overwrites a kept file', async () => {
     const data = path.join(dir, 'keep');
     expect((await corpusInputs(['c'], data)).corpus).toEqual(['c']);

@@ -73,8 +73,11 @@ export async function readRemovals(dataDir: string): Promise<RemovedArticle[]> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new RemovalsError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    // DATA_DIR (or a folder above it) is a file: say which setting to fix, not a code on a path that cannot exist.
+    if (code === 'ENOTDIR') throw new RemovalsError(`DATA_DIR ${dataDir} is not a folder (a file is in its place): set DATA_DIR to a folder, where the bot keeps its state and the sources added from chat.`);
+    throw new RemovalsError(`Cannot read ${file}: ${code ?? (err as Error).message}.`);
   }
   let parsed: unknown;
   try {

@@ -208,6 +208,13 @@ describe('BotState', () => {
     expect(() => BotState.open(newer, DEFAULTS)).toThrow(/was written by a newer Archivist \(format \d+, this one reads up to \d+\)/);
   });
 
+  it('a DATA_DIR that is a file fails at open with one line naming the setting, not as a "damaged" state file at the first write', async () => {
+    const data = path.join(dir, 'data-file');
+    await writeFile(data, 'not a folder\n');
+    expect(() => BotState.open(data, DEFAULTS)).toThrow(StateError);
+    expect(() => BotState.open(data, DEFAULTS)).toThrow(`DATA_DIR ${data} is a file, not a folder: set DATA_DIR to a folder (the bot keeps its state file, state.db, there).`);
+  });
+
   it.runIf(existsSync('/proc/self'))('a DATA_DIR that cannot hold folders is one line naming it, not a hang', () => {
     // procfs refuses new folders with ENOENT, on which Node's recursive mkdir retries forever.
     const state = BotState.open('/proc/archivist-data', DEFAULTS);

@@ -213,6 +213,11 @@ export class BotState {
 
   /** The state file of DATA_DIR (opened now if it exists, so a damaged one fails at startup). */
   static open(dataDir: string, defaults: SettingsDefaults, options: OpenOptions = {}): BotState {
+    // A file named as DATA_DIR: said now, not as a "damaged" state file at the first write.
+    const info = statSync(dataDir, { throwIfNoEntry: false });
+    if (info && !info.isDirectory()) {
+      throw new StateError(`DATA_DIR ${dataDir} ${info.isFile() ? 'is a file, not a folder' : 'is not a folder'}: set DATA_DIR to a folder (the bot keeps its state file, ${STATE_FILE_NAME}, there).`);
+    }
     const state = new BotState(path.join(dataDir, STATE_FILE_NAME), defaults);
     if (options.onNotice) state.notice = options.onNotice;
     const legacy = path.join(dataDir, LEGACY_FEEDBACK);
