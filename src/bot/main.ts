@@ -110,7 +110,7 @@ try {
   state = BotState.open(
     config.DATA_DIR,
     { adminRoleIds: config.ADMIN_ROLE_IDS, rateLimitMax: config.RATE_LIMIT_MAX, rateLimitWindowSeconds: config.RATE_LIMIT_WINDOW_SECONDS, visibility: 'public' },
-    { importLegacy: config.FEEDBACK === 'on', onNotice: (message) => log.info(message) },
+    { importLegacy: config.FEEDBACK === 'on', onNotice: (message) => log.info(message), writable: true },
   );
   // Reading every message of the ask channels needs the privileged Message Content intent: only then is it requested.
   // Servers' own ask channels count only where the operator allows them (ALLOW_ASK_CHANNELS), as the intent applies to every server.

@@ -7,13 +7,15 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createHmac } from 'node:crypto';
 import { chmodSync, existsSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/bot/state/schema.js';
 import { BotState, StateError, VOTER_KEY_FILE, type SettingsDefaults } from '../../src/bot/state/store.js';
 import { BotProcess, cleanEnv } from '../support/bot-process.js';
-import { tempDir } from '../support/corpus.js';
+import { REPO, tempDir } from '../support/corpus.js';
 
 const DEFAULTS: SettingsDefaults = { adminRoleIds: ['111111111111111111'], rateLimitMax: 5, rateLimitWindowSeconds: 60, visibility: 'public' };
 const GUILD_A = '222222222222222222';
@@ -214,6 +216,38 @@ describe('BotState', () => {
     expect(() => BotState.open(data, DEFAULTS)).toThrow(StateError);
     expect(() => BotState.open(data, DEFAULTS)).toThrow(`DATA_DIR ${data} is a file, not a folder: set DATA_DIR to a folder (the bot keeps its state file, state.db, there).`);
   });
+
+  it('a state file this user may not write fails at open for the bot (one line, the fix), not at the first write; a reader still opens it', async () => {
+    const data = path.join(dir, 'read-only');
+    const state = BotState.open(data, DEFAULTS);
+    state.setVisibility(GUILD_A, 'private');
+    state.close();
+    const probe = `
+      import { BotState } from ${JSON.stringify(path.join(REPO, 'src/bot/state/store.ts'))};
+      const defaults = ${JSON.stringify(DEFAULTS)};
+      const reader = BotState.open(process.argv[1], defaults);
+      const visibility = reader.settings(${JSON.stringify(GUILD_A)}).visibility;
+      reader.close();
+      try { BotState.open(process.argv[1], defaults, { writable: true }); console.log('opened for writing'); }
+      catch (err) { console.log(visibility, err.name, err.message); }`;
+    let prefix: string[] = [];
+    if (process.getuid?.() === 0) {
+      // Root may write anything: the bot runs as nobody, the file stays root's (0644 in a folder anyone may write).
+      chmodSync(dir, 0o755);
+      chmodSync(data, 0o777);
+      chmodSync(path.join(data, 'state.db'), 0o644);
+      prefix = ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups'];
+    } else {
+      // Its owner's read-only file (0400 is left as it is; a 0444 one would be made 0600).
+      chmodSync(path.join(data, 'state.db'), 0o400);
+    }
+    const [command, ...args] = [...prefix, path.join(REPO, 'node_modules/.bin/tsx'), '--eval', probe, data];
+    const { stdout } = await promisify(execFile)(command!, args, { cwd: REPO, env: { ...process.env, HOME: dir } });
+    const uid = process.getuid?.() === 0 ? 65534 : process.getuid?.();
+    expect(stdout.trim()).toBe(
+      `private StateError This user (uid ${uid}) may not write ${path.join(data, 'state.db')} (EACCES; owned by uid ${process.getuid?.()}), where the bot keeps its settings and votes: give it read and write permission (chown, or chmod u+rw) or run the bot as its owner.`,
+    );
+  }, 60_000);
 
   it.runIf(existsSync('/proc/self'))('a DATA_DIR that cannot hold folders is one line naming it, not a hang', () => {
     // procfs refuses new folders with ENOENT, on which Node's recursive mkdir retries forever.

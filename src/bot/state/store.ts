@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, linkSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, linkSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
@@ -176,6 +176,11 @@ export interface OpenOptions {
   importLegacy?: boolean;
   /** Told about one-off events worth a log line (the import, the key moved out of the file). */
   onNotice?: (message: string) => void;
+  /**
+   * The caller writes the file (the bot): an existing state file this user may not write fails at
+   * open, in one line, not at the first /settings or vote. Readers (export-feedback) leave it unset.
+   */
+  writable?: boolean;
 }
 
 /** The statements run for every answered message, prepared once per connection. */
@@ -220,6 +225,7 @@ export class BotState {
     }
     const state = new BotState(path.join(dataDir, STATE_FILE_NAME), defaults);
     if (options.onNotice) state.notice = options.onNotice;
+    if (options.writable) state.checkWritable();
     const legacy = path.join(dataDir, LEGACY_FEEDBACK);
     if (existsSync(state.file) || (options.importLegacy && existsSync(legacy))) state.connect();
     if (options.importLegacy && existsSync(legacy)) {
@@ -231,6 +237,22 @@ export class BotState {
       state.removeImportedLegacy(legacy);
     }
     return state;
+  }
+
+  /** SQLite opens a file it may not write read-only without a word, and refuses the first write: say so now. */
+  private checkWritable(): void {
+    for (const f of [path.dirname(this.file), this.file, `${this.file}-wal`, `${this.file}-shm`]) {
+      if (!existsSync(f)) continue;
+      try {
+        accessSync(f, constants.W_OK);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+        const owner = statSync(f).uid;
+        throw new StateError(
+          `This user (uid ${process.getuid?.() ?? '?'}) may not write ${f} (${code}; owned by uid ${owner}), where the bot keeps its settings and votes: give it read and write permission (chown, or chmod u+rw) or run the bot as its owner.`,
+        );
+      }
+    }
   }
 
   /**
