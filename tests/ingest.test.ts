@@ -1,8 +1,8 @@
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkIsoDay, parseDate } from '../src/dates.js';
-import { truncateAtSentence } from '../src/ingest/load.js';
+import { cannotRead, truncateAtSentence } from '../src/ingest/load.js';
 import { loadCorpus } from '../src/ingest/stream.js';
 import { FIXTURES, tempDir } from './support/corpus.js';
 import { hasShared, SHARED } from './support/shared.js';
@@ -101,6 +101,24 @@ describe('loadCorpus', () => {
     expect(bySource['missing-file.jsonl']).toMatch(/cannot read/);
     // Named with the reason (a .tsv or .jsonl.gz left out silently looked like a lost file).
     expect(bySource['notes.xyz']).toMatch(/^not a corpus format: \.xyz /);
+  });
+
+  it('a path that cannot be read says what the code means and what to do: missing, a broken symlink, no permission', async () => {
+    const folder = path.join(dir, 'unreadable');
+    await mkdir(folder, { recursive: true });
+    await writeFile(path.join(folder, 'good.txt'), `A readable title\n\n${LONG}`);
+    await symlink('gone-article.txt', path.join(folder, 'link.txt'));
+    const locked = path.join(folder, 'locked.txt');
+    await writeFile(locked, `A locked title\n\n${LONG} The locked copy differs.`);
+    await chmod(locked, 0o000);
+    const { articles, problems } = await loadCorpus([folder, path.join(dir, 'no-such-folder')]);
+    const bySource = Object.fromEntries(problems.map((p) => [path.basename(p.source), p.message]));
+    expect(bySource['link.txt']).toBe('broken symlink: its target gone-article.txt does not exist');
+    expect(bySource['no-such-folder']).toBe('cannot read: no such file or folder (ENOENT)');
+    // Root reads any file: then only the message itself can be checked.
+    if (process.getuid?.() === 0) expect(articles.map((a) => a.title).sort()).toEqual(['A locked title', 'A readable title']);
+    else expect(bySource['locked.txt']).toBe(cannotRead(locked, 'EACCES'));
+    expect(cannotRead(locked, 'EACCES')).toBe('cannot read: permission denied (EACCES); give this user read permission, or leave it out of the corpus');
   });
 
   it('indexes duplicate articles once (same URL, or same text)', async () => {

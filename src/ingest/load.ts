@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Stats } from 'node:fs';
+import { readlinkSync, type Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDate, showValue, type DateOrder } from '../dates.js';
@@ -19,6 +19,24 @@ export interface LoadResult {
 export const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
 
 const errorCode = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+
+/**
+ * Why a corpus path could not be read, for the report: the error code with what it means and what to
+ * do, not a bare `EACCES`. A symlink whose target is gone says so (stat reports it as ENOENT).
+ */
+export function cannotRead(file: string, code: string): string {
+  if (code === 'EACCES' || code === 'EPERM') return `cannot read: permission denied (${code}); give this user read permission, or leave it out of the corpus`;
+  if (code === 'ENOENT') {
+    try {
+      return `broken symlink: its target ${readlinkSync(file)} does not exist`;
+    } catch {
+      return `cannot read: no such file or folder (${code})`;
+    }
+  }
+  if (code === 'EISDIR') return `cannot read: a folder where a file was expected (${code})`;
+  if (code === 'EIO') return `cannot read: input/output error (${code}); check the disk`;
+  return `cannot read: ${code}`;
+}
 
 /**
  * A corpus path (file or folder) that could not be read this time, and why: an update keeps the
@@ -46,7 +64,7 @@ export async function listCorpusFiles(paths: readonly string[], problems: Ingest
       real = await realpath(p);
     } catch (err) {
       const code = errorCode(err);
-      problems.push({ source: p, message: code === 'ELOOP' ? 'symlink loop (the link leads back to itself), not followed' : `cannot read: ${code}` });
+      problems.push({ source: p, message: code === 'ELOOP' ? 'symlink loop (the link leads back to itself), not followed' : cannotRead(p, code) });
       if (code !== 'ELOOP') unread?.push({ path: p, reason: `cannot read (${code})` });
       return;
     }
@@ -62,7 +80,7 @@ export async function listCorpusFiles(paths: readonly string[], problems: Ingest
       try {
         entries = (await readdir(p)).filter((e) => !e.startsWith('.')).sort();
       } catch (err) {
-        problems.push({ source: p, message: `cannot read: ${errorCode(err)}` });
+        problems.push({ source: p, message: cannotRead(p, errorCode(err)) });
         unread?.push({ path: p, reason: `cannot read (${errorCode(err)})` });
         return;
       }

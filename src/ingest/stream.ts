@@ -6,7 +6,7 @@ import { finished } from 'node:stream/promises';
 import type { Article, IngestProblem } from '../types.js';
 import { cleanText, cleanTitle, isBoilerplate } from './clean.js';
 import { parseCsvFile, parseHtml, parseJson, parseJsonl, parseText, type ParsedFile } from './formats.js';
-import { decode, limitLength, listCorpusFiles, readDate, sha1, urlKey, type IngestOptions, type LoadResult, type UnreadPath } from './load.js';
+import { cannotRead, decode, limitLength, listCorpusFiles, readDate, sha1, urlKey, type IngestOptions, type LoadResult, type UnreadPath } from './load.js';
 import { DEFAULT_MAX_ARTICLE_CHARS } from '../config.js';
 
 /**
@@ -186,7 +186,7 @@ export async function* streamCorpus(
         buffer = await readFile(file);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-        stats.problems.push({ source: file, message: `cannot read: ${code}` });
+        stats.problems.push({ source: file, message: cannotRead(file, code) });
         stats.unread.push({ path: file, reason: `cannot read (${code})` });
         stats.filesDone++;
         continue;
@@ -280,7 +280,7 @@ async function* jsonlLines(file: string, stats: StreamStats): AsyncGenerator<Raw
     if (rest.length) yield [line(Buffer.concat(rest))];
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    stats.problems.push({ source: file, line: n || undefined, message: `cannot read: ${code}` });
+    stats.problems.push({ source: file, line: n || undefined, message: cannotRead(file, code) });
     // Its lines after the failure were not seen: the file counts as unread.
     stats.unread.push({ path: file, reason: `cannot read (${code})` });
   }
