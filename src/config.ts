@@ -19,7 +19,10 @@ export const DEFAULT_MAX_ARTICLE_CHARS = 1_000_000;
 
 export const coreConfigSchema = z.object({
   /** Comma-separated corpus files or folders. */
-  CORPUS_PATHS: z.string().min(1).default('corpus'),
+  CORPUS_PATHS: z
+    .string()
+    .refine((v) => v.split(',').some((p) => p.trim()), 'names no file or folder: give comma-separated corpus files or folders (e.g. corpus,news.jsonl), or leave it unset for corpus/')
+    .default('corpus'),
   INDEX_DIR: z.string().min(1).default('embeddings'),
   /** The bot's data: feedback, and sources added or removed from chat (DATA_DIR/sources, DATA_DIR/removed-articles.json), which every build reads. */
   DATA_DIR: z.string().min(1).default('data'),
@@ -105,8 +108,9 @@ export function describeIssues(error: z.ZodError): string {
 }
 
 export function parseWith<T extends z.ZodTypeAny>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
-  // Empty strings in .env mean "unset", as users expect from `FOO=` lines.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  // Empty strings in .env mean "unset", as users expect from `FOO=` lines; so do blanks (`FOO=" "`,
+  // which a number setting would otherwise read as 0 and report as "must be at least …").
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) throw new ConfigError(`Invalid configuration:\n${describeIssues(parsed.error)}`);
   return parsed.data;

@@ -11,4 +11,15 @@ describe('core settings', () => {
   it('says the range of a number setting given letters', () => {
     expect(() => loadCoreConfig({ MODEL_LOAD_TIMEOUT_MS: 'ten' })).toThrow(/MODEL_LOAD_TIMEOUT_MS.*must be a whole number from \d+ to \d+/);
   });
+
+  it('a blank value is unset, as an empty one is (a number setting read it as 0: "HNSW_M: must be at least 4")', () => {
+    expect(loadCoreConfig({ HNSW_M: '  ', EMBED_PROCESSES: '\t', DATE_ORDER: ' ' })).toMatchObject({ HNSW_M: 16, EMBED_PROCESSES: 0, DATE_ORDER: 'mdy' });
+  });
+
+  it('CORPUS_PATHS that names no path (",", " , ") is refused naming the variable, not built as "No articles found in ."', () => {
+    for (const value of [',', ' , ,']) {
+      expect(() => loadCoreConfig({ CORPUS_PATHS: value })).toThrow(/^Invalid configuration:\nCORPUS_PATHS: names no file or folder: give comma-separated corpus files or folders/);
+    }
+    expect(loadCoreConfig({ CORPUS_PATHS: 'a, b,' }).CORPUS_PATHS).toBe('a, b,');
+  });
 });
