@@ -92,6 +92,49 @@ describe('a lock left by a killed build', () => {
   });
 });
 
+describe('a first build killed before it completed (kill -9: no pointer, one database never marked complete)', () => {
+  /** A folder as a killed first build leaves it: its database never completed, no `current`, a dead build's lock. */
+  async function killedFirstBuild(name: string): Promise<string> {
+    const out = await goodIndex(name);
+    const { file } = await resolveIndex(out);
+    const db = new Database(file);
+    db.prepare("UPDATE meta SET value = 'false' WHERE key = 'complete'").run();
+    db.close();
+    await rm(path.join(out, 'current'));
+    await writeFile(path.join(out, LOCK_FILE), '999999\n');
+    return out;
+  }
+
+  it('is no index yet: the next build (without --rebuild) makes one and removes the leftover; ask builds on first use', async () => {
+    const out = await killedFirstBuild('killed-first');
+    const leftover = (await readdir(out)).filter((e) => e.endsWith('.db'));
+    const status = await run('src/cli/status.ts', ['--index', out]);
+    expect(status.code).toBe(1);
+    expect(oneLine(status)).toBe(`No index in ${out}. Build one with: npm run index -- --out ${out}`);
+    const index = await run('src/cli/index.ts', ['--corpus', SEED_CORPUS, '--out', out, '--lexical-only']);
+    expect(index.code, index.stderr).toBe(0);
+    expect((await readdir(out)).filter((e) => e.endsWith('.db'))).not.toContain(leftover[0]);
+    expect((await run('src/cli/status.ts', ['--index', out])).code).toBe(0);
+
+    const other = await killedFirstBuild('killed-first-ask');
+    // Without --index, ask uses INDEX_DIR and builds it from CORPUS_PATHS (the seeds) when there is none.
+    env.INDEX_DIR = other;
+    try {
+      const asked = await run('src/cli/ask.ts', ['Kherson']);
+      expect(asked.code, asked.stderr).toBe(0);
+      expect(asked.stdout).toMatch(/Kherson/);
+    } finally {
+      env.INDEX_DIR = path.join(dir, 'default-index');
+    }
+  }, 120_000);
+
+  it('beside a damaged database it is still the rebuild line: nothing unreadable is built over', async () => {
+    const out = await killedFirstBuild('killed-first-damaged');
+    await writeFile(path.join(out, 'index-20200101T000000Z-bad000.db'), 'this is not a database '.repeat(500));
+    await expect(resolveIndex(out)).rejects.toThrow(/holds no complete index .*: rebuild it with `npm run index -- --rebuild --out /);
+  });
+});
+
 describe('corruption in the middle of the database', () => {
   it('index gives the damaged-index line, not a stack, and leaves the file as it was', async () => {
     // Enough articles for several pages of rows; the newest (read when the index opens) is the last.

@@ -142,6 +142,7 @@ export async function resolveIndex(dir: string): Promise<ResolvedIndex> {
   }
   // `current` is missing, empty, unreadable, garbage or stale: use the newest complete database.
   let best: { file: string; updatedAt: string } | undefined;
+  let incomplete = 0;
   for (const name of candidates) {
     const file = path.join(dir, name);
     try {
@@ -152,7 +153,13 @@ export async function resolveIndex(dir: string): Promise<ResolvedIndex> {
     } catch (err) {
       // Unreadable by this user: say so (every candidate would fail alike). Incomplete or damaged: not a candidate.
       if (err instanceof AccessError) throw err;
+      if (completeFlag(file) === false) incomplete++;
     }
+  }
+  // No pointer and only databases a killed first build left (never completed, so never live): no index
+  // yet, which the next build makes (removing them) and `ask` builds on first use, without --rebuild.
+  if (!best && pointer.kind === 'missing' && incomplete === candidates.length) {
+    throw new MissingIndexError(`No index found in ${dir} (a build was stopped before it completed): build one with \`${commandLine('index')}\`.`);
   }
   if (!best) throw new IndexError(`${dir} holds no complete index (${candidates.join(', ')}): ${rebuildHint(dir)}.`);
   const repair = pointer.kind === 'folder' ? `remove that folder, then the next \`${commandLine('index')}\` writes the pointer` : `the next \`${commandLine('index')}\` repairs the pointer`;
@@ -252,20 +259,24 @@ export async function exists(file: string): Promise<boolean> {
 export async function removeIncomplete(dir: string, keep: readonly string[]): Promise<void> {
   const entries = await readdir(dir).catch(() => [] as string[]);
   for (const name of entries.filter((e) => DB_PATTERN.test(e) && !keep.includes(e))) {
-    let complete = true;
-    try {
-      const db = new Database(path.join(dir, name), { readonly: true, fileMustExist: true });
-      try {
-        const row = db.prepare("SELECT value FROM meta WHERE key = 'complete'").get() as { value: string } | undefined;
-        complete = row?.value === 'true';
-      } finally {
-        db.close();
-      }
-    } catch {
-      continue; // unreadable: not provably incomplete, so left alone
-    }
-    if (complete) continue;
+    // Unreadable: not provably incomplete, so left alone.
+    if (completeFlag(path.join(dir, name)) !== false) continue;
     const base = name.replace(/\.db$/, '');
     for (const e of entries) if (e === name || e.startsWith(`${name}-`) || (e.startsWith(`${base}.g`) && e.endsWith('.hnsw'))) await rm(path.join(dir, e), { force: true });
+  }
+}
+
+/** Whether a database says it is complete; undefined when it cannot be read (damaged, or no metadata yet). */
+function completeFlag(file: string): boolean | undefined {
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      const row = db.prepare("SELECT value FROM meta WHERE key = 'complete'").get() as { value: string } | undefined;
+      return row?.value === 'true';
+    } finally {
+      db.close();
+    }
+  } catch {
+    return undefined;
   }
 }
