@@ -76,6 +76,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
     }
     const r = result.report;
     ctx.lastReindex = { at: new Date(), by: interaction.user.id, ok: true, report: r };
+    ctx.indexProblem = undefined;
     ctx.log.info({ articles: r.articles, chunks: r.chunks, mode: r.mode, ms: result.ms }, 'reindex done');
     ctx.announceReindex();
     await refreshOutlets(ctx);

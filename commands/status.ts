@@ -39,6 +39,16 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Bot
     fields.push({ name: 'Sources from chat', value: `${parts.filter(Boolean).join(', ')} (/sources add and remove)`, inline: false });
   }
   if (s.modelError) fields.push({ name: 'Why lexical only', value: insider ? escapeMarkup(clip(s.modelError, 1000)) : "The embedding model could not be loaded (the bot's operator sees why in its log, or with `npm run status`).", inline: false });
+  // A question failed on a damaged or missing index (router.ts, messages.ts) and no new index came since.
+  const problem = ctx.indexProblem;
+  if (problem) {
+    const said = 'The index is damaged or missing; searches fail until the operator rebuilds it.';
+    fields.push({
+      name: '⚠️ Index problem',
+      value: insider ? `${said}\nSeen ${time(problem.at, TimestampStyles.RelativeTime)}: ${escapeMarkup(clip(problem.message, 800))}` : said,
+      inline: false,
+    });
+  }
   if (running) fields.push({ name: 'Reindex running', value: `Started ${time(running.startedAt, TimestampStyles.RelativeTime)} ${who(running.by)}`, inline: false });
   await editReplyWithRetry(interaction, {
     embeds: [{ color: COLORS.result, title: 'Archivist status', fields, footer: { text: `Up since ${ctx.startedAt.toISOString()}` } }],

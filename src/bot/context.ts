@@ -66,6 +66,11 @@ export interface BotContext {
   search: SearchService;
   /** The last /reindex since the bot started. */
   lastReindex: ReindexRecord | undefined;
+  /**
+   * The last question that failed on a damaged or missing index (isDamagedIndex), for /status;
+   * cleared when a new index is swapped in (/reindex, /sources, another shard's reindex).
+   */
+  indexProblem: IndexProblem | undefined;
   limiter: RateLimiter;
   sessions: SessionStore<AnswerSession>;
   /** Per-guild settings, the question log and votes (DATA_DIR/state.db). */
@@ -80,6 +85,12 @@ export interface BotContext {
   startedAt: Date;
   /** Tells the other shards (if any) that the index changed, so they reopen it too. */
   announceReindex: () => void;
+}
+
+/** A damaged or missing index a question ran into: its one-line error (it names paths) and when. */
+export interface IndexProblem {
+  message: string;
+  at: Date;
 }
 
 /** The last /reindex, for /status. */

@@ -30,6 +30,7 @@ export async function updateIndex(ctx: BotContext, by: string, job: ReindexJob, 
     return { ok: false, error, ms: outcome.ms };
   }
   ctx.lastReindex = { at: new Date(), by, ok: true, report: outcome.report };
+  ctx.indexProblem = undefined;
   ctx.announceReindex();
   await refreshOutlets(ctx);
   return outcome;

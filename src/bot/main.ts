@@ -134,6 +134,7 @@ try {
     log,
     search: pool,
     lastReindex: undefined,
+    indexProblem: undefined,
     limiter: new RateLimiter(),
     sessions: new SessionStore(),
     state,
@@ -153,6 +154,7 @@ try {
       ctx.search.reopen().then(
         (s) => {
           log.info({ articles: s.articles, chunks: s.chunks }, 'reopened the index after a reindex on another shard');
+          ctx.indexProblem = undefined;
           void refreshOutlets(ctx);
         },
         (err: unknown) => log.error({ err }, 'could not reopen the index after a reindex on another shard'),

@@ -624,7 +624,10 @@ async function onMessage(message: Message, ctx: BotContext, answers: AnswersByQu
     const damaged = !busy && !down && isDamagedIndex(err);
     if (busy || down) ctx.log.warn({ ...log, reason: (err as Error).message }, busy ? 'search queue full' : 'search unavailable');
     // One line: the message names the file and the rebuild; a stack would add nothing.
-    else if (damaged) ctx.log.error({ ...log, reason: err.message }, 'index damaged or missing');
+    else if (damaged) {
+      ctx.log.error({ ...log, reason: err.message }, 'index damaged or missing');
+      ctx.indexProblem = { message: err.message, at: new Date() };
+    }
     else ctx.log.error({ err, ...log }, 'answering a message failed');
     // Not asked by name: a failure is the bot's business, not the channel's (and it cost the member nothing).
     if (speak !== 'always') {

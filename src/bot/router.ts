@@ -62,7 +62,10 @@ export function routeInteractions(client: Client, commands: ReadonlyMap<string, 
       const damaged = !busy && !down && isDamagedIndex(err);
       if (busy) ctx.log.warn({ err, interaction: what, user: interaction.user.id }, 'search queue full');
       else if (down) ctx.log.warn({ interaction: what, user: interaction.user.id, reason: (err as Error).message }, 'search unavailable');
-      else if (damaged) ctx.log.error({ interaction: what, user: interaction.user.id, reason: err.message }, 'index damaged or missing');
+      else if (damaged) {
+        ctx.log.error({ interaction: what, user: interaction.user.id, reason: err.message }, 'index damaged or missing');
+        ctx.indexProblem = { message: err.message, at: new Date() };
+      }
       else ctx.log.error({ err, interaction: what, user: interaction.user.id }, 'interaction failed');
       await replyPrivately(interaction, busy ? BUSY : down ? UNAVAILABLE : damaged ? DAMAGED : FAILED).catch((e: unknown) => ctx.log.warn({ err: e }, 'could not report the failure'));
     }

@@ -4,12 +4,14 @@
  * the checksum recorded when it was written tells). Questions by /ask and by mention get the
  * DAMAGED reply, not "something went wrong", and the log gets one line per question with the
  * one-line reason (the file and the rebuild command), no stack; the failed background check reaches
- * the log once, however many search workers ran it.
+ * the log once, however many search workers ran it. /status then says the index is damaged: to
+ * everyone, and with the error (it names paths) and when only to those who may see index errors.
  */
 import { mkdtemp, open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { escapeMarkup } from '../../src/bot/format.js';
 import { DAMAGED, FAILED } from '../../src/bot/router.js';
 import { buildIndex } from '../../src/indexer/build.js';
 import { IndexDatabase } from '../../src/storage/database.js';
@@ -83,6 +85,8 @@ beforeAll(async () => {
     // Two workers, each checking the file: the log still says it once.
     SEARCH_WORKERS: '2',
     DISCORD_GUILD_ID: fake.guildId,
+    // This server's admins run the index, so they may see its errors in /status (paths included).
+    SOURCES_GUILD_IDS: fake.guildId,
     CORPUS_PATHS: SEED_CORPUS,
     INDEX_DIR: index,
     EMBEDDING_MODEL: modelId,
@@ -133,10 +137,26 @@ describe('a damaged vector file under the running bot', { timeout: 60_000 }, () 
     expect(said.some((l) => l.err !== undefined || l.msg === 'answering a message failed')).toBe(false);
   });
 
-  it('/status still answers (it reads what the index holds in memory, not the damaged graph)', async () => {
-    const i = fake.slash('status', {}, fake.user('quill'));
-    const body = await editOf<{ content?: string; embeds?: { title?: string }[] }>(fake, i, 10_000);
-    expect(body.embeds?.[0]?.title).toBe('Archivist status');
-    expect(body.content ?? '').not.toBe(FAILED);
+  it('/status still answers, and after the failed questions says the index is damaged: the error and when only to an admin', async () => {
+    type Status = { content?: string; embeds?: { title?: string; fields?: { name: string; value: string }[] }[] };
+    const problemOf = async (member: { admin?: boolean }): Promise<string | undefined> => {
+      const i = fake.slash('status', {}, fake.user(member.admin ? 'root' : 'quill'), member);
+      const body = await editOf<Status>(fake, i, 10_000);
+      expect(body.embeds?.[0]?.title).toBe('Archivist status');
+      expect(body.content ?? '').not.toBe(FAILED);
+      return body.embeds?.[0]?.fields?.find((f) => f.name === '⚠️ Index problem')?.value;
+    };
+    const said = 'The index is damaged or missing; searches fail until the operator rebuilds it.';
+    const member = await problemOf({});
+    expect(member).toBe(said);
+    expect(member).not.toContain(tmp);
+    const admin = await problemOf({ admin: true });
+    expect(admin).toBeDefined();
+    const [first, second] = admin!.split('\n');
+    expect(first).toBe(said);
+    // Seen <t:…:R>: the one-line reason a question met (the damaged file and the rebuild command).
+    expect(second).toMatch(/^Seen <t:\d+:R>: /);
+    expect(second).toContain(`The vector file ${escapeMarkup(vectors)} is damaged: `);
+    expect(second).toContain('--rebuild --out ');
   });
 });

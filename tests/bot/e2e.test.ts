@@ -330,7 +330,7 @@ describe('the bot against a local Discord', { timeout: 30_000 }, () => {
     expect(refused.data!.content).toMatch(/already running/);
 
     // A build in a worker: on a loaded machine (CI beside other jobs) it may take longer than one answer.
-    const done = await editOf(fake, reindex, 40_000, (b) => b.embeds?.[0]?.title === '✅ Reindex complete');
+    const done = await editOf<MessageBody>(fake, reindex, 40_000, (b) => b.embeds?.[0]?.title === '✅ Reindex complete');
     const doneAt = fake.requests.find((r) => isEdit(reindex)(r) && (r.body as MessageBody).embeds?.[0]?.title === '✅ Reindex complete')!.at;
     expect(duringAt).toBeLessThan(doneAt);
     // Progress was shown in the reply before the result.
