@@ -58,7 +58,7 @@ const config: BotConfig = loadBotConfigOrExit();
 const shardId = process.env.SHARDS !== undefined && process.send ? Number(process.env.SHARDS) : undefined;
 const baseLog = createLogger({ level: config.LOG_LEVEL, secrets: [config.DISCORD_TOKEN], exact: databaseSecrets(config.DATABASE_URL), format: config.LOG_FORMAT ?? defaultLogFormat() });
 const log = shardId === undefined ? baseLog : baseLog.child({ shard: shardId });
-const explicitModel = process.env.EMBEDDING_MODEL || undefined;
+const explicitModel = process.env.EMBEDDING_MODEL?.trim() || undefined; // blank is unset, as the config reads it
 // Started now, while the bot is small: index builds are forked from it, never from the bot (launcher.ts).
 const launcher = new Launcher();
 // Whatever way the bot exits (a startup error, a shutdown, a crash), its launcher goes with it.

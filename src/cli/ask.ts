@@ -154,7 +154,7 @@ const onNotice = (message: string): void => {
 /** Opens the index: an explicitly named folder must hold one; only the configured default is built on first use. */
 async function open(config: ReturnType<typeof loadCoreConfig>): Promise<{ searcher: Searcher; built: boolean }> {
   const progress = progressReporter();
-  const explicitModel = process.env.EMBEDDING_MODEL || undefined;
+  const explicitModel = process.env.EMBEDDING_MODEL?.trim() || undefined; // blank is unset, as the config reads it
   if (opts.index !== undefined && path.resolve(opts.index) !== path.resolve(config.INDEX_DIR)) {
     try {
       return { searcher: await Searcher.open(opts.index, { ...config, EMBEDDING_MODEL: explicitModel }, { onNotice }), built: false };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { IndexBusyError, IndexError } from './errors.js';
+import { IndexBusyError } from './errors.js';
 import { makeFolder } from './make-folder.js';
 
 /** Locks held by this process (a pid in the lock file cannot tell two builds of one process apart). */
@@ -54,7 +54,8 @@ export async function acquireLock(dir: string, options: LockOptions = {}): Promi
       // both end up holding it.
       if (await takeOverStale(tmp, lock, owner)) return once(release);
     }
-    throw new IndexError(`Could not lock ${dir} for writing; remove ${lock} if no index build is running.`);
+    // A lock contended past every retry: busy, not damage (callers that wait retry it; the bot says busy, not "rebuild").
+    throw new IndexBusyError(`Could not lock ${dir} for writing; remove ${lock} if no index build is running.`);
   } catch (err) {
     held.delete(key);
     throw err;

@@ -158,5 +158,7 @@ describe('a damaged vector file under the running bot', { timeout: 60_000 }, () 
     expect(second).toMatch(/^Seen <t:\d+:R>: /);
     expect(second).toContain(`The vector file ${escapeMarkup(vectors)} is damaged: `);
     expect(second).toContain('--rebuild --out ');
+    // By now both search workers have long finished their check (searches wait for it): still one notice.
+    expect(bot.logs.filter((l) => l.msg === 'search index notice')).toHaveLength(1);
   });
 });
