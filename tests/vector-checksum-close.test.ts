@@ -8,12 +8,10 @@ import type { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CoreConfig } from '../src/config.js';
 import { buildIndex } from '../src/indexer/build.js';
-import { IndexDatabase } from '../src/storage/database.js';
 import { EmbeddedBackend } from '../src/storage/embedded.js';
-import { resolveIndex } from '../src/storage/folder.js';
-import { META } from '../src/storage/schema.js';
 import { SEED_CORPUS, tempDir, testSettings } from './support/corpus.js';
 import { createTinyModel } from './support/tiny-model.js';
+import { liveVectors } from './support/vector-file.js';
 
 /** Files whose next read stream is held, and the held streams. */
 const gate = vi.hoisted(() => ({ files: new Set<string>(), held: [] as Array<{ stream: PassThrough; release: () => void }> }));
@@ -42,21 +40,11 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => cleanup());
 
-async function vectorsOf(out: string): Promise<string> {
-  const { file } = await resolveIndex(out);
-  const db = IndexDatabase.open(file, { readonly: true });
-  try {
-    return path.join(out, db.meta<string>(META.vectorsFile)!);
-  } finally {
-    db.close();
-  }
-}
-
 describe('close()', () => {
   it("stops an older generation's check still running after a refresh swapped a newer one in", async () => {
     const out = path.join(dir, 'index');
     await buildIndex({ corpus: [SEED_CORPUS], out, settings });
-    gate.files.add(await vectorsOf(out));
+    gate.files.add((await liveVectors(out)).vectors);
     const backend = await EmbeddedBackend.open(out, { efSearch: 20, verifyVectors: 'background' });
     try {
       expect(gate.held).toHaveLength(1);

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -11,11 +11,11 @@ import { openSearcher } from '../src/open.js';
 import { IndexDatabase } from '../src/storage/database.js';
 import { EmbeddedBackend } from '../src/storage/embedded.js';
 import { IndexError, VectorChecksumError } from '../src/storage/errors.js';
-import { resolveIndex } from '../src/storage/folder.js';
 import { META } from '../src/storage/schema.js';
 import { checkVectorFile, readVectorIndex, type VectorChecksum, verifyVectorFile } from '../src/storage/vectors.js';
 import { REPO, SEED_CORPUS, tempDir, testSettings } from './support/corpus.js';
 import { createTinyModel } from './support/tiny-model.js';
+import { flipVectorByte, liveVectors as live } from './support/vector-file.js';
 
 /** A byte flipped inside the vector data: hnswlib's layout checks pass it; the checksum recorded at commit does not. */
 let dir: string;
@@ -44,18 +44,6 @@ async function copyOfGood(): Promise<string> {
   return copy;
 }
 
-/** The live database of an index folder and its vector file (path and name). */
-async function live(out: string): Promise<{ file: string; vectors: string; name: string }> {
-  const { file } = await resolveIndex(out);
-  const db = IndexDatabase.open(file, { readonly: true });
-  try {
-    const name = db.meta<string>(META.vectorsFile)!;
-    return { file, vectors: path.join(out, name), name };
-  } finally {
-    db.close();
-  }
-}
-
 function readMeta<T>(file: string, key: string): T | undefined {
   const db = IndexDatabase.open(file, { readonly: true });
   try {
@@ -73,28 +61,6 @@ function writeMeta(file: string, key: string, value: unknown): void {
     else db.setMeta(key, value);
   } finally {
     db.close();
-  }
-}
-
-/**
- * Flips the lowest bit of one float of the middle element's vector (a change of about one part in
- * ten million): the file keeps its size and hnswlib's layout, so nothing but a checksum can tell.
- */
-async function flipVectorByte(file: string): Promise<void> {
-  const handle = await open(file, 'r+');
-  try {
-    const head = Buffer.alloc(96);
-    await handle.read(head, 0, 96, 0);
-    const elements = Number(head.readBigUInt64LE(16));
-    const perElement = Number(head.readBigUInt64LE(24));
-    const offsetData = Number(head.readBigUInt64LE(40));
-    const at = 96 + Math.floor(elements / 2) * perElement + offsetData + 4;
-    const byte = Buffer.alloc(1);
-    await handle.read(byte, 0, 1, at);
-    byte[0]! ^= 0x01;
-    await handle.write(byte, 0, 1, at);
-  } finally {
-    await handle.close();
   }
 }
 

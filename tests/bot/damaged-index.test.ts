@@ -7,21 +7,19 @@
  * the log once, however many search workers ran it. /status then says the index is damaged: to
  * everyone, and with the error (it names paths) and when only to those who may see index errors.
  */
-import { mkdtemp, open } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeMarkup } from '../../src/bot/format.js';
 import { DAMAGED, FAILED } from '../../src/bot/router.js';
 import { buildIndex } from '../../src/indexer/build.js';
-import { IndexDatabase } from '../../src/storage/database.js';
-import { resolveIndex } from '../../src/storage/folder.js';
-import { META } from '../../src/storage/schema.js';
 import { botEnv, editOf, ROOMY_LIMITS, startBot, stopAll } from '../support/bot-harness.js';
 import type { BotProcess, LogLine } from '../support/bot-process.js';
 import { FakeDiscord, type FakeMessage, type FakeUser } from '../support/fake-discord.js';
 import { SEED_CORPUS, testSettings } from '../support/corpus.js';
 import { createTinyModel } from '../support/tiny-model.js';
+import { flipVectorByte, liveVectors } from '../support/vector-file.js';
 
 const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nzg.GfAkEt.damaged-index-token-never-logged_0000';
 // Made-up questions on the seed corpus's topic, so the search reaches the vectors.
@@ -33,36 +31,6 @@ let index = '';
 let vectors = '';
 let fake: FakeDiscord;
 let bot: BotProcess;
-
-/** Flips the lowest bit of one float of the middle element's vector: same size, same layout, another checksum. */
-async function flipVectorByte(file: string): Promise<void> {
-  const handle = await open(file, 'r+');
-  try {
-    const head = Buffer.alloc(96);
-    await handle.read(head, 0, 96, 0);
-    const elements = Number(head.readBigUInt64LE(16));
-    const perElement = Number(head.readBigUInt64LE(24));
-    const offsetData = Number(head.readBigUInt64LE(40));
-    const at = 96 + Math.floor(elements / 2) * perElement + offsetData + 4;
-    const byte = Buffer.alloc(1);
-    await handle.read(byte, 0, 1, at);
-    byte[0]! ^= 0x01;
-    await handle.write(byte, 0, 1, at);
-  } finally {
-    await handle.close();
-  }
-}
-
-/** The live vector file of an index folder. */
-async function vectorFile(out: string): Promise<string> {
-  const { file } = await resolveIndex(out);
-  const db = IndexDatabase.open(file, { readonly: true });
-  try {
-    return path.join(out, db.meta<string>(META.vectorsFile)!);
-  } finally {
-    db.close();
-  }
-}
 
 const refOf = (m: FakeMessage): string | undefined => (m.message_reference as { message_id?: string } | undefined)?.message_id;
 const about = (user: FakeUser) => (l: LogLine) => l.user === user.id;
@@ -76,7 +44,7 @@ beforeAll(async () => {
   index = path.join(tmp, 'embeddings');
   const report = await buildIndex({ corpus: [SEED_CORPUS], out: index, settings: testSettings({ MODEL_DIR: path.join(tmp, 'models'), EMBEDDING_MODEL: modelId }) });
   expect(report.mode).toBe('hybrid');
-  vectors = await vectorFile(index);
+  vectors = (await liveVectors(index)).vectors;
   // The fault happens while the bot is not running: bit rot, a bad copy, a disk that lost a write.
   await flipVectorByte(vectors);
   fake = await FakeDiscord.start({ token: TOKEN });
