@@ -139,6 +139,7 @@ export class AnswersByQuestion {
   private readonly gone = new Set<string>();
   /** Used only when the key file cannot be read: hashes then match within this run alone, never unkeyed. */
   private readonly fallbackKey = randomBytes(32);
+  private keyWarned = false;
 
   constructor(
     private readonly store?: AnswerStore,
@@ -188,7 +189,9 @@ export class AnswersByQuestion {
       try {
         return this.store.keyedHash(text);
       } catch (err) {
-        this.log?.warn({ err }, 'could not read the hash key: answers to messages are matched in memory only');
+        // Said once (every answered message hashes two or three times); rows saved meanwhile match this run only.
+        if (!this.keyWarned) this.log?.warn({ reason: (err as Error).message }, 'could not read the hash key: answers to messages saved now are matched with a key of this run only (edits and deletions after a restart are not followed for them)');
+        this.keyWarned = true;
       }
     }
     return createHmac('sha256', this.fallbackKey).update(text).digest('base64url');
